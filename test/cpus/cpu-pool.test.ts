@@ -20,7 +20,10 @@ test('requests run on every worker and results come back in order per request', 
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => pool.run<{ cpu: number; args: number }>('echo', i)),
     );
-    results.forEach((r, i) => assert.equal(r.args, i));
+    assert.deepEqual(
+      results.map((r) => r.args),
+      results.map((_, i) => i),
+    );
     // Least-loaded dispatch spreads a burst over both CPUs.
     assert.deepEqual(new Set(results.map((r) => r.cpu)), new Set([0, 1]));
     assert.equal(pool.inFlight, 0);
