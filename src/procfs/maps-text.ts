@@ -1,0 +1,183 @@
+/**
+ * /proc/PID/maps produced the way seq_file + fs/proc/task_mmu.c produce it (Linux 6.17+):
+ * chunks of whole lines, each chunk made in one "lock window" (one read() syscall), resuming by
+ * address with the `last_pos` rule, then the `[vsyscall]` gate line, then EOF.
+ *
+ * Position state (`MapsPosition`, the kernel's `m->index` and `priv->last_pos`):
+ *   - `index` ≥ 0: an address; the next VMA to show is the first with vm_end > index.
+ *     After a VMA is fetched, `lastPos` = the position it was looked up from and `index` = its
+ *     vm_end (6.17+: the end, so a VMA that merged with its successor is not shown twice).
+ *   - `POS_GATE` (-2): the gate VMA is next; `POS_END` (-1): EOF.
+ *   - At the start of every chunk except the first, `index` is reset to `lastPos`: seq_file
+ *     always fetches one VMA beyond what fits, and that VMA must be looked up again (it may
+ *     have changed while no lock was held).
+ *
+ * Chunk size (`limit` = the seq_file buffer = the read() size): a line is kept only if the chunk
+ * stays strictly below `limit` bytes. `seq_has_overflowed()` is `count == size`, so a line that
+ * would end exactly at `limit` counts as overflow and starts the next chunk (verified on this
+ * host: a 4096-byte read of a layout whose first 97 lines total exactly 4096 bytes returns 4053).
+ * The first line of a chunk always goes out, however long (seq_file grows its buffer).
+ * `limit = 0` means no limit: the whole file in one window.
+ *
+ * Lock-agnostic: a `MapsWalker` finds the next VMA and copies it into a `VmaView` under whatever
+ * protection its strategy uses; the caller takes/drops chunk-wide locks around `readChunk`.
+ */
+import { ByteSink } from './byte-sink.js';
+import { writeGateLine, writeMapsLine } from './maps-line.js';
+import { VmaView } from './vma-view.js';
+
+export const POS_END = -1;
+export const POS_GATE = -2;
+
+/** The seq_file position of one open maps file. */
+export class MapsPosition {
+  index = 0;
+  lastPos = 0;
+
+  /** lseek(fd, 0): restart from the first VMA. */
+  rewind(): void {
+    this.index = 0;
+    this.lastPos = 0;
+  }
+
+  get atEof(): boolean {
+    return this.index === POS_END;
+  }
+}
+
+/**
+ * Finds the VMA to show next and copies it. Implemented once per locking strategy; the direct
+ * walker (vma-capture.ts) is the one a caller holding the mmap read lock uses.
+ */
+export interface MapsWalker {
+  /**
+   * Fills `view` with the first VMA whose vm_end > `from` (find_vma / vma_next / lock_next_vma).
+   * Returns 1 when found, 0 when there is none (then the gate comes), or -errno (e.g. -EINTR),
+   * which ends the chunk.
+   */
+  next(from: number, view: VmaView): number;
+  /** Whether the address space has the x86-64 gate VMA (`[vsyscall]` printed last). */
+  readonly hasGate: boolean;
+}
+
+const RECORD_NONE = 0;
+const RECORD_VMA = 1;
+const RECORD_GATE = 2;
+
+/**
+ * `proc_get_vma()`: fetch the record at `pos.index`, updating `lastPos`/`index`.
+ * Returns RECORD_VMA (in `view`), RECORD_GATE, RECORD_NONE (no gate), or -errno.
+ */
+function fetchRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView): number {
+  const r = walker.next(pos.index, view);
+  if (r < 0) return r;
+  pos.lastPos = pos.index;
+  if (r > 0) {
+    pos.index = view.end;
+    return RECORD_VMA;
+  }
+  pos.index = POS_GATE;
+  if (walker.hasGate) return RECORD_GATE;
+  // No gate VMA on this mm: m_next() on the gate position ends the file.
+  pos.index = POS_END;
+  return RECORD_NONE;
+}
+
+/** `m_next()`. */
+function nextRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView): number {
+  if (pos.index === POS_GATE) {
+    pos.index = POS_END;
+    return RECORD_NONE;
+  }
+  return fetchRecord(pos, walker, view);
+}
+
+function show(record: number, view: VmaView, sink: ByteSink): void {
+  if (record === RECORD_VMA) writeMapsLine(sink, view);
+  else writeGateLine(sink);
+}
+
+/**
+ * One read() of the maps file: appends at most one chunk of whole lines to `sink` and advances
+ * `pos`. Returns the number of bytes appended (0 at EOF) or -errno if the very first lookup
+ * failed (a later failure just ends the chunk, as seq_read_iter returns what it has).
+ */
+export function readMapsChunk(
+  pos: MapsPosition,
+  limit: number,
+  walker: MapsWalker,
+  sink: ByteSink,
+  view: VmaView,
+): number {
+  if (pos.index === POS_END) return 0;
+  const chunkStart = sink.length;
+  // m_start(): a non-sentinel position is replaced by the position of the record that did not fit.
+  if (pos.index > 0) pos.index = pos.lastPos;
+  let record = pos.index === POS_GATE ? RECORD_GATE : fetchRecord(pos, walker, view);
+  if (record < 0) return record;
+  if (record === RECORD_NONE) return 0;
+  show(record, view, sink); // the first record always goes out
+  for (;;) {
+    record = nextRecord(pos, walker, view);
+    if (record <= RECORD_NONE) break;
+    if (limit > 0 && sink.length - chunkStart >= limit) break;
+    const mark = sink.length;
+    show(record, view, sink);
+    if (limit > 0 && sink.length - chunkStart >= limit) {
+      // Overflow: drop the line; `pos.lastPos` still points before it, so the next chunk
+      // looks it up again.
+      sink.length = mark;
+      break;
+    }
+  }
+  return sink.length - chunkStart;
+}
+
+/**
+ * A reader of one open maps file: position, chunk size and its own buffers. Not thread-safe
+ * (one per reader), allocation-free per chunk once warm.
+ */
+export class MapsCursor {
+  readonly position = new MapsPosition();
+  readonly sink: ByteSink;
+  readonly view = new VmaView();
+
+  /** `limit`: chunk size in bytes (the read() size); 0 = no limit. */
+  constructor(readonly limit = 4096) {
+    this.sink = new ByteSink(limit > 0 ? limit + 256 : 16384);
+  }
+
+  get atEof(): boolean {
+    return this.position.atEof;
+  }
+
+  /**
+   * Produces the next chunk into `sink` (replacing the previous one). Returns its length,
+   * 0 at EOF, or -errno. The bytes are `chunk()` until the next call.
+   */
+  readChunk(walker: MapsWalker): number {
+    this.sink.clear();
+    return readMapsChunk(this.position, this.limit, walker, this.sink, this.view);
+  }
+
+  chunk(): Uint8Array {
+    return this.sink.view();
+  }
+
+  rewind(): void {
+    this.position.rewind();
+    this.sink.clear();
+  }
+}
+
+/** All chunks concatenated (one read() after another with no lock between: a test helper). */
+export function readWholeMaps(walker: MapsWalker, limit = 0): Uint8Array {
+  const pos = new MapsPosition();
+  const sink = new ByteSink(16384);
+  const view = new VmaView();
+  for (;;) {
+    const n = readMapsChunk(pos, limit, walker, sink, view);
+    if (n <= 0) break;
+  }
+  return sink.view().slice();
+}
