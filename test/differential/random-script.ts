@@ -1,0 +1,408 @@
+// Seeded random differential scripts.
+//
+// Most addresses fall in a small sandbox (SANDBOX_PAGES pages at SANDBOX_BASE, nothing else is
+// there) so that merges and splits happen all the time; a quarter fall in a window just below
+// [vvar], where the kernel's top-down placement puts no-hint mappings. The helper's own mappings
+// (binary, bss, heap, stack, vdso) are only ever touched by brk. A tenth of the calls are invalid
+// on purpose (unaligned, zero or overflowing lengths, beyond TASK_SIZE, bad prot/flag bits,
+// EBADF, EACCES, EEXIST, EFAULT...).
+//
+// The stream is prefix-stable: generateScript(seed, n) is the first n ops of the same infinite
+// sequence (plus probes up front and a final check), so `DIFF_OPS=n` reproduces any prefix.
+
+import { FD_CLOSED, FD_NONE, FILE_COUNT, FILE_PAGES, FILE_RDONLY, type Op } from './script.js';
+
+export const PAGE = 0x1000;
+export const SANDBOX_BASE = 0x1000_0000_0000;
+export const SANDBOX_PAGES = 128;
+/** Pages of the top-down window below [vvar]. */
+export const WINDOW_PAGES = 256;
+export const TASK_SIZE = 0x7fff_ffff_f000;
+/** Ops between checkpoints. */
+export const CHECK_EVERY = 20;
+
+// Kernel constants (uapi values).
+const PROT_READ = 0x1;
+const PROT_WRITE = 0x2;
+const PROT_EXEC = 0x4;
+const PROT_GROWSDOWN = 0x0100_0000;
+const PROT_GROWSUP = 0x0200_0000;
+const MAP_SHARED = 0x01;
+const MAP_PRIVATE = 0x02;
+const MAP_SHARED_VALIDATE = 0x03;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const MAP_GROWSDOWN = 0x100;
+const MAP_DENYWRITE = 0x800;
+const MAP_EXECUTABLE = 0x1000;
+const MAP_NORESERVE = 0x4000;
+const MAP_SYNC = 0x80000;
+const MAP_FIXED_NOREPLACE = 0x100000;
+const MREMAP_MAYMOVE = 1;
+const MREMAP_FIXED = 2;
+const MREMAP_DONTUNMAP = 4;
+/** 2^64 - 4096 and 2^63: overflowing lengths a double holds exactly. */
+const U64_MINUS_PAGE = 2 ** 64 - PAGE;
+const U64_HALF = 2 ** 63;
+
+/** What the generator needs to know about the helper's layout (from the oracle header). */
+export interface ScriptLayout {
+  startBrk: number;
+  /** brk(0) at start. */
+  brk: number;
+  /** Start of [vvar]: the top-down window ends here. */
+  windowEnd: number;
+  /** Whether anon-name ops may be generated (the host has CONFIG_ANON_VMA_NAME). */
+  anonNames: boolean;
+}
+
+/** mulberry32: small, fast, good enough to spread ops; state is one uint32. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+}
+
+/** The probe addresses every checkpoint queries (plus the full walks). */
+export function probeAddresses(layout: ScriptLayout): number[] {
+  return [
+    SANDBOX_BASE,
+    SANDBOX_BASE + 5 * PAGE + 0x123,
+    layout.windowEnd - PAGE,
+    SANDBOX_BASE + 17 * PAGE,
+    SANDBOX_BASE + 64 * PAGE,
+    SANDBOX_BASE + (SANDBOX_PAGES - 1) * PAGE,
+    SANDBOX_BASE - PAGE,
+    layout.windowEnd - 40 * PAGE,
+    layout.startBrk,
+    0,
+    TASK_SIZE - 1,
+    TASK_SIZE,
+    0xffff_ffff_ff60_0000,
+  ];
+}
+
+const PROTS = [
+  PROT_READ,
+  PROT_READ | PROT_WRITE,
+  PROT_READ | PROT_WRITE,
+  0,
+  PROT_READ | PROT_EXEC,
+  PROT_WRITE,
+  PROT_READ | PROT_WRITE | PROT_EXEC,
+  PROT_EXEC,
+];
+
+class Generator {
+  constructor(
+    private readonly r: Rng,
+    private readonly layout: ScriptLayout,
+  ) {}
+
+  private pages(lo: number, hi: number): number {
+    return this.r.int(lo, hi) * PAGE;
+  }
+
+  /** A page-aligned start: 3/4 in the sandbox, 1/4 in the top-down window. */
+  private addr(): number {
+    if (this.r.chance(0.75)) return SANDBOX_BASE + this.pages(0, SANDBOX_PAGES - 1);
+    return this.layout.windowEnd - this.pages(1, WINDOW_PAGES);
+  }
+
+  /** A length in pages that keeps a window range below [vvar]. */
+  private range(maxPages: number): { addr: number; len: number } {
+    const addr = this.addr();
+    let len = this.pages(1, maxPages);
+    if (addr < this.layout.windowEnd && addr + len > this.layout.windowEnd) {
+      len = this.layout.windowEnd - addr;
+    }
+    return { addr, len };
+  }
+
+  private prot(): number {
+    return this.r.pick(PROTS);
+  }
+
+  mmap(): Op {
+    const r = this.r;
+    const file = r.chance(0.35);
+    let flags = r.chance(0.3) ? MAP_SHARED : MAP_PRIVATE;
+    let fd = FD_NONE;
+    let off = 0;
+    if (file) {
+      fd = r.int(0, FILE_COUNT - 1);
+      off = this.pages(0, FILE_PAGES + 2);
+    } else {
+      flags |= MAP_ANONYMOUS;
+      if (r.chance(0.1)) flags |= MAP_GROWSDOWN;
+    }
+    if (r.chance(0.15)) flags |= MAP_NORESERVE;
+    if (r.chance(0.03)) flags |= r.pick([MAP_DENYWRITE, MAP_EXECUTABLE]);
+    let prot = this.prot();
+    // A shared writable mapping of the O_RDONLY file is EACCES; keep it to an occasional case.
+    if (fd === FILE_RDONLY && flags & MAP_SHARED && prot & PROT_WRITE && r.chance(0.7)) {
+      prot &= ~PROT_WRITE;
+    }
+    const { addr, len } = this.range(12);
+    const placement = r.next();
+    if (placement < 0.55) {
+      return { op: 'mmap', addr, len, prot, flags: flags | MAP_FIXED, fd, off };
+    }
+    if (placement < 0.65) {
+      return { op: 'mmap', addr, len, prot, flags: flags | MAP_FIXED_NOREPLACE, fd, off };
+    }
+    if (placement < 0.8) return { op: 'mmap', addr, len, prot, flags, fd, off }; // a hint
+    // No hint: top-down from mmap_base; now and then a PMD-sized anonymous one (THP alignment).
+    const bigLen = !file && r.chance(0.1) ? 0x200000 : this.pages(1, 8);
+    return { op: 'mmap', addr: 0, len: bigLen, prot, flags, fd, off };
+  }
+
+  badMmap(): Op {
+    const r = this.r;
+    const { addr, len } = this.range(4);
+    const anonFixed = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+    const base = {
+      op: 'mmap' as const,
+      addr,
+      len,
+      prot: PROT_READ,
+      flags: anonFixed,
+      fd: FD_NONE,
+      off: 0,
+    };
+    switch (r.int(0, 12)) {
+      case 0:
+        return { ...base, len: 0 };
+      case 1:
+        return { ...base, addr: addr + 0x10 };
+      case 2:
+        return { ...base, len: r.pick([U64_MINUS_PAGE, U64_HALF, TASK_SIZE + PAGE]) };
+      case 3:
+        return {
+          ...base,
+          addr: r.pick([TASK_SIZE, 0x8000_0000_0000, TASK_SIZE - PAGE]),
+          len: 2 * PAGE,
+        };
+      case 4:
+        return { ...base, flags: MAP_ANONYMOUS | MAP_FIXED };
+      case 5:
+        return { ...base, flags: MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED | MAP_SYNC };
+      case 6: {
+        // MAP_SHARED_VALIDATE on a file: fine alone, EOPNOTSUPP with MAP_SYNC (not a DAX file)
+        const sync = r.chance(0.5) ? MAP_SYNC : 0;
+        const flags = MAP_SHARED_VALIDATE | MAP_FIXED | sync;
+        return { ...base, flags, fd: r.int(0, 2), prot: PROT_READ | PROT_WRITE };
+      }
+      case 7:
+        return { ...base, flags: MAP_PRIVATE | MAP_FIXED, fd: r.pick([FD_NONE, FD_CLOSED]) };
+      case 8:
+        return { ...base, flags: MAP_PRIVATE | MAP_FIXED, fd: 0, off: r.pick([0x123, PAGE + 1]) };
+      case 9:
+        return {
+          ...base,
+          flags: MAP_SHARED | MAP_FIXED,
+          fd: FILE_RDONLY,
+          prot: PROT_READ | PROT_WRITE,
+        };
+      case 10:
+        return {
+          ...base,
+          flags: MAP_PRIVATE | MAP_FIXED,
+          fd: 1,
+          off: r.pick([U64_MINUS_PAGE, 2 ** 52]),
+        };
+      case 11:
+        return { ...base, prot: r.pick([0x8, 0x10, PROT_GROWSDOWN | PROT_READ, 0x40]) };
+      default:
+        return {
+          ...base,
+          flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+          addr: SANDBOX_BASE,
+        };
+    }
+  }
+
+  munmap(): Op {
+    const r = this.r;
+    if (r.chance(0.12)) {
+      const { addr, len } = this.range(4);
+      switch (r.int(0, 3)) {
+        case 0:
+          return { op: 'munmap', addr: addr + 0x800, len };
+        case 1:
+          return { op: 'munmap', addr, len: 0 };
+        case 2:
+          return { op: 'munmap', addr, len: r.pick([U64_MINUS_PAGE, U64_HALF, TASK_SIZE]) };
+        default:
+          return {
+            op: 'munmap',
+            addr: r.pick([TASK_SIZE, 0x8000_0000_0000, 0xffff_ffff_ff60_0000]),
+            len: PAGE,
+          };
+      }
+    }
+    const { addr, len } = this.range(16);
+    // An unaligned length is rounded up by the kernel; exercise that too.
+    return { op: 'munmap', addr, len: r.chance(0.1) ? len - 0x321 : len };
+  }
+
+  mprotect(): Op {
+    const r = this.r;
+    const { addr, len } = this.range(16);
+    if (r.chance(0.12)) {
+      switch (r.int(0, 5)) {
+        case 0:
+          return { op: 'mprotect', addr: addr + 4, len, prot: PROT_READ };
+        case 1:
+          return { op: 'mprotect', addr, len, prot: r.pick([0x10, 0x20, 0x80, PROT_GROWSUP]) };
+        case 2:
+          return { op: 'mprotect', addr, len, prot: PROT_GROWSDOWN | PROT_GROWSUP | PROT_READ };
+        case 3:
+          return { op: 'mprotect', addr, len: r.pick([U64_MINUS_PAGE, U64_HALF]), prot: PROT_READ };
+        case 4:
+          return { op: 'mprotect', addr, len: 0, prot: PROT_READ };
+        default:
+          return {
+            op: 'mprotect',
+            addr: r.pick([TASK_SIZE, 0x8000_0000_0000]),
+            len: PAGE,
+            prot: 0,
+          };
+      }
+    }
+    let prot = this.prot();
+    if (r.chance(0.08)) prot |= PROT_GROWSDOWN;
+    if (r.chance(0.05)) prot |= 0x8; // PROT_SEM: accepted and ignored on x86
+    return { op: 'mprotect', addr, len: r.chance(0.1) ? len - 0x7ff : len, prot };
+  }
+
+  mremap(): Op {
+    const r = this.r;
+    const { addr, len: oldLen } = this.range(8);
+    let newLen = this.pages(1, 12);
+    const choice = r.next();
+    let flags: number;
+    if (choice < 0.3) flags = 0;
+    else if (choice < 0.55) flags = MREMAP_MAYMOVE;
+    else if (choice < 0.8) flags = MREMAP_MAYMOVE | MREMAP_FIXED;
+    else if (choice < 0.9) flags = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
+    else flags = MREMAP_MAYMOVE | MREMAP_DONTUNMAP;
+    if (flags & MREMAP_DONTUNMAP) newLen = oldLen; // DONTUNMAP requires equal sizes
+    let newAddr = flags & MREMAP_FIXED ? this.addr() : 0;
+    // Never let a window destination reach [vvar]: MREMAP_FIXED unmaps what is there.
+    if (newAddr > SANDBOX_BASE + SANDBOX_PAGES * PAGE && newAddr + newLen > this.layout.windowEnd) {
+      newAddr = this.layout.windowEnd - newLen;
+    }
+    if (r.chance(0.12)) {
+      switch (r.int(0, 7)) {
+        case 0:
+          flags = r.pick([8, MREMAP_FIXED, MREMAP_DONTUNMAP, 0x10]);
+          break;
+        case 1:
+          return { op: 'mremap', addr: addr + 0x10, oldLen, newLen, flags, newAddr };
+        case 2:
+          newLen = 0;
+          break;
+        case 3:
+          return { op: 'mremap', addr, oldLen: 0, newLen, flags: MREMAP_MAYMOVE, newAddr: 0 };
+        case 4:
+          flags = MREMAP_MAYMOVE | MREMAP_FIXED;
+          newAddr = addr + PAGE; // overlaps the old range
+          break;
+        case 5:
+          newLen = r.pick([U64_MINUS_PAGE, U64_HALF, TASK_SIZE]);
+          break;
+        case 6:
+          flags = MREMAP_MAYMOVE | MREMAP_FIXED;
+          newAddr = r.pick([TASK_SIZE, 0x8000_0000_0000, SANDBOX_BASE + 0x10]);
+          break;
+        default:
+          flags = MREMAP_MAYMOVE | MREMAP_DONTUNMAP;
+          newLen = oldLen + PAGE;
+          break;
+      }
+    }
+    return { op: 'mremap', addr, oldLen, newLen, flags, newAddr };
+  }
+
+  brk(): Op {
+    const r = this.r;
+    const l = this.layout;
+    switch (r.int(0, 7)) {
+      case 0:
+        return { op: 'brk', addr: 0 };
+      case 1:
+        return { op: 'brk', addr: l.startBrk + this.pages(0, 8) };
+      case 2:
+        return { op: 'brk', addr: l.startBrk - this.pages(1, 4) }; // below start_brk: refused
+      case 3:
+        return { op: 'brk', addr: l.brk + this.pages(0, 40) + r.int(1, 0xfff) };
+      case 4:
+        return { op: 'brk', addr: r.pick([TASK_SIZE, U64_HALF]) };
+      default:
+        return { op: 'brk', addr: l.brk + this.pages(0, 48) };
+    }
+  }
+
+  anon(): Op {
+    const r = this.r;
+    const { addr, len } = this.range(10);
+    const names = ['buf', 'a', 'arena 1', 'x'.repeat(79), null, 'buf', 'JIT code'];
+    if (r.chance(0.15)) {
+      const bad = r.pick([
+        'has[bracket',
+        'dollar$',
+        'back\\slash',
+        'tick`',
+        'x'.repeat(80),
+        'tab\t',
+      ]);
+      return { op: 'anon', addr, len, name: bad };
+    }
+    if (r.chance(0.05)) return { op: 'anon', addr: addr + 1, len, name: 'a' };
+    return { op: 'anon', addr, len, name: r.pick(names) };
+  }
+
+  op(index: number): Op {
+    const r = this.r;
+    if (index % CHECK_EVERY === CHECK_EVERY - 1) return { op: 'check' };
+    if (r.chance(0.003)) return { op: 'unlink', file: r.int(0, FILE_COUNT - 1) };
+    if (r.chance(0.01)) return { op: 'fork' };
+    const x = r.next();
+    if (x < 0.3) return r.chance(0.12) ? this.badMmap() : this.mmap();
+    if (x < 0.48) return this.munmap();
+    if (x < 0.66) return this.mprotect();
+    if (x < 0.84) return this.mremap();
+    if (x < 0.92) return this.brk();
+    if (this.layout.anonNames) return this.anon();
+    return this.mmap();
+  }
+}
+
+/** The probes, then `ops` generated ops (checkpoints every CHECK_EVERY included), then a check. */
+export function generateScript(seed: number, ops: number, layout: ScriptLayout): Op[] {
+  const gen = new Generator(new Rng(seed), layout);
+  const out: Op[] = probeAddresses(layout).map((addr) => ({ op: 'probe', addr }));
+  for (let i = 0; i < ops; i++) out.push(gen.op(i));
+  if (out[out.length - 1]!.op !== 'check') out.push({ op: 'check' });
+  return out;
+}

@@ -1,0 +1,188 @@
+// The transcript: what one script run prints, on the kernel side (the C helper's stdout) and on
+// the engine side (engine-transcript.ts writes the same format). Format, line by line:
+//
+//   header (oracle only):  oracle 1 / anon_vma_name 0|1 / stat NAME 0xVALUE ... / file I MAJ MIN
+//                          INO rdwr|rdonly PATH / maps-begin ... maps-end / q self ... (build ID)
+//   body (both sides):     r OP RET                       one per syscall (RET hex, or -errno)
+//                          fork-child OP + forkmaps-begin ... forkmaps-end   (the child's maps)
+//                          check OP + maps-begin ... maps-end + q ... lines + check-end
+//                          done N
+//
+// Both bodies are normalised (normaliseBody) and compared line by line (firstDifference).
+
+export interface OracleFile {
+  index: number;
+  major: number;
+  minor: number;
+  inode: number;
+  rdwr: boolean;
+  path: string;
+}
+
+export interface OracleHeader {
+  /** The host kernel has CONFIG_ANON_VMA_NAME (prctl PR_SET_VMA_ANON_NAME works). */
+  anonVmaName: boolean;
+  /** /proc/self/stat fields and brk(0), by name: start_code, end_code, start_data, end_data,
+   *  start_brk, start_stack, brk. */
+  stat: Record<string, number>;
+  files: OracleFile[];
+  /** The helper's /proc/self/maps right after start, before the script. */
+  initialMaps: string;
+  /** Build ID (hex) of the helper binary, from PROCMAP_QUERY; '' if none. */
+  binaryBuildId: string;
+  /** Path of the helper binary, as maps prints it. */
+  binaryPath: string;
+}
+
+export interface OracleTranscript {
+  header: OracleHeader;
+  body: string[];
+}
+
+function block(lines: string[], at: number, tag: string): { text: string; next: number } {
+  if (lines[at] !== `${tag}-begin`) throw new Error(`transcript: expected ${tag}-begin at ${at}`);
+  let i = at + 1;
+  while (i < lines.length && lines[i] !== `${tag}-end`) i++;
+  if (i >= lines.length) throw new Error(`transcript: unterminated ${tag} block`);
+  const body = lines.slice(at + 1, i);
+  return { text: body.length ? `${body.join('\n')}\n` : '', next: i + 1 };
+}
+
+/** Splits the helper's stdout into the header and the comparable body lines. */
+export function parseOracleOutput(stdout: string): OracleTranscript {
+  const lines = stdout.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines[0] !== 'oracle 1') throw new Error(`transcript: not an oracle transcript: ${lines[0]}`);
+  const fatal = lines.find((l) => l.startsWith('fatal '));
+  if (fatal) throw new Error(`procfs-oracle: ${fatal}`);
+  let i = 1;
+  const anonLine = lines[i++] ?? '';
+  const anonVmaName = anonLine === 'anon_vma_name 1';
+  const stat: Record<string, number> = {};
+  while (lines[i]?.startsWith('stat ')) {
+    const [, name, value] = lines[i]!.split(' ');
+    stat[name!] = Number(value);
+    i++;
+  }
+  const files: OracleFile[] = [];
+  while (lines[i]?.startsWith('file ')) {
+    const w = lines[i]!.split(' ');
+    files.push({
+      index: Number(w[1]),
+      major: Number(w[2]),
+      minor: Number(w[3]),
+      inode: Number(w[4]),
+      rdwr: w[5] === 'rdwr',
+      path: w.slice(6).join(' '),
+    });
+    i++;
+  }
+  const maps = block(lines, i, 'maps');
+  i = maps.next;
+  const self = parseQueryLine(lines[i] ?? '');
+  if (self?.label !== 'self') throw new Error('transcript: missing "q self" line');
+  i++;
+  return {
+    header: {
+      anonVmaName,
+      stat,
+      files,
+      initialMaps: maps.text,
+      binaryBuildId: self.buildIdHex === '-' ? '' : (self.buildIdHex ?? ''),
+      binaryPath: self.name ?? '',
+    },
+    body: lines.slice(i),
+  };
+}
+
+export interface QueryLine {
+  label: string;
+  addr: string;
+  flags: string;
+  /** 'ok' or '-errno'. */
+  result: string;
+  buildIdHex?: string;
+  name?: string;
+}
+
+/** Parses a `q ...` line (only the fields the header needs). */
+export function parseQueryLine(line: string): QueryLine | undefined {
+  if (!line.startsWith('q ')) return undefined;
+  const w = line.split(' ');
+  const q: QueryLine = { label: w[1]!, addr: w[2]!, flags: w[3]!, result: w[4]! };
+  if (q.result === 'ok') {
+    // q LABEL ADDR FLAGS ok START END VMAFLAGS PGSIZE OFF INODE MAJ MIN BIDSZ BIDHEX NAMESZ NAME
+    q.buildIdHex = w[14];
+    q.name = w.slice(16).join(' ');
+  }
+  return q;
+}
+
+const SHMEM_NAME = '/dev/zero (deleted)';
+
+/**
+ * Intended differences, removed from both sides before comparing:
+ * - MAP_SHARED|MAP_ANONYMOUS mappings get a shmem inode the engine cannot know: the inode number of
+ *   `/dev/zero (deleted)` lines and of query answers with that name becomes `*`.
+ */
+export function normaliseLine(line: string): string {
+  if (line.endsWith(SHMEM_NAME)) {
+    if (line.startsWith('q ')) {
+      const w = line.split(' ');
+      if (w[4] === 'ok') {
+        w[10] = '*';
+        return w.join(' ');
+      }
+      return line;
+    }
+    // maps line: START-END PERMS OFFSET DEV INODE <pad> NAME
+    return line.replace(/^(\S+ \S+ \S+ \S+ )\d+/, (_m, head: string) => {
+      return `${head}*`;
+    });
+  }
+  return line;
+}
+
+export function normaliseBody(lines: readonly string[]): string[] {
+  return lines.map(normaliseLine);
+}
+
+export interface Difference {
+  /** Index into the body lines. */
+  line: number;
+  /** The op whose output block holds the line (from the nearest preceding r/check/fork-child). */
+  op: number;
+  oracle: string | undefined;
+  engine: string | undefined;
+  /** A few lines before the difference (oracle side) for the report. */
+  context: string[];
+}
+
+function opOf(lines: readonly string[], at: number): number {
+  for (let i = at; i >= 0; i--) {
+    const m = /^(?:r|check|fork-child|done) (\d+)/.exec(lines[i] ?? '');
+    if (m) return Number(m[1]);
+  }
+  return 0;
+}
+
+/** The first differing line of two normalised bodies, or undefined when they are equal. */
+export function firstDifference(
+  oracle: readonly string[],
+  engine: readonly string[],
+): Difference | undefined {
+  const n = Math.max(oracle.length, engine.length);
+  for (let i = 0; i < n; i++) {
+    if (oracle[i] !== engine[i]) {
+      // Attribute the line to the op of its block: the header line of the block the oracle was in.
+      return {
+        line: i,
+        op: opOf(oracle, Math.min(i, oracle.length - 1)),
+        oracle: oracle[i],
+        engine: engine[i],
+        context: oracle.slice(Math.max(0, i - 4), i),
+      };
+    }
+  }
+  return undefined;
+}

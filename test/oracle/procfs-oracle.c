@@ -1,0 +1,719 @@
+/*
+ * procfs-oracle: runs a syscall script in a real process and prints what the host kernel answers.
+ *
+ * Built by test/oracle/oracle-binary.ts with `gcc -static -O2` (a static binary has no shared
+ * libraries in the mmap area). Usage: procfs-oracle TMPDIR < script > transcript
+ *
+ * Determinism: the first run re-execs itself once with personality(ADDR_NO_RANDOMIZE),
+ * RLIMIT_STACK = 8 MiB and an empty environment, so the binary, heap, [vvar]/[vvar_vclock]/[vdso]
+ * (right below mmap_base = 0x7ffff7fff000) and [stack] land at the same addresses on every run.
+ * After the header is printed the helper never allocates (no malloc, no stdio; static buffers and
+ * raw syscalls only) and stays shallow on the stack, so its own layout changes only through the
+ * script. Every syscall is issued with the raw `syscall` instruction so that glibc neither
+ * interferes (no errno, no wrappers that validate arguments) nor runs atfork handlers.
+ *
+ * Script: one op per line, numbers in hex (0x...) or decimal, all unsigned 64-bit:
+ *   mmap ADDR LEN PROT FLAGS FD OFF   FD: -1 (none), a file index 0..3, or 99 (a closed fd)
+ *   munmap ADDR LEN
+ *   mprotect ADDR LEN PROT
+ *   mremap OLD OLDLEN NEWLEN FLAGS NEW
+ *   brk ADDR
+ *   anon ADDR LEN HEXNAME|-           prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, ...)
+ *   fork                              the child prints its maps and exits
+ *   unlink IDX                        unlink file IDX (its mappings print " (deleted)")
+ *   probe ADDR                        add a PROCMAP_QUERY probe address (no output)
+ *   check                             print maps text and PROCMAP_QUERY answers
+ * The transcript format is documented in docs/differential.md; test/differential/transcript.ts
+ * parses it and test/differential/engine-transcript.ts produces the same format from the engine.
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+typedef unsigned long u64;
+
+/* ---- raw syscalls ------------------------------------------------------------------------ */
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  long ret;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+#define sys0(n) sys6((n), 0, 0, 0, 0, 0, 0)
+#define sys1(n, a) sys6((n), (long)(a), 0, 0, 0, 0, 0)
+#define sys2(n, a, b) sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define sys3(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define sys4(n, a, b, c, d) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define sys5(n, a, b, c, d, e) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+static void die(const char *msg) __attribute__((noreturn));
+
+/* ---- output: one static buffer, flushed with write(2) ------------------------------------ */
+
+static char out[1 << 20];
+static size_t out_len;
+
+static void flush_out(void) {
+  size_t off = 0;
+  while (off < out_len) {
+    long n = sys3(SYS_write, 1, out + off, out_len - off);
+    if (n == -4 /* EINTR */) continue;
+    if (n <= 0) sys1(SYS_exit_group, 3);
+    off += (size_t)n;
+  }
+  out_len = 0;
+}
+
+static void put_bytes(const char *s, size_t n) {
+  if (out_len + n > sizeof out) flush_out();
+  while (n > sizeof out) { /* larger than the whole buffer: write through */
+    for (size_t i = 0; i < sizeof out; i++) out[i] = s[i];
+    out_len = sizeof out;
+    flush_out();
+    s += sizeof out;
+    n -= sizeof out;
+  }
+  for (size_t i = 0; i < n; i++) out[out_len + i] = s[i];
+  out_len += n;
+}
+
+static void put_str(const char *s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  put_bytes(s, n);
+}
+
+static void put_char(char c) { put_bytes(&c, 1); }
+
+static void put_hex(u64 v) {
+  char tmp[24];
+  int i = 0;
+  do {
+    tmp[i++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  put_str("0x");
+  while (i) put_char(tmp[--i]);
+}
+
+static void put_dec(u64 v) {
+  char tmp[24];
+  int i = 0;
+  do {
+    tmp[i++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (i) put_char(tmp[--i]);
+}
+
+/* A syscall result: -errno as "-N", anything else as hex. */
+static void put_ret(long r) {
+  if (r < 0 && r >= -4095) {
+    put_char('-');
+    put_dec((u64)-r);
+  } else {
+    put_hex((u64)r);
+  }
+}
+
+static void die(const char *msg) {
+  flush_out();
+  put_str("fatal ");
+  put_str(msg);
+  put_char('\n');
+  flush_out();
+  sys1(SYS_exit_group, 2);
+  __builtin_unreachable();
+}
+
+/* ---- the test files ---------------------------------------------------------------------- */
+
+#define NFILES 4
+#define FILE_PAGES 16
+#define BAD_FD_INDEX 99
+static const int file_rdwr[NFILES] = {1, 1, 1, 0};
+static char file_path[NFILES][512];
+static int file_fd[NFILES];
+
+struct kstat_min { /* x86-64 struct stat, only what we read */
+  u64 st_dev, st_ino, st_nlink;
+  unsigned st_mode, st_uid, st_gid, pad0;
+  u64 st_rdev;
+  long st_size, st_blksize, st_blocks;
+  u64 rest[6];
+};
+
+static void make_path(int idx, const char *dir) {
+  char *p = file_path[idx];
+  size_t n = 0;
+  while (dir[n] && n < 480) {
+    p[n] = dir[n];
+    n++;
+  }
+  p[n++] = '/';
+  p[n++] = 'f';
+  p[n++] = (char)('0' + idx);
+  p[n] = 0;
+}
+
+static void create_files(const char *dir) {
+  for (int i = 0; i < NFILES; i++) {
+    make_path(i, dir);
+    long fd = sys4(SYS_openat, AT_FDCWD, file_path[i], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) die("create file");
+    if (sys2(SYS_ftruncate, fd, FILE_PAGES * 4096L) < 0) die("ftruncate");
+    if (!file_rdwr[i]) {
+      sys1(SYS_close, fd);
+      fd = sys4(SYS_openat, AT_FDCWD, file_path[i], O_RDONLY | O_CLOEXEC, 0);
+      if (fd < 0) die("reopen read-only");
+    }
+    file_fd[i] = (int)fd;
+  }
+}
+
+static void print_files(void) {
+  for (int i = 0; i < NFILES; i++) {
+    struct kstat_min st;
+    if (sys2(SYS_fstat, file_fd[i], &st) < 0) die("fstat");
+    /* Linux's new_encode_dev split: major = bits 8..19, minor = bits 0..7 and 20..31. */
+    u64 major = ((st.st_dev >> 8) & 0xfff) | ((st.st_dev >> 32) & ~0xfffUL);
+    u64 minor = (st.st_dev & 0xff) | ((st.st_dev >> 12) & ~0xffUL);
+    put_str("file ");
+    put_dec((u64)i);
+    put_char(' ');
+    put_dec(major);
+    put_char(' ');
+    put_dec(minor);
+    put_char(' ');
+    put_dec(st.st_ino);
+    put_str(file_rdwr[i] ? " rdwr " : " rdonly ");
+    put_str(file_path[i]);
+    put_char('\n');
+  }
+}
+
+/* ---- /proc/self files -------------------------------------------------------------------- */
+
+static char maps_buf[4 << 20];
+static int maps_fd;
+
+static size_t read_whole(int fd, char *buf, size_t cap) {
+  if (sys3(SYS_lseek, fd, 0, SEEK_SET) < 0) die("lseek");
+  size_t len = 0;
+  for (;;) {
+    if (len == cap) die("buffer too small");
+    long n = sys3(SYS_read, fd, buf + len, cap - len);
+    if (n == -4) continue;
+    if (n < 0) die("read");
+    if (n == 0) return len;
+    len += (size_t)n;
+  }
+}
+
+static void print_maps(const char *tag) {
+  size_t len = read_whole(maps_fd, maps_buf, sizeof maps_buf);
+  put_str(tag);
+  put_str("-begin\n");
+  put_bytes(maps_buf, len);
+  put_str(tag);
+  put_str("-end\n");
+}
+
+/* /proc/self/stat fields (1-based): 26 start_code 27 end_code 28 start_stack 45 start_data
+ * 46 end_data 47 start_brk. */
+static void print_stat(void) {
+  static char buf[4096];
+  long fd = sys4(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) die("open stat");
+  size_t len = read_whole((int)fd, buf, sizeof buf - 1);
+  sys1(SYS_close, fd);
+  buf[len] = 0;
+  size_t i = len;
+  while (i > 0 && buf[i - 1] != ')') i--; /* comm may contain spaces; fields follow the last ')' */
+  u64 field[64] = {0};
+  int f = 2; /* buf[i] is the space before field 3 */
+  while (i < len && f < 63) {
+    if (buf[i] == ' ') {
+      f++;
+      i++;
+      continue;
+    }
+    u64 v = 0;
+    while (i < len && buf[i] >= '0' && buf[i] <= '9') v = v * 10 + (u64)(buf[i++] - '0');
+    while (i < len && buf[i] != ' ') i++;
+    field[f] = v;
+  }
+  static const struct { const char *name; int idx; } fields[] = {
+      {"start_code", 26}, {"end_code", 27},  {"start_data", 45},
+      {"end_data", 46},   {"start_brk", 47}, {"start_stack", 28},
+  };
+  for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+    put_str("stat ");
+    put_str(fields[k].name);
+    put_char(' ');
+    put_hex(field[fields[k].idx]);
+    put_char('\n');
+  }
+  put_str("stat brk ");
+  put_hex((u64)sys1(SYS_brk, 0));
+  put_char('\n');
+}
+
+/* ---- PROCMAP_QUERY ----------------------------------------------------------------------- */
+
+struct procmap_query { /* include/uapi/linux/fs.h (6.11+); Debian 12's headers predate it */
+  uint64_t size, query_flags, query_addr;
+  uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+  uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+  uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_QUERY 0xC0686611UL
+#define Q_READ 0x01
+#define Q_WRITE 0x02
+#define Q_EXEC 0x04
+#define Q_SHARED 0x08
+#define Q_COVERING_OR_NEXT 0x10
+#define Q_FILE_BACKED 0x20
+
+/* Room for a bigger-than-known struct (the E2BIG / zero-tail cases). */
+static union {
+  struct procmap_query q;
+  unsigned char raw[256];
+} qbuf;
+static char name_buf[4096];
+static unsigned char build_id_buf[64];
+
+static void clear_query(void) {
+  for (size_t i = 0; i < sizeof qbuf.raw; i++) qbuf.raw[i] = 0;
+  for (size_t i = 0; i < sizeof name_buf; i++) name_buf[i] = 0;
+  for (size_t i = 0; i < sizeof build_id_buf; i++) build_id_buf[i] = 0;
+}
+
+/* "q LABEL ADDR FLAGS -ERRNO" or "q LABEL ADDR FLAGS ok START END VMAFLAGS PGSIZE OFFSET INODE
+ * MAJOR MINOR BUILDIDSIZE BUILDIDHEX NAMESIZE NAME" (NAME last: it may contain spaces). */
+static void print_query(const char *label, long r) {
+  struct procmap_query *q = &qbuf.q;
+  put_str("q ");
+  put_str(label);
+  put_char(' ');
+  put_hex(q->query_addr);
+  put_char(' ');
+  put_hex(q->query_flags);
+  put_char(' ');
+  if (r < 0) {
+    put_ret(r);
+    put_char('\n');
+    return;
+  }
+  put_str("ok ");
+  put_hex(q->vma_start);
+  put_char(' ');
+  put_hex(q->vma_end);
+  put_char(' ');
+  put_hex(q->vma_flags);
+  put_char(' ');
+  put_hex(q->vma_page_size);
+  put_char(' ');
+  put_hex(q->vma_offset);
+  put_char(' ');
+  put_dec(q->inode);
+  put_char(' ');
+  put_dec(q->dev_major);
+  put_char(' ');
+  put_dec(q->dev_minor);
+  put_char(' ');
+  put_dec(q->build_id_size);
+  put_char(' ');
+  if (q->build_id_size == 0 || q->build_id_addr == 0) put_char('-');
+  for (uint32_t i = 0; q->build_id_addr && i < q->build_id_size && i < sizeof build_id_buf; i++) {
+    put_char("0123456789abcdef"[build_id_buf[i] >> 4]);
+    put_char("0123456789abcdef"[build_id_buf[i] & 15]);
+  }
+  put_char(' ');
+  put_dec(q->vma_name_size);
+  put_char(' ');
+  if (q->vma_name_size > 0 && q->vma_name_addr) put_str(name_buf);
+  put_char('\n');
+}
+
+static long do_query(void) { return sys3(SYS_ioctl, maps_fd, PROCMAP_QUERY, &qbuf); }
+
+/* A standard query: full struct, a name buffer, optionally a build-ID buffer. */
+static void std_query(const char *label, u64 addr, u64 flags, int with_build_id) {
+  clear_query();
+  qbuf.q.size = sizeof(struct procmap_query);
+  qbuf.q.query_addr = addr;
+  qbuf.q.query_flags = flags;
+  qbuf.q.vma_name_size = sizeof name_buf;
+  qbuf.q.vma_name_addr = (u64)name_buf;
+  if (with_build_id) {
+    qbuf.q.build_id_size = sizeof build_id_buf;
+    qbuf.q.build_id_addr = (u64)build_id_buf;
+  }
+  print_query(label, do_query());
+}
+
+/* Walk every VMA with COVERING_OR_NEXT (+ extra filter flags) until ENOENT. */
+static void walk(const char *label, u64 extra_flags) {
+  u64 addr = 0;
+  for (int guard = 0; guard < 70000; guard++) {
+    std_query(label, addr, Q_COVERING_OR_NEXT | extra_flags, 0);
+    if (qbuf.q.vma_end == 0 || qbuf.q.vma_end <= addr) return; /* ENOENT (struct untouched) */
+    addr = qbuf.q.vma_end;
+  }
+}
+
+#define MAX_PROBES 64
+#define ERROR_PROBES 3 /* the argument-check cases run on the first few probes only */
+static u64 probes[MAX_PROBES];
+static int nprobes;
+
+static const u64 probe_flags[] = {
+    0,
+    Q_READ,
+    Q_WRITE,
+    Q_EXEC,
+    Q_SHARED,
+    Q_FILE_BACKED,
+    Q_READ | Q_WRITE | Q_SHARED,
+    Q_COVERING_OR_NEXT | Q_WRITE,
+    Q_COVERING_OR_NEXT | Q_EXEC,
+    Q_COVERING_OR_NEXT | Q_SHARED,
+    Q_COVERING_OR_NEXT | Q_FILE_BACKED,
+    Q_COVERING_OR_NEXT | Q_READ | Q_WRITE | Q_SHARED,
+};
+
+/* The kernel's argument checks, in its order (reference §2). Each on `addr`. */
+static void error_queries(u64 addr) {
+  /* size smaller than offsetofend(query_addr) */
+  clear_query();
+  qbuf.q.size = 23;
+  qbuf.q.query_addr = addr;
+  print_query("size23", do_query());
+  clear_query();
+  qbuf.q.size = 0;
+  qbuf.q.query_addr = addr;
+  print_query("size0", do_query());
+  /* size exactly 24: accepted; only the first 24 bytes are copied back (outputs stay 0) */
+  clear_query();
+  qbuf.q.size = 24;
+  qbuf.q.query_addr = addr;
+  print_query("size24", do_query());
+  /* size larger than PAGE_SIZE */
+  clear_query();
+  qbuf.q.size = 4097;
+  qbuf.q.query_addr = addr;
+  print_query("size4097", do_query());
+  /* bigger than known, zero tail: accepted */
+  clear_query();
+  qbuf.q.size = 128;
+  qbuf.q.query_addr = addr;
+  print_query("size128", do_query());
+  /* bigger than known, non-zero tail */
+  clear_query();
+  qbuf.q.size = 128;
+  qbuf.q.query_addr = addr;
+  qbuf.raw[120] = 1;
+  print_query("size128dirty", do_query());
+  /* unknown flag bit */
+  clear_query();
+  qbuf.q.size = sizeof(struct procmap_query);
+  qbuf.q.query_addr = addr;
+  qbuf.q.query_flags = 0x40;
+  print_query("badflags", do_query());
+  /* name size without address, address without size */
+  clear_query();
+  qbuf.q.size = sizeof(struct procmap_query);
+  qbuf.q.query_addr = addr;
+  qbuf.q.vma_name_size = 16;
+  print_query("namesize-noaddr", do_query());
+  clear_query();
+  qbuf.q.size = sizeof(struct procmap_query);
+  qbuf.q.query_addr = addr;
+  qbuf.q.vma_name_addr = (u64)name_buf;
+  print_query("nameaddr-nosize", do_query());
+  clear_query();
+  qbuf.q.size = sizeof(struct procmap_query);
+  qbuf.q.query_addr = addr;
+  qbuf.q.build_id_size = 20;
+  print_query("bidsize-noaddr", do_query());
+  /* name buffers of 1 byte and of exactly strlen(name) bytes: ENAMETOOLONG for named VMAs */
+  clear_query();
+  qbuf.q.size = sizeof(struct procmap_query);
+  qbuf.q.query_addr = addr;
+  qbuf.q.vma_name_size = 1;
+  qbuf.q.vma_name_addr = (u64)name_buf;
+  print_query("name1", do_query());
+  /* a 1-byte build-ID buffer: ENAMETOOLONG when the file has a build ID, size 0 otherwise */
+  clear_query();
+  qbuf.q.size = sizeof(struct procmap_query);
+  qbuf.q.query_addr = addr;
+  qbuf.q.build_id_size = 1;
+  qbuf.q.build_id_addr = (u64)build_id_buf;
+  print_query("bid1", do_query());
+  /* build ID with a big enough buffer */
+  std_query("bid64", addr, 0, 1);
+}
+
+static void print_queries(void) {
+  walk("walk", 0);
+  walk("walk-file", Q_FILE_BACKED);
+  walk("walk-rw", Q_READ | Q_WRITE);
+  for (int i = 0; i < nprobes; i++) {
+    for (size_t k = 0; k < sizeof probe_flags / sizeof probe_flags[0]; k++)
+      std_query("probe", probes[i], probe_flags[k], 0);
+  }
+  error_queries(0x400000); /* the binary's first page: a file VMA with a build ID */
+  for (int i = 0; i < nprobes && i < ERROR_PROBES; i++) error_queries(probes[i]);
+}
+
+static void checkpoint(long op) {
+  put_str("check ");
+  put_dec((u64)op);
+  put_char('\n');
+  print_maps("maps");
+  print_queries();
+  put_str("check-end\n");
+}
+
+/* ---- script parsing ---------------------------------------------------------------------- */
+
+static char script[8 << 20];
+static size_t script_len, pos;
+
+static void skip_spaces(void) {
+  while (pos < script_len && (script[pos] == ' ' || script[pos] == '\t')) pos++;
+}
+
+static int at_eol(void) {
+  skip_spaces();
+  return pos >= script_len || script[pos] == '\n';
+}
+
+static int word_is(const char *w) {
+  size_t n = 0;
+  while (w[n]) {
+    if (pos + n >= script_len || script[pos + n] != w[n]) return 0;
+    n++;
+  }
+  if (pos + n < script_len && script[pos + n] != ' ' && script[pos + n] != '\n') return 0;
+  pos += n;
+  return 1;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static u64 num(void) {
+  skip_spaces();
+  int neg = 0;
+  if (pos < script_len && script[pos] == '-') {
+    neg = 1;
+    pos++;
+  }
+  u64 v = 0;
+  if (pos + 1 < script_len && script[pos] == '0' && (script[pos + 1] == 'x' || script[pos + 1] == 'X')) {
+    pos += 2;
+    int d, any = 0;
+    while (pos < script_len && (d = hexval(script[pos])) >= 0) {
+      v = v * 16 + (u64)d;
+      pos++;
+      any = 1;
+    }
+    if (!any) die("bad hex number");
+  } else {
+    if (pos >= script_len || script[pos] < '0' || script[pos] > '9') die("expected a number");
+    while (pos < script_len && script[pos] >= '0' && script[pos] <= '9')
+      v = v * 10 + (u64)(script[pos++] - '0');
+  }
+  return neg ? (u64)0 - v : v;
+}
+
+static char anon_name[256];
+
+/* "-" → NULL; otherwise hex-encoded bytes (names may hold spaces and odd characters). */
+static const char *hex_name(void) {
+  skip_spaces();
+  if (pos < script_len && script[pos] == '-' && (pos + 1 >= script_len || script[pos + 1] == '\n' || script[pos + 1] == ' ')) {
+    pos++;
+    return NULL;
+  }
+  size_t n = 0;
+  while (pos + 1 < script_len && hexval(script[pos]) >= 0 && hexval(script[pos + 1]) >= 0) {
+    if (n + 1 >= sizeof anon_name) die("anon name too long");
+    anon_name[n++] = (char)(hexval(script[pos]) * 16 + hexval(script[pos + 1]));
+    pos += 2;
+  }
+  anon_name[n] = 0;
+  return anon_name;
+}
+
+static long file_fd_for(u64 idx) {
+  if (idx == (u64)-1) return -1;
+  if (idx == BAD_FD_INDEX) return 1000; /* never open: EBADF */
+  if (idx >= NFILES) die("bad file index");
+  return file_fd[idx];
+}
+
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+
+static void do_fork(long op) {
+  flush_out(); /* the parent's pending lines first, so the child's block follows them */
+  long pid = sys0(SYS_fork);
+  if (pid == 0) {
+    /* child: its maps right after fork, then leave without running anything of the parent's */
+    out_len = 0;
+    put_str("fork-child ");
+    put_dec((u64)op);
+    put_char('\n');
+    print_maps("forkmaps");
+    flush_out();
+    sys1(SYS_exit_group, 0);
+  }
+  if (pid < 0) {
+    put_str("r ");
+    put_dec((u64)op);
+    put_char(' ');
+    put_ret(pid);
+    put_char('\n');
+    return;
+  }
+  int status = 0;
+  while (sys4(SYS_wait4, pid, &status, 0, 0) == -4) {
+  }
+  put_str("r ");
+  put_dec((u64)op);
+  put_str(" 0x0\n"); /* the pid is not comparable; 0 stands for "forked" */
+}
+
+static void run_script(void) {
+  long op = 0;
+  for (pos = 0; pos < script_len; op++) {
+    skip_spaces();
+    if (pos < script_len && script[pos] == '\n') { /* blank line: not an op */
+      pos++;
+      op--;
+      continue;
+    }
+    long r;
+    int print = 1;
+    if (word_is("mmap")) {
+      u64 a = num(), l = num(), p = num(), f = num(), fd = num(), off = num();
+      r = sys6(SYS_mmap, (long)a, (long)l, (long)p, (long)f, file_fd_for(fd), (long)off);
+    } else if (word_is("munmap")) {
+      u64 a = num(), l = num();
+      r = sys2(SYS_munmap, a, l);
+    } else if (word_is("mprotect")) {
+      u64 a = num(), l = num(), p = num();
+      r = sys3(SYS_mprotect, a, l, p);
+    } else if (word_is("mremap")) {
+      u64 a = num(), ol = num(), nl = num(), f = num(), na = num();
+      r = sys5(SYS_mremap, a, ol, nl, f, na);
+    } else if (word_is("brk")) {
+      u64 a = num();
+      r = sys1(SYS_brk, a);
+    } else if (word_is("anon")) {
+      u64 a = num(), l = num();
+      const char *name = hex_name();
+      r = sys5(SYS_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, a, l, name);
+    } else if (word_is("unlink")) {
+      u64 idx = num();
+      if (idx >= NFILES) die("bad file index");
+      r = sys3(SYS_unlinkat, AT_FDCWD, file_path[idx], 0);
+    } else if (word_is("fork")) {
+      do_fork(op);
+      print = 0;
+    } else if (word_is("probe")) {
+      if (nprobes == MAX_PROBES) die("too many probes");
+      probes[nprobes++] = num();
+      print = 0;
+    } else if (word_is("check")) {
+      checkpoint(op);
+      print = 0;
+    } else {
+      die("unknown op");
+    }
+    if (!at_eol()) die("trailing text after op");
+    if (pos < script_len) pos++;
+    if (print) {
+      put_str("r ");
+      put_dec((u64)op);
+      put_char(' ');
+      put_ret(r);
+      put_char('\n');
+    }
+  }
+  put_str("done ");
+  put_dec((u64)op);
+  put_char('\n');
+}
+
+/* ---- start ------------------------------------------------------------------------------- */
+
+#define REEXEC_MARK "--deterministic"
+
+int main(int argc, char **argv) {
+  if (argc == 2) {
+    /* First run: fix the layout, then become ourselves again. The personality and the stack
+     * rlimit are inherited across execve; the empty environment keeps [stack] the same size. */
+    if (sys1(SYS_personality, ADDR_NO_RANDOMIZE) < 0) die("personality");
+    struct rlimit rl = {8UL << 20, 8UL << 20};
+    struct rlimit old;
+    if (sys2(SYS_getrlimit, RLIMIT_STACK, &old) == 0 && old.rlim_max != RLIM_INFINITY &&
+        old.rlim_max < rl.rlim_max)
+      die("hard RLIMIT_STACK below 8 MiB");
+    if (sys2(SYS_getrlimit, RLIMIT_STACK, &old) == 0) rl.rlim_max = old.rlim_max;
+    if (sys2(SYS_setrlimit, RLIMIT_STACK, &rl) < 0) die("setrlimit");
+    char *args[] = {argv[0], argv[1], (char *)REEXEC_MARK, NULL};
+    char *envp[] = {NULL};
+    sys3(SYS_execve, "/proc/self/exe", args, envp);
+    die("re-exec");
+  }
+  if (argc != 3) die("usage: procfs-oracle TMPDIR");
+
+  long fd = sys4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) die("open maps");
+  maps_fd = (int)fd;
+  create_files(argv[1]);
+
+  /* CONFIG_ANON_VMA_NAME: an empty range succeeds with it and is EINVAL without it. */
+  long anon = sys5(SYS_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0, 0, "x");
+  put_str("oracle 1\n");
+  put_str(anon == 0 ? "anon_vma_name 1\n" : "anon_vma_name 0\n");
+  print_stat();
+  print_files();
+  print_maps("maps");
+  std_query("self", 0x400000, 0, 1); /* the binary's build ID, for the engine's file table */
+  flush_out();
+
+  /* The script, whole, before anything runs (reading never changes the layout). */
+  for (;;) {
+    if (script_len == sizeof script) die("script too long");
+    long n = sys3(SYS_read, 0, script + script_len, sizeof script - script_len);
+    if (n == -4) continue;
+    if (n < 0) die("read script");
+    if (n == 0) break;
+    script_len += (size_t)n;
+  }
+  run_script();
+  flush_out();
+  /* Not `return`: glibc's exit path reads TLS, which lives in the initial heap that a script's
+   * brk may have released. */
+  sys1(SYS_exit_group, 0);
+  return 0;
+}
