@@ -1,0 +1,316 @@
+/**
+ * Per-VMA locks as in Linux 6.18+ (include/linux/mmap_lock.h, mm/mmap_lock.c), on two Int32 words
+ * per VMA record whose indexes the storage passes in (layout.ts, VMA_LOCK_WORDS):
+ *
+ * vm_refcnt — read and changed with Atomics by anyone (unstable RCU readers included):
+ *   0                 detached: readers can never raise it again (until vmaMarkAttached)
+ *   1                 attached, unlocked or write-locked
+ *   >1                read-locked (refcnt - 1 readers), or write-locked with readers that raised
+ *                     it for an instant before seeing vm_lock_seq and dropping it again
+ *   FLAG (1<<30)      being detached, last reader gone, about to become 0
+ *   FLAG + 1          a writer excluding readers, all readers gone
+ *   > FLAG + 1        a writer or a detach waiting for readers to leave
+ *   Readers never take it above VM_REFCNT_LIMIT (FLAG - 1), so any value >= FLAG refuses them.
+ *
+ * vm_lock_seq — written (Atomics.store) only while holding the mmap write lock with the
+ *   exclude-readers flag set (or with the VMA detached); read reliably under the mmap lock or a
+ *   VMA read lock, unreliably by anyone else. The VMA is write-locked while
+ *   vm_lock_seq == mm_lock_seq; mmapWriteUnlock makes mm_lock_seq even, which releases every VMA
+ *   write lock at once (vma_end_write_all).
+ *
+ * Readers never wait. Writers (vmaStartWrite, vmaMarkDetached) wait for readers to leave:
+ * blocking variants on worker threads, *Async variants for the event loop. Differences from
+ * Linux: vmaStartRead does not drop the caller's RCU read section on failure (the caller does);
+ * the "vma was recycled into another mm" check is an optional owner word the caller names.
+ */
+import { mmLockSeqRaw, mmWriteLockHeld } from './mm-seqcount.js';
+import {
+  assertMayBlock,
+  mayBlock,
+  nowNs,
+  sleepWhileEqual,
+  sleepWhileEqualAsync,
+  type WaitObserver,
+} from './wait.js';
+
+/** `VM_REFCNT_EXCLUDE_READERS_FLAG`: added to vm_refcnt while a writer drains readers. */
+export const VM_REFCNT_EXCLUDE_READERS_FLAG = 1 << 30;
+/** `VM_REFCNT_LIMIT`: readers never raise vm_refcnt above this. */
+export const VM_REFCNT_LIMIT = VM_REFCNT_EXCLUDE_READERS_FLAG - 1;
+/** vm_lock_seq of a fresh VMA (Linux UINT_MAX): never equal to an mm_lock_seq in practice. */
+export const VM_LOCK_SEQ_INIT = -1;
+
+/** vmaStartRead results. */
+export const VMA_LOCKED = 0;
+/** Write-locked, readers excluded, refcount at its limit, or recycled: fall back to mmap lock. */
+export const VMA_FAIL = 1;
+/** Detached after the lookup (vm_refcnt was 0): look the address up again. */
+export const VMA_EAGAIN = 2;
+export type VmaReadResult = typeof VMA_LOCKED | typeof VMA_FAIL | typeof VMA_EAGAIN;
+
+/** `vma_lock_init(vma, true)`: a new, detached, unlocked VMA. For the record's allocator. */
+export function vmaLockInit(words: Int32Array, refcnt: number, lockSeq: number): void {
+  Atomics.store(words, lockSeq, VM_LOCK_SEQ_INIT);
+  Atomics.store(words, refcnt, 0);
+}
+
+/** `refcount_inc_not_zero_limited`: returns the count seen (0 = detached) and whether it rose. */
+function refcntIncNotZeroLimited(words: Int32Array, refcnt: number): number {
+  let c = Atomics.load(words, refcnt);
+  for (;;) {
+    if (c === 0 || c >= VM_REFCNT_LIMIT) return -c - 1; // refused; encode the count seen
+    const seen = Atomics.compareExchange(words, refcnt, c, c + 1);
+    if (seen === c) return c;
+    c = seen;
+  }
+}
+
+/**
+ * `vma_start_read` (caller is inside an RCU read section; never waits). LOCKED: the VMA is
+ * read-locked and attached, no writer can change it until vmaEndRead. FAIL: it is write-locked,
+ * a writer is excluding readers, the count is at its limit, or (if `ownerWord` >= 0) the record
+ * no longer holds `expectedOwner` (recycled); the caller falls back to the mmap read lock.
+ * EAGAIN: it was detached (vm_refcnt 0) after the lookup; the caller looks up again.
+ */
+export function vmaStartRead(
+  words: Int32Array,
+  mm: number,
+  refcnt: number,
+  lockSeq: number,
+  ownerWord = -1,
+  expectedOwner = 0,
+): VmaReadResult {
+  // Pessimistic early check; its result is not relied on (the re-check below is).
+  if (Atomics.load(words, lockSeq) === mmLockSeqRaw(words, mm)) return VMA_FAIL;
+  const seen = refcntIncNotZeroLimited(words, refcnt);
+  if (seen < 0) return seen === -1 ? VMA_EAGAIN : VMA_FAIL;
+  if (ownerWord >= 0 && Atomics.load(words, ownerWord) !== expectedOwner) {
+    vmaEndRead(words, refcnt);
+    return VMA_FAIL;
+  }
+  // A writer may have set vm_lock_seq between the first check and the increment; if so it has
+  // the VMA write-locked (or has already released it with mmapWriteUnlock, which we then see as a
+  // different mm_lock_seq). Atomics are sequentially consistent, which gives the acquire order
+  // Linux needs here against vma_end_write_all.
+  if (Atomics.load(words, lockSeq) === mmLockSeqRaw(words, mm)) {
+    vmaEndRead(words, refcnt);
+    return VMA_FAIL;
+  }
+  return VMA_LOCKED;
+}
+
+/**
+ * `vma_start_read_locked`: read-lock a VMA while holding the mmap read lock, so that no writer can
+ * hold it. Fails (false) only if vm_refcnt is at its limit (or the VMA is detached).
+ */
+export function vmaStartReadLocked(words: Int32Array, refcnt: number): boolean {
+  return refcntIncNotZeroLimited(words, refcnt) > 0;
+}
+
+/** `vma_end_read`: drop the read lock; wake a writer waiting for the last reader. */
+export function vmaEndRead(words: Int32Array, refcnt: number): void {
+  const now = Atomics.sub(words, refcnt, 1) - 1;
+  // __vma_are_readers_excluded(): a writer (target FLAG + 1) or a detach (target FLAG) is draining.
+  if (now !== 0 && (now & VM_REFCNT_EXCLUDE_READERS_FLAG) !== 0) {
+    if (now <= VM_REFCNT_EXCLUDE_READERS_FLAG + 1) Atomics.notify(words, refcnt);
+  }
+}
+
+/**
+ * `__is_vma_write_locked`: true if the VMA is write-locked under the current mmap write lock.
+ * Reliable only for the holder of the mmap write lock.
+ */
+export function vmaIsWriteLocked(words: Int32Array, mm: number, lockSeq: number): boolean {
+  return Atomics.load(words, lockSeq) === mmLockSeqRaw(words, mm);
+}
+
+/** The raw vm_refcnt (for tests, assertions and debugging). */
+export function vmaRefcnt(words: Int32Array, refcnt: number): number {
+  return Atomics.load(words, refcnt);
+}
+
+function assertMmapWriteLocked(words: Int32Array, mm: number, what: string): void {
+  if (!mmWriteLockHeld(words, mm)) throw new Error(`${what}: the mmap write lock is not held`);
+}
+
+function assertVmaWriteLocked(words: Int32Array, mm: number, lockSeq: number, what: string): void {
+  assertMmapWriteLocked(words, mm, what);
+  if (!vmaIsWriteLocked(words, mm, lockSeq)) {
+    throw new Error(`${what}: the VMA is not write-locked (call vmaStartWrite first)`);
+  }
+}
+
+/** `refcount_add_not_zero(FLAG)`: false if the VMA is detached (nothing to exclude). */
+function startExcludeReaders(words: Int32Array, refcnt: number): boolean {
+  let c = Atomics.load(words, refcnt);
+  for (;;) {
+    if (c === 0) return false;
+    const seen = Atomics.compareExchange(words, refcnt, c, c + VM_REFCNT_EXCLUDE_READERS_FLAG);
+    if (seen === c) return true;
+    c = seen;
+  }
+}
+
+/** The refcnt value at which a writer (`target` FLAG + 1) or a detach (FLAG) has no readers. */
+function drainTarget(detaching: boolean): number {
+  return VM_REFCNT_EXCLUDE_READERS_FLAG + (detaching ? 0 : 1);
+}
+
+/** After readers are drained: write-lock (set vm_lock_seq) and drop the flag. */
+function finishWriteLock(words: Int32Array, mm: number, refcnt: number, lockSeq: number): void {
+  Atomics.store(words, lockSeq, mmLockSeqRaw(words, mm));
+  Atomics.sub(words, refcnt, VM_REFCNT_EXCLUDE_READERS_FLAG);
+}
+
+/**
+ * `vma_start_write` (requires the mmap write lock; blocking, worker threads only): exclude new
+ * readers, wait for current ones to leave, then mark the VMA write-locked until mmapWriteUnlock /
+ * mmapWriteDowngrade. Returns the nanoseconds waited for readers.
+ */
+export function vmaStartWrite(
+  words: Int32Array,
+  mm: number,
+  refcnt: number,
+  lockSeq: number,
+  observer?: WaitObserver,
+): number {
+  assertMmapWriteLocked(words, mm, 'vmaStartWrite');
+  if (vmaIsWriteLocked(words, mm, lockSeq)) return 0;
+  if (!startExcludeReaders(words, refcnt)) {
+    Atomics.store(words, lockSeq, mmLockSeqRaw(words, mm)); // detached: no readers to exclude
+    return 0;
+  }
+  const target = drainTarget(false);
+  let c = Atomics.load(words, refcnt);
+  if (c === target) {
+    finishWriteLock(words, mm, refcnt, lockSeq);
+    return 0;
+  }
+  // Readers are inside and we would have to sleep: on the main thread, take the flag back
+  // (readers it refused meanwhile just fell back) and refuse, leaving the VMA as it was.
+  if (!mayBlock()) {
+    Atomics.sub(words, refcnt, VM_REFCNT_EXCLUDE_READERS_FLAG);
+    assertMayBlock('vmaStartWrite');
+  }
+  const t0 = nowNs();
+  while (c !== target) {
+    observer?.beforeWait();
+    sleepWhileEqual(words, refcnt, c);
+    c = Atomics.load(words, refcnt);
+  }
+  finishWriteLock(words, mm, refcnt, lockSeq);
+  return nowNs() - t0;
+}
+
+/** `vma_start_write` for the event loop (and main-thread tests). Resolves to nanoseconds waited. */
+export async function vmaStartWriteAsync(
+  words: Int32Array,
+  mm: number,
+  refcnt: number,
+  lockSeq: number,
+  observer?: WaitObserver,
+): Promise<number> {
+  assertMmapWriteLocked(words, mm, 'vmaStartWriteAsync');
+  if (vmaIsWriteLocked(words, mm, lockSeq)) return 0;
+  if (!startExcludeReaders(words, refcnt)) {
+    Atomics.store(words, lockSeq, mmLockSeqRaw(words, mm));
+    return 0;
+  }
+  const target = drainTarget(false);
+  let c = Atomics.load(words, refcnt);
+  const t0 = c === target ? 0 : nowNs();
+  while (c !== target) {
+    observer?.beforeWait();
+    await sleepWhileEqualAsync(words, refcnt, c);
+    c = Atomics.load(words, refcnt);
+  }
+  finishWriteLock(words, mm, refcnt, lockSeq);
+  return t0 === 0 ? 0 : nowNs() - t0;
+}
+
+/**
+ * `vma_mark_attached`: the VMA (write-locked by the caller, detached) becomes visible to per-VMA
+ * readers. Publish it in the index after this, as Linux's vma_iter_store does.
+ */
+export function vmaMarkAttached(
+  words: Int32Array,
+  mm: number,
+  refcnt: number,
+  lockSeq: number,
+): void {
+  assertVmaWriteLocked(words, mm, lockSeq, 'vmaMarkAttached');
+  if (Atomics.load(words, refcnt) !== 0) throw new Error('vmaMarkAttached: VMA already attached');
+  Atomics.store(words, refcnt, 1);
+}
+
+/**
+ * Starts `vma_mark_detached` (caller holds the VMA write lock): drop the attached reference.
+ * Returns -1 if the VMA is now detached, else the refcnt a drain must wait for (readers that
+ * raised it for an instant before seeing the write lock).
+ */
+function startDetach(words: Int32Array, mm: number, refcnt: number, lockSeq: number): number {
+  assertVmaWriteLocked(words, mm, lockSeq, 'vmaMarkDetached');
+  const old = Atomics.sub(words, refcnt, 1);
+  if (old <= 0) {
+    Atomics.add(words, refcnt, 1);
+    throw new Error('vmaMarkDetached: VMA is not attached');
+  }
+  if (old === 1) return -1;
+  if (!startExcludeReaders(words, refcnt)) return -1; // the stray readers left meanwhile
+  return drainTarget(true);
+}
+
+/**
+ * `vma_mark_detached` (blocking, worker threads only): the VMA is write-locked and already
+ * removed from the index; afterwards vm_refcnt is 0, so no reader can ever lock it again, and no
+ * reader holds it. Returns the nanoseconds waited for stray readers.
+ */
+export function vmaMarkDetached(
+  words: Int32Array,
+  mm: number,
+  refcnt: number,
+  lockSeq: number,
+  observer?: WaitObserver,
+): number {
+  const target = startDetach(words, mm, refcnt, lockSeq);
+  if (target < 0) return 0;
+  let c = Atomics.load(words, refcnt);
+  if (c === target) {
+    Atomics.sub(words, refcnt, VM_REFCNT_EXCLUDE_READERS_FLAG);
+    return 0;
+  }
+  // A stray reader raised the count for an instant; it never blocks, so this wait is short. On
+  // the main thread spin instead of sleeping (the event loop must not sleep on a lock).
+  const t0 = nowNs();
+  const block = mayBlock();
+  while (c !== target) {
+    if (block) {
+      observer?.beforeWait();
+      sleepWhileEqual(words, refcnt, c);
+    }
+    c = Atomics.load(words, refcnt);
+  }
+  Atomics.sub(words, refcnt, VM_REFCNT_EXCLUDE_READERS_FLAG);
+  return nowNs() - t0;
+}
+
+/** `vma_mark_detached` for the event loop. Resolves to nanoseconds waited. */
+export async function vmaMarkDetachedAsync(
+  words: Int32Array,
+  mm: number,
+  refcnt: number,
+  lockSeq: number,
+  observer?: WaitObserver,
+): Promise<number> {
+  const target = startDetach(words, mm, refcnt, lockSeq);
+  if (target < 0) return 0;
+  let c = Atomics.load(words, refcnt);
+  const t0 = c === target ? 0 : nowNs();
+  while (c !== target) {
+    observer?.beforeWait();
+    await sleepWhileEqualAsync(words, refcnt, c);
+    c = Atomics.load(words, refcnt);
+  }
+  Atomics.sub(words, refcnt, VM_REFCNT_EXCLUDE_READERS_FLAG);
+  return t0 === 0 ? 0 : nowNs() - t0;
+}
