@@ -1,0 +1,152 @@
+/**
+ * procfs reads (API.md "procfs reads"): `/proc/:pid/maps` streamed chunk by chunk (each chunk is
+ * produced in its own lock window by the sim), and PROCMAP_QUERY, point (GET) and batch (POST).
+ * These are the hot routes under load, so their request logs are off below `warn`.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { SimError } from '../src/cpus/sim-api.js';
+import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
+import { HTTP_ERRNO, httpError } from '../src/schemas/errors.js';
+import {
+  formatQueryAnswer,
+  QueryAnswerBody,
+  QueryInput,
+  QueryString,
+  toQueryArgs,
+} from '../src/schemas/query.js';
+import { UapiValueError } from '../src/schemas/uapi.js';
+
+const tags = ['procfs'];
+const hot = { logLevel: 'warn' as const };
+
+const MapsQuery = Type.Object({
+  strategy: Type.Optional(StrategyName),
+  chunk: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 64 * 1024 * 1024,
+      default: 4096,
+      description: 'max bytes of whole lines per lock window; 0 = one window for the whole file',
+    }),
+  ),
+});
+
+const PointQuery = Type.Object({
+  ...QueryString.properties,
+  strategy: Type.Optional(StrategyName),
+});
+
+const BatchBody = Type.Object({ queries: Type.Array(QueryInput) }, { additionalProperties: false });
+
+const BatchResult = Type.Union([
+  QueryAnswerBody,
+  Type.Object({
+    error: Type.String(),
+    errno: Type.Integer(),
+    message: Type.Optional(Type.String()),
+  }),
+]);
+
+const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const maxBatch = app.serviceConfig.maxBatch;
+
+  app.get(
+    '/proc/:pid/maps',
+    {
+      ...hot,
+      schema: {
+        tags,
+        summary: '/proc/PID/maps, byte-identical to Linux 6.18',
+        params: PidParams,
+        querystring: MapsQuery,
+        produces: ['text/plain'],
+        response: {
+          200: Type.String({ description: 'maps text (text/plain)' }),
+          ...errorResponses(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { strategy, chunk = 4096 } = request.query;
+      const chunks = await app.sim.readMaps(request.params.pid, { strategy, chunk });
+      return reply
+        .type('text/plain; charset=utf-8')
+        .send(Readable.from(chunks, { objectMode: false }) as never);
+    },
+  );
+
+  app.get(
+    '/proc/:pid/procmap_query',
+    {
+      ...hot,
+      schema: {
+        tags,
+        summary: 'PROCMAP_QUERY: the VMA covering (or after) an address',
+        params: PidParams,
+        querystring: PointQuery,
+        response: { 200: QueryAnswerBody, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { strategy, ...query } = request.query;
+      const [outcome] = await app.sim.query(request.params.pid, { strategy }, [toQueryArgs(query)]);
+      if (outcome instanceof SimError) throw outcome;
+      return formatQueryAnswer(outcome);
+    },
+  );
+
+  app.post(
+    '/proc/:pid/procmap_query',
+    {
+      ...hot,
+      schema: {
+        tags,
+        summary: 'Batch PROCMAP_QUERY: one result per query, in order',
+        params: PidParams,
+        querystring: Type.Object({ strategy: Type.Optional(StrategyName) }),
+        body: BatchBody,
+        response: {
+          200: Type.Object({ results: Type.Array(BatchResult) }),
+          ...errorResponses(400, 404, 413),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { queries } = request.body;
+      if (queries.length > maxBatch) {
+        throw httpError(
+          'E2BIG',
+          `batch of ${queries.length} queries exceeds the limit ${maxBatch}`,
+        );
+      }
+      // Entries that do not parse get their own EINVAL; the others go to the sim in one call.
+      const results: unknown[] = new Array(queries.length);
+      const args = [];
+      const slots = [];
+      for (let i = 0; i < queries.length; i++) {
+        try {
+          args.push(toQueryArgs(queries[i]));
+          slots.push(i);
+        } catch (e) {
+          if (!(e instanceof UapiValueError)) throw e;
+          results[i] = { error: e.code, errno: HTTP_ERRNO[e.code], message: e.message };
+        }
+      }
+      const outcomes = await app.sim.query(request.params.pid, request.query, args);
+      for (let j = 0; j < outcomes.length; j++) {
+        const o = outcomes[j];
+        results[slots[j]] =
+          o instanceof SimError ? { error: o.code, errno: o.errno } : formatQueryAnswer(o);
+      }
+      // Serialized here rather than by the response schema: a union per entry makes the
+      // schema serializer validate every entry, which is far slower for 65,536 results.
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ results }) as never);
+    },
+  );
+};
+
+export default procReadRoutes;

@@ -1,0 +1,168 @@
+/**
+ * Processes (API.md "Processes"): list, create (template or imported maps), inspect, fork, exit,
+ * and the activity that keeps a process busy.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorResponses, PidParams } from '../src/schemas/common.js';
+import { httpError } from '../src/schemas/errors.js';
+import {
+  ActivityBody,
+  ActivityStatusBody,
+  CreateProcessBody,
+  formatActivity,
+  formatProcessDetail,
+  ProcessDetailBody,
+  ProcessListBody,
+  ProcessListQuery,
+  ProcessSummaryBody,
+  toActivitySpec,
+} from '../src/schemas/processes.js';
+import { UapiValueError } from '../src/schemas/uapi.js';
+
+const tags = ['processes'];
+
+const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const maxLoop = app.serviceConfig.maxBatch;
+
+  app.get(
+    '/processes',
+    {
+      schema: {
+        tags,
+        summary: 'List processes',
+        querystring: ProcessListQuery,
+        response: { 200: ProcessListBody, ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const { offset = 0, limit = 100 } = request.query;
+      return app.sim.listProcesses(offset, limit);
+    },
+  );
+
+  app.post(
+    '/processes',
+    {
+      schema: {
+        tags,
+        summary: 'Create a process from a template or an imported maps text',
+        body: Type.Optional(CreateProcessBody),
+        response: { 201: ProcessSummaryBody, ...errorResponses(400, 409, 413, 429) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      if (body.template !== undefined && body.maps !== undefined) {
+        throw new UapiValueError('EINVAL', 'give "template" or "maps", not both');
+      }
+      const created = await app.sim.createProcess({
+        comm: body.comm,
+        template: body.template,
+        maps: body.maps,
+        activity: body.activity ? toActivitySpec(body.activity, maxLoop) : undefined,
+      });
+      reply.code(201);
+      return created;
+    },
+  );
+
+  app.get(
+    '/processes/:pid',
+    {
+      schema: {
+        tags,
+        summary: 'Inspect a process',
+        params: PidParams,
+        response: { 200: ProcessDetailBody, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => formatProcessDetail(await app.sim.inspectProcess(request.params.pid)),
+  );
+
+  app.post(
+    '/processes/:pid/fork',
+    {
+      schema: {
+        tags,
+        summary: 'fork(2): a child with a copy of the address space',
+        params: PidParams,
+        response: { 201: Type.Object({ pid: Type.Integer() }), ...errorResponses(400, 404, 429) },
+      },
+    },
+    async (request, reply) => {
+      const child = await app.sim.forkProcess(request.params.pid);
+      reply.code(201);
+      return { pid: child.pid };
+    },
+  );
+
+  app.delete(
+    '/processes/:pid',
+    {
+      schema: {
+        tags,
+        summary: 'exit: the process is gone (later requests: 404 ESRCH)',
+        params: PidParams,
+        response: { 204: Type.Null(), ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      await app.sim.exitProcess(request.params.pid);
+      reply.code(204).send(null);
+    },
+  );
+
+  app.put(
+    '/processes/:pid/activity',
+    {
+      schema: {
+        tags,
+        summary: 'Make the process busy: a loop of calls or a built-in profile',
+        params: PidParams,
+        body: ActivityBody,
+        response: { 200: ActivityStatusBody, ...errorResponses(400, 404, 413) },
+      },
+    },
+    async (request) => {
+      const spec = toActivitySpec(request.body, maxLoop);
+      return formatActivity(await app.sim.setActivity(request.params.pid, spec));
+    },
+  );
+
+  app.get(
+    '/processes/:pid/activity',
+    {
+      schema: {
+        tags,
+        summary: 'The running activity with its counts (404 ENOENT when idle)',
+        params: PidParams,
+        response: { 200: ActivityStatusBody, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const status = await app.sim.getActivity(request.params.pid);
+      if (!status) throw httpError('ENOENT', `process ${request.params.pid} has no activity`);
+      return formatActivity(status);
+    },
+  );
+
+  app.delete(
+    '/processes/:pid/activity',
+    {
+      schema: {
+        tags,
+        summary: 'Stop the activity',
+        params: PidParams,
+        response: { 204: Type.Null(), ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const stopped = await app.sim.stopActivity(request.params.pid);
+      if (!stopped) throw httpError('ENOENT', `process ${request.params.pid} has no activity`);
+      reply.code(204).send(null);
+    },
+  );
+};
+
+export default processRoutes;

@@ -1,0 +1,205 @@
+/**
+ * `GET /ws` (API.md): event and rates subscriptions, and request/response RPC over one WebSocket.
+ * Every message is validated (src/schemas/ws-protocol.ts); a bad one gets an error message back.
+ * A client that cannot keep up with its subscriptions is closed with 1008 once more than
+ * `wsMaxBuffered` bytes wait for it, rather than buffering without bound. Messages above
+ * `wsMaxMessage` bytes are refused by the ws library itself (close 1009).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { WebSocket } from 'ws';
+import {
+  type MutationEvent,
+  type SimApi,
+  SimError,
+  type SyscallCall,
+} from '../src/cpus/sim-api.js';
+import { errorBody, toErrorReply } from '../src/schemas/errors.js';
+import { formatProcessDetail } from '../src/schemas/processes.js';
+import { formatQueryAnswer, toQueryArgs } from '../src/schemas/query.js';
+import { formatCallArgs, formatResult } from '../src/schemas/syscall-format.js';
+import { parseCallEntry } from '../src/schemas/syscalls.js';
+import {
+  parseWsMessage,
+  WS_CLOSE_SLOW_CONSUMER,
+  type WsMessage,
+  WsMessageError,
+} from '../src/schemas/ws-protocol.js';
+
+const RATES_INTERVAL_MS = 1000;
+
+async function collectMaps(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Runs one request; resolves to the `result` value or rejects with the error. */
+async function runRequest(sim: SimApi, m: WsMessage, maxBatch: number): Promise<unknown> {
+  switch (m.kind) {
+    case 'maps': {
+      const { pid, strategy, chunk = 4096 } = m.msg;
+      return collectMaps(await sim.readMaps(pid, { strategy, chunk }));
+    }
+    case 'procmap_query': {
+      const { pid, strategy, id: _id, op: _op, ...q } = m.msg;
+      const [o] = await sim.query(pid, { strategy }, [toQueryArgs(q)]);
+      if (o instanceof SimError) throw o;
+      return formatQueryAnswer(o);
+    }
+    case 'process':
+      return formatProcessDetail(await sim.inspectProcess(m.msg.pid));
+    case 'processes':
+      return sim.listProcesses(m.msg.offset ?? 0, m.msg.limit ?? 100);
+    case 'config':
+      return sim.getConfig();
+    case 'syscalls': {
+      if (m.msg.calls.length > maxBatch) {
+        throw new WsMessageError(`syscalls: more than ${maxBatch} calls`, m.msg.id);
+      }
+      const results: unknown[] = [];
+      const parsed: SyscallCall[] = [];
+      const slots: number[] = [];
+      for (let i = 0; i < m.msg.calls.length; i++) {
+        try {
+          parsed.push(parseCallEntry(m.msg.calls[i]));
+          slots.push(i);
+        } catch (e) {
+          results[i] = toErrorReply(e).body;
+        }
+      }
+      const outcomes = await sim.syscalls(m.msg.pid, parsed);
+      outcomes.forEach((o, j) => {
+        results[slots[j]] = o instanceof SimError ? errorBody(o) : formatResult(parsed[j].op, o);
+      });
+      return results;
+    }
+    case 'mutation': {
+      const { id: _id, pid, ...entry } = m.msg;
+      const call = parseCallEntry(entry);
+      const [r] = await sim.syscalls(pid, [call]);
+      if (r instanceof SimError) throw r;
+      return formatResult(call.op, r);
+    }
+    default:
+      throw new WsMessageError('not a request', undefined);
+  }
+}
+
+const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { wsMaxBuffered, maxBatch } = app.serviceConfig;
+
+  app.get(
+    '/ws',
+    { websocket: true, schema: { tags: ['service'], summary: 'WebSocket: events, rates, RPC' } },
+    (socket: WebSocket, request) => {
+      let unsubscribeEvents: (() => void) | null = null;
+      let ratesTimer: NodeJS.Timeout | null = null;
+      let closed = false;
+
+      const stopSubscriptions = () => {
+        unsubscribeEvents?.();
+        unsubscribeEvents = null;
+        if (ratesTimer) clearInterval(ratesTimer);
+        ratesTimer = null;
+      };
+
+      /** Sends a subscription message unless the client has fallen too far behind. */
+      const push = (payload: unknown) => {
+        if (closed) return;
+        if (socket.bufferedAmount > wsMaxBuffered) {
+          closed = true;
+          stopSubscriptions();
+          request.log.warn({ buffered: socket.bufferedAmount }, 'ws slow consumer closed');
+          socket.close(WS_CLOSE_SLOW_CONSUMER, 'slow consumer: too many unread messages');
+          return;
+        }
+        socket.send(JSON.stringify(payload));
+      };
+      /** Replies are always sent (they are bounded by the client's own requests). */
+      const reply = (payload: unknown) => {
+        if (!closed) socket.send(JSON.stringify(payload));
+      };
+
+      const subscribe = (what: 'events' | 'rates', pid: number | undefined) => {
+        if (what === 'events') {
+          unsubscribeEvents?.();
+          unsubscribeEvents = app.sim.onMutation((e: MutationEvent) => {
+            if (pid !== undefined && e.pid !== pid) return;
+            push({
+              type: 'mutation',
+              pid: e.pid,
+              op: e.call.op,
+              args: formatCallArgs(e.call),
+              result:
+                e.result instanceof SimError
+                  ? { error: e.result.code, errno: e.result.errno }
+                  : formatResult(e.call.op, e.result),
+            });
+          });
+        } else if (!ratesTimer) {
+          ratesTimer = setInterval(() => {
+            const r = app.sim.rates();
+            push({
+              type: 'rates',
+              strategy: r.strategy,
+              reads_per_s: r.readsPerS,
+              retries_per_s: r.retriesPerS,
+              fallbacks_per_s: r.fallbacksPerS,
+              hazards_per_s: r.hazardsPerS,
+              mutations_per_s: r.mutationsPerS,
+            });
+          }, RATES_INTERVAL_MS);
+        }
+        reply({ type: 'subscribed', subscribe: what, pid: pid ?? null });
+      };
+
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) {
+          reply({ type: 'error', error: 'EINVAL', errno: 22, message: 'send JSON text messages' });
+          return;
+        }
+        let m: WsMessage;
+        try {
+          m = parseWsMessage(data.toString());
+        } catch (e) {
+          const err = e as WsMessageError;
+          reply({
+            ...(err.id !== undefined ? { id: err.id } : {}),
+            type: 'error',
+            error: 'EINVAL',
+            errno: 22,
+            message: err.message,
+          });
+          return;
+        }
+        if (m.kind === 'subscribe') return subscribe(m.msg.subscribe, m.msg.pid);
+        if (m.kind === 'unsubscribe') {
+          if (m.msg.unsubscribe === 'events') {
+            unsubscribeEvents?.();
+            unsubscribeEvents = null;
+          } else if (ratesTimer) {
+            clearInterval(ratesTimer);
+            ratesTimer = null;
+          }
+          return reply({ type: 'unsubscribed', unsubscribe: m.msg.unsubscribe });
+        }
+        const id = m.msg.id;
+        runRequest(app.sim, m, maxBatch).then(
+          (result) => reply({ id, result }),
+          (e) => {
+            const { status, body } = toErrorReply(e);
+            if (status >= 500) request.log.error({ err: e }, 'ws request failed');
+            reply({ id, error: body });
+          },
+        );
+      });
+
+      socket.on('close', () => {
+        closed = true;
+        stopSubscriptions();
+      });
+    },
+  );
+};
+
+export default wsRoutes;

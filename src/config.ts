@@ -1,0 +1,260 @@
+/**
+ * Service configuration: CLI flags, then environment variables, then defaults (a flag wins over
+ * its env var). One table drives parsing and `--help`, so the help text cannot drift.
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { isStrategyName, type StrategyName } from './cpus/sim-api.js';
+
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  strategy: StrategyName;
+  /** Worker CPUs; 0 runs the engine on the event loop (local sim). */
+  cpus: number;
+  /** Processes created at start-up from the templates. */
+  population: number;
+  maxProcesses: number;
+  maxVmasPerProcess: number;
+  /** Max entries of a batch (`/syscalls`, batch PROCMAP_QUERY). */
+  maxBatch: number;
+  /** Max request body bytes (413 beyond). */
+  bodyLimit: number;
+  /** Max bytes of one WebSocket message from a client (closed with 1009 beyond). */
+  wsMaxMessage: number;
+  /** Bytes a WebSocket client may fall behind before it is closed as a slow consumer (1008). */
+  wsMaxBuffered: number;
+  logLevel: string;
+  /** How long close-with-grace lets in-flight work finish before it exits anyway. */
+  closeGraceMs: number;
+  /** Event-loop delay above which under-pressure answers 503 (0 = off). */
+  maxEventLoopDelayMs: number;
+  /** Retry-After seconds on 503/429. */
+  retryAfterS: number;
+}
+
+type Kind = 'string' | 'int' | 'strategy' | 'level';
+
+interface OptionSpec {
+  key: keyof ServiceConfig;
+  flag: string;
+  env: string;
+  kind: Kind;
+  def: () => string | number;
+  min?: number;
+  help: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  {
+    key: 'host',
+    flag: 'host',
+    env: 'HOST',
+    kind: 'string',
+    def: () => '127.0.0.1',
+    help: 'listen address',
+  },
+  {
+    key: 'port',
+    flag: 'port',
+    env: 'PORT',
+    kind: 'int',
+    min: 0,
+    def: () => 8080,
+    help: 'listen port (0 = any free port)',
+  },
+  {
+    key: 'strategy',
+    flag: 'strategy',
+    env: 'STRATEGY',
+    kind: 'strategy',
+    def: () => 'per_vma',
+    help: 'default locking strategy of the readers',
+  },
+  {
+    key: 'cpus',
+    flag: 'cpus',
+    env: 'CPUS',
+    kind: 'int',
+    min: 0,
+    def: () => availableParallelism(),
+    help: 'worker CPUs (0 = run the engine on the event loop)',
+  },
+  {
+    key: 'population',
+    flag: 'population',
+    env: 'POPULATION',
+    kind: 'int',
+    min: 0,
+    def: () => 64,
+    help: 'processes created at start-up from the templates',
+  },
+  {
+    key: 'maxProcesses',
+    flag: 'max-processes',
+    env: 'MAX_PROCESSES',
+    kind: 'int',
+    min: 1,
+    def: () => 4096,
+    help: 'process limit (POST /processes and fork answer EAGAIN beyond)',
+  },
+  {
+    key: 'maxVmasPerProcess',
+    flag: 'max-vmas',
+    env: 'MAX_VMAS',
+    kind: 'int',
+    min: 1,
+    def: () => 65530,
+    help: 'VMAs per process (max_map_count; ENOMEM beyond)',
+  },
+  {
+    key: 'maxBatch',
+    flag: 'max-batch',
+    env: 'MAX_BATCH',
+    kind: 'int',
+    min: 1,
+    def: () => 65536,
+    help: 'entries per batch query or /syscalls (E2BIG beyond)',
+  },
+  {
+    key: 'bodyLimit',
+    flag: 'body-limit',
+    env: 'BODY_LIMIT',
+    kind: 'int',
+    min: 1024,
+    def: () => 16 * 1024 * 1024,
+    help: 'max request body bytes (413 beyond)',
+  },
+  {
+    key: 'wsMaxMessage',
+    flag: 'ws-max-message',
+    env: 'WS_MAX_MESSAGE',
+    kind: 'int',
+    min: 256,
+    def: () => 1024 * 1024,
+    help: 'max WebSocket message bytes from a client (close 1009 beyond)',
+  },
+  {
+    key: 'wsMaxBuffered',
+    flag: 'ws-max-buffered',
+    env: 'WS_MAX_BUFFERED',
+    kind: 'int',
+    min: 1024,
+    def: () => 8 * 1024 * 1024,
+    help: 'bytes a WebSocket client may lag before it is closed (1008)',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    kind: 'level',
+    def: () => 'info',
+    help: `log level (${LOG_LEVELS.join('|')})`,
+  },
+  {
+    key: 'closeGraceMs',
+    flag: 'close-grace-ms',
+    env: 'CLOSE_GRACE_MS',
+    kind: 'int',
+    min: 0,
+    def: () => 10_000,
+    help: 'time in-flight work gets on SIGTERM/SIGINT before exit',
+  },
+  {
+    key: 'maxEventLoopDelayMs',
+    flag: 'max-event-loop-delay-ms',
+    env: 'MAX_EVENT_LOOP_DELAY_MS',
+    kind: 'int',
+    min: 0,
+    def: () => 1000,
+    help: 'event-loop delay that makes the service answer 503 (0 = off)',
+  },
+  {
+    key: 'retryAfterS',
+    flag: 'retry-after-s',
+    env: 'RETRY_AFTER_S',
+    kind: 'int',
+    min: 1,
+    def: () => 2,
+    help: 'Retry-After seconds on 503/429',
+  },
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseValue(spec: OptionSpec, raw: string, source: string): string | number {
+  switch (spec.kind) {
+    case 'string':
+      return raw;
+    case 'int': {
+      if (!/^[0-9]+$/.test(raw)) throw new ConfigError(`${source}: "${raw}" is not an integer`);
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n) || n < (spec.min ?? 0)) {
+        throw new ConfigError(`${source}: ${raw} is out of range (min ${spec.min ?? 0})`);
+      }
+      return n;
+    }
+    case 'strategy':
+      if (!isStrategyName(raw)) throw new ConfigError(`${source}: unknown strategy "${raw}"`);
+      return raw;
+    case 'level':
+      if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`${source}: unknown level "${raw}"`);
+      return raw;
+  }
+}
+
+export type ParsedCommandLine = { help: true } | { help: false; config: ServiceConfig };
+
+/** Flags > env > defaults. Throws ConfigError with a message naming the bad flag or variable. */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ParsedCommandLine {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const s of OPTION_SPECS) options[s.flag] = { type: 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  if (values.help) return { help: true };
+  const config: Record<string, string | number> = {};
+  for (const s of OPTION_SPECS) {
+    const flag = values[s.flag];
+    if (typeof flag === 'string') config[s.key] = parseValue(s, flag, `--${s.flag}`);
+    else if (env[s.env] !== undefined && env[s.env] !== '')
+      config[s.key] = parseValue(s, env[s.env] as string, `env ${s.env}`);
+    else config[s.key] = s.def();
+  }
+  return { help: false, config: config as unknown as ServiceConfig };
+}
+
+/** Defaults only (no flags, no env): what tests start from. */
+export function defaultConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfig {
+  const parsed = parseConfig([], {});
+  if (parsed.help) throw new Error('unreachable');
+  return { ...parsed.config, ...overrides };
+}
+
+export function helpText(): string {
+  const lines = [
+    'procfs-sim: simulated Linux address spaces serving /proc/PID/maps and PROCMAP_QUERY over HTTP',
+    '',
+    'usage: node dist/src/server.js [options]   (every option also reads the env var shown)',
+    '',
+  ];
+  for (const s of OPTION_SPECS) {
+    const left = `  --${s.flag} <${s.kind === 'int' ? 'n' : 'value'}>`;
+    lines.push(`${left.padEnd(36)} ${s.help}`);
+    lines.push(`${''.padEnd(36)} env ${s.env}, default ${s.def()}`);
+  }
+  lines.push(`${'  -h, --help'.padEnd(36)} this text`);
+  return `${lines.join('\n')}\n`;
+}

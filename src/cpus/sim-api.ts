@@ -1,0 +1,235 @@
+/**
+ * The seam between the HTTP layer (routes/, src/plugins/) and the engine that hosts the simulated
+ * processes. Routes only ever talk to a `SimApi`; `local-sim.ts` implements it on the event loop
+ * (`--cpus 0`, inject tests) and the worker-CPU implementation (issue 3) implements it over the
+ * dispatch ring.
+ *
+ * Units: every address, length and offset here is an engine `number` (exact below 2^53; user
+ * addresses are below TASK_SIZE). Values from HTTP that do not fit are mapped before they get here
+ * (`src/schemas/uapi.ts`). prot and flag values are the kernel's bit values (docs/ARCHITECTURE.md).
+ *
+ * Errors: methods reject with `SimError` (an errno with its Linux name). Syscalls are different on
+ * purpose: each call's outcome is *returned* (a result or a `SimError`), so a batch carries a failure
+ * per call without exceptions; only a missing process (ESRCH) rejects the whole batch. Keeping the
+ * errno naming inside the implementation means the HTTP layer needs no errno table.
+ */
+
+/** Locking strategies of the readers; the names are API (API.md). */
+export const STRATEGIES = [
+  'mmap_lock',
+  'per_vma',
+  'snapshot',
+  'lockless',
+  'lockless_nofallback',
+] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+export function isStrategyName(s: string): s is StrategyName {
+  return (STRATEGIES as readonly string[]).includes(s);
+}
+
+/** Templates a process can be created from (src/mm/templates/). */
+export const TEMPLATES = ['minimal', 'bash', 'node', 'jvm'] as const;
+export type TemplateName = (typeof TEMPLATES)[number];
+
+/** Built-in activity profiles (API.md, issue 3). */
+export const PROFILES = ['mmap_churn', 'jit', 'malloc', 'thread_stacks'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+/** An engine error: an errno, with the Linux name and a human-readable message. */
+export class SimError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  constructor(errno: number, code: string, message: string) {
+    super(message);
+    this.name = 'SimError';
+    this.errno = errno;
+    this.code = code;
+  }
+}
+
+/** A file to map, as the HTTP body names it; the implementation interns it in the file table. */
+export interface FileRef {
+  path: string;
+  /** Device numbers as `/proc/PID/maps` prints them (major:minor). */
+  devMajor: number;
+  devMinor: number;
+  inode: number;
+  /** Byte offset into the file (page-aligned unless the caller wants EINVAL). */
+  offset: number;
+  /** Whether the (simulated) fd was opened O_RDWR; MAP_SHARED|PROT_WRITE needs it (else EACCES). */
+  writable: boolean;
+}
+
+/** One syscall, with engine numbers. `op` names are API (`/syscalls`, activity loops, /ws). */
+export type SyscallCall =
+  | { op: 'mmap'; addr: number; length: number; prot: number; flags: number; file: FileRef | null }
+  | { op: 'munmap'; addr: number; length: number }
+  | { op: 'mprotect'; addr: number; length: number; prot: number }
+  | {
+      op: 'mremap';
+      oldAddr: number;
+      oldSize: number;
+      newSize: number;
+      flags: number;
+      newAddr: number;
+    }
+  | { op: 'brk'; addr: number }
+  | { op: 'anon_name'; addr: number; length: number; name: string | null };
+
+export type SyscallOp = SyscallCall['op'];
+
+/** The call's result (address, break, or 0), or the errno it failed with. */
+export type SyscallResult = number | SimError;
+
+export interface ProcessSummary {
+  pid: number;
+  comm: string;
+  vmas: number;
+}
+
+export interface ProcessDetail extends ProcessSummary {
+  brkStart: number;
+  brk: number;
+  startStack: number;
+  activity: ActivityStatus | null;
+}
+
+export interface ProcessList {
+  total: number;
+  processes: ProcessSummary[];
+}
+
+/** What makes a process busy: a loop of calls, or a built-in profile; optionally rate-capped. */
+export type ActivitySpec =
+  | { kind: 'loop'; loop: SyscallCall[]; ratePerS: number | null }
+  | { kind: 'profile'; profile: ProfileName; ratePerS: number | null };
+
+export interface ActivityStatus {
+  spec: ActivitySpec;
+  /** ms since the epoch when the activity started. */
+  startedAt: number;
+  /** Syscalls executed so far, and how many of them returned an error. */
+  calls: number;
+  errors: number;
+  /** Whole passes over the loop (profiles: iterations of their pattern). */
+  iterations: number;
+}
+
+export interface CreateProcessOptions {
+  comm?: string;
+  template?: TemplateName;
+  /** Text of a real /proc/PID/maps to import. */
+  maps?: string;
+  activity?: ActivitySpec;
+}
+
+export interface ReadOptions {
+  /** Per-request override of the configured strategy. */
+  strategy?: StrategyName;
+}
+
+export interface MapsReadOptions extends ReadOptions {
+  /** Max bytes of whole lines per chunk (one lock window each); 0 = one window for the file. */
+  chunk: number;
+}
+
+/** One PROCMAP_QUERY, with the kernel's flag bits. */
+export interface QueryArgs {
+  addr: number;
+  flags: number;
+  /** Ask for the VMA name (vma_name_size != 0) / build ID (build_id_size != 0). */
+  name: boolean;
+  buildId: boolean;
+}
+
+export interface QueryAnswer {
+  vmaStart: number;
+  vmaEnd: number;
+  vmaFlags: number;
+  vmaPageSize: number;
+  vmaOffset: number;
+  inode: number;
+  devMajor: number;
+  devMinor: number;
+  /** Raw name (no `\012` escaping); null when none or not asked for. */
+  vmaName: string | null;
+  /** Lowercase hex; null when none or not asked for. */
+  buildId: string | null;
+}
+
+/** A per-query outcome in a batch: an answer, or the errno the ioctl would return. */
+export type QueryOutcome = QueryAnswer | SimError;
+
+/** Service configuration as `GET /config` shows it. */
+export interface SimConfig {
+  strategy: StrategyName;
+  cpus: number;
+  maxProcesses: number;
+  maxVmasPerProcess: number;
+  maxBatch: number;
+}
+
+/** One mutation as it happened, for /ws subscribers. */
+export interface MutationEvent {
+  pid: number;
+  call: SyscallCall;
+  result: SyscallResult;
+}
+
+export type MutationListener = (event: MutationEvent) => void;
+
+/** Per-second rates over the last second, for /ws `rates`. */
+export interface RatesSnapshot {
+  strategy: StrategyName;
+  readsPerS: number;
+  retriesPerS: number;
+  fallbacksPerS: number;
+  hazardsPerS: number;
+  mutationsPerS: number;
+}
+
+/** prom-client's `getMetricsAsJSON()` shape (kept structural so this file needs no prom-client). */
+export type MetricsJson = ReadonlyArray<object>;
+
+export interface SimApi {
+  listProcesses(offset: number, limit: number): Promise<ProcessList>;
+  /** Rejects EAGAIN at the process limit, EINVAL for an unparsable `maps`. */
+  createProcess(opts: CreateProcessOptions): Promise<ProcessSummary>;
+  inspectProcess(pid: number): Promise<ProcessDetail>;
+  /** fork(2): a child with a copy of the address space. */
+  forkProcess(pid: number): Promise<ProcessSummary>;
+  /** exit: later calls for this pid reject ESRCH. */
+  exitProcess(pid: number): Promise<void>;
+
+  /** Replaces any running activity. */
+  setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus>;
+  /** null when the process is idle. */
+  getActivity(pid: number): Promise<ActivityStatus | null>;
+  /** Resolves false when there was no activity to stop. */
+  stopActivity(pid: number): Promise<boolean>;
+
+  /**
+   * /proc/PID/maps in chunks of whole lines; each chunk is produced in its own lock window, and
+   * the next one resumes by address (seq_file's last_pos rule). Rejects ESRCH before the first
+   * chunk; a process that exits mid-read ends the stream (EOF, as the kernel's m_start does).
+   */
+  readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>>;
+  /** PROCMAP_QUERY for each args, in order; ESRCH rejects the whole call. */
+  query(pid: number, opts: ReadOptions, queries: readonly QueryArgs[]): Promise<QueryOutcome[]>;
+
+  /** Runs the calls in order like a program's syscalls; a failing call does not stop the rest. */
+  syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]>;
+
+  getConfig(): SimConfig;
+  setStrategy(strategy: StrategyName): void;
+
+  /** Every mutation (HTTP, /ws and activities). Returns the unsubscribe function. */
+  onMutation(listener: MutationListener): () => void;
+  rates(): RatesSnapshot;
+  /** The engine's instruments from every thread, as prom-client JSON, for aggregation. */
+  metricsJson(): Promise<MetricsJson>;
+
+  /** Stops activities and CPUs; in-flight calls finish first. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,126 @@
+/**
+ * Processes and activities (API.md "Processes"): request/response schemas and conversions.
+ */
+import { Type } from 'typebox';
+import {
+  type ActivitySpec,
+  type ActivityStatus,
+  PROFILES,
+  type ProcessDetail,
+  TEMPLATES,
+} from '../cpus/sim-api.js';
+import { HexOutput } from './common.js';
+import { formatCallArgs } from './syscall-format.js';
+import { CallEntry, parseCallEntry } from './syscalls.js';
+import { hex, UapiValueError } from './uapi.js';
+
+export const ProcessSummaryBody = Type.Object({
+  pid: Type.Integer(),
+  comm: Type.String(),
+  vmas: Type.Integer(),
+});
+
+export const ProcessListQuery = Type.Object({
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })),
+});
+
+export const ProcessListBody = Type.Object({
+  total: Type.Integer(),
+  processes: Type.Array(ProcessSummaryBody),
+});
+
+export const ActivityBody = Type.Object(
+  {
+    loop: Type.Optional(
+      Type.Array(CallEntry, {
+        minItems: 1,
+        description: 'calls replayed in order, forever (same shapes as /syscalls)',
+      }),
+    ),
+    profile: Type.Optional(Type.Enum([...PROFILES])),
+    rate_per_s: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 1e9, description: 'calls per second cap' }),
+    ),
+  },
+  { additionalProperties: false, description: 'either "loop" or "profile"' },
+);
+
+export const CreateProcessBody = Type.Object(
+  {
+    comm: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    template: Type.Optional(Type.Enum([...TEMPLATES])),
+    maps: Type.Optional(Type.String({ description: 'text of a real /proc/PID/maps to import' })),
+    activity: Type.Optional(ActivityBody),
+  },
+  { additionalProperties: false },
+);
+
+type ActivityInput = {
+  loop?: unknown[];
+  profile?: (typeof PROFILES)[number];
+  rate_per_s?: number;
+};
+
+/** Validates the loop entries one by one so the message names the bad entry. */
+export function toActivitySpec(body: ActivityInput, maxLoop: number): ActivitySpec {
+  const ratePerS = body.rate_per_s ?? null;
+  if ((body.loop === undefined) === (body.profile === undefined)) {
+    throw new UapiValueError('EINVAL', 'activity: give exactly one of "loop" and "profile"');
+  }
+  if (body.profile !== undefined) return { kind: 'profile', profile: body.profile, ratePerS };
+  const entries = body.loop as unknown[];
+  if (entries.length > maxLoop) {
+    throw new UapiValueError('EINVAL', `activity: loop has more than ${maxLoop} calls`);
+  }
+  const loop = entries.map((entry, i) => {
+    try {
+      return parseCallEntry(entry);
+    } catch (e) {
+      throw new UapiValueError('EINVAL', `activity: loop[${i}]: ${(e as Error).message}`);
+    }
+  });
+  return { kind: 'loop', loop, ratePerS };
+}
+
+export const ActivityStatusBody = Type.Object({
+  profile: Type.Optional(Type.String()),
+  loop: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+  rate_per_s: Type.Union([Type.Number(), Type.Null()]),
+  started_at: Type.String({ description: 'ISO 8601' }),
+  calls: Type.Integer(),
+  errors: Type.Integer(),
+  iterations: Type.Integer(),
+});
+
+export function formatActivity(a: ActivityStatus) {
+  const base = {
+    rate_per_s: a.spec.ratePerS,
+    started_at: new Date(a.startedAt).toISOString(),
+    calls: a.calls,
+    errors: a.errors,
+    iterations: a.iterations,
+  };
+  if (a.spec.kind === 'profile') return { profile: a.spec.profile, ...base };
+  return { loop: a.spec.loop.map((c) => ({ op: c.op, ...formatCallArgs(c) })), ...base };
+}
+
+export const ProcessDetailBody = Type.Object({
+  pid: Type.Integer(),
+  comm: Type.String(),
+  vmas: Type.Integer(),
+  brk: Type.Object({ start: HexOutput, end: HexOutput }),
+  start_stack: HexOutput,
+  activity: Type.Union([ActivityStatusBody, Type.Null()]),
+});
+
+export function formatProcessDetail(p: ProcessDetail) {
+  return {
+    pid: p.pid,
+    comm: p.comm,
+    vmas: p.vmas,
+    brk: { start: hex(p.brkStart), end: hex(p.brk) },
+    start_stack: hex(p.startStack),
+    activity: p.activity ? formatActivity(p.activity) : null,
+  };
+}
