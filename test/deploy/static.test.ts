@@ -1,0 +1,489 @@
+/**
+ * Static checks of everything under deploy/ plus the Dockerfile: every YAML/JSON file parses, the
+ * generated dashboard files are up to date, the dashboard only uses the API's metrics and labels,
+ * and the pieces are wired to each other (ports, paths, mounts, probes, provisioning). Grafana,
+ * k6, Docker and Kubernetes cannot run here, so this is what keeps their files honest.
+ *
+ * Reproduce: npx tsx --test test/deploy/static.test.ts
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix, relative } from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import {
+  DASHBOARD_CONFIGMAP_KEY,
+  DASHBOARD_CONFIGMAP_PATH,
+  DASHBOARD_JSON_PATH,
+  renderDashboardFiles,
+} from '../../deploy/grafana/src/dashboard-files.js';
+import {
+  labelNames,
+  metricNames,
+  panelQueries,
+  queryVariables,
+  rangeWindows,
+} from './support/dashboard-queries.js';
+import { REPO_ROOT, repoPath } from './support/repo-root.js';
+
+const run = promisify(execFile);
+
+/** The port the service listens on in every deployment file. */
+const SERVICE_PORT = 8080;
+
+/**
+ * The API contract's metrics (names are API) and the labels each one carries. Kept here, copied
+ * from the contract by hand, so a renamed metric in the dashboard fails this test.
+ */
+const API_METRICS: Readonly<
+  Record<string, { type: 'counter' | 'gauge' | 'histogram'; labels: string[] }>
+> = {
+  procfs_lock_hold_seconds: { type: 'histogram', labels: ['lock', 'mode', 'strategy'] },
+  procfs_lock_wait_seconds: { type: 'histogram', labels: ['lock', 'mode', 'strategy'] },
+  procfs_reads_total: { type: 'counter', labels: ['op', 'strategy'] },
+  procfs_read_duration_seconds: { type: 'histogram', labels: ['op', 'strategy'] },
+  procfs_speculation_attempts_total: { type: 'counter', labels: ['op', 'strategy'] },
+  procfs_speculation_retries_total: { type: 'counter', labels: ['op', 'strategy'] },
+  procfs_fallbacks_total: { type: 'counter', labels: ['op', 'strategy', 'reason'] },
+  procfs_hazards_total: { type: 'counter', labels: ['kind', 'strategy'] },
+  procfs_mutations_total: { type: 'counter', labels: ['op', 'result'] },
+  procfs_mutation_duration_seconds: { type: 'histogram', labels: ['op'] },
+  procfs_processes: { type: 'gauge', labels: [] },
+  procfs_vmas: { type: 'gauge', labels: [] },
+  http_request_duration_seconds: { type: 'histogram', labels: ['method', 'route', 'status_code'] },
+};
+/** Labels Prometheus adds to every scraped series. */
+const TARGET_LABELS = ['job', 'instance'];
+
+/** The API metric a series name belongs to (`x_bucket` of histogram `x`, ...), or undefined. */
+function apiMetricOf(series: string): { name: string; labels: string[] } | undefined {
+  const direct = API_METRICS[series];
+  if (direct !== undefined && direct.type !== 'histogram')
+    return { name: series, labels: direct.labels };
+  const m = /^(.*)_(bucket|count|sum)$/.exec(series);
+  const base = m === null ? undefined : API_METRICS[m[1]!];
+  if (m === null || base === undefined || base.type !== 'histogram') return undefined;
+  return { name: m[1]!, labels: m[2] === 'bucket' ? [...base.labels, 'le'] : base.labels };
+}
+
+function readText(path: string): string {
+  return readFileSync(repoPath(path), 'utf8');
+}
+
+function readYaml<T>(path: string): T {
+  return parseYaml(readText(path)) as T;
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) out.push(...filesUnder(full));
+    else out.push(full);
+  }
+  return out;
+}
+
+const dashboard: unknown = JSON.parse(readText(DASHBOARD_JSON_PATH));
+const queries = panelQueries(dashboard);
+
+describe('deploy files parse', () => {
+  test('every YAML and JSON file under deploy/ parses', () => {
+    const files = filesUnder(repoPath('deploy')).filter((f) => /\.(ya?ml|json)$/.test(f));
+    assert.ok(files.length >= 10, `expected the deploy tree, found ${files.length} files`);
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      const name = relative(REPO_ROOT, file);
+      if (file.endsWith('.json')) {
+        assert.doesNotThrow(() => JSON.parse(text), `${name} is not valid JSON`);
+      } else {
+        for (const doc of parseAllDocuments(text)) {
+          assert.deepEqual(doc.errors, [], `${name} is not valid YAML`);
+        }
+      }
+    }
+  });
+});
+
+describe('dashboard as code', () => {
+  test('committed dashboard JSON and ConfigMap equal what deploy/grafana/src generates', () => {
+    for (const [path, content] of renderDashboardFiles()) {
+      assert.ok(existsSync(repoPath(path)), `${path} is missing: run npm run dashboards`);
+      assert.equal(readText(path), content, `${path} is stale: run npm run dashboards`);
+    }
+  });
+
+  test('the k8s ConfigMap carries exactly the dashboard JSON', () => {
+    const configMap = readYaml<{ kind: string; data: Record<string, string> }>(
+      DASHBOARD_CONFIGMAP_PATH,
+    );
+    assert.equal(configMap.kind, 'ConfigMap');
+    assert.equal(configMap.data[DASHBOARD_CONFIGMAP_KEY], readText(DASHBOARD_JSON_PATH));
+  });
+
+  test('every metric and label in the dashboard is one of the API contract', () => {
+    assert.ok(queries.length >= 15, `expected the full dashboard, found ${queries.length} queries`);
+    for (const { where, expr } of queries) {
+      const metrics = metricNames(expr);
+      assert.ok(metrics.length > 0, `${where}: no metric found in ${expr}`);
+      for (const series of metrics) {
+        const metric = apiMetricOf(series);
+        assert.ok(metric, `${where}: ${series} is not an API metric (${expr})`);
+        for (const label of labelNames(expr)) {
+          assert.ok(
+            metric.labels.includes(label) || TARGET_LABELS.includes(label),
+            `${where}: ${metric.name} has no label ${label} (${expr})`,
+          );
+        }
+      }
+    }
+  });
+
+  test('the strategy variable lists the strategy label of an API metric, multi and all', () => {
+    const variables = queryVariables(dashboard);
+    const strategy = variables.find((v) => v.name === 'strategy');
+    assert.ok(strategy, 'template variable strategy is missing');
+    const m = /^label_values\((\w+),\s*(\w+)\)$/.exec(strategy.query);
+    assert.ok(m, `unexpected variable query ${strategy.query}`);
+    assert.equal(m[2], 'strategy');
+    assert.ok(apiMetricOf(m[1]!)?.labels.includes('strategy'), `${m[1]} has no strategy label`);
+    const json = (dashboard as { templating: { list: Record<string, unknown>[] } }).templating.list;
+    const model = json.find((v) => v.name === 'strategy')!;
+    assert.equal(model.multi, true);
+    assert.equal(model.includeAll, true);
+  });
+
+  test('rates use $__rate_interval, quantiles sum buckets by le, strategy filters apply', () => {
+    for (const { where, expr } of queries) {
+      for (const window of rangeWindows(expr)) {
+        assert.equal(window, '$__rate_interval', `${where}: hard-coded range [${window}]`);
+      }
+      if (expr.includes('histogram_quantile')) {
+        assert.match(expr, /histogram_quantile\(0?\.\d+, sum by \(le\b/, `${where}: ${expr}`);
+      }
+      // Every metric with a strategy label honours the dashboard's strategy selection.
+      const withStrategy = metricNames(expr).every((s) =>
+        apiMetricOf(s)?.labels.includes('strategy'),
+      );
+      if (withStrategy) assert.ok(expr.includes('strategy=~"$strategy"'), `${where}: ${expr}`);
+    }
+  });
+
+  test('the panels the issue asks for are all there', () => {
+    const all = queries.map((q) => q.expr);
+    const has = (re: RegExp, what: string) =>
+      assert.ok(
+        all.some((e) => re.test(e)),
+        `no panel for ${what}`,
+      );
+    has(/sum by \(strategy, op\) \(rate\(procfs_speculation_retries_total/, 'retry rate');
+    has(
+      /retries_total.*\) \/ sum by \(strategy, op\) \(rate\(procfs_speculation_attempts_total/,
+      'retry ratio',
+    );
+    has(/by \(reason\b.*procfs_fallbacks_total/, 'fallbacks by reason');
+    has(/by \(kind\b.*procfs_hazards_total/, 'hazards by kind');
+    for (const h of ['procfs_lock_hold_seconds', 'procfs_lock_wait_seconds']) {
+      for (const q of ['0.5', '0.99']) {
+        has(
+          new RegExp(
+            `histogram_quantile\\(${q}, sum by \\(le, lock, mode\\) \\(rate\\(${h}_bucket`,
+          ),
+          `${h} p${q}`,
+        );
+      }
+    }
+    has(
+      /histogram_quantile\(0.99, sum by \(le, op, strategy\) \(rate\(procfs_read_duration_seconds_bucket/,
+      'read p99',
+    );
+    has(/sum by \(op\b.*\(rate\(procfs_mutations_total/, 'mutations/s by op');
+    has(
+      /histogram_quantile\(0.99, sum by \(le, op\) \(rate\(procfs_mutation_duration_seconds_bucket/,
+      'mutation p99',
+    );
+    has(/procfs_processes/, 'processes');
+    has(/procfs_vmas/, 'VMAs');
+    has(/sum by \(route\) \(rate\(http_request_duration_seconds_count\[/, 'HTTP requests/s');
+    has(
+      /by \(route\b.*http_request_duration_seconds_count\{status_code=~"4\.\.\|5\.\."\}/,
+      'HTTP errors',
+    );
+  });
+});
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  ports?: string[];
+  volumes?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  profiles?: string[];
+}
+const compose = readYaml<{ services: Record<string, ComposeService> }>('deploy/docker-compose.yml');
+const services = compose.services;
+
+/** Compose mounts as `{host, container}` with the host path resolved from deploy/. */
+function mounts(service: ComposeService): { host: string; container: string }[] {
+  return (service.volumes ?? []).map((v) => {
+    const [host, container] = v.split(':');
+    return { host: posix.join('deploy', host!), container: container! };
+  });
+}
+
+describe('docker-compose wiring', () => {
+  test('the service is built from the Dockerfile and published on 8080', () => {
+    const svc = services['procfs-sim'];
+    assert.ok(svc?.build, 'procfs-sim must be built from the repo');
+    assert.ok(existsSync(repoPath('deploy', svc.build.context, svc.build.dockerfile)));
+    assert.deepEqual(svc.ports, [`${SERVICE_PORT}:${SERVICE_PORT}`]);
+    assert.equal(svc.environment?.PORT, String(SERVICE_PORT));
+    assert.equal(svc.environment?.HOST, '0.0.0.0');
+  });
+
+  test('every bind mount points at a file or directory that exists', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      for (const { host } of mounts(svc)) {
+        assert.ok(existsSync(repoPath(host)), `${name} mounts ${host}, which does not exist`);
+      }
+    }
+  });
+
+  test('Prometheus loads the committed config, scrapes /metrics on procfs-sim:8080, accepts remote write', () => {
+    const prom = services.prometheus!;
+    const configArg = prom.command?.find((a) => a.startsWith('--config.file='));
+    assert.ok(configArg, 'prometheus needs --config.file');
+    const mount = mounts(prom).find((m) => m.container === configArg.split('=')[1]);
+    assert.equal(mount?.host, 'deploy/prometheus/prometheus.yml');
+    assert.ok(prom.command?.includes('--web.enable-remote-write-receiver'));
+    const config = readYaml<{
+      scrape_configs: {
+        job_name: string;
+        metrics_path?: string;
+        static_configs: { targets: string[] }[];
+      }[];
+    }>('deploy/prometheus/prometheus.yml');
+    const job = config.scrape_configs.find((j) =>
+      j.static_configs.some((s) => s.targets.includes(`procfs-sim:${SERVICE_PORT}`)),
+    );
+    assert.ok(job, 'no scrape job targets procfs-sim:8080');
+    assert.equal(job.metrics_path ?? '/metrics', '/metrics');
+  });
+
+  test('Grafana provisioning: data source is compose Prometheus, dashboards path is the mounted dashboards dir', () => {
+    const grafana = services.grafana!;
+    const byHost = new Map(mounts(grafana).map((m) => [m.host, m.container]));
+    assert.equal(byHost.get('deploy/grafana/provisioning'), '/etc/grafana/provisioning');
+    const dashboardsDir = byHost.get('deploy/grafana/dashboards');
+    assert.ok(dashboardsDir, 'grafana must mount deploy/grafana/dashboards');
+
+    const providers = readYaml<{ providers: { type: string; options: { path: string } }[] }>(
+      'deploy/grafana/provisioning/dashboards/dashboards.yml',
+    ).providers;
+    assert.deepEqual(
+      providers.map((p) => [p.type, p.options.path]),
+      [['file', dashboardsDir]],
+    );
+
+    const home = grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
+    assert.equal(home, posix.join(dashboardsDir, posix.basename(DASHBOARD_JSON_PATH)));
+
+    const datasources = readYaml<{ datasources: { type: string; url: string }[] }>(
+      'deploy/grafana/provisioning/datasources/prometheus.yml',
+    ).datasources;
+    const promPort = services.prometheus!.ports![0]!.split(':')[1];
+    assert.deepEqual(
+      datasources.map((d) => [d.type, d.url]),
+      [['prometheus', `http://prometheus:${promPort}`]],
+    );
+  });
+
+  test('k6 runs an existing scenario against the service and writes to Prometheus', () => {
+    const k6 = services.k6!;
+    assert.deepEqual(k6.profiles, ['k6']);
+    const scripts = mounts(k6).find((m) => m.host === 'deploy/k6');
+    assert.ok(scripts, 'k6 must mount deploy/k6');
+    const script = k6.command?.find((a) => a.endsWith('.js'));
+    assert.ok(script, 'k6 must run a script');
+    const defaultScript = script.replace(/\$\{\w+:-([^}]+)\}/, '$1');
+    assert.ok(defaultScript.startsWith(`${scripts.container}/`));
+    assert.ok(existsSync(repoPath('deploy/k6', defaultScript.slice(scripts.container.length + 1))));
+    assert.ok(k6.command?.includes('experimental-prometheus-rw'));
+    assert.equal(k6.environment?.BASE_URL, `http://procfs-sim:${SERVICE_PORT}`);
+    const promPort = services.prometheus!.ports![0]!.split(':')[1];
+    assert.equal(
+      k6.environment?.K6_PROMETHEUS_RW_SERVER_URL,
+      `http://prometheus:${promPort}/api/v1/write`,
+    );
+  });
+});
+
+describe('Dockerfile', () => {
+  const lines = readText('Dockerfile')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const instructions = (name: string) => lines.filter((l) => l.startsWith(`${name} `));
+
+  test('multi-stage, slim runtime with production dependencies only, non-root', () => {
+    const froms = instructions('FROM');
+    assert.ok(froms.length >= 2, 'expected a build and a runtime stage');
+    assert.match(froms.at(-1)!, /^FROM node:20-slim\b/);
+    const runtime = lines.slice(lines.indexOf(froms.at(-1)!));
+    assert.ok(runtime.some((l) => /^RUN npm ci .*--omit=dev/.test(l)));
+    assert.ok(runtime.some((l) => /^COPY --from=\w+ \/app\/dist/.test(l)));
+    const user = runtime.filter((l) => l.startsWith('USER ')).at(-1);
+    assert.ok(user && !/^USER (root|0)\b/.test(user), 'runtime must not run as root');
+  });
+
+  test('EXPOSE, HEALTHCHECK and CMD agree with the service', () => {
+    assert.deepEqual(instructions('EXPOSE'), [`EXPOSE ${SERVICE_PORT}`]);
+    const health = instructions('HEALTHCHECK');
+    assert.equal(health.length, 1);
+    assert.match(health[0]!, /CMD \["node", "-e", .*\/healthz/);
+    assert.ok(
+      health[0]!.includes(`||${SERVICE_PORT}`),
+      'healthcheck must default to the service port',
+    );
+    const cmd = JSON.parse(instructions('CMD').at(-1)!.slice(4)) as string[];
+    assert.deepEqual(cmd.slice(0, 2), ['node', 'dist/src/server.js']);
+    assert.ok(
+      existsSync(repoPath('src/server.ts')),
+      'the CMD runs dist/src/server.js, compiled from src/server.ts, which does not exist (yet)',
+    );
+  });
+
+  test('every COPY source exists and .dockerignore keeps node_modules and dist out', () => {
+    for (const copy of instructions('COPY').filter((l) => !l.includes('--from='))) {
+      const sources = copy.split(/\s+/).slice(1, -1);
+      for (const source of sources)
+        assert.ok(existsSync(repoPath(source)), `COPY ${source} missing`);
+    }
+    const ignored = readText('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const path of ['node_modules', 'dist', '.git']) assert.ok(ignored.includes(path), path);
+  });
+});
+
+describe('Kubernetes manifests', () => {
+  interface Probe {
+    httpGet: { path: string; port: string | number };
+  }
+  interface Container {
+    ports: { name: string; containerPort: number }[];
+    startupProbe?: Probe;
+    readinessProbe?: Probe;
+    livenessProbe?: Probe;
+    resources?: { requests?: object; limits?: object };
+  }
+  const deployment = readYaml<{
+    spec: {
+      selector: { matchLabels: Record<string, string> };
+      template: {
+        metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+        spec: { containers: Container[] };
+      };
+    };
+  }>('deploy/k8s/deployment.yaml');
+  const pod = deployment.spec.template;
+  const container = pod.spec.containers[0]!;
+  const portByName = new Map(container.ports.map((p) => [p.name, p.containerPort]));
+
+  test('container port, probes on /healthz, resources', () => {
+    assert.equal(portByName.get('http'), SERVICE_PORT);
+    for (const probe of [
+      container.startupProbe,
+      container.readinessProbe,
+      container.livenessProbe,
+    ]) {
+      assert.ok(probe, 'startup, readiness and liveness probes are all required');
+      assert.equal(probe.httpGet.path, '/healthz');
+      const port = probe.httpGet.port;
+      assert.equal(typeof port === 'string' ? portByName.get(port) : port, SERVICE_PORT);
+    }
+    assert.ok(container.resources?.requests && container.resources.limits);
+  });
+
+  test('selector matches the pod, scrape annotations point at /metrics on 8080', () => {
+    for (const [k, v] of Object.entries(deployment.spec.selector.matchLabels)) {
+      assert.equal(pod.metadata.labels[k], v);
+    }
+    const a = pod.metadata.annotations;
+    assert.deepEqual(
+      [a['prometheus.io/scrape'], a['prometheus.io/port'], a['prometheus.io/path']],
+      ['true', String(SERVICE_PORT), '/metrics'],
+    );
+  });
+
+  test('Service and ServiceMonitor reach the container port and /metrics', () => {
+    const service = readYaml<{
+      spec: {
+        selector: Record<string, string>;
+        ports: { name: string; port: number; targetPort: string | number }[];
+      };
+      metadata: { labels: Record<string, string> };
+    }>('deploy/k8s/service.yaml');
+    for (const [k, v] of Object.entries(service.spec.selector))
+      assert.equal(pod.metadata.labels[k], v);
+    const http = service.spec.ports.find((p) => p.name === 'http');
+    assert.equal(http?.port, SERVICE_PORT);
+    const target = http.targetPort;
+    assert.equal(typeof target === 'string' ? portByName.get(target) : target, SERVICE_PORT);
+
+    const monitor = readYaml<{
+      kind: string;
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: { port: string; path: string }[];
+      };
+    }>('deploy/k8s/servicemonitor.yaml');
+    assert.equal(monitor.kind, 'ServiceMonitor');
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) {
+      assert.equal(service.metadata.labels[k], v);
+    }
+    assert.deepEqual(
+      monitor.spec.endpoints.map((e) => [e.port, e.path]),
+      [['http', '/metrics']],
+    );
+  });
+
+  test('kustomization lists files that exist, including the dashboard ConfigMap', () => {
+    const kustomization = readYaml<{ resources: string[] }>('deploy/k8s/kustomization.yaml');
+    for (const file of kustomization.resources)
+      assert.ok(existsSync(repoPath('deploy/k8s', file)), file);
+    assert.ok(kustomization.resources.includes(posix.basename(DASHBOARD_CONFIGMAP_PATH)));
+  });
+});
+
+describe('typechecks', () => {
+  const tsc = repoPath('node_modules/typescript/bin/tsc');
+
+  /** Runs tsc on a project; resolves with its exit code and output (never rejects). */
+  async function typecheck(project: string): Promise<{ code: number; output: string }> {
+    try {
+      await run(process.execPath, [tsc, '-p', project], { cwd: REPO_ROOT });
+      return { code: 0, output: '' };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    }
+  }
+
+  test('k6 scenarios typecheck with @types/k6 (deploy/k6/tsconfig.json)', async () => {
+    for (const scenario of ['read-heavy', 'write-heavy', 'mixed', 'strategy-ab']) {
+      assert.ok(existsSync(repoPath(`deploy/k6/${scenario}.js`)), `${scenario}.js is missing`);
+    }
+    const { code, output } = await typecheck('deploy/k6/tsconfig.json');
+    assert.equal(code, 0, `tsc -p deploy/k6/tsconfig.json failed:\n${output}`);
+  });
+
+  test('the dashboard generator typechecks (deploy/grafana/tsconfig.json)', async () => {
+    const { code, output } = await typecheck('deploy/grafana/tsconfig.json');
+    assert.equal(code, 0, `tsc -p deploy/grafana/tsconfig.json failed:\n${output}`);
+  });
+});
