@@ -1,0 +1,210 @@
+import { EINVAL, ENOMEM } from './errno.js';
+import { spinLock, spinUnlock } from './spinlock.js';
+import { ANON_VMA_NAME_MAX_LEN } from './vm-flags.js';
+
+/**
+ * `AnonNameTable`: the global table of anon-name slots (Linux's `struct anon_vma_name`), in one
+ * SharedArrayBuffer shared by all mms and threads.
+ *
+ * A VMA stores a *handle* = (generation mod 2^11) << 20 | slot. Slots are reference counted and,
+ * as in Linux (`anon_vma_name_put` -> kfree), freed the moment the last reference drops — NOT
+ * after an RCU grace period. Freeing bumps the slot's generation, so a speculative reader holding
+ * a stale handle can tell that the storage it reads was freed or reused (`isLive`). That is the
+ * hazard `lockless_nofallback` exposes and counts.
+ *
+ * Field protection:
+ *  - header lock word: the spinlock itself; free-list head, high water: under the spinlock.
+ *  - slot refcount: Atomics add/sub by holders (a holder = a VMA record or a reader that took a
+ *    reference); 0 means free.
+ *  - slot generation: Atomics.add by `put` when the slot is freed (under the spinlock).
+ *  - slot length and name bytes: written by `alloc` under the spinlock before the handle is
+ *    returned; immutable while the slot is live; may be overwritten once freed.
+ *  - slot free-next: under the spinlock, meaningful only while free.
+ */
+
+const SLOT_BITS = 20;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+const GEN_MASK = 0x7ff;
+export const MAX_ANON_NAME_SLOTS = SLOT_MASK; // slot 0 is "none"
+
+const H_LOCK = 0;
+const H_FREE_HEAD = 1;
+const H_HIGH_WATER = 2;
+const H_CAPACITY = 3;
+const H_LIVE = 4;
+const HEADER_BYTES = 64;
+
+/** Slot = 4 Int32 words + 80 name bytes = 96 bytes. */
+const SLOT_BYTES = 16 + ANON_VMA_NAME_MAX_LEN;
+const S_REFCNT = 0;
+const S_GEN = 1;
+const S_LEN = 2;
+const S_FREE_NEXT = 3;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class AnonNameTable {
+  readonly buffer: SharedArrayBuffer;
+  private readonly i32: Int32Array;
+  /** All slots' bytes; a name is `bytes.subarray(nameOffset(h), nameOffset(h) + nameLength(h))`. */
+  readonly bytes: Uint8Array;
+  readonly capacity: number;
+
+  private constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.i32 = new Int32Array(buffer);
+    this.bytes = new Uint8Array(buffer);
+    this.capacity = this.i32[H_CAPACITY];
+  }
+
+  /** A new table with room for `slots` live names (default 262,143). */
+  static create(slots = 262_143): AnonNameTable {
+    if (!Number.isInteger(slots) || slots < 1 || slots > MAX_ANON_NAME_SLOTS) {
+      throw new RangeError(`anon name slots must be in [1, ${MAX_ANON_NAME_SLOTS}]`);
+    }
+    const buffer = new SharedArrayBuffer(HEADER_BYTES + (slots + 1) * SLOT_BYTES);
+    const i32 = new Int32Array(buffer);
+    i32[H_CAPACITY] = slots + 1;
+    i32[H_HIGH_WATER] = 1;
+    return new AnonNameTable(buffer);
+  }
+
+  static attach(buffer: SharedArrayBuffer): AnonNameTable {
+    return new AnonNameTable(buffer);
+  }
+
+  static slotOf(handle: number): number {
+    return handle & SLOT_MASK;
+  }
+
+  private w(slot: number, word: number): number {
+    return (HEADER_BYTES + slot * SLOT_BYTES) / 4 + word;
+  }
+
+  /** Live slots (allocated, refcount > 0). */
+  get live(): number {
+    return Atomics.load(this.i32, H_LIVE);
+  }
+
+  /**
+   * Allocate a slot holding `name` with refcount 1 (anon_vma_name_alloc). Returns the handle,
+   * -EINVAL if the name needs more than ANON_VMA_NAME_MAX_LEN bytes including the NUL, -ENOMEM if
+   * the table is full. Character rules are the prctl's job (syscalls/).
+   */
+  alloc(name: string | Uint8Array): number {
+    const src = typeof name === 'string' ? encoder.encode(name) : name;
+    if (src.length + 1 > ANON_VMA_NAME_MAX_LEN) return -EINVAL;
+    const i32 = this.i32;
+    spinLock(i32, H_LOCK);
+    let slot = i32[H_FREE_HEAD];
+    if (slot !== 0) {
+      i32[H_FREE_HEAD] = i32[this.w(slot, S_FREE_NEXT)];
+    } else {
+      slot = i32[H_HIGH_WATER];
+      if (slot >= this.capacity) {
+        spinUnlock(i32, H_LOCK);
+        return -ENOMEM;
+      }
+      i32[H_HIGH_WATER] = slot + 1;
+    }
+    const off = HEADER_BYTES + slot * SLOT_BYTES + 16;
+    this.bytes.set(src, off);
+    this.bytes[off + src.length] = 0;
+    i32[this.w(slot, S_LEN)] = src.length;
+    i32[this.w(slot, S_FREE_NEXT)] = 0;
+    const gen = Atomics.load(i32, this.w(slot, S_GEN));
+    Atomics.store(i32, this.w(slot, S_REFCNT), 1);
+    Atomics.add(i32, H_LIVE, 1);
+    spinUnlock(i32, H_LOCK);
+    return ((gen & GEN_MASK) << SLOT_BITS) | slot;
+  }
+
+  /** Take another reference (anon_vma_name_get), e.g. when a VMA is split or duplicated. */
+  ref(handle: number): void {
+    if (handle === 0) return;
+    const old = Atomics.add(this.i32, this.w(handle & SLOT_MASK, S_REFCNT), 1);
+    if (old <= 0) throw new Error(`anon name ${handle}: ref of a freed slot`);
+  }
+
+  /**
+   * Drop a reference (anon_vma_name_put). At zero the slot is freed at once: generation bumped,
+   * slot pushed on the free list for immediate reuse.
+   */
+  put(handle: number): void {
+    if (handle === 0) return;
+    const slot = handle & SLOT_MASK;
+    const i32 = this.i32;
+    const old = Atomics.sub(i32, this.w(slot, S_REFCNT), 1);
+    if (old > 1) return;
+    if (old !== 1) throw new Error(`anon name ${handle}: put of a freed slot`);
+    spinLock(i32, H_LOCK);
+    Atomics.add(i32, this.w(slot, S_GEN), 1);
+    i32[this.w(slot, S_FREE_NEXT)] = i32[H_FREE_HEAD];
+    i32[H_FREE_HEAD] = slot;
+    Atomics.sub(i32, H_LIVE, 1);
+    spinUnlock(i32, H_LOCK);
+  }
+
+  /** Current reference count of the handle's slot (0 = free). */
+  refcount(handle: number): number {
+    return Atomics.load(this.i32, this.w(handle & SLOT_MASK, S_REFCNT));
+  }
+
+  /** Current generation of the slot (full counter, not masked). */
+  generation(slot: number): number {
+    return Atomics.load(this.i32, this.w(slot, S_GEN));
+  }
+
+  /**
+   * True if the handle's storage is still the allocation the handle was made for: the slot's
+   * generation matches and it is referenced. A speculative reader checks this after copying the
+   * name; false means it read freed or reused storage (use-after-free hazard).
+   */
+  isLive(handle: number): boolean {
+    const slot = handle & SLOT_MASK;
+    if (slot === 0) return false;
+    const gen = Atomics.load(this.i32, this.w(slot, S_GEN));
+    return (gen & GEN_MASK) === handle >>> SLOT_BITS && this.refcount(handle) > 0;
+  }
+
+  /** Byte offset of the handle's name in `bytes` (plain read; valid while the slot is live). */
+  nameOffset(handle: number): number {
+    return HEADER_BYTES + (handle & SLOT_MASK) * SLOT_BYTES + 16;
+  }
+
+  /** Name length in bytes, without the NUL (plain read; clamped so a racy read stays in-slot). */
+  nameLength(handle: number): number {
+    const n = this.i32[this.w(handle & SLOT_MASK, S_LEN)];
+    return n < 0 ? 0 : Math.min(n, ANON_VMA_NAME_MAX_LEN - 1);
+  }
+
+  /** The name bytes (a view into shared memory; copy before the reference is dropped). */
+  nameBytes(handle: number): Uint8Array {
+    const off = this.nameOffset(handle);
+    return this.bytes.subarray(off, off + this.nameLength(handle));
+  }
+
+  /** The name as a string (decoded from UTF-8), or null for handle 0. */
+  get(handle: number): string | null {
+    if (handle === 0) return null;
+    // TextDecoder refuses views on shared memory: copy first.
+    return decoder.decode(this.nameBytes(handle).slice());
+  }
+
+  /**
+   * anon_vma_name_eq / is_same_anon_name: same handle, or both non-null with equal bytes. Used
+   * by merge decisions (Linux compares contents, not pointers).
+   */
+  equalContent(a: number, b: number): boolean {
+    if (a === b) return true;
+    if (a === 0 || b === 0) return false;
+    const la = this.nameLength(a);
+    if (la !== this.nameLength(b)) return false;
+    const oa = this.nameOffset(a);
+    const ob = this.nameOffset(b);
+    const bytes = this.bytes;
+    for (let i = 0; i < la; i++) if (bytes[oa + i] !== bytes[ob + i]) return false;
+    return true;
+  }
+}

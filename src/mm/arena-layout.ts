@@ -1,0 +1,254 @@
+/**
+ * The byte layout of one address-space arena (one SharedArrayBuffer per mm).
+ *
+ * The offset table is the struct: every field below names the lock or ordering rule that
+ * protects it. Locks referred to:
+ *  - "mmap write lock": the mm's mmap_lock held for writing (src/sync); all writers hold it.
+ *  - "immutable": written once by `MmStruct.create()` before the buffer is shared.
+ *  - "release/acquire": written with `Atomics.store` after the data it publishes, read with
+ *    `Atomics.load` before the data is read (the JS memory model makes plain writes before a
+ *    seq-cst store visible to a thread whose seq-cst load observes it).
+ *
+ * Regions, each 64-byte aligned:
+ *   [header: 6 cache lines] [VMA records] [index nodes] [retire ring stamps] [retire ring items]
+ *
+ * Word indexes below are indexes into an `Int32Array` over the whole arena (I32_*), or into a
+ * `Float64Array` over the whole arena (F64_*). A field never shares a cache line with fields that
+ * are written at a different rate by a different party: the sync words (written by lock takers)
+ * sit alone, and so does the index root (read by every reader, written once per mutation).
+ */
+
+export const CACHE_LINE = 64;
+export const ARENA_MAGIC = 0x6d6d5f31; // 'mm_1'
+export const ARENA_VERSION = 1;
+
+// ---- line 0: geometry (immutable) -----------------------------------------------------------
+export const I32_MAGIC = 0;
+export const I32_VERSION = 1;
+/** max_map_count this mm was created with (immutable). */
+export const I32_MAX_VMAS = 2;
+/** Number of VMA record slots, including the unused slot 0 (immutable). */
+export const I32_VMA_CAPACITY = 3;
+/** Number of index node slots, including the unused slot 0 (immutable). */
+export const I32_NODE_CAPACITY = 4;
+/** Number of retire ring slots (immutable). */
+export const I32_RETIRE_CAPACITY = 5;
+export const I32_VMA_BASE = 6; // byte offset of the VMA record region (immutable)
+export const I32_NODE_BASE = 7; // byte offset of the index node region (immutable)
+export const I32_RETIRE_STAMP_BASE = 8; // byte offset of the retire ring's Float64 stamps
+export const I32_RETIRE_ITEM_BASE = 9; // byte offset of the retire ring's Int32 items
+
+// ---- line 1: sync words, owned by src/sync -------------------------------------------------
+/**
+ * 16 Int32 words on their own cache line, reserved for src/sync: the mmap_lock rwsem state and
+ * waiter counts and the mm sequence count `mm_lock_seq`. src/sync defines their meaning; src/mm
+ * never touches them. Protected by: their own Atomics protocol.
+ */
+export const SYNC_WORDS_BASE = 16;
+export const SYNC_WORDS_COUNT = 16;
+
+// ---- line 2: index root (release/acquire) --------------------------------------------------
+/**
+ * Root node id of the VMA index (0 = empty). Written with `Atomics.store` by the writer (mmap
+ * write lock) after every node reachable from it is complete; read with `Atomics.load` by
+ * readers inside an RCU read section. Nodes reachable from a root a reader loaded stay intact
+ * until an RCU grace period has passed (see deferred-free.ts).
+ */
+export const I32_INDEX_ROOT = 32;
+/** Number of entries in the index (mmap write lock; readers may read it racily, as a hint). */
+export const I32_INDEX_COUNT = 33;
+
+// ---- line 3: allocators and retire ring (mmap write lock) ------------------------------------
+/** Head of the free VMA record list, linked through each free record's free-next word. */
+export const I32_VMA_FREE_HEAD = 48;
+/** Next never-used VMA record slot (bump allocation below capacity). */
+export const I32_VMA_HIGH_WATER = 49;
+/** VMA records currently allocated (live or retired, not yet reclaimed). */
+export const I32_VMA_IN_USE = 50;
+export const I32_NODE_FREE_HEAD = 51;
+export const I32_NODE_HIGH_WATER = 52;
+/** Index nodes currently allocated (reachable, or retired and not yet reclaimed). */
+export const I32_NODE_IN_USE = 53;
+/** Retire ring: items are pushed at tail and reclaimed from head (monotonic counters). */
+export const I32_RETIRE_HEAD = 54;
+export const I32_RETIRE_TAIL = 55;
+
+// ---- lines 4-5: mm_struct fields (mmap write lock; readers read them racily and validate) ------
+/** mm->map_count. */
+export const I32_MAP_COUNT = 64;
+/** mm->exe_file as a FileTable id (0 = none). */
+export const I32_EXE_FILE = 65;
+/** Float64 indexes (byte offset / 8): line 4 starts at byte 256, so F64 index 32. */
+export const F64_START_CODE = 34;
+export const F64_END_CODE = 35;
+export const F64_START_DATA = 36;
+export const F64_END_DATA = 37;
+export const F64_START_BRK = 38;
+export const F64_BRK = 39;
+export const F64_START_STACK = 40;
+export const F64_MMAP_BASE = 41;
+/** mm->total_vm in pages. */
+export const F64_TOTAL_VM = 42;
+/** mm->locked_vm, mm->data_vm, mm->exec_vm, mm->stack_vm in pages (accounting for syscalls). */
+export const F64_LOCKED_VM = 43;
+export const F64_DATA_VM = 44;
+export const F64_EXEC_VM = 45;
+export const F64_STACK_VM = 46;
+/** mm->arg_start / arg_end / env_start / env_end (for completeness of imported layouts). */
+export const F64_ARG_START = 47;
+
+export const HEADER_BYTES = 6 * CACHE_LINE;
+
+// ---- VMA records --------------------------------------------------------------------------
+/**
+ * One VMA record = two cache lines. Line 0 holds the fields readers format (written by writers
+ * only, holding the mmap write lock AND the VMA write lock, mutated in place where the kernel
+ * mutates in place: vma_expand / __split_vma / mremap adjust vm_start, vm_end, vm_pgoff of a
+ * live VMA, so lockless readers must validate what they read). Line 1 holds the per-VMA lock
+ * words, on their own line as in Linux (`vm_refcnt ____cacheline_aligned_in_smp`), so reader
+ * RMWs on the refcount do not bounce the line holding the fields.
+ */
+export const VMA_RECORD_BYTES = 2 * CACHE_LINE;
+/** Float64 slot offsets within a record (record byte offset / 8 + slot). */
+export const VMA_F64_START = 0; // vm_start, bytes
+export const VMA_F64_END = 1; // vm_end, bytes (exclusive)
+export const VMA_F64_PGOFF = 2; // vm_pgoff, in pages
+/** Int32 word offsets within a record (record byte offset / 4 + word). */
+export const VMA_I32_FLAGS = 6; // vm_flags (uint32 bits)
+export const VMA_I32_FILE = 7; // FileTable id, 0 = anonymous
+export const VMA_I32_ANON_NAME = 8; // AnonNameTable handle, 0 = none
+export const VMA_I32_OPS = 9; // special-mapping ops index (special-mappings.ts), 0 = none
+/**
+ * Incremented by the allocator each time the record is (re)allocated, before it is published;
+ * a reader that saw one value and later another knows the record was recycled (records are
+ * type-stable, like SLAB_TYPESAFE_BY_RCU slabs).
+ */
+export const VMA_I32_GEN = 10;
+/** Allocator link while the record is free (mmap write lock); meaningless while in use. */
+export const VMA_I32_FREE_NEXT = 11;
+/** Per-VMA lock words on the record's second line, owned by src/sync (vma lock protocol). */
+export const VMA_I32_REFCNT = 16; // vm_refcnt: 0 detached, 1 attached, >1 read-locked
+export const VMA_I32_LOCK_SEQ = 17; // vm_lock_seq, compared with mm_lock_seq
+
+// ---- index nodes --------------------------------------------------------------------------
+/**
+ * B+tree node fan-out. A node holds up to NODE_FANOUT items. In a leaf (level 0) item i is a VMA
+ * entry [lo, hi) -> VMA id; in an internal node item i is child i with lo = smallest start and
+ * hi = largest end in that child's subtree. Nodes are immutable once published (copy-on-write).
+ */
+export const NODE_FANOUT = 16;
+export const NODE_MIN_FILL = NODE_FANOUT / 2;
+export const NODE_HEADER_BYTES = 16;
+/** i32 word offsets within a node. */
+export const NODE_I32_COUNT = 0;
+export const NODE_I32_LEVEL = 1;
+/** Free-list link while the node is free (mmap write lock). */
+export const NODE_I32_FREE_NEXT = 2;
+export const NODE_LO_BYTES = NODE_HEADER_BYTES; // Float64[NODE_FANOUT]
+export const NODE_HI_BYTES = NODE_LO_BYTES + 8 * NODE_FANOUT; // Float64[NODE_FANOUT]
+export const NODE_PTR_BYTES = NODE_HI_BYTES + 8 * NODE_FANOUT; // Int32[NODE_FANOUT]
+export const NODE_BYTES = NODE_PTR_BYTES + 4 * NODE_FANOUT; // 336: a multiple of 8
+/** Bound on tree height used by readers as a guard against walking garbage. */
+export const MAX_INDEX_HEIGHT = 12;
+
+// ---- retire ring --------------------------------------------------------------------------
+/** Ring item encoding: > 0 a VMA record id, < 0 the negated index node id. */
+export const RETIRE_STAMP_BYTES = 8;
+export const RETIRE_ITEM_BYTES = 4;
+
+export interface ArenaGeometry {
+  maxVmas: number;
+  vmaCapacity: number;
+  nodeCapacity: number;
+  retireCapacity: number;
+  vmaBase: number;
+  nodeBase: number;
+  retireStampBase: number;
+  retireItemBase: number;
+  totalBytes: number;
+}
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+/**
+ * Sizes for an mm of `maxVmas` VMAs. VMA slots: twice max_map_count, so a full address space can
+ * be rewritten while the previous records wait for a grace period. Node slots: a full tree of
+ * minimum-fill leaves needs maxVmas/8 + maxVmas/64 + ..., about maxVmas/7; we reserve maxVmas/2
+ * plus a constant for copy-on-write paths waiting for grace. Unused slots cost no RSS: the OS
+ * zero-fills the buffer's pages on first touch, and allocators reuse freed slots LIFO.
+ */
+export function computeGeometry(maxVmas: number): ArenaGeometry {
+  if (!Number.isInteger(maxVmas) || maxVmas < 1 || maxVmas > 1 << 24) {
+    throw new RangeError(`maxVmas must be an integer in [1, 2^24], got ${maxVmas}`);
+  }
+  const vmaCapacity = 2 * maxVmas + 64;
+  const nodeCapacity = Math.ceil(maxVmas / 2) + 1024;
+  const retireCapacity = vmaCapacity + nodeCapacity;
+  const vmaBase = HEADER_BYTES;
+  const nodeBase = alignUp(vmaBase + vmaCapacity * VMA_RECORD_BYTES, CACHE_LINE);
+  const retireStampBase = alignUp(nodeBase + nodeCapacity * NODE_BYTES, CACHE_LINE);
+  const retireItemBase = alignUp(retireStampBase + retireCapacity * RETIRE_STAMP_BYTES, CACHE_LINE);
+  const totalBytes = alignUp(retireItemBase + retireCapacity * RETIRE_ITEM_BYTES, CACHE_LINE);
+  return {
+    maxVmas,
+    vmaCapacity,
+    nodeCapacity,
+    retireCapacity,
+    vmaBase,
+    nodeBase,
+    retireStampBase,
+    retireItemBase,
+    totalBytes,
+  };
+}
+
+/** The typed views every arena user works through (one set per thread per arena). */
+export interface ArenaViews {
+  readonly buffer: SharedArrayBuffer;
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly f64: Float64Array;
+}
+
+export function arenaViews(buffer: SharedArrayBuffer): ArenaViews {
+  return {
+    buffer,
+    i32: new Int32Array(buffer),
+    u32: new Uint32Array(buffer),
+    f64: new Float64Array(buffer),
+  };
+}
+
+/** Write the immutable geometry line of a fresh (zero-filled) arena. */
+export function writeGeometry(v: ArenaViews, g: ArenaGeometry): void {
+  v.i32[I32_MAGIC] = ARENA_MAGIC;
+  v.i32[I32_VERSION] = ARENA_VERSION;
+  v.i32[I32_MAX_VMAS] = g.maxVmas;
+  v.i32[I32_VMA_CAPACITY] = g.vmaCapacity;
+  v.i32[I32_NODE_CAPACITY] = g.nodeCapacity;
+  v.i32[I32_RETIRE_CAPACITY] = g.retireCapacity;
+  v.i32[I32_VMA_BASE] = g.vmaBase;
+  v.i32[I32_NODE_BASE] = g.nodeBase;
+  v.i32[I32_RETIRE_STAMP_BASE] = g.retireStampBase;
+  v.i32[I32_RETIRE_ITEM_BASE] = g.retireItemBase;
+}
+
+/** Read the geometry back from an arena (on attach); throws if the buffer is not an mm arena. */
+export function readGeometry(v: ArenaViews): ArenaGeometry {
+  if (v.i32[I32_MAGIC] !== ARENA_MAGIC || v.i32[I32_VERSION] !== ARENA_VERSION) {
+    throw new TypeError('not an mm arena (bad magic/version)');
+  }
+  return {
+    maxVmas: v.i32[I32_MAX_VMAS],
+    vmaCapacity: v.i32[I32_VMA_CAPACITY],
+    nodeCapacity: v.i32[I32_NODE_CAPACITY],
+    retireCapacity: v.i32[I32_RETIRE_CAPACITY],
+    vmaBase: v.i32[I32_VMA_BASE],
+    nodeBase: v.i32[I32_NODE_BASE],
+    retireStampBase: v.i32[I32_RETIRE_STAMP_BASE],
+    retireItemBase: v.i32[I32_RETIRE_ITEM_BASE],
+    totalBytes: v.buffer.byteLength,
+  };
+}

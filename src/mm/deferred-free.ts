@@ -1,0 +1,123 @@
+import {
+  type ArenaGeometry,
+  type ArenaViews,
+  I32_RETIRE_HEAD,
+  I32_RETIRE_TAIL,
+} from './arena-layout.js';
+
+/**
+ * What the deferred-free list needs from an RCU implementation (src/sync/rcu.ts provides the
+ * real one). `retireStamp()` is called after an object was unpublished; `isGraceOver(stamp)`
+ * must return true only once every reader that could have seen the object has left its read
+ * section. Stamps must be non-decreasing over successive calls (the list is reclaimed in FIFO
+ * order and stops at the first stamp whose grace is not over).
+ */
+export interface GracePeriods {
+  retireStamp(): number;
+  isGraceOver(stamp: number): boolean;
+}
+
+/**
+ * Grace periods for single-threaded use only (unit tests, building templates before an arena is
+ * shared): every grace period is over at once, so retired objects are reclaimed at the start of
+ * the next write. Never use it while another thread may be reading the arena.
+ */
+export const IMMEDIATE_GRACE: GracePeriods = {
+  retireStamp: () => 0,
+  isGraceOver: () => true,
+};
+
+/** Called for each reclaimed object: a VMA record id (> 0) or an index node id (kind 'node'). */
+export interface Reclaimer {
+  freeVma(id: number): void;
+  freeNode(id: number): void;
+}
+
+/**
+ * The retire list of one arena: a FIFO ring of (stamp, item) in the arena, so any thread that
+ * takes the mmap write lock can continue it. Protected by the mmap write lock (head, tail and
+ * the ring slots are only touched by writers).
+ *
+ * Items: > 0 a VMA record id, < 0 the negated id of an index node. Each object is retired at
+ * most once before it is reclaimed, so the ring (sized for all VMA and node slots) never fills.
+ */
+export class DeferredFree {
+  private readonly i32: Int32Array;
+  private readonly stamps: Float64Array;
+  private readonly items: Int32Array;
+  private readonly capacity: number;
+  /** Per-thread: the RCU implementation this thread uses (not stored in the arena). */
+  grace: GracePeriods;
+
+  constructor(views: ArenaViews, geometry: ArenaGeometry, grace: GracePeriods) {
+    this.i32 = views.i32;
+    this.capacity = geometry.retireCapacity;
+    this.stamps = new Float64Array(views.buffer, geometry.retireStampBase, this.capacity);
+    this.items = new Int32Array(views.buffer, geometry.retireItemBase, this.capacity);
+    this.grace = grace;
+  }
+
+  /** Objects retired and not yet reclaimed. */
+  get pending(): number {
+    return this.i32[I32_RETIRE_TAIL] - this.i32[I32_RETIRE_HEAD];
+  }
+
+  /** Retire one VMA record (already unreachable from the index root readers load). */
+  retireVma(id: number): void {
+    this.push(this.grace.retireStamp(), id);
+  }
+
+  /**
+   * Retire index nodes replaced by a mutation, after the new root was published. One stamp for
+   * the whole batch.
+   */
+  retireNodes(ids: readonly number[], count = ids.length): void {
+    if (count === 0) return;
+    const stamp = this.grace.retireStamp();
+    for (let i = 0; i < count; i++) this.push(stamp, -ids[i]);
+  }
+
+  private push(stamp: number, item: number): void {
+    const tail = this.i32[I32_RETIRE_TAIL];
+    if (tail - this.i32[I32_RETIRE_HEAD] >= this.capacity) {
+      throw new Error('retire ring overflow (an object was retired twice?)');
+    }
+    const slot = tail % this.capacity;
+    this.stamps[slot] = stamp;
+    this.items[slot] = item;
+    // Keep the counters small: rebase both when they grow large (same difference).
+    this.i32[I32_RETIRE_TAIL] = tail + 1;
+  }
+
+  /**
+   * Reclaim, in retire order, every object whose grace period is over. Called by writers at the
+   * start of each write (mmap write lock held). Returns the number reclaimed.
+   */
+  reclaim(to: Reclaimer): number {
+    const i32 = this.i32;
+    let head = i32[I32_RETIRE_HEAD];
+    const tail = i32[I32_RETIRE_TAIL];
+    if (head === tail) return 0;
+    let n = 0;
+    while (head !== tail) {
+      const slot = head % this.capacity;
+      if (!this.grace.isGraceOver(this.stamps[slot])) break;
+      const item = this.items[slot];
+      if (item > 0) to.freeVma(item);
+      else to.freeNode(-item);
+      head++;
+      n++;
+    }
+    if (head === tail) {
+      // Empty: restart the counters so they never approach int32 overflow.
+      i32[I32_RETIRE_HEAD] = 0;
+      i32[I32_RETIRE_TAIL] = 0;
+    } else if (head >= this.capacity) {
+      i32[I32_RETIRE_HEAD] = head - this.capacity;
+      i32[I32_RETIRE_TAIL] = tail - this.capacity;
+    } else {
+      i32[I32_RETIRE_HEAD] = head;
+    }
+    return n;
+  }
+}

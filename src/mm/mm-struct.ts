@@ -1,0 +1,314 @@
+import { AnonNameTable } from './anon-names.js';
+import {
+  type ArenaGeometry,
+  type ArenaViews,
+  arenaViews,
+  computeGeometry,
+  F64_ARG_START,
+  F64_BRK,
+  F64_DATA_VM,
+  F64_END_CODE,
+  F64_END_DATA,
+  F64_EXEC_VM,
+  F64_LOCKED_VM,
+  F64_MMAP_BASE,
+  F64_STACK_VM,
+  F64_START_BRK,
+  F64_START_CODE,
+  F64_START_DATA,
+  F64_START_STACK,
+  F64_TOTAL_VM,
+  I32_EXE_FILE,
+  I32_MAP_COUNT,
+  readGeometry,
+  SYNC_WORDS_BASE,
+  SYNC_WORDS_COUNT,
+  writeGeometry,
+} from './arena-layout.js';
+import { DeferredFree, type GracePeriods, IMMEDIATE_GRACE } from './deferred-free.js';
+import { FileTable } from './file-table.js';
+import { DEFAULT_MAX_MAP_COUNT } from './vm-flags.js';
+import { VmaIndex } from './vma-index.js';
+import { VmaTable } from './vma-table.js';
+
+export { SYNC_WORDS_BASE, SYNC_WORDS_COUNT };
+
+/** The buffers of the global tables, as sent to a worker with postMessage. */
+export interface MmGlobalBuffers {
+  files: SharedArrayBuffer;
+  anonNames: SharedArrayBuffer;
+}
+
+/**
+ * The global tables every mm shares (file identities, anon names). One instance per thread;
+ * all instances of one service view the same buffers.
+ */
+export class MmGlobals {
+  private constructor(
+    readonly files: FileTable,
+    readonly anonNames: AnonNameTable,
+  ) {}
+
+  static create(opts: { maxFiles?: number; fileHeapBytes?: number; anonNameSlots?: number } = {}) {
+    return new MmGlobals(
+      FileTable.create(opts.maxFiles, opts.fileHeapBytes),
+      AnonNameTable.create(opts.anonNameSlots),
+    );
+  }
+
+  /** On another thread: view the tables whose buffers `buffers()` returned. */
+  static attach(b: MmGlobalBuffers): MmGlobals {
+    return new MmGlobals(FileTable.attach(b.files), AnonNameTable.attach(b.anonNames));
+  }
+
+  buffers(): MmGlobalBuffers {
+    return { files: this.files.buffer, anonNames: this.anonNames.buffer };
+  }
+
+  private static processDefault: MmGlobals | undefined;
+  /** This thread's default globals, created on first use (for `MmStruct.create()` without any). */
+  static default(): MmGlobals {
+    MmGlobals.processDefault ??= MmGlobals.create();
+    return MmGlobals.processDefault;
+  }
+}
+
+export interface MmCreateOptions {
+  /** max_map_count for this mm (default 65,530). */
+  maxVmas?: number;
+  /** Global tables (default: this thread's `MmGlobals.default()`). */
+  globals?: MmGlobals;
+  /** RCU grace periods for deferred free (default IMMEDIATE_GRACE: single-threaded use only). */
+  grace?: GracePeriods;
+}
+
+/**
+ * `MmStruct`: one address space = a SharedArrayBuffer arena holding the mm header, the sync
+ * words, the VMA records (`vmas`) and the ordered index (`index`), plus views of the global
+ * tables. Any thread handed `buffer` (and the globals' buffers) can `attach` and read it;
+ * writers must hold the mmap write lock (src/sync) for every method marked "writer".
+ *
+ * Header fields are written by writers under the mmap write lock and read by readers without a
+ * lock (racy reads that strategies validate with the mm sequence count).
+ */
+export class MmStruct {
+  readonly buffer: SharedArrayBuffer;
+  readonly views: ArenaViews;
+  readonly geometry: ArenaGeometry;
+  readonly vmas: VmaTable;
+  readonly index: VmaIndex;
+  readonly deferred: DeferredFree;
+  readonly globals: MmGlobals;
+  readonly files: FileTable;
+  readonly anonNames: AnonNameTable;
+  /** The arena as Int32 words: src/sync's lock words live at SYNC_WORDS_BASE... and in VMAs. */
+  readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+
+  private constructor(buffer: SharedArrayBuffer, globals: MmGlobals, grace: GracePeriods) {
+    this.buffer = buffer;
+    this.views = arenaViews(buffer);
+    this.geometry = readGeometry(this.views);
+    this.i32 = this.views.i32;
+    this.f64 = this.views.f64;
+    this.globals = globals;
+    this.files = globals.files;
+    this.anonNames = globals.anonNames;
+    this.vmas = new VmaTable(this.views, this.geometry);
+    this.deferred = new DeferredFree(this.views, this.geometry, grace);
+    this.index = new VmaIndex(this.views, this.geometry, this.deferred, (id) => this.vmas.free(id));
+  }
+
+  /** A new, empty address space. */
+  static create(opts: MmCreateOptions = {}): MmStruct {
+    const g = computeGeometry(opts.maxVmas ?? DEFAULT_MAX_MAP_COUNT);
+    const buffer = new SharedArrayBuffer(g.totalBytes);
+    writeGeometry(arenaViews(buffer), g);
+    return new MmStruct(buffer, opts.globals ?? MmGlobals.default(), opts.grace ?? IMMEDIATE_GRACE);
+  }
+
+  /** View an existing arena (on any thread). `grace` as in create; pass the thread's RCU. */
+  static attach(buffer: SharedArrayBuffer, globals: MmGlobals, grace?: GracePeriods): MmStruct {
+    return new MmStruct(buffer, globals, grace ?? IMMEDIATE_GRACE);
+  }
+
+  /** Use this thread's RCU implementation for deferred free from now on. */
+  setGracePeriods(grace: GracePeriods): void {
+    this.deferred.grace = grace;
+  }
+
+  /** max_map_count of this mm. */
+  get maxMapCount(): number {
+    return this.geometry.maxVmas;
+  }
+
+  // ---- header (mmap write lock to write; racy to read) -------------------------------------
+  get startCode(): number {
+    return this.f64[F64_START_CODE];
+  }
+  set startCode(v: number) {
+    this.f64[F64_START_CODE] = v;
+  }
+  get endCode(): number {
+    return this.f64[F64_END_CODE];
+  }
+  set endCode(v: number) {
+    this.f64[F64_END_CODE] = v;
+  }
+  get startData(): number {
+    return this.f64[F64_START_DATA];
+  }
+  set startData(v: number) {
+    this.f64[F64_START_DATA] = v;
+  }
+  get endData(): number {
+    return this.f64[F64_END_DATA];
+  }
+  set endData(v: number) {
+    this.f64[F64_END_DATA] = v;
+  }
+  get startBrk(): number {
+    return this.f64[F64_START_BRK];
+  }
+  set startBrk(v: number) {
+    this.f64[F64_START_BRK] = v;
+  }
+  get brk(): number {
+    return this.f64[F64_BRK];
+  }
+  set brk(v: number) {
+    this.f64[F64_BRK] = v;
+  }
+  get startStack(): number {
+    return this.f64[F64_START_STACK];
+  }
+  set startStack(v: number) {
+    this.f64[F64_START_STACK] = v;
+  }
+  get mmapBase(): number {
+    return this.f64[F64_MMAP_BASE];
+  }
+  set mmapBase(v: number) {
+    this.f64[F64_MMAP_BASE] = v;
+  }
+  get argStart(): number {
+    return this.f64[F64_ARG_START];
+  }
+  set argStart(v: number) {
+    this.f64[F64_ARG_START] = v;
+  }
+  /** mm->map_count: number of VMAs (kept by the syscalls; checked against maxMapCount). */
+  get mapCount(): number {
+    return this.i32[I32_MAP_COUNT];
+  }
+  set mapCount(v: number) {
+    this.i32[I32_MAP_COUNT] = v;
+  }
+  /** Pages (total_vm, locked_vm, data_vm, exec_vm, stack_vm) as in mm_struct. */
+  get totalVm(): number {
+    return this.f64[F64_TOTAL_VM];
+  }
+  set totalVm(v: number) {
+    this.f64[F64_TOTAL_VM] = v;
+  }
+  get lockedVm(): number {
+    return this.f64[F64_LOCKED_VM];
+  }
+  set lockedVm(v: number) {
+    this.f64[F64_LOCKED_VM] = v;
+  }
+  get dataVm(): number {
+    return this.f64[F64_DATA_VM];
+  }
+  set dataVm(v: number) {
+    this.f64[F64_DATA_VM] = v;
+  }
+  get execVm(): number {
+    return this.f64[F64_EXEC_VM];
+  }
+  set execVm(v: number) {
+    this.f64[F64_EXEC_VM] = v;
+  }
+  get stackVm(): number {
+    return this.f64[F64_STACK_VM];
+  }
+  set stackVm(v: number) {
+    this.f64[F64_STACK_VM] = v;
+  }
+  /** mm->exe_file as a FileTable id (0 = none). */
+  get exeFile(): number {
+    return this.i32[I32_EXE_FILE];
+  }
+  set exeFile(v: number) {
+    this.i32[I32_EXE_FILE] = v;
+  }
+
+  // ---- read API (readers in an RCU section, or holding the mmap lock) -----------------------
+  /** First VMA with end > addr, or 0 (find_vma; vma_next from addr). */
+  findVma(addr: number): number {
+    return this.index.findNext(addr);
+  }
+  /** Last VMA with start < addr, or 0 (the `prev` of find_vma_prev / vma_prev). */
+  findVmaPrev(addr: number): number {
+    return this.index.findPrev(addr);
+  }
+  /** The VMA containing addr, or 0 (vma_lookup). */
+  vmaLookup(addr: number): number {
+    return this.index.lookup(addr);
+  }
+
+  // ---- writer helpers (mmap write lock) ------------------------------------------------------
+  /** Iterate VMA ids with end > from and start < to, in address order (VMA_ITERATOR / for_each_vma_range). */
+  *vmasInRange(from = 0, to = Number.POSITIVE_INFINITY): Generator<number> {
+    const c = this.index.cursor();
+    for (let ok = c.seek(from); ok && c.start < to; ok = c.next()) yield c.id;
+  }
+
+  /** Allocate a detached VMA record (vm_area_alloc). 0 when the arena is full (-> ENOMEM). */
+  allocVma(): number {
+    this.index.reclaimRetired();
+    return this.vmas.alloc();
+  }
+
+  /**
+   * vm_area_dup: a new detached record with the descriptive fields of `src`, taking a reference
+   * on its anon name. 0 when the arena is full.
+   */
+  dupVma(src: number): number {
+    const id = this.allocVma();
+    if (id === 0) return 0;
+    this.vmas.copyFields(id, src);
+    this.anonNames.ref(this.vmas.anonName(src));
+    return id;
+  }
+
+  /** Replace a VMA's anon name, moving the reference (the old handle is put immediately). */
+  setAnonName(id: number, handle: number): void {
+    const old = this.vmas.anonName(id);
+    if (old === handle) return;
+    this.anonNames.ref(handle);
+    this.vmas.setAnonName(id, handle);
+    this.anonNames.put(old);
+  }
+
+  /** Publish `id` in the index over [start(id), end(id)) (vma_iter_store). Throws IndexFullError. */
+  indexStore(id: number): void {
+    this.index.store(this.vmas.start(id), this.vmas.end(id), id);
+  }
+
+  /**
+   * vm_area_free of a VMA already removed from the index (and detached by src/sync): its anon
+   * name reference is dropped NOW (as Linux's vm_area_free does; the handle stays in the record,
+   * dangling, for racing lockless readers to trip over), and the record itself is reused only
+   * after an RCU grace period.
+   */
+  retireVma(id: number): void {
+    this.anonNames.put(this.vmas.anonName(id));
+    this.deferred.retireVma(id);
+  }
+
+  /** Reclaim retired records and nodes past their grace period (also done by every index write). */
+  reclaim(): number {
+    return this.index.reclaimRetired();
+  }
+}

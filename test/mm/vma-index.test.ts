@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { GracePeriods } from '../../src/mm/deferred-free.js';
+import { MmGlobals, MmStruct } from '../../src/mm/mm-struct.js';
+import { IndexFullError } from '../../src/mm/vma-index.js';
+import { type Entry, RangeModel } from './range-model.js';
+
+const globals = MmGlobals.create({ maxFiles: 16, fileHeapBytes: 4096, anonNameSlots: 16 });
+const P = 4096;
+
+function newMm(maxVmas = 4096, grace?: GracePeriods): MmStruct {
+  return MmStruct.create({ maxVmas, globals, ...(grace ? { grace } : {}) });
+}
+
+describe('VmaIndex basics', () => {
+  it('stores, finds next/prev/lookup and iterates in order', () => {
+    const mm = newMm();
+    const ix = mm.index;
+    ix.store(10 * P, 20 * P, 1);
+    ix.store(30 * P, 40 * P, 2);
+    ix.store(0, 5 * P, 3);
+    assert.equal(ix.count, 3);
+    assert.equal(ix.findNext(0), 3);
+    assert.equal(ix.findNext(5 * P), 1); // end is exclusive
+    assert.equal(ix.findNext(20 * P - 1), 1);
+    assert.equal(ix.findNext(20 * P), 2);
+    assert.equal(ix.findNext(40 * P), 0);
+    assert.equal(ix.findPrev(10 * P), 3);
+    assert.equal(ix.findPrev(10 * P + 1), 1);
+    assert.equal(ix.findPrev(0), 0);
+    assert.equal(ix.lookup(25 * P), 0);
+    assert.equal(ix.lookup(30 * P), 2);
+    assert.deepEqual(ix.entries(), [
+      [0, 5 * P, 3],
+      [10 * P, 20 * P, 1],
+      [30 * P, 40 * P, 2],
+    ]);
+    ix.check();
+  });
+
+  it('store over the middle of an entry keeps both remainders (mas_store)', () => {
+    const mm = newMm();
+    mm.index.store(0, 10 * P, 7);
+    mm.index.store(4 * P, 6 * P, 8);
+    assert.deepEqual(mm.index.entries(), [
+      [0, 4 * P, 7],
+      [4 * P, 6 * P, 8],
+      [6 * P, 10 * P, 7],
+    ]);
+    mm.index.erase(2 * P, 8 * P);
+    assert.deepEqual(mm.index.entries(), [
+      [0, 2 * P, 7],
+      [8 * P, 10 * P, 7],
+    ]);
+    assert.equal(mm.index.count, 2);
+  });
+
+  it('grows to several levels and shrinks back to empty without leaking nodes', () => {
+    const mm = newMm(8192);
+    const base = mm.index.nodesInUse;
+    const n = 5000;
+    for (let i = 0; i < n; i++) mm.index.store(i * 2 * P, (i * 2 + 1) * P, i + 1);
+    const nodes = mm.index.check();
+    assert.equal(mm.index.count, n);
+    assert.ok(nodes > n / 16, `at least one leaf per 16 entries (${nodes})`);
+    // Erase in a scattered order, then the rest in one range.
+    for (let i = 0; i < n; i += 3) mm.index.erase(i * 2 * P, (i * 2 + 1) * P);
+    mm.index.check();
+    mm.index.erase(0, 2 * n * P);
+    assert.equal(mm.index.count, 0);
+    assert.equal(mm.index.root(), 0);
+    mm.reclaim();
+    assert.equal(mm.index.nodesInUse, base);
+  });
+
+  it('leaves the tree unchanged and frees its scratch when nodes run out', () => {
+    const mm = newMm(64); // 1056 node slots
+    let i = 0;
+    assert.throws(() => {
+      for (;;) {
+        mm.index.store(i * 2 * P, (i * 2 + 1) * P, (i % 1000) + 1);
+        i++;
+      }
+    }, IndexFullError);
+    const before = mm.index.entries();
+    const inUse = mm.index.nodesInUse;
+    assert.throws(() => mm.index.store(i * 2 * P, (i * 2 + 1) * P, 1), IndexFullError);
+    assert.deepEqual(mm.index.entries(), before);
+    assert.equal(mm.index.nodesInUse, inUse);
+    mm.index.check();
+  });
+});
+
+describe('VmaIndex against a sorted-array model (fast-check)', () => {
+  type Op = { kind: 'store' | 'erase'; lo: number; len: number; id: number };
+  const op = fc.record({
+    kind: fc.constantFrom<'store' | 'erase'>('store', 'store', 'erase'),
+    lo: fc.integer({ min: 0, max: 400 }),
+    len: fc.integer({ min: 1, max: 40 }),
+    id: fc.integer({ min: 1, max: 1_000_000 }),
+  });
+
+  it('agrees on entries, findNext, findPrev, lookup and cursor iteration', () => {
+    fc.assert(
+      fc.property(
+        fc.array(op, { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 0, max: 450 }),
+        (ops: Op[], probe) => {
+          const mm = newMm(2048);
+          const model = new RangeModel();
+          for (const o of ops) {
+            const lo = o.lo * P;
+            const hi = (o.lo + o.len) * P;
+            if (o.kind === 'store') {
+              mm.index.store(lo, hi, o.id);
+              model.store(lo, hi, o.id);
+            } else {
+              mm.index.erase(lo, hi);
+              model.erase(lo, hi);
+            }
+          }
+          mm.index.check();
+          assert.deepEqual(mm.index.entries(), model.entries);
+          assert.equal(mm.index.count, model.entries.length);
+          for (const a of [probe * P, probe * P - 1, probe * P + 1]) {
+            if (a < 0) continue;
+            assert.equal(mm.index.findNext(a), model.findNext(a), `findNext(${a})`);
+            assert.equal(mm.index.findPrev(a), model.findPrev(a), `findPrev(${a})`);
+            assert.equal(mm.index.lookup(a), model.lookup(a), `lookup(${a})`);
+          }
+          const it: Entry[] = [];
+          mm.index.forEach(probe * P, (s, e, id) => {
+            it.push([s, e, id]);
+            return true;
+          });
+          assert.deepEqual(
+            it,
+            model.entries.filter(([, e]) => e > probe * P),
+          );
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('retires replaced nodes and reclaims them only after grace; erasing all returns to baseline', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 200 }), (ops: Op[]) => {
+        // A manual grace source: stamps are the epoch at retire time; grace is over for
+        // stamps < `completed`.
+        let epoch = 1;
+        let completed = 0;
+        const grace: GracePeriods = {
+          retireStamp: () => epoch,
+          isGraceOver: (s) => s < completed,
+        };
+        const mm = newMm(2048, grace);
+        const base = mm.index.nodesInUse;
+        let publishedRoots = 0;
+        for (const o of ops) {
+          const rootBefore = mm.index.root();
+          const pendingBefore = mm.deferred.pending;
+          if (o.kind === 'store') mm.index.store(o.lo * P, (o.lo + o.len) * P, o.id);
+          else mm.index.erase(o.lo * P, (o.lo + o.len) * P);
+          if (mm.index.root() !== rootBefore) publishedRoots++;
+          // Nothing is reclaimed while grace is not over: pending only grows.
+          assert.ok(mm.deferred.pending >= pendingBefore);
+          epoch++;
+        }
+        const reachable = mm.index.check();
+        // Every allocated node is reachable or waiting in the retire list.
+        assert.equal(mm.index.nodesInUse - base, reachable + mm.deferred.pending);
+        if (publishedRoots > 1) assert.ok(mm.deferred.pending > 0);
+        // End the grace period: the next write reclaims everything retired so far.
+        completed = epoch + 1;
+        mm.index.erase(0, 1e6 * P);
+        mm.reclaim();
+        assert.equal(mm.deferred.pending, 0);
+        assert.equal(mm.index.nodesInUse, base);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
