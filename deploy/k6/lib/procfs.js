@@ -194,6 +194,7 @@ function mutate(pid, op, body) {
  * @param {RunData} data
  */
 export function mutateSomething(data) {
+  if (data.scratchPids.length === 0) return; // SCRATCH_PROCESSES=0: nothing we may change
   const pid = pick(data.scratchPids);
   const length = '0x10000';
   const res = mutate(pid, 'mmap', { length, prot: 'rw-', flags: ['private', 'anonymous'] });
