@@ -134,7 +134,11 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           results[i] = { error: e.code, errno: HTTP_ERRNO[e.code], message: e.message };
         }
       }
-      const outcomes = await app.sim.query(request.params.pid, request.query, args);
+      const outcomes = await app.sim.query(
+        request.params.pid,
+        { strategy: request.query.strategy },
+        args,
+      );
       for (let j = 0; j < outcomes.length; j++) {
         const o = outcomes[j];
         results[slots[j]] =

@@ -47,12 +47,16 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Create a process from a template or an imported maps text',
-        body: Type.Optional(CreateProcessBody),
+        body: CreateProcessBody,
         response: { 201: ProcessSummaryBody, ...errorResponses(400, 409, 413, 429) },
+      },
+      // Every field is optional, so no body at all means "all defaults".
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
       },
     },
     async (request, reply) => {
-      const body = request.body ?? {};
+      const body = request.body;
       if (body.template !== undefined && body.maps !== undefined) {
         throw new UapiValueError('EINVAL', 'give "template" or "maps", not both');
       }

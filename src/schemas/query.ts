@@ -45,7 +45,7 @@ export function parseQueryFlags(input: string | number | undefined): number {
   }
   let bits = 0;
   for (const raw of input.split('|')) {
-    const name = raw.trim();
+    const name = raw.trim().replace(/^PROCMAP_QUERY_/, '');
     const bit = QUERY_FLAG_BITS[name as keyof typeof QUERY_FLAG_BITS];
     if (bit === undefined) {
       throw new UapiValueError(

@@ -1,0 +1,84 @@
+/**
+ * `buildApp(options)`: the fastify app as a factory that tests `inject()` into and server.ts
+ * listens with. Layers as in fastify/demo: external plugins (swagger, under-pressure, websocket),
+ * then the app's own plugins (the sim, the metrics registry), then one route plugin per resource,
+ * and one error path that turns every failure into the errno JSON of API.md.
+ */
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import configRoutes from '../routes/config.js';
+import healthRoutes from '../routes/health.js';
+import metricsRoutes from '../routes/metrics.js';
+import mutationRoutes from '../routes/mutations.js';
+import procReadRoutes from '../routes/proc-reads.js';
+import processRoutes from '../routes/processes.js';
+import wsRoutes from '../routes/ws.js';
+import type { ServiceConfig } from './config.js';
+import type { SimApi } from './cpus/sim-api.js';
+import metricsPlugin from './plugins/app/metrics.js';
+import simPlugin from './plugins/app/sim.js';
+import swaggerPlugin from './plugins/external/swagger.js';
+import underPressurePlugin from './plugins/external/under-pressure.js';
+import websocketPlugin from './plugins/external/websocket.js';
+import { HTTP_ERRNO, toErrorReply } from './schemas/errors.js';
+
+export interface AppOptions {
+  config: ServiceConfig;
+  /** The engine (server.ts picks the implementation; tests pass a fake or a local sim). */
+  sim: SimApi;
+  /** Close the sim when the app closes (default true: the app owns it). */
+  closeSim?: boolean;
+  /** pino options, or false for none (tests). */
+  logger?: FastifyServerOptions['logger'];
+  /** Extra health signal for under-pressure (tests force overload with it). */
+  healthCheck?: () => Promise<boolean>;
+  healthCheckIntervalMs?: number;
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: config.bodyLimit,
+  });
+  // TypeBox validation: bodies are checked without coercion (a JSON number stays a number, so
+  // unsafe integers cannot sneak in as strings); params and querystrings are converted.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = toErrorReply(err);
+    if (status >= 500 && status !== 503) request.log.error({ err }, 'request failed');
+    if ((status === 503 || status === 429) && !reply.hasHeader('retry-after')) {
+      reply.header('retry-after', String(config.retryAfterS));
+    }
+    return reply.code(status).type('application/json; charset=utf-8').send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      error: 'ENOENT',
+      errno: HTTP_ERRNO.ENOENT,
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    });
+  });
+
+  await app.register(swaggerPlugin);
+  await app.register(underPressurePlugin, {
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    retryAfterS: config.retryAfterS,
+    healthCheck: opts.healthCheck,
+    healthCheckIntervalMs: opts.healthCheckIntervalMs,
+  });
+  await app.register(websocketPlugin, { maxMessageBytes: config.wsMaxMessage });
+
+  await app.register(simPlugin, { sim: opts.sim, config, closeSim: opts.closeSim ?? true });
+  await app.register(metricsPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(configRoutes);
+  await app.register(metricsRoutes);
+  await app.register(processRoutes);
+  await app.register(procReadRoutes);
+  await app.register(mutationRoutes);
+  await app.register(wsRoutes);
+  return app;
+}

@@ -1,0 +1,182 @@
+/**
+ * A scriptable SimApi for testing the HTTP layer alone: it records what the routes hand the engine
+ * (so tests can check the conversions) and answers what the test tells it to. Engine behaviour is
+ * tested through the real local sim (local-sim.test.ts, e2e); this isolates the HTTP contract.
+ */
+import {
+  type ActivitySpec,
+  type ActivityStatus,
+  type CreateProcessOptions,
+  type MapsReadOptions,
+  type MutationEvent,
+  type MutationListener,
+  type ProcessDetail,
+  type ProcessList,
+  type ProcessSummary,
+  type QueryArgs,
+  type QueryOutcome,
+  type ReadOptions,
+  type SimApi,
+  type SimConfig,
+  SimError,
+  type StrategyName,
+  type SyscallCall,
+  type SyscallResult,
+} from '../../src/cpus/sim-api.js';
+
+export const ESRCH = () => new SimError(3, 'ESRCH', 'no such process');
+
+export class FakeSim implements SimApi {
+  readonly log: Array<{ method: string; pid?: number; args: unknown }> = [];
+  readonly procs = new Map<number, ProcessSummary & { activity: ActivityStatus | null }>();
+  strategy: StrategyName = 'per_vma';
+  nextPid = 100;
+  closed = false;
+  mapsChunks: string[] = ['00400000-00401000 r--p 00000000 00:00 0 \n'];
+  queryAnswer: (q: QueryArgs) => QueryOutcome = (q) => ({
+    vmaStart: Math.floor(q.addr / 4096) * 4096,
+    vmaEnd: Math.floor(q.addr / 4096) * 4096 + 0x1000,
+    vmaFlags: 5,
+    vmaPageSize: 4096,
+    vmaOffset: 0,
+    inode: 7,
+    devMajor: 254,
+    devMinor: 1,
+    vmaName: q.name ? '/usr/lib/libc.so.6' : null,
+    buildId: null,
+  });
+  syscallAnswer: (call: SyscallCall) => SyscallResult = (call) =>
+    call.op === 'mmap' ? 0x7f0000000000 : call.op === 'brk' ? 0x555555559000 : 0;
+  /** Resolves when set; lets a test hold a request in flight. */
+  gate: Promise<void> | null = null;
+  private listeners = new Set<MutationListener>();
+
+  constructor(pids: number[] = [1]) {
+    for (const pid of pids) this.procs.set(pid, { pid, comm: 'init', vmas: 3, activity: null });
+  }
+
+  private get(pid: number) {
+    const p = this.procs.get(pid);
+    if (!p) throw ESRCH();
+    return p;
+  }
+
+  emit(e: MutationEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  async listProcesses(offset: number, limit: number): Promise<ProcessList> {
+    this.log.push({ method: 'listProcesses', args: { offset, limit } });
+    const all = [...this.procs.values()].map(({ pid, comm, vmas }) => ({ pid, comm, vmas }));
+    return { total: all.length, processes: all.slice(offset, offset + limit) };
+  }
+  async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
+    this.log.push({ method: 'createProcess', args: opts });
+    const pid = this.nextPid++;
+    const p = { pid, comm: opts.comm ?? opts.template ?? 'imported', vmas: 5, activity: null };
+    this.procs.set(pid, p);
+    return { pid, comm: p.comm, vmas: p.vmas };
+  }
+  async inspectProcess(pid: number): Promise<ProcessDetail> {
+    const p = this.get(pid);
+    return {
+      pid,
+      comm: p.comm,
+      vmas: p.vmas,
+      brkStart: 0x555555554000,
+      brk: 0x555555575000,
+      startStack: 0x7ffffffde000,
+      activity: p.activity,
+    };
+  }
+  async forkProcess(pid: number): Promise<ProcessSummary> {
+    const p = this.get(pid);
+    const child = { pid: this.nextPid++, comm: p.comm, vmas: p.vmas, activity: null };
+    this.procs.set(child.pid, child);
+    return { pid: child.pid, comm: child.comm, vmas: child.vmas };
+  }
+  async exitProcess(pid: number): Promise<void> {
+    this.get(pid);
+    this.procs.delete(pid);
+  }
+  async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
+    const p = this.get(pid);
+    this.log.push({ method: 'setActivity', pid, args: spec });
+    p.activity = { spec, startedAt: Date.UTC(2026, 0, 1), calls: 0, errors: 0, iterations: 0 };
+    return p.activity;
+  }
+  async getActivity(pid: number): Promise<ActivityStatus | null> {
+    return this.get(pid).activity;
+  }
+  async stopActivity(pid: number): Promise<boolean> {
+    const p = this.get(pid);
+    const had = p.activity !== null;
+    p.activity = null;
+    return had;
+  }
+  async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
+    this.get(pid);
+    this.log.push({ method: 'readMaps', pid, args: opts });
+    const chunks = this.mapsChunks;
+    const gate = this.gate;
+    return (async function* () {
+      for (const c of chunks) {
+        if (gate) await gate;
+        yield new TextEncoder().encode(c);
+      }
+    })();
+  }
+  async query(pid: number, opts: ReadOptions, queries: readonly QueryArgs[]) {
+    this.get(pid);
+    this.log.push({ method: 'query', pid, args: { opts, queries } });
+    return queries.map((q) => this.queryAnswer(q));
+  }
+  async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {
+    this.get(pid);
+    this.log.push({ method: 'syscalls', pid, args: calls });
+    if (this.gate) await this.gate;
+    const results = calls.map((c) => this.syscallAnswer(c));
+    calls.forEach((call, i) => this.emit({ pid, call, result: results[i] }));
+    return results;
+  }
+  getConfig(): SimConfig {
+    return {
+      strategy: this.strategy,
+      cpus: 0,
+      maxProcesses: 10,
+      maxVmasPerProcess: 65530,
+      maxBatch: 8,
+    };
+  }
+  setStrategy(strategy: StrategyName): void {
+    this.strategy = strategy;
+  }
+  onMutation(listener: MutationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  rates() {
+    return {
+      strategy: this.strategy,
+      readsPerS: 1,
+      retriesPerS: 2,
+      fallbacksPerS: 3,
+      hazardsPerS: 4,
+      mutationsPerS: 5,
+    };
+  }
+  async metricsJson() {
+    return [
+      {
+        name: 'procfs_reads_total',
+        help: 'reads',
+        type: 'counter',
+        aggregator: 'sum',
+        values: [{ value: 42, labels: { op: 'maps', strategy: 'per_vma' } }],
+      },
+    ];
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
