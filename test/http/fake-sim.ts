@@ -136,7 +136,7 @@ export class FakeSim implements SimApi {
     this.log.push({ method: 'syscalls', pid, args: calls });
     if (this.gate) await this.gate;
     const results = calls.map((c) => this.syscallAnswer(c));
-    calls.forEach((call, i) => this.emit({ pid, call, result: results[i] }));
+    for (let i = 0; i < calls.length; i++) this.emit({ pid, call: calls[i], result: results[i] });
     return results;
   }
   getConfig(): SimConfig {

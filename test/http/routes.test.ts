@@ -38,7 +38,7 @@ describe('processes', () => {
     });
     assert.equal(r.statusCode, 201);
     assert.equal(r.json().comm, 'java');
-    const opts = sim.log.at(-1)?.args as Record<string, unknown>;
+    const opts = sim.log.at(-1)!.args as Record<string, unknown>;
     assert.deepEqual(opts.activity, { kind: 'profile', profile: 'jit', ratePerS: 50 });
     assert.equal(opts.template, 'jvm');
   });
@@ -101,7 +101,7 @@ describe('processes', () => {
       },
     });
     assert.equal(put.statusCode, 200);
-    const spec = sim.log.at(-1)?.args as { kind: string; loop: SyscallCall[] };
+    const spec = sim.log.at(-1)!.args as { kind: string; loop: SyscallCall[] };
     assert.equal(spec.kind, 'loop');
     assert.deepEqual(spec.loop[0], {
       op: 'mmap',
@@ -178,7 +178,7 @@ describe('procfs reads', () => {
       url: '/proc/1/procmap_query?addr=0x7f0000001234&flags=COVERING_OR_NEXT_VMA|VMA_EXECUTABLE&strategy=snapshot&build_id=0',
     });
     assert.equal(r.statusCode, 200);
-    const { opts, queries } = sim.log.at(-1)?.args as {
+    const { opts, queries } = sim.log.at(-1)!.args as {
       opts: unknown;
       queries: unknown[];
     };
@@ -215,7 +215,7 @@ describe('procfs reads', () => {
   test('a numeric flags value above 32 bits stays invalid for the engine', async () => {
     sim.queryAnswer = new FakeSim().queryAnswer;
     await app.inject({ method: 'GET', url: '/proc/1/procmap_query?addr=0&flags=0x100000010' });
-    const { queries } = sim.log.at(-1)?.args as { queries: Array<{ flags: number }> };
+    const { queries } = sim.log.at(-1)!.args as { queries: Array<{ flags: number }> };
     assert.notEqual(queries[0].flags & ~0x3f, 0);
   });
 
@@ -243,7 +243,7 @@ describe('procfs reads', () => {
     assert.deepEqual(results[1], { error: 'ENOENT', errno: 2 });
     assert.equal(results[2].error, 'EINVAL');
     assert.equal(results[3].vma_start, '0x1000');
-    const { opts, queries } = sim.log.at(-1)?.args as { opts: unknown; queries: unknown[] };
+    const { opts, queries } = sim.log.at(-1)!.args as { opts: unknown; queries: unknown[] };
     assert.deepEqual(opts, { strategy: 'mmap_lock' });
     assert.equal(queries.length, 3);
   });
