@@ -277,7 +277,14 @@ class Generator {
         case 2:
           return { op: 'mprotect', addr, len, prot: PROT_GROWSDOWN | PROT_GROWSUP | PROT_READ };
         case 3:
-          return { op: 'mprotect', addr, len: r.pick([U64_MINUS_PAGE, U64_HALF]), prot: PROT_READ };
+          // From the sandbox only: a huge mprotect applies up to the first hole, and the window's
+          // top VMA may touch [vvar].
+          return {
+            op: 'mprotect',
+            addr: SANDBOX_BASE + this.pages(0, SANDBOX_PAGES - 1),
+            len: r.pick([U64_MINUS_PAGE, U64_HALF]),
+            prot: PROT_READ,
+          };
         case 4:
           return { op: 'mprotect', addr, len: 0, prot: PROT_READ };
         default:
@@ -382,16 +389,41 @@ class Generator {
     return { op: 'anon', addr, len, name: r.pick(names) };
   }
 
+  /** Ops already decided (a mapping made just so that the next op has a VMA to work on). */
+  private readonly pending: Op[] = [];
+
+  /** Half the mremaps get a fresh mapping of exactly the old range first, so fewer are EFAULT. */
+  private mremapOnFreshVma(): Op {
+    const m = this.mremap();
+    if (m.op === 'mremap' && m.oldLen > 0 && m.oldLen <= 16 * PAGE && this.r.chance(0.5)) {
+      const fileBacked = this.r.chance(0.3);
+      const flags = (this.r.chance(0.25) ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED;
+      this.pending.push(m);
+      return {
+        op: 'mmap',
+        addr: m.addr,
+        len: m.oldLen,
+        prot: this.prot(),
+        flags: fileBacked ? flags : flags | MAP_ANONYMOUS,
+        fd: fileBacked ? this.r.int(0, FILE_RDONLY - 1) : FD_NONE,
+        off: fileBacked ? this.pages(0, FILE_PAGES) : 0,
+      };
+    }
+    return m;
+  }
+
   op(index: number): Op {
     const r = this.r;
     if (index % CHECK_EVERY === CHECK_EVERY - 1) return { op: 'check' };
+    const queued = this.pending.shift();
+    if (queued) return queued;
     if (r.chance(0.003)) return { op: 'unlink', file: r.int(0, FILE_COUNT - 1) };
     if (r.chance(0.01)) return { op: 'fork' };
     const x = r.next();
     if (x < 0.3) return r.chance(0.12) ? this.badMmap() : this.mmap();
     if (x < 0.48) return this.munmap();
     if (x < 0.66) return this.mprotect();
-    if (x < 0.84) return this.mremap();
+    if (x < 0.84) return this.mremapOnFreshVma();
     if (x < 0.92) return this.brk();
     if (this.layout.anonNames) return this.anon();
     return this.mmap();

@@ -5,7 +5,7 @@
  * libraries in the mmap area). Usage: procfs-oracle TMPDIR < script > transcript
  *
  * Determinism: the first run re-execs itself once with personality(ADDR_NO_RANDOMIZE),
- * RLIMIT_STACK = 8 MiB and an empty environment, so the binary, heap, [vvar]/[vvar_vclock]/[vdso]
+ * RLIMIT_STACK = 8 MiB and a fixed one-variable environment, so the binary, heap, [vvar]/[vvar_vclock]/[vdso]
  * (right below mmap_base = 0x7ffff7fff000) and [stack] land at the same addresses on every run.
  * After the header is printed the helper never allocates (no malloc, no stdio; static buffers and
  * raw syscalls only) and stays shallow on the stack, so its own layout changes only through the
@@ -670,7 +670,7 @@ static void run_script(void) {
 int main(int argc, char **argv) {
   if (argc == 2) {
     /* First run: fix the layout, then become ourselves again. The personality and the stack
-     * rlimit are inherited across execve; the empty environment keeps [stack] the same size. */
+     * rlimit are inherited across execve; the fixed environment keeps [stack] the same size. */
     if (sys1(SYS_personality, ADDR_NO_RANDOMIZE) < 0) die("personality");
     struct rlimit rl = {8UL << 20, 8UL << 20};
     struct rlimit old;
@@ -680,7 +680,9 @@ int main(int argc, char **argv) {
     if (sys2(SYS_getrlimit, RLIMIT_STACK, &old) == 0) rl.rlim_max = old.rlim_max;
     if (sys2(SYS_setrlimit, RLIMIT_STACK, &rl) < 0) die("setrlimit");
     char *args[] = {argv[0], argv[1], (char *)REEXEC_MARK, NULL};
-    char *envp[] = {NULL};
+    /* glibc registers an rseq area in the TLS, which lives in the initial heap; once a script's
+     * brk releases that memory the kernel's rseq update would kill us with SIGSEGV. */
+    char *envp[] = {(char *)"GLIBC_TUNABLES=glibc.pthread.rseq=0", NULL};
     sys3(SYS_execve, "/proc/self/exe", args, envp);
     die("re-exec");
   }
