@@ -1,6 +1,6 @@
 /**
  * `GET /metrics`: Prometheus exposition of the app's registry merged with the engine's
- * instruments from every thread (src/plugins/app/metrics.ts).
+ * instruments from every thread (src/plugins/app/metrics.ts, src/metrics/registry.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
@@ -12,8 +12,8 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['service'], summary: 'Prometheus metrics', produces: ['text/plain'] },
     },
     async (_request, reply) => {
-      const { contentType, text } = await app.renderMetrics();
-      return reply.type(contentType).send(text);
+      const { registry } = app.metrics;
+      return reply.type(registry.contentType).send(await registry.metrics());
     },
   );
 };

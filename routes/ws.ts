@@ -13,6 +13,7 @@ import {
   SimError,
   type SyscallCall,
 } from '../src/cpus/sim-api.js';
+import { totalRates } from '../src/metrics/rates.js';
 import { errorBody, toErrorReply } from '../src/schemas/errors.js';
 import { formatProcessDetail } from '../src/schemas/processes.js';
 import { formatQueryAnswer, toQueryArgs } from '../src/schemas/query.js';
@@ -137,17 +138,17 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             });
           });
         } else if (!ratesTimer) {
+          // Rates over all strategies (reads with a ?strategy= override count too), labelled
+          // with the configured strategy.
+          let prev = app.metrics.totals();
           ratesTimer = setInterval(() => {
-            const r = app.sim.rates();
+            const next = app.metrics.totals();
             push({
               type: 'rates',
-              strategy: r.strategy,
-              reads_per_s: r.readsPerS,
-              retries_per_s: r.retriesPerS,
-              fallbacks_per_s: r.fallbacksPerS,
-              hazards_per_s: r.hazardsPerS,
-              mutations_per_s: r.mutationsPerS,
+              strategy: app.sim.getConfig().strategy,
+              ...totalRates(prev, next),
             });
+            prev = next;
           }, RATES_INTERVAL_MS);
         }
         reply({ type: 'subscribed', subscribe: what, pid: pid ?? null });

@@ -14,6 +14,9 @@
  * errno naming inside the implementation means the HTTP layer needs no errno table.
  */
 
+import type { Instruments } from '../metrics/instruments.js';
+import type { EngineGauges } from '../metrics/registry.js';
+
 /** Locking strategies of the readers; the names are API (API.md). */
 export const STRATEGIES = [
   'mmap_lock',
@@ -179,19 +182,6 @@ export interface MutationEvent {
 
 export type MutationListener = (event: MutationEvent) => void;
 
-/** Per-second rates over the last second, for /ws `rates`. */
-export interface RatesSnapshot {
-  strategy: StrategyName;
-  readsPerS: number;
-  retriesPerS: number;
-  fallbacksPerS: number;
-  hazardsPerS: number;
-  mutationsPerS: number;
-}
-
-/** prom-client's `getMetricsAsJSON()` shape (kept structural so this file needs no prom-client). */
-export type MetricsJson = ReadonlyArray<object>;
-
 export interface SimApi {
   listProcesses(offset: number, limit: number): Promise<ProcessList>;
   /** Rejects EAGAIN at the process limit, EINVAL for an unparsable `maps`. */
@@ -226,9 +216,13 @@ export interface SimApi {
 
   /** Every mutation (HTTP, /ws and activities). Returns the unsubscribe function. */
   onMutation(listener: MutationListener): () => void;
-  rates(): RatesSnapshot;
-  /** The engine's instruments from every thread, as prom-client JSON, for aggregation. */
-  metricsJson(): Promise<MetricsJson>;
+  /**
+   * The shared instrument blocks every thread of this sim records into (src/metrics); the
+   * metrics plugin sums them on scrape and for the /ws rates.
+   */
+  readonly instruments: Instruments;
+  /** Current process and VMA counts (the procfs_processes / procfs_vmas gauges). */
+  gauges(): EngineGauges | Promise<EngineGauges>;
 
   /** Stops activities and CPUs; in-flight calls finish first. */
   close(): Promise<void>;

@@ -23,6 +23,7 @@ import {
   type SyscallCall,
   type SyscallResult,
 } from '../../src/cpus/sim-api.js';
+import { Instruments } from '../../src/metrics/instruments.js';
 
 export const ESRCH = () => new SimError(3, 'ESRCH', 'no such process');
 
@@ -155,26 +156,9 @@ export class FakeSim implements SimApi {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-  rates() {
-    return {
-      strategy: this.strategy,
-      readsPerS: 1,
-      retriesPerS: 2,
-      fallbacksPerS: 3,
-      hazardsPerS: 4,
-      mutationsPerS: 5,
-    };
-  }
-  async metricsJson() {
-    return [
-      {
-        name: 'procfs_reads_total',
-        help: 'reads',
-        type: 'counter',
-        aggregator: 'sum',
-        values: [{ value: 42, labels: { op: 'maps', strategy: 'per_vma' } }],
-      },
-    ];
+  readonly instruments = Instruments.create({ capacity: 4 });
+  gauges() {
+    return { processes: this.procs.size, vmas: 3 * this.procs.size };
   }
   async close(): Promise<void> {
     this.closed = true;

@@ -426,12 +426,15 @@ describe('service', () => {
     assert.deepEqual(r.json(), { status: 'ok' });
   });
 
-  test('metrics: own registry merged with the engine JSON; no pid label', async () => {
+  test('metrics: engine families, gauges, default and HTTP metrics; no pid label', async () => {
     await app.inject({ method: 'GET', url: '/proc/1/maps' });
     const r = await app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(r.statusCode, 200);
     assert.match(r.headers['content-type'] as string, /text\/plain/);
-    assert.match(r.body, /procfs_reads_total\{op="maps",strategy="per_vma"\} 42/);
+    assert.match(r.body, /# TYPE procfs_reads_total counter/);
+    const n = sim.procs.size;
+    assert.match(r.body, new RegExp(`\nprocfs_processes ${n}\n`));
+    assert.match(r.body, new RegExp(`\nprocfs_vmas ${3 * n}\n`));
     assert.match(r.body, /http_request_duration_seconds_bucket\{.*route="\/proc\/:pid\/maps"/);
     assert.match(r.body, /process_cpu_user_seconds_total/);
     assert.doesNotMatch(r.body, /pid="/);
