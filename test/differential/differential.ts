@@ -18,7 +18,11 @@ import {
  * Replays `ops` through the engine, appending the transcript body lines to `out` (same format as
  * the helper's). May throw: the lines written so far are kept and the error becomes a line.
  */
-export type EngineReplay = (ops: readonly Op[], header: OracleHeader, out: string[]) => void;
+export type EngineReplay = (
+  ops: readonly Op[],
+  header: OracleHeader,
+  out: string[],
+) => void | Promise<void>;
 
 export interface Comparison {
   header: OracleHeader;
@@ -33,7 +37,7 @@ export async function compareOnce(ops: readonly Op[], replay: EngineReplay): Pro
   const { header, body } = parseOracleOutput(run.stdout);
   const engine: string[] = [];
   try {
-    replay(ops, header, engine);
+    await replay(ops, header, engine);
   } catch (err) {
     const e = err as Error;
     engine.push(`engine threw: ${e.stack ?? e.message}`);
