@@ -15,13 +15,14 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-/** The repository root: the nearest ancestor of this file holding package.json (src or dist). */
+/**
+ * The repository root: the nearest ancestor of this file (under test/ or dist/test/) that holds
+ * the helper's C source (dist/ may hold a package.json too, but never the .c file).
+ */
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'oracle'))) {
-      return dir;
-    }
+    if (existsSync(join(dir, 'test', 'oracle', 'procfs-oracle.c'))) return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error('procfs-oracle: repository root not found');
     dir = up;
