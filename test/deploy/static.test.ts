@@ -204,7 +204,8 @@ describe('Kubernetes manifests', () => {
     startupProbe?: Probe;
     readinessProbe?: Probe;
     livenessProbe?: Probe;
-    resources?: { requests?: object; limits?: object };
+    resources?: { requests?: { cpu?: string }; limits?: { cpu?: string } };
+    env?: { name: string; value: string }[];
   }
   const deployment = readYaml<{
     spec: {
@@ -232,6 +233,13 @@ describe('Kubernetes manifests', () => {
       assert.equal(typeof port === 'string' ? portByName.get(port) : port, SERVICE_PORT);
     }
     assert.ok(container.resources?.requests && container.resources.limits);
+  });
+
+  test('worker CPUs (CPUS) equal the CPU limit, so workers do not outnumber the cores', () => {
+    const cpus = container.env?.find((e) => e.name === 'CPUS')?.value;
+    const limit = container.resources?.limits?.cpu;
+    assert.ok(cpus !== undefined && limit !== undefined, 'set both CPUS and limits.cpu');
+    assert.equal(Number(cpus), Number(limit));
   });
 
   test('selector matches the pod, scrape annotations point at /metrics on 8080', () => {
