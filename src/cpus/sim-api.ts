@@ -58,15 +58,23 @@ export interface FileRef {
   devMajor: number;
   devMinor: number;
   inode: number;
-  /** Byte offset into the file (page-aligned unless the caller wants EINVAL). */
-  offset: number;
   /** Whether the (simulated) fd was opened O_RDWR; MAP_SHARED|PROT_WRITE needs it (else EACCES). */
   writable: boolean;
 }
 
 /** One syscall, with engine numbers. `op` names are API (`/syscalls`, activity loops, /ws). */
 export type SyscallCall =
-  | { op: 'mmap'; addr: number; length: number; prot: number; flags: number; file: FileRef | null }
+  | {
+      op: 'mmap';
+      addr: number;
+      length: number;
+      prot: number;
+      flags: number;
+      /** The offset argument (bytes); checked for alignment even when anonymous, as Linux does. */
+      offset: number;
+      /** null: no fd (EBADF unless MAP_ANONYMOUS). */
+      file: FileRef | null;
+    }
   | { op: 'munmap'; addr: number; length: number }
   | { op: 'mprotect'; addr: number; length: number; prot: number }
   | {

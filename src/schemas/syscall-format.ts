@@ -71,9 +71,9 @@ export function formatCallArgs(call: SyscallCall): Record<string, unknown> {
         prot: protString(call.prot),
         flags: flagNames(call.flags, MMAP_FLAG_BITS),
       };
+      if (call.offset !== 0) args.offset = hex(call.offset);
       if (call.file) {
         args.path = call.file.path;
-        args.offset = hex(call.file.offset);
         args.dev = `${call.file.devMajor.toString(16).padStart(2, '0')}:${call.file.devMinor
           .toString(16)
           .padStart(2, '0')}`;

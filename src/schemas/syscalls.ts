@@ -10,7 +10,7 @@ import { type Static, type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { FileRef, SyscallCall, SyscallOp } from '../cpus/sim-api.js';
 import { ProtString, U64Input } from './common.js';
-import { engineU64, parseU64, toFileOffset, UapiValueError } from './uapi.js';
+import { engineU64, UapiValueError } from './uapi.js';
 
 export const MMAP_FLAG_BITS = {
   shared: 0x01,
@@ -190,7 +190,6 @@ function fileRef(body: BodyOf<'mmap'>): FileRef | null {
     devMajor,
     devMinor,
     inode: body.inode ?? 0,
-    offset: body.offset === undefined ? 0 : toFileOffset('offset', body.offset),
     writable: body.writable ?? true,
   };
 }
@@ -201,17 +200,14 @@ export function toSyscallCall<Op extends SyscallOp>(op: Op, body: BodyOf<Op>): S
     case 'mmap': {
       const b = body as BodyOf<'mmap'>;
       const flags = flagBits(b.flags, MMAP_FLAG_BITS);
-      // The kernel checks the offset's page alignment before it looks at the fd (x86 sys_mmap),
-      // so an unaligned offset is EINVAL even for anonymous mappings.
-      if (b.offset !== undefined && (parseU64('offset', b.offset) & 0xfffn) !== 0n) {
-        throw new UapiValueError('EINVAL', 'offset: not a multiple of the page size');
-      }
       return {
         op: 'mmap',
         addr: b.addr === undefined ? 0 : engineU64('addr', b.addr),
         length: engineU64('length', b.length),
         prot: protBits(b.prot),
         flags,
+        // The engine checks it (alignment first, even for anonymous mappings, as x86 sys_mmap).
+        offset: b.offset === undefined ? 0 : engineU64('offset', b.offset),
         // MAP_ANONYMOUS ignores the fd (and so the file fields), as the kernel does.
         file: flags & MAP_ANONYMOUS ? null : fileRef(b),
       };

@@ -2,23 +2,24 @@
  * u64 values at the HTTP boundary. API.md: addresses, lengths and offsets arrive as `0x…` hex
  * strings, decimal strings or safe JSON integers, and real ones (`ffffffffff600000`) exceed 2^53.
  * We parse them exactly with BigInt, then hand the engine a `number` (docs/ARCHITECTURE.md:
- * "Numbers and units inside the engine").
+ * "Numbers and units inside the engine"; src/mm/syscalls/u64.ts does the kernel's mod-2^64
+ * arithmetic on such numbers).
  *
- * How values that do not fit a number are mapped (`toEngineNumber`): every syscall we simulate
- * treats a value above TASK_SIZE (2^47 - 4096) only through "is it above TASK_SIZE" and its page
- * offset (alignment checks, PAGE_ALIGN, `len > TASK_SIZE - addr`). So any value >= 2^52 becomes
- * 2^52 plus its low 12 bits: still above TASK_SIZE, same page offset, still exact, and far enough
- * below 2^53 that engine arithmetic such as `addr + len` stays exact. Known difference: lengths
- * within 4095 of 2^64, which the kernel's PAGE_ALIGN wraps to 0 (e.g. mprotect then says ENOMEM
- * via `end <= start`, and so does the engine via "no VMA"; madvise-style anon_name says EINVAL,
- * the engine ENOMEM). File offsets are the exception: maps prints them, so they must be exact
- * and one >= 2^53 is refused with EOVERFLOW (`toFileOffset`).
+ * The mapping (`toEngineNumber`) is exact wherever a double can be:
+ *   - below 2^53: the value itself;
+ *   - any multiple of 4096 below 2^64 (at most 52 significant bits): the value itself;
+ *   - an unaligned value >= 2^53 (not representable): a stand-in the kernel treats identically.
+ *     For such a value every syscall we simulate only asks "is it page aligned?" (no: EINVAL
+ *     paths), "what is PAGE_ALIGN(v) mod 2^64?" (lengths; may wrap to 0), and "is it above
+ *     TASK_SIZE?" (yes). The stand-in PAGE_ALIGN(v) - 2048 (mod 2^64) is representable (doubles
+ *     in [2^53, 2^64) are spaced at most 2048 apart), unaligned, has the same PAGE_ALIGN, and is
+ *     within 4 KiB of v, so all three answers are unchanged.
  * Values >= 2^64 cannot reach a syscall at all; we refuse them with EINVAL.
  */
 
 export const U64_LIMIT = 1n << 64n;
-const CLAMP_BASE = 2 ** 52;
-const CLAMP_BASE_BIG = 1n << 52n;
+const TWO_53 = 1n << 53n;
+const PAGE = 4096n;
 
 /** Thrown for a value that is not a u64 (the error handler turns it into 400 EINVAL/EOVERFLOW). */
 export class UapiValueError extends Error {
@@ -58,24 +59,16 @@ export function parseU64(field: string, input: string | number): bigint {
   return v;
 }
 
-/** The engine number for a u64 (see the file comment for values >= 2^52). */
+/** The engine number for a u64 (see the file comment for unaligned values >= 2^53). */
 export function toEngineNumber(v: bigint): number {
-  if (v < CLAMP_BASE_BIG) return Number(v);
-  return CLAMP_BASE + Number(v & 0xfffn);
+  if (v < TWO_53 || v % PAGE === 0n) return Number(v);
+  const aligned = (v + PAGE - 1n) & ~(PAGE - 1n);
+  return Number((aligned - 2048n) % U64_LIMIT);
 }
 
-/** Parse + map in one step, for address and length fields. */
+/** Parse + map in one step. */
 export function engineU64(field: string, input: string | number): number {
   return toEngineNumber(parseU64(field, input));
-}
-
-/** A file offset must be exact (maps prints it); offsets >= 2^53 are refused with EOVERFLOW. */
-export function toFileOffset(field: string, input: string | number): number {
-  const v = parseU64(field, input);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new UapiValueError('EOVERFLOW', `${field}: offsets above 2^53 are not supported`);
-  }
-  return Number(v);
 }
 
 /** Lowercase `0x` hex, as every output address is. */
