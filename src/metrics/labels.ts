@@ -1,0 +1,159 @@
+// The bounded label enums of the engine metrics (names and values are API: ../shared/API.md,
+// "GET /metrics"). Hot paths pass the small numeric ids (array indexes), never strings; the
+// exposition turns ids back into these strings. Changing the order of an array changes the
+// shared-memory layout (families.ts), so append, never reorder.
+
+/** Locking strategies (API.md "Locking strategies"). */
+export const STRATEGIES = [
+  'mmap_lock',
+  'per_vma',
+  'snapshot',
+  'lockless',
+  'lockless_nofallback',
+] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+export type StrategyId = 0 | 1 | 2 | 3 | 4;
+
+/** Which lock a hold/wait time is about. */
+export const LOCKS = ['mmap_lock', 'vma_lock'] as const;
+export type LockName = (typeof LOCKS)[number];
+export type LockId = 0 | 1;
+
+export const LOCK_MODES = ['read', 'write'] as const;
+export type LockModeName = (typeof LOCK_MODES)[number];
+export type LockModeId = 0 | 1;
+
+/** Read operations: a maps read (all its chunks) or one PROCMAP_QUERY. */
+export const READ_OPS = ['maps', 'query'] as const;
+export type ReadOpName = (typeof READ_OPS)[number];
+export type ReadOpId = 0 | 1;
+
+/** Why a speculative/per-VMA reader fell back to the mmap read lock. */
+export const FALLBACK_REASONS = ['contention', 'fancy_vma', 'detached', 'retry_limit'] as const;
+export type FallbackReasonName = (typeof FALLBACK_REASONS)[number];
+export type FallbackReasonId = 0 | 1 | 2 | 3;
+
+/** What a lockless_nofallback reader detected it had raced with. */
+export const HAZARD_KINDS = ['use_after_free', 'null_deref'] as const;
+export type HazardKindName = (typeof HAZARD_KINDS)[number];
+export type HazardKindId = 0 | 1;
+
+export const MUTATION_OPS = [
+  'mmap',
+  'munmap',
+  'mprotect',
+  'mremap',
+  'brk',
+  'anon_name',
+  'fork',
+  'exit',
+] as const;
+export type MutationOpName = (typeof MUTATION_OPS)[number];
+export type MutationOpId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+/**
+ * Linux (asm-generic, x86-64) errno numbers and names a mutation may end with: the whole
+ * errno-base range 1..40 plus the few higher ones mm code returns. A fixed list keeps the label
+ * set bounded; `mutationResultId` refuses anything else so a new errno is noticed, not lost.
+ */
+export const MUTATION_ERRNOS: ReadonlyArray<readonly [name: string, errno: number]> = [
+  ['EPERM', 1],
+  ['ENOENT', 2],
+  ['ESRCH', 3],
+  ['EINTR', 4],
+  ['EIO', 5],
+  ['ENXIO', 6],
+  ['E2BIG', 7],
+  ['ENOEXEC', 8],
+  ['EBADF', 9],
+  ['ECHILD', 10],
+  ['EAGAIN', 11],
+  ['ENOMEM', 12],
+  ['EACCES', 13],
+  ['EFAULT', 14],
+  ['ENOTBLK', 15],
+  ['EBUSY', 16],
+  ['EEXIST', 17],
+  ['EXDEV', 18],
+  ['ENODEV', 19],
+  ['ENOTDIR', 20],
+  ['EISDIR', 21],
+  ['EINVAL', 22],
+  ['ENFILE', 23],
+  ['EMFILE', 24],
+  ['ENOTTY', 25],
+  ['ETXTBSY', 26],
+  ['EFBIG', 27],
+  ['ENOSPC', 28],
+  ['ESPIPE', 29],
+  ['EROFS', 30],
+  ['EMLINK', 31],
+  ['EPIPE', 32],
+  ['EDOM', 33],
+  ['ERANGE', 34],
+  ['EDEADLK', 35],
+  ['ENAMETOOLONG', 36],
+  ['ENOLCK', 37],
+  ['ENOSYS', 38],
+  ['ENOTEMPTY', 39],
+  ['ELOOP', 40],
+  ['EOVERFLOW', 75],
+  ['EOPNOTSUPP', 95],
+  ['EHWPOISON', 133],
+];
+
+/** `result` label values of procfs_mutations_total: `ok` (id 0), then the errno names. */
+export const MUTATION_RESULTS: readonly string[] = ['ok', ...MUTATION_ERRNOS.map(([name]) => name)];
+/** A `result` id: 0 = ok, else an index into MUTATION_RESULTS. */
+export type MutationResultId = number;
+export const MUTATION_RESULT_OK: MutationResultId = 0;
+
+const resultIdByErrno = new Map<number, MutationResultId>(
+  MUTATION_ERRNOS.map(([, errno], i) => [errno, i + 1]),
+);
+const resultIdByName = new Map<string, MutationResultId>(MUTATION_RESULTS.map((n, i) => [n, i]));
+
+/**
+ * The `result` id for a syscall's return value in the kernel convention: `>= 0` is success,
+ * `< 0` is `-errno`. Throws RangeError for an errno outside MUTATION_ERRNOS (a programming
+ * error: add the errno to the list rather than count it under a wrong name).
+ */
+export function mutationResultId(syscallReturn: number): MutationResultId {
+  if (syscallReturn >= 0) return MUTATION_RESULT_OK;
+  const id = resultIdByErrno.get(-syscallReturn);
+  if (id === undefined) {
+    throw new RangeError(`errno ${-syscallReturn} has no procfs_mutations_total result label`);
+  }
+  return id;
+}
+
+/** The `result` id for `ok` or an errno name such as `EINVAL`; throws RangeError if unknown. */
+export function mutationResultIdByName(name: string): MutationResultId {
+  const id = resultIdByName.get(name);
+  if (id === undefined) throw new RangeError(`unknown mutation result label ${name}`);
+  return id;
+}
+
+function idLookup<Name extends string, Id extends number>(
+  values: readonly Name[],
+  what: string,
+): (name: string) => Id {
+  const ids = new Map<string, number>(values.map((v, i) => [v, i]));
+  return (name: string): Id => {
+    const id = ids.get(name);
+    if (id === undefined) throw new RangeError(`unknown ${what} ${name}`);
+    return id as Id;
+  };
+}
+
+// Name -> id, for the cold paths (config, route parameters); each throws RangeError if unknown.
+export const strategyId = idLookup<StrategyName, StrategyId>(STRATEGIES, 'strategy');
+export const lockId = idLookup<LockName, LockId>(LOCKS, 'lock');
+export const lockModeId = idLookup<LockModeName, LockModeId>(LOCK_MODES, 'lock mode');
+export const readOpId = idLookup<ReadOpName, ReadOpId>(READ_OPS, 'read op');
+export const fallbackReasonId = idLookup<FallbackReasonName, FallbackReasonId>(
+  FALLBACK_REASONS,
+  'fallback reason',
+);
+export const hazardKindId = idLookup<HazardKindName, HazardKindId>(HAZARD_KINDS, 'hazard kind');
+export const mutationOpId = idLookup<MutationOpName, MutationOpId>(MUTATION_OPS, 'mutation op');
