@@ -176,6 +176,56 @@ describe('dashboard as code', () => {
   });
 });
 
+describe('dashboard layout', () => {
+  interface LaidOutPanel {
+    id: number;
+    type: string;
+    title: string;
+    gridPos: { x: number; y: number; w: number; h: number };
+    datasource?: { uid?: string };
+    targets?: { datasource?: { uid?: string } }[];
+  }
+  const panels = (dashboard as { panels: LaidOutPanel[] }).panels;
+
+  test('panel ids are unique and every panel fits the 24-column grid without overlapping', () => {
+    const ids = panels.map((p) => p.id);
+    assert.equal(new Set(ids).size, ids.length, `duplicate panel ids: ${ids}`);
+    const cells = new Map<string, string>();
+    for (const p of panels) {
+      const { x, y, w, h } = p.gridPos;
+      assert.ok(
+        x >= 0 && w > 0 && x + w <= 24 && h > 0,
+        `${p.title}: gridPos ${JSON.stringify(p.gridPos)}`,
+      );
+      for (let row = y; row < y + h; row++) {
+        for (let col = x; col < x + w; col++) {
+          const other = cells.get(`${row}:${col}`);
+          assert.equal(other, undefined, `${p.title} overlaps ${other}`);
+          cells.set(`${row}:${col}`, p.title);
+        }
+      }
+    }
+  });
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not JavaScript's.
+  const DATASOURCE_VARIABLE = '${datasource}';
+
+  test('every query panel and target uses the datasource variable', () => {
+    const withTargets = panels.filter((p) => p.type !== 'row');
+    assert.ok(withTargets.length > 0);
+    for (const p of withTargets) {
+      assert.equal(p.datasource?.uid, DATASOURCE_VARIABLE, p.title);
+      for (const t of p.targets ?? [])
+        assert.equal(t.datasource?.uid, DATASOURCE_VARIABLE, p.title);
+    }
+    const variables = (
+      dashboard as { templating: { list: { name: string; type: string; query: string }[] } }
+    ).templating.list;
+    const ds = variables.find((v) => v.name === 'datasource');
+    assert.deepEqual([ds?.type, ds?.query], ['datasource', 'prometheus']);
+  });
+});
+
 describe('promtool (from the Debian prometheus package)', () => {
   const promtool = process.env.PROMTOOL_BIN ?? 'promtool';
   test('deploy/prometheus/prometheus.yml is a valid Prometheus config', async () => {
