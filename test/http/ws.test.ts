@@ -1,0 +1,169 @@
+/**
+ * /ws over a real loopback socket (the ws package as client): validation of every message,
+ * subscriptions (all pids / one pid), RPC, the message size limit (1009) and a slow consumer
+ * closed with 1008 instead of buffered without bound.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import WebSocket from 'ws';
+import { FakeSim } from './fake-sim.js';
+import { appWith } from './helpers.js';
+
+/** A client that queues incoming JSON messages and hands them out in order. */
+class Client {
+  readonly ws: WebSocket;
+  private queue: unknown[] = [];
+  private waiters: Array<(m: unknown) => void> = [];
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      const w = this.waiters.shift();
+      if (w) w(m);
+      else this.queue.push(m);
+    });
+  }
+  async open(): Promise<this> {
+    await once(this.ws, 'open');
+    return this;
+  }
+  send(m: unknown): void {
+    this.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+  }
+  next(): Promise<Record<string, unknown>> {
+    const m = this.queue.shift();
+    if (m !== undefined) return Promise.resolve(m as Record<string, unknown>);
+    return new Promise((resolve) => this.waiters.push(resolve as (m: unknown) => void));
+  }
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    const closed = once(this.ws, 'close');
+    this.ws.close();
+    await closed;
+  }
+}
+
+describe('/ws', () => {
+  const sim = new FakeSim([1, 2]);
+  let app: FastifyInstance;
+  let url: string;
+  before(async () => {
+    app = await appWith(sim, { wsMaxMessage: 4096, wsMaxBuffered: 64 * 1024 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address() as { port: number };
+    url = `ws://127.0.0.1:${addr.port}/ws`;
+  });
+  after(() => app.close());
+
+  test('malformed messages get an error message and the connection stays usable', async () => {
+    const c = await new Client(url).open();
+    c.send('not json');
+    assert.deepEqual(await c.next(), {
+      type: 'error',
+      error: 'EINVAL',
+      errno: 22,
+      message: 'message is not valid JSON',
+    });
+    c.send([1, 2]);
+    assert.equal((await c.next()).error, 'EINVAL');
+    c.send({ id: 7, op: 'fly' });
+    const unknownOp = await c.next();
+    assert.equal(unknownOp.id, 7);
+    assert.match(String(unknownOp.message), /op one of/);
+    c.send({ id: 8, op: 'munmap', pid: 1, addr: '0x1000' });
+    const missing = await c.next();
+    assert.equal(missing.id, 8);
+    assert.equal((missing.error as { error: string }).error, 'EINVAL');
+    c.send({ subscribe: 'gossip' });
+    assert.equal((await c.next()).error, 'EINVAL');
+    c.send({ id: 9, op: 'config' });
+    const ok = await c.next();
+    assert.equal(ok.id, 9);
+    assert.equal((ok.result as { strategy: string }).strategy, 'per_vma');
+    await c.close();
+  });
+
+  test('RPC: maps, procmap_query, a mutation, an errno error', async () => {
+    sim.mapsChunks = ['line one\n', 'line two\n'];
+    const c = await new Client(url).open();
+    c.send({ id: 'm', op: 'maps', pid: 1, strategy: 'snapshot' });
+    assert.deepEqual(await c.next(), { id: 'm', result: 'line one\nline two\n' });
+    c.send({ id: 'q', op: 'procmap_query', pid: 1, addr: '0x7f0000001000', flags: 'VMA_READABLE' });
+    const q = await c.next();
+    assert.equal((q.result as { vma_start: string }).vma_start, '0x7f0000001000');
+    c.send({ id: 'b', op: 'brk', pid: 1, addr: '0x0' });
+    assert.deepEqual(await c.next(), { id: 'b', result: { brk: '0x555555559000' } });
+    c.send({ id: 'x', op: 'process', pid: 999 });
+    const x = await c.next();
+    assert.equal(x.id, 'x');
+    assert.equal((x.error as { error: string }).error, 'ESRCH');
+    await c.close();
+  });
+
+  test('events: all pids, or one pid only', async () => {
+    const all = await new Client(url).open();
+    const one = await new Client(url).open();
+    all.send({ subscribe: 'events' });
+    one.send({ subscribe: 'events', pid: 2 });
+    assert.deepEqual(await all.next(), { type: 'subscribed', subscribe: 'events', pid: null });
+    assert.deepEqual(await one.next(), { type: 'subscribed', subscribe: 'events', pid: 2 });
+    await app.inject({
+      method: 'POST',
+      url: '/proc/1/munmap',
+      payload: { addr: 4096, length: 4096 },
+    });
+    await app.inject({ method: 'POST', url: '/proc/2/brk', payload: { addr: 0 } });
+    assert.deepEqual(await all.next(), {
+      type: 'mutation',
+      pid: 1,
+      op: 'munmap',
+      args: { addr: '0x1000', length: '0x1000' },
+      result: {},
+    });
+    const second = await all.next();
+    assert.equal(second.pid, 2);
+    const mine = await one.next();
+    assert.deepEqual(mine, {
+      type: 'mutation',
+      pid: 2,
+      op: 'brk',
+      args: { addr: '0x0' },
+      result: { brk: '0x555555559000' },
+    });
+    await all.close();
+    await one.close();
+  });
+
+  test('a message above the size limit closes with 1009', async () => {
+    const c = await new Client(url).open();
+    const closed = once(c.ws, 'close');
+    c.send({ id: 1, op: 'config', pad: 'x'.repeat(5000) });
+    const [code] = await closed;
+    assert.equal(code, 1009);
+  });
+
+  test('a consumer that stops reading is closed with 1008', async () => {
+    const c = await new Client(url).open();
+    c.send({ subscribe: 'events' });
+    await c.next();
+    // Stop reading: the kernel socket buffers fill, then the server's send buffer grows.
+    const raw = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    const [serverSide] = app.websocketServer.clients;
+    const call = { op: 'munmap' as const, addr: 4096, length: 4096 };
+    // Emit events until the server gives up on this client (bounded, no sleeps).
+    for (let i = 0; i < 2_000_000 && serverSide.readyState === WebSocket.OPEN; i++) {
+      sim.emit({ pid: 1, call, result: 0 });
+      if (i % 1000 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(serverSide.readyState, WebSocket.CLOSING);
+    // Reading again, the client gets what was buffered, then the server's close frame.
+    const closed = once(c.ws, 'close');
+    raw.resume();
+    const [code, reason] = await closed;
+    assert.equal(code, 1008);
+    assert.match(String(reason), /slow consumer/);
+  });
+});
