@@ -1,0 +1,98 @@
+/**
+ * The writer side of the locking protocol (Linux: every caller of the mm syscalls does this).
+ *
+ *   mmap_write_lock(mm)                 mm_lock_seq becomes odd; speculating readers will retry
+ *     vma_start_write(vma)              for each VMA the call changes or removes (the syscalls
+ *                                       call the seam in syscalls/vma-lock-hooks.ts); waits for
+ *                                       that VMA's per-VMA readers to leave
+ *     vma_mark_attached / detached      new VMAs become lockable / removed ones never again
+ *     index stores                      copy-on-write nodes published with Atomics.store; old
+ *                                       nodes and removed VMA records are retired to the mm's
+ *                                       deferred-free list and reused only after an RCU grace
+ *                                       period (the mm was attached with the thread's RcuDomain)
+ *   mmap_write_unlock(mm)               mm_lock_seq becomes even: every VMA write lock is
+ *                                       released at once (vma_end_write_all)
+ *
+ * Writers block (Atomics.wait) and therefore run on worker threads: the worker CPUs and the
+ * activity threads. Metrics: mmap_lock write wait and hold, vma_lock write wait, and the
+ * mutation's result and duration are recorded on the writing thread.
+ */
+import { type MutationOpId, mutationResultId } from '../metrics/labels.js';
+import type { InstrumentRecorder } from '../metrics/recorder.js';
+import {
+  mmapWriteLock,
+  mmapWriteUnlock,
+  nowNs,
+  vmaMarkAttached,
+  vmaMarkDetached,
+  vmaStartWrite,
+} from '../sync/index.js';
+import { type MmStruct, SYNC_WORDS_BASE } from './mm-struct.js';
+import { setVmaLockHooks, type VmaLockHooks } from './syscalls/index.js';
+
+const LOCK_MMAP = 0;
+const LOCK_VMA = 1;
+const MODE_WRITE = 1;
+
+/** What a writing thread records with. */
+export interface WriterEnv {
+  recorder: InstrumentRecorder | null;
+  /** `strategy` label of the lock metrics (the service's configured strategy). */
+  strategy: 0 | 1 | 2 | 3 | 4;
+}
+
+/** Nanoseconds this thread waited for per-VMA readers during the current mutation. */
+let vmaWaitNs = 0;
+
+/** The real per-VMA lock hooks; installed once per writing thread by `installWriterHooks`. */
+const LOCKING_HOOKS: VmaLockHooks = {
+  startWrite(mm, id) {
+    vmaWaitNs += vmaStartWrite(
+      mm.i32,
+      SYNC_WORDS_BASE,
+      mm.vmas.refcntWord(id),
+      mm.vmas.lockSeqWord(id),
+    );
+  },
+  markAttached(mm, id) {
+    vmaMarkAttached(mm.i32, SYNC_WORDS_BASE, mm.vmas.refcntWord(id), mm.vmas.lockSeqWord(id));
+  },
+  markDetached(mm, id) {
+    vmaWaitNs += vmaMarkDetached(
+      mm.i32,
+      SYNC_WORDS_BASE,
+      mm.vmas.refcntWord(id),
+      mm.vmas.lockSeqWord(id),
+    );
+  },
+};
+
+/** Makes the syscalls on this thread take real per-VMA locks (call once per writer thread). */
+export function installWriterHooks(): void {
+  setVmaLockHooks(LOCKING_HOOKS);
+}
+
+/**
+ * Runs one mutation (`fn` calls one syscall and returns its result, >= 0 or -errno) under the
+ * mmap write lock, recording lock and mutation metrics. Returns `fn`'s result.
+ */
+export function mmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, fn: () => number): number {
+  const waited = mmapWriteLock(mm.i32, SYNC_WORDS_BASE);
+  const t0 = nowNs();
+  vmaWaitNs = 0;
+  let result = 0;
+  try {
+    result = fn();
+  } finally {
+    mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
+  }
+  const held = nowNs() - t0;
+  const rec = env.recorder;
+  if (rec) {
+    rec.lockWait(LOCK_MMAP, MODE_WRITE, env.strategy, waited);
+    rec.lockHold(LOCK_MMAP, MODE_WRITE, env.strategy, held);
+    if (vmaWaitNs > 0) rec.lockWait(LOCK_VMA, MODE_WRITE, env.strategy, vmaWaitNs);
+    rec.mutation(op, mutationResultId(result), waited + held);
+  }
+  return result;
+}
