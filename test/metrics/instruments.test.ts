@@ -65,6 +65,20 @@ describe('Instruments on one thread', () => {
     assertMatchesModel(await scrape(instruments), addModels([modelOf(first), modelOf(second)]));
   });
 
+  it('one registry scraping across release and re-claim of a block counts each event once', async () => {
+    const instruments = Instruments.create({ capacity: 1 });
+    const { registry } = createMetricsRegistry({ instruments, gauges: noGauges });
+    const first = generateEvents(8, 900);
+    const rec = instruments.recorder();
+    replay(rec, first);
+    assertMatchesModel(parseExposition(await registry.metrics()), modelOf(first));
+    rec.release();
+    const second = generateEvents(9, 300); // fewer events than before in the reused block
+    replay(instruments.recorder(), second);
+    const expected = addModels([modelOf(first), modelOf(second)]);
+    assertMatchesModel(parseExposition(await registry.metrics()), expected);
+  });
+
   it('a full buffer refuses a new recorder with a clear error', () => {
     const instruments = Instruments.create({ capacity: 1 });
     instruments.recorder();
