@@ -1,0 +1,107 @@
+/**
+ * Executes one `SyscallCall` (the API's shape of a call) on an address space, under the writer
+ * protocol of src/mm/mm-writer.ts. Shared by the worker CPUs (HTTP mutations, /syscalls batches,
+ * /ws requests) and the activity threads (busy processes), so both change address spaces the
+ * same way. Runs on worker threads only: the writer may block on the mmap lock.
+ */
+import { type MutationOpId, mutationOpId } from '../metrics/labels.js';
+import { EBADF, EINVAL } from '../mm/errno.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { mmWrite, type WriterEnv } from '../mm/mm-writer.js';
+import {
+  brk,
+  exitMm,
+  type FileMapping,
+  forkMm,
+  mmap,
+  mprotect,
+  mremap,
+  munmap,
+  prctlSetVmaAnonName,
+  SINGLE_THREADED_HOOKS,
+  setVmaLockHooks,
+} from '../mm/syscalls/index.js';
+import { MAP_ANONYMOUS, PAGE_SIZE } from '../mm/vm-flags.js';
+import type { FileRef, SyscallCall } from './sim-api.js';
+
+const OP_IDS: Record<SyscallCall['op'], MutationOpId> = {
+  mmap: mutationOpId('mmap'),
+  munmap: mutationOpId('munmap'),
+  mprotect: mutationOpId('mprotect'),
+  mremap: mutationOpId('mremap'),
+  brk: mutationOpId('brk'),
+  anon_name: mutationOpId('anon_name'),
+};
+const FORK_OP = mutationOpId('fork');
+const EXIT_OP = mutationOpId('exit');
+
+/** The file of an mmap call as the engine sees it (interned in the global file table). */
+function fileMapping(mm: MmStruct, f: FileRef, offset: number): FileMapping | number {
+  const fileId = mm.files.intern({
+    path: f.path,
+    devMajor: f.devMajor,
+    devMinor: f.devMinor,
+    inode: f.inode,
+  });
+  if (fileId < 0) return fileId;
+  return { fileId, offset, writable: f.writable };
+}
+
+/** The syscall itself, with no locking (the caller holds the mmap write lock). */
+function dispatch(mm: MmStruct, c: SyscallCall): number {
+  switch (c.op) {
+    case 'mmap': {
+      if (c.file === null) {
+        // No fd: the offset is still checked first (sys_mmap), then a file-backed request
+        // without one is EBADF (ksys_mmap_pgoff).
+        if (c.offset % PAGE_SIZE !== 0) return -EINVAL;
+        if ((c.flags & MAP_ANONYMOUS) === 0) return -EBADF;
+        return mmap(mm, c.addr, c.length, c.prot, c.flags);
+      }
+      const file = fileMapping(mm, c.file, c.offset);
+      return typeof file === 'number' ? file : mmap(mm, c.addr, c.length, c.prot, c.flags, file);
+    }
+    case 'munmap':
+      return munmap(mm, c.addr, c.length);
+    case 'mprotect':
+      return mprotect(mm, c.addr, c.length, c.prot);
+    case 'mremap':
+      return mremap(mm, c.oldAddr, c.oldSize, c.newSize, c.flags, c.newAddr);
+    case 'brk':
+      return brk(mm, c.addr);
+    case 'anon_name':
+      return prctlSetVmaAnonName(mm, c.addr, c.length, c.name);
+  }
+}
+
+/** Runs `call` on `mm` under the mmap write lock. Returns its result: >= 0, or -errno. */
+export function execSyscall(mm: MmStruct, env: WriterEnv, call: SyscallCall): number {
+  return mmWrite(mm, env, OP_IDS[call.op], () => dispatch(mm, call));
+}
+
+/**
+ * fork(2): copies `parent` under its mmap write lock (dup_mmap). The child is invisible to every
+ * other thread until its buffer is published, so its own VMAs need no locks while it is built.
+ */
+export function execFork(parent: MmStruct, env: WriterEnv): MmStruct {
+  let child: MmStruct | undefined;
+  mmWrite(parent, env, FORK_OP, () => {
+    const previous = setVmaLockHooks(SINGLE_THREADED_HOOKS);
+    try {
+      child = forkMm(parent);
+    } finally {
+      setVmaLockHooks(previous);
+    }
+    return 0;
+  });
+  if (!child) throw new Error('fork produced no child');
+  return child;
+}
+
+/** exit(2)'s exit_mmap: tears the whole address space down under its mmap write lock. */
+export function execExit(mm: MmStruct, env: WriterEnv): void {
+  mmWrite(mm, env, EXIT_OP, () => {
+    exitMm(mm);
+    return 0;
+  });
+}
