@@ -7,6 +7,7 @@
  * bench/sections/index.ts to include it). Nothing runs at import.
  */
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { InstrumentAggregator } from '../../src/metrics/aggregator.js';
 import { nowNs } from '../../src/metrics/clock.js';
 import { FAMILIES, READS } from '../../src/metrics/families.js';
@@ -21,6 +22,7 @@ import type {
 } from '../../src/metrics/labels.js';
 import type { InstrumentRecorder } from '../../src/metrics/recorder.js';
 import { type BenchSection, type Figure, median, ratioFigure } from '../lib/figure.js';
+import type { RecordLoopData } from './record-loop-worker.js';
 
 export type EventKind = 'read' | 'lockHold' | 'fallback' | 'speculation' | 'mutation';
 const KINDS: readonly EventKind[] = ['read', 'lockHold', 'fallback', 'speculation', 'mutation'];
@@ -126,6 +128,79 @@ export function measureRecorderOverhead(
   return { iterations, reps, onNs, offNs, loopNs, clockNs, recordedReads };
 }
 
+export interface ParallelResult {
+  /** ns per recorder.read() with one thread recording. */
+  alone: number;
+  /** ns per call of each of `threads` threads recording at the same time (own blocks). */
+  together: number[];
+  /** procfs_reads_total afterwards: (1 + threads) × iterations (proves recording). */
+  recordedReads: number;
+}
+
+// Compiled (dist/, `npm run bench`): the worker is the .js beside this file; from source
+// (tsx) it is the .ts file, booted through tsx's register().
+const fromSource = import.meta.url.endsWith('.ts');
+
+function newRecordLoopWorker(workerData: RecordLoopData): Worker {
+  if (!fromSource) {
+    return new Worker(new URL('./record-loop-worker.js', import.meta.url), { workerData });
+  }
+  const target = new URL('./record-loop-worker.ts', import.meta.url).href;
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(target)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/** Run `threads` workers recording into `instruments` at the same moment; their ns per call. */
+async function recordTogether(
+  instruments: Instruments,
+  threads: number,
+  iterations: number,
+): Promise<number[]> {
+  const gate = new SharedArrayBuffer(8);
+  const gateWords = new Int32Array(gate);
+  const results = Array.from({ length: threads }, () => {
+    const worker = newRecordLoopWorker({ buffer: instruments.buffer, gate, iterations });
+    return new Promise<number>((resolve, reject) => {
+      let ns = Number.NaN;
+      worker.on('message', (m: number) => {
+        ns = m;
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => (code === 0 ? resolve(ns) : reject(new Error(`exit ${code}`))));
+    });
+  });
+  for (;;) {
+    const ready = Atomics.load(gateWords, 1);
+    if (ready >= threads) break;
+    await Atomics.waitAsync(gateWords, 1, ready).value;
+  }
+  Atomics.store(gateWords, 0, 1);
+  Atomics.notify(gateWords, 0);
+  return Promise.all(results);
+}
+
+/**
+ * Per-thread blocks mean recording does not slow down when threads record at the same time
+ * (no shared cache line). Measures ns per recorder.read() on one worker thread alone, then on
+ * `threads` worker threads at once. On a machine with fewer idle cores than `threads`, the
+ * "together" figures also include time-slicing.
+ */
+export async function measureParallelRecording(
+  options: { iterations?: number; threads?: number } = {},
+): Promise<ParallelResult> {
+  const iterations = options.iterations ?? 5_000_000;
+  const threads = options.threads ?? 2;
+  const instruments = Instruments.create({ capacity: threads + 1 });
+  const [alone] = await recordTogether(instruments, 1, iterations);
+  const together = await recordTogether(instruments, threads, iterations);
+  const totals = new InstrumentAggregator(instruments).totals();
+  const reads = FAMILIES[READS];
+  let recordedReads = 0;
+  for (let s = 0; s < reads.seriesCount; s++) recordedReads += totals.cells[reads.offset + s];
+  return { alone, together, recordedReads };
+}
+
 /** `npm run bench` figures: ns per event on, against the same calls with instruments off. */
 export const metricsOverheadSection: BenchSection = {
   name: 'metrics',
@@ -144,6 +219,19 @@ export const metricsOverheadSection: BenchSection = {
         value: r.onNs[kind],
         baseline: { name: 'same call, instruments off', value: r.offNs[kind] },
         note: `bare loop ${r.loopNs.toFixed(1)} ns/iter; nowNs() ${r.clockNs.toFixed(1)} ns`,
+      }),
+    );
+    ctx.progress('recording on 2 threads at once');
+    const p = await measureParallelRecording({ iterations: ctx.quick ? 2_000_000 : 5_000_000 });
+    figures.push(
+      ratioFigure({
+        id: 'metrics.record.read.2_threads',
+        section: 'Instruments',
+        what: 'recorder.read() per call, 2 threads recording at once (slowest thread)',
+        unit: 'ns',
+        value: Math.max(...p.together),
+        baseline: { name: '1 thread alone', value: p.alone },
+        note: 'each thread has its own block: no shared cache line',
       }),
     );
     return figures;

@@ -2,7 +2,7 @@
 // reports finite per-event costs. The figures themselves are for `npm run bench`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { measureRecorderOverhead } from '../../bench/metrics/overhead.js';
+import { measureParallelRecording, measureRecorderOverhead } from '../../bench/metrics/overhead.js';
 
 describe('recorder overhead microbenchmark', () => {
   it('records exactly reps × iterations reads and returns finite ns figures', () => {
@@ -18,5 +18,14 @@ describe('recorder overhead microbenchmark', () => {
       'read',
       'speculation',
     ]);
+  });
+});
+
+describe('parallel recording microbenchmark', () => {
+  it('records exactly (1 + threads) × iterations reads from worker threads', async () => {
+    const r = await measureParallelRecording({ iterations: 50_000, threads: 2 });
+    assert.equal(r.recordedReads, 3 * 50_000);
+    assert.equal(r.together.length, 2);
+    for (const ns of [r.alone, ...r.together]) assert.ok(Number.isFinite(ns) && ns > 0, `ns ${ns}`);
   });
 });
