@@ -123,6 +123,7 @@ export class AnonNameTable {
   /** Take another reference (anon_vma_name_get), e.g. when a VMA is split or duplicated. */
   ref(handle: number): void {
     if (handle === 0) return;
+    this.assertCurrent(handle, 'ref');
     const old = Atomics.add(this.i32, this.w(handle & SLOT_MASK, S_REFCNT), 1);
     if (old <= 0) throw new Error(`anon name ${handle}: ref of a freed slot`);
   }
@@ -135,6 +136,7 @@ export class AnonNameTable {
     if (handle === 0) return;
     const slot = handle & SLOT_MASK;
     const i32 = this.i32;
+    this.assertCurrent(handle, 'put');
     const old = Atomics.sub(i32, this.w(slot, S_REFCNT), 1);
     if (old > 1) return;
     if (old !== 1) throw new Error(`anon name ${handle}: put of a freed slot`);
@@ -144,6 +146,14 @@ export class AnonNameTable {
     i32[H_FREE_HEAD] = slot;
     Atomics.sub(i32, H_LIVE, 1);
     spinUnlock(i32, H_LOCK);
+  }
+
+  /** Holders only: a stale handle (slot freed and reused) must never change the new owner's count. */
+  private assertCurrent(handle: number, what: string): void {
+    const gen = Atomics.load(this.i32, this.w(handle & SLOT_MASK, S_GEN));
+    if ((gen & GEN_MASK) !== handle >>> SLOT_BITS) {
+      throw new Error(`anon name ${handle}: ${what} through a stale handle (slot freed/reused)`);
+    }
   }
 
   /** Current reference count of the handle's slot (0 = free). */

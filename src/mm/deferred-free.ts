@@ -48,6 +48,9 @@ export class DeferredFree {
   private readonly capacity: number;
   /** Per-thread: the RCU implementation this thread uses (not stored in the arena). */
   grace: GracePeriods;
+  /** Per-thread statistics: objects this thread retired / reclaimed. */
+  retiredTotal = 0;
+  reclaimedTotal = 0;
 
   constructor(views: ArenaViews, geometry: ArenaGeometry, grace: GracePeriods) {
     this.i32 = views.i32;
@@ -85,8 +88,8 @@ export class DeferredFree {
     const slot = tail % this.capacity;
     this.stamps[slot] = stamp;
     this.items[slot] = item;
-    // Keep the counters small: rebase both when they grow large (same difference).
     this.i32[I32_RETIRE_TAIL] = tail + 1;
+    this.retiredTotal++;
   }
 
   /**
@@ -108,6 +111,7 @@ export class DeferredFree {
       head++;
       n++;
     }
+    this.reclaimedTotal += n;
     if (head === tail) {
       // Empty: restart the counters so they never approach int32 overflow.
       i32[I32_RETIRE_HEAD] = 0;

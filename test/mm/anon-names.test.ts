@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AnonNameTable } from '../../src/mm/anon-names.js';
+import { EINVAL, ENOMEM } from '../../src/mm/errno.js';
+
+describe('AnonNameTable', () => {
+  it('allocates, reads back and compares names by content', () => {
+    const t = AnonNameTable.create(8);
+    const a = t.alloc('my buf');
+    const b = t.alloc('my buf');
+    const c = t.alloc('other');
+    assert.ok(a > 0 && b > 0 && c > 0);
+    assert.notEqual(a, b);
+    assert.equal(t.get(a), 'my buf');
+    assert.deepEqual([...t.nameBytes(c)], [...Buffer.from('other')]);
+    assert.ok(t.equalContent(a, b));
+    assert.ok(!t.equalContent(a, c));
+    assert.ok(!t.equalContent(a, 0));
+    assert.ok(t.equalContent(0, 0));
+    assert.equal(t.get(0), null);
+  });
+
+  it('enforces ANON_VMA_NAME_MAX_LEN (80 incl. NUL) and capacity', () => {
+    const t = AnonNameTable.create(2);
+    assert.equal(t.alloc('x'.repeat(80)), -EINVAL);
+    const ok = t.alloc('x'.repeat(79));
+    assert.ok(ok > 0);
+    assert.equal(t.get(ok), 'x'.repeat(79));
+    assert.ok(t.alloc('y') > 0);
+    assert.equal(t.alloc('z'), -ENOMEM);
+  });
+
+  it('frees at the last put immediately; a stale handle is detected after reuse', () => {
+    const t = AnonNameTable.create(4);
+    const h = t.alloc('first');
+    t.ref(h);
+    t.put(h);
+    assert.ok(t.isLive(h));
+    assert.equal(t.live, 1);
+    t.put(h);
+    assert.equal(t.isLive(h), false);
+    assert.equal(t.live, 0);
+    const h2 = t.alloc('second');
+    assert.equal(AnonNameTable.slotOf(h2), AnonNameTable.slotOf(h), 'slot reused at once (LIFO)');
+    assert.notEqual(h2, h, 'with a new generation');
+    assert.equal(t.isLive(h), false);
+    assert.ok(t.isLive(h2));
+    // A speculative reader holding the stale handle reads the new content: that is the hazard.
+    assert.equal(t.get(h), 'second');
+    // A holder bug (put through the stale handle) must not free the new owner's name.
+    assert.throws(() => t.put(h), /stale/);
+    assert.equal(t.refcount(h2), 1);
+  });
+
+  it('is shared across attached views', () => {
+    const t = AnonNameTable.create(4);
+    const h = t.alloc('shared');
+    const u = AnonNameTable.attach(t.buffer);
+    assert.equal(u.get(h), 'shared');
+    u.put(h);
+    assert.equal(t.isLive(h), false);
+  });
+});
