@@ -1,11 +1,12 @@
 // prom-client adapters for the shared-memory families: one metric object per family, registered
-// in an app's Registry, whose get() sums the family's cells over all threads (aggregator.ts)
-// and returns them in prom-client's value format, so registry.metrics() prints the standard
-// text exposition with HELP and TYPE like any prom-client metric.
+// in an app's Registry, whose getForPromString()/get() sum the family's cells over all threads
+// (aggregator.ts) and return them in prom-client's value format, so registry.metrics() prints
+// the standard text exposition with HELP and TYPE like any prom-client metric, and
+// getMetricsAsJSON() works with AggregatorRegistry.aggregate.
 //
 // prom-client 15 has no public way to feed externally aggregated histogram buckets into its
 // Histogram class, but Registry only needs an object with name, help, type, aggregator, get()
-// and reset() (lib/registry.js); that is what SharedFamilyMetric is.
+// (getForPromString() if present) and reset() (lib/registry.js); that is SharedFamilyMetric.
 //
 // Which series are printed: every label set of a counter from the start (zeros included, so a
 // dashboard's `sum by (strategy)` shows every strategy at once), except procfs_mutations_total

@@ -1,9 +1,10 @@
 // Instruments: the shared buffer of per-thread instrument blocks (layout: block-layout.ts).
 //
 //   main thread:   const instruments = Instruments.create();   // pass instruments.buffer on
-//   any thread:    const rec = Instruments.attach(buffer).recorder();
-//                  rec.read(READ_OP_QUERY, strategy, ns);       // hot path: plain adds
-//                  rec.release();                              // before the thread ends
+//   any thread:    const rec = Instruments.attach(buffer).recorder(); // once per thread
+//                  const QUERY = readOpId('query');             // ids resolved once, cold
+//                  rec.read(QUERY, strategy, ns);               // hot path: plain adds
+//                  rec.release();                               // before the thread ends
 //   scraper:       aggregator.ts sums the blocks (registry.ts wires it into prom-client)
 //
 // Claim/release protocol (all under TABLE_LOCK): claim picks a free block, records the owner
@@ -34,6 +35,9 @@ import { BLOCK_CELLS } from './families.js';
 import { InstrumentRecorder } from './recorder.js';
 import { acquireTableLock, releaseTableLock } from './table-lock.js';
 
+// One import for recording code: the recorder, the label ids and the clock.
+export { nowNs } from './clock.js';
+export * from './labels.js';
 export { InstrumentRecorder } from './recorder.js';
 
 export interface InstrumentsOptions {
