@@ -132,8 +132,12 @@ export class RcuDomain implements GracePeriods {
 
   /** `rcu_read_lock`: until the matching readUnlock, nothing retired after now is freed. */
   readLock(): void {
-    if (this.nesting++ !== 0) return;
+    if (this.nesting !== 0) {
+      this.nesting++;
+      return;
+    }
     if (this.slot < 0) this.register();
+    this.nesting = 1;
     const epoch = Atomics.load(this.words, RCU_EPOCH);
     // Sequentially consistent store: it is ordered before every load the section makes.
     Atomics.store(this.words, this.slot, (epoch + 1) | 0);
