@@ -55,7 +55,12 @@ const LOCKING_HOOKS: VmaLockHooks = {
     );
   },
   markAttached(mm, id) {
-    vmaMarkAttached(mm.i32, SYNC_WORDS_BASE, mm.vmas.refcntWord(id), mm.vmas.lockSeqWord(id));
+    // A new VMA is write-locked before it is published (__mmap_new_vma / __split_vma call
+    // vma_start_write on it); detached, that only sets vm_lock_seq and never waits.
+    const refcnt = mm.vmas.refcntWord(id);
+    const lockSeq = mm.vmas.lockSeqWord(id);
+    vmaStartWrite(mm.i32, SYNC_WORDS_BASE, refcnt, lockSeq);
+    vmaMarkAttached(mm.i32, SYNC_WORDS_BASE, refcnt, lockSeq);
   },
   markDetached(mm, id) {
     vmaWaitNs += vmaMarkDetached(

@@ -1,0 +1,62 @@
+/**
+ * Entry of one activity thread: keeps one simulated process busy by replaying its call source
+ * (a user loop or a built-in profile) as fast as it can, or at `ratePerS`, until stopped. Runs
+ * concurrently with every reader; each call takes the mmap write lock like a real thread's
+ * syscall would.
+ */
+import { workerData } from 'node:worker_threads';
+import { Instruments } from '../metrics/instruments.js';
+import { MmGlobals, MmStruct } from '../mm/mm-struct.js';
+import { installWriterHooks } from '../mm/mm-writer.js';
+import { RcuDomain } from '../sync/rcu.js';
+import { ActivityCounters } from './activity-counters.js';
+import type { EngineThreadData } from './cpu-worker.js';
+import { sourceFor } from './local-activity.js';
+import { SharedConfig } from './shared-config.js';
+import type { ActivitySpec } from './sim-api.js';
+import { execSyscall } from './syscall-exec.js';
+
+export interface ActivityThreadData {
+  engine: EngineThreadData;
+  mm: SharedArrayBuffer;
+  spec: ActivitySpec;
+  counters: SharedArrayBuffer;
+}
+
+const data = workerData as ActivityThreadData;
+const rcu = RcuDomain.attach(data.engine.rcu);
+rcu.register();
+const mm = MmStruct.attach(data.mm, MmGlobals.attach(data.engine.globals), rcu);
+const recorder = Instruments.attach(data.engine.instruments).recorder();
+const config = SharedConfig.attach(data.engine.config);
+const counters = ActivityCounters.attach(data.counters);
+const env = {
+  recorder,
+  get strategy() {
+    return config.strategyId;
+  },
+};
+installWriterHooks();
+
+const source = sourceFor(data.spec);
+const rate = data.spec.ratePerS;
+const started = performance.now();
+let previous: number | undefined;
+let done = 0;
+while (!counters.stopRequested) {
+  if (rate !== null && rate > 0) {
+    // Capped: the n-th call is due at n / rate seconds after the start.
+    const dueMs = (done / rate) * 1000 - (performance.now() - started);
+    if (dueMs > 0) {
+      counters.sleepUnlessStopped(dueMs);
+      continue;
+    }
+  }
+  const call = source.next(previous);
+  const r = execSyscall(mm, env, call);
+  previous = r >= 0 ? r : undefined;
+  done++;
+  counters.countCall(r < 0, source.passDone);
+}
+recorder.release();
+rcu.unregister();
