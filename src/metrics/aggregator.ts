@@ -19,6 +19,9 @@ import { nowNs } from './clock.js';
 import { BLOCK_CELLS } from './families.js';
 import type { Instruments } from './instruments.js';
 
+/** How long a scrape waits for TABLE_LOCK before serving its previous totals. */
+export const SCRAPE_LOCK_BUDGET_MS = 100;
+
 export interface InstrumentTotals {
   /** When the totals were read (clock.ts nowNs). */
   readonly atNs: number;
@@ -31,6 +34,9 @@ export class InstrumentAggregator {
   /** Per block: largest value seen per cell for generation lastGeneration[block]. */
   private readonly lastSeen: Array<Float64Array | undefined>;
   private readonly lastGeneration: Int32Array;
+  private lastTotals = new Float64Array(BLOCK_CELLS);
+  /** TABLE_LOCK word value that made the last attempt give up (0: none). */
+  private stuckHolder = 0;
 
   constructor(instruments: Instruments) {
     this.instruments = instruments;
@@ -38,10 +44,18 @@ export class InstrumentAggregator {
     this.lastGeneration = new Int32Array(instruments.capacity);
   }
 
-  /** Write the totals of cells [from, to) into target[from..to) (other cells untouched). */
-  sumRange(target: Float64Array, from: number, to: number): void {
+  /**
+   * Write the totals of cells [from, to) into target[from..to) (other cells untouched) and
+   * return true. If TABLE_LOCK cannot be had within SCRAPE_LOCK_BUDGET_MS (a thread died
+   * holding it), leave `target` as it was, i.e. the previous totals, and return false.
+   */
+  sumRange(target: Float64Array, from: number, to: number): boolean {
     const instruments = this.instruments;
-    instruments.withTableLocked(() => {
+    // Once a holder has outlasted the budget, do not wait for it again (a scrape calls this
+    // once per family): serve previous totals until the lock changes hands.
+    const holder = instruments.tableLockHolder();
+    if (holder !== 0 && holder === this.stuckHolder) return false;
+    const summed = instruments.tryWithTableLocked(() => {
       const retired = instruments.retiredCells();
       for (let i = from; i < to; i++) target[i] = retired[i];
       for (let block = 0; block < instruments.capacity; block++) {
@@ -55,13 +69,15 @@ export class InstrumentAggregator {
           target[i] += v;
         }
       }
-    });
+    }, SCRAPE_LOCK_BUDGET_MS);
+    this.stuckHolder = summed ? 0 : instruments.tableLockHolder();
+    return summed;
   }
 
-  /** Totals of every cell. */
+  /** Totals of every cell (the previous totals again if the table lock is unavailable). */
   totals(): InstrumentTotals {
-    const cells = new Float64Array(BLOCK_CELLS);
-    this.sumRange(cells, 0, BLOCK_CELLS);
+    const cells = Float64Array.from(this.lastTotals);
+    if (this.sumRange(cells, 0, BLOCK_CELLS)) this.lastTotals = cells;
     return { atNs: nowNs(), cells };
   }
 

@@ -33,7 +33,7 @@ import {
 } from './block-layout.js';
 import { BLOCK_CELLS } from './families.js';
 import { InstrumentRecorder } from './recorder.js';
-import { acquireTableLock, releaseTableLock } from './table-lock.js';
+import { acquireTableLock, breakTableLockOf, releaseTableLock } from './table-lock.js';
 
 // One import for recording code: the recorder, the label ids and the clock.
 export { nowNs } from './clock.js';
@@ -48,6 +48,8 @@ export interface InstrumentsOptions {
 }
 
 export const DEFAULT_CAPACITY = 256;
+/** Longest a claim or release waits for TABLE_LOCK (normally held for microseconds). */
+const TABLE_LOCK_BUDGET_MS = 1_000;
 const MAX_CAPACITY = 65_536;
 
 export class Instruments {
@@ -142,6 +144,9 @@ export class Instruments {
    * Returns how many blocks were released.
    */
   releaseBlocksOfThread(deadThreadId: number): number {
+    // A thread terminated inside claim/release still holds TABLE_LOCK: free it first. (Its
+    // half-done release, if any, may leave that one block's counts partly moved.)
+    breakTableLockOf(this.words, W_TABLE_LOCK, deadThreadId);
     let released = 0;
     for (let block = 0; block < this.capacity; block++) {
       // Owner words only change under the lock; the re-check inside releaseBlock is exact.
@@ -152,16 +157,26 @@ export class Instruments {
     return released;
   }
 
-  // ---- for the aggregator (aggregator.ts); call the accessors inside withTableLocked ----
+  // ---- for the aggregator (aggregator.ts); call the accessors inside tryWithTableLocked ----
 
-  /** Run `fn` holding TABLE_LOCK (no claim or release can happen meanwhile). */
-  withTableLocked<T>(fn: () => T): T {
-    acquireTableLock(this.words, W_TABLE_LOCK);
+  /**
+   * Run `fn` holding TABLE_LOCK (no claim or release can happen meanwhile) and return true;
+   * return false without running it if the lock stayed held for `budgetMs` (its holder died
+   * inside the critical section and nobody has called releaseBlocksOfThread for it yet).
+   */
+  tryWithTableLocked(fn: () => void, budgetMs: number): boolean {
+    if (!acquireTableLock(this.words, W_TABLE_LOCK, budgetMs)) return false;
     try {
-      return fn();
+      fn();
     } finally {
       releaseTableLock(this.words, W_TABLE_LOCK);
     }
+    return true;
+  }
+
+  /** The TABLE_LOCK word now: 0 if free, else 1 + the holder's threadId. */
+  tableLockHolder(): number {
+    return Atomics.load(this.words, W_TABLE_LOCK);
   }
 
   /** 0 if the block is free, else 1 + the owner's threadId. Under TABLE_LOCK. */
@@ -190,12 +205,27 @@ export class Instruments {
     return this.retiredView;
   }
 
+  /** Run `fn` under TABLE_LOCK; throws if it cannot be had within TABLE_LOCK_BUDGET_MS. */
+  private locked<T>(fn: () => T): T {
+    let result: T | undefined;
+    const ran = this.tryWithTableLocked(() => {
+      result = fn();
+    }, TABLE_LOCK_BUDGET_MS);
+    if (!ran) {
+      const holder = Atomics.load(this.words, W_TABLE_LOCK) - 1;
+      throw new Error(
+        `instrument table lock held for over ${TABLE_LOCK_BUDGET_MS} ms by thread ${holder}`,
+      );
+    }
+    return result as T;
+  }
+
   private entryWord(block: number): number {
     return this.layout.tableWord + block * TABLE_ENTRY_WORDS;
   }
 
   private claimBlock(): number {
-    const claimed = this.withTableLocked(() => {
+    const claimed = this.locked(() => {
       for (let block = 0; block < this.capacity; block++) {
         const entry = this.entryWord(block);
         if (this.words[entry + E_OWNER] === 0) {
@@ -217,7 +247,7 @@ export class Instruments {
   /** Move the block's counts into the retired block and free it. Returns false if it was not
    * owned by `expectedOwner` (when given) or already free. */
   private releaseBlock(block: number, expectedOwner?: number): boolean {
-    return this.withTableLocked(() => {
+    return this.locked(() => {
       const entry = this.entryWord(block);
       const owner = this.words[entry + E_OWNER];
       if (owner === 0 || (expectedOwner !== undefined && owner !== expectedOwner)) return false;

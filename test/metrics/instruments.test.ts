@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { threadId } from 'node:worker_threads';
-import { InstrumentAggregator } from '../../src/metrics/aggregator.js';
+import { InstrumentAggregator, SCRAPE_LOCK_BUDGET_MS } from '../../src/metrics/aggregator.js';
+import { W_TABLE_LOCK } from '../../src/metrics/block-layout.js';
 import { Instruments } from '../../src/metrics/instruments.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { addModels, assertMatchesModel, generateEvents, modelOf, replay } from './event-model.js';
@@ -100,6 +101,33 @@ describe('Instruments on one thread', () => {
     replay(Instruments.attach(instruments.buffer).recorder(), more);
     replay(Instruments.attach(instruments.buffer).recorder(), more);
     assertMatchesModel(await scrape(instruments), modelOf(events.concat(more, more)));
+  });
+
+  it('a thread that died holding the table lock: scrapes serve the previous totals, then recover', async () => {
+    const instruments = Instruments.create({ capacity: 2 });
+    const { registry, totals } = createMetricsRegistry({ instruments, gauges: noGauges });
+    const rec = instruments.recorder();
+    const before = generateEvents(30, 500);
+    replay(rec, before);
+    assertMatchesModel(parseExposition(await registry.metrics()), modelOf(before));
+    const totalsBefore = totals();
+
+    const deadThread = threadId + 4242;
+    const words = new Int32Array(instruments.buffer);
+    Atomics.store(words, W_TABLE_LOCK, deadThread + 1); // as if it was terminated mid-claim
+    const after = generateEvents(31, 500);
+    replay(rec, after); // recording itself never takes the lock
+    const started = performance.now();
+    assertMatchesModel(parseExposition(await registry.metrics()), modelOf(before)); // stale
+    assertMatchesModel(parseExposition(await registry.metrics()), modelOf(before));
+    assert.deepEqual(totals().cells, totalsBefore.cells);
+    // Bounded: one budget per reader, not one per family and scrape.
+    assert.ok(performance.now() - started < 20 * SCRAPE_LOCK_BUDGET_MS);
+
+    assert.equal(instruments.releaseBlocksOfThread(deadThread), 0); // frees the lock; owned no block
+    assert.equal(Atomics.load(words, W_TABLE_LOCK), 0);
+    const both = modelOf(before.concat(after));
+    assertMatchesModel(parseExposition(await registry.metrics()), both);
   });
 
   it('attach rejects buffers that are not instrument buffers of this layout', () => {
