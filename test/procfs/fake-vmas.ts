@@ -42,6 +42,7 @@ export const REAL_MAPS = [
   'bash-host.maps',
   'node-host.maps',
   'java-host.maps',
+  'java24-host.maps',
   'edge-host.maps',
 ];
 
