@@ -116,5 +116,7 @@ test('node template: the non-PIE binary stays at 0x400000, V8 pages move by 256 
   const d = v8b[0].start - v8a[0].start;
   assert.notEqual(d, 0);
   assert.equal(d % 0x40000, 0);
-  v8a.forEach((l, i) => assert.equal(v8b[i].start - l.start, d));
+  v8a.forEach((l, i) => {
+    assert.equal(v8b[i].start - l.start, d);
+  });
 });
