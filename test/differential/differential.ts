@@ -60,6 +60,8 @@ export interface DifferentialResult {
     prefixLength: number;
     /** Where the failing prefix was written. */
     scriptPath: string;
+    /** Where the minimised failing script was written (a subset of the prefix, still failing). */
+    minimalPath: string;
     report: string;
   };
 }
@@ -79,6 +81,43 @@ async function shrink(ops: readonly Op[], replay: EngineReplay): Promise<number>
     else lo = mid + 1;
   }
   return hi;
+}
+
+/** Budget of the minimiser: it stops early, keeping what it has, when either runs out. */
+const MINIMISE_MAX_RUNS = 400;
+const MINIMISE_MAX_MS = 20_000;
+
+/**
+ * Beyond the prefix: drop the intermediate checkpoints, then ops in shrinking chunks (a simple
+ * ddmin), keeping every removal after which both sides still differ. Probes stay (they are part
+ * of every checkpoint). The result usually has a handful of ops: the ones the mismatch needs.
+ */
+async function minimise(prefix: readonly Op[], replay: EngineReplay): Promise<Op[]> {
+  const started = Date.now();
+  let runs = 0;
+  const fails = async (ops: Op[]): Promise<boolean> => {
+    runs++;
+    return (await compareOnce(prefixWithCheck(ops, ops.length), replay)).diff !== undefined;
+  };
+  const body: Op[] = prefix.slice(0, -1); // the final check is re-added by prefixWithCheck
+  let cur: Op[] = body.filter((o) => o.op !== 'check');
+  if (!(await fails(cur))) cur = body;
+  for (let chunk = Math.max(1, cur.length >> 1); chunk >= 1; chunk >>= 1) {
+    for (let i = 0; i < cur.length; ) {
+      if (runs >= MINIMISE_MAX_RUNS || Date.now() - started > MINIMISE_MAX_MS) {
+        return prefixWithCheck(cur, cur.length);
+      }
+      const slice = cur.slice(i, i + chunk);
+      if (slice.every((o) => o.op === 'probe')) {
+        i += chunk;
+        continue;
+      }
+      const candidate = [...cur.slice(0, i), ...cur.slice(i + chunk)];
+      if (await fails(candidate)) cur = candidate;
+      else i += chunk;
+    }
+  }
+  return prefixWithCheck(cur, cur.length);
 }
 
 function describe(diff: Difference, oracle: readonly string[], engine: readonly string[]): string {
@@ -132,6 +171,13 @@ export async function runDifferential(
     .split('\n')
     .map((l) => `      ${l}`)
     .join('\n');
+  const minimal = await minimise(prefix, replay);
+  const minPath = join(dir, `${name.replace(/[^\w.-]+/g, '_')}.min.script`);
+  writeFileSync(minPath, formatScript(minimal));
+  const minimalOps = minimal
+    .filter((o) => o.op !== 'probe')
+    .map((o) => `      ${formatOp(o)}`)
+    .join('\n');
   const report = [
     `differential mismatch in ${name}: ${ops.length} ops, shortest failing prefix ${n} ops`,
     `  op #${diff.op}: ${culprit ? formatOp(culprit) : '(end)'}`,
@@ -141,9 +187,11 @@ export async function runDifferential(
     `  last ops of the failing prefix (whole script in ${rel}):`,
     tail,
     `  rerun the prefix: DIFF_SCRIPT=${rel} npm run test:differential`,
+    `  minimised (${minimal.length} ops incl. probes; ${relative(repoRoot(), minPath)}), without probes:`,
+    minimalOps,
     `  rerun the original: ${rerunHint}`,
   ].join('\n');
-  result.mismatch = { diff, prefixLength: n, scriptPath, report };
+  result.mismatch = { diff, prefixLength: n, scriptPath, minimalPath: minPath, report };
   return result;
 }
 

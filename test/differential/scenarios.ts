@@ -310,6 +310,25 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // On CPUs with protection keys (x86 PKU/OSPKE, as this host has), a PROT_EXEC-only mapping
+    // gets the mm's execute-only pkey (do_mmap, arch_override_mprotect_pkey); any other prot, even
+    // PROT_EXEC|PROT_SEM, moves it back to pkey 0. VMAs with different pkeys print the same in
+    // maps but never merge.
+    name: 'exec-only-pkey',
+    ops: [
+      ...probes,
+      anon(S, 12, 0x4),
+      check,
+      mprotect(S + 5 * P, 2, 0x4 | 0x8), // same VM_EXEC, but pkey 0: splits in three
+      check,
+      mprotect(S + 5 * P, 2, 0x4), // exec-only again: merges back
+      check,
+      file(S + 20 * P, 4, 0x5, 0, 0),
+      mprotect(S + 22 * P, 2, 0x4),
+      check,
+    ],
+  },
+  {
     name: 'anon-names',
     needsAnonNames: true,
     ops: [

@@ -68,7 +68,7 @@ test('only the shmem inode is normalised, and the first difference names its op'
     '7ffff7ff1000-7ffff7ff3000 rw-s 00000000 00:01 6                          /dev/zero (deleted)';
   assert.equal(
     normaliseLine(shm),
-    '7ffff7ff1000-7ffff7ff3000 rw-s 00000000 00:01 *                          /dev/zero (deleted)',
+    '7ffff7ff1000-7ffff7ff3000 rw-s 00000000 00:01 * /dev/zero (deleted)',
   );
   const file = '7ffff7ff3000-7ffff7ff5000 r--s 00000000 fe:00 2146705                    /tmp/f3';
   assert.equal(normaliseLine(file), file);

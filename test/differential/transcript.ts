@@ -118,27 +118,32 @@ export function parseQueryLine(line: string): QueryLine | undefined {
   return q;
 }
 
-const SHMEM_NAME = '/dev/zero (deleted)';
+/** The device of the kernel's internal shmem mount (MAP_SHARED|MAP_ANONYMOUS memory). */
+const SHMEM_DEV = '00:01';
+const SHMEM_MAJOR = '0';
+const SHMEM_MINOR = '1';
 
 /**
  * Intended differences, removed from both sides before comparing:
- * - MAP_SHARED|MAP_ANONYMOUS mappings get a shmem inode the engine cannot know: the inode number of
- *   `/dev/zero (deleted)` lines and of query answers with that name becomes `*`.
+ * - MAP_SHARED|MAP_ANONYMOUS mappings get a shmem inode the engine cannot know. Those mappings are
+ *   the only ones on the shmem device 00:01, so the inode of every maps line on 00:01 (and the
+ *   padding after it, whose width depends on it) and of every query answer on 0:1 becomes `*`;
+ *   the name (`/dev/zero (deleted)`) and the device are still compared.
  */
 export function normaliseLine(line: string): string {
-  if (line.endsWith(SHMEM_NAME)) {
-    if (line.startsWith('q ')) {
-      const w = line.split(' ');
-      if (w[4] === 'ok') {
-        w[10] = '*';
-        return w.join(' ');
-      }
-      return line;
+  if (line.startsWith('q ')) {
+    // q LABEL ADDR FLAGS ok START END VMAFLAGS PGSIZE OFF INODE MAJ MIN ...
+    const w = line.split(' ');
+    if (w[4] === 'ok' && w[11] === SHMEM_MAJOR && w[12] === SHMEM_MINOR && w[10] !== '0') {
+      w[10] = '*';
+      return w.join(' ');
     }
-    // maps line: START-END PERMS OFFSET DEV INODE <pad> NAME
-    return line.replace(/^(\S+ \S+ \S+ \S+ )\d+/, (_m, head: string) => {
-      return `${head}*`;
-    });
+    return line;
+  }
+  // maps line: START-END PERMS OFFSET DEV INODE <pad to column 73> NAME
+  const w = line.split(' ', 5);
+  if (w[3] === SHMEM_DEV && /^[0-9a-f]+-[0-9a-f]+$/.test(w[0] ?? '')) {
+    return line.replace(/^(\S+ \S+ \S+ \S+ )\d+ +/, (_m, head: string) => `${head}* `);
   }
   return line;
 }

@@ -1,0 +1,151 @@
+// The engine side of the differential test: start from the helper's header (its initial maps,
+// stat fields, files), replay the script through src/mm/syscalls, and print the transcript body in
+// the helper's format (transcript.ts describes it).
+//
+// What the helper does outside the mm is done here: file descriptors (mmap's EBADF and the x86
+// `off & ~PAGE_MASK` EINVAL, both checked before the mm is touched) and unlink (the file table's
+// deleted flag).
+
+import { EBADF, EINVAL, ENOENT } from '../../src/mm/errno.js';
+import { MmGlobals, type MmStruct } from '../../src/mm/mm-struct.js';
+import { prctlSetVmaAnonName } from '../../src/mm/syscalls/anon-name.js';
+import { brk } from '../../src/mm/syscalls/brk.js';
+import { exitMm, forkMm } from '../../src/mm/syscalls/fork.js';
+import { mmap } from '../../src/mm/syscalls/mmap.js';
+import { mprotect } from '../../src/mm/syscalls/mprotect.js';
+import { mremap } from '../../src/mm/syscalls/mremap.js';
+import { munmap } from '../../src/mm/syscalls/munmap.js';
+import { readWholeMaps } from '../../src/procfs/maps-text.js';
+import { procmapQuery } from '../../src/procfs/procmap-query.js';
+import {
+  directMapsWalkerShim as directMapsWalker,
+  directQueryTargetShim as directQueryTarget,
+  importMapsShim as importMaps,
+} from './engine-shims.js';
+import { querySuite } from './query-suite.js';
+import { FD_NONE, type Op } from './script.js';
+import type { OracleHeader } from './transcript.js';
+
+const PAGE = 0x1000;
+const MAP_ANONYMOUS = 0x20;
+/** x86-64 TASK_SIZE (4-level paging). */
+const TASK_SIZE = 0x7fff_ffff_f000;
+/** mmap_base() without randomisation: gap = max(8 MiB stack + 1 MiB guard, 128 MiB). */
+export const HELPER_MMAP_BASE = TASK_SIZE - 128 * 1024 * 1024;
+
+function hexResult(r: number): string {
+  return r < 0 ? `${r}` : `0x${BigInt(r).toString(16)}`;
+}
+
+function mapsText(mm: MmStruct): string {
+  return Buffer.from(readWholeMaps(directMapsWalker(mm))).toString('latin1');
+}
+
+function pushBlock(out: string[], tag: string, text: string): void {
+  out.push(`${tag}-begin`);
+  for (const l of text.split('\n')) if (l !== '') out.push(l);
+  out.push(`${tag}-end`);
+}
+
+/** The engine's address space for the helper right after its start. */
+export function engineFromHeader(header: OracleHeader): {
+  mm: MmStruct;
+  fileIds: number[];
+  rdwr: boolean[];
+} {
+  const globals = MmGlobals.create();
+  // The binary first, with its build ID, so that importing the maps finds this identity.
+  const binaryLine = header.initialMaps.split('\n')[0]!;
+  const w = binaryLine.split(/\s+/);
+  const [major, minor] = w[3]!.split(':').map((h) => Number.parseInt(h, 16));
+  globals.files.intern({
+    path: header.binaryPath,
+    devMajor: major!,
+    devMinor: minor!,
+    inode: Number(w[4]),
+    buildId: Buffer.from(header.binaryBuildId, 'hex'),
+  });
+  const mm = importMaps(header.initialMaps, { globals });
+  mm.startCode = header.stat.start_code!;
+  mm.endCode = header.stat.end_code!;
+  mm.startData = header.stat.start_data!;
+  mm.endData = header.stat.end_data!;
+  mm.startBrk = header.stat.start_brk!;
+  mm.brk = header.stat.brk!;
+  mm.startStack = header.stat.start_stack!;
+  mm.mmapBase = HELPER_MMAP_BASE;
+  const fileIds = header.files.map((f) =>
+    globals.files.intern({ path: f.path, devMajor: f.major, devMinor: f.minor, inode: f.inode }),
+  );
+  return { mm, fileIds, rdwr: header.files.map((f) => f.rdwr) };
+}
+
+/** Replays `ops` and appends the transcript body to `out` (an EngineReplay). */
+export function engineReplay(ops: readonly Op[], header: OracleHeader, out: string[]): void {
+  const { mm, fileIds, rdwr } = engineFromHeader(header);
+  const unlinked = new Set<number>();
+  const probes: number[] = [];
+  const query = (
+    args: Parameters<typeof procmapQuery>[0],
+    res: Parameters<typeof procmapQuery>[2],
+  ) => procmapQuery(args, directQueryTarget(mm), res);
+  let opIndex = 0;
+  for (const o of ops) {
+    const i = opIndex++;
+    let r: number;
+    switch (o.op) {
+      case 'mmap': {
+        if (o.off % PAGE !== 0) r = -EINVAL;
+        else if (o.flags & MAP_ANONYMOUS) r = mmap(mm, o.addr, o.len, o.prot, o.flags);
+        else if (o.fd === FD_NONE || fileIds[o.fd] === undefined) r = -EBADF;
+        else {
+          const file = { fileId: fileIds[o.fd]!, offset: o.off, writable: rdwr[o.fd]! };
+          r = mmap(mm, o.addr, o.len, o.prot, o.flags, file);
+        }
+        break;
+      }
+      case 'munmap':
+        r = munmap(mm, o.addr, o.len);
+        break;
+      case 'mprotect':
+        r = mprotect(mm, o.addr, o.len, o.prot);
+        break;
+      case 'mremap':
+        r = mremap(mm, o.addr, o.oldLen, o.newLen, o.flags, o.newAddr);
+        break;
+      case 'brk':
+        r = brk(mm, o.addr);
+        break;
+      case 'anon':
+        r = prctlSetVmaAnonName(mm, o.addr, o.len, o.name);
+        break;
+      case 'unlink':
+        if (unlinked.has(o.file)) r = -ENOENT;
+        else {
+          unlinked.add(o.file);
+          mm.files.markDeleted(fileIds[o.file]!);
+          r = 0;
+        }
+        break;
+      case 'fork': {
+        const child = forkMm(mm);
+        out.push(`fork-child ${i}`);
+        pushBlock(out, 'forkmaps', mapsText(child));
+        exitMm(child);
+        r = 0;
+        break;
+      }
+      case 'probe':
+        probes.push(o.addr);
+        continue;
+      case 'check':
+        out.push(`check ${i}`);
+        pushBlock(out, 'maps', mapsText(mm));
+        querySuite(query, probes, out);
+        out.push('check-end');
+        continue;
+    }
+    out.push(`r ${i} ${hexResult(r)}`);
+  }
+  out.push(`done ${opIndex}`);
+}

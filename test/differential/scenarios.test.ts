@@ -1,0 +1,30 @@
+// Hand-written merge/split scenarios, kernel vs engine (scenarios.ts describes each one).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { probeHost, runDifferential } from './differential.js';
+import { engineReplay } from './engine-transcript.js';
+import { brkScenario, SCENARIOS, type Scenario } from './scenarios.js';
+
+const host = await probeHost();
+const all: Scenario[] = [...SCENARIOS, brkScenario(host.stat.start_brk!, host.stat.brk!)];
+
+for (const s of all) {
+  // Without CONFIG_ANON_VMA_NAME on the host the kernel cannot say what anon names do: the
+  // scenario still runs, minus its anon-name ops.
+  const ops = s.needsAnonNames && !host.anonVmaName ? s.ops.filter((o) => o.op !== 'anon') : s.ops;
+  test(`differential scenario ${s.name}`, async (t) => {
+    if (ops !== s.ops) {
+      t.diagnostic('host kernel lacks CONFIG_ANON_VMA_NAME: anon-name ops left out of this script');
+    }
+    const res = await runDifferential(
+      s.name,
+      ops,
+      engineReplay,
+      `node --test --test-name-pattern='${s.name}' dist/test/differential/scenarios.test.js`,
+    );
+    t.diagnostic(`${res.ops} ops, ${res.lines} transcript lines compared`);
+    if (res.mismatch) assert.fail(res.mismatch.report);
+    assert.ok(res.lines > 0);
+  });
+}
