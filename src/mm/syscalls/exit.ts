@@ -1,0 +1,26 @@
+/**
+ * exit_mmap() (mm/mmap.c, Linux 6.18): tear down a whole address space when its last user is
+ * gone. Every VMA is removed from the index, detached, closed (special mappings switch to the
+ * dummy ops) and freed (its anon name reference dropped now, the record after a grace period).
+ */
+import type { MmStruct } from '../mm-struct.js';
+import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
+import { vmaClose } from './vma-munmap.js';
+
+/** Scratch list of the VMAs being torn down (one per thread). */
+const ids: number[] = [];
+
+/** Release every mapping of `mm`. The mm stays usable (empty) afterwards. */
+export function exitMm(mm: MmStruct): void {
+  ids.length = 0;
+  for (let vma = mm.findVma(0); vma !== 0; vma = mm.findVma(mm.vmas.end(vma))) ids.push(vma);
+  for (const id of ids) vmaStartWrite(mm, id);
+  if (ids.length > 0) mm.index.erase(0, 2 ** 64);
+  for (const id of ids) {
+    vmaMarkDetached(mm, id);
+    vmaClose(mm, id);
+    mm.retireVma(id);
+  }
+  mm.mapCount = 0;
+  ids.length = 0;
+}

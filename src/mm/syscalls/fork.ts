@@ -1,0 +1,61 @@
+/**
+ * fork(2)'s address-space copy: kernel/fork.c dup_mm() / mm/mmap.c dup_mmap() (Linux 6.18).
+ *
+ * The child gets the parent's mm_struct fields (code/data/brk/stack bounds, mmap_base,
+ * accounting counters, exe_file) and a copy of every VMA except those with VM_DONTCOPY
+ * (MADV_DONTFORK), in the same order and with the same boundaries: nothing is re-merged, so
+ * the child's maps equal the parent's minus the VM_DONTCOPY lines. Each copy takes a reference
+ * on the parent's anon name (names are shared by reference) and loses VM_LOCKED /
+ * VM_LOCKONFAULT (mlock is not inherited). MAP_SHARED memory stays shared: the copy refers to the
+ * same shmem file. The child lives in a new arena with the same max_map_count, global tables and
+ * grace periods as the parent.
+ */
+import { MmStruct } from '../mm-struct.js';
+import { VM_DONTCOPY, VM_LOCKED_MASK } from '../vm-flags.js';
+import { vmaMarkAttached } from './vma-lock-hooks.js';
+
+export { exitMm } from './exit.js';
+
+/** A copy of `parent`'s address space, as the child of fork() sees it. */
+export function forkMm(parent: MmStruct): MmStruct {
+  const child = MmStruct.create({
+    maxVmas: parent.maxMapCount,
+    globals: parent.globals,
+    grace: parent.deferred.grace,
+  });
+  child.startCode = parent.startCode;
+  child.endCode = parent.endCode;
+  child.startData = parent.startData;
+  child.endData = parent.endData;
+  child.startBrk = parent.startBrk;
+  child.brk = parent.brk;
+  child.startStack = parent.startStack;
+  child.mmapBase = parent.mmapBase;
+  child.argStart = parent.argStart;
+  child.exeFile = parent.exeFile;
+  child.totalVm = parent.totalVm;
+  child.dataVm = parent.dataVm;
+  child.execVm = parent.execVm;
+  child.stackVm = parent.stackVm;
+  const pv = parent.vmas;
+  const cv = child.vmas;
+  let count = 0;
+  for (let vma = parent.findVma(0); vma !== 0; vma = parent.findVma(pv.end(vma))) {
+    const flags = pv.flags(vma);
+    if (flags & VM_DONTCOPY) continue;
+    const id = child.allocVma();
+    if (id === 0) throw new RangeError('forkMm: child arena full');
+    cv.setRange(id, pv.start(vma), pv.end(vma), pv.pgoff(vma));
+    cv.setFlags(id, flags & ~VM_LOCKED_MASK);
+    cv.setFile(id, pv.file(vma));
+    cv.setOps(id, pv.ops(vma));
+    const name = pv.anonName(vma);
+    child.anonNames.ref(name);
+    cv.setAnonName(id, name);
+    vmaMarkAttached(child, id);
+    child.indexStore(id);
+    count++;
+  }
+  child.mapCount = count;
+  return child;
+}

@@ -1,0 +1,309 @@
+/**
+ * mmap(2), Linux 6.18 x86-64.
+ *
+ * Mirrors: arch/x86/kernel/sys_x86_64.c sys_mmap, mm/mmap.c ksys_mmap_pgoff() and do_mmap(),
+ * mm/vma.c mmap_region() / __mmap_region() (__mmap_setup, merge, __mmap_new_vma,
+ * __mmap_complete).
+ *
+ * Order of checks (each returns -errno with nothing changed unless noted):
+ *   1. offset not page aligned                                   EINVAL   (sys_mmap)
+ *   2. no MAP_ANONYMOUS and no file                              EBADF    (ksys_mmap_pgoff)
+ *   3. MAP_HUGETLB (the host has no usable huge page pool)       EINVAL
+ *   4. len == 0                                                  EINVAL   (do_mmap)
+ *   5. PAGE_ALIGN(len) wraps to 0                                ENOMEM
+ *   6. pgoff + pages overflows                                   EOVERFLOW
+ *   7. map_count > max_map_count                                 ENOMEM
+ *   8. get_unmapped_area(): len > TASK_SIZE, no room, FIXED end beyond TASK_SIZE  ENOMEM;
+ *      FIXED address not page aligned                            EINVAL
+ *   9. MAP_FIXED_NOREPLACE and any VMA in the range              EEXIST
+ *  10. file: offset + len beyond the maximum file size           EOVERFLOW
+ *      MAP_SHARED drops non-legacy flags; MAP_SHARED_VALIDATE with unknown flags EOPNOTSUPP;
+ *      shared PROT_WRITE on a file not open for writing          EACCES;
+ *      MAP_GROWSDOWN on a file                                   EINVAL;  other map types EINVAL
+ *    anonymous: MAP_SHARED with MAP_GROWSDOWN EINVAL; MAP_DROPPABLE with MAP_LOCKED, MAP_HUGETLB
+ *      or MAP_GROWSDOWN EINVAL; map types other than SHARED/PRIVATE/DROPPABLE EINVAL
+ *  11. mmap_region(): unmap what the range overlaps (splits at the edges; may fail with ENOMEM at
+ *      max_map_count or EINVAL on a special mapping, leaving a completed first split in place,
+ *      as Linux does), VM_ACCOUNT for private writable mappings without VM_NORESERVE, then merge
+ *      with the neighbours or insert a new VMA.
+ *
+ * Unknown prot bits and unknown MAP_* bits are ignored, as on Linux (mmap validates neither).
+ */
+import { EACCES, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW } from '../errno.js';
+import type { MmStruct } from '../mm-struct.js';
+import {
+  LEGACY_MAP_MASK,
+  MAP_ANONYMOUS,
+  MAP_DROPPABLE,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_GROWSDOWN,
+  MAP_HUGETLB,
+  MAP_LOCKED,
+  MAP_NORESERVE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MAP_STACK,
+  MAP_SYNC,
+  MAP_TYPE,
+  PAGE_SIZE,
+  PROT_WRITE,
+  VM_ACCOUNT,
+  VM_DONTDUMP,
+  VM_GROWSDOWN,
+  VM_LOCKED,
+  VM_MAYEXEC,
+  VM_MAYREAD,
+  VM_MAYSHARE,
+  VM_MAYWRITE,
+  VM_NOHUGEPAGE,
+  VM_NORESERVE,
+  VM_SHARED,
+  VM_SYNC,
+  VM_WIPEONFORK,
+  VM_WRITE,
+  vmFlagsFromProt,
+} from '../vm-flags.js';
+import { IndexFullError } from '../vma-index.js';
+import { MMAP_MIN_ADDR, OVERCOMMIT_NEVER, THP_ENABLED } from './tunables.js';
+import { offsetInPage, pageAlign64 } from './u64.js';
+import { AREA_ANON, AREA_REGULAR_FILE, AREA_SHMEM, getUnmappedArea } from './unmapped-area.js';
+import { vmaMarkAttached } from './vma-lock-hooks.js';
+import { vmaMergeNewRange, vmg } from './vma-merge.js';
+import { completeMunmapVmas, gatherMunmapVmas, MunmapState } from './vma-munmap.js';
+
+/** What mmap() maps when it is not anonymous: an open file. */
+export interface FileMapping {
+  /** FileTable id of the file. */
+  fileId: number;
+  /** Byte offset into the file (the mmap offset argument). */
+  offset: number;
+  /** The file was opened for writing (FMODE_WRITE, O_RDWR); it is always open for reading. */
+  writable: boolean;
+}
+
+/** MAX_LFS_FILESIZE + 1 on 64-bit (LLONG_MAX + 1, exact as a double). */
+const MAX_LFS_FILESIZE_PLUS_1 = 2 ** 63;
+
+/** VM_DROPPABLE is a high VMA flag the 32-bit flag words cannot hold; its companions mark it. */
+const DROPPABLE_FLAGS = VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
+
+/** The mmap_region() unmap of the range a mapping replaces (one per thread). */
+const replaced = new MunmapState();
+
+/**
+ * mmap(addr, len, prot, flags, fd, offset). With MAP_ANONYMOUS, `file` is ignored except that
+ * its `offset` is checked as the offset argument (pass none for offset 0). Returns the address
+ * of the mapping or -errno.
+ */
+export function mmap(
+  mm: MmStruct,
+  addr: number,
+  len: number,
+  prot: number,
+  flags: number,
+  file?: FileMapping,
+): number {
+  const off = file?.offset ?? 0;
+  if (offsetInPage(off)) return -EINVAL;
+  const anonymous = (flags & MAP_ANONYMOUS) !== 0;
+  if (!anonymous && file === undefined) return -EBADF;
+  if (flags & MAP_HUGETLB) return -EINVAL;
+  return doMmap(mm, anonymous ? undefined : file, addr, len, prot, flags, off / PAGE_SIZE);
+}
+
+/** do_mmap(): `pgoff` in pages. */
+function doMmap(
+  mm: MmStruct,
+  file: FileMapping | undefined,
+  addrIn: number,
+  lenIn: number,
+  prot: number,
+  flagsIn: number,
+  pgoffIn: number,
+): number {
+  let addr = addrIn;
+  let flags = flagsIn;
+  let pgoff = pgoffIn;
+  if (lenIn === 0) return -EINVAL;
+  if (flags & MAP_FIXED_NOREPLACE) flags |= MAP_FIXED;
+  if (!(flags & MAP_FIXED)) addr = roundHintToMin(addr);
+  const len = pageAlign64(lenIn);
+  if (len === 0) return -ENOMEM;
+  // The pgoff + pages overflow check (EOVERFLOW) cannot trigger with 64-bit pgoff: an offset
+  // below 2^64 is below 2^52 pages.
+  if (mm.mapCount > mm.maxMapCount) return -ENOMEM;
+
+  let vmFlags =
+    vmFlagsFromProt(prot) | calcVmFlagBits(flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  const kind =
+    file === undefined ? AREA_ANON : mm.files.isShmem(file.fileId) ? AREA_SHMEM : AREA_REGULAR_FILE;
+  addr = getUnmappedArea(mm, kind, addr, len, pgoff, flags);
+  if (addr < 0) return addr;
+  if (flags & MAP_FIXED_NOREPLACE) {
+    const vma = mm.findVma(addr);
+    if (vma !== 0 && mm.vmas.start(vma) < addr + len) return -EEXIST;
+  }
+  // MAP_LOCKED / mlock limits: the caller is capable (tunables.CAPABLE); never refused.
+
+  if (file !== undefined) {
+    // file_mmap_ok(): pgoff <= (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT.
+    if (pgoff > (MAX_LFS_FILESIZE_PLUS_1 - len) / PAGE_SIZE - 1) return -EOVERFLOW;
+    const type = flags & MAP_TYPE;
+    // The kernel's switch falls through MAP_SHARED -> MAP_SHARED_VALIDATE -> MAP_PRIVATE.
+    if (type === MAP_SHARED || type === MAP_SHARED_VALIDATE) {
+      // Unsupported flags are silently ignored with MAP_SHARED (backward compatibility).
+      if (type === MAP_SHARED) flags &= LEGACY_MAP_MASK;
+      // ext4 (a regular file here) sets FOP_MMAP_SYNC, so MAP_SYNC passes this check and is
+      // refused later by ext4's mmap_prepare (no DAX); shmem does not accept it here.
+      const mask = kind === AREA_REGULAR_FILE ? LEGACY_MAP_MASK | MAP_SYNC : LEGACY_MAP_MASK;
+      if (flags & ~mask) return -EOPNOTSUPP;
+      if (prot & PROT_WRITE && !file.writable) return -EACCES;
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+      if (!file.writable) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+    } else if (type !== MAP_PRIVATE) {
+      return -EINVAL;
+    }
+    if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+  } else {
+    const type = flags & MAP_TYPE;
+    if (type === MAP_SHARED) {
+      if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+      pgoff = 0;
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+    } else if (type === MAP_DROPPABLE || type === MAP_PRIVATE) {
+      if (type === MAP_DROPPABLE) {
+        if (flags & (MAP_LOCKED | MAP_HUGETLB)) return -EINVAL;
+        if (vmFlags & VM_GROWSDOWN) return -EINVAL;
+        vmFlags |= DROPPABLE_FLAGS;
+      }
+      // Set pgoff according to addr for anon_vma.
+      pgoff = addr / PAGE_SIZE;
+    } else {
+      return -EINVAL;
+    }
+  }
+  if (flags & MAP_NORESERVE && !OVERCOMMIT_NEVER) vmFlags |= VM_NORESERVE;
+  return mmapRegion(mm, file === undefined ? 0 : file.fileId, addr, len, vmFlags >>> 0, pgoff);
+}
+
+/** round_hint_to_min(): a hint below mmap_min_addr moves up to it. */
+function roundHintToMin(hint: number): number {
+  const h = hint - (hint % PAGE_SIZE);
+  if (h !== 0 && h < MMAP_MIN_ADDR) return MMAP_MIN_ADDR;
+  return h;
+}
+
+/** calc_vm_flag_bits() (MAP_STACK means VM_NOHUGEPAGE with CONFIG_TRANSPARENT_HUGEPAGE). */
+function calcVmFlagBits(flags: number): number {
+  let f = 0;
+  if (flags & MAP_GROWSDOWN) f |= VM_GROWSDOWN;
+  if (flags & MAP_LOCKED) f |= VM_LOCKED;
+  if (flags & MAP_SYNC) f |= VM_SYNC;
+  if (flags & MAP_STACK && THP_ENABLED) f |= VM_NOHUGEPAGE;
+  return f;
+}
+
+/** accountable_mapping(): private writable memory without VM_NORESERVE is charged. */
+export function accountableMapping(vmFlags: number): boolean {
+  return (vmFlags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE;
+}
+
+/**
+ * mmap_region(): map [addr, addr + len) with `vmFlags`, `fileId` (0: anonymous; with VM_SHARED:
+ * a fresh shmem file) and `pgoff`, replacing whatever was there. Returns addr or -errno.
+ */
+export function mmapRegion(
+  mm: MmStruct,
+  fileId: number,
+  addr: number,
+  len: number,
+  vmFlagsIn: number,
+  pgoff: number,
+): number {
+  const end = addr + len;
+  let vmFlags = vmFlagsIn;
+  // __mmap_setup(): gather (and split around) whatever the range overlaps.
+  const st = replaced.reset(addr, end);
+  const first = mm.findVma(addr);
+  if (first !== 0 && mm.vmas.start(first) < end) {
+    const err = gatherMunmapVmas(mm, first, st);
+    if (err < 0) {
+      st.count = 0;
+      return err;
+    }
+  } else {
+    st.prev = mm.findVmaPrev(addr);
+    st.next = first;
+  }
+  if (accountableMapping(vmFlags)) vmFlags = (vmFlags | VM_ACCOUNT) >>> 0;
+  // call_mmap_prepare(): ext4_file_mmap_prepare() refuses synchronous mappings of non-DAX files.
+  // The overlapped VMAs are already closed then: Linux leaves a gap where they were.
+  if (fileId !== 0 && vmFlags & VM_SYNC && !mm.files.isShmem(fileId)) {
+    abortMunmap(mm, st);
+    return -EOPNOTSUPP;
+  }
+
+  // Attempt to merge with adjacent VMAs...
+  let vma = 0;
+  if (st.prev !== 0 || st.next !== 0) {
+    const g = vmg.init(mm, addr, end, vmFlags, fileId, pgoff, 0);
+    g.prev = st.prev;
+    g.next = st.next;
+    vma = vmaMergeNewRange(g);
+  }
+  // ...but if we can't, allocate a new VMA.
+  if (vma === 0) {
+    vma = mmapNewVma(mm, fileId, addr, end, vmFlags, pgoff);
+    if (vma < 0) {
+      abortMunmap(mm, st);
+      return vma;
+    }
+  }
+  // __mmap_complete(): the replaced VMAs are gone from the index (overwritten): free them.
+  completeMunmapVmas(mm, st);
+  return addr;
+}
+
+/**
+ * vms_abort_munmap_vmas() after the replaced VMAs were closed (vms_clean_up_area): the old
+ * failure method of leaving a gap where the MAP_FIXED mapping failed.
+ */
+function abortMunmap(mm: MmStruct, st: MunmapState): void {
+  if (st.count === 0) return;
+  mm.index.erase(st.start, st.end);
+  completeMunmapVmas(mm, st);
+}
+
+/** __mmap_new_vma(): a new record for the range; shared anonymous memory gets a shmem file. */
+function mmapNewVma(
+  mm: MmStruct,
+  fileId: number,
+  addr: number,
+  end: number,
+  vmFlags: number,
+  pgoff: number,
+): number {
+  let file = fileId;
+  if (file === 0 && vmFlags & VM_SHARED) {
+    file = mm.files.createShmem(); // shmem_zero_setup()
+    if (file < 0) return file;
+  }
+  const id = mm.allocVma();
+  if (id === 0) return -ENOMEM;
+  const v = mm.vmas;
+  v.setRange(id, addr, end, pgoff);
+  v.setFlags(id, vmFlags);
+  v.setFile(id, file);
+  vmaMarkAttached(mm, id);
+  try {
+    mm.index.store(addr, end, id);
+  } catch (e) {
+    if (!(e instanceof IndexFullError)) throw e;
+    v.free(id);
+    return -ENOMEM;
+  }
+  mm.mapCount = mm.mapCount + 1;
+  return id;
+}

@@ -1,0 +1,54 @@
+/**
+ * The seam between the syscalls and the per-VMA locks (src/sync), in one place.
+ *
+ * The syscalls call these exactly where Linux 6.18 calls the matching function:
+ *   startWrite    vma_start_write(): before a VMA that stays in the tree is changed (range,
+ *                 flags, name), and before a VMA is removed. Every VMA a call modifies or removes
+ *                 passes through it before the first store to its record.
+ *   markAttached  vma_mark_attached(): a new record, just before it is published in the index.
+ *   markDetached  vma_mark_detached(): a record just removed from the index, before it is
+ *                 retired (its storage is reused only after an RCU grace period).
+ *
+ * The defaults are correct for single-threaded use (tests, template building): no lock is
+ * taken, and `vm_refcnt` is set to 1 / 0 directly. The concurrency layer installs hooks that
+ * take the real locks (`setVmaLockHooks`) on each thread that runs syscalls; callers hold the
+ * mmap write lock around each syscall.
+ */
+import type { MmStruct } from '../mm-struct.js';
+
+export interface VmaLockHooks {
+  startWrite(mm: MmStruct, id: number): void;
+  markAttached(mm: MmStruct, id: number): void;
+  markDetached(mm: MmStruct, id: number): void;
+}
+
+export const SINGLE_THREADED_HOOKS: VmaLockHooks = {
+  startWrite: () => {},
+  markAttached: (mm, id) => {
+    Atomics.store(mm.i32, mm.vmas.refcntWord(id), 1);
+  },
+  markDetached: (mm, id) => {
+    Atomics.store(mm.i32, mm.vmas.refcntWord(id), 0);
+  },
+};
+
+let hooks: VmaLockHooks = SINGLE_THREADED_HOOKS;
+
+/** Install this thread's VMA lock hooks (returns the previous ones). */
+export function setVmaLockHooks(h: VmaLockHooks): VmaLockHooks {
+  const old = hooks;
+  hooks = h;
+  return old;
+}
+
+export function vmaStartWrite(mm: MmStruct, id: number): void {
+  hooks.startWrite(mm, id);
+}
+
+export function vmaMarkAttached(mm: MmStruct, id: number): void {
+  hooks.markAttached(mm, id);
+}
+
+export function vmaMarkDetached(mm: MmStruct, id: number): void {
+  hooks.markDetached(mm, id);
+}

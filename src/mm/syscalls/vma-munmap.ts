@@ -1,0 +1,137 @@
+/**
+ * Unmapping a range: the munmap machinery of mm/vma.c (Linux 6.18) shared by munmap(),
+ * mmap(MAP_FIXED) over existing mappings, mremap() and brk().
+ *
+ * Mirrors:
+ *   vms_gather_munmap_vmas()   split the first/last VMA at the range edges and collect the
+ *                              VMAs inside (write-locking each)
+ *   vms_complete_munmap_vmas() drop them from the index, detach, close and free them
+ *   do_vmi_align_munmap(), do_vmi_munmap()
+ *
+ * Order of checks in do_vmi_munmap(): start not page aligned, start > TASK_SIZE or
+ * len > TASK_SIZE - start -> EINVAL; PAGE_ALIGN(len) == 0 -> EINVAL; no VMA in range -> 0.
+ * Then in the gather: splitting the first VMA when the range also ends inside it and
+ * map_count >= max_map_count -> ENOMEM; a split refused by a special mapping -> EINVAL. A
+ * failure while splitting the last VMA leaves the first split in place, as in Linux.
+ */
+import { EINVAL, ENOMEM } from '../errno.js';
+import type { MmStruct } from '../mm-struct.js';
+import { OPS_DUMMY, OPS_NONE } from '../special-mappings.js';
+import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT } from '../vm-flags.js';
+import { offsetInPage, pageAlign64 } from './u64.js';
+import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
+import { splitVmaUnchecked } from './vma-split.js';
+
+/** struct vma_munmap_struct: what a gather collected, for the complete step. */
+export class MunmapState {
+  start = 0;
+  end = 0;
+  /** VMA before start / first VMA at or after end, after the edge splits (0 = none). */
+  prev = 0;
+  next = 0;
+  /** The collected VMAs, in address order (ids[0 .. count)). */
+  readonly ids: number[] = [];
+  count = 0;
+  /** Pages of the collected VMAs, and of those with VM_ACCOUNT. */
+  nrPages = 0;
+  nrAccounted = 0;
+
+  reset(start: number, end: number): this {
+    this.start = start;
+    this.end = end;
+    this.prev = 0;
+    this.next = 0;
+    this.count = 0;
+    this.nrPages = 0;
+    this.nrAccounted = 0;
+    return this;
+  }
+}
+
+/** The munmap of munmap()/brk()/mremap() (one per thread; gathers never nest). */
+const unmapState = new MunmapState();
+
+/**
+ * vms_gather_munmap_vmas(): `first` is the first VMA with end > st.start (and start < st.end).
+ * Splits at the edges and collects the VMAs in [st.start, st.end). Returns 0 or -errno.
+ */
+export function gatherMunmapVmas(mm: MmStruct, first: number, st: MunmapState): number {
+  const v = mm.vmas;
+  const start = st.start;
+  const end = st.end;
+  let vma = first;
+  if (start > v.start(vma)) {
+    // Don't let map_count exceed its limit when this munmap splits one VMA in three.
+    if (end < v.end(vma) && mm.mapCount >= mm.maxMapCount) return -ENOMEM;
+    const err = splitVmaUnchecked(mm, vma, start, true);
+    if (err < 0) return err;
+  }
+  st.prev = mm.findVmaPrev(start);
+  const ids = st.ids;
+  while (vma !== 0 && v.start(vma) < end) {
+    if (v.end(vma) > end) {
+      const err = splitVmaUnchecked(mm, vma, end, false);
+      if (err < 0) return err;
+    }
+    vmaStartWrite(mm, vma);
+    const n = (v.end(vma) - v.start(vma)) / PAGE_SIZE;
+    st.nrPages += n;
+    if (v.flags(vma) & VM_ACCOUNT) st.nrAccounted += n;
+    if (st.count < ids.length) ids[st.count] = vma;
+    else ids.push(vma);
+    st.count++;
+    vma = mm.findVma(v.end(vma));
+  }
+  st.next = mm.findVma(end);
+  return 0;
+}
+
+/**
+ * vma_close(): run the close op (special mappings) and switch the VMA to the dummy ops, so a
+ * racing reader that already checked vm_ops->name finds none.
+ */
+export function vmaClose(mm: MmStruct, id: number): void {
+  if (mm.vmas.ops(id) !== OPS_NONE) mm.vmas.setOps(id, OPS_DUMMY);
+}
+
+/**
+ * vms_complete_munmap_vmas(): the collected VMAs are already gone from the index (the caller
+ * erased or overwrote their range); detach, close and retire them.
+ */
+export function completeMunmapVmas(mm: MmStruct, st: MunmapState): void {
+  mm.mapCount = mm.mapCount - st.count;
+  const ids = st.ids;
+  for (let i = 0; i < st.count; i++) {
+    const id = ids[i];
+    vmaMarkDetached(mm, id);
+    vmaClose(mm, id);
+    mm.retireVma(id);
+  }
+  st.count = 0;
+}
+
+/**
+ * do_vmi_align_munmap(): unmap the page-aligned [start, end) whose first VMA is `first`.
+ * Returns 0 or -errno.
+ */
+export function doAlignMunmap(mm: MmStruct, first: number, start: number, end: number): number {
+  const st = unmapState.reset(start, end);
+  const err = gatherMunmapVmas(mm, first, st);
+  if (err < 0) {
+    st.count = 0;
+    return err;
+  }
+  mm.index.erase(start, end);
+  completeMunmapVmas(mm, st);
+  return 0;
+}
+
+/** do_vmi_munmap(): validate and unmap [start, start + len). Returns 0 or -errno. */
+export function doMunmap(mm: MmStruct, start: number, len: number): number {
+  if (offsetInPage(start) || start > TASK_SIZE || len > TASK_SIZE - start) return -EINVAL;
+  const end = start + pageAlign64(len);
+  if (end === start) return -EINVAL;
+  const first = mm.findVma(start);
+  if (first === 0 || mm.vmas.start(first) >= end) return 0;
+  return doAlignMunmap(mm, first, start, end);
+}
