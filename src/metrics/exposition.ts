@@ -10,7 +10,7 @@
 //
 // Which series are printed: every label set of a counter from the start (zeros included, so a
 // dashboard's `sum by (strategy)` shows every strategy at once), except procfs_mutations_total
-// errno results, which appear once non-zero (43 errno names x 8 ops of zeros would be noise);
+// errno results, which appear once non-zero (131 errno names x 8 ops of zeros would be noise);
 // a histogram's label set appears once it has an observation. Both are sticky: a series once
 // printed is printed at every later scrape, so it never disappears from Prometheus.
 

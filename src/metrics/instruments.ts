@@ -41,13 +41,16 @@ export * from './labels.js';
 export { InstrumentRecorder } from './recorder.js';
 
 export interface InstrumentsOptions {
-  /** Blocks, i.e. threads that can record at the same time (default 256, ~14 KiB each). */
+  /**
+   * Blocks, i.e. threads that can record at the same time (default 1024, ~20 KiB each; the
+   * buffer's pages are zero-filled on first touch, so unused blocks cost no physical memory).
+   */
   capacity?: number;
   /** Initial state of the shared on/off switch (default on). */
   enabled?: boolean;
 }
 
-export const DEFAULT_CAPACITY = 256;
+export const DEFAULT_CAPACITY = 1024;
 /** Longest a claim or release waits for TABLE_LOCK (normally held for microseconds). */
 const TABLE_LOCK_BUDGET_MS = 1_000;
 const MAX_CAPACITY = 65_536;

@@ -3,6 +3,8 @@
 // exposition turns ids back into these strings. Changing the order of an array changes the
 // shared-memory layout (families.ts), so append, never reorder.
 
+import { LINUX_ERRNOS } from './errno-names.js';
+
 /** Locking strategies (API.md "Locking strategies"). */
 export const STRATEGIES = [
   'mmap_lock',
@@ -52,55 +54,10 @@ export type MutationOpName = (typeof MUTATION_OPS)[number];
 export type MutationOpId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /**
- * Linux (asm-generic, x86-64) errno numbers and names a mutation may end with: the whole
- * errno-base range 1..40 plus the few higher ones mm code returns. A fixed list keeps the label
- * set bounded; `mutationResultId` refuses anything else so a new errno is noticed, not lost.
+ * The errnos a mutation may end with, for the `result` label: all of Linux's (errno-names.ts),
+ * so a new error path in the engine never lacks a label. Only the ones that occur are printed.
  */
-export const MUTATION_ERRNOS: ReadonlyArray<readonly [name: string, errno: number]> = [
-  ['EPERM', 1],
-  ['ENOENT', 2],
-  ['ESRCH', 3],
-  ['EINTR', 4],
-  ['EIO', 5],
-  ['ENXIO', 6],
-  ['E2BIG', 7],
-  ['ENOEXEC', 8],
-  ['EBADF', 9],
-  ['ECHILD', 10],
-  ['EAGAIN', 11],
-  ['ENOMEM', 12],
-  ['EACCES', 13],
-  ['EFAULT', 14],
-  ['ENOTBLK', 15],
-  ['EBUSY', 16],
-  ['EEXIST', 17],
-  ['EXDEV', 18],
-  ['ENODEV', 19],
-  ['ENOTDIR', 20],
-  ['EISDIR', 21],
-  ['EINVAL', 22],
-  ['ENFILE', 23],
-  ['EMFILE', 24],
-  ['ENOTTY', 25],
-  ['ETXTBSY', 26],
-  ['EFBIG', 27],
-  ['ENOSPC', 28],
-  ['ESPIPE', 29],
-  ['EROFS', 30],
-  ['EMLINK', 31],
-  ['EPIPE', 32],
-  ['EDOM', 33],
-  ['ERANGE', 34],
-  ['EDEADLK', 35],
-  ['ENAMETOOLONG', 36],
-  ['ENOLCK', 37],
-  ['ENOSYS', 38],
-  ['ENOTEMPTY', 39],
-  ['ELOOP', 40],
-  ['EOVERFLOW', 75],
-  ['EOPNOTSUPP', 95],
-  ['EHWPOISON', 133],
-];
+export const MUTATION_ERRNOS: ReadonlyArray<readonly [name: string, errno: number]> = LINUX_ERRNOS;
 
 /** `result` label values of procfs_mutations_total: `ok` (id 0), then the errno names. */
 export const MUTATION_RESULTS: readonly string[] = ['ok', ...MUTATION_ERRNOS.map(([name]) => name)];
@@ -115,8 +72,8 @@ const resultIdByName = new Map<string, MutationResultId>(MUTATION_RESULTS.map((n
 
 /**
  * The `result` id for a syscall's return value in the kernel convention: `>= 0` is success,
- * `< 0` is `-errno`. Throws RangeError for an errno outside MUTATION_ERRNOS (a programming
- * error: add the errno to the list rather than count it under a wrong name).
+ * `< 0` is `-errno`. Throws RangeError for a value that is no Linux errno (e.g. a
+ * kernel-internal code such as ENOIOCTLCMD, which user space never sees).
  */
 export function mutationResultId(syscallReturn: number): MutationResultId {
   if (syscallReturn >= 0) return MUTATION_RESULT_OK;
