@@ -2,7 +2,6 @@
  * Helpers for the src/sync tests: shared buffers, worker start-up, and main-thread waits on
  * shared words that never block the event loop and never sleep on a clock.
  */
-import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { Worker } from 'node:worker_threads';
 
@@ -55,12 +54,21 @@ export function startWorker<T = unknown>(
   const worker = new Worker(new URL(`./${file}`, import.meta.url), { workerData: data });
   // A failed assertion leaves workers blocked on a lock; end them so the run does not hang.
   t.after(() => worker.terminate());
-  const result = Promise.race([
-    once(worker, 'message').then(([message]) => message as T),
-    once(worker, 'exit').then(([code]) => {
-      throw new Error(`worker ${file} exited with code ${code} before posting a result`);
-    }),
-  ]);
+  const result = new Promise<T>((resolve, reject) => {
+    let posted = false;
+    worker.once('message', (message: T) => {
+      posted = true;
+      resolve(message);
+    });
+    worker.once('error', reject);
+    // Node emits a worker's last messages before 'exit', but give a message still being
+    // delivered one more turn of the loop before calling the worker silent.
+    worker.once('exit', (code) =>
+      setImmediate(() => {
+        if (!posted) reject(new Error(`worker ${file} exited with code ${code} before a result`));
+      }),
+    );
+  });
   result.catch(() => {}); // a test that failed early never awaits it; its rejection is expected
   return { worker, result };
 }
