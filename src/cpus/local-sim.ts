@@ -1,0 +1,313 @@
+/**
+ * `LocalSim`: the `SimApi` that runs the engine in-process, on the event loop (`--cpus 0`, and the
+ * inject/e2e tests). Everything runs single-threaded, so a syscall is atomic with respect to every
+ * other request; maps reads still come out chunk by chunk, one chunk per event-loop turn, so
+ * mutations (and activities) can land between chunks exactly where a real reader would drop its
+ * locks between read() calls. Strategies are accepted and recorded in the metrics, but with one
+ * thread there is nothing to race with: the worker-CPU sim (issue 3) is where they differ.
+ */
+
+import { nowNs } from '../metrics/clock.js';
+import { type InstrumentRecorder, Instruments } from '../metrics/instruments.js';
+import { readOpId, strategyId } from '../metrics/labels.js';
+import { ESRCH, errnoName } from '../mm/errno.js';
+import { importMaps, MapsImportError } from '../mm/import-maps.js';
+import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
+import type { WriterEnv } from '../mm/mm-writer.js';
+import { MapsCursor } from '../procfs/maps-text.js';
+import { ProcmapQueryResult, procmapQuery, queryArgs } from '../procfs/procmap-query.js';
+import { directMapsWalker, directQueryTarget } from '../procfs/vma-capture.js';
+import { LocalActivity } from './local-activity.js';
+import { buildTemplateProcess, populationPlan } from './population.js';
+import {
+  type ActivitySpec,
+  type ActivityStatus,
+  type CreateProcessOptions,
+  type MapsReadOptions,
+  type MutationListener,
+  type ProcessDetail,
+  type ProcessList,
+  type ProcessSummary,
+  type QueryArgs,
+  type QueryOutcome,
+  type ReadOptions,
+  type SimApi,
+  type SimConfig,
+  SimError,
+  type StrategyName,
+  type SyscallCall,
+  type SyscallResult,
+} from './sim-api.js';
+import { execExit, execFork, execSyscall } from './syscall-exec.js';
+
+export interface LocalSimOptions {
+  strategy: StrategyName;
+  maxProcesses: number;
+  maxVmasPerProcess: number;
+  maxBatch: number;
+  /** Processes created at start (templates in rotation, a few with activities). */
+  population: number;
+}
+
+/** Linux TASK_COMM_LEN is 16 with the NUL: comm is cut to 15 bytes, as prctl(PR_SET_NAME). */
+const COMM_MAX = 15;
+
+interface LocalProcess {
+  pid: number;
+  comm: string;
+  mm: MmStruct;
+  activity: LocalActivity | null;
+}
+
+function errnoError(negErrno: number, what: string): SimError {
+  const name = errnoName(-negErrno);
+  return new SimError(-negErrno, name, `${what}: ${name}`);
+}
+
+export class LocalSim implements SimApi {
+  readonly instruments = Instruments.create({ capacity: 4 });
+  private readonly recorder: InstrumentRecorder = this.instruments.recorder();
+  private readonly globals = MmGlobals.create();
+  private readonly procs = new Map<number, LocalProcess>();
+  private readonly listeners = new Set<MutationListener>();
+  private readonly queryOut = new ProcmapQueryResult();
+  private strategy: StrategyName;
+  private nextPid = 1;
+  private closed = false;
+
+  constructor(private readonly opts: LocalSimOptions) {
+    this.strategy = opts.strategy;
+  }
+
+  /** Creates the built-in population (see population.ts). */
+  populate(): void {
+    for (const p of populationPlan(this.opts.population)) {
+      const proc = this.add(buildTemplateProcess(p.template, this.mmOptions()), p.comm);
+      if (p.activity) proc.activity = this.startActivity(proc, p.activity);
+    }
+  }
+
+  private mmOptions() {
+    return { maxVmas: this.opts.maxVmasPerProcess, globals: this.globals };
+  }
+
+  private writerEnv(): WriterEnv {
+    return { recorder: this.recorder, strategy: strategyId(this.strategy) };
+  }
+
+  private get(pid: number): LocalProcess {
+    const p = this.procs.get(pid);
+    if (!p) throw new SimError(ESRCH, 'ESRCH', `no process with pid ${pid}`);
+    return p;
+  }
+
+  private reserve(): void {
+    if (this.closed) throw new SimError(16, 'EBUSY', 'the service is shutting down');
+    if (this.procs.size >= this.opts.maxProcesses) {
+      throw new SimError(11, 'EAGAIN', `process limit (${this.opts.maxProcesses}) reached`);
+    }
+  }
+
+  private add(mm: MmStruct, comm: string): LocalProcess {
+    const proc: LocalProcess = {
+      pid: this.nextPid++,
+      comm: comm.slice(0, COMM_MAX),
+      mm,
+      activity: null,
+    };
+    this.procs.set(proc.pid, proc);
+    return proc;
+  }
+
+  private summary(p: LocalProcess): ProcessSummary {
+    return { pid: p.pid, comm: p.comm, vmas: p.mm.mapCount };
+  }
+
+  async listProcesses(offset: number, limit: number): Promise<ProcessList> {
+    const all = [...this.procs.values()];
+    return {
+      total: all.length,
+      processes: all.slice(offset, offset + limit).map((p) => this.summary(p)),
+    };
+  }
+
+  async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
+    this.reserve();
+    let mm: MmStruct;
+    if (opts.maps !== undefined) {
+      try {
+        mm = importMaps(opts.maps, this.mmOptions());
+      } catch (e) {
+        if (!(e instanceof MapsImportError)) throw e;
+        throw new SimError(e.errno, errnoName(e.errno), e.message);
+      }
+    } else {
+      mm = buildTemplateProcess(opts.template ?? 'minimal', this.mmOptions());
+    }
+    const comm = opts.comm ?? (opts.maps !== undefined ? 'imported' : (opts.template ?? 'minimal'));
+    const proc = this.add(mm, comm);
+    if (opts.activity) proc.activity = this.startActivity(proc, opts.activity);
+    return this.summary(proc);
+  }
+
+  async inspectProcess(pid: number): Promise<ProcessDetail> {
+    const p = this.get(pid);
+    return {
+      ...this.summary(p),
+      brkStart: p.mm.startBrk,
+      brk: p.mm.brk,
+      startStack: p.mm.startStack,
+      activity: p.activity?.snapshot() ?? null,
+    };
+  }
+
+  async forkProcess(pid: number): Promise<ProcessSummary> {
+    const parent = this.get(pid);
+    this.reserve();
+    const child = this.add(execFork(parent.mm, this.writerEnv()), parent.comm);
+    return this.summary(child);
+  }
+
+  async exitProcess(pid: number): Promise<void> {
+    const p = this.get(pid);
+    p.activity?.stop();
+    this.procs.delete(pid);
+    execExit(p.mm, this.writerEnv());
+  }
+
+  private startActivity(p: LocalProcess, spec: ActivitySpec): LocalActivity {
+    return new LocalActivity(spec, (call) => this.execute(p, call));
+  }
+
+  async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
+    const p = this.get(pid);
+    p.activity?.stop();
+    p.activity = this.startActivity(p, spec);
+    return p.activity.snapshot();
+  }
+
+  async getActivity(pid: number): Promise<ActivityStatus | null> {
+    return this.get(pid).activity?.snapshot() ?? null;
+  }
+
+  async stopActivity(pid: number): Promise<boolean> {
+    const p = this.get(pid);
+    if (!p.activity) return false;
+    p.activity.stop();
+    p.activity = null;
+    return true;
+  }
+
+  async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
+    this.get(pid);
+    const strategy = strategyId(opts.strategy ?? this.strategy);
+    const recorder = this.recorder;
+    const procs = this.procs;
+    return (async function* chunks() {
+      const cursor = new MapsCursor(opts.chunk);
+      const t0 = nowNs();
+      for (;;) {
+        // m_start(): a process that exited since the last chunk ends the file (EOF).
+        const p = procs.get(pid);
+        if (!p) break;
+        const n = cursor.readChunk(directMapsWalker(p.mm));
+        if (n <= 0) break;
+        yield cursor.chunk().slice();
+        // The "lock" is dropped between chunks: let other requests and activities run.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      recorder.read(readOpId('maps'), strategy, nowNs() - t0);
+    })();
+  }
+
+  async query(
+    pid: number,
+    opts: ReadOptions,
+    queries: readonly QueryArgs[],
+  ): Promise<QueryOutcome[]> {
+    const p = this.get(pid);
+    const strategy = strategyId(opts.strategy ?? this.strategy);
+    const target = directQueryTarget(p.mm);
+    const out = this.queryOut;
+    const results: QueryOutcome[] = new Array(queries.length);
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i];
+      const t0 = nowNs();
+      const err = procmapQuery(queryArgs(q.addr, q.flags, q.name, q.buildId), target, out);
+      this.recorder.read(readOpId('query'), strategy, nowNs() - t0);
+      results[i] =
+        err < 0
+          ? errnoError(err, 'PROCMAP_QUERY')
+          : {
+              vmaStart: out.vmaStart,
+              vmaEnd: out.vmaEnd,
+              vmaFlags: out.vmaFlags,
+              vmaPageSize: out.vmaPageSize,
+              vmaOffset: out.vmaOffset,
+              inode: out.inode,
+              devMajor: out.devMajor,
+              devMinor: out.devMinor,
+              vmaName: out.nameString(),
+              buildId:
+                out.buildIdSize > 0 && out.buildId
+                  ? Buffer.from(out.buildId).toString('hex')
+                  : null,
+            };
+    }
+    return results;
+  }
+
+  async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {
+    const p = this.get(pid);
+    return calls.map((call) => this.execute(p, call));
+  }
+
+  /** One syscall against one process: engine call, metrics, event. */
+  private execute(p: LocalProcess, call: SyscallCall): SyscallResult {
+    // Uncontended on one thread, the write lock never waits here; its hold time and the
+    // mutation's result and duration are recorded exactly as on a worker.
+    const r = execSyscall(p.mm, this.writerEnv(), call);
+    const result = r < 0 ? errnoError(r, call.op) : r;
+    for (const l of this.listeners) l({ pid: p.pid, call, result });
+    return result;
+  }
+
+  getConfig(): SimConfig {
+    return {
+      strategy: this.strategy,
+      cpus: 0,
+      maxProcesses: this.opts.maxProcesses,
+      maxVmasPerProcess: this.opts.maxVmasPerProcess,
+      maxBatch: this.opts.maxBatch,
+    };
+  }
+
+  setStrategy(strategy: StrategyName): void {
+    this.strategy = strategy;
+  }
+
+  onMutation(listener: MutationListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  gauges() {
+    let vmas = 0;
+    for (const p of this.procs.values()) vmas += p.mm.mapCount;
+    return { processes: this.procs.size, vmas };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.procs.values()) p.activity?.stop();
+    this.listeners.clear();
+  }
+}
+
+export function createLocalSim(opts: LocalSimOptions): LocalSim {
+  const sim = new LocalSim(opts);
+  sim.populate();
+  return sim;
+}

@@ -1,0 +1,62 @@
+/** Configuration: flags win over env, env over defaults; bad values name the flag; --help. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, helpText, OPTION_SPECS, parseConfig } from '../../src/config.js';
+import { repoRoot } from './server-process.js';
+
+test('defaults', () => {
+  const r = parseConfig([], {});
+  assert.equal(r.help, false);
+  if (r.help) return;
+  assert.equal(r.config.host, '127.0.0.1');
+  assert.equal(r.config.port, 8080);
+  assert.equal(r.config.strategy, 'per_vma');
+  assert.equal(r.config.population, 64);
+  assert.equal(r.config.maxBatch, 65536);
+});
+
+test('a flag wins over its env var, which wins over the default', () => {
+  const r = parseConfig(['--port', '9000', '--strategy=lockless'], {
+    PORT: '7000',
+    STRATEGY: 'snapshot',
+    MAX_BATCH: '10',
+  });
+  assert.ok(!r.help);
+  if (r.help) return;
+  assert.equal(r.config.port, 9000);
+  assert.equal(r.config.strategy, 'lockless');
+  assert.equal(r.config.maxBatch, 10);
+});
+
+test('bad values are refused naming the flag or variable', () => {
+  assert.throws(
+    () => parseConfig(['--port', 'x'], {}),
+    (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /--port/);
+      return true;
+    },
+  );
+  assert.throws(() => parseConfig([], { STRATEGY: 'fast' }), /env STRATEGY: unknown strategy/);
+  assert.throws(() => parseConfig(['--max-batch', '0'], {}), /out of range/);
+  assert.throws(() => parseConfig(['--bogus'], {}), ConfigError);
+});
+
+test('--help lists every option with its env var and default', () => {
+  assert.deepEqual(parseConfig(['--help'], {}), { help: true });
+  const help = helpText();
+  for (const s of OPTION_SPECS) {
+    assert.match(help, new RegExp(`--${s.flag} `));
+    assert.match(help, new RegExp(`env ${s.env},`));
+  }
+});
+
+test('docs/http.md documents every option', () => {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'http.md'), 'utf8');
+  for (const s of OPTION_SPECS) {
+    const row = new RegExp(`\\|\\s*\`--${s.flag}\`\\s*\\|\\s*\`${s.env}\`\\s*\\|`);
+    assert.match(doc, row, `--${s.flag} missing`);
+  }
+});
