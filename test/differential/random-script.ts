@@ -54,6 +54,10 @@ export interface ScriptLayout {
   windowEnd: number;
   /** Whether anon-name ops may be generated (the host has CONFIG_ANON_VMA_NAME). */
   anonNames: boolean;
+  /** Start of [stack]: hints just below it meet the stack guard gap. */
+  stackStart: number;
+  /** mmap_base (the end of [vdso]): hints between it and the stack are honoured when free. */
+  mmapBase: number;
 }
 
 /** mulberry32: small, fast, good enough to spread ops; state is one uint32. */
@@ -170,7 +174,15 @@ class Generator {
     if (placement < 0.65) {
       return { op: 'mmap', addr, len, prot, flags: flags | MAP_FIXED_NOREPLACE, fd, off };
     }
-    if (placement < 0.8) return { op: 'mmap', addr, len, prot, flags, fd, off }; // a hint
+    if (placement < 0.8) {
+      // A hint: mostly in the sandbox/window; sometimes above mmap_base or right below the stack,
+      // where the 1 MiB stack guard gap decides whether the hint is taken.
+      const where = r.next();
+      let hint = addr;
+      if (where < 0.1) hint = this.layout.mmapBase + this.pages(0, 4096);
+      else if (where < 0.2) hint = this.layout.stackStart - this.pages(1, 300);
+      return { op: 'mmap', addr: hint, len, prot, flags, fd, off };
+    }
     // No hint: top-down from mmap_base; now and then a PMD-sized anonymous one (THP alignment).
     const bigLen = !file && r.chance(0.1) ? 0x200000 : this.pages(1, 8);
     return { op: 'mmap', addr: 0, len: bigLen, prot, flags, fd, off };

@@ -16,12 +16,16 @@ const DEFAULT_OPS = 600;
 
 const host = await probeHost();
 const vvarLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vvar]'));
-assert.ok(vvarLine, 'the helper has a [vvar] mapping');
+const stackLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [stack]'));
+const vdsoLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vdso]'));
+assert.ok(vvarLine && stackLine && vdsoLine, 'the helper has [vvar], [vdso] and [stack]');
 const layout: ScriptLayout = {
   startBrk: host.stat.start_brk!,
   brk: host.stat.brk!,
   windowEnd: Number.parseInt(vvarLine.split('-')[0]!, 16),
   anonNames: host.anonVmaName,
+  stackStart: Number.parseInt(stackLine.split('-')[0]!, 16),
+  mmapBase: Number.parseInt(vdsoLine.split('-')[1]!, 16),
 };
 
 interface Job {

@@ -4,10 +4,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { probeHost, runDifferential } from './differential.js';
 import { engineReplay } from './engine-transcript.js';
-import { brkScenario, SCENARIOS, type Scenario } from './scenarios.js';
+import { brkScenario, SCENARIOS, type Scenario, specialMappingsScenario } from './scenarios.js';
 
 const host = await probeHost();
-const all: Scenario[] = [...SCENARIOS, brkScenario(host.stat.start_brk!, host.stat.brk!)];
+const vvarLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vvar]'));
+assert.ok(vvarLine, 'the helper has a [vvar] mapping');
+const all: Scenario[] = [
+  ...SCENARIOS,
+  brkScenario(host.stat.start_brk!, host.stat.brk!),
+  specialMappingsScenario(Number.parseInt(vvarLine.split('-')[0]!, 16)),
+];
 
 for (const s of all) {
   // Without CONFIG_ANON_VMA_NAME on the host the kernel cannot say what anon names do: the

@@ -369,3 +369,32 @@ export function brkScenario(startBrk: number, brk: number): Scenario {
     ],
   };
 }
+
+/**
+ * The special mappings right below mmap_base: [vvar] (4 pages), [vvar_vclock] (2), [vdso] (2).
+ * The helper never calls into the vDSO (raw syscalls only), so changing them is harmless to it.
+ */
+export function specialMappingsScenario(vvarStart: number): Scenario {
+  const vvar = vvarStart;
+  const vclock = vvar + 4 * P;
+  const vdso = vclock + 2 * P;
+  return {
+    name: 'special-mappings',
+    ops: [
+      { op: 'probe', addr: vvar },
+      { op: 'probe', addr: vdso },
+      mprotect(vvar, 1, RW), // no VM_MAYWRITE: EACCES
+      mprotect(vdso, 2, RW), // the vDSO has VM_MAYWRITE (for ptrace/COW): allowed
+      check,
+      mremap(vvar, 4, 5, 0), // VM_DONTEXPAND|VM_PFNMAP: cannot grow (EFAULT)
+      mremap(vdso, 2, 3, MREMAP_MAYMOVE), // VM_DONTEXPAND: EFAULT
+      mremap(vdso, 2, 2, MREMAP_MAYMOVE | MREMAP_FIXED, S), // the vDSO may move
+      check,
+      munmap(vclock, 2),
+      anon(vclock, 2, RW), // a normal mapping between [vvar] and the gap the vDSO left
+      check,
+      { op: 'mmap', addr: 0, len: 3 * P, prot: RW, flags: ANON_PRIVATE, fd: FD_NONE, off: 0 },
+      check,
+    ],
+  };
+}

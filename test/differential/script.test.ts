@@ -11,6 +11,8 @@ const layout: ScriptLayout = {
   brk: 0x1dd4000,
   windowEnd: 0x7ffff7ff7000,
   anonNames: true,
+  stackStart: 0x7ffffffde000,
+  mmapBase: 0x7ffff7fff000,
 };
 
 test('scripts round-trip through the line format, u64 extremes included', () => {
