@@ -74,7 +74,7 @@ export class DeferredFree {
    * Retire index nodes replaced by a mutation, after the new root was published. One stamp for
    * the whole batch.
    */
-  retireNodes(ids: readonly number[], count = ids.length): void {
+  retireNodes(ids: ArrayLike<number>, count = ids.length): void {
     if (count === 0) return;
     const stamp = this.grace.retireStamp();
     for (let i = 0; i < count; i++) this.push(stamp, -ids[i]);

@@ -34,6 +34,38 @@ export class IndexFullError extends Error {
   }
 }
 
+/**
+ * Per-thread writer scratch shared by every VmaIndex on the thread (a thread runs one mutation at
+ * a time): node ids allocated by the current mutation (for rollback) and node ids it replaced
+ * (retired after the new root is published). Grown on demand, never shrunk, so the hot path
+ * allocates nothing.
+ */
+class NodeIdList {
+  ids = new Int32Array(64);
+  n = 0;
+  push(id: number): void {
+    if (this.n === this.ids.length) {
+      const bigger = new Int32Array(this.ids.length * 2);
+      bigger.set(this.ids);
+      this.ids = bigger;
+    }
+    this.ids[this.n++] = id;
+  }
+  /** Index of id in the list, or -1. */
+  indexOf(id: number): number {
+    for (let i = this.n - 1; i >= 0; i--) if (this.ids[i] === id) return i;
+    return -1;
+  }
+}
+const opAllocated = new NodeIdList();
+const opRetired = new NodeIdList();
+// Fast-path scratch: the root-to-leaf path and the rebuilt leaf (at most F + 2 items).
+const pathNode = new Int32Array(MAX_INDEX_HEIGHT);
+const pathPos = new Int32Array(MAX_INDEX_HEIGHT);
+const leafLo = new Float64Array(F + 2);
+const leafHi = new Float64Array(F + 2);
+const leafPtr = new Int32Array(F + 2);
+
 /** A growable list of (lo, hi, ptr) items: node contents being rebuilt by a writer. */
 class ItemList {
   lo: number[] = [];
@@ -77,12 +109,9 @@ export class VmaIndex {
   readonly nodeCapacity: number;
   private readonly deferred: DeferredFree;
   private readonly onReclaimVma: (id: number) => void;
-  // ---- per-thread writer scratch (not shared) ----
-  private opSerial = 0;
-  private readonly freshStamp: Uint32Array;
-  private readonly opAllocated: number[] = [];
-  private readonly opRetired: number[] = [];
+  // ---- per-thread writer state (not shared) ----
   private countDelta = 0;
+  private readonly u8: Uint8Array;
 
   constructor(
     views: ArenaViews,
@@ -97,7 +126,7 @@ export class VmaIndex {
     this.nodeCapacity = geometry.nodeCapacity;
     this.deferred = deferred;
     this.onReclaimVma = onReclaimVma;
-    this.freshStamp = new Uint32Array(geometry.nodeCapacity);
+    this.u8 = new Uint8Array(views.buffer);
   }
 
   // ======================================= readers =========================================
@@ -230,35 +259,168 @@ export class VmaIndex {
     this.reclaimRetired();
     const i32 = this.i32;
     const oldRoot = i32[I32_INDEX_ROOT];
-    this.opSerial = (this.opSerial + 1) >>> 0 || 1;
-    this.opAllocated.length = 0;
-    this.opRetired.length = 0;
+    opAllocated.n = 0;
+    opRetired.n = 0;
     this.countDelta = 0;
-    let repl: ItemList | null = null;
-    if (id !== 0) {
-      repl = new ItemList();
-      repl.push(lo, hi, id);
-    }
     let newRoot: number;
     try {
-      if (oldRoot === 0) {
+      const fast = this.pathCopyMutation(oldRoot, lo, hi, id);
+      let repl: ItemList | null = null;
+      if (fast < 0 && id !== 0) {
+        repl = new ItemList();
+        repl.push(lo, hi, id);
+      }
+      if (fast >= 0) {
+        newRoot = fast;
+      } else if (oldRoot === 0) {
         if (repl === null) return;
         this.countDelta = 1;
         newRoot = this.buildRoot(repl, 0);
       } else {
         const res = this.update(oldRoot, lo, hi, repl);
         if (res === null) return;
-        this.opRetired.push(oldRoot);
+        opRetired.push(oldRoot);
         newRoot = this.buildRoot(res, this.level(oldRoot));
       }
     } catch (e) {
-      // Nothing was published: give back every node this operation allocated.
-      for (const n of this.opAllocated) if (this.freshStamp[n] === this.opSerial) this.freeNode(n);
+      // Nothing was published: give back every node this operation allocated (and still holds).
+      for (let i = 0; i < opAllocated.n; i++) {
+        if (opAllocated.ids[i] !== 0) this.freeNode(opAllocated.ids[i]);
+      }
+      opAllocated.n = 0;
       throw e;
     }
     i32[I32_INDEX_COUNT] += this.countDelta;
     Atomics.store(i32, I32_INDEX_ROOT, newRoot);
-    this.deferred.retireNodes(this.opRetired);
+    this.deferred.retireNodes(opRetired.ids, opRetired.n);
+  }
+
+  /**
+   * The common case, as a plain copy-on-write path copy: everything [lo, hi) overlaps, and the
+   * place where `id` goes, lie in one leaf, and the rebuilt leaf neither overflows nor underflows.
+   * Copies that leaf and its ancestors (one node per level), fixing the bounds on the way up.
+   * Returns the new root, or -1 (nothing allocated) when the general rebuild is needed.
+   */
+  private pathCopyMutation(root: number, lo: number, hi: number, id: number): number {
+    if (root === 0) return -1;
+    const i32 = this.i32;
+    const f64 = this.f64;
+    let n = root;
+    let depth = 0;
+    // Descend, choosing the child exactly as update() does.
+    while (i32[this.nb32 + n * W32 + NODE_I32_LEVEL] > 0) {
+      const c = i32[this.nb32 + n * W32 + NODE_I32_COUNT];
+      const b64 = this.nb64 + n * W64;
+      let a = 0;
+      while (a < c && f64[b64 + HI64 + a] <= lo) a++;
+      let t: number;
+      if (a < c && f64[b64 + LO64 + a] < hi) {
+        if (a + 1 < c && f64[b64 + LO64 + a + 1] < hi) return -1; // spans two children
+        t = a;
+      } else {
+        if (id === 0) return -1; // erase of nothing: the general path returns "no change"
+        t = a > 0 ? a - 1 : 0;
+      }
+      pathNode[depth] = n;
+      pathPos[depth] = t;
+      depth++;
+      n = i32[this.nb32 + n * W32 + PTR32 + t];
+    }
+    // Rebuild the leaf into the scratch arrays.
+    const c = i32[this.nb32 + n * W32 + NODE_I32_COUNT];
+    const b32 = this.nb32 + n * W32;
+    const b64 = this.nb64 + n * W64;
+    const sLo = leafLo;
+    const sHi = leafHi;
+    const sPtr = leafPtr;
+    let k = 0;
+    let i = 0;
+    while (i < c && f64[b64 + HI64 + i] <= lo) {
+      if (k >= F) return -1;
+      sLo[k] = f64[b64 + LO64 + i];
+      sHi[k] = f64[b64 + HI64 + i];
+      sPtr[k] = i32[b32 + PTR32 + i];
+      k++;
+      i++;
+    }
+    let removed = 0;
+    let tailHi = 0;
+    let tailPtr = 0;
+    while (i < c && f64[b64 + LO64 + i] < hi) {
+      const st = f64[b64 + LO64 + i];
+      const en = f64[b64 + HI64 + i];
+      const p = i32[b32 + PTR32 + i];
+      removed++;
+      if (st < lo) {
+        sLo[k] = st;
+        sHi[k] = lo;
+        sPtr[k] = p;
+        k++;
+      }
+      if (en > hi) {
+        tailHi = en;
+        tailPtr = p;
+      }
+      i++;
+    }
+    if (removed === 0 && id === 0) return -1;
+    let added = k - (i - removed); // left remainder, if any
+    if (id !== 0) {
+      sLo[k] = lo;
+      sHi[k] = hi;
+      sPtr[k] = id;
+      k++;
+      added++;
+    }
+    if (tailPtr !== 0) {
+      sLo[k] = hi;
+      sHi[k] = tailHi;
+      sPtr[k] = tailPtr;
+      k++;
+      added++;
+    }
+    if (k + (c - i) > F) return -1; // overflow: needs a split
+    while (i < c) {
+      sLo[k] = f64[b64 + LO64 + i];
+      sHi[k] = f64[b64 + HI64 + i];
+      sPtr[k] = i32[b32 + PTR32 + i];
+      k++;
+      i++;
+    }
+    if (k === 0 || (depth > 0 && k < NODE_MIN_FILL)) return -1; // underflow: needs a merge
+    // Commit: new leaf, then one copied node per ancestor.
+    const leaf = this.allocNode();
+    const l32 = this.nb32 + leaf * W32;
+    const l64 = this.nb64 + leaf * W64;
+    i32[l32 + NODE_I32_COUNT] = k;
+    i32[l32 + NODE_I32_LEVEL] = 0;
+    for (let j = 0; j < k; j++) {
+      f64[l64 + LO64 + j] = sLo[j];
+      f64[l64 + HI64 + j] = sHi[j];
+      i32[l32 + PTR32 + j] = sPtr[j];
+    }
+    opRetired.push(n);
+    this.countDelta += added - removed;
+    let child = leaf;
+    let cLo = sLo[0];
+    let cHi = sHi[k - 1];
+    for (let d = depth - 1; d >= 0; d--) {
+      const old = pathNode[d];
+      const pos = pathPos[d];
+      const copy = this.allocNode();
+      const ob = this.nb32 * 4 + old * NODE_BYTES;
+      this.u8.copyWithin(this.nb32 * 4 + copy * NODE_BYTES, ob, ob + NODE_BYTES);
+      const c32 = this.nb32 + copy * W32;
+      const c64 = this.nb64 + copy * W64;
+      f64[c64 + LO64 + pos] = cLo;
+      f64[c64 + HI64 + pos] = cHi;
+      i32[c32 + PTR32 + pos] = child;
+      opRetired.push(old);
+      child = copy;
+      cLo = f64[c64 + LO64];
+      cHi = f64[c64 + HI64 + i32[c32 + NODE_I32_COUNT] - 1];
+    }
+    return child;
   }
 
   /** Turn the rebuilt contents of the old root (at `level`) into a new root node id. */
@@ -282,8 +444,13 @@ export class VmaIndex {
 
   /** Drop a node this operation replaced: free if it was never published, else retire. */
   private discard(n: number): void {
-    if (this.freshStamp[n] === this.opSerial) this.freeNode(n);
-    else this.opRetired.push(n);
+    const i = opAllocated.indexOf(n);
+    if (i >= 0) {
+      opAllocated.ids[i] = 0; // freed here, not again on rollback
+      this.freeNode(n);
+    } else {
+      opRetired.push(n);
+    }
   }
 
   /**
@@ -350,7 +517,7 @@ export class VmaIndex {
       const r = this.update(child, lo, hi, i === from ? repl : null);
       if (r === null) this.readItems(child, merged);
       else merged.append(r);
-      this.opRetired.push(child);
+      opRetired.push(child);
     }
     if (merged.length > 0 && merged.length < NODE_MIN_FILL) {
       // Underfull: absorb a neighbour sibling so the rebuilt node(s) reach minimum fill.
@@ -359,14 +526,14 @@ export class VmaIndex {
         const left = new ItemList();
         this.readItems(this.ptr(n, from), left);
         left.append(merged);
-        this.opRetired.push(this.ptr(n, from));
+        opRetired.push(this.ptr(n, from));
         merged.lo = left.lo;
         merged.hi = left.hi;
         merged.ptr = left.ptr;
       } else if (to + 1 < c) {
         to++;
         this.readItems(this.ptr(n, to), merged);
-        this.opRetired.push(this.ptr(n, to));
+        opRetired.push(this.ptr(n, to));
       }
     }
     for (let i = 0; i < from; i++) out.push(this.loAt(n, i), this.hiAt(n, i), this.ptr(n, i));
@@ -425,14 +592,12 @@ export class VmaIndex {
       i32[I32_NODE_HIGH_WATER] = n + 1;
     }
     i32[I32_NODE_IN_USE]++;
-    this.freshStamp[n] = this.opSerial;
-    this.opAllocated.push(n);
+    opAllocated.push(n);
     return n;
   }
 
   private freeNode(n: number): void {
     const i32 = this.i32;
-    this.freshStamp[n] = 0;
     i32[this.nb32 + n * W32 + NODE_I32_FREE_NEXT] = i32[I32_NODE_FREE_HEAD];
     i32[I32_NODE_FREE_HEAD] = n;
     i32[I32_NODE_IN_USE]--;

@@ -144,6 +144,42 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
     );
   });
 
+  it('agrees with the model on deep trees (many small ranges: leaf splits, merges, height changes)', () => {
+    const small = fc.record({
+      kind: fc.constantFrom<'store' | 'erase'>('store', 'store', 'store', 'erase'),
+      lo: fc.integer({ min: 0, max: 6000 }),
+      len: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 600 })),
+      id: fc.integer({ min: 1, max: 1_000_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(small, { minLength: 500, maxLength: 2500 }), (ops: Op[]) => {
+        const mm = newMm(8192);
+        const model = new RangeModel();
+        let maxCount = 0;
+        for (const o of ops) {
+          const lo = o.lo * P;
+          const hi = (o.lo + o.len) * P;
+          if (o.kind === 'store') {
+            mm.index.store(lo, hi, o.id);
+            model.store(lo, hi, o.id);
+          } else {
+            mm.index.erase(lo, hi);
+            model.erase(lo, hi);
+          }
+          maxCount = Math.max(maxCount, mm.index.count);
+        }
+        mm.index.check();
+        assert.deepEqual(mm.index.entries(), model.entries);
+        for (let a = 0; a < 6600 * P; a += 97 * P) {
+          assert.equal(mm.index.findNext(a), model.findNext(a));
+          assert.equal(mm.index.findPrev(a), model.findPrev(a));
+        }
+        return maxCount > 0;
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('retires replaced nodes and reclaims them only after grace; erasing all returns to baseline', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 200 }), (ops: Op[]) => {
