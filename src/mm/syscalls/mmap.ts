@@ -66,6 +66,7 @@ import {
   vmFlagsFromProt,
 } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
+import { mmapPkeyFlags } from './pkey.js';
 import { MMAP_MIN_ADDR, OVERCOMMIT_NEVER, THP_ENABLED } from './tunables.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
 import { AREA_ANON, AREA_REGULAR_FILE, AREA_SHMEM, getUnmappedArea } from './unmapped-area.js';
@@ -136,7 +137,12 @@ function doMmap(
   if (mm.mapCount > mm.maxMapCount) return -ENOMEM;
 
   let vmFlags =
-    vmFlagsFromProt(prot) | calcVmFlagBits(flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    vmFlagsFromProt(prot) |
+    mmapPkeyFlags(prot) |
+    calcVmFlagBits(flags) |
+    VM_MAYREAD |
+    VM_MAYWRITE |
+    VM_MAYEXEC;
   const kind =
     file === undefined ? AREA_ANON : mm.files.isShmem(file.fileId) ? AREA_SHMEM : AREA_REGULAR_FILE;
   addr = getUnmappedArea(mm, kind, addr, len, pgoff, flags);

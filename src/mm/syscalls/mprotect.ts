@@ -25,8 +25,8 @@
  * VM_ACCOUNT. The flag is invisible in maps but decides merges (observed on 6.18.44 in smaps
  * VmFlags: rw anon `ac`, after mprotect(PROT_READ) no `ac`).
  *
- * Protection keys: the host has PKU, so an exec-only VMA carries the execute-only pkey; that key
- * follows the access bits exactly, so leaving pkeys out changes no merge.
+ * Protection keys (pkey.ts): the VMA's key is re-derived from prot per VMA, as x86's
+ * __arch_override_mprotect_pkey() does; different keys keep VMAs apart.
  */
 import { EACCES, EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
@@ -45,6 +45,7 @@ import {
   VM_SHARED,
   VM_WRITE,
 } from '../vm-flags.js';
+import { mprotectPkeyFlags, VM_PKEY_EXEC_ONLY } from './pkey.js';
 import { add64, offsetInPage, pageAlign64 } from './u64.js';
 import { vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaModifyFlags } from './vma-modify.js';
@@ -88,8 +89,10 @@ export function mprotect(mm: MmStruct, startIn: number, lenIn: number, protIn: n
       error = -ENOMEM;
       break;
     }
-    // Each call passes r/w/x explicitly: what is not passed is cleared.
-    const newflags = (newProt | (v.flags(vma) & ~VM_ACCESS_FLAGS)) >>> 0;
+    // Each call passes r/w/x explicitly: what is not passed is cleared; the pkey is re-derived.
+    const old = v.flags(vma);
+    const pkey = mprotectPkeyFlags(old, prot);
+    const newflags = (newProt | pkey | (old & ~(VM_ACCESS_FLAGS | VM_PKEY_EXEC_ONLY))) >>> 0;
     // newflags >> 4 shifts VM_MAY* into the place of VM_*.
     if ((newflags & ~(newflags >>> 4) & VM_ACCESS_FLAGS) !== 0) {
       error = -EACCES;
