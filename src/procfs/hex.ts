@@ -62,7 +62,7 @@ export function writeHex(buf: Uint8Array, pos: number, v: number, minWidth: numb
     return pos + n;
   }
   const hi = Math.floor(v / TWO_POW_32);
-  const lo = v % TWO_POW_32;
+  const lo = v - hi * TWO_POW_32; // exact; cheaper than a floating-point %
   const hiDigits = Math.max(minWidth - 8, hexDigits32(hi));
   if (hiDigits > 8) {
     for (let i = 0; i < hiDigits - 8; i++) buf[pos + i] = 0x30;
@@ -76,6 +76,12 @@ export function writeHex(buf: Uint8Array, pos: number, v: number, minWidth: numb
 
 /** Number of decimal digits of a non-negative integer < 2^53 (1 for 0). */
 export function decimalDigits(v: number): number {
+  if (v < 1e9) {
+    // Comparisons only (inode numbers are almost always in this range).
+    if (v < 1e4) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+    if (v < 1e6) return v < 1e5 ? 5 : 6;
+    return v < 1e7 ? 7 : v < 1e8 ? 8 : 9;
+  }
   let n = 1;
   while (v >= 10) {
     v = Math.floor(v / 10);
@@ -107,7 +113,10 @@ export function writeDecimal(buf: Uint8Array, pos: number, v: number): number {
   return pos + n;
 }
 
-/** Copies `src[from, to)` into `buf` at `pos`. Short copies byte by byte (cheaper than set()). */
+/**
+ * Copies `src[from, to)` into `buf` at `pos`. A plain loop: names are short, and
+ * `buf.set(src.subarray(...))` would allocate a view object per call.
+ */
 export function writeBytes(
   buf: Uint8Array,
   pos: number,
@@ -116,10 +125,6 @@ export function writeBytes(
   to: number,
 ): number {
   const n = to - from;
-  if (n > 32) {
-    buf.set(src.subarray(from, to), pos);
-    return pos + n;
-  }
   for (let i = 0; i < n; i++) buf[pos + i] = src[from + i];
   return pos + n;
 }

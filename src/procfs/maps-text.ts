@@ -56,6 +56,12 @@ export interface MapsWalker {
    * which ends the chunk.
    */
   next(from: number, view: VmaView): number;
+  /**
+   * Called at the start of every chunk (m_start, after the chunk's lock is taken): a walker that
+   * caches an iterator between `next` calls must drop it here, since anything may have changed
+   * while no lock was held.
+   */
+  beginChunk?(): void;
   /** Whether the address space has the x86-64 gate VMA (`[vsyscall]` printed last). */
   readonly hasGate: boolean;
 }
@@ -111,6 +117,7 @@ export function readMapsChunk(
 ): number {
   if (pos.index === POS_END) return 0;
   const chunkStart = sink.length;
+  walker.beginChunk?.();
   // m_start(): a non-sentinel position is replaced by the position of the record that did not fit.
   if (pos.index > 0) pos.index = pos.lastPos;
   let record = pos.index === POS_GATE ? RECORD_GATE : fetchRecord(pos, walker, view);

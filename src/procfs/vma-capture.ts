@@ -112,15 +112,29 @@ export function findNextVma(mm: MmStruct, from: number): number {
   return mm.findVma(from);
 }
 
-/** A walker with no locking of its own (the caller holds the mmap read lock or excludes writers). */
+/**
+ * A walker with no locking of its own (the caller holds the mmap read lock or excludes writers
+ * for the whole chunk). Within a chunk it iterates with an index cursor (vma_next: O(1) per VMA)
+ * instead of a root-to-leaf lookup per line; the cursor is dropped at every chunk start.
+ */
 export function directMapsWalker(mm: MmStruct): MapsWalker {
+  const cursor = mm.index.cursor();
+  // End of the VMA the cursor is on (-1: no valid cursor).
+  let cursorEnd = -1;
   return {
     // x86-64 always has the vsyscall gate VMA; the store has no per-mm "no gate" flag (yet).
     hasGate: true,
+    beginChunk() {
+      cursorEnd = -1;
+    },
     next(from: number, view: VmaView): number {
-      const id = mm.findVma(from);
-      if (id === 0) return 0;
-      captureVma(mm, id, view);
+      const found = from === cursorEnd ? cursor.next() : cursor.seek(from);
+      if (!found) {
+        cursorEnd = -1;
+        return 0;
+      }
+      cursorEnd = cursor.end;
+      captureVma(mm, cursor.id, view);
       return 1;
     },
   };
