@@ -82,7 +82,8 @@ export class LocalSim implements SimApi {
   /** Creates the built-in population (see population.ts). */
   populate(): void {
     for (const p of populationPlan(this.opts.population)) {
-      const proc = this.add(buildTemplateProcess(p.template, this.mmOptions()), p.comm);
+      const mm = buildTemplateProcess(p.template, { ...this.mmOptions(), seed: p.seed });
+      const proc = this.add(mm, p.comm);
       if (p.activity) proc.activity = this.startActivity(proc, p.activity);
     }
   }
