@@ -7,6 +7,7 @@
 // deleted flag).
 
 import { EBADF, EINVAL, ENOENT } from '../../src/mm/errno.js';
+import { importMaps } from '../../src/mm/import-maps.js';
 import { MmGlobals, type MmStruct } from '../../src/mm/mm-struct.js';
 import { prctlSetVmaAnonName } from '../../src/mm/syscalls/anon-name.js';
 import { brk } from '../../src/mm/syscalls/brk.js';
@@ -17,11 +18,7 @@ import { mremap } from '../../src/mm/syscalls/mremap.js';
 import { munmap } from '../../src/mm/syscalls/munmap.js';
 import { readWholeMaps } from '../../src/procfs/maps-text.js';
 import { procmapQuery } from '../../src/procfs/procmap-query.js';
-import {
-  directMapsWalkerShim as directMapsWalker,
-  directQueryTargetShim as directQueryTarget,
-  importMapsShim as importMaps,
-} from './engine-shims.js';
+import { directMapsWalker, directQueryTarget } from '../../src/procfs/vma-capture.js';
 import { querySuite } from './query-suite.js';
 import { FD_NONE, type Op } from './script.js';
 import type { OracleHeader } from './transcript.js';
