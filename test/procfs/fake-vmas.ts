@@ -152,3 +152,12 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Compares texts line by line (node's assert diff of two long strings can take minutes). */
+export function sameText(actual: string, expected: string, what = ''): void {
+  const a = actual.split('\n');
+  const e = expected.split('\n');
+  for (let i = 0; i < Math.max(a.length, e.length); i++) {
+    if (a[i] !== e[i]) throw new Error(`${what} line ${i + 1}: got ${a[i]} want ${e[i]}`);
+  }
+}
