@@ -23,6 +23,7 @@
  * Linux: vmaStartRead does not drop the caller's RCU read section on failure (the caller does);
  * the "vma was recycled into another mm" check is an optional owner word the caller names.
  */
+import { MM_LOCK_SEQ } from './layout.js';
 import { mmLockSeqRaw, mmWriteLockHeld } from './mm-seqcount.js';
 import {
   assertMayBlock,
@@ -80,8 +81,9 @@ export function vmaStartRead(
   ownerWord = -1,
   expectedOwner = 0,
 ): VmaReadResult {
-  // Pessimistic early check; its result is not relied on (the re-check below is).
-  if (Atomics.load(words, lockSeq) === mmLockSeqRaw(words, mm)) return VMA_FAIL;
+  // Pessimistic early check with plain loads (Linux: READ_ONCE); its result is not relied on,
+  // the re-check below is.
+  if (words[lockSeq] === words[mm + MM_LOCK_SEQ]) return VMA_FAIL;
   const seen = refcntIncNotZeroLimited(words, refcnt);
   if (seen < 0) return seen === -1 ? VMA_EAGAIN : VMA_FAIL;
   if (ownerWord >= 0 && Atomics.load(words, ownerWord) !== expectedOwner) {

@@ -3,6 +3,13 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import {
+  RCU_HEADER_WORDS,
+  RCU_SLOT_HIGH_WATER,
+  RCU_SLOT_OWNER,
+  RCU_SLOT_STATE,
+  RCU_SLOT_WORDS,
+} from '../../src/sync/layout.js';
 import { mmapWriteLock, mmapWriteUnlock } from '../../src/sync/mmap-lock.js';
 import { RcuDomain } from '../../src/sync/rcu.js';
 import {
@@ -156,4 +163,12 @@ test('RCU readers never reach an object that was reclaimed (use-after-free detec
   }
   // Eight objects for 20000 publishes: reuse (hence reclamation) is forced, not by chance.
   assert.ok(p.reclaimed >= publishes - 8, `reclaimed ${p.reclaimed}`);
+  // Three threads claimed slots (a slot freed early may be claimed again) and each freed its own
+  // on the way out.
+  const slots = new Int32Array(rcu.buffer);
+  assert.ok(slots[RCU_SLOT_HIGH_WATER] >= 1 && slots[RCU_SLOT_HIGH_WATER] <= 3);
+  for (let i = 0; i < 8; i++) {
+    assert.equal(slots[RCU_HEADER_WORDS + i * RCU_SLOT_WORDS + RCU_SLOT_OWNER], 0, `slot ${i}`);
+    assert.equal(slots[RCU_HEADER_WORDS + i * RCU_SLOT_WORDS + RCU_SLOT_STATE], 0, `slot ${i}`);
+  }
 });
