@@ -9,8 +9,13 @@ export const MMAP_BASE = 0x7fff_ffff_f000 - 128 * 1024 * 1024;
 export const SANDBOX = 0x1000_0000_0000;
 export const PAGE = 4096;
 
-export function newMm(maxVmas = 1024): MmStruct {
-  const mm = MmStruct.create({ maxVmas, globals: MmGlobals.create() });
+/** A fresh address space; its own global tables unless `globals` is given (cheaper in loops). */
+export function newMm(maxVmas = 1024, globals?: MmGlobals): MmStruct {
+  const mm = MmStruct.create({
+    maxVmas,
+    globals:
+      globals ?? MmGlobals.create({ maxFiles: 1024, fileHeapBytes: 1 << 16, anonNameSlots: 1024 }),
+  });
   mm.mmapBase = MMAP_BASE;
   return mm;
 }
