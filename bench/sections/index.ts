@@ -1,5 +1,9 @@
+import { benchIndexMutation } from '../engine/index-mutation.js';
 import type { BenchSection } from '../lib/figure.js';
+import { metricsOverheadSection } from '../metrics/overhead.js';
 import { engineSection } from './engine.js';
 
+const indexSection: BenchSection = { name: 'index', run: benchIndexMutation };
+
 /** The sections of `npm run bench`, in the order they run. */
-export const sections: BenchSection[] = [engineSection];
+export const sections: BenchSection[] = [engineSection, indexSection, metricsOverheadSection];
