@@ -4,6 +4,7 @@
  * and exits).
  */
 import { Worker } from 'node:worker_threads';
+import { Instruments } from '../metrics/instruments.js';
 import { ActivityCounters } from './activity-counters.js';
 import type { ActivityThreadData } from './activity-worker.js';
 import type { EngineThreadData } from './cpu-worker.js';
@@ -26,7 +27,14 @@ export class ActivityThread {
       workerData: data,
       name: `activity-${pid}`,
     });
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    const threadId = this.worker.threadId;
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        // A thread that crashed never released its instrument block: give it back (counts kept).
+        Instruments.attach(engine.instruments).releaseBlocksOfThread(threadId);
+        resolve();
+      }),
+    );
     // An activity that crashes stops counting; it must not take the service down.
     this.worker.on('error', () => {});
   }

@@ -56,6 +56,8 @@ export interface CpuPoolOptions {
   workerData: unknown;
   /** Max requests in flight per worker before `run()` rejects. */
   maxInFlight?: number;
+  /** Called with a worker's threadId when it exits (e.g. to release its instrument block). */
+  onWorkerExit?: (threadId: number) => void;
 }
 
 export class CpuPool {
@@ -163,7 +165,9 @@ export class CpuPool {
       if (msg.t === 'responses') for (const r of msg.responses) this.settle(cpu, r);
     });
     worker.on('error', (err) => this.failAll(cpu, err));
+    const threadId = worker.threadId;
     worker.on('exit', () => {
+      opts.onWorkerExit?.(threadId);
       cpu.exited = true;
       this.failAll(cpu, new Error(`worker cpu-${index} exited`));
     });
