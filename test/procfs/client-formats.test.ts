@@ -111,17 +111,12 @@ function blazesym(line: string): Parsed | null {
     if (!m) return [s, ''];
     return [s.slice(0, m.index), s.slice(m.index + 1).replace(/^[ \t\n\f\r]+/, '')];
   };
-  let rest = t;
-  let range: string;
-  let off: string;
-  let dev: string;
-  let ino: string;
-  [range, rest] = next(rest);
-  [, rest] = next(rest); // mode: fold of the 4 chars, c != '-'
-  [off, rest] = next(rest);
-  [dev, rest] = next(rest);
+  const [range, r1] = next(t);
+  const [, r2] = next(r1); // mode: fold of the 4 chars, c != '-'
+  const [off, r3] = next(r2);
+  const [dev, r4] = next(r3);
   if (dev === '') throw new Error('blazesym: missing dev');
-  [ino, rest] = next(rest);
+  const [ino, rest] = next(r4);
   const [s, e] = range.split('-');
   let path = rest.trim();
   if (path.endsWith(' (deleted)')) path = path.slice(0, -' (deleted)'.length);
