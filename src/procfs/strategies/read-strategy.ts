@@ -1,0 +1,69 @@
+/**
+ * The one interface every read strategy implements (kernel.md §3; API.md "Locking strategies"),
+ * and the shared driver that turns "one chunk" into "one whole read of the file".
+ */
+import type { StrategyId, StrategyName } from '../../metrics/labels.js';
+import type { MmStruct } from '../../mm/mm-struct.js';
+import type { ByteSink } from '../byte-sink.js';
+import type { MapsPosition } from '../maps-text.js';
+import type { ProcmapQueryArgs, ProcmapQueryResult } from '../procmap-query.js';
+import { OP_MAPS, type ReaderContext } from './reader-context.js';
+
+export interface ReadStrategy {
+  readonly name: StrategyName;
+  readonly id: StrategyId;
+  /**
+   * One read() of /proc/PID/maps of `limit` bytes (0 = no limit): appends one chunk of whole
+   * lines from `pos` to `sink`, taking and dropping this strategy's locks inside (one lock
+   * window per chunk, or per VMA). Returns the bytes appended, 0 at EOF, or -errno. Counts go to
+   * `ctx` under the read begun by the caller (`ctx.beginRead`).
+   */
+  readChunk(
+    ctx: ReaderContext,
+    mm: MmStruct,
+    pos: MapsPosition,
+    limit: number,
+    sink: ByteSink,
+  ): number;
+  /**
+   * One whole read of the file (open, read() until EOF): every chunk is produced in its own lock
+   * window and handed to `onChunk` (a view, valid only during the call). Returns 0 or -errno
+   * (a failure after some chunks ends the read; the chunks delivered stay delivered). Records
+   * the read's duration, speculation counts, fallbacks, hazards and lock times.
+   */
+  readMaps(
+    ctx: ReaderContext,
+    mm: MmStruct,
+    chunkLimit: number,
+    onChunk: (bytes: Uint8Array) => void,
+  ): number;
+  /** One PROCMAP_QUERY ioctl: fills `out`, returns 0 or -errno. Records like readMaps. */
+  query(ctx: ReaderContext, mm: MmStruct, args: ProcmapQueryArgs, out: ProcmapQueryResult): number;
+}
+
+/** readMaps in terms of readChunk (what every strategy's readMaps is). */
+export function readWholeFile(
+  s: ReadStrategy,
+  ctx: ReaderContext,
+  mm: MmStruct,
+  chunkLimit: number,
+  onChunk: (bytes: Uint8Array) => void,
+): number {
+  const pos = ctx.position;
+  const sink = ctx.sink;
+  pos.rewind();
+  ctx.beginRead(OP_MAPS, s.id);
+  let err = 0;
+  for (;;) {
+    sink.clear();
+    const n = s.readChunk(ctx, mm, pos, chunkLimit, sink);
+    if (n < 0) {
+      err = n;
+      break;
+    }
+    if (n === 0) break;
+    onChunk(sink.view());
+  }
+  ctx.endRead();
+  return err;
+}

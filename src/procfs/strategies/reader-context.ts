@@ -1,0 +1,214 @@
+/**
+ * The per-thread state of a reader: its RCU registration, its instruments recorder, optional
+ * test hooks, the counts of everything it did (for tests and race checks), and reusable buffers
+ * so a read allocates nothing once warm. One context per thread (it is not thread-safe); build it
+ * once with `createReaderContext` and pass it to every strategy call on that thread.
+ *
+ * Counting (kernel.md §3; API.md metrics): every speculation attempt and retry, every fallback
+ * with its reason and every hazard with its kind is counted where it happens, on this context's
+ * `stats` and, when a recorder is set, on the thread's instrument block. Attempts/retries of one
+ * read are summed and recorded once when the read ends (`procfs_speculation_*_total`).
+ */
+import {
+  type FallbackReasonId,
+  type HazardKindId,
+  READ_OPS,
+  type ReadOpId,
+  type StrategyId,
+} from '../../metrics/labels.js';
+import type { InstrumentRecorder } from '../../metrics/recorder.js';
+import type { MmStruct } from '../../mm/mm-struct.js';
+import { SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
+import { mmapReadLock, mmapReadUnlock, nowNs } from '../../sync/index.js';
+import type { RcuDomain } from '../../sync/rcu.js';
+import { ByteSink } from '../byte-sink.js';
+import { MapsPosition } from '../maps-text.js';
+import { VmaView } from '../vma-view.js';
+
+/** After this many failed validations of one lookup, a speculative reader takes the mmap lock. */
+export const SPECULATION_RETRY_LIMIT = 8;
+
+export const FALLBACK_CONTENTION: FallbackReasonId = 0;
+export const FALLBACK_FANCY_VMA: FallbackReasonId = 1;
+export const FALLBACK_DETACHED: FallbackReasonId = 2;
+export const FALLBACK_RETRY_LIMIT: FallbackReasonId = 3;
+export const HAZARD_USE_AFTER_FREE: HazardKindId = 0;
+export const HAZARD_NULL_DEREF: HazardKindId = 1;
+
+export const OP_MAPS: ReadOpId = 0;
+export const OP_QUERY: ReadOpId = 1;
+
+const LOCK_MMAP = 0;
+const MODE_READ = 0;
+
+/**
+ * Test-only hook points inside the strategies' lock-free windows. Each runs with NO lock held by
+ * the reader (only its RCU read section, which writers never wait for), so a hook may run a
+ * whole mutation through src/mm/mm-writer.ts on the same thread without deadlocking.
+ */
+export interface StrategyHooks {
+  /** per_vma, snapshot, lockless*: a VMA `id` was found by an RCU lookup, not yet locked/read. */
+  afterLookup?(mm: MmStruct, id: number): void;
+  /** per_vma: a fallback is about to take the momentary mmap read lock. */
+  beforeFallbackLock?(mm: MmStruct): void;
+  /** snapshot, lockless*: VMA `id` was copied/formatted, the sequence not yet re-checked. */
+  beforeValidate?(mm: MmStruct, id: number): void;
+  /** lockless_nofallback: VMA `id`'s name op was found set, its name not yet fetched. */
+  beforeNameCall?(mm: MmStruct, id: number): void;
+}
+
+/** Everything counted on one context (totals since the last `reset`). */
+export class ReadStats {
+  reads = 0;
+  attempts = 0;
+  retries = 0;
+  /** Indexed by fallback reason id (labels.ts FALLBACK_REASONS). */
+  readonly fallbacks = [0, 0, 0, 0];
+  /** Indexed by hazard kind id (labels.ts HAZARD_KINDS). */
+  readonly hazards = [0, 0];
+  /** mmap read lock acquisitions, and how many of them had to wait. */
+  mmapLocks = 0;
+  mmapLockWaits = 0;
+
+  reset(): void {
+    this.reads = 0;
+    this.attempts = 0;
+    this.retries = 0;
+    this.fallbacks.fill(0);
+    this.hazards.fill(0);
+    this.mmapLocks = 0;
+    this.mmapLockWaits = 0;
+  }
+
+  /** Retries + fallbacks + lock waits: evidence that this reader met a writer. */
+  get contention(): number {
+    return this.retries + this.fallbacks.reduce((a, b) => a + b, 0) + this.mmapLockWaits;
+  }
+}
+
+export interface ReaderContextOptions {
+  rcu: RcuDomain;
+  recorder: InstrumentRecorder | null;
+  hooks?: StrategyHooks | null;
+  retryLimit?: number;
+}
+
+export class ReaderContext {
+  readonly rcu: RcuDomain;
+  readonly recorder: InstrumentRecorder | null;
+  hooks: StrategyHooks | null;
+  /** Failed validations of one lookup before a speculative reader falls back (`retry_limit`). */
+  retryLimit: number;
+  readonly stats = new ReadStats();
+
+  // The read in progress (set by beginRead): its op, strategy and per-read speculation counts.
+  op: ReadOpId = OP_MAPS;
+  strategy: StrategyId = 0;
+  private readAttempts = 0;
+  private readRetries = 0;
+  private readStartNs = 0;
+  /** When the mmap read lock held now was taken (0: not timed). */
+  private holdStartNs = 0;
+
+  // Reusable buffers (one read at a time per context).
+  readonly position = new MapsPosition();
+  readonly sink = new ByteSink(8192);
+  readonly view = new VmaView();
+  /** Per-mm walker caches of the strategies (keyed by strategy, then mm). */
+  readonly caches = new Map<string, WeakMap<MmStruct, unknown>>();
+
+  constructor(o: ReaderContextOptions) {
+    this.rcu = o.rcu;
+    this.recorder = o.recorder;
+    this.hooks = o.hooks ?? null;
+    this.retryLimit = o.retryLimit ?? SPECULATION_RETRY_LIMIT;
+  }
+
+  /** The cached per-mm object of `kind`, made by `make` on first use. */
+  cached<T>(kind: string, mm: MmStruct, make: () => T): T {
+    let m = this.caches.get(kind);
+    if (!m) {
+      m = new WeakMap();
+      this.caches.set(kind, m);
+    }
+    let v = m.get(mm) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      m.set(mm, v);
+    }
+    return v;
+  }
+
+  beginRead(op: ReadOpId, strategy: StrategyId): void {
+    this.op = op;
+    this.strategy = strategy;
+    this.readAttempts = 0;
+    this.readRetries = 0;
+    this.readStartNs = this.recorder?.enabled ? nowNs() : 0;
+  }
+
+  endRead(): void {
+    this.stats.reads++;
+    const rec = this.recorder;
+    if (rec === null || !rec.enabled) return;
+    if (this.readAttempts > 0) {
+      rec.speculation(this.op, this.strategy, this.readAttempts, this.readRetries);
+    }
+    rec.read(this.op, this.strategy, this.readStartNs === 0 ? 0 : nowNs() - this.readStartNs);
+  }
+
+  /** One speculative attempt (a lookup + lock, copy or format that will be validated). */
+  attempt(): void {
+    this.readAttempts++;
+    this.stats.attempts++;
+  }
+
+  /** An attempt failed validation and is being repeated. */
+  retry(): void {
+    this.readRetries++;
+    this.stats.retries++;
+  }
+
+  fallback(reason: FallbackReasonId): void {
+    this.stats.fallbacks[reason]++;
+    this.recorder?.fallback(this.op, this.strategy, reason);
+  }
+
+  hazard(kind: HazardKindId): void {
+    this.stats.hazards[kind]++;
+    this.recorder?.hazard(kind, this.strategy);
+  }
+
+  /** `mmap_read_lock(mm)`, recording the wait; blocking (worker threads, or uncontended). */
+  mmapReadLock(mm: MmStruct): void {
+    const waited = mmapReadLock(mm.i32, SYNC_WORDS_BASE);
+    this.stats.mmapLocks++;
+    if (waited > 0) this.stats.mmapLockWaits++;
+    const rec = this.recorder;
+    if (rec?.enabled) {
+      rec.lockWait(LOCK_MMAP, MODE_READ, this.strategy, waited);
+      this.holdStartNs = nowNs();
+    } else {
+      this.holdStartNs = 0;
+    }
+  }
+
+  /** `mmap_read_unlock(mm)`, recording how long it was held. */
+  mmapReadUnlock(mm: MmStruct): void {
+    mmapReadUnlock(mm.i32, SYNC_WORDS_BASE);
+    if (this.holdStartNs !== 0) {
+      this.recorder?.lockHold(LOCK_MMAP, MODE_READ, this.strategy, nowNs() - this.holdStartNs);
+      this.holdStartNs = 0;
+    }
+  }
+}
+
+/** Built once per thread from its RCU registration and instruments recorder. */
+export function createReaderContext(o: ReaderContextOptions): ReaderContext {
+  return new ReaderContext(o);
+}
+
+/** For messages: the op name of an id. */
+export function opName(op: ReadOpId): string {
+  return READ_OPS[op];
+}
