@@ -6,16 +6,18 @@ import {
   PROCMAP_QUERY_FILE_BACKED_VMA as FILE_BACKED,
   type ProcmapQueryArgs,
   ProcmapQueryResult,
-  parseQueryFlags,
   procmapQuery,
-  procmapQueryBatch,
   queryArgs,
-  queryFlagNames,
   PROCMAP_QUERY_VMA_EXECUTABLE as VMA_EXEC,
   PROCMAP_QUERY_VMA_READABLE as VMA_READ,
   PROCMAP_QUERY_VMA_SHARED as VMA_SHARED,
   PROCMAP_QUERY_VMA_WRITABLE as VMA_WRITE,
 } from '../../src/procfs/procmap-query.js';
+import {
+  parseQueryFlags,
+  procmapQueryBatch,
+  queryFlagNames,
+} from '../../src/procfs/procmap-query-batch.js';
 import { fakeMmFromText, fakeQueryTarget, REAL_MAPS, readFixture } from './fake-vmas.js';
 
 /** Independent oracle: the VMA lines of the text, parsed with a regex. */
