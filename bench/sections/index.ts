@@ -2,8 +2,14 @@ import { benchIndexMutation } from '../engine/index-mutation.js';
 import type { BenchSection } from '../lib/figure.js';
 import { metricsOverheadSection } from '../metrics/overhead.js';
 import { engineSection } from './engine.js';
+import { httpSection } from './http.js';
 
 const indexSection: BenchSection = { name: 'index', run: benchIndexMutation };
 
 /** The sections of `npm run bench`, in the order they run. */
-export const sections: BenchSection[] = [engineSection, indexSection, metricsOverheadSection];
+export const sections: BenchSection[] = [
+  engineSection,
+  indexSection,
+  metricsOverheadSection,
+  httpSection,
+];

@@ -1,0 +1,91 @@
+/**
+ * Child processes for the HTTP benchmarks: start a server and wait for its port, run autocannon
+ * as a separate process (so the load generator does not share the server's event loop), and
+ * always clean up.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns `node args…` and resolves once its stdout matches `ready` (with the match). */
+export function startNode(
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(ready);
+      if (m) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve({ child, match: m });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.resume();
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${out}`)));
+  });
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export interface CannonResult {
+  rps: number;
+  p99ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** autocannon (separate process) against `url` for `seconds`, `connections` connections. */
+export function autocannon(
+  url: string,
+  seconds: number,
+  connections: number,
+  opts: { method?: string; body?: string } = {},
+): Promise<CannonResult> {
+  const bin = path.join(repoRoot, 'node_modules/autocannon/autocannon.js');
+  const args = [bin, '-j', '-c', String(connections), '-d', String(seconds)];
+  if (opts.method) args.push('-m', opts.method);
+  if (opts.body !== undefined) args.push('-H', 'content-type=application/json', '-b', opts.body);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (err, stdout) => {
+      if (err) return reject(err);
+      const j = JSON.parse(stdout);
+      resolve({
+        rps: j.requests.average,
+        p99ms: j.latency.p99,
+        errors: j.errors,
+        non2xx: j.non2xx,
+      });
+    });
+  });
+}
