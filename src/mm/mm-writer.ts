@@ -27,6 +27,7 @@ import {
   vmaMarkDetached,
   vmaStartWrite,
 } from '../sync/index.js';
+import { IMMEDIATE_GRACE } from './deferred-free.js';
 import { type MmStruct, SYNC_WORDS_BASE } from './mm-struct.js';
 import { setVmaLockHooks, type VmaLockHooks } from './syscalls/index.js';
 
@@ -82,16 +83,50 @@ export function installWriterHooks(): void {
  * mmap write lock, recording lock and mutation metrics. Returns `fn`'s result.
  */
 export function mmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, fn: () => number): number {
-  const waited = mmapWriteLock(mm.i32, SYNC_WORDS_BASE);
-  const t0 = nowNs();
-  vmaWaitNs = 0;
+  beginMmWrite(mm);
   let result = 0;
   try {
     result = fn();
   } finally {
-    mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
+    endMmWrite(mm, env, op, result);
   }
-  const held = nowNs() - t0;
+  return result;
+}
+
+/** The write section open on this thread (one at a time: writers never nest). */
+let openMm: MmStruct | null = null;
+let openWaitedNs = 0;
+let openT0 = 0;
+
+/**
+ * The first half of mmWrite: takes the mmap write lock (blocking: worker threads, or uncontended
+ * on the main thread). Exposed for tests that must keep a writer inside its section while a
+ * reader on the same thread runs into it (e.g. a VMA write-locked under a per-VMA reader's
+ * lookup); everything else uses mmWrite. Call the syscalls, then endMmWrite.
+ */
+export function beginMmWrite(mm: MmStruct): void {
+  if (openMm !== null) throw new Error('mmWrite: a write section is already open on this thread');
+  if (mm.deferred.grace === IMMEDIATE_GRACE) {
+    // Removed records and index nodes would be reused at the next write while RCU readers on
+    // other threads may still be reading them.
+    throw new Error('mmWrite: the mm was attached without RCU grace periods (pass the RcuDomain)');
+  }
+  openWaitedNs = mmapWriteLock(mm.i32, SYNC_WORDS_BASE);
+  openT0 = nowNs();
+  openMm = mm;
+  vmaWaitNs = 0;
+}
+
+/**
+ * The second half of mmWrite: releases the mmap write lock (and with it every VMA write lock)
+ * and records the lock times and the mutation's `result`.
+ */
+export function endMmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, result: number): void {
+  if (openMm !== mm) throw new Error('mmWrite: no write section open on this mm');
+  openMm = null;
+  mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
+  const held = nowNs() - openT0;
+  const waited = openWaitedNs;
   const rec = env.recorder;
   if (rec) {
     rec.lockWait(LOCK_MMAP, MODE_WRITE, env.strategy, waited);
@@ -99,5 +134,4 @@ export function mmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, fn: () =
     if (vmaWaitNs > 0) rec.lockWait(LOCK_VMA, MODE_WRITE, env.strategy, vmaWaitNs);
     rec.mutation(op, mutationResultId(result), waited + held);
   }
-  return result;
 }
