@@ -16,7 +16,7 @@ import { mmap } from '../../src/mm/syscalls/mmap.js';
 import { mprotect } from '../../src/mm/syscalls/mprotect.js';
 import { mremap } from '../../src/mm/syscalls/mremap.js';
 import { munmap } from '../../src/mm/syscalls/munmap.js';
-import { readWholeMaps } from '../../src/procfs/maps-text.js';
+import { MapsCursor, readWholeMaps } from '../../src/procfs/maps-text.js';
 import { procmapQuery } from '../../src/procfs/procmap-query.js';
 import { directMapsWalker, directQueryTarget } from '../../src/procfs/vma-capture.js';
 import { querySuite } from './query-suite.js';
@@ -36,6 +36,19 @@ function hexResult(r: number): string {
 
 function mapsText(mm: MmStruct): string {
   return Buffer.from(readWholeMaps(directMapsWalker(mm))).toString('latin1');
+}
+
+/** The lengths of successive 4096-byte read()s of the maps file (MapsCursor chunks). */
+function chunkSizes(mm: MmStruct): string {
+  const cursor = new MapsCursor(4096);
+  const walker = directMapsWalker(mm);
+  const sizes: number[] = [];
+  for (;;) {
+    const n = cursor.readChunk(walker);
+    if (n <= 0) break;
+    sizes.push(n);
+  }
+  return ['chunks4096', ...sizes].join(' ');
 }
 
 function pushBlock(out: string[], tag: string, text: string): void {
@@ -138,6 +151,7 @@ export function engineReplay(ops: readonly Op[], header: OracleHeader, out: stri
       case 'check':
         out.push(`check ${i}`);
         pushBlock(out, 'maps', mapsText(mm));
+        out.push(chunkSizes(mm));
         querySuite(query, probes, out);
         out.push('check-end');
         continue;

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { probeHost, runDifferential } from './differential.js';
 import { engineReplay } from './engine-transcript.js';
-import { brkScenario, SCENARIOS, type Scenario, specialMappingsScenario } from './scenarios.js';
+import {
+  brkScenario,
+  chunkBoundaryScenario,
+  SCENARIOS,
+  type Scenario,
+  specialMappingsScenario,
+} from './scenarios.js';
 
 const host = await probeHost();
 const vvarLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vvar]'));
@@ -13,6 +19,8 @@ const all: Scenario[] = [
   ...SCENARIOS,
   brkScenario(host.stat.start_brk!, host.stat.brk!),
   specialMappingsScenario(Number.parseInt(vvarLine.split('-')[0]!, 16)),
+  chunkBoundaryScenario(host.initialMaps, 4096),
+  chunkBoundaryScenario(host.initialMaps, 4095),
 ];
 
 for (const s of all) {

@@ -398,3 +398,35 @@ export function specialMappingsScenario(vvarStart: number): Scenario {
     ],
   };
 }
+
+/**
+ * Maps text whose first lines add up to exactly `target` bytes (e.g. 4096): seq_file counts a
+ * line that ends exactly at the end of its page-sized buffer as an overflow, so a 4096-byte read
+ * stops one line earlier (the `chunks4096` line of every checkpoint compares the read sizes).
+ * Built from the helper's own layout: an unnamed anonymous line is 2 * digits + 25 bytes, so
+ * 12-digit (sandbox) and 11-digit (at 2^40) addresses give 49- and 47-byte lines (coprime: any
+ * length above 2,207 bytes is a mix of them), and alternating protections keep them apart.
+ */
+export function chunkBoundaryScenario(initialMaps: string, target: number): Scenario {
+  const lines = initialMaps.split('\n').filter((l) => l !== '');
+  const low = 0x100_0000_0000; // 2^40: 11 hex digits
+  const before = lines
+    .filter((l) => Number.parseInt(l.split('-')[0]!, 16) < low)
+    .reduce((n, l) => n + l.length + 1, 0);
+  const rest = target - before;
+  let n47 = -1;
+  let n49 = -1;
+  for (let a = 0; a <= 200 && n49 < 0; a++) {
+    const r = rest - 47 * a;
+    if (r >= 0 && r % 49 === 0 && r / 49 <= 120) {
+      n47 = a;
+      n49 = r / 49;
+    }
+  }
+  if (n49 < 0) throw new Error(`chunkBoundaryScenario: no line mix for ${rest} bytes`);
+  const ops: Op[] = [...probes];
+  for (let i = 0; i < n47; i++) ops.push(anon(low + i * P, 1, i % 2 ? R : RW));
+  for (let i = 0; i < n49; i++) ops.push(anon(S + i * P, 1, i % 2 ? R : RW));
+  ops.push(check);
+  return { name: `chunk-boundary-${target}`, ops };
+}

@@ -5,7 +5,8 @@
 //                          INO rdwr|rdonly PATH / maps-begin ... maps-end / q self ... (build ID)
 //   body (both sides):     r OP RET                       one per syscall (RET hex, or -errno)
 //                          fork-child OP + forkmaps-begin ... forkmaps-end   (the child's maps)
-//                          check OP + maps-begin ... maps-end + q ... lines + check-end
+//                          check OP + maps-begin ... maps-end + chunks4096 N... (the sizes
+//                          successive 4096-byte read()s return) + q ... lines + check-end
 //                          done N
 //
 // Both bodies are normalised (normaliseBody) and compared line by line (firstDifference).

@@ -229,6 +229,22 @@ static void print_maps(const char *tag) {
   put_str("-end\n");
 }
 
+/* The sizes one read(fd, buf, 4096) after another return: seq_file fills its page-sized buffer
+ * with whole lines, and a line that would end exactly at the buffer's end starts the next read. */
+static void print_chunks(void) {
+  if (sys3(SYS_lseek, maps_fd, 0, SEEK_SET) < 0) die("lseek");
+  put_str("chunks4096");
+  for (;;) {
+    long n = sys3(SYS_read, maps_fd, maps_buf, 4096);
+    if (n == -4) continue;
+    if (n < 0) die("read");
+    if (n == 0) break;
+    put_char(' ');
+    put_dec((u64)n);
+  }
+  put_char('\n');
+}
+
 /* /proc/self/stat fields (1-based): 26 start_code 27 end_code 28 start_stack 45 start_data
  * 46 end_data 47 start_brk. */
 static void print_stat(void) {
@@ -482,6 +498,7 @@ static void checkpoint(long op) {
   put_dec((u64)op);
   put_char('\n');
   print_maps("maps");
+  print_chunks();
   print_queries();
   put_str("check-end\n");
 }
