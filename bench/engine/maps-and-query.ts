@@ -86,6 +86,16 @@ export function measureMapsAndQuery(
     x ^= x << 5;
     return starts[(x >>> 0) % starts.length];
   };
+  // Warm-up: let the JIT optimise every path before anything is timed.
+  timeBatch(() => readAllChunks(mm, cursor), 4 * minMs);
+  timeBatch(() => {
+    plain.queryAddr = nextAddr();
+    return procmapQuery(plain, target, out, scratch);
+  }, 2 * minMs);
+  timeBatch(() => {
+    named.queryAddr = nextAddr();
+    return procmapQuery(named, target, out, scratch);
+  }, 2 * minMs);
   const mapsRuns: number[] = [];
   const queryRuns: number[] = [];
   const namedRuns: number[] = [];
