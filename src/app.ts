@@ -45,6 +45,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // unsafe integers cannot sneak in as strings); params and querystrings are converted.
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
 
+  // An empty body with a JSON content type (curl -H 'content-type: application/json' -X POST …/fork)
+  // means "no body", not a parse error; anything else goes to fastify's (proto-safe) parser.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else jsonParser(request, body as string, done);
+  });
+
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
     if (status >= 500 && status !== 503) request.log.error({ err }, 'request failed');

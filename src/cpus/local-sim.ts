@@ -17,6 +17,7 @@ import type { WriterEnv } from '../mm/mm-writer.js';
 import { MapsCursor } from '../procfs/maps-text.js';
 import { ProcmapQueryResult, procmapQuery, queryArgs } from '../procfs/procmap-query.js';
 import { directMapsWalker, directQueryTarget } from '../procfs/vma-capture.js';
+import { RcuDomain } from '../sync/rcu.js';
 import { LocalActivity } from './local-activity.js';
 import { buildTemplateProcess, populationPlan } from './population.js';
 import {
@@ -68,6 +69,11 @@ export class LocalSim implements SimApi {
   readonly instruments = Instruments.create({ capacity: 4 });
   private readonly recorder: InstrumentRecorder = this.instruments.recorder();
   private readonly globals = MmGlobals.create();
+  /**
+   * Grace periods for deferred frees. With one thread no reader is ever inside a read section
+   * when a writer runs, so they end at once; the writer protocol still requires a domain.
+   */
+  private readonly rcu = RcuDomain.create();
   private readonly procs = new Map<number, LocalProcess>();
   private readonly listeners = new Set<MutationListener>();
   private readonly queryOut = new ProcmapQueryResult();
@@ -89,7 +95,7 @@ export class LocalSim implements SimApi {
   }
 
   private mmOptions() {
-    return { maxVmas: this.opts.maxVmasPerProcess, globals: this.globals };
+    return { maxVmas: this.opts.maxVmasPerProcess, globals: this.globals, grace: this.rcu };
   }
 
   private writerEnv(): WriterEnv {
