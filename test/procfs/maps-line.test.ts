@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { VSYSCALL_LINE } from '../../src/mm/special-mappings.js';
 import { ByteSink } from '../../src/procfs/byte-sink.js';
 import { GATE_LINE, writeMapsLine } from '../../src/procfs/maps-line.js';
 import { NAME_ANON, NAME_ANON_SHMEM, NAME_NONE, NAME_PATH } from '../../src/procfs/vma-name.js';
@@ -88,4 +89,8 @@ test('perms: r/w/x from VM_READ/WRITE/EXEC, s only from VM_MAYSHARE (not VM_SHAR
   assert.ok(lineOf(anonView(0x1000, 0x2000, 0x80 | 1)).includes(' r--s '));
   assert.ok(lineOf(anonView(0x1000, 0x2000, 7)).includes(' rwxp '));
   assert.ok(lineOf(anonView(0x1000, 0x2000, 0)).includes(' ---p '));
+});
+
+test('the gate line equals the store constant and the real fixtures', () => {
+  assert.equal(Buffer.from(GATE_LINE).toString('latin1'), VSYSCALL_LINE);
 });

@@ -101,3 +101,35 @@ test('chunks resume from last_pos across munmap, mprotect split and MAP_FIXED be
     sameText(r.rest, expectedRest(mm, r.lastShownEnd));
   }
 });
+
+test('get_vma_name precedence on the store: file > ops name > heap > stack > anon name', () => {
+  const gate =
+    'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n';
+  const pad = (p: string, n: string) => `${`${p} `.padEnd(73)}${n}\n`;
+  const mm = importMaps(
+    pad('10000000-10001000 r--p 00000000 fe:00 5', '/lib/a') +
+      pad('10001000-10002000 r-xp 00000000 00:00 0', '[vdso]') +
+      pad('10002000-10003000 rw-p 00000000 00:00 0', '[anon:x]') +
+      pad('10003000-10004000 rw-p 00000000 00:00 0', '[anon:y]') +
+      gate,
+    { globals, maxVmas: 64 },
+  );
+  const names = () =>
+    text(mm)
+      .split('\n')
+      .slice(0, 4)
+      .map((l) => l.slice(73));
+  assert.deepEqual(names(), ['/lib/a', '[vdso]', '[anon:x]', '[anon:y]']);
+  // A heap range over everything: only the anonymous VMAs become [heap] (file and ops win).
+  mm.startBrk = 0x10000000;
+  mm.brk = 0x10004000;
+  assert.deepEqual(names(), ['/lib/a', '[vdso]', '[heap]', '[heap]']);
+  // start_stack at the boundary of the last two: heap still wins over stack.
+  mm.startStack = 0x10003000;
+  assert.deepEqual(names(), ['/lib/a', '[vdso]', '[heap]', '[heap]']);
+  // Heap rule is strict: brk == start of the 3rd VMA leaves it out; the stack rule is inclusive.
+  mm.brk = 0x10002000;
+  assert.deepEqual(names(), ['/lib/a', '[vdso]', '[stack]', '[stack]']);
+  mm.startStack = 0x10004000;
+  assert.deepEqual(names(), ['/lib/a', '[vdso]', '[anon:x]', '[stack]']);
+});
