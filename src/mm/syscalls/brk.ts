@@ -16,6 +16,7 @@
 import type { MmStruct } from '../mm-struct.js';
 import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT, VM_DATA_DEFAULT_FLAGS } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
+import { indexStore } from './index-ops.js';
 import { STACK_GUARD_GAP } from './tunables.js';
 import { pageAlign64 } from './u64.js';
 import { vmStartGap } from './unmapped-area.js';
@@ -78,7 +79,7 @@ function doBrkFlags(mm: MmStruct, vma: number, addr: number, len: number): numbe
   v.setFlags(id, flags);
   vmaMarkAttached(mm, id);
   try {
-    mm.index.store(addr, addr + len, id);
+    indexStore(mm, addr, addr + len, id);
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
     v.free(id);

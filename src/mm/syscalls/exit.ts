@@ -4,6 +4,7 @@
  * dummy ops) and freed (its anon name reference dropped now, the record after a grace period).
  */
 import type { MmStruct } from '../mm-struct.js';
+import { indexErase } from './index-ops.js';
 import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaClose } from './vma-munmap.js';
 
@@ -15,7 +16,7 @@ export function exitMm(mm: MmStruct): void {
   ids.length = 0;
   for (let vma = mm.findVma(0); vma !== 0; vma = mm.findVma(mm.vmas.end(vma))) ids.push(vma);
   for (const id of ids) vmaStartWrite(mm, id);
-  if (ids.length > 0) mm.index.erase(0, 2 ** 64);
+  if (ids.length > 0) indexErase(mm, 0, 2 ** 64);
   for (const id of ids) {
     vmaMarkDetached(mm, id);
     vmaClose(mm, id);

@@ -66,6 +66,7 @@ import {
   vmFlagsFromProt,
 } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
+import { indexErase, indexStore } from './index-ops.js';
 import { mmapPkeyFlags } from './pkey.js';
 import { MMAP_MIN_ADDR, OVERCOMMIT_NEVER, THP_ENABLED } from './tunables.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
@@ -278,7 +279,7 @@ export function mmapRegion(
  */
 function abortMunmap(mm: MmStruct, st: MunmapState): void {
   if (st.count === 0) return;
-  mm.index.erase(st.start, st.end);
+  indexErase(mm, st.start, st.end);
   completeMunmapVmas(mm, st);
 }
 
@@ -304,7 +305,7 @@ function mmapNewVma(
   v.setFile(id, file);
   vmaMarkAttached(mm, id);
   try {
-    mm.index.store(addr, end, id);
+    indexStore(mm, addr, end, id);
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
     v.free(id);

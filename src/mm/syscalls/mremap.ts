@@ -49,6 +49,7 @@ import {
   VM_SHARED,
 } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
+import { indexStore } from './index-ops.js';
 import { vmaIsAnonymous } from './mprotect.js';
 import { add64, offsetInPage, pageAlign64 } from './u64.js';
 import {
@@ -330,7 +331,7 @@ function copyVma(mm: MmStruct, vma: number, addr: number, len: number, pgoffIn: 
   v.setRange(nu, addr, end, pgoff);
   vmaMarkAttached(mm, nu);
   try {
-    mm.index.store(addr, end, nu);
+    indexStore(mm, addr, end, nu);
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
     mm.anonNames.put(v.anonName(nu));

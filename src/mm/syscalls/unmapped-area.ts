@@ -21,7 +21,8 @@
  *
  * The searches walk the VMA list through the index (O(log n) per step). The kernel's maple
  * tree finds the gap in O(log n) using per-node gap sizes; this walk visits every VMA between
- * mmap_base and the gap it finds.
+ * mmap_base and the gap it finds, once: index-ops.ts remembers how far down nothing fits, so
+ * repeated top-down mappings resume there until something above is unmapped.
  */
 import { EINVAL, ENOMEM, EPERM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
@@ -37,6 +38,7 @@ import {
   TASK_SIZE,
   VM_GROWSDOWN,
 } from '../vm-flags.js';
+import { recordTopdownFloor, topdownSearchStart } from './index-ops.js';
 import {
   CAPABLE,
   MMAP_MIN_ADDR,
@@ -78,10 +80,12 @@ export function unmappedAreaTopdown(
 ): number {
   const low = Math.max(lowLimit, MMAP_MIN_ADDR);
   let high = highLimit;
+  let retried = false;
   for (;;) {
     // vma_iter_area_highest(low, high, length): highest gap [gs, ge) clipped to [low, high).
     if (high <= low || high - low < length) return -ENOMEM;
-    let top = high;
+    // Resume below what an earlier search proved too small (index-ops.ts), if anything.
+    let top = retried ? high : topdownSearchStart(mm, length, high);
     let prev = mm.findVmaPrev(top);
     let gapEnd = -1;
     for (;;) {
@@ -103,9 +107,11 @@ export function unmappedAreaTopdown(
       const sg = vmStartGap(mm, next);
       if (sg < gapEnd) {
         high = sg;
+        retried = true;
         continue;
       }
     }
+    if (!retried) recordTopdownFloor(mm, length, highLimit, gapEnd);
     return gapEnd - length;
   }
 }

@@ -23,6 +23,7 @@
 import type { MmStruct } from '../mm-struct.js';
 import { hasCloseOp } from '../special-mappings.js';
 import { PAGE_SIZE, VM_IGNORE_MERGE, VM_SPECIAL } from '../vm-flags.js';
+import { indexStore } from './index-ops.js';
 import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
 
 /**
@@ -169,7 +170,7 @@ function commitMerge(g: MergeState): void {
     v.setRange(g.middle, g.start, g.end, g.pgoff);
     const nextPgoff = v.pgoff(next) - pages(v.start(next) - g.end);
     v.setRange(next, g.end, v.end(next), nextPgoff);
-    mm.index.store(g.end, v.end(next), next);
+    indexStore(mm, g.end, v.end(next), next);
   } else {
     const target = g.target;
     v.setRange(target, g.start, g.end, g.pgoff);
@@ -177,7 +178,7 @@ function commitMerge(g: MergeState): void {
       const middle = g.middle;
       v.setRange(middle, g.end, v.end(middle), v.pgoff(middle) + pages(g.end - v.start(middle)));
     }
-    mm.index.store(g.start, g.end, target);
+    indexStore(mm, g.start, g.end, target);
   }
   if (g.removeMiddle) removeMergedVma(mm, g.middle);
   if (g.removeNext) removeMergedVma(mm, g.next);

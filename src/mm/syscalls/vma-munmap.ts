@@ -18,6 +18,7 @@ import { EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
 import { OPS_DUMMY, OPS_NONE } from '../special-mappings.js';
 import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT } from '../vm-flags.js';
+import { indexErase } from './index-ops.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
 import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
 import { splitVmaUnchecked } from './vma-split.js';
@@ -121,7 +122,7 @@ export function doAlignMunmap(mm: MmStruct, first: number, start: number, end: n
     st.count = 0;
     return err;
   }
-  mm.index.erase(start, end);
+  indexErase(mm, start, end);
   completeMunmapVmas(mm, st);
   return 0;
 }

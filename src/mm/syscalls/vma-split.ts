@@ -15,6 +15,7 @@ import type { MmStruct } from '../mm-struct.js';
 import { hasCloseOp } from '../special-mappings.js';
 import { PAGE_SIZE } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
+import { indexStore } from './index-ops.js';
 import { vmaMarkAttached, vmaStartWrite } from './vma-lock-hooks.js';
 
 /**
@@ -44,7 +45,7 @@ export function splitVmaUnchecked(
   else v.setEnd(id, addr);
   vmaMarkAttached(mm, nu);
   try {
-    mm.index.store(v.start(nu), v.end(nu), nu);
+    indexStore(mm, v.start(nu), v.end(nu), nu);
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
     v.setRange(id, start, end, pgoff);

@@ -3,7 +3,8 @@
 // mmap(NULL, 2 MiB) below a 4 KiB mapping (placed at the 2 MiB boundary below the gap's top).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mmap, mremap } from '../../../src/mm/syscalls/index.js';
+import { MmStruct } from '../../../src/mm/mm-struct.js';
+import { mmap, mremap, munmap } from '../../../src/mm/syscalls/index.js';
 import { layout, MMAP_BASE, newMm, PAGE as P, SANDBOX as S } from './helpers.js';
 
 const PMD = 0x200000;
@@ -65,4 +66,28 @@ test('mremap MAYMOVE picks a new place top-down when it cannot grow in place', (
     '1000-2000 r--p',
     `${(r - S).toString(16)}-${(MMAP_BASE - S).toString(16)} rw-p ac`,
   ]);
+});
+
+test('space freed above an earlier search is found again (the gap memo is dropped)', () => {
+  const mm = newMm();
+  const a = mmap(mm, 0, P, 3, ANON);
+  const b = mmap(mm, 0, P, 1, ANON);
+  const c = mmap(mm, 0, P, 3, ANON);
+  assert.deepEqual([a, b, c], [MMAP_BASE - P, MMAP_BASE - 2 * P, MMAP_BASE - 3 * P]);
+  // The search for c proved nothing fits above it; unmapping b frees a page above that floor.
+  assert.equal(munmap(mm, b, P), 0);
+  assert.equal(mmap(mm, 0, P, 5, ANON), b);
+  // Unmapping below the floor keeps the memo: the next search still finds the right place.
+  assert.equal(munmap(mm, c, P), 0);
+  assert.equal(mmap(mm, 0, P, 4, ANON), c);
+});
+
+test('a change through another view of the same arena (another thread) drops the memo', () => {
+  const mm = newMm();
+  const other = MmStruct.attach(mm.buffer, mm.globals);
+  const a = mmap(mm, 0, P, 3, ANON);
+  const b = mmap(mm, 0, P, 1, ANON);
+  assert.equal(b, a - P);
+  assert.equal(munmap(other, a, P), 0);
+  assert.equal(mmap(mm, 0, P, 5, ANON), a);
 });
