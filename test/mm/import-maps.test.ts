@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { EINVAL, ENOMEM } from '../../src/mm/errno.js';
+import { EACCES, EINVAL, ENOMEM } from '../../src/mm/errno.js';
 import { importMaps, MapsImportError } from '../../src/mm/import-maps.js';
 import { MmGlobals } from '../../src/mm/mm-struct.js';
+import { mprotect } from '../../src/mm/syscalls/mprotect.js';
 import { munmap } from '../../src/mm/syscalls/munmap.js';
 import { VM_ACCOUNT, VM_GROWSDOWN, VM_MAYWRITE, VM_SHARED } from '../../src/mm/vm-flags.js';
 import { readWholeMaps } from '../../src/procfs/maps-text.js';
@@ -180,4 +181,15 @@ test('generated layouts round-trip byte for byte (fast-check)', () => {
     }),
     { numRuns: 150, seed: 42 },
   );
+});
+
+test('hidden flags make later syscalls behave as on the real process', () => {
+  const mm = importMaps(readFixture('bash.maps'), { globals, maxVmas: 4096 });
+  // r--s gconv cache (read-only fd): PROT_WRITE is refused like the kernel's EACCES.
+  assert.equal(mprotect(mm, 0x7fcbc59e6000, 0x1000, 3), -EACCES);
+  // A private file mapping may become writable (VM_MAYWRITE), splitting the VMA.
+  assert.equal(mprotect(mm, 0x7fcbc59d2000, 0x1000, 3), 0);
+  const t = Buffer.from(readWholeMaps(directMapsWalker(mm))).toString('latin1');
+  assert.ok(t.includes('7fcbc59d2000-7fcbc59d3000 rw-p 001cf000 fe:00 339380'));
+  assert.ok(t.includes('7fcbc59d3000-7fcbc59d6000 r--p 001d0000 fe:00 339380'));
 });
