@@ -4,6 +4,7 @@ import { MmGlobals } from '../../src/mm/mm-struct.js';
 import { buildTemplate, TEMPLATE_NAMES, templateMaps } from '../../src/mm/templates/index.js';
 import { readWholeMaps } from '../../src/procfs/maps-text.js';
 import { directMapsWalker } from '../../src/procfs/vma-capture.js';
+import { sameText } from '../procfs/fake-vmas.js';
 
 const globals = MmGlobals.create({ maxFiles: 4096, fileHeapBytes: 1 << 20, anonNameSlots: 64 });
 const TASK_SIZE = 0x7ffffffff000;
@@ -40,7 +41,7 @@ for (const name of TEMPLATE_NAMES) {
     for (const seed of [1, 2, 3, 12345]) {
       const mm = buildTemplate(name, { seed, globals, maxVmas: 4096 });
       const text = Buffer.from(readWholeMaps(directMapsWalker(mm))).toString('latin1');
-      assert.equal(text, templateMaps(name, seed));
+      sameText(text, templateMaps(name, seed), `${name} seed ${seed}`);
     }
   });
 
