@@ -75,7 +75,7 @@ export function engineFromHeader(header: OracleHeader): {
     inode: Number(w[4]),
     buildId: Buffer.from(header.binaryBuildId, 'hex'),
   });
-  const mm = importMaps(header.initialMaps, { globals });
+  const mm = importMaps(header.initialMaps, { globals, maxVmas: header.maxMapCount });
   mm.startCode = header.stat.start_code!;
   mm.endCode = header.stat.end_code!;
   mm.startData = header.stat.start_data!;

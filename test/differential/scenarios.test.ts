@@ -7,6 +7,7 @@ import { engineReplay } from './engine-transcript.js';
 import {
   brkScenario,
   chunkBoundaryScenario,
+  maxMapCountScenario,
   SCENARIOS,
   type Scenario,
   specialMappingsScenario,
@@ -21,6 +22,7 @@ const all: Scenario[] = [
   specialMappingsScenario(Number.parseInt(vvarLine.split('-')[0]!, 16)),
   chunkBoundaryScenario(host.initialMaps, 4096),
   chunkBoundaryScenario(host.initialMaps, 4095),
+  maxMapCountScenario(host.initialMaps, host.maxMapCount),
 ];
 
 for (const s of all) {

@@ -430,3 +430,31 @@ export function chunkBoundaryScenario(initialMaps: string, target: number): Scen
   ops.push(check);
   return { name: `chunk-boundary-${target}`, ops };
 }
+
+/**
+ * vm.max_map_count: fill the address space with unmergeable one-page VMAs until mmap says ENOMEM.
+ * do_mmap refuses only when map_count > max (so the count can reach max + 1), while a split
+ * (mprotect or munmap inside a VMA) needs map_count < max. Then everything is unmapped again and
+ * checkpointed (a checkpoint at 65k VMAs would be tens of MB of transcript).
+ */
+export function maxMapCountScenario(initialMaps: string, maxMapCount: number): Scenario {
+  const initial = initialMaps.split('\n').filter((l) => l !== '' && !l.endsWith(' [vsyscall]'));
+  const base = 0x100_0000_0000; // 2^40, clear of everything else
+  const ops: Op[] = [...probes];
+  ops.push(anon(base, 3, RW)); // one three-page VMA to split later
+  const fill = maxMapCount - initial.length + 2; // the last one is beyond the limit
+  for (let i = 1; i <= fill; i++) ops.push(anon(base + (i + 3) * P, 1, i % 2 ? R : RW));
+  const end = base + (fill + 4) * P;
+  ops.push(
+    mprotect(base + P, 1, R), // needs two more VMAs: ENOMEM
+    munmap(base + P, 1), // a split: ENOMEM at the limit
+    munmap(base + 4 * P, 1), // a whole VMA
+    munmap(base + 6 * P, 1),
+    munmap(base + 8 * P, 1),
+    munmap(base + P, 1), // now the split fits
+    anon(base + 4 * P, 1, RW), // back into a freed slot
+    munmap(base, end - base),
+    check,
+  );
+  return { name: 'max-map-count', ops };
+}

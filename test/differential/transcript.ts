@@ -1,7 +1,8 @@
 // The transcript: what one script run prints, on the kernel side (the C helper's stdout) and on
 // the engine side (engine-transcript.ts writes the same format). Format, line by line:
 //
-//   header (oracle only):  oracle 1 / anon_vma_name 0|1 / stat NAME 0xVALUE ... / file I MAJ MIN
+//   header (oracle only):  oracle 1 / anon_vma_name 0|1 / stat NAME 0xVALUE ... /
+//                          max_map_count N / file I MAJ MIN
 //                          INO rdwr|rdonly PATH / maps-begin ... maps-end / q self ... (build ID)
 //   body (both sides):     r OP RET                       one per syscall (RET hex, or -errno)
 //                          fork-child OP + forkmaps-begin ... forkmaps-end   (the child's maps)
@@ -26,6 +27,8 @@ export interface OracleHeader {
   /** /proc/self/stat fields and brk(0), by name: start_code, end_code, start_data, end_data,
    *  start_brk, start_stack, brk. */
   stat: Record<string, number>;
+  /** vm.max_map_count of the host. */
+  maxMapCount: number;
   files: OracleFile[];
   /** The helper's /proc/self/maps right after start, before the script. */
   initialMaps: string;
@@ -65,6 +68,8 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
     stat[name!] = Number(value);
     i++;
   }
+  let maxMapCount = 0;
+  if (lines[i]?.startsWith('max_map_count ')) maxMapCount = Number(lines[i++]!.split(' ')[1]);
   const files: OracleFile[] = [];
   while (lines[i]?.startsWith('file ')) {
     const w = lines[i]!.split(' ');
@@ -87,6 +92,7 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
     header: {
       anonVmaName,
       stat,
+      maxMapCount,
       files,
       initialMaps: maps.text,
       binaryBuildId: self.buildIdHex === '-' ? '' : (self.buildIdHex ?? ''),

@@ -285,6 +285,20 @@ static void print_stat(void) {
   put_char('\n');
 }
 
+/* vm.max_map_count: mmap, mprotect and munmap fail with ENOMEM around it. */
+static void print_max_map_count(void) {
+  static char buf[64];
+  long fd = sys4(SYS_openat, AT_FDCWD, "/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) die("open max_map_count");
+  size_t len = read_whole((int)fd, buf, sizeof buf - 1);
+  sys1(SYS_close, fd);
+  u64 v = 0;
+  for (size_t i = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) v = v * 10 + (u64)(buf[i] - '0');
+  put_str("max_map_count ");
+  put_dec(v);
+  put_char('\n');
+}
+
 /* ---- PROCMAP_QUERY ----------------------------------------------------------------------- */
 
 struct procmap_query { /* include/uapi/linux/fs.h (6.11+); Debian 12's headers predate it */
@@ -715,6 +729,7 @@ int main(int argc, char **argv) {
   put_str("oracle 1\n");
   put_str(anon == 0 ? "anon_vma_name 1\n" : "anon_vma_name 0\n");
   print_stat();
+  print_max_map_count();
   print_files();
   print_maps("maps");
   std_query("self", 0x400000, 0, 1); /* the binary's build ID, for the engine's file table */
