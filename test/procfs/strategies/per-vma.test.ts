@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SYNC_WORDS_BASE } from '../../../src/mm/mm-struct.js';
 import { beginMmWrite, endMmWrite, installWriterHooks } from '../../../src/mm/mm-writer.js';
-import { mmap, mprotect, mremap, munmap } from '../../../src/mm/syscalls/index.js';
+import { mmap, mprotect, munmap } from '../../../src/mm/syscalls/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
 import { ByteSink } from '../../../src/procfs/byte-sink.js';
 import { MapsPosition } from '../../../src/procfs/maps-text.js';
