@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { EINTR } from '../../src/mm/errno.js';
 import { MapsCursor, type MapsWalker, readWholeMaps } from '../../src/procfs/maps-text.js';
+import { NAME_ANON } from '../../src/procfs/vma-name.js';
 import { VmaView } from '../../src/procfs/vma-view.js';
 import {
   type FakeMm,
@@ -208,4 +210,77 @@ test('a lookup error: -errno on the first lookup; mid-chunk it ends the chunk ea
   // again from the position before it and shown a second time.
   assert.ok(c.readChunk(walker) > 0);
   assert.ok(str(c.chunk()).startsWith(readFixture('cat.maps').split('\n')[2]));
+});
+
+test('property: any layout, any N, any change between chunks follows the last_pos rule', () => {
+  const layout = fc.array(
+    fc.record({
+      gap: fc.integer({ min: 0, max: 3 }),
+      pages: fc.integer({ min: 1, max: 4 }),
+      named: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 80 },
+  );
+  fc.assert(
+    fc.property(
+      layout,
+      fc.integer({ min: 0, max: 3000 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.nat(),
+      (spec, limit, kind, pick) => {
+        const vmas: VmaView[] = [];
+        let addr = 0x7f0000000000;
+        for (const s of spec) {
+          addr += s.gap * 4096;
+          const v = new VmaView();
+          v.start = addr;
+          v.end = addr + s.pages * 4096;
+          v.flags = vmas.length & 1 ? 1 : 3;
+          if (s.named) {
+            v.nameKind = NAME_ANON;
+            v.nameSrc = Buffer.from(`n${vmas.length}`);
+            v.nameTo = v.nameSrc.length;
+          }
+          addr = v.end;
+          vmas.push(v);
+        }
+        const mm: FakeMm = { vmas, hasGate: true };
+        const c = new MapsCursor(limit);
+        const walker = fakeWalker(mm);
+        assert.ok(c.readChunk(walker) > 0);
+        const first = str(c.chunk());
+        if (c.atEof) return;
+        const shownLines = first
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('ffffffffff600000'));
+        const shownEnd = shownLines.length ? lastEnd(first) : 0;
+        // Change the mm while no lock is held: drop, grow or insert around the next VMA.
+        const i = mm.vmas.findIndex((v) => v.end > shownEnd);
+        if (i >= 0) {
+          const next = mm.vmas[i];
+          if (kind === 0) mm.vmas.splice(i, 1);
+          else if (kind === 1 && i > 0 && mm.vmas[i - 1].end === shownEnd) {
+            const grown = new VmaView();
+            grown.copyFrom(mm.vmas[i - 1]);
+            grown.end = next.start > grown.end ? next.start : grown.end;
+            mm.vmas[i - 1] = grown;
+          } else if (next.start > shownEnd) {
+            const fresh = new VmaView();
+            fresh.start = shownEnd + (pick % ((next.start - shownEnd) / 4096)) * 4096;
+            fresh.end = fresh.start + 4096;
+            fresh.flags = 7;
+            mm.vmas.splice(i, 0, fresh);
+          }
+        }
+        let rest = '';
+        for (let n = c.readChunk(walker); n > 0; n = c.readChunk(walker)) {
+          const ch = str(c.chunk());
+          if (limit > 0 && ch.split('\n').length > 2) assert.ok(ch.length < limit);
+          rest += ch;
+        }
+        sameText(rest, expectedFrom(mm, shownEnd));
+      },
+    ),
+    { numRuns: 300, seed: 7 },
+  );
 });
