@@ -262,7 +262,7 @@ test('property: any layout, any N, any change between chunks follows the last_po
           else if (kind === 1 && i > 0 && mm.vmas[i - 1].end === shownEnd) {
             const grown = new VmaView();
             grown.copyFrom(mm.vmas[i - 1]);
-            grown.end = next.start > grown.end ? next.start : grown.end;
+            grown.end = Math.max(next.start, grown.end);
             mm.vmas[i - 1] = grown;
           } else if (next.start > shownEnd) {
             const fresh = new VmaView();
