@@ -10,7 +10,31 @@
 // The stream is prefix-stable: generateScript(seed, n) is the first n ops of the same infinite
 // sequence (plus probes up front and a final check), so `DIFF_OPS=n` reproduces any prefix.
 
+import { Rng } from './rng.js';
 import { FD_CLOSED, FD_NONE, FILE_COUNT, FILE_PAGES, FILE_RDONLY, type Op } from './script.js';
+import {
+  MAP_ANONYMOUS,
+  MAP_DENYWRITE,
+  MAP_EXECUTABLE,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_GROWSDOWN,
+  MAP_NORESERVE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MAP_SYNC,
+  MREMAP_DONTUNMAP,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  PROT_EXEC,
+  PROT_GROWSDOWN,
+  PROT_GROWSUP,
+  PROT_READ,
+  PROT_WRITE,
+  U64_HALF,
+  U64_MINUS_PAGE,
+} from './uapi.js';
 
 export const PAGE = 0x1000;
 export const SANDBOX_BASE = 0x1000_0000_0000;
@@ -20,30 +44,6 @@ export const WINDOW_PAGES = 256;
 export const TASK_SIZE = 0x7fff_ffff_f000;
 /** Ops between checkpoints. */
 export const CHECK_EVERY = 20;
-
-// Kernel constants (uapi values).
-const PROT_READ = 0x1;
-const PROT_WRITE = 0x2;
-const PROT_EXEC = 0x4;
-const PROT_GROWSDOWN = 0x0100_0000;
-const PROT_GROWSUP = 0x0200_0000;
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_SHARED_VALIDATE = 0x03;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const MAP_GROWSDOWN = 0x100;
-const MAP_DENYWRITE = 0x800;
-const MAP_EXECUTABLE = 0x1000;
-const MAP_NORESERVE = 0x4000;
-const MAP_SYNC = 0x80000;
-const MAP_FIXED_NOREPLACE = 0x100000;
-const MREMAP_MAYMOVE = 1;
-const MREMAP_FIXED = 2;
-const MREMAP_DONTUNMAP = 4;
-/** 2^64 - 4096 and 2^63: overflowing lengths a double holds exactly. */
-const U64_MINUS_PAGE = 2 ** 64 - PAGE;
-const U64_HALF = 2 ** 63;
 
 /** What the generator needs to know about the helper's layout (from the oracle header). */
 export interface ScriptLayout {
@@ -58,32 +58,6 @@ export interface ScriptLayout {
   stackStart: number;
   /** mmap_base (the end of [vdso]): hints between it and the stack are honoured when free. */
   mmapBase: number;
-}
-
-/** mulberry32: small, fast, good enough to spread ops; state is one uint32. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
 }
 
 /** The probe addresses every checkpoint queries (plus the full walks). */

@@ -8,10 +8,9 @@ import {
   brkScenario,
   chunkBoundaryScenario,
   maxMapCountScenario,
-  SCENARIOS,
-  type Scenario,
   specialMappingsScenario,
-} from './scenarios.js';
+} from './layout-scenarios.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
 
 const host = await probeHost();
 const vvarLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vvar]'));

@@ -30,6 +30,10 @@ export function repoRoot(): string {
 }
 
 export const ORACLE_SOURCE = join(repoRoot(), 'test', 'oracle', 'procfs-oracle.c');
+/** Everything the binary is built from (the .c includes the headers). */
+const ORACLE_SOURCES = ['procfs-oracle.c', 'oracle-sys.h', 'oracle-query.h'].map((f) =>
+  join(repoRoot(), 'test', 'oracle', f),
+);
 export const ORACLE_BUILD_DIR = join(repoRoot(), 'test', 'oracle', 'build');
 export const ORACLE_BINARY = join(ORACLE_BUILD_DIR, 'procfs-oracle');
 
@@ -38,10 +42,8 @@ let building: Promise<string> | undefined;
 /** Compile the helper unless an up-to-date binary exists. Resolves to the binary's path. */
 export function buildOracle(): Promise<string> {
   building ??= (async () => {
-    if (
-      existsSync(ORACLE_BINARY) &&
-      statSync(ORACLE_BINARY).mtimeMs >= statSync(ORACLE_SOURCE).mtimeMs
-    ) {
+    const newestSource = Math.max(...ORACLE_SOURCES.map((f) => statSync(f).mtimeMs));
+    if (existsSync(ORACLE_BINARY) && statSync(ORACLE_BINARY).mtimeMs >= newestSource) {
       return ORACLE_BINARY;
     }
     mkdirSync(ORACLE_BUILD_DIR, { recursive: true });
