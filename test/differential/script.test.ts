@@ -56,6 +56,14 @@ test('the generator is seeded and prefix-stable', () => {
         o.addr >= 0x7fff_ffff_f000 || (o.op !== 'mprotect' && end > 0x7fff_ffff_f000);
       assert.ok(inSandbox || belowVvar || rejected || o.len === 0, formatScript([o]));
     }
+    if (o.op === 'mremap' && o.flags & 2 && o.flags & 1) {
+      // MREMAP_FIXED unmaps whatever is at the destination: never the helper's own mappings.
+      const end = o.newAddr + o.newLen;
+      const inSandbox = o.newAddr >= sandbox && end <= sandbox + 2 ** 32;
+      const belowVvar = o.newAddr > sandbox + 2 ** 32 && end <= vvar;
+      const rejected = end > 0x7fff_ffff_f000 || o.newAddr % 4096 !== 0;
+      assert.ok(inSandbox || belowVvar || rejected || o.newLen === 0, formatScript([o]));
+    }
   }
 });
 

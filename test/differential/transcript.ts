@@ -87,6 +87,11 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
   i = maps.next;
   const self = parseQueryLine(lines[i] ?? '');
   if (self?.label !== 'self') throw new Error('transcript: missing "q self" line');
+  if (self.result !== 'ok') {
+    throw new Error(
+      `the host kernel answered PROCMAP_QUERY with ${self.result} (ENOTTY = -25: Linux >= 6.11 needed)`,
+    );
+  }
   i++;
   return {
     header: {
