@@ -20,7 +20,7 @@ import { indexStore } from './index-ops.js';
 import { STACK_GUARD_GAP } from './tunables.js';
 import { pageAlign64 } from './u64.js';
 import { vmStartGap } from './unmapped-area.js';
-import { vmaMarkAttached } from './vma-lock-hooks.js';
+import { vmaMarkAttached, vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaMergeNewRange, vmg } from './vma-merge.js';
 import { doAlignMunmap } from './vma-munmap.js';
 
@@ -77,6 +77,7 @@ function doBrkFlags(mm: MmStruct, vma: number, addr: number, len: number): numbe
   const v = mm.vmas;
   v.setRange(id, addr, addr + len, pgoff);
   v.setFlags(id, flags);
+  vmaStartWrite(mm, id);
   vmaMarkAttached(mm, id);
   try {
     indexStore(mm, addr, addr + len, id);

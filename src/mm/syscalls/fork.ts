@@ -12,7 +12,6 @@
  */
 import { MmStruct } from '../mm-struct.js';
 import { VM_DONTCOPY, VM_LOCKED_MASK } from '../vm-flags.js';
-import { vmaMarkAttached } from './vma-lock-hooks.js';
 
 export { exitMm } from './exit.js';
 
@@ -52,7 +51,8 @@ export function forkMm(parent: MmStruct): MmStruct {
     const name = pv.anonName(vma);
     child.anonNames.ref(name);
     cv.setAnonName(id, name);
-    vmaMarkAttached(child, id);
+    // The child is not visible to any other thread yet: attach without the lock hooks.
+    Atomics.store(child.i32, cv.refcntWord(id), 1);
     child.indexStore(id);
     count++;
   }

@@ -71,7 +71,7 @@ import { mmapPkeyFlags } from './pkey.js';
 import { MMAP_MIN_ADDR, OVERCOMMIT_NEVER, THP_ENABLED } from './tunables.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
 import { AREA_ANON, AREA_REGULAR_FILE, AREA_SHMEM, getUnmappedArea } from './unmapped-area.js';
-import { vmaMarkAttached } from './vma-lock-hooks.js';
+import { vmaMarkAttached, vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaMergeNewRange, vmg } from './vma-merge.js';
 import { completeMunmapVmas, gatherMunmapVmas, MunmapState } from './vma-munmap.js';
 
@@ -303,6 +303,8 @@ function mmapNewVma(
   v.setRange(id, addr, end, pgoff);
   v.setFlags(id, vmFlags);
   v.setFile(id, file);
+  // Lock the VMA since it is modified after insertion into the tree (__mmap_new_vma).
+  vmaStartWrite(mm, id);
   vmaMarkAttached(mm, id);
   try {
     indexStore(mm, addr, end, id);

@@ -329,6 +329,8 @@ function copyVma(mm: MmStruct, vma: number, addr: number, len: number, pgoffIn: 
   const nu = mm.dupVma(vma);
   if (nu === 0) return 0;
   v.setRange(nu, addr, end, pgoff);
+  // vma_link(): write-locked before it is stored.
+  vmaStartWrite(mm, nu);
   vmaMarkAttached(mm, nu);
   try {
     indexStore(mm, addr, end, nu);

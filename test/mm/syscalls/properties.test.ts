@@ -7,81 +7,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { MmGlobals, type MmStruct } from '../../../src/mm/mm-struct.js';
-import {
-  brk,
-  exitMm,
-  forkMm,
-  mmap,
-  mprotect,
-  mremap,
-  munmap,
-  prctlSetVmaAnonName,
-} from '../../../src/mm/syscalls/index.js';
+import { exitMm, forkMm } from '../../../src/mm/syscalls/index.js';
 import { isMergeableVma, vmg } from '../../../src/mm/syscalls/vma-merge.js';
 import { PAGE_SIZE, VM_SPECIAL } from '../../../src/mm/vm-flags.js';
-import { layout, newMm, PAGE as P, SANDBOX as S } from './helpers.js';
+import { layout, newMm, PAGE as P, SANDBOX } from './helpers.js';
+import { apply, opArb, WINDOW_PAGES } from './random-ops.js';
 
-const WINDOW_PAGES = 64;
 /** One set of global tables for every run (allocating them per run dominates the test time). */
 const globals = MmGlobals.create({ maxFiles: 65_535, fileHeapBytes: 1 << 20, anonNameSlots: 1024 });
-const page = fc.integer({ min: 0, max: WINDOW_PAGES - 1 });
-const pages = fc.constantFrom(0, 1, 1, 2, 3, 4, 8, 16);
-const prot = fc.constantFrom(0, 1, 3, 3, 5, 7, 4);
-const name = fc.constantFrom(null, 'a', 'b', 'a', 'heap', 'x[y');
-
-type Op =
-  | { k: 'mmap'; at: number; n: number; prot: number; flags: number; file: number; off: number }
-  | { k: 'munmap'; at: number; n: number }
-  | { k: 'mprotect'; at: number; n: number; prot: number }
-  | { k: 'mremap'; at: number; n: number; m: number; flags: number; to: number }
-  | { k: 'brk'; n: number }
-  | { k: 'name'; at: number; n: number; name: string | null };
-
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({
-    k: fc.constant('mmap' as const),
-    at: page,
-    n: pages,
-    prot,
-    flags: fc.constantFrom(0x32, 0x32, 0x31, 0x12, 0x11, 0x22, 0x100022, 0x4032, 0x132, 0x20032),
-    file: fc.constantFrom(0, 1),
-    off: fc.integer({ min: 0, max: 7 }),
-  }),
-  fc.record({ k: fc.constant('munmap' as const), at: page, n: pages }),
-  fc.record({ k: fc.constant('mprotect' as const), at: page, n: pages, prot }),
-  fc.record({
-    k: fc.constant('mremap' as const),
-    at: page,
-    n: pages,
-    m: pages,
-    flags: fc.constantFrom(0, 1, 3, 7, 5),
-    to: page,
-  }),
-  fc.record({ k: fc.constant('brk' as const), n: fc.integer({ min: 0, max: 12 }) }),
-  fc.record({ k: fc.constant('name' as const), at: page, n: pages, name }),
-);
-
-function apply(mm: MmStruct, files: number[], o: Op): number {
-  switch (o.k) {
-    case 'mmap': {
-      const addr = S + o.at * P;
-      if (o.flags & 0x20) return mmap(mm, addr, o.n * P, o.prot, o.flags);
-      const file = { fileId: files[o.file], offset: o.off * P, writable: o.file === 0 };
-      return mmap(mm, addr, o.n * P, o.prot, o.flags, file);
-    }
-    case 'munmap':
-      return munmap(mm, S + o.at * P, o.n * P);
-    case 'mprotect':
-      return mprotect(mm, S + o.at * P, o.n * P, o.prot);
-    case 'mremap':
-      return mremap(mm, S + o.at * P, o.n * P, o.m * P, o.flags, S + o.to * P);
-    case 'brk':
-      return brk(mm, mm.startBrk + o.n * 0x800);
-    case 'name':
-      return prctlSetVmaAnonName(mm, S + o.at * P, o.n * P, o.name);
-  }
-}
-
 /** Two adjacent VMAs the kernel would have merged (is_mergeable_vma + contiguous pgoff). */
 function mergeable(mm: MmStruct, a: number, b: number): boolean {
   const v = mm.vmas;
@@ -114,7 +47,7 @@ test('random syscall sequences keep the address space a valid, fully merged Linu
   fc.assert(
     fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), (ops) => {
       const mm = newMm(256, globals);
-      mm.startBrk = S + (WINDOW_PAGES + 8) * P;
+      mm.startBrk = SANDBOX + (WINDOW_PAGES + 8) * P;
       mm.brk = mm.startBrk;
       const files = [
         mm.files.intern({ path: '/f/rw', devMajor: 8, devMinor: 1, inode: 1 }),
@@ -140,7 +73,7 @@ test('failing calls checked up front leave the layout unchanged', () => {
   fc.assert(
     fc.property(fc.array(opArb, { maxLength: 30 }), opArb, (setup, o) => {
       const mm = newMm(256, globals);
-      mm.startBrk = S + (WINDOW_PAGES + 8) * P;
+      mm.startBrk = SANDBOX + (WINDOW_PAGES + 8) * P;
       mm.brk = mm.startBrk;
       const files = [
         mm.files.intern({ path: '/f/rw', devMajor: 8, devMinor: 1, inode: 1 }),
