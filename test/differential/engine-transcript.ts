@@ -25,10 +25,6 @@ import type { OracleHeader } from './transcript.js';
 
 const PAGE = 0x1000;
 const MAP_ANONYMOUS = 0x20;
-/** x86-64 TASK_SIZE (4-level paging). */
-const TASK_SIZE = 0x7fff_ffff_f000;
-/** mmap_base() without randomisation: gap = max(8 MiB stack + 1 MiB guard, 128 MiB). */
-export const HELPER_MMAP_BASE = TASK_SIZE - 128 * 1024 * 1024;
 
 function hexResult(r: number): string {
   return r < 0 ? `${r}` : `0x${BigInt(r).toString(16)}`;
@@ -83,7 +79,11 @@ export function engineFromHeader(header: OracleHeader): {
   mm.startBrk = header.stat.start_brk!;
   mm.brk = header.stat.brk!;
   mm.startStack = header.stat.start_stack!;
-  mm.mmapBase = HELPER_MMAP_BASE;
+  // The vDSO is the first top-down mapping exec makes, so it ends at mmap_base (the oracle test
+  // checks that this is TASK_SIZE - 128 MiB, mmap_base() without randomisation).
+  const vdso = header.initialMaps.split('\n').find((l) => l.endsWith(' [vdso]'));
+  if (!vdso) throw new Error('the helper has no [vdso] mapping');
+  mm.mmapBase = Number.parseInt(vdso.split(/[- ]/)[1]!, 16);
   const fileIds = header.files.map((f) =>
     globals.files.intern({ path: f.path, devMajor: f.major, devMinor: f.minor, inode: f.inode }),
   );

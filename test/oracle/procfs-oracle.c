@@ -394,7 +394,10 @@ int main(int argc, char **argv) {
   if (argc == 2) {
     /* First run: fix the layout, then become ourselves again. The personality and the stack
      * rlimit are inherited across execve; the fixed environment keeps [stack] the same size. */
-    if (sys1(SYS_personality, ADDR_NO_RANDOMIZE) < 0) die("personality");
+    /* Docker's default seccomp profile refuses this personality (EPERM): run such containers
+     * with a profile that allows it (or seccomp=unconfined). */
+    if (sys1(SYS_personality, ADDR_NO_RANDOMIZE) < 0)
+      die("personality(ADDR_NO_RANDOMIZE) refused (a seccomp profile?): the layout cannot be fixed");
     struct rlimit rl = {8UL << 20, 8UL << 20};
     struct rlimit old;
     if (sys2(SYS_getrlimit, RLIMIT_STACK, &old) == 0 && old.rlim_max != RLIM_INFINITY &&
