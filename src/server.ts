@@ -10,6 +10,7 @@ import { buildApp } from './app.js';
 import { ConfigError, helpText, parseConfig, type ServiceConfig } from './config.js';
 import { createLocalSim } from './cpus/local-sim.js';
 import type { SimApi } from './cpus/sim-api.js';
+import { WorkerSim } from './cpus/worker-sim.js';
 
 function loggerOptions(config: ServiceConfig): FastifyServerOptions['logger'] {
   if (process.stdout.isTTY) {
@@ -28,17 +29,19 @@ function loggerOptions(config: ServiceConfig): FastifyServerOptions['logger'] {
 }
 
 /**
- * The engine behind the API. `--cpus 0` runs it on the event loop; the worker-CPU sim (issue 3)
- * takes over for `--cpus N > 0` once it exists.
+ * The engine behind the API: worker CPUs (the default, `--cpus N`), or the event loop itself with
+ * `--cpus 0` (no parallelism: strategies cannot race there).
  */
-function createSim(config: ServiceConfig): SimApi {
-  return createLocalSim({
+async function createSim(config: ServiceConfig): Promise<SimApi> {
+  const common = {
     strategy: config.strategy,
     maxProcesses: config.maxProcesses,
     maxVmasPerProcess: config.maxVmasPerProcess,
     maxBatch: config.maxBatch,
     population: config.population,
-  });
+  };
+  if (config.cpus === 0) return createLocalSim(common);
+  return WorkerSim.start({ ...common, cpus: config.cpus });
 }
 
 async function main(): Promise<void> {
@@ -57,14 +60,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const sim = createSim(config);
+  const sim = await createSim(config);
   const app = await buildApp({ config, sim, logger: loggerOptions(config) });
-  if (config.cpus > 0) {
-    app.log.warn(
-      { cpus: config.cpus },
-      'worker CPUs are not available yet: the engine runs on the event loop (as --cpus 0)',
-    );
-  }
   closeWithGrace({ delay: config.closeGraceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'closing after an error');
     else app.log.info({ signal }, 'closing: finishing in-flight requests');

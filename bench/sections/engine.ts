@@ -111,7 +111,7 @@ function measureEngine(mapsText: string, reps: number): EngineFigures {
 export const engineSection: BenchSection = {
   name: 'engine',
   async run(ctx: BenchContext): Promise<Figure[]> {
-    const sizes = ctx.quick ? [100, 1_000, 10_000] : [100, 1_000, 10_000, 65_500];
+    const sizes = ctx.quick ? [100, 1_000, 10_000] : [100, 1_000, 10_000, 65_400];
     const figures: Figure[] = [];
     const mutation: Record<number, EngineFigures> = {};
     const kernelMutation: Record<number, { pairNs: number; mprotectNs: number }> = {};
@@ -143,7 +143,7 @@ export const engineSection: BenchSection = {
           goal: { op: '<=', ratio: 0.5 },
         }),
       );
-      if (n === 1_000 || n === 65_500 || (ctx.quick && n === 10_000)) {
+      if (n === 1_000 || n === 65_400 || (ctx.quick && n === 10_000)) {
         figures.push(
           ratioFigure({
             id: `engine.mmap_munmap.${n}`,
@@ -166,7 +166,7 @@ export const engineSection: BenchSection = {
         );
       }
     }
-    const big = ctx.quick ? 10_000 : 65_500;
+    const big = ctx.quick ? 10_000 : 65_400;
     for (const [key, what] of [
       ['pairNs', 'mmap+munmap'],
       ['mprotectNs', 'mprotect'],

@@ -1,0 +1,309 @@
+/**
+ * `WorkerSim`: the default `SimApi`. Address spaces live in SharedArrayBuffer arenas; reads and
+ * mutations run on a pool of worker CPUs (cpu-worker.ts) and busy processes on activity threads
+ * of their own (activity-worker.ts), all in parallel, so lock waits, retries and fallbacks come
+ * from real contention. The event loop only builds new address spaces (not yet shared with any
+ * other thread), keeps the pid table, dispatches, and streams replies.
+ */
+import { Instruments } from '../metrics/instruments.js';
+import { ESRCH, errnoName } from '../mm/errno.js';
+import { importMaps, MapsImportError } from '../mm/import-maps.js';
+import { MmGlobals, MmStruct } from '../mm/mm-struct.js';
+import { RcuDomain } from '../sync/rcu.js';
+import { ActivityThread } from './activity-thread.js';
+import { CpuPool, CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
+import type { EngineThreadData } from './cpu-worker.js';
+import { buildTemplateProcess, populationPlan } from './population.js';
+import type { MapsReply, QueryReply } from './read-ops.js';
+import { SharedConfig } from './shared-config.js';
+import {
+  type ActivitySpec,
+  type ActivityStatus,
+  type CreateProcessOptions,
+  type MapsReadOptions,
+  type MutationListener,
+  type ProcessDetail,
+  type ProcessList,
+  type ProcessSummary,
+  type QueryArgs,
+  type QueryOutcome,
+  type ReadOptions,
+  type SimApi,
+  type SimConfig,
+  SimError,
+  type StrategyName,
+  type SyscallCall,
+  type SyscallResult,
+} from './sim-api.js';
+
+export interface WorkerSimOptions {
+  strategy: StrategyName;
+  /** Worker CPUs (>= 1). */
+  cpus: number;
+  maxProcesses: number;
+  maxVmasPerProcess: number;
+  maxBatch: number;
+  /** Processes created at start (templates in rotation, a few with activities). */
+  population: number;
+  /** Requests in flight per CPU before new ones are refused with EBUSY (503). */
+  maxInFlightPerCpu?: number;
+}
+
+/** Linux TASK_COMM_LEN is 16 with the NUL: comm is cut to 15 bytes, as prctl(PR_SET_NAME). */
+const COMM_MAX = 15;
+const EBUSY = 16;
+const EAGAIN = 11;
+
+interface Proc {
+  pid: number;
+  comm: string;
+  /** The event loop's view of the arena (read-only here once published). */
+  mm: MmStruct;
+  activity: ActivityThread | null;
+}
+
+function simError(errno: number, what: string): SimError {
+  const name = errnoName(errno);
+  return new SimError(errno, name, `${what}: ${name}`);
+}
+
+/** Maps a dispatch failure to the errno the HTTP layer answers with. */
+function dispatchError(err: unknown, what: string): Error {
+  if (err instanceof PoolSaturatedError) return new SimError(EBUSY, 'EBUSY', err.message);
+  if (err instanceof CpuRequestError) return simError(err.errno, what);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export class WorkerSim implements SimApi {
+  readonly instruments = Instruments.create();
+  private readonly globals = MmGlobals.create();
+  private readonly rcu = RcuDomain.create();
+  private readonly config: SharedConfig;
+  private readonly engineData: EngineThreadData;
+  private readonly procs = new Map<number, Proc>();
+  private readonly listeners = new Set<MutationListener>();
+  private pool!: CpuPool;
+  private nextPid = 1;
+  private closed = false;
+
+  private constructor(private readonly opts: WorkerSimOptions) {
+    this.config = SharedConfig.create(opts.strategy);
+    this.engineData = {
+      globals: this.globals.buffers(),
+      rcu: this.rcu.buffer,
+      instruments: this.instruments.buffer,
+      config: this.config.buffer,
+    };
+  }
+
+  /** Starts the worker CPUs and creates the built-in population. */
+  static async start(opts: WorkerSimOptions): Promise<WorkerSim> {
+    const sim = new WorkerSim(opts);
+    sim.pool = await CpuPool.start({
+      cpus: opts.cpus,
+      workerUrl: new URL('./cpu-worker.js', import.meta.url),
+      workerData: sim.engineData,
+      maxInFlight: opts.maxInFlightPerCpu,
+      onWorkerExit: (threadId) => sim.instruments.releaseBlocksOfThread(threadId),
+    });
+    for (const p of populationPlan(opts.population)) {
+      const proc = await sim.publish(buildTemplateProcess(p.template, sim.mmOptions()), p.comm);
+      if (p.activity) proc.activity = sim.startActivity(proc, p.activity);
+    }
+    return sim;
+  }
+
+  private mmOptions() {
+    return { maxVmas: this.opts.maxVmasPerProcess, globals: this.globals, grace: this.rcu };
+  }
+
+  private get(pid: number): Proc {
+    const p = this.procs.get(pid);
+    if (!p) throw new SimError(ESRCH, 'ESRCH', `no process with pid ${pid}`);
+    return p;
+  }
+
+  private reserve(): void {
+    if (this.closed) throw new SimError(EBUSY, 'EBUSY', 'the service is shutting down');
+    if (this.procs.size >= this.opts.maxProcesses) {
+      throw new SimError(EAGAIN, 'EAGAIN', `process limit (${this.opts.maxProcesses}) reached`);
+    }
+  }
+
+  /** Hands a new arena to every CPU, then makes the pid visible. */
+  private async publish(mm: MmStruct, comm: string): Promise<Proc> {
+    const pid = this.nextPid++;
+    await this.pool.broadcast('attach', { pid, buffer: mm.buffer });
+    const proc: Proc = { pid, comm: comm.slice(0, COMM_MAX), mm, activity: null };
+    this.procs.set(pid, proc);
+    return proc;
+  }
+
+  private async run<T>(op: string, args: unknown, what: string): Promise<T> {
+    try {
+      return await this.pool.run<T>(op, args);
+    } catch (err) {
+      throw dispatchError(err, what);
+    }
+  }
+
+  private summary(p: Proc): ProcessSummary {
+    return { pid: p.pid, comm: p.comm, vmas: p.mm.mapCount };
+  }
+
+  async listProcesses(offset: number, limit: number): Promise<ProcessList> {
+    const all = [...this.procs.values()];
+    return {
+      total: all.length,
+      processes: all.slice(offset, offset + limit).map((p) => this.summary(p)),
+    };
+  }
+
+  async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
+    this.reserve();
+    let mm: MmStruct;
+    if (opts.maps !== undefined) {
+      try {
+        mm = importMaps(opts.maps, this.mmOptions());
+      } catch (e) {
+        if (!(e instanceof MapsImportError)) throw e;
+        throw new SimError(e.errno, errnoName(e.errno), e.message);
+      }
+    } else {
+      mm = buildTemplateProcess(opts.template ?? 'minimal', this.mmOptions());
+    }
+    const comm = opts.comm ?? (opts.maps !== undefined ? 'imported' : (opts.template ?? 'minimal'));
+    const proc = await this.publish(mm, comm);
+    if (opts.activity) proc.activity = this.startActivity(proc, opts.activity);
+    return this.summary(proc);
+  }
+
+  async inspectProcess(pid: number): Promise<ProcessDetail> {
+    const p = this.get(pid);
+    return {
+      ...this.summary(p),
+      brkStart: p.mm.startBrk,
+      brk: p.mm.brk,
+      startStack: p.mm.startStack,
+      activity: p.activity?.status() ?? null,
+    };
+  }
+
+  async forkProcess(pid: number): Promise<ProcessSummary> {
+    const parent = this.get(pid);
+    this.reserve();
+    const buffer = await this.run<SharedArrayBuffer>('fork', { pid }, 'fork');
+    const child = await this.publish(MmStruct.attach(buffer, this.globals, this.rcu), parent.comm);
+    return this.summary(child);
+  }
+
+  async exitProcess(pid: number): Promise<void> {
+    const p = this.get(pid);
+    // Unlisted first: new requests for the pid get ESRCH while the address space is torn down.
+    this.procs.delete(pid);
+    await p.activity?.stop();
+    await this.run('exit', { pid }, 'exit');
+    await this.pool.broadcast('detach', { pid });
+  }
+
+  private startActivity(p: Proc, spec: ActivitySpec): ActivityThread {
+    return new ActivityThread(spec, p.mm.buffer, this.engineData, p.pid);
+  }
+
+  async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
+    const p = this.get(pid);
+    const old = p.activity;
+    p.activity = null;
+    await old?.stop();
+    p.activity = this.startActivity(p, spec);
+    return p.activity.status();
+  }
+
+  async getActivity(pid: number): Promise<ActivityStatus | null> {
+    return this.get(pid).activity?.status() ?? null;
+  }
+
+  async stopActivity(pid: number): Promise<boolean> {
+    const p = this.get(pid);
+    const a = p.activity;
+    if (!a) return false;
+    p.activity = null;
+    await a.stop();
+    return true;
+  }
+
+  async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
+    this.get(pid);
+    const strategy = opts.strategy ?? null;
+    const reply = await this.run<MapsReply>('maps', { pid, strategy, chunk: opts.chunk }, 'maps');
+    const bytes = new Uint8Array(reply.bytes);
+    return (async function* chunks() {
+      let from = 0;
+      for (const end of reply.ends) {
+        yield bytes.subarray(from, end);
+        from = end;
+      }
+    })();
+  }
+
+  async query(
+    pid: number,
+    opts: ReadOptions,
+    queries: readonly QueryArgs[],
+  ): Promise<QueryOutcome[]> {
+    this.get(pid);
+    const replies = await this.run<QueryReply[]>(
+      'query',
+      { pid, strategy: opts.strategy ?? null, queries },
+      'PROCMAP_QUERY',
+    );
+    return replies.map((r) => (typeof r === 'number' ? simError(r, 'PROCMAP_QUERY') : r));
+  }
+
+  async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {
+    this.get(pid);
+    const raw = await this.run<number[]>('mutate', { pid, calls }, 'syscalls');
+    const results = raw.map((r, i) => (r < 0 ? simError(-r, calls[i].op) : r));
+    if (this.listeners.size > 0) {
+      results.forEach((result, i) => {
+        for (const l of this.listeners) l({ pid, call: calls[i], result });
+      });
+    }
+    return results;
+  }
+
+  getConfig(): SimConfig {
+    return {
+      strategy: this.config.strategy,
+      cpus: this.opts.cpus,
+      maxProcesses: this.opts.maxProcesses,
+      maxVmasPerProcess: this.opts.maxVmasPerProcess,
+      maxBatch: this.opts.maxBatch,
+    };
+  }
+
+  setStrategy(strategy: StrategyName): void {
+    this.config.strategy = strategy;
+  }
+
+  onMutation(listener: MutationListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  gauges() {
+    let vmas = 0;
+    for (const p of this.procs.values()) vmas += p.mm.mapCount;
+    return { processes: this.procs.size, vmas };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.procs.values()].map((p) => p.activity?.stop()));
+    this.listeners.clear();
+    await this.pool.close();
+  }
+}
