@@ -122,7 +122,8 @@ export class LocalActivity {
   private readonly status: ActivityStatus;
   private previous: SyscallResult | undefined;
   private stopped = false;
-  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private timeout: NodeJS.Timeout | null = null;
 
   constructor(
     readonly spec: ActivitySpec,
@@ -139,11 +140,12 @@ export class LocalActivity {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) {
-      clearImmediate(this.timer as NodeJS.Immediate);
-      clearTimeout(this.timer as NodeJS.Timeout);
-    }
-    this.timer = null;
+    // Each kind with its own clear: clearImmediate() on a Timeout corrupts node's count of
+    // pending immediates and leaves the event loop spinning.
+    if (this.immediate) clearImmediate(this.immediate);
+    if (this.timeout) clearTimeout(this.timeout);
+    this.immediate = null;
+    this.timeout = null;
   }
 
   private step(): void {
@@ -159,19 +161,20 @@ export class LocalActivity {
     if (this.stopped) return;
     const rate = this.spec.ratePerS;
     if (rate === null) {
-      this.timer = setImmediate(() => {
+      this.immediate = setImmediate(() => {
         for (let i = 0; i < UNCAPPED_BATCH && !this.stopped; i++) this.step();
         this.schedule();
       });
+      this.immediate.unref();
     } else {
-      this.timer = setTimeout(() => {
+      this.timeout = setTimeout(() => {
         // Catch up to rate × elapsed, so the average rate holds whatever the timer jitter.
         const due = Math.floor(((Date.now() - this.status.startedAt) / 1000) * rate);
         let budget = Math.min(due - this.status.calls, Math.ceil(rate / 10) + 1);
         while (budget-- > 0 && !this.stopped) this.step();
         this.schedule();
       }, CAPPED_TICK_MS);
+      this.timeout.unref();
     }
-    this.timer.unref();
   }
 }
