@@ -70,6 +70,7 @@ export function specialMappingsScenario(vvarStart: number): Scenario {
       anon(vclock, 2, RW), // a normal mapping between [vvar] and the gap the vDSO left
       check,
       { op: 'mmap', addr: 0, len: 3 * P, prot: RW, flags: ANON_PRIVATE, fd: FD_NONE, off: 0 },
+      { op: 'fork' }, // the child's maps: the moved [vdso], the hole, all copied as they are
       check,
     ],
   };

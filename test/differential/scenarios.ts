@@ -240,6 +240,7 @@ export const SCENARIOS: Scenario[] = [
         flags: MREMAP_MAYMOVE,
         newAddr: 0,
       },
+      { op: 'fork' }, // shared memory stays shared: the child shows the same shmem files
       check,
     ],
   },
