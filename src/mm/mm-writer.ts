@@ -23,6 +23,7 @@ import {
   mmapWriteLock,
   mmapWriteUnlock,
   nowNs,
+  type RcuDomain,
   vmaMarkAttached,
   vmaMarkDetached,
   vmaStartWrite,
@@ -115,6 +116,37 @@ export function beginMmWrite(mm: MmStruct): void {
   openT0 = nowNs();
   openMm = mm;
   vmaWaitNs = 0;
+  relieveRetireBacklog(mm);
+}
+
+/** Above this fraction of the node or record arena in use, a writer waits out a grace period. */
+const BACKLOG_FRACTION = 0.75;
+
+function backlogHigh(mm: MmStruct): boolean {
+  const index = mm.index;
+  const t = mm.vmas;
+  return (
+    index.nodesInUse > index.nodeCapacity * BACKLOG_FRACTION ||
+    t.inUse > t.capacity * BACKLOG_FRACTION
+  );
+}
+
+/**
+ * Retired index nodes and VMA records are reused only after a grace period, so a reader that
+ * stays inside one RCU read section (e.g. descheduled mid-chunk) while a writer loops at full
+ * speed lets the backlog grow until the arena runs out of nodes. Like the kernel falling back to
+ * synchronize_rcu() when it cannot defer a free, the writer then waits for the read sections open
+ * now to end and reclaims. Safe under the mmap write lock: no reader waits for the mmap lock
+ * inside an RCU read section (every strategy drops RCU before taking it).
+ */
+function relieveRetireBacklog(mm: MmStruct): void {
+  if (!backlogHigh(mm)) return;
+  mm.reclaim();
+  if (!backlogHigh(mm)) return;
+  const grace = mm.deferred.grace as Partial<RcuDomain>;
+  if (typeof grace.synchronize !== 'function') return;
+  grace.synchronize();
+  mm.reclaim();
 }
 
 /**

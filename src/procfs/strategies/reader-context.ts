@@ -80,9 +80,19 @@ export class ReadStats {
     this.mmapLockWaits = 0;
   }
 
-  /** Retries + fallbacks + lock waits: evidence that this reader met a writer. */
+  /**
+   * Retries + fallbacks other than `fancy_vma` (which happen with no writer at all) + mmap lock
+   * waits: evidence that this reader met a writer.
+   */
   get contention(): number {
-    return this.retries + this.fallbacks.reduce((a, b) => a + b, 0) + this.mmapLockWaits;
+    const f = this.fallbacks;
+    return (
+      this.retries +
+      f[FALLBACK_CONTENTION] +
+      f[FALLBACK_DETACHED] +
+      f[FALLBACK_RETRY_LIMIT] +
+      this.mmapLockWaits
+    );
   }
 }
 
