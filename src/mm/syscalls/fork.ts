@@ -11,7 +11,8 @@
  * grace periods as the parent.
  */
 import { MmStruct } from '../mm-struct.js';
-import { VM_DONTCOPY, VM_LOCKED_MASK } from '../vm-flags.js';
+import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
+import { VM_ANON_VMA } from './anon-vma.js';
 
 export { exitMm } from './exit.js';
 
@@ -45,7 +46,10 @@ export function forkMm(parent: MmStruct): MmStruct {
     const id = child.allocVma();
     if (id === 0) throw new RangeError('forkMm: child arena full');
     cv.setRange(id, pv.start(vma), pv.end(vma), pv.pgoff(vma));
-    cv.setFlags(id, flags & ~VM_LOCKED_MASK);
+    // No mlock in the child; VM_WIPEONFORK memory starts over without an anon_vma.
+    let childFlags = flags & ~VM_LOCKED_MASK;
+    if (flags & VM_WIPEONFORK) childFlags &= ~VM_ANON_VMA;
+    cv.setFlags(id, childFlags);
     cv.setFile(id, pv.file(vma));
     cv.setOps(id, pv.ops(vma));
     const name = pv.anonName(vma);

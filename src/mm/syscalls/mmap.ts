@@ -40,7 +40,9 @@ import {
   MAP_GROWSDOWN,
   MAP_HUGETLB,
   MAP_LOCKED,
+  MAP_NONBLOCK,
   MAP_NORESERVE,
+  MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
@@ -66,6 +68,7 @@ import {
   vmFlagsFromProt,
 } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
+import { populateVma } from './anon-vma.js';
 import { indexErase, indexStore } from './index-ops.js';
 import { mmapPkeyFlags } from './pkey.js';
 import { MMAP_MIN_ADDR, OVERCOMMIT_NEVER, THP_ENABLED } from './tunables.js';
@@ -192,7 +195,16 @@ function doMmap(
     }
   }
   if (flags & MAP_NORESERVE && !OVERCOMMIT_NEVER) vmFlags |= VM_NORESERVE;
-  return mmapRegion(mm, file === undefined ? 0 : file.fileId, addr, len, vmFlags >>> 0, pgoff);
+  const res = mmapRegion(mm, file === undefined ? 0 : file.fileId, addr, len, vmFlags >>> 0, pgoff);
+  // mm_populate() after MAP_LOCKED or MAP_POPULATE (not with MAP_NONBLOCK) writes private
+  // writable memory in: the VMA gets an anon_vma (anon-vma.ts).
+  if (
+    res >= 0 &&
+    (vmFlags & VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE)
+  ) {
+    populateVma(mm, mm.vmaLookup(res));
+  }
+  return res;
 }
 
 /** round_hint_to_min(): a hint below mmap_min_addr moves up to it. */

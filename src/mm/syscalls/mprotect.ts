@@ -21,8 +21,7 @@
  *
  * VM_ACCOUNT (mprotect_fixup): a private mapping made writable is charged and gets VM_ACCOUNT
  * unless it already has VM_ACCOUNT, VM_WRITE, VM_SHARED, VM_NORESERVE (or VM_HUGETLB); a
- * never-faulted anonymous VMA (no anon_vma: every anonymous VMA here) made read-only loses
- * VM_ACCOUNT. The flag is invisible in maps but decides merges (observed on 6.18.44 in smaps
+ * never-faulted anonymous VMA (no anon_vma, see anon-vma.ts) made read-only loses VM_ACCOUNT. The flag is invisible in maps but decides merges (observed on 6.18.44 in smaps
  * VmFlags: rw anon `ac`, after mprotect(PROT_READ) no `ac`).
  *
  * Protection keys (pkey.ts): the VMA's key is re-derived from prot per VMA, as x86's
@@ -41,10 +40,12 @@ import {
   VM_ACCOUNT,
   VM_GROWSDOWN,
   VM_HUGETLB,
+  VM_LOCKED,
   VM_NORESERVE,
   VM_SHARED,
   VM_WRITE,
 } from '../vm-flags.js';
+import { populateVma, VM_ANON_VMA } from './anon-vma.js';
 import { mprotectPkeyFlags, VM_PKEY_EXEC_ONLY } from './pkey.js';
 import { add64, offsetInPage, pageAlign64 } from './u64.js';
 import { vmaStartWrite } from './vma-lock-hooks.js';
@@ -132,13 +133,18 @@ function mprotectFixup(
     if ((oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)) === 0) {
       newflags = (newflags | VM_ACCOUNT) >>> 0;
     }
-  } else if (oldflags & VM_ACCOUNT && vmaIsAnonymous(mm, vma)) {
+  } else if (oldflags & VM_ACCOUNT && vmaIsAnonymous(mm, vma) && !(oldflags & VM_ANON_VMA)) {
     // Never faulted (no anon_vma): the commitment can be given back.
     newflags = (newflags & ~VM_ACCOUNT) >>> 0;
   }
   const res = vmaModifyFlags(mm, prev, vma, start, end, newflags);
   if (res < 0) return res;
   vmaStartWrite(mm, res);
-  mm.vmas.setFlags(res, newflags);
+  // The anon_vma is not a flag in Linux: keep what the (possibly merged) VMA has.
+  mm.vmas.setFlags(res, (newflags & ~VM_ANON_VMA) | (mm.vmas.flags(res) & VM_ANON_VMA));
+  // Private VM_LOCKED VMA becoming writable: trigger COW (populate_vma_page_range).
+  if (newflags & VM_WRITE && oldflags & VM_LOCKED && !(oldflags & (VM_WRITE | VM_SHARED))) {
+    populateVma(mm, res);
+  }
   return res;
 }

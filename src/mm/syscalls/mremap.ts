@@ -43,12 +43,14 @@ import {
   PAGE_SIZE,
   TASK_SIZE,
   VM_DONTEXPAND,
+  VM_LOCKED,
   VM_LOCKED_MASK,
   VM_MAYSHARE,
   VM_PFNMAP,
   VM_SHARED,
 } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
+import { hasAnonVma, populateVma, VM_ANON_VMA } from './anon-vma.js';
 import { indexStore } from './index-ops.js';
 import { vmaIsAnonymous } from './mprotect.js';
 import { add64, offsetInPage, pageAlign64 } from './u64.js';
@@ -107,7 +109,15 @@ export function mremap(
   r.vma = mm.vmaLookup(r.addr);
   const prep = checkPrepVma(mm, r);
   if (prep < 0) return prep;
-  return impliesNewAddr(r) ? mremapTo(mm, r) : mremapAt(mm, r);
+  const populateExpand = r.type === REMAP_EXPAND && (mm.vmas.flags(r.vma) & VM_LOCKED) !== 0;
+  const oldLen0 = r.oldLen;
+  const res = impliesNewAddr(r) ? mremapTo(mm, r) : mremapAt(mm, r);
+  // VMA mlock()ed and expanded: the kernel populates the new part (mm_populate).
+  if (res >= 0 && populateExpand) {
+    const vma = mm.vmaLookup(res + oldLen0);
+    if (vma !== 0) populateVma(mm, vma);
+  }
+  return res;
 }
 
 /** check_mremap_params(). */
@@ -293,11 +303,16 @@ function moveVma(mm: MmStruct, r: RemapState): number {
   // The source may have been merged into the copy (never-faulted anonymous memory).
   if (vmaStart >= v.start(newVma) && vmaStart < v.end(newVma)) vma = newVma;
   if (r.flags & MREMAP_DONTUNMAP) {
-    // dontunmap_complete(): the old VMA can no longer be mlock()ed.
-    const f = v.flags(vma);
-    if (f & VM_LOCKED_MASK) {
+    // dontunmap_complete(): the old VMA can no longer be mlock()ed, and if it was moved whole
+    // its anon_vma links are dropped (its pages went to the copy).
+    let f = v.flags(vma);
+    if (f & VM_LOCKED_MASK) f &= ~VM_LOCKED_MASK;
+    if (newVma !== vma && r.addr === v.start(vma) && r.addr + r.oldLen === v.end(vma)) {
+      f &= ~VM_ANON_VMA;
+    }
+    if (f !== v.flags(vma)) {
       vmaStartWrite(mm, vma);
-      v.setFlags(vma, f & ~VM_LOCKED_MASK);
+      v.setFlags(vma, f);
     }
   } else {
     // unmap_source_vma(): VM_ACCOUNT is cleared around the unmap only to keep the commit
@@ -316,7 +331,7 @@ function copyVma(mm: MmStruct, vma: number, addr: number, len: number, pgoffIn: 
   const v = mm.vmas;
   let pgoff = pgoffIn;
   // A never-faulted anonymous VMA takes the new location's pgoff, to merge there.
-  if (vmaIsAnonymous(mm, vma)) pgoff = addr / PAGE_SIZE;
+  if (vmaIsAnonymous(mm, vma) && !hasAnonVma(mm, vma)) pgoff = addr / PAGE_SIZE;
   const end = addr + len;
   const next = mm.findVma(addr);
   if (next !== 0 && v.start(next) < end) return 0;

@@ -13,8 +13,9 @@
  *     are contiguous exactly when adjacent;
  *   - VM_SPECIAL (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP) VMAs never merge;
  *   - a VMA with a close op (special mappings) is never removed by a merge;
- *   - is_mergeable_anon_vma() always passes: the simulation models memory that was never
- *     faulted, so no VMA has an anon_vma (and mempolicy / userfaultfd contexts are all NULL).
+ *   - is_mergeable_anon_vma() always passes: memory is never faulted except where mmap() itself
+ *     populates it, and those anon_vmas are taken as compatible (anon-vma.ts); mempolicy and
+ *     userfaultfd contexts are all NULL.
  *
  * Store updates follow commit_merge(): the surviving ("target") VMA record is resized in place
  * and published over its new range with one index store, which drops or trims the entries of the
@@ -23,6 +24,7 @@
 import type { MmStruct } from '../mm-struct.js';
 import { hasCloseOp } from '../special-mappings.js';
 import { PAGE_SIZE, VM_IGNORE_MERGE, VM_SPECIAL } from '../vm-flags.js';
+import { dupAnonVma } from './anon-vma.js';
 import { indexStore } from './index-ops.js';
 import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
 
@@ -167,12 +169,18 @@ function commitMerge(g: MergeState): void {
   if (g.adjustNextStart) {
     // Shrink middle to [g.start, g.end) and move next's start down to g.end.
     const next = g.next;
+    dupAnonVma(mm, next, g.middle);
     v.setRange(g.middle, g.start, g.end, g.pgoff);
     const nextPgoff = v.pgoff(next) - pages(v.start(next) - g.end);
     v.setRange(next, g.end, v.end(next), nextPgoff);
     indexStore(mm, g.end, v.end(next), next);
   } else {
     const target = g.target;
+    // dup_anon_vma(): the target takes the anon_vma of what it absorbs.
+    if ((g.removeMiddle || g.adjustMiddleStart) && g.middle !== target)
+      dupAnonVma(mm, target, g.middle);
+    if (g.removeNext) dupAnonVma(mm, target, g.next);
+    dupAnonVma(mm, target, g.copiedFrom);
     v.setRange(target, g.start, g.end, g.pgoff);
     if (g.adjustMiddleStart) {
       const middle = g.middle;

@@ -70,7 +70,7 @@ function script(seed: number, count: number): string[] {
       const file = rnd(4) === 0 ? rnd(4) : -1;
       let flags = pick([0x02, 0x02, 0x02, 0x01]) | pick([0x10, 0x10, 0x100000, 0]);
       if (file < 0) flags |= 0x20;
-      if (rnd(8) === 0) flags |= pick([0x100, 0x4000, 0x20000, 0x80000, 0x800]);
+      if (rnd(8) === 0) flags |= pick([0x100, 0x4000, 0x20000, 0x80000, 0x800, 0x2000, 0x8000]);
       const off = file >= 0 ? rnd(8) * P : 0;
       ops.push(`mmap ${addr()} ${len() || P} ${prot()} ${flags} ${file} ${off}`);
     } else if (k < 6) ops.push(`mprotect ${addr()} ${len()} ${prot()}`);
@@ -90,6 +90,7 @@ const FLAG_NAMES: Array<[number, string]> = [
   [F.VM_MAYEXEC, 'me'],
   [F.VM_MAYSHARE, 'ms'],
   [F.VM_GROWSDOWN, 'gd'],
+  [F.VM_LOCKED, 'lo'],
   [F.VM_ACCOUNT, 'ac'],
   [F.VM_NORESERVE, 'nr'],
   [F.VM_SYNC, 'sf'],

@@ -224,3 +224,18 @@ test('MAP_FIXED over the middle of a VMA at max_map_count fails with ENOMEM, unc
   assert.equal(mm.mapCount, 4);
   assert.equal(mmap(mm, S + 10 * P, P, R, PRIVATE_ANON_FIXED), -12);
 });
+
+test('MAP_POPULATE memory has an anon_vma: it keeps VM_ACCOUNT and its pgoff when moved', () => {
+  // Observed on the host: after mprotect(PROT_READ) the populated middle page still shows
+  // "ac"; moved elsewhere, the VMA does not merge with a new anonymous neighbour.
+  const mm = newMm();
+  assert.equal(mmap(mm, S, 3 * P, RW, PRIVATE_ANON_FIXED | 0x8000), S);
+  assert.equal(mprotect(mm, S + P, P, R), 0);
+  assert.deepEqual(layout(mm), ['0-1000 rw-p ac', '1000-2000 r--p ac', '2000-3000 rw-p ac']);
+  assert.equal(mprotect(mm, S + P, P, RW), 0);
+  assert.deepEqual(layout(mm), ['0-3000 rw-p ac']);
+  assert.equal(mremap(mm, S, 3 * P, 3 * P, MAYMOVE | FIXED, S + 0x100000), S + 0x100000);
+  assert.equal(mmap(mm, S + 0x103000, P, RW, PRIVATE_ANON_FIXED), S + 0x103000);
+  assert.deepEqual(layout(mm), ['100000-103000 rw-p ac', '103000-104000 rw-p ac']);
+  assert.equal(mm.vmas.pgoff(mm.findVma(S + 0x100000)), S / P);
+});

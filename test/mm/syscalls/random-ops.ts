@@ -31,7 +31,20 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
     at: page,
     n: pages,
     prot,
-    flags: fc.constantFrom(0x32, 0x32, 0x31, 0x12, 0x11, 0x22, 0x100022, 0x4032, 0x132, 0x20032),
+    flags: fc.constantFrom(
+      0x32,
+      0x32,
+      0x31,
+      0x12,
+      0x11,
+      0x22,
+      0x100022,
+      0x4032,
+      0x132,
+      0x20032,
+      0x8032, // MAP_POPULATE
+      0x2032, // MAP_LOCKED
+    ),
     file: fc.constantFrom(0, 1),
     off: fc.integer({ min: 0, max: 7 }),
   }),
