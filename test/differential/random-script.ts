@@ -20,6 +20,7 @@ import {
   MAP_FIXED_NOREPLACE,
   MAP_GROWSDOWN,
   MAP_NORESERVE,
+  MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
@@ -134,6 +135,9 @@ class Generator {
       if (r.chance(0.1)) flags |= MAP_GROWSDOWN;
     }
     if (r.chance(0.15)) flags |= MAP_NORESERVE;
+    // MAP_POPULATE faults the pages in: a private writable mapping then has an anon_vma, which
+    // changes what it may merge with (different anon_vmas never merge) and how mremap moves it.
+    if (r.chance(0.08)) flags |= MAP_POPULATE;
     if (r.chance(0.03)) flags |= r.pick([MAP_DENYWRITE, MAP_EXECUTABLE]);
     let prot = this.prot();
     // A shared writable mapping of the O_RDONLY file is EACCES; keep it to an occasional case.

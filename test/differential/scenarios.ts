@@ -21,6 +21,7 @@ import {
   FILE_SHARED_FIXED,
   file,
   MAP_GROWSDOWN,
+  MAP_POPULATE,
   MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
@@ -305,6 +306,35 @@ export const SCENARIOS: Scenario[] = [
       check,
       file(S + 20 * P, 4, 0x5, 0, 0),
       mprotect(S + 22 * P, 2, 0x4),
+      check,
+    ],
+  },
+  {
+    // MAP_POPULATE writes private writable memory: each such VMA gets its own anon_vma. A VMA
+    // without one merges with either neighbour, but two different anon_vmas never merge, so
+    // filling the hole between two populated VMAs merges with one side only.
+    name: 'populated-anon-vma',
+    ops: [
+      ...probes,
+      anon(S, 2, RW, ANON_FIXED | MAP_POPULATE),
+      anon(S + 4 * P, 2, RW, ANON_FIXED | MAP_POPULATE),
+      anon(S + 2 * P, 2, RW),
+      check,
+      anon(S + 16 * P, 2, RW, ANON_FIXED | MAP_POPULATE),
+      anon(S + 18 * P, 2, RW, ANON_FIXED | MAP_POPULATE), // merged at mmap time, then populated
+      mprotect(S + 16 * P, 4, R), // VM_ACCOUNT stays: the memory was written
+      mprotect(S + 17 * P, 1, RW),
+      mprotect(S + 17 * P, 1, R),
+      mremap(S + 16 * P, 4, 4, MREMAP_MAYMOVE | MREMAP_FIXED, S + 32 * P), // keeps its pgoff
+      anon(S + 36 * P, 2, R),
+      anon(S + 30 * P, 2, R),
+      check,
+      anon(S + 48 * P, 2, R, ANON_FIXED | MAP_POPULATE), // read-only: the zero page, no anon_vma
+      anon(S + 50 * P, 2, R),
+      file(S + 60 * P, 2, RW, 0, 0, FILE_PRIVATE_FIXED | MAP_POPULATE), // COW: an anon_vma
+      file(S + 62 * P, 2, RW, 0, 2),
+      file(S + 66 * P, 2, RW, 1, 0, FILE_SHARED_FIXED | MAP_POPULATE), // shared: none
+      file(S + 68 * P, 2, RW, 1, 2, FILE_SHARED_FIXED),
       check,
     ],
   },

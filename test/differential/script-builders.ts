@@ -15,6 +15,7 @@ export const FILE_PRIVATE_FIXED = 0x12;
 export const FILE_SHARED_FIXED = 0x11;
 export const ANON_PRIVATE = 0x22;
 export const MAP_GROWSDOWN = 0x100;
+export const MAP_POPULATE = 0x8000;
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
 export const MREMAP_DONTUNMAP = 4;

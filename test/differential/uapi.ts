@@ -15,6 +15,7 @@ export const MAP_GROWSDOWN = 0x100;
 export const MAP_DENYWRITE = 0x800;
 export const MAP_EXECUTABLE = 0x1000;
 export const MAP_NORESERVE = 0x4000;
+export const MAP_POPULATE = 0x8000;
 export const MAP_SYNC = 0x80000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
 export const MREMAP_MAYMOVE = 1;
