@@ -3,6 +3,7 @@ import type { BenchSection } from '../lib/figure.js';
 import { metricsOverheadSection } from '../metrics/overhead.js';
 import { engineSection } from './engine.js';
 import { httpSection } from './http.js';
+import { strategiesSection } from './strategies.js';
 
 const indexSection: BenchSection = { name: 'index', run: benchIndexMutation };
 
@@ -12,4 +13,5 @@ export const sections: BenchSection[] = [
   indexSection,
   metricsOverheadSection,
   httpSection,
+  strategiesSection,
 ];

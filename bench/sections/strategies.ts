@@ -1,0 +1,262 @@
+/**
+ * `npm run bench -- --only=strategies`: the read strategies under real parallel threads
+ * (issue 3 "Measure"). One address space (the `node` template) is read by 1 or 2 reader threads
+ * (whole maps file in 4096-byte chunks, per strategy), with and without a full-speed writer
+ * thread doing mmap + munmap of one 4 KiB page at a random place in an empty 128 MiB range, each
+ * syscall under the writer protocol. Figures, each the median of `ctx.reps` windows:
+ *   - reader throughput with the writer vs alone, and the writer's throughput beside readers vs
+ *     alone (goal for per_vma and lockless: >= 0.95 both ways; Linux 6.18 keeps 0.97 / 1.0);
+ *   - 2 readers vs 1 (scaling), and 2 readers with the writer vs without;
+ *   - writer per-syscall latency p50/p99/max with 1 and 2 readers vs none (goal: per_vma p99
+ *     <= 1.5x the writer alone), per strategy;
+ *   - read throughput with instruments on vs off (goal: >= 0.9, i.e. <= 10% overhead).
+ * The threads stay up for the whole section; each window starts them together (GO word) and
+ * stops them together (STOP word).
+ */
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import { Instruments } from '../../src/metrics/instruments.js';
+import { STRATEGIES, type StrategyName } from '../../src/metrics/labels.js';
+import { MmGlobals } from '../../src/mm/mm-struct.js';
+import { mmap, munmap } from '../../src/mm/syscalls/index.js';
+import { buildTemplate } from '../../src/mm/templates/index.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE } from '../../src/mm/vm-flags.js';
+import { RcuDomain } from '../../src/sync/rcu.js';
+import {
+  type BenchContext,
+  type BenchSection,
+  type Figure,
+  median,
+  ratioFigure,
+} from '../lib/figure.js';
+import {
+  type BenchThreadData,
+  CONTROL_WORDS,
+  GO,
+  type RunCommand,
+  type RunResult,
+  STOP,
+} from '../strategies/protocol.js';
+
+const SECTION = 'Read strategies (real threads)';
+const RANGE_BYTES = 128 * 1024 * 1024;
+const CHUNK = 4096;
+const GOAL_STRATEGIES: readonly StrategyName[] = ['per_vma', 'lockless'];
+
+class ThreadPool {
+  readonly workers: Worker[];
+  readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+
+  constructor(n: number, data: Omit<BenchThreadData, 'control'>) {
+    const url = new URL('../strategies/strategies.worker.js', import.meta.url);
+    this.workers = Array.from(
+      { length: n },
+      () => new Worker(url, { workerData: { ...data, control: this.control } }),
+    );
+  }
+
+  /** One timed window: `cmds[i]` runs on worker i, all started and stopped together. */
+  async run(cmds: RunCommand[], ms: number): Promise<RunResult[]> {
+    const c = this.control;
+    Atomics.store(c, GO, 0);
+    Atomics.store(c, STOP, 0);
+    const ready = cmds.map((_, i) => once(this.workers[i], 'message'));
+    for (const [i, cmd] of cmds.entries()) this.workers[i].postMessage(cmd);
+    await Promise.all(ready);
+    const results = cmds.map((_, i) => once(this.workers[i], 'message'));
+    Atomics.store(c, GO, 1);
+    Atomics.notify(c, GO);
+    await sleep(ms);
+    Atomics.store(c, STOP, 1);
+    return (await Promise.all(results)).map(([r]) => r as RunResult);
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) {
+      w.postMessage({ role: 'exit' });
+      await once(w, 'exit');
+    }
+  }
+}
+
+const rate = (r: RunResult) => r.ops / r.seconds;
+
+interface Sample {
+  writerAlone: RunResult;
+  perStrategy: Map<
+    StrategyName,
+    { r1: RunResult; r2: RunResult[]; w1: RunResult[]; w2: RunResult[] }
+  >;
+  instrumentsOn: RunResult;
+  instrumentsOff: RunResult;
+}
+
+async function oneRep(pool: ThreadPool, instruments: Instruments, ms: number, rep: number) {
+  const reader = (strategy: StrategyName): RunCommand => ({
+    role: 'reader',
+    strategy,
+    chunk: CHUNK,
+  });
+  const writer = (strategy: StrategyName): RunCommand => ({
+    role: 'writer',
+    strategy,
+    seed: 17 + rep,
+  });
+  const [writerAlone] = await pool.run([writer('per_vma')], ms);
+  const perStrategy: Sample['perStrategy'] = new Map();
+  for (const s of STRATEGIES) {
+    const [r1] = await pool.run([reader(s)], ms);
+    const r2 = await pool.run([reader(s), reader(s)], ms);
+    const w1 = await pool.run([writer(s), reader(s)], ms);
+    const w2 = await pool.run([writer(s), reader(s), reader(s)], ms);
+    perStrategy.set(s, { r1, r2, w1, w2 });
+  }
+  const [instrumentsOn] = await pool.run([reader('per_vma')], ms);
+  instruments.enabled = false;
+  const [instrumentsOff] = await pool.run([reader('per_vma')], ms);
+  instruments.enabled = true;
+  return { writerAlone, perStrategy, instrumentsOn, instrumentsOff } satisfies Sample;
+}
+
+function figures(samples: Sample[]): Figure[] {
+  const med = (f: (s: Sample) => number) => median(samples.map(f));
+  const out: Figure[] = [];
+  const writerAlone = med((x) => rate(x.writerAlone));
+  const note = `median of ${samples.length}`;
+  for (const q of ['p50', 'p99', 'max'] as const) {
+    out.push({
+      id: `strategies.writer_alone.${q}`,
+      section: SECTION,
+      what: `writer alone: mmap/munmap latency ${q}`,
+      unit: 'µs',
+      value: med((x) => (x.writerAlone[q] ?? Number.NaN) / 1000),
+      note,
+    });
+  }
+  for (const s of STRATEGIES) {
+    const g = (f: (p: NonNullable<ReturnType<Sample['perStrategy']['get']>>) => number) =>
+      med((x) => f(x.perStrategy.get(s)!));
+    const goal = GOAL_STRATEGIES.includes(s) ? { op: '>=' as const, ratio: 0.95 } : undefined;
+    const r1 = g((p) => rate(p.r1));
+    const r2 = g((p) => rate(p.r2[0]) + rate(p.r2[1]));
+    out.push(
+      ratioFigure({
+        id: `strategies.reader_with_writer.${s}`,
+        section: SECTION,
+        what: `${s}: maps reads/s, 1 reader + writer`,
+        unit: 'reads/s',
+        value: g((p) => rate(p.w1[1])),
+        baseline: { name: 'reader alone', value: r1 },
+        goal,
+        note,
+      }),
+      ratioFigure({
+        id: `strategies.writer_with_reader.${s}`,
+        section: SECTION,
+        what: `${s}: writer syscalls/s beside 1 reader`,
+        unit: 'ops/s',
+        value: g((p) => rate(p.w1[0])),
+        baseline: { name: 'writer alone', value: writerAlone },
+        goal,
+        note,
+      }),
+      ratioFigure({
+        id: `strategies.readers2.${s}`,
+        section: SECTION,
+        what: `${s}: maps reads/s, 2 readers (sum)`,
+        unit: 'reads/s',
+        value: r2,
+        baseline: { name: '1 reader', value: r1 },
+        note,
+      }),
+      ratioFigure({
+        id: `strategies.readers2_with_writer.${s}`,
+        section: SECTION,
+        what: `${s}: maps reads/s, 2 readers + writer (sum)`,
+        unit: 'reads/s',
+        value: g((p) => rate(p.w2[1]) + rate(p.w2[2])),
+        baseline: { name: '2 readers alone', value: r2 },
+        note,
+      }),
+      ratioFigure({
+        id: `strategies.writer_with_readers2.${s}`,
+        section: SECTION,
+        what: `${s}: writer syscalls/s beside 2 readers`,
+        unit: 'ops/s',
+        value: g((p) => rate(p.w2[0])),
+        baseline: { name: 'writer alone', value: writerAlone },
+        note,
+      }),
+    );
+    for (const [readers, key] of [
+      [1, 'w1'],
+      [2, 'w2'],
+    ] as const) {
+      for (const q of ['p50', 'p99', 'max'] as const) {
+        out.push(
+          ratioFigure({
+            id: `strategies.writer_${q}.${s}.readers${readers}`,
+            section: SECTION,
+            what: `${s}: writer latency ${q}, ${readers} reader${readers > 1 ? 's' : ''}`,
+            unit: 'µs',
+            value: g((p) => (p[key][0][q] ?? Number.NaN) / 1000),
+            baseline: {
+              name: 'writer alone',
+              value: med((x) => (x.writerAlone[q] ?? Number.NaN) / 1000),
+            },
+            goal: s === 'per_vma' && q === 'p99' ? { op: '<=', ratio: 1.5 } : undefined,
+            note,
+          }),
+        );
+      }
+    }
+  }
+  out.push(
+    ratioFigure({
+      id: 'strategies.instruments_on_vs_off',
+      section: SECTION,
+      what: 'per_vma maps reads/s, instruments on',
+      unit: 'reads/s',
+      value: med((x) => rate(x.instrumentsOn)),
+      baseline: { name: 'instruments off', value: med((x) => rate(x.instrumentsOff)) },
+      goal: { op: '>=', ratio: 0.9 },
+      note,
+    }),
+  );
+  return out;
+}
+
+async function run(ctx: BenchContext): Promise<Figure[]> {
+  const globals = MmGlobals.create({ maxFiles: 4096, fileHeapBytes: 1 << 20, anonNameSlots: 1024 });
+  const rcu = RcuDomain.create();
+  const mm = buildTemplate('node', { globals, seed: 3, grace: rcu, maxVmas: 65_530 });
+  // An empty 128 MiB range for the writer: reserve it to find a place, then give it back.
+  const rangeStart = mmap(mm, 0, RANGE_BYTES, 0, MAP_PRIVATE | MAP_ANONYMOUS);
+  if (rangeStart < 0 || munmap(mm, rangeStart, RANGE_BYTES) !== 0) throw new Error('no range');
+  const instruments = Instruments.create({ capacity: 16 });
+  const pool = new ThreadPool(3, {
+    mm: mm.buffer,
+    globals: globals.buffers(),
+    rcu: rcu.buffer,
+    instruments: instruments.buffer,
+    rangeStart,
+    rangePages: RANGE_BYTES / 4096,
+  });
+  const ms = ctx.quick ? 150 : 400;
+  const samples: Sample[] = [];
+  try {
+    // JIT warm-up of every path on every thread (compiled code, no tier-up pauses in the figures).
+    ctx.progress('warm-up');
+    await oneRep(pool, instruments, ctx.quick ? 60 : 150, 99);
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      ctx.progress(`rep ${rep + 1}/${ctx.reps} (${ms} ms windows)`);
+      samples.push(await oneRep(pool, instruments, ms, rep));
+    }
+  } finally {
+    await pool.close();
+  }
+  return figures(samples);
+}
+
+export const strategiesSection: BenchSection = { name: 'strategies', run };
