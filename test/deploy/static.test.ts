@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { posix, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -192,6 +193,44 @@ describe('Dockerfile', () => {
       .split('\n')
       .map((l) => l.trim());
     for (const path of ['node_modules', 'dist', '.git']) assert.ok(ignored.includes(path), path);
+  });
+});
+
+/** Packages imported at run time (not `import type`) by the .ts files below `dir`. */
+function runtimeImports(dir: string): Map<string, string> {
+  const found = new Map<string, string>(); // package -> first file importing it
+  const files = filesUnder(repoPath(dir)).filter((f) => f.endsWith('.ts'));
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [
+      ...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^;]*?\bfrom\s+'([^']+)'/gm),
+      ...text.matchAll(/^\s*import\s+'([^']+)'/gm),
+      ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+    ].map((m) => m[1]!);
+    for (const spec of specifiers) {
+      if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec))
+        continue;
+      const parts = spec.split('/');
+      const pkg = spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+      if (!found.has(pkg)) found.set(pkg, relative(REPO_ROOT, file));
+    }
+  }
+  return found;
+}
+
+describe('runtime image dependencies', () => {
+  test('everything src/ and routes/ import at run time is a production dependency', () => {
+    // The runtime stage installs with `npm ci --omit=dev`: a devDependency imported by the
+    // server would be missing there and the container would crash at start-up.
+    const pkg = JSON.parse(readText('package.json')) as { dependencies: Record<string, string> };
+    const imports = new Map([...runtimeImports('src'), ...runtimeImports('routes')]);
+    assert.ok(imports.has('fastify'), `import scan found too little: ${[...imports.keys()]}`);
+    for (const [name, file] of imports) {
+      assert.ok(
+        name in pkg.dependencies,
+        `${file} imports ${name}, which is not in "dependencies"`,
+      );
+    }
   });
 });
 
