@@ -10,7 +10,7 @@
  *    seq-cst store visible to a thread whose seq-cst load observes it).
  *
  * Regions, each 64-byte aligned:
- *   [header: 6 cache lines] [VMA records] [index nodes] [retire ring stamps] [retire ring items]
+ *   [header: 7 cache lines] [VMA records] [index nodes] [retire ring stamps] [retire ring items]
  *
  * Word indexes below are indexes into an `Int32Array` over the whole arena (I32_*), or into a
  * `Float64Array` over the whole arena (F64_*). A field never shares a cache line with fields that
@@ -20,7 +20,7 @@
 
 export const CACHE_LINE = 64;
 export const ARENA_MAGIC = 0x6d6d5f31; // 'mm_1'
-export const ARENA_VERSION = 1;
+export const ARENA_VERSION = 2;
 
 // ---- line 0: geometry (immutable) -----------------------------------------------------------
 export const I32_MAGIC = 0;
@@ -38,66 +38,68 @@ export const I32_NODE_BASE = 7; // byte offset of the index node region (immutab
 export const I32_RETIRE_STAMP_BASE = 8; // byte offset of the retire ring's Float64 stamps
 export const I32_RETIRE_ITEM_BASE = 9; // byte offset of the retire ring's Int32 items
 
-// ---- line 1: sync words, owned by src/sync -------------------------------------------------
+// ---- lines 1-2: sync words, owned by src/sync ---------------------------------------------
 /**
- * 16 Int32 words on their own cache line, reserved for src/sync: the mmap_lock rwsem state and
- * waiter counts and the mm sequence count `mm_lock_seq`. src/sync defines their meaning; src/mm
- * never touches them. Protected by: their own Atomics protocol.
+ * 32 Int32 words (two cache lines, nothing else on them), reserved for src/sync: the mmap_lock
+ * rwsem state and waiter counts and the mm sequence count `mm_lock_seq`. src/sync defines their
+ * meaning; src/mm never touches them. Two lines so that src/sync can keep `mm_lock_seq` (loaded by
+ * every speculating reader) off the line that mmap_lock takers RMW, as Linux does. Protected by:
+ * their own Atomics protocol.
  */
 export const SYNC_WORDS_BASE = 16;
-export const SYNC_WORDS_COUNT = 16;
+export const SYNC_WORDS_COUNT = 32;
 
-// ---- line 2: index root (release/acquire) --------------------------------------------------
+// ---- line 3: index root (release/acquire) --------------------------------------------------
 /**
  * Root node id of the VMA index (0 = empty). Written with `Atomics.store` by the writer (mmap
  * write lock) after every node reachable from it is complete; read with `Atomics.load` by
  * readers inside an RCU read section. Nodes reachable from a root a reader loaded stay intact
  * until an RCU grace period has passed (see deferred-free.ts).
  */
-export const I32_INDEX_ROOT = 32;
+export const I32_INDEX_ROOT = 48;
 /** Number of entries in the index (mmap write lock; readers may read it racily, as a hint). */
-export const I32_INDEX_COUNT = 33;
+export const I32_INDEX_COUNT = 49;
 
-// ---- line 3: allocators and retire ring (mmap write lock) ------------------------------------
+// ---- line 4: allocators and retire ring (mmap write lock) ------------------------------------
 /** Head of the free VMA record list, linked through each free record's free-next word. */
-export const I32_VMA_FREE_HEAD = 48;
+export const I32_VMA_FREE_HEAD = 64;
 /** Next never-used VMA record slot (bump allocation below capacity). */
-export const I32_VMA_HIGH_WATER = 49;
+export const I32_VMA_HIGH_WATER = 65;
 /** VMA records currently allocated (live or retired, not yet reclaimed). */
-export const I32_VMA_IN_USE = 50;
-export const I32_NODE_FREE_HEAD = 51;
-export const I32_NODE_HIGH_WATER = 52;
+export const I32_VMA_IN_USE = 66;
+export const I32_NODE_FREE_HEAD = 67;
+export const I32_NODE_HIGH_WATER = 68;
 /** Index nodes currently allocated (reachable, or retired and not yet reclaimed). */
-export const I32_NODE_IN_USE = 53;
+export const I32_NODE_IN_USE = 69;
 /** Retire ring: items are pushed at tail and reclaimed from head (monotonic counters). */
-export const I32_RETIRE_HEAD = 54;
-export const I32_RETIRE_TAIL = 55;
+export const I32_RETIRE_HEAD = 70;
+export const I32_RETIRE_TAIL = 71;
 
-// ---- lines 4-5: mm_struct fields (mmap write lock; readers read them racily and validate) ------
+// ---- lines 5-6: mm_struct fields (mmap write lock; readers read them racily and validate) ------
 /** mm->map_count. */
-export const I32_MAP_COUNT = 64;
+export const I32_MAP_COUNT = 80;
 /** mm->exe_file as a FileTable id (0 = none). */
-export const I32_EXE_FILE = 65;
-/** Float64 indexes (byte offset / 8): line 4 starts at byte 256, so F64 index 32. */
-export const F64_START_CODE = 34;
-export const F64_END_CODE = 35;
-export const F64_START_DATA = 36;
-export const F64_END_DATA = 37;
-export const F64_START_BRK = 38;
-export const F64_BRK = 39;
-export const F64_START_STACK = 40;
-export const F64_MMAP_BASE = 41;
+export const I32_EXE_FILE = 81;
+/** Float64 indexes (byte offset / 8): line 5 starts at byte 320 = F64 index 40 (map_count, exe). */
+export const F64_START_CODE = 41;
+export const F64_END_CODE = 42;
+export const F64_START_DATA = 43;
+export const F64_END_DATA = 44;
+export const F64_START_BRK = 45;
+export const F64_BRK = 46;
+export const F64_START_STACK = 47;
+export const F64_MMAP_BASE = 48;
 /** mm->total_vm in pages. */
-export const F64_TOTAL_VM = 42;
+export const F64_TOTAL_VM = 49;
 /** mm->locked_vm, mm->data_vm, mm->exec_vm, mm->stack_vm in pages (accounting for syscalls). */
-export const F64_LOCKED_VM = 43;
-export const F64_DATA_VM = 44;
-export const F64_EXEC_VM = 45;
-export const F64_STACK_VM = 46;
+export const F64_LOCKED_VM = 50;
+export const F64_DATA_VM = 51;
+export const F64_EXEC_VM = 52;
+export const F64_STACK_VM = 53;
 /** mm->arg_start / arg_end / env_start / env_end (for completeness of imported layouts). */
-export const F64_ARG_START = 47;
+export const F64_ARG_START = 54;
 
-export const HEADER_BYTES = 6 * CACHE_LINE;
+export const HEADER_BYTES = 7 * CACHE_LINE;
 
 // ---- VMA records --------------------------------------------------------------------------
 /**

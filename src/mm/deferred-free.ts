@@ -15,6 +15,15 @@ import {
 export interface GracePeriods {
   retireStamp(): number;
   isGraceOver(stamp: number): boolean;
+  /**
+   * Optional `synchronize_rcu`: block until every read section that began before the call has
+   * ended. Used only when the arena runs out of VMA records or index nodes while retired ones
+   * are still waiting for grace (a reader stalled inside a long section): the writer waits,
+   * reclaims and retries instead of failing with ENOMEM. It is called with the mmap write lock
+   * held, so a reader must never wait for the mmap lock inside an RCU read section (Linux's rule
+   * too: lock_next_vma drops RCU before mmap_read_lock). src/sync's RcuDomain has it.
+   */
+  synchronize?(): unknown;
 }
 
 /**
@@ -51,6 +60,8 @@ export class DeferredFree {
   /** Per-thread statistics: objects this thread retired / reclaimed. */
   retiredTotal = 0;
   reclaimedTotal = 0;
+  /** Per-thread: times a writer had to wait for a grace period because the arena was full. */
+  synchronizeCalls = 0;
 
   constructor(views: ArenaViews, geometry: ArenaGeometry, grace: GracePeriods) {
     this.i32 = views.i32;
@@ -90,6 +101,18 @@ export class DeferredFree {
     this.items[slot] = item;
     this.i32[I32_RETIRE_TAIL] = tail + 1;
     this.retiredTotal++;
+  }
+
+  /**
+   * On exhaustion: if objects are waiting for grace and the RCU can synchronize, wait for a full
+   * grace period and reclaim everything retired so far. Returns true if it reclaimed anything
+   * (the caller retries its allocation), false if there was nothing to wait for.
+   */
+  waitAndReclaim(to: Reclaimer): boolean {
+    if (this.pending === 0 || this.grace.synchronize === undefined) return false;
+    this.grace.synchronize();
+    this.synchronizeCalls++;
+    return this.reclaim(to) > 0;
   }
 
   /**

@@ -267,7 +267,10 @@ export class MmStruct {
   /** Allocate a detached VMA record (vm_area_alloc). 0 when the arena is full (-> ENOMEM). */
   allocVma(): number {
     this.index.reclaimRetired();
-    return this.vmas.alloc();
+    const id = this.vmas.alloc();
+    if (id !== 0) return id;
+    // Full while retired records wait for grace: wait for a grace period (if the RCU can), retry.
+    return this.index.waitForGraceAndReclaim() ? this.vmas.alloc() : 0;
   }
 
   /**

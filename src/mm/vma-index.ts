@@ -234,6 +234,14 @@ export class VmaIndex {
     return this.deferred.reclaim(this.reclaimer);
   }
 
+  /**
+   * Wait for a grace period (if the RCU can synchronize) and reclaim everything retired before;
+   * false if nothing was waiting. For allocators that found the arena full.
+   */
+  waitForGraceAndReclaim(): boolean {
+    return this.deferred.waitAndReclaim(this.reclaimer);
+  }
+
   private readonly reclaimer = {
     freeNode: (id: number) => this.freeNode(id),
     freeVma: (id: number) => this.onReclaimVma(id),
@@ -257,6 +265,16 @@ export class VmaIndex {
 
   private mutate(lo: number, hi: number, id: number): void {
     this.reclaimRetired();
+    try {
+      this.mutateOnce(lo, hi, id);
+    } catch (e) {
+      // Out of nodes while retired ones wait for grace: wait for a grace period, then retry once.
+      if (!(e instanceof IndexFullError) || !this.deferred.waitAndReclaim(this.reclaimer)) throw e;
+      this.mutateOnce(lo, hi, id);
+    }
+  }
+
+  private mutateOnce(lo: number, hi: number, id: number): void {
     const i32 = this.i32;
     const oldRoot = i32[I32_INDEX_ROOT];
     opAllocated.n = 0;

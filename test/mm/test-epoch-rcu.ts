@@ -30,6 +30,14 @@ export class TestEpochRcu implements GracePeriods {
     return Atomics.add(this.words, 0, 1) + 1;
   }
 
+  /** synchronize_rcu by spinning (the writer in the test is the main thread, it may not sleep). */
+  synchronize(): void {
+    const stamp = this.retireStamp();
+    while (!this.isGraceOver(stamp)) {
+      // spin: readers' sections are short
+    }
+  }
+
   isGraceOver(stamp: number): boolean {
     for (let r = 0; r < this.readers; r++) {
       const s = Atomics.load(this.words, 1 + r);

@@ -121,7 +121,7 @@ describe('VmaIndex under concurrent readers (worker threads)', () => {
     // Retired nodes were recycled during the run (otherwise the test proves nothing about reuse).
     assert.ok(mm.deferred.reclaimedTotal > 1000, `reclaimed ${mm.deferred.reclaimedTotal}`);
     t.diagnostic(
-      `${ops} writer ops; walks ${results.map((r) => r.walks).join('/')}; reclaimed ${mm.deferred.reclaimedTotal} of ${mm.deferred.retiredTotal} retired`,
+      `${ops} writer ops; walks ${results.map((r) => r.walks).join('/')}; reclaimed ${mm.deferred.reclaimedTotal} of ${mm.deferred.retiredTotal} retired; ${mm.deferred.synchronizeCalls} waits for grace`,
     );
   });
 });

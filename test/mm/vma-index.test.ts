@@ -92,6 +92,63 @@ describe('VmaIndex basics', () => {
   });
 });
 
+describe('VmaIndex exhaustion while retired nodes wait for grace', () => {
+  /** Grace that is never over until synchronize() is called (a reader stalled in its section). */
+  function stalledGrace(withSynchronize: boolean): GracePeriods & { syncs: number } {
+    let over = false;
+    const g = {
+      syncs: 0,
+      retireStamp: () => 1,
+      isGraceOver: () => over,
+      synchronize: () => {
+        g.syncs++;
+        over = true;
+      },
+    };
+    if (!withSynchronize) return { ...g, synchronize: undefined } as unknown as typeof g;
+    return g;
+  }
+
+  function fillWithRetired(mm: MmStruct): number {
+    // Rewrite one entry until retired nodes use up the node arena.
+    let k = 0;
+    try {
+      for (;;) mm.index.store(0, P, ++k);
+    } catch (e) {
+      assert.ok(e instanceof IndexFullError);
+    }
+    return k;
+  }
+
+  it('waits for a grace period, reclaims and retries when the RCU can synchronize', () => {
+    const grace = stalledGrace(true);
+    const mm = newMm(64, grace);
+    mm.index.store(0, P, 1);
+    for (let k = 2; k < 5000; k++) mm.index.store(0, P, k); // 5000 > node capacity (1056)
+    assert.ok(grace.syncs >= 1);
+    assert.deepEqual(mm.index.entries(), [[0, P, 4999]]);
+    assert.equal(mm.deferred.synchronizeCalls, grace.syncs);
+  });
+
+  it('fails with IndexFullError, changing nothing, when it cannot wait', () => {
+    const mm = newMm(64, stalledGrace(false));
+    const k = fillWithRetired(mm);
+    assert.ok(k > 100);
+    assert.deepEqual(mm.index.entries(), [[0, P, k - 1]]);
+  });
+
+  it('lets allocVma wait for retired records too', () => {
+    const grace = stalledGrace(true);
+    const mm = newMm(4, grace); // 72 record slots
+    for (let k = 0; k < 500; k++) {
+      const id = mm.allocVma();
+      assert.ok(id > 0, `allocation ${k} failed`);
+      mm.retireVma(id);
+    }
+    assert.ok(grace.syncs >= 1);
+  });
+});
+
 describe('VmaIndex against a sorted-array model (fast-check)', () => {
   type Op = { kind: 'store' | 'erase'; lo: number; len: number; id: number };
   const op = fc.record({
