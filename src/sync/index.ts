@@ -4,4 +4,10 @@ export * from './mm-seqcount.js';
 export * from './mmap-lock.js';
 export * from './rcu.js';
 export * from './vma-lock.js';
-export { mayBlock, nowNs, pendingAsyncWaitCount, type WaitObserver } from './wait.js';
+export {
+  letEventLoopExitWhileWaiting,
+  mayBlock,
+  nowNs,
+  pendingAsyncWaitCount,
+  type WaitObserver,
+} from './wait.js';

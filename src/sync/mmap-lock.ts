@@ -10,18 +10,22 @@
  *  - a waiting writer holds back new readers: once a writer is queued, arriving readers queue
  *    behind it instead of entering (and mmapReadTrylock fails, like down_read_trylock with
  *    RWSEM_FLAG_WAITERS set);
- *  - when a writer releases the lock, the readers that queued behind it are handed the lock
- *    (READER_TURN) before any writer can take it again, so a writer in a tight loop cannot starve
- *    readers, and readers arriving during that turn also enter (they do not extend it);
+ *  - when a writer releases (or downgrades) the lock, it hands the lock directly to every reader
+ *    queued behind it: in the same compareExchange they stop being "blocked" and become holders,
+ *    and GRANT_PHASE flips so each of them can tell, whenever it wakes, that it holds the lock. A
+ *    writer in a tight loop therefore cannot starve readers, and readers cannot starve a queued
+ *    writer (no reader can slip in ahead of it, and granted readers are a bounded batch);
  *  - writers take the lock in no particular order among themselves (Linux lets writers steal too).
+ * One phase bit is enough: a granted reader holds the lock, so no writer can take and release it
+ * (the only way to flip the phase again) before that reader has looked.
  *
  * State word (MMAP_LOCK_STATE), changed only by compareExchange/sub; never negative:
  *   bits  0-10  active readers           (holders of the read lock)
- *   bits 11-21  blocked readers          (queued, waiting for a reader turn or a free lock)
+ *   bits 11-21  blocked readers          (queued behind a writer that holds or waits)
  *   bits 22-28  waiting writers          (queued)
- *   bit  29     READER_TURN              (blocked readers are being let in; writers wait)
+ *   bit  29     GRANT_PHASE              (flips at each hand-off to blocked readers)
  *   bit  30     WRITER_HELD
- * Counter overflow (2047 readers, 2047 blocked readers, 127 writers) is unreachable with the
+ * Counter overflow (2047 readers, 2046 blocked readers, 127 writers) is unreachable with the
  * thread counts here; if it happens the thread backs off (short timed sleep) and retries.
  *
  * Blocking: the plain functions sleep with Atomics.wait and may be called only on worker threads
@@ -44,66 +48,61 @@ const READER = 1;
 const READERS_MASK = 0x7ff;
 const BLOCKED_READER = 1 << 11;
 const BLOCKED_MASK = 0x7ff << 11;
+const BLOCKED_SHIFT = 11;
+/** One less than the field's maximum, so a downgrade can add the writer to a full grant. */
+const BLOCKED_FULL = BLOCKED_MASK - BLOCKED_READER;
 const WAITING_WRITER = 1 << 22;
 const WAITING_MASK = 0x7f << 22;
-const READER_TURN = 1 << 29;
+const GRANT_PHASE = 1 << 29;
 const WRITER_HELD = 1 << 30;
 
-/** Step results: the caller now holds the lock / is registered as queued. Otherwise a state. */
+/** Step results (states are never negative): holds the lock / queued (in a grant phase). */
 const ENTERED = -1;
-const QUEUED = -2;
+const QUEUED = -2; // writers
+const QUEUED_IN_PHASE_0 = -2;
+const QUEUED_IN_PHASE_1 = -3;
 /** Back-off when a counter is full (overflow only; never reached in normal operation). */
 const OVERFLOW_BACKOFF_MS = 1;
 
 function readerMayEnter(s: number): boolean {
-  return (
-    (s & WRITER_HELD) === 0 &&
-    ((s & WAITING_MASK) === 0 || (s & READER_TURN) !== 0) &&
-    (s & READERS_MASK) !== READERS_MASK
-  );
+  return (s & (WRITER_HELD | WAITING_MASK)) === 0 && (s & READERS_MASK) !== READERS_MASK;
 }
 
 function writerMayTake(s: number): boolean {
-  return (s & (WRITER_HELD | READERS_MASK | READER_TURN)) === 0;
+  return (s & (WRITER_HELD | READERS_MASK)) === 0;
 }
 
 /** Sleep timeout for a waiter that observed state `s`: finite only if a counter is full. */
 function backoffFor(s: number): number | undefined {
   return (s & READERS_MASK) === READERS_MASK ||
-    (s & BLOCKED_MASK) === BLOCKED_MASK ||
+    (s & BLOCKED_MASK) >= BLOCKED_FULL ||
     (s & WAITING_MASK) === WAITING_MASK
     ? OVERFLOW_BACKOFF_MS
     : undefined;
 }
 
-/** Enter as a reader if allowed, else register as a blocked reader. Else returns the state. */
+/**
+ * Enter as a reader if allowed, else queue as a blocked reader behind the writer that holds or
+ * waits. Returns ENTERED, QUEUED_IN_PHASE_0/1 (the grant phase when it queued), or a state to
+ * back off on when a counter is full.
+ */
 function readerEnterOrQueue(words: Int32Array, i: number): number {
   for (;;) {
     const s = Atomics.load(words, i);
     if (readerMayEnter(s)) {
       if (Atomics.compareExchange(words, i, s, s + READER) === s) return ENTERED;
-    } else if ((s & BLOCKED_MASK) === BLOCKED_MASK) {
-      return s;
+    } else if ((s & (WRITER_HELD | WAITING_MASK)) === 0 || (s & BLOCKED_MASK) >= BLOCKED_FULL) {
+      return s; // readers full with no writer to hand off, or blocked readers full: back off
     } else if (Atomics.compareExchange(words, i, s, s + BLOCKED_READER) === s) {
-      return QUEUED;
+      return (s & GRANT_PHASE) === 0 ? QUEUED_IN_PHASE_0 : QUEUED_IN_PHASE_1;
     }
   }
 }
 
-/**
- * A blocked reader enters when it is the readers' turn (the writer it queued behind has
- * released), or when no writer holds or waits for the lock. Else returns the state to sleep on.
- */
-function queuedReaderTryEnter(words: Int32Array, i: number): number {
-  for (;;) {
-    const s = Atomics.load(words, i);
-    const turn = (s & READER_TURN) !== 0 || (s & (WRITER_HELD | WAITING_MASK)) === 0;
-    if (!turn || (s & READERS_MASK) === READERS_MASK) return s;
-    let next = s - BLOCKED_READER + READER;
-    // The last reader of the turn ends it, so queued writers may go once the readers leave.
-    if ((next & BLOCKED_MASK) === 0) next &= ~READER_TURN;
-    if (Atomics.compareExchange(words, i, s, next) === s) return ENTERED;
-  }
+/** A queued reader holds the lock once the grant phase has moved on; else the state to sleep on. */
+function queuedReaderGranted(words: Int32Array, i: number, phase: number): number {
+  const s = Atomics.load(words, i);
+  return (s & GRANT_PHASE) !== phase ? ENTERED : s;
 }
 
 /** Take the write lock if free, else register as a waiting writer. Else returns the state. */
@@ -120,7 +119,7 @@ function writerTakeOrQueue(words: Int32Array, i: number): number {
   }
 }
 
-/** A waiting writer takes the lock once it is free of readers, writers and reader turns. */
+/** A waiting writer takes the lock once no reader or writer holds it. */
 function queuedWriterTryTake(words: Int32Array, i: number): number {
   for (;;) {
     const s = Atomics.load(words, i);
@@ -151,13 +150,15 @@ export function mmapReadLock(words: Int32Array, mm: number, observer?: WaitObser
   if (readFastPath(words, i)) return 0;
   assertMayBlock('mmapReadLock');
   const t0 = nowNs();
-  for (let r = readerEnterOrQueue(words, i); r !== QUEUED; r = readerEnterOrQueue(words, i)) {
-    if (r === ENTERED) return nowNs() - t0;
+  let r = readerEnterOrQueue(words, i);
+  for (; r >= 0; r = readerEnterOrQueue(words, i))
     sleepWhileEqual(words, i, r, OVERFLOW_BACKOFF_MS);
-  }
-  for (let r = queuedReaderTryEnter(words, i); r !== ENTERED; r = queuedReaderTryEnter(words, i)) {
+  if (r === ENTERED) return nowNs() - t0;
+  const phase = r === QUEUED_IN_PHASE_1 ? GRANT_PHASE : 0;
+  for (r = queuedReaderGranted(words, i, phase); r !== ENTERED; ) {
     observer?.beforeWait();
-    sleepWhileEqual(words, i, r, backoffFor(r));
+    sleepWhileEqual(words, i, r);
+    r = queuedReaderGranted(words, i, phase);
   }
   return nowNs() - t0;
 }
@@ -171,13 +172,16 @@ export async function mmapReadLockAsync(
   const i = mm + MMAP_LOCK_STATE;
   if (readFastPath(words, i)) return 0;
   const t0 = nowNs();
-  for (let r = readerEnterOrQueue(words, i); r !== QUEUED; r = readerEnterOrQueue(words, i)) {
-    if (r === ENTERED) return nowNs() - t0;
+  let r = readerEnterOrQueue(words, i);
+  for (; r >= 0; r = readerEnterOrQueue(words, i)) {
     await sleepWhileEqualAsync(words, i, r, OVERFLOW_BACKOFF_MS);
   }
-  for (let r = queuedReaderTryEnter(words, i); r !== ENTERED; r = queuedReaderTryEnter(words, i)) {
+  if (r === ENTERED) return nowNs() - t0;
+  const phase = r === QUEUED_IN_PHASE_1 ? GRANT_PHASE : 0;
+  for (r = queuedReaderGranted(words, i, phase); r !== ENTERED; ) {
     observer?.beforeWait();
-    await sleepWhileEqualAsync(words, i, r, backoffFor(r));
+    await sleepWhileEqualAsync(words, i, r);
+    r = queuedReaderGranted(words, i, phase);
   }
   return nowNs() - t0;
 }
@@ -270,15 +274,16 @@ export function mmapWriteTrylock(words: Int32Array, mm: number): boolean {
 }
 
 /**
- * Clears WRITER_HELD, adding `readersAfter` active readers, and hands the lock to the readers that
- * queued behind the writer (READER_TURN). Returns the state before the change.
+ * Clears WRITER_HELD, adding `readersAfter` holders, and hands the lock to every reader queued
+ * behind the writer (they become holders; GRANT_PHASE flips). Returns the state before.
  */
 function releaseWriter(words: Int32Array, i: number, readersAfter: number, what: string): number {
   let s = Atomics.load(words, i);
   for (;;) {
     if ((s & WRITER_HELD) === 0) throw new Error(`${what}: the mmap write lock is not held`);
     let next = (s & ~WRITER_HELD) + readersAfter;
-    if ((s & BLOCKED_MASK) !== 0) next |= READER_TURN;
+    const blocked = s & BLOCKED_MASK;
+    if (blocked !== 0) next = (next - blocked + (blocked >>> BLOCKED_SHIFT)) ^ GRANT_PHASE;
     const seen = Atomics.compareExchange(words, i, s, next);
     if (seen === s) return s;
     s = seen;
@@ -305,7 +310,7 @@ export function mmapWriteUnlock(words: Int32Array, mm: number): void {
 
 /**
  * `mmap_write_downgrade`: mm_lock_seq becomes even (all VMA write locks released), and the writer
- * becomes a reader without letting any writer in between; queued readers may enter with it.
+ * becomes a reader without letting any writer in between; queued readers are let in with it.
  * The caller later calls mmapReadUnlock.
  */
 export function mmapWriteDowngrade(words: Int32Array, mm: number): void {
@@ -321,7 +326,6 @@ export interface MmapLockState {
   readers: number;
   blockedReaders: number;
   waitingWriters: number;
-  readerTurn: boolean;
   writerHeld: boolean;
 }
 
@@ -329,9 +333,8 @@ export function mmapLockState(words: Int32Array, mm: number): MmapLockState {
   const s = Atomics.load(words, mm + MMAP_LOCK_STATE);
   return {
     readers: s & READERS_MASK,
-    blockedReaders: (s & BLOCKED_MASK) >>> 11,
+    blockedReaders: (s & BLOCKED_MASK) >>> BLOCKED_SHIFT,
     waitingWriters: (s & WAITING_MASK) >>> 22,
-    readerTurn: (s & READER_TURN) !== 0,
     writerHeld: (s & WRITER_HELD) !== 0,
   };
 }

@@ -65,9 +65,20 @@ const waitAsync = (
 // wait is pending, this thread keeps one ref'd interval timer, which keeps the loop alive.
 let pendingAsyncWaits = 0;
 let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+let holdEventLoop = true;
 const KEEP_ALIVE_PERIOD_MS = 2 ** 30;
 
 function noop(): void {}
+
+/**
+ * Teardown aid: from now on, pending async lock waits on this thread no longer keep its event
+ * loop alive. For a test that failed with waiters still queued (which would otherwise hold the
+ * test process open forever) or a thread shutting down with an abandoned mm.
+ */
+export function letEventLoopExitWhileWaiting(): void {
+  holdEventLoop = false;
+  keepAliveTimer?.unref();
+}
 
 /** Number of async waits currently pending on this thread (for tests of the keep-alive rule). */
 export function pendingAsyncWaitCount(): number {
@@ -86,7 +97,10 @@ export async function sleepWhileEqualAsync(
 ): Promise<void> {
   const result = waitAsync(words, index, expected, timeoutMs);
   if (!result.async) return;
-  if (pendingAsyncWaits++ === 0) keepAliveTimer = setInterval(noop, KEEP_ALIVE_PERIOD_MS);
+  if (pendingAsyncWaits++ === 0) {
+    keepAliveTimer = setInterval(noop, KEEP_ALIVE_PERIOD_MS);
+    if (!holdEventLoop) keepAliveTimer.unref();
+  }
   try {
     await result.value;
   } finally {

@@ -4,6 +4,7 @@
  */
 import type { TestContext } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { letEventLoopExitWhileWaiting, pendingAsyncWaitCount } from '../../src/sync/wait.js';
 
 /** A fresh Int32Array over a SharedArrayBuffer of `words` words. */
 export function sharedWords(words: number): Int32Array {
@@ -85,4 +86,12 @@ export async function untilAtLeast(
     const r = waitAsync(words, index, seen);
     if (r.async) await r.value;
   }
+}
+
+/**
+ * A test that fails while lock waiters are still queued on this thread would hold the test
+ * process open forever (pending async lock waits keep the event loop alive). Call after each test.
+ */
+export function releaseAbandonedWaiters(): void {
+  if (pendingAsyncWaitCount() > 0) letEventLoopExitWhileWaiting();
 }

@@ -4,22 +4,40 @@
  * that whatever interleaving happens, no reader ever sees a torn write.
  */
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
+import { afterEach, type TestContext, test } from 'node:test';
 import { SPECULATE_FAILED, speculateRetry, speculateTryBegin } from '../../src/sync/mm-seqcount.js';
-import { mmapLockState } from '../../src/sync/mmap-lock.js';
-import { publish, sharedWords, startWorker, untilAtLeast } from './harness.js';
+import {
+  mmapLockState,
+  mmapReadLockAsync,
+  mmapReadUnlock,
+  mmapWriteLockAsync,
+  mmapWriteUnlock,
+} from '../../src/sync/mmap-lock.js';
+import {
+  publish,
+  releaseAbandonedWaiters,
+  sharedWords,
+  startWorker,
+  untilAtLeast,
+} from './harness.js';
 import type { MmapWorkerData } from './mmap-lock.worker.js';
 import {
   CMD,
   CMD_RELEASE,
   DATA,
+  DATA_WORDS,
   CACHE_LINE as L,
   MM,
+  READERS_IN,
   SEEN,
   STATUS,
   status,
   TOTAL_WORDS,
+  WRITER_DONE,
+  WRITERS_IN,
 } from './stress-layout.js';
+
+afterEach(releaseAbandonedWaiters);
 
 function worker<T = unknown>(t: TestContext, data: MmapWorkerData): Promise<T> {
   return startWorker<T>(t, 'mmap-lock.worker.js', data).result;
@@ -88,7 +106,6 @@ test('writer preference: a reader arriving after a queued writer enters only aft
       readers: 1,
       blockedReaders: 1,
       waitingWriters: 1,
-      readerTurn: false,
       writerHeld: false,
     });
     publish(words, CMD_RELEASE, r); // the holder leaves
@@ -132,4 +149,58 @@ test('speculative readers never accept a torn write from a free-running writer',
   assert.equal(rr.backwards, 0, 'an accepted read went back in time');
   assert.ok(rr.accepted >= 1000);
   assert.equal(words[DATA], writes);
+});
+
+test('async lockers on the event loop, holding the lock across awaits, exclude worker threads', async (t) => {
+  const words = sharedWords(TOTAL_WORDS);
+  type R = { violations: number; torn: number; reads: number };
+  const writer = worker<{ violations: number }>(t, {
+    role: 'exclusion-writer',
+    words,
+    iterations: 2000,
+  });
+  const reader = worker<R>(t, { role: 'exclusion-reader', words, iterations: 200 });
+  const problems: string[] = [];
+  const asyncReader = async () => {
+    let reads = 0;
+    // Bounded: a broken lock that never holds these readers back must fail, not spin forever.
+    while ((Atomics.load(words, WRITER_DONE) === 0 || reads < 20) && reads < 50_000) {
+      await mmapReadLockAsync(words, MM);
+      Atomics.add(words, READERS_IN, 1);
+      if (Atomics.load(words, WRITERS_IN) !== 0) problems.push('reader overlapped a writer');
+      const v = words[DATA];
+      await Promise.resolve(); // other tasks run while this one holds the read lock
+      for (let j = 1; j < DATA_WORDS; j++) if (words[DATA + j] !== v) problems.push('torn read');
+      Atomics.sub(words, READERS_IN, 1);
+      mmapReadUnlock(words, MM);
+      reads++;
+    }
+  };
+  const asyncWriter = async (id: number) => {
+    for (let k = 1; k <= 100; k++) {
+      await mmapWriteLockAsync(words, MM);
+      if (Atomics.add(words, WRITERS_IN, 1) !== 0 || Atomics.load(words, READERS_IN) !== 0) {
+        problems.push('writer not alone');
+      }
+      for (let j = 0; j < DATA_WORDS; j++) {
+        words[DATA + j] = -(id * 1000 + k); // distinct from the worker's values
+        await Promise.resolve(); // half-written while other tasks and threads run
+      }
+      Atomics.sub(words, WRITERS_IN, 1);
+      mmapWriteUnlock(words, MM);
+    }
+  };
+  const tasks = [...Array.from({ length: 20 }, asyncReader), asyncWriter(1), asyncWriter(2)];
+  const [wr, rr] = await Promise.all([writer, reader, Promise.all(tasks)]);
+  assert.deepEqual(problems, []);
+  assert.equal(words[WRITER_DONE], 1, 'the worker writer finished');
+  assert.equal(wr.violations, 0);
+  assert.equal(rr.violations, 0);
+  assert.equal(rr.torn, 0);
+  assert.deepEqual(mmapLockState(words, MM), {
+    readers: 0,
+    blockedReaders: 0,
+    waitingWriters: 0,
+    writerHeld: false,
+  });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import { MM_LOCK_SEQ, MM_SYNC_WORDS, MMAP_LOCK_STATE } from '../../src/sync/layout.js';
 import {
   mmapLockIsContended,
@@ -15,7 +15,9 @@ import {
   mmapWriteUnlock,
 } from '../../src/sync/mmap-lock.js';
 import { pendingAsyncWaitCount, type WaitObserver } from '../../src/sync/wait.js';
-import { sharedWords } from './harness.js';
+import { releaseAbandonedWaiters, sharedWords } from './harness.js';
+
+afterEach(releaseAbandonedWaiters);
 
 const MM = 16;
 
@@ -36,7 +38,6 @@ const idle = {
   readers: 0,
   blockedReaders: 0,
   waitingWriters: 0,
-  readerTurn: false,
   writerHeld: false,
 };
 
@@ -138,7 +139,7 @@ test('a waiting writer holds back new readers until it has had the lock', async 
   assert.deepEqual(mmapLockState(w, MM), idle);
 });
 
-test('readers queued behind a writer get their turn before the next writer (phase-fair)', async () => {
+test('a releasing writer hands the lock to the readers queued behind it (phase-fair)', async () => {
   const w = freshMm();
   const order: string[] = [];
   mmapWriteLock(w, MM); // writer 1 holds
@@ -157,22 +158,38 @@ test('readers queued behind a writer get their turn before the next writer (phas
     writerHeld: true,
   });
   mmapWriteUnlock(w, MM);
-  assert.deepEqual(mmapLockState(w, MM), {
-    ...idle,
-    blockedReaders: 1,
-    waitingWriters: 1,
-    readerTurn: true,
-  });
-  assert.equal(mmapWriteTrylock(w, MM), false, 'no writer during the readers turn');
-  assert.equal(mmapReadTrylock(w, MM), true, 'a reader arriving during the turn enters');
-  mmapReadUnlock(w, MM);
+  // The queued reader holds the lock the moment writer 1 releases it, before it even wakes.
+  assert.deepEqual(mmapLockState(w, MM), { ...idle, readers: 1, waitingWriters: 1 });
+  assert.equal(mmapWriteTrylock(w, MM), false, 'writer 2 cannot overtake the granted reader');
+  assert.equal(mmapReadTrylock(w, MM), false, 'new readers still queue behind writer 2');
   await Promise.all([reader, writer2]);
   assert.deepEqual(order, ['reader', 'writer 2']);
   assert.deepEqual(mmapLockState(w, MM), idle);
   assert.equal(w[MM + MM_LOCK_SEQ], 4);
 });
 
-test('a downgrade lets queued readers in but not queued writers', async () => {
+test('readers queued on the event loop cannot be starved by readers that keep entering', async () => {
+  // The hand-off is what makes this terminate: a granted reader holds the lock even while the
+  // thread is busy with other tasks, and a queued writer keeps newcomers out meanwhile.
+  const w = freshMm();
+  mmapWriteLock(w, MM);
+  const queued = mmapReadLockAsync(w, MM);
+  const writer2 = mmapWriteLockAsync(w, MM);
+  mmapWriteUnlock(w, MM);
+  let spins = 0;
+  while (mmapReadTrylock(w, MM)) {
+    mmapReadUnlock(w, MM);
+    if (++spins > 10) break;
+  }
+  assert.equal(spins, 0, 'no reader slips in ahead of the queued writer');
+  await queued;
+  mmapReadUnlock(w, MM);
+  await writer2;
+  mmapWriteUnlock(w, MM);
+  assert.deepEqual(mmapLockState(w, MM), idle);
+});
+
+test('a downgrade hands the lock to queued readers but not to queued writers', async () => {
   const w = freshMm();
   mmapWriteLock(w, MM);
   let readerIn = false;
@@ -184,6 +201,7 @@ test('a downgrade lets queued readers in but not queued writers', async () => {
     writerIn = true;
   });
   mmapWriteDowngrade(w, MM);
+  assert.equal(mmapLockState(w, MM).readers, 2, 'the queued reader holds the lock at once');
   await reader;
   assert.equal(readerIn, true);
   assert.equal(writerIn, false);

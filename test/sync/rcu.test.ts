@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import {
   RCU_EPOCH,
   RCU_HEADER_WORDS,
@@ -10,8 +10,12 @@ import {
   rcuBufferBytes,
 } from '../../src/sync/layout.js';
 import { RcuDomain, rcuReadLock, rcuReadUnlock } from '../../src/sync/rcu.js';
+import { releaseAbandonedWaiters } from './harness.js';
 
 /** Word index of slot `i`'s state word. */
+
+afterEach(releaseAbandonedWaiters);
+
 const slotState = (i: number) => RCU_HEADER_WORDS + i * RCU_SLOT_WORDS + RCU_SLOT_STATE;
 const slotOwner = (i: number) => RCU_HEADER_WORDS + i * RCU_SLOT_WORDS + RCU_SLOT_OWNER;
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import { MM_SYNC_WORDS } from '../../src/sync/layout.js';
 import {
   mmapReadLock,
@@ -26,7 +26,9 @@ import {
   vmaStartWrite,
   vmaStartWriteAsync,
 } from '../../src/sync/vma-lock.js';
-import { sharedWords } from './harness.js';
+import { releaseAbandonedWaiters, sharedWords } from './harness.js';
+
+afterEach(releaseAbandonedWaiters);
 
 const MM = 0;
 // Two VMA records after the mm block: refcnt, lock_seq, and an owner word for recycling checks.

@@ -2,7 +2,7 @@
  * Per-VMA locks and RCU grace periods on real worker threads (run from dist/: workers are .js).
  */
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
+import { afterEach, type TestContext, test } from 'node:test';
 import {
   RCU_HEADER_WORDS,
   RCU_SLOT_HIGH_WATER,
@@ -23,7 +23,13 @@ import {
   vmaStartRead,
   vmaStartWrite,
 } from '../../src/sync/vma-lock.js';
-import { publish, sharedWords, startWorker, untilAtLeast } from './harness.js';
+import {
+  publish,
+  releaseAbandonedWaiters,
+  sharedWords,
+  startWorker,
+  untilAtLeast,
+} from './harness.js';
 import {
   ALIVE,
   CMD,
@@ -38,6 +44,8 @@ import {
   VMA_REFCNT,
 } from './stress-layout.js';
 import type { VmaRcuWorkerData } from './vma-rcu.worker.js';
+
+afterEach(releaseAbandonedWaiters);
 
 function worker<T = unknown>(t: TestContext, data: VmaRcuWorkerData): Promise<T> {
   return startWorker<T>(t, 'vma-rcu.worker.js', data).result;
