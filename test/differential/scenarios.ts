@@ -320,6 +320,11 @@ export const SCENARIOS: Scenario[] = [
       anon(S + 4 * P, 2, RW, ANON_FIXED | MAP_POPULATE),
       anon(S + 2 * P, 2, RW),
       check,
+      // The same anon_vma on both sides (one populated VMA, its middle unmapped): merges all three.
+      anon(S + 8 * P, 6, RW, ANON_FIXED | MAP_POPULATE),
+      munmap(S + 10 * P, 2),
+      anon(S + 10 * P, 2, RW),
+      check,
       anon(S + 16 * P, 2, RW, ANON_FIXED | MAP_POPULATE),
       anon(S + 18 * P, 2, RW, ANON_FIXED | MAP_POPULATE), // merged at mmap time, then populated
       mprotect(S + 16 * P, 4, R), // VM_ACCOUNT stays: the memory was written
