@@ -19,8 +19,10 @@ export interface PrimitiveBenchResult {
   op: PrimitiveOp;
   threads: number;
   iterations: number;
-  /** ns per operation, one entry per thread. */
+  /** Wall-clock ns per operation, one entry per thread. */
   nsPerOp: number[];
+  /** On-CPU ns per operation (thread CPU time; NaN where unavailable), one entry per thread. */
+  cpuNsPerOp: number[];
 }
 
 export const PRIMITIVE_OPS: readonly PrimitiveOp[] = [
@@ -74,7 +76,7 @@ export async function benchPrimitive(
   const url = new URL('./primitives.worker.js', import.meta.url);
   const workers = Array.from({ length: threads }, () => new Worker(url, { workerData: data }));
   const results = workers.map(
-    (w) => once(w, 'message') as Promise<[{ nsPerOp: number; sink: number }]>,
+    (w) => once(w, 'message') as Promise<[{ nsPerOp: number; cpuNsPerOp: number }]>,
   );
   // Start barrier: every thread warmed up and waiting, then all go at once.
   for (let n = Atomics.load(words, READY); n < threads; n = Atomics.load(words, READY)) {
@@ -89,7 +91,13 @@ export async function benchPrimitive(
   Atomics.notify(words, GO);
   const done = await Promise.all(results);
   await Promise.all(workers.map((w) => w.terminate()));
-  return { op, threads, iterations, nsPerOp: done.map(([m]) => m.nsPerOp) };
+  return {
+    op,
+    threads,
+    iterations,
+    nsPerOp: done.map(([m]) => m.nsPerOp),
+    cpuNsPerOp: done.map(([m]) => m.cpuNsPerOp),
+  };
 }
 
 /** Every primitive with 1 and then 2 threads. */
@@ -103,9 +111,13 @@ export async function benchAllPrimitives(iterations = 2_000_000): Promise<Primit
 
 /** Markdown table of results (for BENCHMARKS.md). */
 export function formatPrimitiveResults(results: readonly PrimitiveBenchResult[]): string {
-  const lines = ['| read side | threads | ns/op per thread |', '|---|---|---|'];
+  const lines = [
+    '| read side | threads | wall ns/op per thread | on-CPU ns/op per thread |',
+    '|---|---|---|---|',
+  ];
+  const fmt = (v: number[]) => v.map((n) => n.toFixed(1)).join(' / ');
   for (const r of results) {
-    lines.push(`| ${r.op} | ${r.threads} | ${r.nsPerOp.map((n) => n.toFixed(1)).join(' / ')} |`);
+    lines.push(`| ${r.op} | ${r.threads} | ${fmt(r.nsPerOp)} | ${fmt(r.cpuNsPerOp)} |`);
   }
   return lines.join('\n');
 }

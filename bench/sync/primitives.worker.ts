@@ -2,6 +2,7 @@
  * Timing loop for bench/sync/primitives.ts on a worker thread: waits at a start barrier so that
  * all threads run at once, then times `iterations` read-side operations and posts ns per op.
  */
+import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { speculateRetry, speculateTryBegin } from '../../src/sync/mm-seqcount.js';
 import { mmapReadLock, mmapReadUnlock } from '../../src/sync/mmap-lock.js';
@@ -22,6 +23,18 @@ export interface PrimitiveWorkerData {
   data: number;
   ready: number;
   go: number;
+}
+
+/**
+ * CPU time this thread has run, in ns (Linux schedstat; NaN elsewhere). Unlike wall time it does
+ * not grow when other processes share the cores, which they often do on these machines.
+ */
+function threadCpuNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** One read-side critical section of each kind, reading 4 data words with plain loads. */
@@ -74,8 +87,10 @@ if (!isMainThread && parentPort) {
   Atomics.add(d.words, d.ready, 1);
   Atomics.notify(d.words, d.ready);
   while (Atomics.load(d.words, d.go) === 0) Atomics.wait(d.words, d.go, 0);
+  const cpu0 = threadCpuNs();
   const t0 = performance.now();
   const sink = runLoop(d, d.iterations);
   const ns = (performance.now() - t0) * 1e6;
-  parentPort.postMessage({ nsPerOp: ns / d.iterations, sink });
+  const cpuNs = threadCpuNs() - cpu0;
+  parentPort.postMessage({ nsPerOp: ns / d.iterations, cpuNsPerOp: cpuNs / d.iterations, sink });
 }

@@ -15,7 +15,10 @@ test('the primitive micro-benchmarks run every read side with 1 and 2 threads', 
   );
   for (const r of results) {
     assert.equal(r.nsPerOp.length, r.threads);
+    assert.equal(r.cpuNsPerOp.length, r.threads);
     for (const ns of r.nsPerOp) assert.ok(Number.isFinite(ns) && ns > 0, `${r.op}: ${ns}`);
+    // schedstat exists on Linux, where the suite runs, so thread CPU time is a number.
+    for (const ns of r.cpuNsPerOp) assert.ok(Number.isFinite(ns) && ns >= 0, `${r.op}: ${ns}`);
   }
   const table = formatPrimitiveResults(results);
   assert.equal(table.split('\n').length, 2 + results.length);
