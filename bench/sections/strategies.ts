@@ -10,6 +10,8 @@
  *   - writer per-syscall latency p50/p99/max with 1 and 2 readers vs none (goal: per_vma p99
  *     <= 1.5x the writer alone), per strategy;
  *   - read throughput with instruments on vs off (goal: >= 0.9, i.e. <= 10% overhead).
+ * A control figure (two threads doing private arithmetic, vs one) shows how much parallel CPU the
+ * machine really gives two threads: on a loaded machine every "beside" ratio is bounded by it.
  * The threads stay up for the whole section; each window starts them together (GO word) and
  * stops them together (STOP word).
  */
@@ -90,6 +92,8 @@ interface Sample {
   >;
   instrumentsOn: RunResult;
   instrumentsOff: RunResult;
+  spinAlone: RunResult;
+  spinPair: RunResult[];
 }
 
 async function oneRep(pool: ThreadPool, instruments: Instruments, ms: number, rep: number) {
@@ -105,6 +109,8 @@ async function oneRep(pool: ThreadPool, instruments: Instruments, ms: number, re
   });
   // Each strategy's figures compare windows run next to each other (the machine's load drifts):
   // its own writer-alone and reader-alone windows are the baselines.
+  const [spinAlone] = await pool.run([{ role: 'spin' }], ms);
+  const spinPair = await pool.run([{ role: 'spin' }, { role: 'spin' }], ms);
   const [writerAlone] = await pool.run([writer('per_vma')], ms);
   const perStrategy: Sample['perStrategy'] = new Map();
   for (const s of STRATEGIES) {
@@ -119,12 +125,32 @@ async function oneRep(pool: ThreadPool, instruments: Instruments, ms: number, re
   instruments.enabled = false;
   const [instrumentsOff] = await pool.run([reader('per_vma')], ms);
   instruments.enabled = true;
-  return { writerAlone, perStrategy, instrumentsOn, instrumentsOff } satisfies Sample;
+  return {
+    writerAlone,
+    perStrategy,
+    instrumentsOn,
+    instrumentsOff,
+    spinAlone,
+    spinPair,
+  } satisfies Sample;
 }
 
 function figures(samples: Sample[]): Figure[] {
   const med = (f: (s: Sample) => number) => median(samples.map(f));
   const out: Figure[] = [];
+  // If two threads sharing nothing cannot both run at full speed, neither can a reader and a
+  // writer: the ratios below are bounded by this one (the machine's other load).
+  out.push(
+    ratioFigure({
+      id: 'strategies.cpu_control',
+      section: SECTION,
+      what: 'control: private arithmetic/s of one of 2 threads sharing nothing',
+      unit: 'batches/s',
+      value: med((x) => Math.min(rate(x.spinPair[0]), rate(x.spinPair[1]))),
+      baseline: { name: '1 thread alone', value: med((x) => rate(x.spinAlone)) },
+      note: `median of ${samples.length}`,
+    }),
+  );
   out.push({
     id: 'strategies.writer_alone.rate',
     section: SECTION,

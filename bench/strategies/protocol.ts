@@ -20,7 +20,9 @@ export interface BenchThreadData {
 
 export type RunCommand =
   | { role: 'reader'; strategy: StrategyName; chunk: number }
-  | { role: 'writer'; strategy: StrategyName; seed: number };
+  | { role: 'writer'; strategy: StrategyName; seed: number }
+  /** Control: arithmetic on private data only, to see how much CPU two threads really get. */
+  | { role: 'spin' };
 
 export interface RunResult {
   ops: number;

@@ -102,6 +102,22 @@ function writer(c: Extract<RunCommand, { role: 'writer' }>): RunResult {
   };
 }
 
+/** Private arithmetic in batches of 4096 steps; one op = one batch. */
+function spin(): RunResult {
+  let x = 1;
+  for (let i = 0; i < 1 << 20; i++) x = (x * 1103515245 + 12345) | 0; // warm
+  waitGo();
+  const t0 = nowNs();
+  let ops = 0;
+  while (Atomics.load(control, STOP) === 0) {
+    for (let i = 0; i < 4096; i++) x = (x * 1103515245 + 12345) | 0;
+    ops++;
+  }
+  const seconds = (nowNs() - t0) / 1e9;
+  if (x === 0.5) throw new Error('unreachable'); // keeps x alive
+  return { ops, seconds };
+}
+
 parentPort?.on('message', (c: RunCommand | { role: 'exit' }) => {
   if (c.role === 'exit') {
     recorder.release();
@@ -109,5 +125,7 @@ parentPort?.on('message', (c: RunCommand | { role: 'exit' }) => {
     parentPort?.close();
     return;
   }
-  parentPort?.postMessage(c.role === 'reader' ? reader(c) : writer(c));
+  parentPort?.postMessage(
+    c.role === 'reader' ? reader(c) : c.role === 'writer' ? writer(c) : spin(),
+  );
 });
