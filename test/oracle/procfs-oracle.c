@@ -5,8 +5,9 @@
  * libraries in the mmap area). Usage: procfs-oracle TMPDIR < script > transcript
  *
  * Determinism: the first run re-execs itself once with personality(ADDR_NO_RANDOMIZE),
- * RLIMIT_STACK = 8 MiB and a fixed one-variable environment, so the binary, heap, [vvar]/[vvar_vclock]/[vdso]
- * (right below mmap_base = 0x7ffff7fff000) and [stack] land at the same addresses on every run.
+ * RLIMIT_STACK = 8 MiB and a fixed one-variable environment, so the binary, heap,
+ * [vvar]/[vvar_vclock]/[vdso] (right below mmap_base = 0x7ffff7fff000) and [stack] land at the
+ * same addresses on every run.
  * After the header is printed the helper never allocates (no malloc, no stdio; static buffers and
  * raw syscalls only) and stays shallow on the stack, so its own layout changes only through the
  * script. Every syscall is issued with the raw `syscall` instruction so that glibc neither
@@ -22,7 +23,7 @@
  *   fork                              the child prints its maps and exits
  *   unlink IDX                        unlink file IDX (its mappings print " (deleted)")
  *   probe ADDR                        add a PROCMAP_QUERY probe address (no output)
- *   check                             print maps text and PROCMAP_QUERY answers
+ *   check                             print maps text, 4096-byte read sizes, PROCMAP_QUERY answers
  * The transcript format is documented in docs/differential.md; test/differential/transcript.ts
  * parses it and test/differential/engine-transcript.ts produces the same format from the engine.
  */
