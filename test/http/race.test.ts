@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLocalSim } from '../../src/cpus/local-sim.js';
-import { STRATEGIES } from '../../src/cpus/sim-api.js';
+import { type SimApi, STRATEGIES } from '../../src/cpus/sim-api.js';
+import { WorkerSim } from '../../src/cpus/worker-sim.js';
 import { appWith, testConfig } from './helpers.js';
 
 /** An empty gap between the libraries and the stack: its lines fall in a late chunk. */
@@ -24,65 +25,79 @@ const REGION_LINES = new Set([MERGED, ...SPLIT]);
 const LINE =
   /^[0-9a-f]{8,16}-[0-9a-f]{8,16} [r-][w-][x-][ps] [0-9a-f]{8} [0-9a-f]{2}:[0-9a-f]{2} \d+ ( {0,72}\S.*)?$/;
 
-test('parallel chunked maps reads race a busy process; the invariants hold', async () => {
-  const sim = createLocalSim({ ...testConfig(), population: 1 });
-  const app = await appWith(sim);
-  const pid = 1;
-  const stable = (await app.inject({ method: 'GET', url: `/proc/${pid}/maps` })).body
-    .trimEnd()
-    .split('\n');
-  const loop = [
-    {
-      op: 'mmap',
-      addr: `0x${R.toString(16)}`,
-      length: '0x3000',
-      prot: 'rw-',
-      flags: ['private', 'anonymous', 'fixed'],
-    },
-    { op: 'mprotect', addr: `0x${(R + 0x1000).toString(16)}`, length: '0x1000', prot: 'r--' },
-    { op: 'mprotect', addr: `0x${(R + 0x1000).toString(16)}`, length: '0x1000', prot: 'rw-' },
-  ];
-  const started = new Promise<void>((resolve) => {
-    const off = sim.onMutation(() => {
-      off();
-      resolve();
-    });
-  });
-  const put = await app.inject({
-    method: 'PUT',
-    url: `/processes/${pid}/activity`,
-    payload: { loop },
-  });
-  assert.equal(put.statusCode, 200);
-  await started;
+const SIMS: Array<[string, () => Promise<SimApi>]> = [
+  // Worker CPUs: readers and the activity thread really run in parallel on shared memory.
+  ['worker CPUs', () => WorkerSim.start({ ...testConfig(), cpus: 2, population: 1 })],
+  // The event loop: the activity runs between the readers' chunks.
+  ['event loop', async () => createLocalSim({ ...testConfig(), population: 1 })],
+];
 
-  let sawMerged = 0;
-  let sawSplit = 0;
-  const readers = [];
-  // Different chunk sizes put the churned region in different chunks, i.e. different windows.
-  for (let i = 0; i < 40; i++) {
-    const strategy = STRATEGIES[i % STRATEGIES.length];
-    readers.push(
-      app.inject({
-        method: 'GET',
-        url: `/proc/${pid}/maps?chunk=${200 + 97 * i}&strategy=${strategy}`,
-      }),
-    );
-  }
-  for (const r of await Promise.all(readers)) {
-    assert.equal(r.statusCode, 200);
-    assert.ok(r.body.endsWith('\n'));
-    const lines = r.body.trimEnd().split('\n');
-    for (const l of lines) assert.match(l, LINE);
-    const outside = lines.filter((l) => !REGION_LINES.has(l));
-    assert.deepEqual(outside, stable, 'a VMA outside the churned region was skipped or duplicated');
-    const inside = lines.filter((l) => REGION_LINES.has(l));
-    if (inside.includes(MERGED)) sawMerged++;
-    if (inside.includes(SPLIT[1])) sawSplit++;
-  }
-  const activity = (await app.inject({ method: 'GET', url: `/processes/${pid}/activity` })).json();
-  assert.ok(activity.calls > 100, `the activity ran ${activity.calls} calls only`);
-  assert.equal(activity.errors, 0);
-  assert.ok(sawMerged > 0 && sawSplit > 0, `states seen: merged ${sawMerged}, split ${sawSplit}`);
-  await app.close();
-});
+for (const [name, makeSim] of SIMS)
+  test(`${name}: parallel chunked maps reads race a busy process; the invariants hold`, async () => {
+    const sim = await makeSim();
+    const app = await appWith(sim);
+    const pid = 1;
+    const stable = (await app.inject({ method: 'GET', url: `/proc/${pid}/maps` })).body
+      .trimEnd()
+      .split('\n');
+    const loop = [
+      {
+        op: 'mmap',
+        addr: `0x${R.toString(16)}`,
+        length: '0x3000',
+        prot: 'rw-',
+        flags: ['private', 'anonymous', 'fixed'],
+      },
+      { op: 'mprotect', addr: `0x${(R + 0x1000).toString(16)}`, length: '0x1000', prot: 'r--' },
+      { op: 'mprotect', addr: `0x${(R + 0x1000).toString(16)}`, length: '0x1000', prot: 'rw-' },
+    ];
+    const started = new Promise<void>((resolve) => {
+      const off = sim.onMutation(() => {
+        off();
+        resolve();
+      });
+    });
+    const put = await app.inject({
+      method: 'PUT',
+      url: `/processes/${pid}/activity`,
+      payload: { loop },
+    });
+    assert.equal(put.statusCode, 200);
+    await started;
+
+    let sawMerged = 0;
+    let sawSplit = 0;
+    const readers = [];
+    // Different chunk sizes put the churned region in different chunks, i.e. different windows.
+    for (let i = 0; i < 40; i++) {
+      const strategy = STRATEGIES[i % STRATEGIES.length];
+      readers.push(
+        app.inject({
+          method: 'GET',
+          url: `/proc/${pid}/maps?chunk=${200 + 97 * i}&strategy=${strategy}`,
+        }),
+      );
+    }
+    for (const r of await Promise.all(readers)) {
+      assert.equal(r.statusCode, 200);
+      assert.ok(r.body.endsWith('\n'));
+      const lines = r.body.trimEnd().split('\n');
+      for (const l of lines) assert.match(l, LINE);
+      const outside = lines.filter((l) => !REGION_LINES.has(l));
+      assert.deepEqual(
+        outside,
+        stable,
+        'a VMA outside the churned region was skipped or duplicated',
+      );
+      const inside = lines.filter((l) => REGION_LINES.has(l));
+      if (inside.includes(MERGED)) sawMerged++;
+      if (inside.includes(SPLIT[1])) sawSplit++;
+    }
+    const activity = (
+      await app.inject({ method: 'GET', url: `/processes/${pid}/activity` })
+    ).json();
+    assert.ok(activity.calls > 100, `the activity ran ${activity.calls} calls only`);
+    assert.equal(activity.errors, 0);
+    assert.ok(sawMerged > 0 && sawSplit > 0, `states seen: merged ${sawMerged}, split ${sawSplit}`);
+    await app.close();
+  });
