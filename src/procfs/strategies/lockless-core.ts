@@ -68,7 +68,7 @@ export class LocklessReader implements LineWalker {
     let retries = 0;
     for (;;) {
       ctx.attempt();
-      const id = mm.findVma(from);
+      const id = spec.findNext(from);
       if (id === 0) {
         if (spec.valid()) return 0;
       } else {

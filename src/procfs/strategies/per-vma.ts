@@ -41,6 +41,7 @@ import {
   OP_QUERY,
   type ReaderContext,
 } from './reader-context.js';
+import { RcuVmaCursor } from './vma-cursor.js';
 
 /** lockNextVma result: the VMA's read-lock count is at its limit (kernel: ERR_PTR(-EAGAIN)). */
 const LOCK_OVERFLOW = -1;
@@ -53,11 +54,15 @@ class PerVmaLocking {
   /** The read-locked VMA (0: none). */
   locked = 0;
   mmapLocked = false;
+  /** vma_next() state; invalidated whenever RCU is left (and at every chunk/query start). */
+  readonly cursor: RcuVmaCursor;
 
   constructor(
     readonly ctx: ReaderContext,
     readonly mm: MmStruct,
-  ) {}
+  ) {
+    this.cursor = new RcuVmaCursor(mm);
+  }
 
   /** `vma_end_read(locked_vma)`. */
   unlockVma(): void {
@@ -79,7 +84,7 @@ class PerVmaLocking {
     for (;;) {
       ctx.attempt();
       const seq = speculateTryBegin(w, SYNC_WORDS_BASE);
-      const id = mm.findVma(from);
+      const id = this.cursor.next(from, seq);
       if (id === 0) return 0;
       hooks?.afterLookup?.(mm, id);
       const r = vmaStartRead(w, SYNC_WORDS_BASE, t.refcntWord(id), t.lockSeqWord(id));
@@ -87,6 +92,7 @@ class PerVmaLocking {
         // Detached after the lookup: the tree no longer has it; look the position up again.
         ctx.retry();
         ctx.fallback(FALLBACK_DETACHED);
+        this.cursor.invalidate();
         continue;
       }
       if (r === VMA_FAIL) return this.lockUnderMmapLock(from);
@@ -116,6 +122,7 @@ class PerVmaLocking {
     const { ctx, mm } = this;
     ctx.fallback(FALLBACK_CONTENTION);
     ctx.rcu.readUnlock();
+    this.cursor.invalidate();
     ctx.hooks?.beforeFallbackLock?.(mm);
     ctx.mmapReadLock(mm);
     let id = mm.findVma(from);
@@ -132,6 +139,7 @@ class PerVmaLocking {
   switchToMmapLock(): void {
     this.ctx.fallback(FALLBACK_CONTENTION);
     this.ctx.rcu.readUnlock();
+    this.cursor.invalidate();
     this.ctx.mmapReadLock(this.mm);
     this.mmapLocked = true;
   }
@@ -195,6 +203,7 @@ class PerVmaQueryTarget implements QueryTarget {
     } else {
       l.unlockVma();
       ctx.rcu.readLock();
+      l.cursor.invalidate();
       id = l.lockNextVma(addr);
       ctx.rcu.readUnlock();
       if (id === LOCK_OVERFLOW) {
@@ -235,6 +244,7 @@ export const perVma: ReadStrategy = {
     l.locked = 0;
     l.mmapLocked = false;
     ctx.rcu.readLock();
+    l.cursor.invalidate();
     try {
       return readMapsChunk(pos, limit, walker, sink, ctx.view);
     } finally {

@@ -32,7 +32,7 @@ function stableVma(s: Speculation, from: number, view: VmaView): number {
   let retries = 0;
   for (;;) {
     ctx.attempt();
-    const id = mm.findVma(from);
+    const id = s.findNext(from);
     if (id !== 0) {
       hooks?.afterLookup?.(mm, id);
       captureVma(mm, id, view);

@@ -9,18 +9,29 @@
 import { type MmStruct, SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
 import { SPECULATE_FAILED, speculateRetry, speculateTryBegin } from '../../sync/index.js';
 import type { ReaderContext } from './reader-context.js';
+import { RcuVmaCursor } from './vma-cursor.js';
 
 export class Speculation {
   /** The recorded sequence (even). Only this reader uses it. */
   seq = 0;
+  /** vma_next() state, valid only within one RCU section under one recorded sequence. */
+  readonly cursor: RcuVmaCursor;
 
   constructor(
     readonly ctx: ReaderContext,
     readonly mm: MmStruct,
-  ) {}
+  ) {
+    this.cursor = new RcuVmaCursor(mm);
+  }
+
+  /** The first VMA with vm_end > from (0: none), read under RCU; validate with `valid()`. */
+  findNext(from: number): number {
+    return this.cursor.next(from, this.seq);
+  }
 
   /** Start of a chunk/query (outside RCU): record the sequence, waiting out a writer if needed. */
   begin(): void {
+    this.cursor.invalidate();
     const seq = speculateTryBegin(this.mm.i32, SYNC_WORDS_BASE);
     if (seq === SPECULATE_FAILED) this.resyncUnlocked();
     else this.seq = seq;
@@ -41,6 +52,7 @@ export class Speculation {
   /** As resyncUnlocked, for a caller inside its RCU read section (dropped around the lock). */
   resync(): void {
     this.ctx.rcu.readUnlock();
+    this.cursor.invalidate();
     this.resyncUnlocked();
     this.ctx.rcu.readLock();
   }
@@ -52,6 +64,7 @@ export class Speculation {
   underMmapLock<T>(fn: () => T): T {
     const { ctx, mm } = this;
     ctx.rcu.readUnlock();
+    this.cursor.invalidate();
     ctx.mmapReadLock(mm);
     let r: T;
     try {
