@@ -136,6 +136,31 @@ describe('/ws', () => {
     await one.close();
   });
 
+  test('rates once a second, with every field; unsubscribe acknowledged', async () => {
+    const c = await new Client(url).open();
+    c.send({ subscribe: 'rates' });
+    assert.deepEqual(await c.next(), { type: 'subscribed', subscribe: 'rates', pid: null });
+    const r = await c.next();
+    assert.equal(r.type, 'rates');
+    assert.equal(r.strategy, 'per_vma');
+    for (const k of [
+      'reads_per_s',
+      'retries_per_s',
+      'fallbacks_per_s',
+      'hazards_per_s',
+      'mutations_per_s',
+    ]) {
+      assert.equal(typeof r[k], 'number', k);
+      assert.ok((r[k] as number) >= 0, k);
+    }
+    c.send({ unsubscribe: 'rates' });
+    // Messages are ordered: the next one after our unsubscribe's ack is never another rate.
+    let m = await c.next();
+    while (m.type === 'rates') m = await c.next();
+    assert.deepEqual(m, { type: 'unsubscribed', unsubscribe: 'rates' });
+    await c.close();
+  });
+
   test('a message above the size limit closes with 1009', async () => {
     const c = await new Client(url).open();
     const closed = once(c.ws, 'close');
