@@ -138,18 +138,22 @@ export const VMA_I32_LOCK_SEQ = 17; // vm_lock_seq, compared with mm_lock_seq
  * entry [lo, hi) -> VMA id; in an internal node item i is child i with lo = smallest start and
  * hi = largest end in that child's subtree. Nodes are immutable once published (copy-on-write).
  */
-export const NODE_FANOUT = 16;
+export const NODE_FANOUT = 14;
 export const NODE_MIN_FILL = NODE_FANOUT / 2;
-export const NODE_HEADER_BYTES = 16;
-/** i32 word offsets within a node. */
+/**
+ * Node layout, cache-line aware (nodes start on a 64-byte boundary, NODE_BYTES is 5 lines):
+ *   line 0      count, level, ptr[14]        (a lookup reads the header and one ptr: same line)
+ *   lines 1-2   hi[14] (Float64)             (findNext scans these: 112 bytes)
+ *   lines 2-4   lo[14] (Float64)             (findPrev scans these)
+ */
 export const NODE_I32_COUNT = 0;
 export const NODE_I32_LEVEL = 1;
-/** Free-list link while the node is free (mmap write lock). */
-export const NODE_I32_FREE_NEXT = 2;
-export const NODE_LO_BYTES = NODE_HEADER_BYTES; // Float64[NODE_FANOUT]
-export const NODE_HI_BYTES = NODE_LO_BYTES + 8 * NODE_FANOUT; // Float64[NODE_FANOUT]
-export const NODE_PTR_BYTES = NODE_HI_BYTES + 8 * NODE_FANOUT; // Int32[NODE_FANOUT]
-export const NODE_BYTES = NODE_PTR_BYTES + 4 * NODE_FANOUT; // 336: a multiple of 8
+export const NODE_PTR_BYTES = 8; // Int32[NODE_FANOUT]
+/** Free-list link while the node is free (mmap write lock): reuses ptr[0]. */
+export const NODE_I32_FREE_NEXT = NODE_PTR_BYTES / 4;
+export const NODE_HI_BYTES = CACHE_LINE; // Float64[NODE_FANOUT]
+export const NODE_LO_BYTES = NODE_HI_BYTES + 8 * NODE_FANOUT; // Float64[NODE_FANOUT]
+export const NODE_BYTES = 5 * CACHE_LINE; // 320 >= NODE_LO_BYTES + 8 * NODE_FANOUT = 288
 /** Bound on tree height used by readers as a guard against walking garbage. */
 export const MAX_INDEX_HEIGHT = 12;
 
