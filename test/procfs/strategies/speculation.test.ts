@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import type { MmStruct } from '../../../src/mm/mm-struct.js';
 import { installWriterHooks } from '../../../src/mm/mm-writer.js';
 import { OPS_DUMMY, OPS_VDSO } from '../../../src/mm/special-mappings.js';
-import { mprotect, munmap, prctlSetVmaAnonName } from '../../../src/mm/syscalls/index.js';
+import { mmap, mprotect, munmap, prctlSetVmaAnonName } from '../../../src/mm/syscalls/index.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
 import { PROCMAP_QUERY_COVERING_OR_NEXT_VMA } from '../../../src/procfs/procmap-query.js';
 import {
   type ReadStrategy,
@@ -83,6 +84,22 @@ for (const name of SPECULATING) {
     assert.equal(ctx.stats.retries, 2);
     assert.equal(ctx.stats.attempts, vmaLines(got.text) + 1 + 2);
     assert.deepEqual(ctx.stats.fallbacks, [0, expectedFancy(s, got.text), 0, 1]);
+  });
+
+  test(`${name}: a VMA mapped ahead of the walk during the window is not skipped`, () => {
+    const mm = layoutMm();
+    const { hooks } = hookAt('beforeValidate', v(3), 1, (m) => {
+      const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+      assert.equal(
+        write(m, () => mmap(m, v(4), PAGE, 5, flags)),
+        v(4),
+      );
+    });
+    const ctx = context(hooks);
+    const got = readAll(s, ctx, mm, 0);
+    assert.equal(got.text, directText(mm));
+    assert.ok(got.text.includes(`${v(4).toString(16)}-${(v(4) + PAGE).toString(16)} r-x`));
+    assert.equal(ctx.stats.retries, 1);
   });
 
   test(`${name}: query retried after a change, answer from the new state`, () => {
