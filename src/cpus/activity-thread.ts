@@ -1,13 +1,16 @@
 /**
  * The event loop's handle on one busy process: starts its activity thread, reports its counts,
  * and stops it (the thread finishes its current call, releases its instrument block and RCU slot,
- * and exits).
+ * and exits). While the sim's `EventsGate` is open the thread records every call into its event
+ * ring, which the event loop drains through `events`.
  */
 import { Worker } from 'node:worker_threads';
 import { Instruments } from '../metrics/instruments.js';
 import { ActivityCounters } from './activity-counters.js';
+import { ActivityEventReader, EVENT_RECORD_CELLS, EVENT_RING_CAPACITY } from './activity-events.js';
 import type { ActivityThreadData } from './activity-worker.js';
 import type { EngineThreadData } from './cpu-worker.js';
+import { EventsGate, MutationRing } from './mutation-ring.js';
 import type { ActivitySpec, ActivityStatus } from './sim-api.js';
 
 export class ActivityThread {
@@ -15,14 +18,26 @@ export class ActivityThread {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   readonly startedAt = Date.now();
+  /** The event loop's end of this thread's event ring. */
+  readonly events: ActivityEventReader;
 
   constructor(
     readonly spec: ActivitySpec,
     mm: SharedArrayBuffer,
     engine: EngineThreadData,
     pid: number,
+    /** The sim's subscription gate; without one (tests) the thread never records events. */
+    gate: EventsGate = EventsGate.create(),
   ) {
-    const data: ActivityThreadData = { engine, mm, spec, counters: this.counters.buffer };
+    const ring = MutationRing.create(EVENT_RING_CAPACITY, EVENT_RECORD_CELLS);
+    this.events = new ActivityEventReader(ring, spec);
+    const data: ActivityThreadData = {
+      engine,
+      mm,
+      spec,
+      counters: this.counters.buffer,
+      events: { ring: ring.buffer, gate: gate.buffer },
+    };
     this.worker = new Worker(new URL('./activity-worker.js', import.meta.url), {
       workerData: data,
       name: `activity-${pid}`,

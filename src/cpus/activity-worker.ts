@@ -10,8 +10,10 @@ import { MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { installWriterHooks } from '../mm/mm-writer.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { ActivityCounters } from './activity-counters.js';
+import { ActivityEventWriter } from './activity-events.js';
 import type { EngineThreadData } from './cpu-worker.js';
 import { sourceFor } from './local-activity.js';
+import { EventsGate, MutationRing } from './mutation-ring.js';
 import { SharedConfig } from './shared-config.js';
 import type { ActivitySpec } from './sim-api.js';
 import { execSyscall } from './syscall-exec.js';
@@ -21,6 +23,8 @@ export interface ActivityThreadData {
   mm: SharedArrayBuffer;
   spec: ActivitySpec;
   counters: SharedArrayBuffer;
+  /** This thread's event ring (it is the only producer) and the sim's subscription gate. */
+  events: { ring: SharedArrayBuffer; gate: SharedArrayBuffer };
 }
 
 const data = workerData as ActivityThreadData;
@@ -30,6 +34,10 @@ const mm = MmStruct.attach(data.mm, MmGlobals.attach(data.engine.globals), rcu);
 const recorder = Instruments.attach(data.engine.instruments).recorder();
 const config = SharedConfig.attach(data.engine.config);
 const counters = ActivityCounters.attach(data.counters);
+const events = new ActivityEventWriter(
+  MutationRing.attach(data.events.ring),
+  EventsGate.attach(data.events.gate),
+);
 const env = {
   recorder,
   get strategy() {
@@ -57,6 +65,7 @@ while (!counters.stopRequested) {
   previous = r >= 0 ? r : undefined;
   done++;
   counters.countCall(r < 0, source.passDone);
+  events.afterCall(call, r, source.passDone);
 }
 recorder.release();
 rcu.unregister();

@@ -10,6 +10,7 @@ import { ESRCH, errnoName } from '../mm/errno.js';
 import { importMaps, MapsImportError } from '../mm/import-maps.js';
 import { MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { RcuDomain } from '../sync/rcu.js';
+import { ActivityEventPump } from './activity-event-pump.js';
 import { ActivityThread } from './activity-thread.js';
 import { CpuPool, CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
 import type { EngineThreadData } from './cpu-worker.js';
@@ -82,6 +83,15 @@ export class WorkerSim implements SimApi {
   private readonly engineData: EngineThreadData;
   private readonly procs = new Map<number, Proc>();
   private readonly listeners = new Set<MutationListener>();
+  private readonly droppedListeners = new Set<(pid: number, count: number) => void>();
+  /** Activity threads' mutations reach the listeners through their event rings. */
+  private readonly events = new ActivityEventPump({
+    activities: () => this.busyProcesses(),
+    emit: (pid, call, r) => this.emit(pid, call, r < 0 ? simError(-r, call.op) : r),
+    dropped: (pid, count) => {
+      for (const l of this.droppedListeners) l(pid, count);
+    },
+  });
   private pool!: CpuPool;
   private nextPid = 1;
   private closed = false;
@@ -201,20 +211,34 @@ export class WorkerSim implements SimApi {
     const p = this.get(pid);
     // Unlisted first: new requests for the pid get ESRCH while the address space is torn down.
     this.procs.delete(pid);
-    await p.activity?.stop();
+    if (p.activity) await this.retireActivity(pid, p.activity);
     await this.run('exit', { pid }, 'exit');
     await this.pool.broadcast('detach', { pid });
   }
 
   private startActivity(p: Proc, spec: ActivitySpec): ActivityThread {
-    return new ActivityThread(spec, p.mm.buffer, this.engineData, p.pid);
+    return new ActivityThread(spec, p.mm.buffer, this.engineData, p.pid, this.events.gate);
+  }
+
+  /** Stops an activity and delivers the events it recorded before it stopped. */
+  private async retireActivity(pid: number, a: ActivityThread): Promise<void> {
+    await a.stop();
+    this.events.flush(pid, a);
+  }
+
+  private *busyProcesses(): Iterable<{ pid: number; activity: ActivityThread }> {
+    for (const p of this.procs.values()) if (p.activity) yield { pid: p.pid, activity: p.activity };
+  }
+
+  private emit(pid: number, call: SyscallCall, result: SyscallResult): void {
+    for (const l of this.listeners) l({ pid, call, result });
   }
 
   async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
     const p = this.get(pid);
     const old = p.activity;
     p.activity = null;
-    await old?.stop();
+    if (old) await this.retireActivity(pid, old);
     p.activity = this.startActivity(p, spec);
     return p.activity.status();
   }
@@ -228,7 +252,7 @@ export class WorkerSim implements SimApi {
     const a = p.activity;
     if (!a) return false;
     p.activity = null;
-    await a.stop();
+    await this.retireActivity(pid, a);
     return true;
   }
 
@@ -265,9 +289,7 @@ export class WorkerSim implements SimApi {
     const raw = await this.run<number[]>('mutate', { pid, calls }, 'syscalls');
     const results = raw.map((r, i) => (r < 0 ? simError(-r, calls[i].op) : r));
     if (this.listeners.size > 0) {
-      results.forEach((result, i) => {
-        for (const l of this.listeners) l({ pid, call: calls[i], result });
-      });
+      for (let i = 0; i < results.length; i++) this.emit(pid, calls[i], results[i]);
     }
     return results;
   }
@@ -288,8 +310,21 @@ export class WorkerSim implements SimApi {
 
   onMutation(listener: MutationListener): () => void {
     this.listeners.add(listener);
+    this.events.start();
     return () => {
       this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.events.stop();
+    };
+  }
+
+  /**
+   * Activity events lost because a busy process's event ring was full (the consumer drains it
+   * every few ms; a process faster than that loses records rather than stalling anything).
+   */
+  onEventsDropped(listener: (pid: number, count: number) => void): () => void {
+    this.droppedListeners.add(listener);
+    return () => {
+      this.droppedListeners.delete(listener);
     };
   }
 
@@ -303,7 +338,9 @@ export class WorkerSim implements SimApi {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.procs.values()].map((p) => p.activity?.stop()));
+    this.events.stop();
     this.listeners.clear();
+    this.droppedListeners.clear();
     await this.pool.close();
   }
 }
