@@ -138,7 +138,15 @@ function errorQueries(run: QueryRunner, addr: number, out: string[]): void {
   one(run, 'bidsize-noaddr', args({ queryAddr: addr, buildIdSize: 20 }), out);
   one(run, 'name1', args({ queryAddr: addr, vmaNameSize: 1, vmaNameAddr: BUF_ADDR }), out);
   one(run, 'bid1', args({ queryAddr: addr, buildIdSize: 1, buildIdAddr: BUF_ADDR }), out);
-  one(run, 'bid64', stdArgs(addr, 0, true), out);
+  const { err, res } = one(run, 'bid64', stdArgs(addr, 0, true), out);
+  // Name buffers of exactly strlen(name) (no room for the NUL) and strlen + 1.
+  const need = err < 0 ? 0 : res.vmaNameSize;
+  if (need > 1) {
+    for (let size = need - 1; size <= need; size++) {
+      const label = size < need ? 'name-nul-short' : 'name-exact';
+      one(run, label, args({ queryAddr: addr, vmaNameSize: size, vmaNameAddr: BUF_ADDR }), out);
+    }
+  }
 }
 
 /** print_queries() of the helper. */

@@ -88,7 +88,7 @@ static void print_query(const char *label, long r) {
 static long do_query(void) { return sys3(SYS_ioctl, maps_fd, PROCMAP_QUERY, &qbuf); }
 
 /* A standard query: full struct, a name buffer, optionally a build-ID buffer. */
-static void std_query(const char *label, u64 addr, u64 flags, int with_build_id) {
+static long std_query(const char *label, u64 addr, u64 flags, int with_build_id) {
   clear_query();
   qbuf.q.size = sizeof(struct procmap_query);
   qbuf.q.query_addr = addr;
@@ -99,7 +99,9 @@ static void std_query(const char *label, u64 addr, u64 flags, int with_build_id)
     qbuf.q.build_id_size = sizeof build_id_buf;
     qbuf.q.build_id_addr = (u64)build_id_buf;
   }
-  print_query(label, do_query());
+  long r = do_query();
+  print_query(label, r);
+  return r;
 }
 
 /* Walk every VMA with COVERING_OR_NEXT (+ extra filter flags) until ENOENT. */
@@ -201,7 +203,19 @@ static void error_queries(u64 addr) {
   qbuf.q.build_id_addr = (u64)build_id_buf;
   print_query("bid1", do_query());
   /* build ID with a big enough buffer */
-  std_query("bid64", addr, 0, 1);
+  long found = std_query("bid64", addr, 0, 1);
+  /* name buffers of exactly strlen(name) (no room for the NUL: ENAMETOOLONG) and strlen + 1 */
+  uint32_t need = found == 0 ? qbuf.q.vma_name_size : 0;
+  if (need > 1) {
+    for (uint32_t size = need - 1; size <= need; size++) {
+      clear_query();
+      qbuf.q.size = sizeof(struct procmap_query);
+      qbuf.q.query_addr = addr;
+      qbuf.q.vma_name_size = size;
+      qbuf.q.vma_name_addr = (u64)name_buf;
+      print_query(size < need ? "name-nul-short" : "name-exact", do_query());
+    }
+  }
 }
 
 static void print_queries(void) {
