@@ -1,43 +1,111 @@
 /**
- * Whether a VMA has an anon_vma, i.e. whether private pages were ever written in it.
+ * Whether a VMA has an anon_vma, i.e. whether private pages were ever written in it, and which.
  *
  * The simulation models memory that is never touched, except where the kernel itself writes it
  * at mmap() time: MAP_POPULATE and MAP_LOCKED (and mprotect making a VM_LOCKED private mapping
  * writable) fault the range in, and for a private writable mapping those are write faults that
  * give the VMA an anon_vma (do_anonymous_page / do_cow_fault -> anon_vma_prepare). That changes
- * three things, all observed on the 6.18.44 host with MAP_POPULATE:
+ * what the host shows (6.18.44, MAP_POPULATE):
  *   - mprotect() to read-only keeps VM_ACCOUNT (only a VMA without anon_vma gives it back);
  *   - mremap() keeps the moved VMA's pgoff (copy_vma resets it only without anon_vma), so it
  *     does not merge with anonymous neighbours at the destination;
- *   - merges propagate it: the surviving VMA takes the anon_vma of what it absorbs
- *     (dup_anon_vma), split parts share it, fork copies it (not for VM_WIPEONFORK), and
- *     mremap(MREMAP_DONTUNMAP) of a whole VMA unlinks it from the old one.
+ *   - two VMAs with different anon_vmas never merge, and a new range between them merges with
+ *     one side only; split parts share their anon_vma; merges hand it on (dup_anon_vma);
+ *   - in a fork child, an inherited anon_vma (vma_is_fork_child) does not merge with a VMA that
+ *     has none; fork does not copy it for VM_WIPEONFORK; mremap(MREMAP_DONTUNMAP) of a whole VMA
+ *     unlinks it from the old one.
  *
- * Kept in a flag bit that 6.18 does not use and that merges ignore: VM_MAYBE_GUARD (a later mm
- * tree flag, listed in VM_IGNORE_MERGE). Limitation: all anon_vmas are taken as compatible
- * (is_mergeable_anon_vma() compares their identity, and rejects fork children's); on the host,
- * adjacent VMAs written separately usually share one anyway (find_mergeable_anon_vma).
+ * The VMA record has no anon_vma field, so the state lives in flag bits that 6.18 x86 never sets
+ * on simulated memory and that merge comparisons skip (ANON_VMA_BITS): VM_MAYBE_GUARD = "has
+ * one", VM_UFFD_WP = "inherited through fork", and a 3-bit identity in VM_UFFD_MISSING,
+ * VM_SOFTDIRTY and VM_MERGEABLE. A new anon_vma reuses a compatible neighbour's, as
+ * find_mergeable_anon_vma() does, and otherwise takes the identity (start page mod 7) + 1: two
+ * anon_vmas created apart are told apart unless their start pages are congruent mod 7 (then the
+ * simulation takes them for one). A real anon_vma field in the record would remove that limit.
  */
 import type { MmStruct } from '../mm-struct.js';
-import { VM_MAYBE_GUARD, VM_SHARED, VM_WRITE } from '../vm-flags.js';
+import {
+  PAGE_SIZE,
+  VM_ACCESS_FLAGS,
+  VM_IGNORE_MERGE,
+  VM_MAYBE_GUARD,
+  VM_MERGEABLE,
+  VM_SHARED,
+  VM_SOFTDIRTY,
+  VM_UFFD_MISSING,
+  VM_UFFD_WP,
+  VM_WRITE,
+} from '../vm-flags.js';
 
 export const VM_ANON_VMA = VM_MAYBE_GUARD;
+/** The VMA's anon_vma came from fork (anon_vma_fork): only with VM_ANON_VMA. */
+export const VM_ANON_VMA_FORKED = VM_UFFD_WP;
+const ID_BITS = [VM_UFFD_MISSING, VM_SOFTDIRTY, VM_MERGEABLE] as const;
+const ID_MASK = (VM_UFFD_MISSING | VM_SOFTDIRTY | VM_MERGEABLE) >>> 0;
+/** Bits that describe the anon_vma, not the mapping: flag comparisons for merges ignore them. */
+export const ANON_VMA_BITS = (VM_ANON_VMA | VM_ANON_VMA_FORKED | ID_MASK) >>> 0;
 
 export function hasAnonVma(mm: MmStruct, id: number): boolean {
   return (mm.vmas.flags(id) & VM_ANON_VMA) !== 0;
 }
 
+/** The anon_vma state of a flags word (0 = none); equal values mean the same anon_vma. */
+export function anonVmaOf(flags: number): number {
+  return flags & VM_ANON_VMA ? (flags & (VM_ANON_VMA | ID_MASK)) >>> 0 : 0;
+}
+
+/** vma_is_fork_child(): an anon_vma inherited through fork. */
+export function isForkChildFlags(flags: number): boolean {
+  return (flags & (VM_ANON_VMA | VM_ANON_VMA_FORKED)) === (VM_ANON_VMA | VM_ANON_VMA_FORKED);
+}
+
+function idBits(n: number): number {
+  let bits = 0;
+  for (let i = 0; i < ID_BITS.length; i++) if (n & (1 << i)) bits |= ID_BITS[i];
+  return bits >>> 0;
+}
+
 /** dup_anon_vma(): `dst` takes `src`'s anon_vma if it has none. */
 export function dupAnonVma(mm: MmStruct, dst: number, src: number): void {
   if (src === 0 || !hasAnonVma(mm, src) || hasAnonVma(mm, dst)) return;
-  mm.vmas.setFlags(dst, mm.vmas.flags(dst) | VM_ANON_VMA);
+  const anon = mm.vmas.flags(src) & ANON_VMA_BITS;
+  mm.vmas.setFlags(dst, (mm.vmas.flags(dst) & ~ANON_VMA_BITS) | anon);
+}
+
+/**
+ * anon_vma_compatible() + reusable_anon_vma(): `other`, adjacent to `id`, could share its
+ * anon_vma with `id` (same file, flags equal but for access bits, contiguous pgoff) and its
+ * anon_vma is not a fork child's.
+ */
+function reusableAnonVma(mm: MmStruct, a: number, b: number, other: number): boolean {
+  const v = mm.vmas;
+  if (v.end(a) !== v.start(b) || v.file(a) !== v.file(b)) return false;
+  const ignore = VM_ACCESS_FLAGS | VM_IGNORE_MERGE | ANON_VMA_BITS;
+  if (((v.flags(a) ^ v.flags(b)) & ~ignore) !== 0) return false;
+  if (v.pgoff(b) !== v.pgoff(a) + (v.start(b) - v.start(a)) / PAGE_SIZE) return false;
+  const f = v.flags(other);
+  return (f & VM_ANON_VMA) !== 0 && !isForkChildFlags(f);
 }
 
 /**
  * populate_vma_page_range() over VMA `id`: write faults (and so an anon_vma) for private writable
- * mappings; read faults map the zero page or page cache and leave none.
+ * mappings; read faults map the zero page or page cache and leave none. anon_vma_prepare() first
+ * looks for a neighbour's anon_vma to reuse (next, then prev).
  */
 export function populateVma(mm: MmStruct, id: number): void {
-  const f = mm.vmas.flags(id);
-  if ((f & (VM_WRITE | VM_SHARED)) === VM_WRITE) mm.vmas.setFlags(id, f | VM_ANON_VMA);
+  const v = mm.vmas;
+  const f = v.flags(id);
+  if ((f & (VM_WRITE | VM_SHARED)) !== VM_WRITE || f & VM_ANON_VMA) return;
+  const next = mm.findVma(v.end(id));
+  if (next !== 0 && reusableAnonVma(mm, id, next, next)) {
+    v.setFlags(id, (f & ~ANON_VMA_BITS) | (v.flags(next) & (VM_ANON_VMA | ID_MASK)));
+    return;
+  }
+  const prev = mm.findVmaPrev(v.start(id));
+  if (prev !== 0 && reusableAnonVma(mm, prev, id, prev)) {
+    v.setFlags(id, (f & ~ANON_VMA_BITS) | (v.flags(prev) & (VM_ANON_VMA | ID_MASK)));
+    return;
+  }
+  const ident = ((v.start(id) / PAGE_SIZE) % 7) + 1;
+  v.setFlags(id, (f & ~ANON_VMA_BITS) | VM_ANON_VMA | idBits(ident));
 }

@@ -12,7 +12,7 @@
  */
 import { MmStruct } from '../mm-struct.js';
 import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
-import { VM_ANON_VMA } from './anon-vma.js';
+import { ANON_VMA_BITS, VM_ANON_VMA, VM_ANON_VMA_FORKED } from './anon-vma.js';
 
 export { exitMm } from './exit.js';
 
@@ -48,7 +48,8 @@ export function forkMm(parent: MmStruct): MmStruct {
     cv.setRange(id, pv.start(vma), pv.end(vma), pv.pgoff(vma));
     // No mlock in the child; VM_WIPEONFORK memory starts over without an anon_vma.
     let childFlags = flags & ~VM_LOCKED_MASK;
-    if (flags & VM_WIPEONFORK) childFlags &= ~VM_ANON_VMA;
+    if (flags & VM_WIPEONFORK) childFlags &= ~ANON_VMA_BITS;
+    else if (flags & VM_ANON_VMA) childFlags |= VM_ANON_VMA_FORKED;
     cv.setFlags(id, childFlags);
     cv.setFile(id, pv.file(vma));
     cv.setOps(id, pv.ops(vma));

@@ -45,7 +45,7 @@ import {
   VM_SHARED,
   VM_WRITE,
 } from '../vm-flags.js';
-import { populateVma, VM_ANON_VMA } from './anon-vma.js';
+import { ANON_VMA_BITS, populateVma, VM_ANON_VMA } from './anon-vma.js';
 import { mprotectPkeyFlags, VM_PKEY_EXEC_ONLY } from './pkey.js';
 import { add64, offsetInPage, pageAlign64 } from './u64.js';
 import { vmaStartWrite } from './vma-lock-hooks.js';
@@ -141,7 +141,7 @@ function mprotectFixup(
   if (res < 0) return res;
   vmaStartWrite(mm, res);
   // The anon_vma is not a flag in Linux: keep what the (possibly merged) VMA has.
-  mm.vmas.setFlags(res, (newflags & ~VM_ANON_VMA) | (mm.vmas.flags(res) & VM_ANON_VMA));
+  mm.vmas.setFlags(res, (newflags & ~ANON_VMA_BITS) | (mm.vmas.flags(res) & ANON_VMA_BITS));
   // Private VM_LOCKED VMA becoming writable: trigger COW (populate_vma_page_range).
   if (newflags & VM_WRITE && oldflags & VM_LOCKED && !(oldflags & (VM_WRITE | VM_SHARED))) {
     populateVma(mm, res);

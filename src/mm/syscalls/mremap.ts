@@ -50,7 +50,7 @@ import {
   VM_SHARED,
 } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
-import { hasAnonVma, populateVma, VM_ANON_VMA } from './anon-vma.js';
+import { ANON_VMA_BITS, hasAnonVma, populateVma } from './anon-vma.js';
 import { indexStore } from './index-ops.js';
 import { vmaIsAnonymous } from './mprotect.js';
 import { add64, offsetInPage, pageAlign64 } from './u64.js';
@@ -308,7 +308,7 @@ function moveVma(mm: MmStruct, r: RemapState): number {
     let f = v.flags(vma);
     if (f & VM_LOCKED_MASK) f &= ~VM_LOCKED_MASK;
     if (newVma !== vma && r.addr === v.start(vma) && r.addr + r.oldLen === v.end(vma)) {
-      f &= ~VM_ANON_VMA;
+      f &= ~ANON_VMA_BITS;
     }
     if (f !== v.flags(vma)) {
       vmaStartWrite(mm, vma);

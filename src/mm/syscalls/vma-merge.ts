@@ -24,7 +24,7 @@
 import type { MmStruct } from '../mm-struct.js';
 import { hasCloseOp } from '../special-mappings.js';
 import { PAGE_SIZE, VM_IGNORE_MERGE, VM_SPECIAL } from '../vm-flags.js';
-import { dupAnonVma } from './anon-vma.js';
+import { ANON_VMA_BITS, anonVmaOf, dupAnonVma, isForkChildFlags } from './anon-vma.js';
 import { indexStore } from './index-ops.js';
 import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
 
@@ -45,6 +45,8 @@ export class MergeState {
   flags = 0;
   file = 0;
   anonName = 0;
+  /** vmg->anon_vma as flag bits (anon-vma.ts): that of the VMA the range comes from, or 0. */
+  anonFlags = 0;
   /** vma_merge_copied_range(): the VMA mremap() copies from (its anon_vma would be cloned). */
   copiedFrom = 0;
   /** do_brk_flags(): only expand prev, never merge next. */
@@ -75,6 +77,7 @@ export class MergeState {
     this.flags = flags;
     this.file = file;
     this.anonName = anonName;
+    this.anonFlags = 0;
     this.copiedFrom = 0;
     this.justExpand = false;
     this.removeMiddle = false;
@@ -101,6 +104,7 @@ export class MergeState {
     );
     this.prev = prev;
     this.middle = vma;
+    this.anonFlags = v.flags(vma);
     return this;
   }
 }
@@ -115,14 +119,39 @@ function pages(bytes: number): number {
 /** is_mergeable_vma(): `other` has the proposed flags (modulo VM_IGNORE_MERGE), file and name. */
 export function isMergeableVma(g: MergeState, other: number): boolean {
   const v = g.mm.vmas;
-  if (((v.flags(other) ^ g.flags) & ~VM_IGNORE_MERGE) !== 0) return false;
+  if (((v.flags(other) ^ g.flags) & ~(VM_IGNORE_MERGE | ANON_VMA_BITS)) !== 0) return false;
   if (v.file(other) !== g.file) return false;
   return g.mm.anonNames.equalContent(v.anonName(other), g.anonName);
 }
 
+/** The VMA has an anon_vma inherited through fork (vma_is_fork_child). */
+function isForkChild(g: MergeState, id: number): boolean {
+  return id !== 0 && isForkChildFlags(g.mm.vmas.flags(id));
+}
+
+/**
+ * is_mergeable_anon_vma(): g.anonFlags is the proposal's anon_vma state (vmg->anon_vma: that of
+ * the VMA the range comes from, none for a new mapping); see anon-vma.ts.
+ */
+function isMergeableAnonVma(g: MergeState, tgt: number): boolean {
+  const src = anonVmaOf(g.anonFlags);
+  const tgtFlags = g.mm.vmas.flags(tgt);
+  const dst = anonVmaOf(tgtFlags);
+  // Case 1: the target would take the source's anon_vma (not from a fork child).
+  if (dst === 0 && src !== 0) return !isForkChild(g, g.middle) && !isForkChild(g, g.copiedFrom);
+  // Case 2: the source would use the target's anon_vma (not a fork child's).
+  if (dst !== 0 && src === 0) return !isForkChildFlags(tgtFlags);
+  // Case 3: the anon_vmas are already shared (or there are none).
+  return src === dst;
+}
+
 /** can_vma_merge_before(): the proposed range can be merged in front of g.next. */
 function canVmaMergeBefore(g: MergeState): boolean {
-  return isMergeableVma(g, g.next) && g.mm.vmas.pgoff(g.next) === g.pgoff + pages(g.end - g.start);
+  return (
+    isMergeableVma(g, g.next) &&
+    isMergeableAnonVma(g, g.next) &&
+    g.mm.vmas.pgoff(g.next) === g.pgoff + pages(g.end - g.start)
+  );
 }
 
 /** can_vma_merge_after(): the proposed range can be merged behind g.prev. */
@@ -130,6 +159,7 @@ function canVmaMergeAfter(g: MergeState): boolean {
   const v = g.mm.vmas;
   return (
     isMergeableVma(g, g.prev) &&
+    isMergeableAnonVma(g, g.prev) &&
     v.pgoff(g.prev) + pages(v.end(g.prev) - v.start(g.prev)) === g.pgoff
   );
 }
@@ -139,9 +169,16 @@ function canVmaMergeLeft(g: MergeState): boolean {
   return g.prev !== 0 && g.mm.vmas.end(g.prev) === g.start && canVmaMergeAfter(g);
 }
 
-/** can_vma_merge_right() (the anon_vma compatibility of prev and next always holds here). */
-function canVmaMergeRight(g: MergeState): boolean {
-  return g.next !== 0 && g.end === g.mm.vmas.start(g.next) && canVmaMergeBefore(g);
+/**
+ * can_vma_merge_right(): when prev can be merged too, prev's and next's anon_vmas must also be
+ * compatible with each other (one of them none, or the same).
+ */
+function canVmaMergeRight(g: MergeState, canMergeLeft: boolean): boolean {
+  if (g.next === 0 || g.end !== g.mm.vmas.start(g.next) || !canVmaMergeBefore(g)) return false;
+  if (!canMergeLeft) return true;
+  const a = anonVmaOf(g.mm.vmas.flags(g.prev));
+  const b = anonVmaOf(g.mm.vmas.flags(g.next));
+  return a === 0 || b === 0 || a === b;
 }
 
 /** can_merge_remove_vma(): VMAs with a close op (special mappings) cannot be merged away. */
@@ -219,7 +256,7 @@ export function vmaMergeNewRange(g: MergeState): number {
   const end = g.end;
   if ((g.flags & VM_SPECIAL) !== 0 || (prev === 0 && next === 0)) return 0;
   const canMergeLeft = canVmaMergeLeft(g);
-  const canMergeRight = !g.justExpand && canVmaMergeRight(g);
+  const canMergeRight = !g.justExpand && canVmaMergeRight(g, canMergeLeft);
   if (canMergeRight) {
     g.end = g.mm.vmas.end(next);
     g.target = next;
@@ -270,7 +307,7 @@ export function vmaMergeExistingRange(g: MergeState): number {
     next = mm.findVma(v.end(middle));
     if (next !== 0 && v.start(next) !== v.end(middle)) next = 0;
     g.next = next;
-    mergeRight = canVmaMergeRight(g);
+    mergeRight = canVmaMergeRight(g, mergeLeft);
   }
   if (!mergeLeft && !mergeRight) return 0;
 

@@ -239,3 +239,35 @@ test('MAP_POPULATE memory has an anon_vma: it keeps VM_ACCOUNT and its pgoff whe
   assert.deepEqual(layout(mm), ['100000-103000 rw-p ac', '103000-104000 rw-p ac']);
   assert.equal(mm.vmas.pgoff(mm.findVma(S + 0x100000)), S / P);
 });
+
+test('in a fork child, an inherited anon_vma keeps new neighbours out (vma_is_fork_child)', () => {
+  // Observed on the host: after fork, the child's new mapping next to an inherited populated
+  // VMA stays separate, next to an inherited never-written one it merges; splitting and
+  // re-merging the populated one works (both parts share its anon_vma).
+  const parent = newMm();
+  mmap(parent, S, 2 * P, RW, PRIVATE_ANON_FIXED | 0x8000); // MAP_POPULATE
+  mmap(parent, S + 0x10000, 2 * P, RW, PRIVATE_ANON_FIXED);
+  const child = forkMm(parent);
+  assert.equal(mmap(child, S + 2 * P, P, RW, PRIVATE_ANON_FIXED), S + 2 * P);
+  assert.equal(mmap(child, S + 0xf000, P, RW, PRIVATE_ANON_FIXED), S + 0xf000);
+  assert.equal(mprotect(child, S, P, R), 0);
+  assert.equal(mprotect(child, S, P, RW), 0);
+  assert.deepEqual(layout(child), ['0-2000 rw-p ac', '2000-3000 rw-p ac', 'f000-12000 rw-p ac']);
+  // The parent's own VMAs are not fork children: the same mmap merges there.
+  assert.equal(mmap(parent, S + 2 * P, P, RW, PRIVATE_ANON_FIXED), S + 2 * P);
+  assert.deepEqual(layout(parent), ['0-3000 rw-p ac', '10000-12000 rw-p ac']);
+});
+
+test('separately populated VMAs have different anon_vmas: a range between them merges one side', () => {
+  // can_vma_merge_right(): prev and next must share their anon_vma (or one has none).
+  const mm = newMm();
+  mmap(mm, S, 2 * P, RW, PRIVATE_ANON_FIXED | 0x8000);
+  mmap(mm, S + 4 * P, 2 * P, RW, PRIVATE_ANON_FIXED | 0x8000);
+  mmap(mm, S + 2 * P, 2 * P, RW, PRIVATE_ANON_FIXED);
+  assert.deepEqual(layout(mm), ['0-4000 rw-p ac', '4000-6000 rw-p ac']);
+  // One populated VMA with its middle unmapped: both sides share the anon_vma, all three merge.
+  mmap(mm, S + 8 * P, 6 * P, RW, PRIVATE_ANON_FIXED | 0x8000);
+  munmap(mm, S + 10 * P, 2 * P);
+  mmap(mm, S + 10 * P, 2 * P, RW, PRIVATE_ANON_FIXED);
+  assert.deepEqual(layout(mm).slice(2), ['8000-e000 rw-p ac']);
+});

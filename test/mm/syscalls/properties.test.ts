@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { MmGlobals, type MmStruct } from '../../../src/mm/mm-struct.js';
-import { VM_ANON_VMA } from '../../../src/mm/syscalls/anon-vma.js';
+import { anonVmaOf, VM_ANON_VMA } from '../../../src/mm/syscalls/anon-vma.js';
 import { exitMm, forkMm } from '../../../src/mm/syscalls/index.js';
 import { isMergeableVma, vmg } from '../../../src/mm/syscalls/vma-merge.js';
 import { PAGE_SIZE, VM_SPECIAL } from '../../../src/mm/vm-flags.js';
@@ -23,6 +23,10 @@ function mergeable(mm: MmStruct, a: number, b: number): boolean {
   if ((v.flags(a) | v.flags(b)) & VM_SPECIAL) return false;
   const g = vmg.init(mm, v.start(b), v.end(b), v.flags(b), v.file(b), v.pgoff(b), v.anonName(b));
   if (!isMergeableVma(g, a)) return false;
+  // Different anon_vmas (separately populated memory) never merge.
+  const x = anonVmaOf(v.flags(a));
+  const y = anonVmaOf(v.flags(b));
+  if (x !== 0 && y !== 0 && x !== y) return false;
   return v.pgoff(a) + (v.end(a) - v.start(a)) / PAGE_SIZE === v.pgoff(b);
 }
 
