@@ -134,6 +134,42 @@ describe('kernel constants', () => {
     assert.ok(checked >= 49, `only ${checked} constants found in the host headers`);
   });
 
+  it('PROCMAP_QUERY number, struct size and flag mask are what the host kernel accepts', () => {
+    // The libc headers here predate PROCMAP_QUERY, so ask the running kernel instead: our ioctl
+    // number with a 104-byte struct must work on /proc/self/maps, and the first bit above our
+    // valid-flags mask must be rejected with EINVAL while the mask itself passes validation.
+    const src = [
+      '#include <errno.h>',
+      '#include <fcntl.h>',
+      '#include <stdio.h>',
+      '#include <stdint.h>',
+      '#include <string.h>',
+      '#include <sys/ioctl.h>',
+      'int main(void) {',
+      '  uint64_t q[13]; int fd = open("/proc/self/maps", O_RDONLY);',
+      '  unsigned long cmd = strtoul_cmd;',
+      '  memset(q, 0, sizeof q); q[0] = sizeof q; q[1] = 0x10; q[2] = 0;',
+      '  int r1 = ioctl(fd, cmd, q); int e1 = r1 ? errno : 0;',
+      '  memset(q, 0, sizeof q); q[0] = sizeof q; q[1] = valid_mask;',
+      '  int r2 = ioctl(fd, cmd, q); int e2 = r2 ? errno : 0;',
+      '  memset(q, 0, sizeof q); q[0] = sizeof q; q[1] = valid_mask + 1;',
+      '  int r3 = ioctl(fd, cmd, q); int e3 = r3 ? errno : 0;',
+      '  printf("%d %d %d\\n", e1, e2, e3); return 0;',
+      '}',
+    ]
+      .join('\n')
+      .replace('strtoul_cmd', `${V.PROCMAP_QUERY}UL`)
+      .replaceAll('valid_mask', `${V.PROCMAP_QUERY_VALID_FLAGS}`);
+    assert.equal(13 * 8, V.PROCMAP_QUERY_STRUCT_SIZE);
+    const dir = mkdtempSync(join(tmpdir(), 'mm-pmq-'));
+    writeFileSync(join(dir, 'q.c'), src);
+    execFileSync('gcc', ['-o', join(dir, 'q'), join(dir, 'q.c')], { stdio: 'pipe' });
+    const [e1, e2, e3] = execFileSync(join(dir, 'q'), { encoding: 'utf8' }).trim().split(' ');
+    assert.equal(Number(e1), 0, 'COVERING_OR_NEXT_VMA from 0 finds the first VMA');
+    assert.notEqual(Number(e2), E.EINVAL, 'all valid flags pass validation');
+    assert.equal(Number(e3), E.EINVAL, 'the next bit is invalid');
+  });
+
   it('derive VM_SPECIAL and VM_STACK_FLAGS as include/linux/mm.h does', () => {
     assert.equal(V.VM_SPECIAL, 0x4000 | 0x40000 | 0x400 | 0x10000000);
     assert.equal(V.VM_STACK_FLAGS, 0x100 | 0x1 | 0x2 | 0x10 | 0x20 | 0x40 | 0x100000);
