@@ -33,6 +33,8 @@ export interface MmapWorkerData {
   iterations: number;
   /** Status word index of this worker. */
   statusWord?: number;
+  /** Status word index of the worker this one steps with. */
+  peerStatusWord?: number;
 }
 
 function publish(w: Int32Array, i: number, v: number): void {
@@ -123,6 +125,37 @@ function preferenceLateReader(w: Int32Array, rounds: number, me: number) {
   return { rounds };
 }
 
+/**
+ * Hand-off rounds: hold the write lock until the reader has queued, release, and at once try to
+ * take it again. The queued reader must get in between (it was handed the lock at the release).
+ */
+function handoffWriter(w: Int32Array, rounds: number, me: number, reader: number) {
+  for (let r = 1; r <= rounds; r++) {
+    waitAtLeast(w, CMD, status(r, 1));
+    mmapWriteLock(w, MM);
+    w[DATA] = r;
+    publish(w, me, status(r, 1));
+    waitAtLeast(w, reader, status(r, 1)); // the reader is queued behind us
+    mmapWriteUnlock(w, MM);
+    mmapWriteLock(w, MM); // a writer in a tight loop
+    w[DATA] = -r;
+    mmapWriteUnlock(w, MM);
+    publish(w, me, status(r, 3));
+  }
+  return { rounds };
+}
+
+function handoffReader(w: Int32Array, rounds: number, me: number, writer: number) {
+  for (let r = 1; r <= rounds; r++) {
+    waitAtLeast(w, writer, status(r, 1)); // the writer holds the lock
+    mmapReadLock(w, MM, { beforeWait: () => publish(w, me, status(r, 1)) });
+    w[SEEN] = w[DATA];
+    mmapReadUnlock(w, MM);
+    publish(w, me, status(r, 3));
+  }
+  return { rounds };
+}
+
 /** Deterministic seqcount rounds: command 2r-1 = write-lock and write; 2r = unlock. */
 function seqStepWriter(w: Int32Array, rounds: number, me: number) {
   for (let r = 1; r <= rounds; r++) {
@@ -190,6 +223,8 @@ if (!isMainThread && parentPort) {
     'preference-holder': () => preferenceHolder(d.words, d.iterations, me),
     'preference-writer': () => preferenceWriter(d.words, d.iterations, me),
     'preference-late-reader': () => preferenceLateReader(d.words, d.iterations, me),
+    'handoff-writer': () => handoffWriter(d.words, d.iterations, me, d.peerStatusWord ?? 0),
+    'handoff-reader': () => handoffReader(d.words, d.iterations, me, d.peerStatusWord ?? 0),
     'seq-step-writer': () => seqStepWriter(d.words, d.iterations, me),
     'seq-free-writer': () => seqFreeWriter(d.words, d.iterations),
     'seq-free-reader': () => seqFreeReader(d.words, d.iterations),
