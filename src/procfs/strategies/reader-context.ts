@@ -9,13 +9,7 @@
  * `stats` and, when a recorder is set, on the thread's instrument block. Attempts/retries of one
  * read are summed and recorded once when the read ends (`procfs_speculation_*_total`).
  */
-import {
-  type FallbackReasonId,
-  type HazardKindId,
-  READ_OPS,
-  type ReadOpId,
-  type StrategyId,
-} from '../../metrics/labels.js';
+import type { FallbackReasonId, HazardKindId, ReadOpId, StrategyId } from '../../metrics/labels.js';
 import type { InstrumentRecorder } from '../../metrics/recorder.js';
 import type { MmStruct } from '../../mm/mm-struct.js';
 import { SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
@@ -216,9 +210,4 @@ export class ReaderContext {
 /** Built once per thread from its RCU registration and instruments recorder. */
 export function createReaderContext(o: ReaderContextOptions): ReaderContext {
   return new ReaderContext(o);
-}
-
-/** For messages: the op name of an id. */
-export function opName(op: ReadOpId): string {
-  return READ_OPS[op];
 }
