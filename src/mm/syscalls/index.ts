@@ -1,5 +1,6 @@
 /** The mm syscalls with Linux 6.18 semantics (docs/ARCHITECTURE.md "Syscall API"). */
 export { prctlSetVmaAnonName } from './anon-name.js';
+export { populateVma } from './anon-vma.js';
 export { brk } from './brk.js';
 export { exitMm } from './exit.js';
 export { forkMm } from './fork.js';
