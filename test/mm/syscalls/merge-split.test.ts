@@ -12,6 +12,7 @@ import {
   mprotect,
   mremap,
   munmap,
+  populateVma,
   prctlSetVmaAnonName,
 } from '../../../src/mm/syscalls/index.js';
 import { VM_DONTCOPY, VM_LOCKED } from '../../../src/mm/vm-flags.js';
@@ -270,4 +271,20 @@ test('separately populated VMAs have different anon_vmas: a range between them m
   munmap(mm, S + 10 * P, 2 * P);
   mmap(mm, S + 10 * P, 2 * P, RW, PRIVATE_ANON_FIXED);
   assert.deepEqual(layout(mm).slice(2), ['8000-e000 rw-p ac']);
+});
+
+test('brk in a fork child does not grow an inherited, written [heap] VMA', () => {
+  // Observed on the host (differential forkchild scripts): the child's brk() adds a VMA.
+  const mm = newMm();
+  const heap = S + 0x100000;
+  mm.startBrk = heap;
+  mm.brk = heap;
+  assert.equal(brk(mm, heap + 0x2000), heap + 0x2000);
+  populateVma(mm, mm.findVma(heap));
+  const child = forkMm(mm);
+  assert.equal(brk(child, heap + 0x3000), heap + 0x3000);
+  assert.deepEqual(layout(child, heap), ['0-2000 rw-p ac', '2000-3000 rw-p ac']);
+  // The parent's heap is not a fork child: it grows in place.
+  assert.equal(brk(mm, heap + 0x3000), heap + 0x3000);
+  assert.deepEqual(layout(mm, heap), ['0-3000 rw-p ac']);
 });
