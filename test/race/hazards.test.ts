@@ -115,7 +115,7 @@ async function race(
   const readerData: ReaderData = {
     role: 'reader',
     control,
-    strategy,
+    strategies: [strategy],
     spec,
     allowed: [...new Set(all)],
     required: states[0].filter((l) => states.every((s) => s.includes(l))),
@@ -126,13 +126,13 @@ async function race(
     queryNames: NAMES.map((n) => `[anon:${n}]`),
   };
   const readers = await Promise.all([
-    runWorker<ReaderResult>(t, readerData),
-    runWorker<ReaderResult>(t, readerData),
+    runWorker<ReaderResult[]>(t, readerData),
+    runWorker<ReaderResult[]>(t, readerData),
   ]);
   Atomics.store(control, STOP, 1);
   const w = await writer;
   assert.equal(w.bad, null);
-  return readers;
+  return readers.map((perReader) => perReader[0]);
 }
 
 test('lockless_nofallback: hazards are detected under name churn, no line is ever torn', async (t) => {

@@ -33,12 +33,13 @@ export interface WriterData {
 export interface ReaderData {
   role: 'reader';
   control: Int32Array;
-  strategy: StrategyName;
+  /** Run one phase per strategy, in this order. */
+  strategies: StrategyName[];
   spec: RaceSpec;
   /** Lines every read may contain (any state) and lines every read must contain (all states). */
   allowed: string[];
   required: string[];
-  /** Minimum iterations and writer rounds before the reader may stop once it met contention. */
+  /** Minimum iterations and writer rounds (per phase) before the reader may end a phase once it met contention. */
   minIterations: number;
   minRounds: number;
   /** Give up (the test then fails on missing contention) after this long. */
@@ -50,6 +51,7 @@ export interface ReaderData {
 }
 
 export interface ReaderResult {
+  strategy: StrategyName;
   iterations: number;
   rounds: number;
   failures: number;
@@ -97,11 +99,14 @@ function writer(d: WriterData): WriterResult {
   return { rounds, bad };
 }
 
-function reader(d: ReaderData): ReaderResult {
+type Attached = ReturnType<typeof attach>;
+
+/** One phase: reads and queries under `strategy` until contention was met (or the cap). */
+function readerPhase(d: ReaderData, strategy: StrategyName, { rcu, mm }: Attached): ReaderResult {
   const { spec } = d;
-  const { rcu, mm } = attach(spec.mmBuffer, spec.globals, spec.rcu);
   const ctx = createReaderContext({ rcu, recorder: null });
-  const s = strategyByName(d.strategy);
+  const s = strategyByName(strategy);
+  const roundsAtStart = Atomics.load(d.control, ROUNDS);
   const allowed = new Set(d.allowed);
   const out = new ProcmapQueryResult();
   const args = queryArgs(spec.queryAddr, 0, true, false);
@@ -140,7 +145,7 @@ function reader(d: ReaderData): ReaderResult {
     } else if (d.queryNames !== null && !d.queryNames.includes(out.nameString() ?? '')) {
       fail(`query name torn: ${out.nameString()}`);
     }
-    const rounds = Atomics.load(d.control, ROUNDS);
+    const rounds = Atomics.load(d.control, ROUNDS) - roundsAtStart;
     const hazards = ctx.stats.hazards[0] + ctx.stats.hazards[1];
     if (hazards > reportedHazards) {
       Atomics.add(d.control, HAZARDS, hazards - reportedHazards);
@@ -151,11 +156,11 @@ function reader(d: ReaderData): ReaderResult {
     if (met && iterations >= d.minIterations && rounds >= d.minRounds) break;
     if (performance.now() - t0 > d.capMs) break;
   }
-  Atomics.add(d.control, READERS_DONE, 1);
   const st = ctx.stats;
   return {
+    strategy,
     iterations,
-    rounds: Atomics.load(d.control, ROUNDS),
+    rounds: Atomics.load(d.control, ROUNDS) - roundsAtStart,
     failures,
     samples,
     stats: {
@@ -167,6 +172,15 @@ function reader(d: ReaderData): ReaderResult {
       contention: st.contention,
     },
   };
+}
+
+/** Every strategy in turn on one thread (one worker start-up for all of them). */
+function reader(d: ReaderData): ReaderResult[] {
+  const attached = attach(d.spec.mmBuffer, d.spec.globals, d.spec.rcu);
+  const results = d.strategies.map((s) => readerPhase(d, s, attached));
+  Atomics.add(d.control, READERS_DONE, 1);
+  attached.rcu.unregister();
+  return results;
 }
 
 const data = workerData as WriterData | ReaderData;
