@@ -120,6 +120,16 @@ export class ActivityEventReader {
     return n;
   }
 
+  /** Records the thread has published into the ring so far (mod 2^32). */
+  get recorded(): number {
+    return this.ring.published;
+  }
+
+  /** Records the thread could not publish because the ring was full (mod 2^32). */
+  get dropped(): number {
+    return this.ring.dropped;
+  }
+
   /** A new subscription: stale records and drops from before it are not its business. */
   reset(): void {
     this.ring.skipAll();
