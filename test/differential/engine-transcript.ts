@@ -10,12 +10,14 @@ import { EBADF, EINVAL, ENOENT } from '../../src/mm/errno.js';
 import { importMaps } from '../../src/mm/import-maps.js';
 import { MmGlobals, type MmStruct } from '../../src/mm/mm-struct.js';
 import { prctlSetVmaAnonName } from '../../src/mm/syscalls/anon-name.js';
+import { populateVma } from '../../src/mm/syscalls/anon-vma.js';
 import { brk } from '../../src/mm/syscalls/brk.js';
 import { exitMm, forkMm } from '../../src/mm/syscalls/fork.js';
 import { mmap } from '../../src/mm/syscalls/mmap.js';
 import { mprotect } from '../../src/mm/syscalls/mprotect.js';
 import { mremap } from '../../src/mm/syscalls/mremap.js';
 import { munmap } from '../../src/mm/syscalls/munmap.js';
+import { VM_WRITE } from '../../src/mm/vm-flags.js';
 import { MapsCursor, readWholeMaps } from '../../src/procfs/maps-text.js';
 import { procmapQuery } from '../../src/procfs/procmap-query.js';
 import { directMapsWalker, directQueryTarget } from '../../src/procfs/vma-capture.js';
@@ -84,6 +86,17 @@ export function engineFromHeader(header: OracleHeader): {
   const vdso = header.initialMaps.split('\n').find((l) => l.endsWith(' [vdso]'));
   if (!vdso) throw new Error('the helper has no [vdso] mapping');
   mm.mmapBase = Number.parseInt(vdso.split(/[- ]/)[1]!, 16);
+  // The helper's written memory (data, bss, heap, stack) has anon_vmas in the real process; they
+  // decide merges later (brk in a fork child cannot expand an inherited heap). populateVma gives
+  // one as a write fault would; read-only ones (RELRO data, written before mprotect) included.
+  for (const start of header.anonVmaStarts) {
+    const id = mm.vmaLookup(start);
+    if (id === 0) throw new Error(`no imported VMA at anon_vma start ${start.toString(16)}`);
+    const flags = mm.vmas.flags(id);
+    mm.vmas.setFlags(id, flags | VM_WRITE);
+    populateVma(mm, id);
+    mm.vmas.setFlags(id, (mm.vmas.flags(id) & ~VM_WRITE) | (flags & VM_WRITE));
+  }
   const fileIds = header.files.map((f) =>
     globals.files.intern({ path: f.path, devMajor: f.major, devMinor: f.minor, inode: f.inode }),
   );
@@ -92,7 +105,9 @@ export function engineFromHeader(header: OracleHeader): {
 
 /** Replays `ops` and appends the transcript body to `out` (an EngineReplay). */
 export function engineReplay(ops: readonly Op[], header: OracleHeader, out: string[]): void {
-  const { mm, fileIds, rdwr } = engineFromHeader(header);
+  const start = engineFromHeader(header);
+  const { fileIds, rdwr } = start;
+  let mm = start.mm;
   const unlinked = new Set<number>();
   const probes: number[] = [];
   const query = (
@@ -142,6 +157,13 @@ export function engineReplay(ops: readonly Op[], header: OracleHeader, out: stri
         out.push(`fork-child ${i}`);
         pushBlock(out, 'forkmaps', mapsText(child));
         exitMm(child);
+        r = 0;
+        break;
+      }
+      case 'forkchild': {
+        // The child carries on; the parent stays alive (it waits for the child), so its VMAs
+        // keep their share of the anon_vmas.
+        mm = forkMm(mm);
         r = 0;
         break;
       }

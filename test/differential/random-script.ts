@@ -409,6 +409,7 @@ class Generator {
     if (queued) return queued;
     if (r.chance(0.003)) return { op: 'unlink', file: r.int(0, FILE_COUNT - 1) };
     if (r.chance(0.01)) return { op: 'fork' };
+    if (r.chance(0.002)) return { op: 'forkchild' }; // the rest of the script runs in a child
     const x = r.next();
     if (x < 0.3) return r.chance(0.12) ? this.badMmap() : this.mmap();
     if (x < 0.48) return this.munmap();

@@ -344,6 +344,25 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // In a fork child the inherited copy of a written VMA links to its parent's anon_vma too
+    // (vma_had_uncowed_parents): a new neighbour does not merge with it, while the child's own
+    // populated VMAs merge as usual. The script carries on in the child ('forkchild').
+    name: 'fork-child-merges',
+    ops: [
+      ...probes,
+      anon(S, 2, RW, ANON_FIXED | MAP_POPULATE),
+      anon(S + 4 * P, 2, RW),
+      { op: 'forkchild' },
+      anon(S + 2 * P, 2, RW),
+      check,
+      anon(S + 8 * P, 2, RW, ANON_FIXED | MAP_POPULATE),
+      anon(S + 10 * P, 2, RW),
+      mprotect(S, 1, R),
+      mprotect(S, 1, RW),
+      check,
+    ],
+  },
+  {
     name: 'anon-names',
     needsAnonNames: true,
     ops: [

@@ -13,6 +13,7 @@ export type Op =
   | { op: 'brk'; addr: number }
   | { op: 'anon'; addr: number; len: number; name: string | null }
   | { op: 'fork' }
+  | { op: 'forkchild' }
   | { op: 'unlink'; file: number }
   | { op: 'probe'; addr: number }
   | { op: 'check' };
@@ -56,6 +57,8 @@ export function formatOp(o: Op): string {
       return `anon ${hex(o.addr)} ${hex(o.len)} ${o.name === null ? '-' : hexBytes(o.name)}`;
     case 'fork':
       return 'fork';
+    case 'forkchild':
+      return 'forkchild';
     case 'unlink':
       return `unlink ${o.file}`;
     case 'probe':
@@ -133,6 +136,9 @@ export function parseScript(text: string): Op[] {
         break;
       case 'fork':
         ops.push({ op: 'fork' });
+        break;
+      case 'forkchild':
+        ops.push({ op: 'forkchild' });
         break;
       case 'unlink':
         ops.push({ op: 'unlink', file: Number.parseInt(w[1] ?? 'x', 10) });

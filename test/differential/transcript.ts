@@ -2,7 +2,7 @@
 // the engine side (engine-transcript.ts writes the same format). Format, line by line:
 //
 //   header (oracle only):  oracle 1 / anon_vma_name 0|1 / stat NAME 0xVALUE ... /
-//                          max_map_count N / file I MAJ MIN
+//                          max_map_count N / anon_vma 0xSTART... / file I MAJ MIN
 //                          INO rdwr|rdonly PATH / maps-begin ... maps-end / q self ... (build ID)
 //   body (both sides):     r OP RET                       one per syscall (RET hex, or -errno)
 //                          fork-child OP + forkmaps-begin ... forkmaps-end   (the child's maps)
@@ -29,6 +29,8 @@ export interface OracleHeader {
   stat: Record<string, number>;
   /** vm.max_map_count of the host. */
   maxMapCount: number;
+  /** Starts of the initial VMAs that hold anonymous pages (so have an anon_vma). */
+  anonVmaStarts: number[];
   files: OracleFile[];
   /** The helper's /proc/self/maps right after start, before the script. */
   initialMaps: string;
@@ -70,6 +72,8 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
   }
   let maxMapCount = 0;
   if (lines[i]?.startsWith('max_map_count ')) maxMapCount = Number(lines[i++]!.split(' ')[1]);
+  const anonVmaStarts: number[] = [];
+  while (lines[i]?.startsWith('anon_vma ')) anonVmaStarts.push(Number(lines[i++]!.split(' ')[1]));
   const files: OracleFile[] = [];
   while (lines[i]?.startsWith('file ')) {
     const w = lines[i]!.split(' ');
@@ -98,6 +102,7 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
       anonVmaName,
       stat,
       maxMapCount,
+      anonVmaStarts,
       files,
       initialMaps: maps.text,
       binaryBuildId: self.buildIdHex === '-' ? '' : (self.buildIdHex ?? ''),

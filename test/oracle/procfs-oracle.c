@@ -21,6 +21,7 @@
  *   brk ADDR
  *   anon ADDR LEN HEXNAME|-           prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, ...)
  *   fork                              the child prints its maps and exits
+ *   forkchild                         the child carries on with the script, the parent waits
  *   unlink IDX                        unlink file IDX (its mappings print " (deleted)")
  *   probe ADDR                        add a PROCMAP_QUERY probe address (no output)
  *   check                             print maps text, 4096-byte read sizes, PROCMAP_QUERY answers
@@ -106,6 +107,12 @@ static void print_files(void) {
 
 /* ---- /proc/self files -------------------------------------------------------------------- */
 
+static int hexval_c(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
 static char maps_buf[4 << 20];
 
 static size_t read_whole(int fd, char *buf, size_t cap) {
@@ -184,6 +191,38 @@ static void print_stat(void) {
   put_str("stat brk ");
   put_hex((u64)sys1(SYS_brk, 0));
   put_char('\n');
+}
+
+/* The VMAs that hold anonymous pages at start (written data, bss, heap, stack): they have an
+ * anon_vma, which decides later merges (in a fork child above all), so the engine is told. */
+static void print_anon_vmas(void) {
+  long fd = sys4(SYS_openat, AT_FDCWD, "/proc/self/smaps", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) die("open smaps");
+  size_t len = read_whole((int)fd, maps_buf, sizeof maps_buf);
+  sys1(SYS_close, fd);
+  u64 start = 0;
+  for (size_t i = 0; i < len;) {
+    size_t eol = i;
+    while (eol < len && maps_buf[eol] != '\n') eol++;
+    int hex = 0;
+    u64 v = 0;
+    size_t k = i;
+    while (k < eol && hexval_c(maps_buf[k]) >= 0) v = v * 16 + (u64)hexval_c(maps_buf[k++]), hex++;
+    if (hex > 0 && k < eol && maps_buf[k] == '-') {
+      start = v; /* a VMA header line */
+    } else if (eol - i > 10 && maps_buf[i] == 'A' && maps_buf[i + 1] == 'n' &&
+               maps_buf[i + 4] == 'y' && maps_buf[i + 9] == ':') { /* "Anonymous:" */
+      u64 kb = 0;
+      for (k = i + 10; k < eol; k++)
+        if (maps_buf[k] >= '0' && maps_buf[k] <= '9') kb = kb * 10 + (u64)(maps_buf[k] - '0');
+      if (kb > 0) {
+        put_str("anon_vma ");
+        put_hex(start);
+        put_char('\n');
+      }
+    }
+    i = eol + 1;
+  }
 }
 
 /* vm.max_map_count: mmap, mprotect and munmap fail with ENOMEM around it. */
@@ -296,11 +335,53 @@ static long file_fd_for(u64 idx) {
 #define PR_SET_VMA 0x53564d41
 #define PR_SET_VMA_ANON_NAME 0
 
+/* A child must open /proc/self/maps again: the inherited fd shows the parent's address space
+ * ("self" was resolved when the parent opened it). */
+static void reopen_maps(void) {
+  long fd = sys4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) die("reopen maps");
+  sys1(SYS_close, maps_fd);
+  maps_fd = (int)fd;
+}
+
+static void print_ret_line(long op, long r) {
+  put_str("r ");
+  put_dec((u64)op);
+  put_char(' ');
+  put_ret(r);
+  put_char('\n');
+}
+
+static void wait_child(long pid, int *status) {
+  while (sys4(SYS_wait4, pid, status, 0, 0) == -4) {
+  }
+}
+
+/* "forkchild": fork, and the child carries on with the rest of the script while the parent waits
+ * for it and exits with its status (so merges in a fork child, whose anon_vmas have a parent,
+ * are compared too). */
+static void do_fork_continue(long op) {
+  flush_out();
+  long pid = sys0(SYS_fork);
+  if (pid < 0) {
+    print_ret_line(op, pid);
+    return;
+  }
+  if (pid > 0) {
+    int status = 0;
+    wait_child(pid, &status);
+    sys1(SYS_exit_group, (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
+  }
+  reopen_maps();
+  print_ret_line(op, 0); /* the pid is not comparable; 0 stands for "forked" */
+}
+
 static void do_fork(long op) {
   flush_out(); /* the parent's pending lines first, so the child's block follows them */
   long pid = sys0(SYS_fork);
   if (pid == 0) {
     /* child: its maps right after fork, then leave without running anything of the parent's */
+    reopen_maps();
     out_len = 0;
     put_str("fork-child ");
     put_dec((u64)op);
@@ -310,19 +391,12 @@ static void do_fork(long op) {
     sys1(SYS_exit_group, 0);
   }
   if (pid < 0) {
-    put_str("r ");
-    put_dec((u64)op);
-    put_char(' ');
-    put_ret(pid);
-    put_char('\n');
+    print_ret_line(op, pid);
     return;
   }
   int status = 0;
-  while (sys4(SYS_wait4, pid, &status, 0, 0) == -4) {
-  }
-  put_str("r ");
-  put_dec((u64)op);
-  put_str(" 0x0\n"); /* the pid is not comparable; 0 stands for "forked" */
+  wait_child(pid, &status);
+  print_ret_line(op, 0); /* the pid is not comparable; 0 stands for "forked" */
 }
 
 static void run_script(void) {
@@ -361,6 +435,9 @@ static void run_script(void) {
       r = sys3(SYS_unlinkat, AT_FDCWD, file_path[idx], 0);
     } else if (word_is("fork")) {
       do_fork(op);
+      print = 0;
+    } else if (word_is("forkchild")) {
+      do_fork_continue(op);
       print = 0;
     } else if (word_is("probe")) {
       if (nprobes == MAX_PROBES) die("too many probes");
@@ -426,6 +503,7 @@ int main(int argc, char **argv) {
   put_str(anon == 0 ? "anon_vma_name 1\n" : "anon_vma_name 0\n");
   print_stat();
   print_max_map_count();
+  print_anon_vmas();
   print_files();
   print_maps("maps");
   std_query("self", 0x400000, 0, 1); /* the binary's build ID, for the engine's file table */
