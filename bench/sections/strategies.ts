@@ -121,9 +121,17 @@ async function oneRep(pool: ThreadPool, instruments: Instruments, ms: number, re
     const w2 = await pool.run([writer(s), reader(s), reader(s)], ms);
     perStrategy.set(s, { wa, r1, r2, w1, w2 });
   }
-  const [instrumentsOn] = await pool.run([reader('per_vma')], ms);
-  instruments.enabled = false;
-  const [instrumentsOff] = await pool.run([reader('per_vma')], ms);
+  // On and off alternate in short windows so that load drifts hit both alike.
+  const instrumentsOn: RunResult = { ops: 0, seconds: 0 };
+  const instrumentsOff: RunResult = { ops: 0, seconds: 0 };
+  for (let i = 0; i < 6; i++) {
+    const on = i % 2 === 0;
+    instruments.enabled = on;
+    const [r] = await pool.run([reader('per_vma')], ms / 3);
+    const into = on ? instrumentsOn : instrumentsOff;
+    into.ops += r.ops;
+    into.seconds += r.seconds;
+  }
   instruments.enabled = true;
   return {
     writerAlone,
