@@ -184,6 +184,37 @@ test(
   },
 );
 
+test(
+  'subscribing to an already busy process: events start mid-pattern; the last unsubscribe closes the gate',
+  TIMEOUT,
+  async () => {
+    // The sim's gate word is private: read through an index so the type checker allows it.
+    // biome-ignore lint/complexity/useLiteralKeys: a private member, reached on purpose
+    const gate = () => sim['events'].gate.epoch;
+    const p = await sim.createProcess({ maps: MAPS });
+    await sim.setActivity(p.pid, { kind: 'profile', profile: 'malloc', ratePerS: 2000 });
+    assert.equal(gate(), 0);
+    // The first subscription opens the gate; a second one shares it.
+    const other = sim.onMutation(() => {});
+    assert.notEqual(gate(), 0);
+    const events = await firstEvents(p.pid, 12, async () => {});
+    assert.notEqual(gate(), 0);
+    other();
+    assert.equal(gate(), 0);
+    await sim.stopActivity(p.pid);
+    // malloc is mmap, mprotect, mprotect, munmap: replay it from the first mmap that arrived.
+    const start = events.findIndex((e) => e.call.op === 'mmap');
+    assert.ok(start >= 0 && start < 4, `first mmap at ${start}`);
+    const replay = profileSource('malloc');
+    let previous: SyscallResult | undefined;
+    for (let i = start; i < events.length; i++) {
+      assert.deepEqual(events[i].call, replay.next(previous), `event ${i}`);
+      assert.equal(typeof events[i].result, 'number');
+      previous = events[i].result;
+    }
+  },
+);
+
 function engine(): { data: EngineThreadData; mm: MmStruct } {
   const globals = MmGlobals.create();
   const rcu = RcuDomain.create();
