@@ -11,9 +11,10 @@
  *     does not merge with anonymous neighbours at the destination;
  *   - two VMAs with different anon_vmas never merge, and a new range between them merges with
  *     one side only; split parts share their anon_vma; merges hand it on (dup_anon_vma);
- *   - in a fork child, an inherited anon_vma (vma_is_fork_child) does not merge with a VMA that
- *     has none; fork does not copy it for VM_WIPEONFORK; mremap(MREMAP_DONTUNMAP) of a whole VMA
- *     unlinks it from the old one.
+ *   - fork gives each copied VMA an anon_vma of its own (so VMAs that shared one in the parent
+ *     do not in the child), none for VM_WIPEONFORK; in the child such an inherited anon_vma
+ *     (vma_is_fork_child) does not merge with a VMA that has none; mremap(MREMAP_DONTUNMAP) of a
+ *     whole VMA unlinks it from the old one.
  *
  * The VMA record has no anon_vma field, so the state lives in flag bits that 6.18 x86 never sets
  * on simulated memory and that merge comparisons skip (ANON_VMA_BITS): VM_MAYBE_GUARD = "has
@@ -63,6 +64,18 @@ function idBits(n: number): number {
   let bits = 0;
   for (let i = 0; i < ID_BITS.length; i++) if (n & (1 << i)) bits |= ID_BITS[i];
   return bits >>> 0;
+}
+
+/**
+ * anon_vma_fork(): the child's copy of a VMA with an anon_vma gets a new anon_vma of its own
+ * (chained to the parent's, hence a fork child), so two VMAs that were separate in the parent
+ * never share one in the child. `ordinal` numbers the child's VMAs with an anon_vma in address
+ * order; consecutive ones get different identities. Returns the child's flags.
+ */
+export function forkAnonVmaFlags(parentFlags: number, ordinal: number): number {
+  if (!(parentFlags & VM_ANON_VMA)) return parentFlags;
+  const ident = (ordinal % 7) + 1;
+  return ((parentFlags & ~ANON_VMA_BITS) | VM_ANON_VMA | VM_ANON_VMA_FORKED | idBits(ident)) >>> 0;
 }
 
 /** dup_anon_vma(): `dst` takes `src`'s anon_vma if it has none. */

@@ -6,13 +6,14 @@
  * (MADV_DONTFORK), in the same order and with the same boundaries: nothing is re-merged, so
  * the child's maps equal the parent's minus the VM_DONTCOPY lines. Each copy takes a reference
  * on the parent's anon name (names are shared by reference) and loses VM_LOCKED /
- * VM_LOCKONFAULT (mlock is not inherited). MAP_SHARED memory stays shared: the copy refers to the
+ * VM_LOCKONFAULT (mlock is not inherited); a copy of written memory gets an anon_vma of its own
+ * (anon-vma.ts), except VM_WIPEONFORK memory, which starts over without one. MAP_SHARED memory stays shared: the copy refers to the
  * same shmem file. The child lives in a new arena with the same max_map_count, global tables and
  * grace periods as the parent.
  */
 import { MmStruct } from '../mm-struct.js';
 import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
-import { ANON_VMA_BITS, VM_ANON_VMA, VM_ANON_VMA_FORKED } from './anon-vma.js';
+import { ANON_VMA_BITS, forkAnonVmaFlags, VM_ANON_VMA } from './anon-vma.js';
 
 export { exitMm } from './exit.js';
 
@@ -40,6 +41,7 @@ export function forkMm(parent: MmStruct): MmStruct {
   const pv = parent.vmas;
   const cv = child.vmas;
   let count = 0;
+  let anonOrdinal = 0;
   for (let vma = parent.findVma(0); vma !== 0; vma = parent.findVma(pv.end(vma))) {
     const flags = pv.flags(vma);
     if (flags & VM_DONTCOPY) continue;
@@ -49,7 +51,7 @@ export function forkMm(parent: MmStruct): MmStruct {
     // No mlock in the child; VM_WIPEONFORK memory starts over without an anon_vma.
     let childFlags = flags & ~VM_LOCKED_MASK;
     if (flags & VM_WIPEONFORK) childFlags &= ~ANON_VMA_BITS;
-    else if (flags & VM_ANON_VMA) childFlags |= VM_ANON_VMA_FORKED;
+    else if (flags & VM_ANON_VMA) childFlags = forkAnonVmaFlags(childFlags, anonOrdinal++);
     cv.setFlags(id, childFlags);
     cv.setFile(id, pv.file(vma));
     cv.setOps(id, pv.ops(vma));

@@ -288,3 +288,16 @@ test('brk in a fork child does not grow an inherited, written [heap] VMA', () =>
   assert.equal(brk(mm, heap + 0x3000), heap + 0x3000);
   assert.deepEqual(layout(mm, heap), ['0-3000 rw-p ac']);
 });
+
+test('fork gives each written VMA its own anon_vma: split siblings no longer re-merge in the child', () => {
+  // Observed on the host: parent populate + split, fork, undo the split in the child -> two VMAs;
+  // the same undo in the parent re-merges.
+  const mm = newMm();
+  mmap(mm, S, 2 * P, RW, PRIVATE_ANON_FIXED | 0x8000);
+  mprotect(mm, S + P, P, R);
+  const child = forkMm(mm);
+  assert.equal(mprotect(child, S + P, P, RW), 0);
+  assert.deepEqual(layout(child), ['0-1000 rw-p ac', '1000-2000 rw-p ac']);
+  assert.equal(mprotect(mm, S + P, P, RW), 0);
+  assert.deepEqual(layout(mm), ['0-2000 rw-p ac']);
+});
