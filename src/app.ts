@@ -40,6 +40,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: config.bodyLimit,
+    // Requests that arrive while closing get our own 503 (below) in the errno shape, not
+    // fastify's fixed body.
+    return503OnClosing: false,
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    // In-flight requests finish; new ones (on kept-alive connections) are shed.
+    return reply
+      .code(503)
+      .header('connection', 'close')
+      .header('retry-after', String(config.retryAfterS))
+      .send({ error: 'EBUSY', errno: HTTP_ERRNO.EBUSY, message: 'the service is shutting down' });
   });
   // TypeBox validation: bodies are checked without coercion (a JSON number stays a number, so
   // unsafe integers cannot sneak in as strings); params and querystrings are converted.

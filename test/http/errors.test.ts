@@ -179,3 +179,31 @@ describe('limits', () => {
     await app.close();
   });
 });
+
+describe('shutdown (inject)', () => {
+  test('a request in flight when close starts completes; the sim is closed with the app', async () => {
+    const sim = new FakeSim([1]);
+    let release!: () => void;
+    sim.gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const app = await appWith(sim);
+    const inFlight = app.inject({ method: 'POST', url: '/proc/1/brk', payload: { addr: 0 } });
+    // The request has reached the engine before close starts.
+    for (let i = 0; i < 1000 && !sim.log.some((l) => l.method === 'syscalls'); i++) {
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(sim.log.some((l) => l.method === 'syscalls'));
+    let closedYet = false;
+    const closed = app.close().then(() => {
+      closedYet = true;
+    });
+    release();
+    const done = await inFlight;
+    assert.equal(done.statusCode, 200);
+    assert.deepEqual(done.json(), { brk: '0x555555559000' });
+    await closed;
+    assert.equal(closedYet, true);
+    assert.equal(sim.closed, true, 'the sim is closed with the app');
+  });
+});

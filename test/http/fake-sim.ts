@@ -136,6 +136,8 @@ export class FakeSim implements SimApi {
     this.get(pid);
     this.log.push({ method: 'syscalls', pid, args: calls });
     if (this.gate) await this.gate;
+    // Like a real sim whose CPUs have stopped.
+    if (this.closed) throw new SimError(16, 'EBUSY', 'sim closed under an in-flight request');
     const results = calls.map((c) => this.syscallAnswer(c));
     for (let i = 0; i < calls.length; i++) this.emit({ pid, call: calls[i], result: results[i] });
     return results;
