@@ -4,8 +4,15 @@
  * then the app's own plugins (the sim, the metrics registry), then one route plugin per resource,
  * and one error path that turns every failure into the errno JSON of API.md.
  */
+
+import { timingSafeEqual } from 'node:crypto';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import configRoutes from '../routes/config.js';
 import healthRoutes from '../routes/health.js';
 import metricsRoutes from '../routes/metrics.js';
@@ -35,6 +42,23 @@ export interface AppOptions {
   healthCheckIntervalMs?: number;
 }
 
+/**
+ * `--token`: every request but the liveness probe must carry `Authorization: Bearer <token>`
+ * (401 otherwise). Compared in constant time.
+ */
+function bearerTokenCheck(token: string) {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.url.split('?')[0] === '/healthz') return;
+    const got = Buffer.from(request.headers.authorization ?? '');
+    if (got.length === expected.length && timingSafeEqual(got, expected)) return;
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer')
+      .send({ error: 'EACCES', errno: 13, message: 'missing or bad bearer token' });
+  };
+}
+
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
@@ -57,6 +81,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       .header('retry-after', String(config.retryAfterS))
       .send({ error: 'EBUSY', errno: HTTP_ERRNO.EBUSY, message: 'the service is shutting down' });
   });
+  if (config.token !== '') app.addHook('onRequest', bearerTokenCheck(config.token));
   // TypeBox validation: bodies are checked without coercion (a JSON number stays a number, so
   // unsafe integers cannot sneak in as strings); params and querystrings are converted.
   app.setValidatorCompiler(TypeBoxValidatorCompiler);

@@ -31,6 +31,8 @@ export interface ServiceConfig {
   maxEventLoopDelayMs: number;
   /** Retry-After seconds on 503/429. */
   retryAfterS: number;
+  /** Bearer token every request but /healthz must carry; empty = no authentication. */
+  token: string;
 }
 
 type Kind = 'string' | 'int' | 'strategy' | 'level';
@@ -180,6 +182,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     def: () => 2,
     help: 'Retry-After seconds on 503/429',
   },
+  {
+    key: 'token',
+    flag: 'token',
+    env: 'TOKEN',
+    kind: 'string',
+    def: () => '',
+    help: 'bearer token required on every request but /healthz (empty: no authentication)',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -253,7 +263,7 @@ export function helpText(): string {
   for (const s of OPTION_SPECS) {
     const left = `  --${s.flag} <${s.kind === 'int' ? 'n' : 'value'}>`;
     lines.push(`${left.padEnd(36)} ${s.help}`);
-    lines.push(`${''.padEnd(36)} env ${s.env}, default ${s.def()}`);
+    lines.push(`${''.padEnd(36)} env ${s.env}, default ${s.def() === '' ? '(none)' : s.def()}`);
   }
   lines.push(`${'  -h, --help'.padEnd(36)} this text`);
   return `${lines.join('\n')}\n`;

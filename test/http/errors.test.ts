@@ -207,3 +207,31 @@ describe('shutdown (inject)', () => {
     assert.equal(sim.closed, true, 'the sim is closed with the app');
   });
 });
+
+describe('--token', () => {
+  test('every request but /healthz needs the bearer token: 401 EACCES otherwise', async () => {
+    const app = await appWith(new FakeSim([1]), { token: 's3cret' });
+    const none = await app.inject({ method: 'GET', url: '/processes' });
+    assert.equal(none.statusCode, 401);
+    assert.equal(none.headers['www-authenticate'], 'Bearer');
+    assert.deepEqual(none.json(), {
+      error: 'EACCES',
+      errno: 13,
+      message: 'missing or bad bearer token',
+    });
+    const wrong = await app.inject({
+      method: 'GET',
+      url: '/proc/1/maps',
+      headers: { authorization: 'Bearer s3creT' },
+    });
+    assert.equal(wrong.statusCode, 401);
+    const ok = await app.inject({
+      method: 'GET',
+      url: '/processes',
+      headers: { authorization: 'Bearer s3cret' },
+    });
+    assert.equal(ok.statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    await app.close();
+  });
+});
