@@ -35,8 +35,9 @@ export class MutationRing {
   readonly cells: Float64Array;
   readonly capacity: number;
   readonly recordCells: number;
-  /** Producer side: the tail this producer will publish next (it is the TAIL word's only writer). */
-  private pendingAt = -1;
+  /** Producer side: whether a reserved record awaits `commit()`, and the tail that publishes it. */
+  private reserved = false;
+  private nextTail = 0;
 
   private constructor(readonly buffer: SharedArrayBuffer) {
     this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
@@ -74,18 +75,19 @@ export class MutationRing {
     const head = Atomics.load(this.control, HEAD);
     if (((tail - head) | 0) >= this.capacity) {
       Atomics.store(this.control, DROPPED, (Atomics.load(this.control, DROPPED) + 1) | 0);
-      this.pendingAt = -1;
+      this.reserved = false;
       return -1;
     }
-    this.pendingAt = (tail + 1) | 0;
+    this.reserved = true;
+    this.nextTail = (tail + 1) | 0;
     return (tail & (this.capacity - 1)) * this.recordCells;
   }
 
   /** Producer: publishes the record written since `reserve()` (release store of TAIL). */
   commit(): void {
-    if (this.pendingAt === -1) throw new Error('commit without a successful reserve');
-    Atomics.store(this.control, TAIL, this.pendingAt);
-    this.pendingAt = -1;
+    if (!this.reserved) throw new Error('commit without a successful reserve');
+    Atomics.store(this.control, TAIL, this.nextTail);
+    this.reserved = false;
   }
 
   /**
