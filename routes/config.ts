@@ -5,33 +5,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses, StrategyName } from '../src/schemas/common.js';
+import { ConfigBody, formatConfig } from '../src/schemas/service-config.js';
 
 const tags = ['service'];
 
-const ConfigBody = Type.Object({
-  strategy: StrategyName,
-  cpus: Type.Integer(),
-  max_processes: Type.Integer(),
-  max_vmas_per_process: Type.Integer(),
-  max_batch: Type.Integer(),
-  body_limit: Type.Integer(),
-  ws_max_message: Type.Integer(),
-});
-
 const configRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const describe = () => {
-    const sim = app.sim.getConfig();
-    const svc = app.serviceConfig;
-    return {
-      strategy: sim.strategy,
-      cpus: sim.cpus,
-      max_processes: sim.maxProcesses,
-      max_vmas_per_process: sim.maxVmasPerProcess,
-      max_batch: sim.maxBatch,
-      body_limit: svc.bodyLimit,
-      ws_max_message: svc.wsMaxMessage,
-    };
-  };
+  const describe = () => formatConfig(app.sim.getConfig(), app.serviceConfig);
 
   app.get(
     '/config',

@@ -7,6 +7,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
+import type { ServiceConfig } from '../src/config.js';
 import {
   type MutationEvent,
   type SimApi,
@@ -17,6 +18,7 @@ import { totalRates } from '../src/metrics/rates.js';
 import { errorBody, toErrorReply } from '../src/schemas/errors.js';
 import { formatProcessDetail } from '../src/schemas/processes.js';
 import { formatQueryAnswer, toQueryArgs } from '../src/schemas/query.js';
+import { formatConfig } from '../src/schemas/service-config.js';
 import { formatCallArgs, formatResult } from '../src/schemas/syscall-format.js';
 import { parseCallEntry } from '../src/schemas/syscalls.js';
 import {
@@ -35,7 +37,12 @@ async function collectMaps(chunks: AsyncIterable<Uint8Array>): Promise<string> {
 }
 
 /** Runs one request; resolves to the `result` value or rejects with the error. */
-async function runRequest(sim: SimApi, m: WsMessage, maxBatch: number): Promise<unknown> {
+async function runRequest(
+  sim: SimApi,
+  m: WsMessage,
+  maxBatch: number,
+  svc: ServiceConfig,
+): Promise<unknown> {
   switch (m.kind) {
     case 'maps': {
       const { pid, strategy, chunk = 4096 } = m.msg;
@@ -52,7 +59,7 @@ async function runRequest(sim: SimApi, m: WsMessage, maxBatch: number): Promise<
     case 'processes':
       return sim.listProcesses(m.msg.offset ?? 0, m.msg.limit ?? 100);
     case 'config':
-      return sim.getConfig();
+      return formatConfig(sim.getConfig(), svc);
     case 'syscalls': {
       if (m.msg.calls.length > maxBatch) {
         throw new WsMessageError(`syscalls: more than ${maxBatch} calls`, m.msg.id);
@@ -185,7 +192,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           return reply({ type: 'unsubscribed', unsubscribe: m.msg.unsubscribe });
         }
         const id = m.msg.id;
-        runRequest(app.sim, m, maxBatch).then(
+        runRequest(app.sim, m, maxBatch, app.serviceConfig).then(
           (result) => reply({ id, result }),
           (e) => {
             const { status, body } = toErrorReply(e);

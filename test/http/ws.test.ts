@@ -81,7 +81,10 @@ describe('/ws', () => {
     c.send({ id: 9, op: 'config' });
     const ok = await c.next();
     assert.equal(ok.id, 9);
-    assert.equal((ok.result as { strategy: string }).strategy, 'per_vma');
+    const cfg = ok.result as { strategy: string; max_batch: number };
+    assert.equal(cfg.strategy, 'per_vma');
+    // Same shape as GET /config.
+    assert.deepEqual(cfg, (await app.inject({ method: 'GET', url: '/config' })).json());
     await c.close();
   });
 

@@ -1,0 +1,27 @@
+/** `GET /config` (and the /ws `config` request): the running configuration, snake_case. */
+import { Type } from 'typebox';
+import type { ServiceConfig } from '../config.js';
+import type { SimConfig } from '../cpus/sim-api.js';
+import { StrategyName } from './common.js';
+
+export const ConfigBody = Type.Object({
+  strategy: StrategyName,
+  cpus: Type.Integer(),
+  max_processes: Type.Integer(),
+  max_vmas_per_process: Type.Integer(),
+  max_batch: Type.Integer(),
+  body_limit: Type.Integer(),
+  ws_max_message: Type.Integer(),
+});
+
+export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
+  return {
+    strategy: sim.strategy,
+    cpus: sim.cpus,
+    max_processes: sim.maxProcesses,
+    max_vmas_per_process: sim.maxVmasPerProcess,
+    max_batch: sim.maxBatch,
+    body_limit: svc.bodyLimit,
+    ws_max_message: svc.wsMaxMessage,
+  };
+}
