@@ -46,8 +46,11 @@ export class MutationRing {
     this.cells = new Float64Array(buffer, CONTROL_BYTES, this.capacity * this.recordCells);
   }
 
-  /** `capacity` records (a power of two) of `recordCells` Float64 cells each. */
-  static create(capacity: number, recordCells: number): MutationRing {
+  /**
+   * `capacity` records (a power of two) of `recordCells` Float64 cells each. `firstIndex` (tests)
+   * starts the head and tail there, to cover their wrap past 2^31 and 2^32 without 2^32 records.
+   */
+  static create(capacity: number, recordCells: number, firstIndex = 0): MutationRing {
     if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
       throw new RangeError(`ring capacity must be a power of two, got ${capacity}`);
     }
@@ -59,6 +62,8 @@ export class MutationRing {
     // Written before the buffer is shared with any thread (postMessage/workerData orders it).
     control[CAPACITY] = capacity;
     control[RECORD_CELLS] = recordCells;
+    control[TAIL] = firstIndex | 0;
+    control[HEAD] = firstIndex | 0;
     return new MutationRing(buffer);
   }
 

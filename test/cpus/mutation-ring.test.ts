@@ -40,6 +40,24 @@ test('records come out in order, whole, across many wrap-arounds of the slots', 
   assert.equal(ring.dropped, 0);
 });
 
+test('the head and tail counters wrap past 2^31 and 2^32 without losing or reordering records', () => {
+  for (const first of [2 ** 31 - 3, 2 ** 32 - 3]) {
+    const ring = MutationRing.create(4, 1, first);
+    let next = 0;
+    let expected = 0;
+    for (let round = 0; round < 6; round++) {
+      // Fill to capacity each round: the full test must hold across the wrap too.
+      for (let i = 0; i < 4; i++) assert.equal(push(ring, next++), true);
+      assert.equal(push(ring, -1), false);
+      assert.equal(ring.pending, 4);
+      for (const [v] of take(ring)) assert.equal(v, expected++);
+    }
+    assert.equal(expected, 24);
+    assert.equal(ring.dropped, 6);
+    assert.equal(ring.published, (first + 24) % 2 ** 32);
+  }
+});
+
 test('a full ring drops and counts new records, keeps the old ones intact, and frees on drain', () => {
   const ring = MutationRing.create(4, 2);
   for (let v = 0; v < 4; v++) assert.equal(push(ring, v * 100), true);
