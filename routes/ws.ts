@@ -111,7 +111,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ratesTimer = null;
       };
 
-      /** Sends a subscription message unless the client has fallen too far behind. */
+      /** Sends a message unless the client has fallen too far behind (then closes it). */
       const push = (payload: unknown) => {
         if (closed) return;
         if (socket.bufferedAmount > wsMaxBuffered) {
@@ -123,10 +123,8 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         socket.send(JSON.stringify(payload));
       };
-      /** Replies are always sent (they are bounded by the client's own requests). */
-      const reply = (payload: unknown) => {
-        if (!closed) socket.send(JSON.stringify(payload));
-      };
+      /** Replies too: a client that pipelines requests without reading is just as slow. */
+      const reply = push;
 
       const subscribe = (what: 'events' | 'rates', pid: number | undefined) => {
         if (what === 'events') {
