@@ -71,7 +71,7 @@ export function toActivitySpec(body: ActivityInput, maxLoop: number): ActivitySp
   if (body.profile !== undefined) return { kind: 'profile', profile: body.profile, ratePerS };
   const entries = body.loop as unknown[];
   if (entries.length > maxLoop) {
-    throw new UapiValueError('EINVAL', `activity: loop has more than ${maxLoop} calls`);
+    throw new UapiValueError('E2BIG', `activity: loop has more than ${maxLoop} calls`);
   }
   const loop = entries.map((entry, i) => {
     try {

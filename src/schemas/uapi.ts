@@ -21,10 +21,10 @@ export const U64_LIMIT = 1n << 64n;
 const TWO_53 = 1n << 53n;
 const PAGE = 4096n;
 
-/** Thrown for a value that is not a u64 (the error handler turns it into 400 EINVAL/EOVERFLOW). */
+/** Bad input found while converting a request (the error handler makes it a 400 with this errno). */
 export class UapiValueError extends Error {
-  readonly code: 'EINVAL' | 'EOVERFLOW';
-  constructor(code: 'EINVAL' | 'EOVERFLOW', message: string) {
+  readonly code: 'EINVAL' | 'EOVERFLOW' | 'E2BIG';
+  constructor(code: 'EINVAL' | 'EOVERFLOW' | 'E2BIG', message: string) {
     super(message);
     this.name = 'UapiValueError';
     this.code = code;

@@ -129,6 +129,13 @@ describe('processes', () => {
     assert.equal(del2.statusCode, 404);
   });
 
+  test('a loop longer than max-batch is E2BIG', async () => {
+    const loop = Array.from({ length: 9 }, () => ({ op: 'brk', addr: 0 }));
+    const r = await app.inject({ method: 'PUT', url: '/processes/2/activity', payload: { loop } });
+    assert.equal(r.statusCode, 400);
+    assert.deepEqual([r.json().error, r.json().errno], ['E2BIG', 7]);
+  });
+
   test('a bad loop entry names its index; loop and profile together are EINVAL', async () => {
     const bad = await app.inject({
       method: 'PUT',
