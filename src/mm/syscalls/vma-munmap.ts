@@ -54,9 +54,16 @@ const unmapState = new MunmapState();
 
 /**
  * vms_gather_munmap_vmas(): `first` is the first VMA with end > st.start (and start < st.end).
- * Splits at the edges and collects the VMAs in [st.start, st.end). Returns 0 or -errno.
+ * Splits at the edges and collects the VMAs in [st.start, st.end); with `neighbours`, also finds
+ * st.prev and st.next (mmap_region merges with them; a plain munmap does not need them).
+ * Returns 0 or -errno.
  */
-export function gatherMunmapVmas(mm: MmStruct, first: number, st: MunmapState): number {
+export function gatherMunmapVmas(
+  mm: MmStruct,
+  first: number,
+  st: MunmapState,
+  neighbours = true,
+): number {
   const v = mm.vmas;
   const start = st.start;
   const end = st.end;
@@ -67,7 +74,7 @@ export function gatherMunmapVmas(mm: MmStruct, first: number, st: MunmapState): 
     const err = splitVmaUnchecked(mm, vma, start, true);
     if (err < 0) return err;
   }
-  st.prev = mm.findVmaPrev(start);
+  if (neighbours) st.prev = mm.findVmaPrev(start);
   const ids = st.ids;
   while (vma !== 0 && v.start(vma) < end) {
     if (v.end(vma) > end) {
@@ -83,7 +90,7 @@ export function gatherMunmapVmas(mm: MmStruct, first: number, st: MunmapState): 
     st.count++;
     vma = mm.findVma(v.end(vma));
   }
-  st.next = mm.findVma(end);
+  if (neighbours) st.next = mm.findVma(end);
   return 0;
 }
 
@@ -117,7 +124,7 @@ export function completeMunmapVmas(mm: MmStruct, st: MunmapState): void {
  */
 export function doAlignMunmap(mm: MmStruct, first: number, start: number, end: number): number {
   const st = unmapState.reset(start, end);
-  const err = gatherMunmapVmas(mm, first, st);
+  const err = gatherMunmapVmas(mm, first, st, false);
   if (err < 0) {
     st.count = 0;
     return err;
