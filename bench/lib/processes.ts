@@ -22,6 +22,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Spawns `node args…` (output discarded) and resolves once `url` answers 200. */
+export async function startServer(args: string[], url: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  // Bounded: 600 polls of at most 100 ms each.
+  for (let i = 0; i < 600 && !exited; i++) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${args.join(' ')} did not answer ${url}${exited ? ' (it exited)' : ''}`);
+}
+
 /** Spawns `node args…` and resolves once its stdout matches `ready` (with the match). */
 export function startNode(
   args: string[],

@@ -13,7 +13,14 @@ import {
   ratioFigure,
 } from '../lib/figure.js';
 import { runKernelBaseline } from '../lib/kernel-baseline.js';
-import { autocannon, type CannonResult, freePort, startNode, stop } from '../lib/processes.js';
+import {
+  autocannon,
+  type CannonResult,
+  freePort,
+  startNode,
+  startServer,
+  stop,
+} from '../lib/processes.js';
 
 const CONNECTIONS = 50;
 
@@ -58,8 +65,9 @@ export const httpSection: BenchSection = {
     const seconds = ctx.quick ? 3 : 8;
     const port = await freePort();
     ctx.progress(`starting procfs-sim on port ${port}`);
-    const server = await startNode(
-      // under-pressure off: on a loaded 2-vCPU machine its 503s would end the measurement.
+    const base = `http://127.0.0.1:${port}`;
+    // under-pressure off: on a loaded 2-vCPU machine its 503s would end the measurement.
+    const server = await startServer(
       [
         'dist/src/server.js',
         '--port',
@@ -71,22 +79,10 @@ export const httpSection: BenchSection = {
         '--max-event-loop-delay-ms',
         '0',
       ],
-      /./,
-    ).catch(async () => {
-      throw new Error('procfs-sim did not start');
-    });
-    const base = `http://127.0.0.1:${port}`;
+      `${base}/healthz`,
+    );
     const figures: Figure[] = [];
     try {
-      // Wait until it answers (startNode resolves on the first output byte).
-      for (let i = 0; i < 200; i++) {
-        const ok = await fetch(`${base}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
       // A 100-VMA process: the host's own layout with anonymous/file mappings, as kbench builds it.
       const layout = runKernelBaseline(78, 1)
         .mapsText.trimEnd()
@@ -174,7 +170,7 @@ export const httpSection: BenchSection = {
         }),
       );
     } finally {
-      await stop(server.child);
+      await stop(server);
     }
     return figures;
   },

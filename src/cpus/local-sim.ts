@@ -11,7 +11,6 @@ import { nowNs } from '../metrics/clock.js';
 import { type InstrumentRecorder, Instruments } from '../metrics/instruments.js';
 import { readOpId, strategyId } from '../metrics/labels.js';
 import { ESRCH, errnoName } from '../mm/errno.js';
-import { importMaps, MapsImportError } from '../mm/import-maps.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import type { WriterEnv } from '../mm/mm-writer.js';
 import { MapsCursor } from '../procfs/maps-text.js';
@@ -19,7 +18,7 @@ import { ProcmapQueryResult, procmapQuery, queryArgs } from '../procfs/procmap-q
 import { directMapsWalker, directQueryTarget } from '../procfs/vma-capture.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { LocalActivity } from './local-activity.js';
-import { buildTemplateProcess, populationPlan } from './population.js';
+import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
 import {
   type ActivitySpec,
   type ActivityStatus,
@@ -49,9 +48,6 @@ export interface LocalSimOptions {
   /** Processes created at start (templates in rotation, a few with activities). */
   population: number;
 }
-
-/** Linux TASK_COMM_LEN is 16 with the NUL: comm is cut to 15 bytes, as prctl(PR_SET_NAME). */
-const COMM_MAX = 15;
 
 interface LocalProcess {
   pid: number;
@@ -140,18 +136,7 @@ export class LocalSim implements SimApi {
 
   async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
     this.reserve();
-    let mm: MmStruct;
-    if (opts.maps !== undefined) {
-      try {
-        mm = importMaps(opts.maps, this.mmOptions());
-      } catch (e) {
-        if (!(e instanceof MapsImportError)) throw e;
-        throw new SimError(e.errno, errnoName(e.errno), e.message);
-      }
-    } else {
-      mm = buildTemplateProcess(opts.template ?? 'minimal', this.mmOptions());
-    }
-    const comm = opts.comm ?? (opts.maps !== undefined ? 'imported' : (opts.template ?? 'minimal'));
+    const { mm, comm } = newProcessImage(opts, this.mmOptions());
     const proc = this.add(mm, comm);
     if (opts.activity) proc.activity = this.startActivity(proc, opts.activity);
     return this.summary(proc);

@@ -4,9 +4,16 @@
  * at once. Pids are handed out in this order, so the first process is pid 1 (a bash, like the
  * docs' examples use).
  */
+import { errnoName } from '../mm/errno.js';
+import { importMaps, MapsImportError } from '../mm/import-maps.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { buildTemplate, type TemplateOptions } from '../mm/templates/index.js';
-import type { ActivitySpec, TemplateName } from './sim-api.js';
+import {
+  type ActivitySpec,
+  type CreateProcessOptions,
+  SimError,
+  type TemplateName,
+} from './sim-api.js';
 
 export interface PopulationEntry {
   template: TemplateName;
@@ -54,4 +61,31 @@ export function populationPlan(n: number): PopulationEntry[] {
  */
 export function buildTemplateProcess(template: TemplateName, opts: TemplateOptions): MmStruct {
   return buildTemplate(template, opts);
+}
+
+/** Linux TASK_COMM_LEN is 16 with the NUL: comm is cut to 15 bytes, as prctl(PR_SET_NAME). */
+export const COMM_MAX = 15;
+
+/**
+ * The address space and comm of `POST /processes`: an imported maps text, or a template (random
+ * ASLR placement, as for a real exec). An unparsable text is a SimError with the importer's errno
+ * (EINVAL, or ENOMEM beyond max_map_count).
+ */
+export function newProcessImage(
+  opts: CreateProcessOptions,
+  mmOptions: TemplateOptions,
+): { mm: MmStruct; comm: string } {
+  let mm: MmStruct;
+  if (opts.maps !== undefined) {
+    try {
+      mm = importMaps(opts.maps, mmOptions);
+    } catch (e) {
+      if (!(e instanceof MapsImportError)) throw e;
+      throw new SimError(e.errno, errnoName(e.errno), e.message);
+    }
+  } else {
+    mm = buildTemplateProcess(opts.template ?? 'minimal', mmOptions);
+  }
+  const comm = opts.comm ?? (opts.maps !== undefined ? 'imported' : (opts.template ?? 'minimal'));
+  return { mm, comm: comm.slice(0, COMM_MAX) };
 }

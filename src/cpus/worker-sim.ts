@@ -7,14 +7,13 @@
  */
 import { Instruments } from '../metrics/instruments.js';
 import { ESRCH, errnoName } from '../mm/errno.js';
-import { importMaps, MapsImportError } from '../mm/import-maps.js';
 import { MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { ActivityEventPump } from './activity-event-pump.js';
 import { ActivityThread } from './activity-thread.js';
 import { CpuPool, CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
 import type { EngineThreadData } from './cpu-worker.js';
-import { buildTemplateProcess, populationPlan } from './population.js';
+import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
 import type { MapsReply, QueryReply } from './read-ops.js';
 import { SharedConfig } from './shared-config.js';
 import {
@@ -50,8 +49,6 @@ export interface WorkerSimOptions {
   maxInFlightPerCpu?: number;
 }
 
-/** Linux TASK_COMM_LEN is 16 with the NUL: comm is cut to 15 bytes, as prctl(PR_SET_NAME). */
-const COMM_MAX = 15;
 const EBUSY = 16;
 const EAGAIN = 11;
 
@@ -117,7 +114,8 @@ export class WorkerSim implements SimApi {
       onWorkerExit: (threadId) => sim.instruments.releaseBlocksOfThread(threadId),
     });
     for (const p of populationPlan(opts.population)) {
-      const proc = await sim.publish(buildTemplateProcess(p.template, sim.mmOptions()), p.comm);
+      const mm = buildTemplateProcess(p.template, { ...sim.mmOptions(), seed: p.seed });
+      const proc = await sim.publish(mm, p.comm);
       if (p.activity) proc.activity = sim.startActivity(proc, p.activity);
     }
     return sim;
@@ -171,18 +169,7 @@ export class WorkerSim implements SimApi {
 
   async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
     this.reserve();
-    let mm: MmStruct;
-    if (opts.maps !== undefined) {
-      try {
-        mm = importMaps(opts.maps, this.mmOptions());
-      } catch (e) {
-        if (!(e instanceof MapsImportError)) throw e;
-        throw new SimError(e.errno, errnoName(e.errno), e.message);
-      }
-    } else {
-      mm = buildTemplateProcess(opts.template ?? 'minimal', this.mmOptions());
-    }
-    const comm = opts.comm ?? (opts.maps !== undefined ? 'imported' : (opts.template ?? 'minimal'));
+    const { mm, comm } = newProcessImage(opts, this.mmOptions());
     const proc = await this.publish(mm, comm);
     if (opts.activity) proc.activity = this.startActivity(proc, opts.activity);
     return this.summary(proc);
