@@ -53,8 +53,8 @@ test('--help lists every option with its env var and default', () => {
   }
 });
 
-test('docs/http.md documents every option', () => {
-  const doc = readFileSync(join(repoRoot(), 'docs', 'http.md'), 'utf8');
+test('README.md documents every option', () => {
+  const doc = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
   for (const s of OPTION_SPECS) {
     const row = new RegExp(`\\|\\s*\`--${s.flag}\`\\s*\\|\\s*\`${s.env}\`\\s*\\|`);
     assert.match(doc, row, `--${s.flag} missing`);

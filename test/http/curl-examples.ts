@@ -1,5 +1,5 @@
 /**
- * Turns the curl examples of docs/http.md into HTTP requests: just enough of the shell (quotes,
+ * Turns the curl examples of README.md into HTTP requests: just enough of the shell (quotes,
  * `$VAR`, `VAR=$(curl … | grep -o '"field":…' | cut …)`) and of curl (-s, -X, -H, -d, URL) for
  * the documented examples. A trailing `# expect NNN` gives the expected status; otherwise any
  * status below 400 passes.

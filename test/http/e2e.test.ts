@@ -1,6 +1,6 @@
 /**
  * End to end: the real server (dist/src/server.js) on a loopback port runs every curl example of
- * docs/http.md as an HTTP request, then a real WebSocket client session (package `ws`).
+ * README.md as an HTTP request, then a real WebSocket client session (package `ws`).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -29,8 +29,8 @@ for (const cpus of ['2', '0'])
       assert.equal(await stopServer(server), 0);
     });
 
-    test('every curl example of docs/http.md works as documented', async () => {
-      const doc = readFileSync(join(repoRoot(), 'docs', 'http.md'), 'utf8');
+    test('every curl example of README.md works as documented', async () => {
+      const doc = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
       const lines = curlLines(doc);
       assert.ok(lines.length >= 25, `only ${lines.length} examples found`);
       const vars: Record<string, string> = {};
