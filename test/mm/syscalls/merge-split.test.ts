@@ -16,7 +16,7 @@ import {
   prctlSetVmaAnonName,
 } from '../../../src/mm/syscalls/index.js';
 import { VM_DONTCOPY, VM_LOCKED } from '../../../src/mm/vm-flags.js';
-import { layout, newMm, PAGE as P, SANDBOX as S } from './helpers.js';
+import { layout, MMAP_BASE, newMm, PAGE as P, SANDBOX as S } from './helpers.js';
 
 const RW = 3;
 const R = 1;
@@ -300,4 +300,26 @@ test('fork gives each written VMA its own anon_vma: split siblings no longer re-
   assert.deepEqual(layout(child), ['0-1000 rw-p ac', '1000-2000 rw-p ac']);
   assert.equal(mprotect(mm, S + P, P, RW), 0);
   assert.deepEqual(layout(mm), ['0-2000 rw-p ac']);
+});
+
+test('DONTUNMAP works on shared and file mappings; old_len 0 duplicates a shared one', () => {
+  // 6.18 allows MREMAP_DONTUNMAP on any mapping but VM_DONTEXPAND/VM_PFNMAP ones (host: both
+  // shared anonymous and private file mappings move and stay mapped at the old address).
+  const mm = newMm();
+  mmap(mm, S, 2 * P, RW, SHARED_ANON_FIXED);
+  const shm = mm.vmas.file(mm.findVma(S));
+  assert.equal(mremap(mm, S, 2 * P, 2 * P, MAYMOVE | FIXED | DONTUNMAP, S + 0x10000), S + 0x10000);
+  assert.equal(mm.vmas.file(mm.findVma(S)), shm);
+  assert.equal(mm.vmas.file(mm.findVma(S + 0x10000)), shm, 'the copy maps the same shmem file');
+  const f = mm.files.intern({ path: '/lib/z', devMajor: 8, devMinor: 1, inode: 9 });
+  mmap(mm, S + 0x20000, 2 * P, R, PRIVATE_FIXED, { fileId: f, offset: 0, writable: false });
+  const moved = mremap(mm, S + 0x20000, 2 * P, 2 * P, MAYMOVE | DONTUNMAP, 0);
+  assert.equal(moved, MMAP_BASE - 2 * P);
+  assert.equal(mm.vmas.file(mm.findVma(S + 0x20000)), f);
+  // old_len 0: a second mapping of the same shared memory elsewhere; the source stays.
+  const dup = mremap(mm, S, 0, 2 * P, MAYMOVE, 0);
+  assert.equal(dup, MMAP_BASE - 4 * P);
+  assert.equal(mm.vmas.file(mm.findVma(dup)), shm);
+  assert.equal(mm.vmas.file(mm.findVma(S)), shm);
+  assert.equal(mm.mapCount, 5);
 });
