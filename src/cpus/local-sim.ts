@@ -10,7 +10,7 @@
 import { nowNs } from '../metrics/clock.js';
 import { type InstrumentRecorder, Instruments } from '../metrics/instruments.js';
 import { readOpId, strategyId } from '../metrics/labels.js';
-import { ESRCH, errnoName } from '../mm/errno.js';
+import { errnoName } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import type { WriterEnv } from '../mm/mm-writer.js';
 import { MapsCursor } from '../procfs/maps-text.js';
@@ -19,6 +19,7 @@ import { directMapsWalker, directQueryTarget } from '../procfs/vma-capture.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { LocalActivity } from './local-activity.js';
 import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
+import { ProcessTable } from './process-table.js';
 import {
   type ActivitySpec,
   type ActivityStatus,
@@ -70,14 +71,13 @@ export class LocalSim implements SimApi {
    * when a writer runs, so they end at once; the writer protocol still requires a domain.
    */
   private readonly rcu = RcuDomain.create();
-  private readonly procs = new Map<number, LocalProcess>();
+  private readonly procs: ProcessTable<LocalProcess>;
   private readonly listeners = new Set<MutationListener>();
   private readonly queryOut = new ProcmapQueryResult();
   private strategy: StrategyName;
-  private nextPid = 1;
-  private closed = false;
 
   constructor(private readonly opts: LocalSimOptions) {
+    this.procs = new ProcessTable(opts.maxProcesses);
     this.strategy = opts.strategy;
   }
 
@@ -99,43 +99,24 @@ export class LocalSim implements SimApi {
   }
 
   private get(pid: number): LocalProcess {
-    const p = this.procs.get(pid);
-    if (!p) throw new SimError(ESRCH, 'ESRCH', `no process with pid ${pid}`);
-    return p;
-  }
-
-  private reserve(): void {
-    if (this.closed) throw new SimError(16, 'EBUSY', 'the service is shutting down');
-    if (this.procs.size >= this.opts.maxProcesses) {
-      throw new SimError(11, 'EAGAIN', `process limit (${this.opts.maxProcesses}) reached`);
-    }
+    return this.procs.get(pid);
   }
 
   private add(mm: MmStruct, comm: string): LocalProcess {
-    const proc: LocalProcess = {
-      pid: this.nextPid++,
-      comm: comm.slice(0, COMM_MAX),
-      mm,
-      activity: null,
-    };
-    this.procs.set(proc.pid, proc);
-    return proc;
+    const pid = this.procs.allocPid();
+    return this.procs.add({ pid, comm: comm.slice(0, COMM_MAX), mm, activity: null });
   }
 
   private summary(p: LocalProcess): ProcessSummary {
-    return { pid: p.pid, comm: p.comm, vmas: p.mm.mapCount };
+    return this.procs.summary(p);
   }
 
   async listProcesses(offset: number, limit: number): Promise<ProcessList> {
-    const all = [...this.procs.values()];
-    return {
-      total: all.length,
-      processes: all.slice(offset, offset + limit).map((p) => this.summary(p)),
-    };
+    return this.procs.list(offset, limit);
   }
 
   async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
-    this.reserve();
+    this.procs.reserve();
     const { mm, comm } = newProcessImage(opts, this.mmOptions());
     const proc = this.add(mm, comm);
     if (opts.activity) proc.activity = this.startActivity(proc, opts.activity);
@@ -155,7 +136,7 @@ export class LocalSim implements SimApi {
 
   async forkProcess(pid: number): Promise<ProcessSummary> {
     const parent = this.get(pid);
-    this.reserve();
+    this.procs.reserve();
     const child = this.add(execFork(parent.mm, this.writerEnv()), parent.comm);
     return this.summary(child);
   }
@@ -200,7 +181,7 @@ export class LocalSim implements SimApi {
       const t0 = nowNs();
       for (;;) {
         // m_start(): a process that exited since the last chunk ends the file (EOF).
-        const p = procs.get(pid);
+        const p = procs.find(pid);
         if (!p) break;
         const n = cursor.readChunk(directMapsWalker(p.mm));
         if (n <= 0) break;
@@ -286,13 +267,11 @@ export class LocalSim implements SimApi {
   }
 
   gauges() {
-    let vmas = 0;
-    for (const p of this.procs.values()) vmas += p.mm.mapCount;
-    return { processes: this.procs.size, vmas };
+    return this.procs.gauges();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.procs.closed = true;
     for (const p of this.procs.values()) p.activity?.stop();
     this.listeners.clear();
   }

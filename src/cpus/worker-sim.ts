@@ -6,7 +6,7 @@
  * other thread), keeps the pid table, dispatches, and streams replies.
  */
 import { Instruments } from '../metrics/instruments.js';
-import { ESRCH, errnoName } from '../mm/errno.js';
+import { errnoName } from '../mm/errno.js';
 import { MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { ActivityEventPump } from './activity-event-pump.js';
@@ -14,6 +14,7 @@ import { ActivityThread } from './activity-thread.js';
 import { CpuPool, CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
 import type { EngineThreadData } from './cpu-worker.js';
 import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
+import { ProcessTable } from './process-table.js';
 import type { MapsReply, QueryReply } from './read-ops.js';
 import { SharedConfig } from './shared-config.js';
 import {
@@ -50,7 +51,6 @@ export interface WorkerSimOptions {
 }
 
 const EBUSY = 16;
-const EAGAIN = 11;
 
 interface Proc {
   pid: number;
@@ -78,7 +78,7 @@ export class WorkerSim implements SimApi {
   private readonly rcu = RcuDomain.create();
   private readonly config: SharedConfig;
   private readonly engineData: EngineThreadData;
-  private readonly procs = new Map<number, Proc>();
+  private readonly procs: ProcessTable<Proc>;
   private readonly listeners = new Set<MutationListener>();
   private readonly droppedListeners = new Set<(pid: number, count: number) => void>();
   /** Activity threads' mutations reach the listeners through their event rings. */
@@ -90,10 +90,9 @@ export class WorkerSim implements SimApi {
     },
   });
   private pool!: CpuPool;
-  private nextPid = 1;
-  private closed = false;
 
   private constructor(private readonly opts: WorkerSimOptions) {
+    this.procs = new ProcessTable(opts.maxProcesses);
     this.config = SharedConfig.create(opts.strategy);
     this.engineData = {
       globals: this.globals.buffers(),
@@ -126,25 +125,15 @@ export class WorkerSim implements SimApi {
   }
 
   private get(pid: number): Proc {
-    const p = this.procs.get(pid);
-    if (!p) throw new SimError(ESRCH, 'ESRCH', `no process with pid ${pid}`);
-    return p;
-  }
-
-  private reserve(): void {
-    if (this.closed) throw new SimError(EBUSY, 'EBUSY', 'the service is shutting down');
-    if (this.procs.size >= this.opts.maxProcesses) {
-      throw new SimError(EAGAIN, 'EAGAIN', `process limit (${this.opts.maxProcesses}) reached`);
-    }
+    return this.procs.get(pid);
   }
 
   /** Hands a new arena to every CPU, then makes the pid visible. */
   private async publish(mm: MmStruct, comm: string): Promise<Proc> {
-    const pid = this.nextPid++;
+    const pid = this.procs.allocPid();
     await this.pool.broadcast('attach', { pid, buffer: mm.buffer });
     const proc: Proc = { pid, comm: comm.slice(0, COMM_MAX), mm, activity: null };
-    this.procs.set(pid, proc);
-    return proc;
+    return this.procs.add(proc);
   }
 
   private async run<T>(op: string, args: unknown, what: string): Promise<T> {
@@ -156,19 +145,15 @@ export class WorkerSim implements SimApi {
   }
 
   private summary(p: Proc): ProcessSummary {
-    return { pid: p.pid, comm: p.comm, vmas: p.mm.mapCount };
+    return this.procs.summary(p);
   }
 
   async listProcesses(offset: number, limit: number): Promise<ProcessList> {
-    const all = [...this.procs.values()];
-    return {
-      total: all.length,
-      processes: all.slice(offset, offset + limit).map((p) => this.summary(p)),
-    };
+    return this.procs.list(offset, limit);
   }
 
   async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
-    this.reserve();
+    this.procs.reserve();
     const { mm, comm } = newProcessImage(opts, this.mmOptions());
     const proc = await this.publish(mm, comm);
     if (opts.activity) proc.activity = this.startActivity(proc, opts.activity);
@@ -188,7 +173,7 @@ export class WorkerSim implements SimApi {
 
   async forkProcess(pid: number): Promise<ProcessSummary> {
     const parent = this.get(pid);
-    this.reserve();
+    this.procs.reserve();
     const buffer = await this.run<SharedArrayBuffer>('fork', { pid }, 'fork');
     const child = await this.publish(MmStruct.attach(buffer, this.globals, this.rcu), parent.comm);
     return this.summary(child);
@@ -316,14 +301,12 @@ export class WorkerSim implements SimApi {
   }
 
   gauges() {
-    let vmas = 0;
-    for (const p of this.procs.values()) vmas += p.mm.mapCount;
-    return { processes: this.procs.size, vmas };
+    return this.procs.gauges();
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.procs.closed) return;
+    this.procs.closed = true;
     await Promise.all([...this.procs.values()].map((p) => p.activity?.stop()));
     this.events.stop();
     this.listeners.clear();
