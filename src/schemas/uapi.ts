@@ -73,5 +73,12 @@ export function engineU64(field: string, input: string | number): number {
 
 /** Lowercase `0x` hex, as every output address is. */
 export function hex(n: number | bigint): string {
+  // Number#toString(16) on a 48-bit heap number costs ~224 ns, on two 32-bit halves ~35 ns each
+  // (node-perf.md §5): addresses go out as halves.
+  if (typeof n === 'number' && n >= 2 ** 32 && n < 2 ** 53 && Number.isInteger(n)) {
+    const hi = Math.floor(n / 2 ** 32);
+    const lo = (n - hi * 2 ** 32) >>> 0;
+    return `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
+  }
   return `0x${n.toString(16)}`;
 }
