@@ -18,8 +18,6 @@ import {
   mremap,
   munmap,
   prctlSetVmaAnonName,
-  SINGLE_THREADED_HOOKS,
-  setVmaLockHooks,
 } from '../mm/syscalls/index.js';
 import { MAP_ANONYMOUS, PAGE_SIZE } from '../mm/vm-flags.js';
 import type { FileRef, SyscallCall } from './sim-api.js';
@@ -79,19 +77,11 @@ export function execSyscall(mm: MmStruct, env: WriterEnv, call: SyscallCall): nu
   return mmWrite(mm, env, OP_IDS[call.op], () => dispatch(mm, call));
 }
 
-/**
- * fork(2): copies `parent` under its mmap write lock (dup_mmap). The child is invisible to every
- * other thread until its buffer is published, so its own VMAs need no locks while it is built.
- */
+/** fork(2): copies `parent` under its mmap write lock (dup_mmap); the child is not shared yet. */
 export function execFork(parent: MmStruct, env: WriterEnv): MmStruct {
   let child: MmStruct | undefined;
   mmWrite(parent, env, FORK_OP, () => {
-    const previous = setVmaLockHooks(SINGLE_THREADED_HOOKS);
-    try {
-      child = forkMm(parent);
-    } finally {
-      setVmaLockHooks(previous);
-    }
+    child = forkMm(parent);
     return 0;
   });
   if (!child) throw new Error('fork produced no child');
