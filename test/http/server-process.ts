@@ -26,6 +26,12 @@ export interface RunningServer {
   /** JSON log lines seen so far. */
   logs: Array<Record<string, unknown>>;
   exited: Promise<number | null>;
+  /**
+   * Resolves with the first log line (seen so far or later) whose `msg` matches `re`; rejects
+   * after `timeoutMs` or when the server exits first. Log lines travel through a pipe, so an
+   * effect the client can observe (a closed listener) may arrive before the line that announced it.
+   */
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 /** Spawns the server with `args` and resolves once it logs that it is listening. */
@@ -35,6 +41,7 @@ export async function startServer(args: string[]): Promise<RunningServer> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
+  const logWaiters = new Set<(entry: Record<string, unknown>) => void>();
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += d;
@@ -52,12 +59,35 @@ export async function startServer(args: string[]): Promise<RunningServer> {
         return;
       }
       logs.push(entry);
+      for (const w of logWaiters) w(entry);
       const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(String(entry.msg));
       if (m) resolve(Number(m[1]));
     });
     exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
   });
-  return { child, base: `http://127.0.0.1:${port}`, port, logs, exited };
+  const waitForLog = (re: RegExp, timeoutMs = 10_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const seen = logs.find((l) => re.test(String(l.msg)));
+      if (seen) return resolve(seen);
+      const done = (err: Error | null, entry?: Record<string, unknown>) => {
+        clearTimeout(timer);
+        logWaiters.delete(onLine);
+        if (err) reject(err);
+        else resolve(entry!);
+      };
+      const onLine = (entry: Record<string, unknown>) => {
+        if (re.test(String(entry.msg))) done(null, entry);
+      };
+      const timer = setTimeout(
+        () => done(new Error(`no log line matching ${re} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      logWaiters.add(onLine);
+      exited.then(() => {
+        if (logWaiters.has(onLine)) done(new Error(`server exited before logging ${re}`));
+      });
+    });
+  return { child, base: `http://127.0.0.1:${port}`, port, logs, exited, waitForLog };
 }
 
 export async function stopServer(s: RunningServer): Promise<number | null> {
