@@ -25,10 +25,13 @@ export class PoolSaturatedError extends Error {
 /** An error a worker reported for one request (an errno from the engine, or a crash). */
 export class CpuRequestError extends Error {
   readonly errno: number;
-  constructor(errno: number, message: string) {
+  /** The handler threw something other than an `OpError`: a bug, not the client's doing. */
+  readonly internal: boolean;
+  constructor(errno: number, message: string, internal = false) {
     super(message);
     this.name = 'CpuRequestError';
     this.errno = errno;
+    this.internal = internal;
   }
 }
 
@@ -193,7 +196,7 @@ export class CpuPool {
     cpu.pending.delete(r.id);
     cpu.inFlight--;
     if (r.ok) p.resolve(r.value);
-    else p.reject(new CpuRequestError(r.errno, r.message));
+    else p.reject(new CpuRequestError(r.errno, r.message, r.internal === true));
     if (cpu.pending.size === 0) cpu.drained?.();
   }
 

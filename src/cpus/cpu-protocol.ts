@@ -13,13 +13,16 @@ export interface CpuRequest {
 
 export type CpuResponse =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; errno: number; message: string };
+  | { id: number; ok: false; errno: number; message: string; internal?: true };
 
 export type WorkerInbound = { t: 'batch'; requests: CpuRequest[] };
 
 export type WorkerOutbound = { t: 'ready' } | { t: 'responses'; responses: CpuResponse[] };
 
-/** A handler's failure with an errno; anything else thrown is reported as EIO (a bug). */
+/**
+ * A handler's failure with an errno; anything else thrown is reported as EIO with `internal`
+ * set (a bug: the HTTP layer answers 500 and logs it at error level, never a 4xx).
+ */
 export class OpError extends Error {
   readonly errno: number;
   constructor(errno: number, message: string) {

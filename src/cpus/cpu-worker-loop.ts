@@ -48,7 +48,7 @@ export function serveCpuRequests(handlers: Record<string, OpHandler>): void {
           responses.push({ id: req.id, ok: false, errno: err.errno, message: err.message });
         } else {
           const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-          responses.push({ id: req.id, ok: false, errno: EIO, message });
+          responses.push({ id: req.id, ok: false, errno: EIO, message, internal: true });
         }
       }
     }

@@ -68,6 +68,10 @@ function simError(errno: number, what: string): SimError {
 /** Maps a dispatch failure to the errno the HTTP layer answers with. */
 function dispatchError(err: unknown, what: string): Error {
   if (err instanceof PoolSaturatedError) return new SimError(EBUSY, 'EBUSY', err.message);
+  // A worker crash is not an errno: a plain Error, which the HTTP layer answers 500 and logs.
+  if (err instanceof CpuRequestError && err.internal) {
+    return new Error(`${what}: internal error on a worker CPU: ${err.message}`);
+  }
   if (err instanceof CpuRequestError) return simError(err.errno, what);
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -39,9 +39,13 @@ test('engine errors carry their errno; crashes are reported, not fatal', async (
     await assert.rejects(pool.run('fail', null), (e: unknown) => {
       assert.ok(e instanceof CpuRequestError);
       assert.equal(e.errno, 22);
+      assert.equal(e.internal, false);
       return true;
     });
-    await assert.rejects(pool.run('crash', null), (e: unknown) => e instanceof CpuRequestError);
+    await assert.rejects(
+      pool.run('crash', null),
+      (e: unknown) => e instanceof CpuRequestError && e.internal,
+    );
     await assert.rejects(pool.run('nope', null), (e: unknown) => e instanceof CpuRequestError);
     // The worker is still serving.
     assert.equal((await pool.run<{ args: string }>('echo', 'x')).args, 'x');

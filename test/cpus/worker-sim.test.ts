@@ -6,6 +6,7 @@ import { importMaps } from '../../src/mm/import-maps.js';
 import { mmap } from '../../src/mm/syscalls/index.js';
 import { readWholeMaps } from '../../src/procfs/maps-text.js';
 import { directMapsWalker } from '../../src/procfs/vma-capture.js';
+import { toErrorReply } from '../../src/schemas/errors.js';
 
 let sim: WorkerSim;
 
@@ -120,4 +121,19 @@ test('the configured strategy is shared with every thread; limits answer with er
   for (const pid of made) await sim.exitProcess(pid);
   const g = sim.gauges();
   assert.equal(g.processes, (await sim.listProcesses(0, 100)).total);
+});
+
+test('a crash on a worker CPU is an internal error (HTTP 500), not an errno answer', async () => {
+  const p = await sim.createProcess({ comm: 'demo', maps: TEXT });
+  // A batch the worker cannot iterate: its handler throws a TypeError.
+  const bogus = null as unknown as Parameters<WorkerSim['syscalls']>[1];
+  await assert.rejects(sim.syscalls(p.pid, bogus), (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.ok(!(e instanceof SimError), 'a bug must not look like an errno from the engine');
+    assert.equal(toErrorReply(e).status, 500);
+    return true;
+  });
+  // The worker still serves, and the process is intact.
+  const [b] = await sim.syscalls(p.pid, [{ op: 'brk', addr: 0 }]);
+  assert.equal(typeof b, 'number');
 });

@@ -18,6 +18,7 @@ import {
   S,
   type Scenario,
 } from './script-builders.js';
+import { U64_HALF, U64_MINUS_HALF_PAGE, U64_MINUS_PAGE } from './uapi.js';
 
 /** brk scenarios need the helper's start_brk, so they are built from the oracle header. */
 export function brkScenario(startBrk: number, brk: number): Scenario {
@@ -32,6 +33,10 @@ export function brkScenario(startBrk: number, brk: number): Scenario {
       check,
       b(brk + P), // shrink
       b(startBrk - P), // below start_brk: refused, returns the current break
+      check,
+      b(U64_MINUS_HALF_PAGE), // PAGE_ALIGN wraps to 0: the unsigned growth is ~2^64, refused
+      b(U64_MINUS_PAGE),
+      b(U64_HALF),
       check,
       b(startBrk), // heap gone entirely
       check,

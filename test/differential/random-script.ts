@@ -34,6 +34,7 @@ import {
   PROT_READ,
   PROT_WRITE,
   U64_HALF,
+  U64_MINUS_HALF_PAGE,
   U64_MINUS_PAGE,
 } from './uapi.js';
 
@@ -354,7 +355,11 @@ class Generator {
       case 3:
         return { op: 'brk', addr: l.brk + this.pages(0, 40) + r.int(1, 0xfff) };
       case 4:
-        return { op: 'brk', addr: r.pick([TASK_SIZE, U64_HALF]) };
+        // Past TASK_SIZE, and near 2^64 where PAGE_ALIGN wraps to 0: all refused.
+        return {
+          op: 'brk',
+          addr: r.pick([TASK_SIZE, U64_HALF, U64_MINUS_PAGE, U64_MINUS_HALF_PAGE]),
+        };
       default:
         return { op: 'brk', addr: l.brk + this.pages(0, 48) };
     }

@@ -24,3 +24,5 @@ export const MREMAP_DONTUNMAP = 4;
 /** 2^64 - 4096 and 2^63: overflowing lengths a double holds exactly. */
 export const U64_MINUS_PAGE = 2 ** 64 - 0x1000;
 export const U64_HALF = 2 ** 63;
+/** 2^64 - 2048: unaligned, exact in a double; PAGE_ALIGN of it wraps to 0 (the brk overflow). */
+export const U64_MINUS_HALF_PAGE = 2 ** 64 - 0x800;

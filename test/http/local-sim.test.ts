@@ -159,6 +159,21 @@ describe('LocalSim through HTTP', () => {
     assert.deepEqual(brk0.json(), { brk: detail.brk.end });
   });
 
+  test('brk near 2^64 answers the unchanged break and leaves the maps as they were', async () => {
+    const before = await maps(1);
+    const cur = (await post('/proc/1/brk', { addr: 0 })).json().brk as string;
+    for (const addr of ['0xffffffffffffffff', '0xfffffffffffff001', '0xfffffffffffff800']) {
+      const r = await post('/proc/1/brk', { addr });
+      assert.equal(r.statusCode, 200, addr);
+      assert.deepEqual(r.json(), { brk: cur }, addr);
+    }
+    const batch = await post('/proc/1/syscalls', {
+      calls: [{ op: 'brk', addr: '0xffffffffffffffff' }],
+    });
+    assert.deepEqual(batch.json(), { results: [{ brk: cur }] });
+    assert.equal(await maps(1), before);
+  });
+
   test('a COVERING_OR_NEXT_VMA walk by batch query is the maps text minus [vsyscall]', async () => {
     const text = await maps(2);
     const lines = text.trimEnd().split('\n');

@@ -6,7 +6,9 @@
  *   2. same page as the current break                        -> mm->brk = brk (unaligned kept)
  *   3. shrinking: no VMA in [PAGE_ALIGN(brk), PAGE_ALIGN(old)) -> unchanged; else that range is
  *      unmapped (whatever VMAs are there) and mm->brk = brk
- *   4. growing: the new end past TASK_SIZE                   -> unchanged (check_brk_limits)
+ *   4. growing: the new end past TASK_SIZE                   -> unchanged (check_brk_limits).
+ *      The length is newbrk - oldbrk modulo 2^64: a brk in (2^64 - PAGE_SIZE, 2^64) page-aligns
+ *      to 0, so the "growth" wraps to 2^64 - oldbrk, more than TASK_SIZE, and is refused.
  *   5. a VMA starting (with its guard gap, for a stack) less than a page above the new end -> unchanged
  *   6. map_count > max_map_count                             -> unchanged
  *   7. extend the VMA ending at the old break if it has the brk flags (read/write data, VM_ACCOUNT,
@@ -18,7 +20,7 @@ import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT, VM_DATA_DEFAULT_FLAGS } from '../vm-f
 import { IndexFullError } from '../vma-index.js';
 import { indexStore } from './index-ops.js';
 import { STACK_GUARD_GAP } from './tunables.js';
-import { pageAlign64 } from './u64.js';
+import { pageAlign64, sub64 } from './u64.js';
 import { vmStartGap } from './unmapped-area.js';
 import { vmaMarkAttached, vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaMergeNewRange, vmg } from './vma-merge.js';
@@ -45,8 +47,8 @@ export function brk(mm: MmStruct, newBrk: number): number {
     }
     return newBrk;
   }
-  // check_brk_limits(): get_unmapped_area(NULL, oldbrk, len, 0, MAP_FIXED).
-  const len = newbrk - oldbrk;
+  // check_brk_limits(): get_unmapped_area(NULL, oldbrk, len, 0, MAP_FIXED); unsigned long len.
+  const len = sub64(newbrk, oldbrk);
   if (len > TASK_SIZE || oldbrk > TASK_SIZE - len) return origbrk;
   // Only check if the next VMA is within the stack_guard_gap of the expansion area.
   const next = mm.findVma(oldbrk);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MmStruct } from '../../../src/mm/mm-struct.js';
 import {
+  brk,
   mmap,
   mprotect,
   mremap,
@@ -13,6 +14,7 @@ import {
   prctlSetVmaAnonName,
 } from '../../../src/mm/syscalls/index.js';
 import type { FileMapping } from '../../../src/mm/syscalls/mmap.js';
+import { toEngineNumber } from '../../../src/schemas/uapi.js';
 import { layout, newMm, PAGE as P, SANDBOX as S } from './helpers.js';
 
 const EBADF = -9;
@@ -173,4 +175,33 @@ test('prctl(PR_SET_VMA_ANON_NAME) errno table', () => {
   mmap(w.mm, S + 6 * P, P, 3, 0x32);
   assert.equal(prctlSetVmaAnonName(w.mm, S + 5 * P, 2 * P, 'h'), ENOMEM);
   assert.match(layout(w.mm).at(-1) ?? '', /6000-7000 rw-p ac \[h\]/);
+});
+
+test('brk refuses every break above TASK_SIZE, incl. those that page-align to 0 (mod 2^64)', () => {
+  // SYSCALL_DEFINE1(brk): newbrk = PAGE_ALIGN(brk) wraps to 0 for brk > 2^64 - PAGE_SIZE, and
+  // check_brk_limits(oldbrk, newbrk - oldbrk) sees an (unsigned) length near 2^64: refused, the
+  // break is returned unchanged (observed on the host: test/differential random brk ops).
+  const mm = newMm();
+  const heap = S + 0x100000;
+  mm.startBrk = heap;
+  mm.brk = heap;
+  assert.equal(brk(mm, heap + 2 * P), heap + 2 * P);
+  const before = layout(mm);
+  const huge = [
+    0xffff_ffff_ffff_ffffn,
+    0xffff_ffff_ffff_f001n,
+    0xffff_ffff_ffff_f800n,
+    0xffff_ffff_ffff_f000n,
+    1n << 63n,
+    0x8000_0000_0000_0001n,
+    BigInt(TASK_SIZE) + 1n,
+    BigInt(TASK_SIZE + P),
+  ];
+  for (const v of huge) {
+    // The HTTP layer hands the engine toEngineNumber(v) (src/schemas/uapi.ts).
+    assert.equal(brk(mm, toEngineNumber(v)), heap + 2 * P, `brk(0x${v.toString(16)})`);
+    assert.deepEqual(layout(mm), before, `layout after brk(0x${v.toString(16)})`);
+    assert.equal(mm.brk, heap + 2 * P);
+  }
+  assert.equal(U64_TOP_PAGE, toEngineNumber(0xffff_ffff_ffff_f000n));
 });
