@@ -23,6 +23,7 @@ import wsRoutes from '../routes/ws.js';
 import type { ServiceConfig } from './config.js';
 import type { SimApi } from './cpus/sim-api.js';
 import metricsPlugin from './plugins/app/metrics.js';
+import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
 import simPlugin from './plugins/app/sim.js';
 import swaggerPlugin from './plugins/external/swagger.js';
 import underPressurePlugin from './plugins/external/under-pressure.js';
@@ -68,6 +69,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // fastify's fixed body.
     return503OnClosing: false,
   });
+  await app.register(refusedUpgradesPlugin);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
