@@ -34,6 +34,7 @@ import { EINVAL, ENOMEM } from './errno.js';
 import {
   GATE_END,
   GATE_START,
+  KIND_ANON,
   KIND_ANON_NAME,
   KIND_ANON_SHMEM,
   KIND_GATE,
@@ -148,12 +149,25 @@ function vmFlagsOf(l: MapsLine): number {
   return f >>> 0;
 }
 
-/** The end of the run of adjacent VMAs containing the executable (the first file line). */
+/**
+ * Where the break starts without a `[heap]` line: the end of the executable's image (the kernel's
+ * start_brk is the end of its bss), i.e. the end of its last line (the first file line's path),
+ * or of the anonymous bss line right after it. A binary whose segments are not contiguous (a gap
+ * between them, as /usr/bin/node has) still ends at its last segment.
+ */
 function defaultBrk(lines: readonly MapsLine[]): number {
   let i = lines.findIndex((l) => l.kind === KIND_PATH);
-  if (i < 0) i = 0;
-  while (i + 1 < lines.length && lines[i + 1].start === lines[i].end) i++;
-  return lines[i]?.end ?? 0;
+  if (i < 0) {
+    i = 0;
+    while (i + 1 < lines.length && lines[i + 1].start === lines[i].end) i++;
+    return lines[i]?.end ?? 0;
+  }
+  const exe = lines[i].name;
+  for (let j = i + 1; j < lines.length && lines[j].kind !== KIND_GATE; j++)
+    if (lines[j].kind === KIND_PATH && lines[j].name === exe) i = j;
+  const bss = lines[i + 1];
+  if (bss !== undefined && bss.kind === KIND_ANON && bss.start === lines[i].end) return bss.end;
+  return lines[i].end;
 }
 
 /** A page-aligned address inside a gap that touches no VMA (for an mm without a stack line). */
