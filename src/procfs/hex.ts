@@ -32,6 +32,7 @@ export function hexDigits(v: number): number {
 
 /** Writes exactly `digits` (<= 8) hex digits of the uint32 `v`; returns the end position. */
 function writeHex32Fixed(buf: Uint8Array, pos: number, v: number, digits: number): number {
+  if (digits === 8) return writeHex32x8(buf, pos, v);
   const end = pos + digits;
   let p = end;
   // Two digits per table lookup, from the low end.
@@ -45,33 +46,43 @@ function writeHex32Fixed(buf: Uint8Array, pos: number, v: number, digits: number
   return end;
 }
 
+/** Exactly 8 hex digits of the uint32 `v` (unrolled: the low half of every address). */
+export function writeHex32x8(buf: Uint8Array, pos: number, v: number): number {
+  let pair = HEX_PAIR[v & 0xff];
+  buf[pos + 7] = pair & 0xff;
+  buf[pos + 6] = pair >> 8;
+  pair = HEX_PAIR[(v >>> 8) & 0xff];
+  buf[pos + 5] = pair & 0xff;
+  buf[pos + 4] = pair >> 8;
+  pair = HEX_PAIR[(v >>> 16) & 0xff];
+  buf[pos + 3] = pair & 0xff;
+  buf[pos + 2] = pair >> 8;
+  pair = HEX_PAIR[v >>> 24];
+  buf[pos + 1] = pair & 0xff;
+  buf[pos] = pair >> 8;
+  return pos + 8;
+}
+
 /**
  * `seq_put_hex_ll(v, width)`: lowercase hex, zero-padded to at least `minWidth` digits, never
- * truncated.
+ * truncated. The halves are `(v / 2^32) >>> 0` and `v >>> 0` (ToUint32 is exact modulo 2^32 for
+ * any integral double), with no floating-point division or modulo on the hot path.
  */
 export function writeHex(buf: Uint8Array, pos: number, v: number, minWidth: number): number {
   if (v < TWO_POW_32) {
     const lo = v >>> 0;
-    const n = Math.max(minWidth, hexDigits32(lo));
-    if (n > 8) {
-      for (let i = 0; i < n - 8; i++) buf[pos + i] = 0x30;
-      writeHex32Fixed(buf, pos + n - 8, lo, 8);
-    } else {
-      writeHex32Fixed(buf, pos, lo, n);
-    }
-    return pos + n;
+    const digits = hexDigits32(lo);
+    if (digits >= minWidth) return writeHex32Fixed(buf, pos, lo, digits);
+    const zeros = minWidth - digits;
+    for (let i = 0; i < zeros; i++) buf[pos + i] = 0x30;
+    return writeHex32Fixed(buf, pos + zeros, lo, digits);
   }
-  const hi = Math.floor(v / TWO_POW_32);
-  const lo = v - hi * TWO_POW_32; // exact; cheaper than a floating-point %
-  const hiDigits = Math.max(minWidth - 8, hexDigits32(hi));
-  if (hiDigits > 8) {
-    for (let i = 0; i < hiDigits - 8; i++) buf[pos + i] = 0x30;
-    writeHex32Fixed(buf, pos + hiDigits - 8, hi, 8);
-  } else {
-    writeHex32Fixed(buf, pos, hi, hiDigits);
-  }
-  writeHex32Fixed(buf, pos + hiDigits, lo, 8);
-  return pos + hiDigits + 8;
+  const hi = (v / TWO_POW_32) >>> 0;
+  const hiDigits = hexDigits32(hi);
+  let p = pos;
+  for (let i = hiDigits + 8; i < minWidth; i++) buf[p++] = 0x30;
+  p = writeHex32Fixed(buf, p, hi, hiDigits);
+  return writeHex32x8(buf, p, v >>> 0);
 }
 
 /** Number of decimal digits of a non-negative integer < 2^53 (1 for 0). */

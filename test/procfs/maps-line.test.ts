@@ -94,3 +94,43 @@ test('perms: r/w/x from VM_READ/WRITE/EXEC, s only from VM_MAYSHARE (not VM_SHAR
 test('the gate line equals the store constant and the real fixtures', () => {
   assert.equal(Buffer.from(GATE_LINE).toString('latin1'), VSYSCALL_LINE);
 });
+
+test('file line tails come from the per-thread cache only while every input of the tail matches', () => {
+  // One shared path heap, as the FileTable's: two paths at different offsets.
+  const heap = Buffer.from('/lib/a.so\0/lib/bb.so');
+  const f = anonView(0x7f0000000000, 0x7f0000001000, 1);
+  f.hasFile = true;
+  f.devMajor = 0xfe;
+  f.inode = 42;
+  f.nameKind = NAME_PATH;
+  f.nameSrc = heap;
+  f.nameFrom = 0;
+  f.nameTo = 9;
+  const base = '7f0000000000-7f0000001000 r--p 00000000 fe:00 42';
+  const pad = (prefix: string) => ' '.repeat(Math.max(1, 73 - prefix.length));
+  const expect = (prefix: string, name: string) => `${prefix}${pad(prefix)}${name}\n`;
+  assert.equal(lineOf(f), expect(base, '/lib/a.so'));
+  assert.equal(lineOf(f), expect(base, '/lib/a.so')); // a cache hit is identical
+  f.deleted = true; // unlinked later: the suffix appears
+  assert.equal(lineOf(f), expect(base, '/lib/a.so (deleted)'));
+  f.deleted = false;
+  f.inode = 4242; // another file with the same path bytes: its own inode
+  assert.equal(lineOf(f), expect(`${base}42`, '/lib/a.so'));
+  f.pgoff = 0x123456; // a wider offset moves the device column: the padding shrinks
+  assert.equal(
+    lineOf(f),
+    expect('7f0000000000-7f0000001000 r--p 123456000 fe:00 4242', '/lib/a.so'),
+  );
+  f.pgoff = 0;
+  f.nameFrom = 10; // the other path in the same heap
+  f.nameTo = heap.length;
+  assert.equal(lineOf(f), expect(`${base}42`, '/lib/bb.so'));
+  f.nameFrom = 5; // a torn range that covers the NUL is formatted, never cached
+  f.nameTo = 12;
+  assert.equal(lineOf(f), expect(`${base}42`, 'a.so\0/l'));
+  f.nameSrc = Buffer.from('/lib/a.so'); // another source: same offsets, other bytes
+  f.nameFrom = 0;
+  f.nameTo = 9;
+  f.nameSrc[5] = 0x7a;
+  assert.equal(lineOf(f), expect(`${base}42`, '/lib/z.so'));
+});
