@@ -19,21 +19,26 @@ import metricsRoutes from '../routes/metrics.js';
 import mutationRoutes from '../routes/mutations.js';
 import procReadRoutes from '../routes/proc-reads.js';
 import processRoutes from '../routes/processes.js';
+import snapshotRoutes from '../routes/snapshot.js';
 import wsRoutes from '../routes/ws.js';
 import type { ServiceConfig } from './config.js';
 import type { SimApi } from './cpus/sim-api.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
 import simPlugin from './plugins/app/sim.js';
+import statePlugin from './plugins/app/state.js';
 import swaggerPlugin from './plugins/external/swagger.js';
 import underPressurePlugin from './plugins/external/under-pressure.js';
 import websocketPlugin from './plugins/external/websocket.js';
 import { HTTP_ERRNO, toErrorReply } from './schemas/errors.js';
+import type { StateStore } from './state/state-store.js';
 
 export interface AppOptions {
   config: ServiceConfig;
   /** The engine (server.ts picks the implementation; tests pass a fake or a local sim). */
   sim: SimApi;
+  /** `--state-dir`: the store behind POST /snapshot (default none). */
+  stateStore?: StateStore | null;
   /** Close the sim when the app closes (default true: the app owns it). */
   closeSim?: boolean;
   /** pino options, or false for none (tests). */
@@ -123,6 +128,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(simPlugin, { sim: opts.sim, config, closeSim: opts.closeSim ?? true });
   await app.register(metricsPlugin);
+  await app.register(statePlugin, { store: opts.stateStore ?? null });
 
   await app.register(healthRoutes);
   await app.register(configRoutes);
@@ -130,6 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(processRoutes);
   await app.register(procReadRoutes);
   await app.register(mutationRoutes);
+  await app.register(snapshotRoutes);
   await app.register(wsRoutes);
   return app;
 }

@@ -33,6 +33,10 @@ export interface ServiceConfig {
   retryAfterS: number;
   /** Bearer token every request but /healthz must carry; empty = no authentication. */
   token: string;
+  /** Directory of the snapshot (restored at start, written on shutdown and POST /snapshot); empty = none. */
+  stateDir: string;
+  /** This replica's pids are pidBase + 1 … pidBase + 2^22 - 1. */
+  pidBase: number;
 }
 
 type Kind = 'string' | 'int' | 'strategy' | 'level';
@@ -44,6 +48,7 @@ interface OptionSpec {
   kind: Kind;
   def: () => string | number;
   min?: number;
+  max?: number;
   help: string;
 }
 
@@ -190,6 +195,24 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     def: () => '',
     help: 'bearer token required on every request but /healthz (empty: no authentication)',
   },
+  {
+    key: 'stateDir',
+    flag: 'state-dir',
+    env: 'STATE_DIR',
+    kind: 'string',
+    def: () => '',
+    help: 'directory for the snapshot: restored at start, written on shutdown and POST /snapshot',
+  },
+  {
+    key: 'pidBase',
+    flag: 'pid-base',
+    env: 'PID_BASE',
+    kind: 'int',
+    min: 0,
+    max: 2 ** 31 - 2 ** 22,
+    def: () => 0,
+    help: 'pids of this replica are base+1 … base+4194303 (shards: ordinal × 10000000)',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -203,8 +226,9 @@ function parseValue(spec: OptionSpec, raw: string, source: string): string | num
     case 'int': {
       if (!/^[0-9]+$/.test(raw)) throw new ConfigError(`${source}: "${raw}" is not an integer`);
       const n = Number(raw);
-      if (!Number.isSafeInteger(n) || n < (spec.min ?? 0)) {
-        throw new ConfigError(`${source}: ${raw} is out of range (min ${spec.min ?? 0})`);
+      if (!Number.isSafeInteger(n) || n < (spec.min ?? 0) || n > (spec.max ?? Infinity)) {
+        const max = spec.max === undefined ? '' : `, max ${spec.max}`;
+        throw new ConfigError(`${source}: ${raw} is out of range (min ${spec.min ?? 0}${max})`);
       }
       return n;
     }

@@ -1,7 +1,8 @@
 /**
  * Entry point: configuration from flags/env, logger (JSON, or pretty on a TTY when pino-pretty is
- * installed), the app, listen, and a graceful shutdown: on SIGTERM/SIGINT the server stops
- * accepting, in-flight requests complete, then the sim (workers, activities) stops; if that takes
+ * installed), the state restored from `--state-dir` (if any), the app, listen, and a graceful
+ * shutdown: on SIGTERM/SIGINT the server stops accepting, in-flight requests complete, every
+ * process is written to `--state-dir`, then the sim (workers, activities) stops; if that takes
  * longer than `closeGraceMs` the process exits anyway.
  */
 import closeWithGrace from 'close-with-grace';
@@ -11,6 +12,9 @@ import { ConfigError, helpText, parseConfig, type ServiceConfig } from './config
 import { createLocalSim } from './cpus/local-sim.js';
 import type { SimApi } from './cpus/sim-api.js';
 import { WorkerSim } from './cpus/worker-sim.js';
+import { ImageRestoreError } from './mm/image/table-image.js';
+import { RestoreRefusedError, restoreService } from './state/service-image.js';
+import { type LoadResult, StateStore } from './state/state-store.js';
 
 function loggerOptions(config: ServiceConfig): FastifyServerOptions['logger'] {
   if (process.stdout.isTTY) {
@@ -32,13 +36,14 @@ function loggerOptions(config: ServiceConfig): FastifyServerOptions['logger'] {
  * The engine behind the API: worker CPUs (the default, `--cpus N`), or the event loop itself with
  * `--cpus 0` (no parallelism: strategies cannot race there).
  */
-async function createSim(config: ServiceConfig): Promise<SimApi> {
+async function createSim(config: ServiceConfig, population: number): Promise<SimApi> {
   const common = {
     strategy: config.strategy,
     maxProcesses: config.maxProcesses,
     maxVmasPerProcess: config.maxVmasPerProcess,
     maxBatch: config.maxBatch,
-    population: config.population,
+    population,
+    pidBase: config.pidBase,
   };
   if (config.cpus === 0) return createLocalSim(common);
   return WorkerSim.start({ ...common, cpus: config.cpus });
@@ -60,12 +65,54 @@ async function main(): Promise<void> {
     return;
   }
 
-  const sim = await createSim(config);
-  const app = await buildApp({ config, sim, logger: loggerOptions(config) });
+  // A snapshot replaces the built-in population; a refused one leaves the service empty.
+  const store = config.stateDir === '' ? null : new StateStore(config.stateDir);
+  let loaded: LoadResult | null = store === null ? null : await store.load();
+  const population = loaded === null || loaded.kind === 'none' ? config.population : 0;
+  const sim = await createSim(config, population);
+  let restored: { processes: number; vmas: number } | null = null;
+  if (store !== null && loaded?.kind === 'found') {
+    try {
+      restored = await restoreService(loaded.image, sim.durable as NonNullable<SimApi['durable']>);
+    } catch (err) {
+      if (!(err instanceof RestoreRefusedError || err instanceof ImageRestoreError)) throw err;
+      loaded = await store.setAside(err.message);
+    }
+  }
+  const app = await buildApp({
+    config,
+    sim,
+    closeSim: false,
+    stateStore: store,
+    logger: loggerOptions(config),
+  });
+  if (loaded?.kind === 'found' && restored !== null) {
+    app.log.info({ path: loaded.path, bytes: loaded.bytes, ...restored }, 'state restored');
+  } else if (loaded?.kind === 'refused') {
+    app.log.error(
+      { path: loaded.path, movedTo: loaded.movedTo, reason: loaded.reason },
+      `snapshot refused (${loaded.reason}); starting EMPTY, the refused file is kept at ${loaded.movedTo}`,
+    );
+  } else if (loaded?.kind === 'none') {
+    app.log.info(
+      { path: loaded.path, population },
+      'no snapshot yet: starting with the population',
+    );
+  }
   closeWithGrace({ delay: config.closeGraceMs }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'closing after an error');
     else app.log.info({ signal }, 'closing: finishing in-flight requests');
-    await app.close();
+    try {
+      await app.close();
+      if (store !== null) {
+        const r = await store.save(sim);
+        app.log.info({ ...r }, 'state written for the next start');
+      }
+    } catch (e) {
+      app.log.error({ err: e }, 'could not write the state on shutdown');
+    } finally {
+      await sim.close();
+    }
   });
   await app.listen({ host: config.host, port: config.port });
 }

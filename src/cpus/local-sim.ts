@@ -24,6 +24,7 @@ import {
   type ActivitySpec,
   type ActivityStatus,
   type CreateProcessOptions,
+  type DurableProcesses,
   type MapsReadOptions,
   type MutationListener,
   type ProcessDetail,
@@ -48,6 +49,8 @@ export interface LocalSimOptions {
   maxBatch: number;
   /** Processes created at start (templates in rotation, a few with activities). */
   population: number;
+  /** Pids are pidBase + 1 … (process-table.ts). */
+  pidBase?: number;
 }
 
 interface LocalProcess {
@@ -77,8 +80,25 @@ export class LocalSim implements SimApi {
   private strategy: StrategyName;
 
   constructor(private readonly opts: LocalSimOptions) {
-    this.procs = new ProcessTable(opts.maxProcesses);
+    this.procs = new ProcessTable(opts.maxProcesses, opts.pidBase);
     this.strategy = opts.strategy;
+  }
+
+  /** Snapshot and restore access (src/state). */
+  get durable(): DurableProcesses {
+    return {
+      pidBase: this.procs.pidBase,
+      processes: () => [...this.procs.values()],
+      nextPid: () => this.procs.nextPid,
+      mmOptions: () => this.mmOptions(),
+      adopt: async (procs, nextPid) => {
+        for (const p of procs) {
+          const proc = this.add(p.mm, p.comm, p.pid);
+          if (p.activity) proc.activity = this.startActivity(proc, p.activity);
+        }
+        this.procs.nextPid = nextPid;
+      },
+    };
   }
 
   /** Creates the built-in population (see population.ts). */
@@ -102,8 +122,7 @@ export class LocalSim implements SimApi {
     return this.procs.get(pid);
   }
 
-  private add(mm: MmStruct, comm: string): LocalProcess {
-    const pid = this.procs.allocPid();
+  private add(mm: MmStruct, comm: string, pid = this.procs.allocPid()): LocalProcess {
     return this.procs.add({ pid, comm: comm.slice(0, COMM_MAX), mm, activity: null });
   }
 

@@ -1,12 +1,20 @@
 /**
  * The pid table of a sim: pids handed out in order, the process limit, and the list / summary /
  * gauge views every `SimApi` implementation serves the same way. Event-loop only.
+ *
+ * Pids: a table owns the range `pidBase + 1 … pidBase + PID_RANGE - 1` (`--pid-base`), the same
+ * 1 … 2^22 - 1 as Linux's pid_max limit, shifted so that replicas never share a pid and a router
+ * can tell the replica from the pid alone (README, "Scaling out"). Like the kernel's cyclic pid
+ * allocation, the counter wraps at the top of the range and skips pids still in use.
  */
 import { ESRCH } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { type ProcessList, type ProcessSummary, SimError } from './sim-api.js';
 
 const EAGAIN = 11;
+
+/** Pids per table: Linux's PID_MAX_LIMIT (2^22) on 64-bit. */
+export const PID_RANGE = 1 << 22;
 const EBUSY = 16;
 
 /** What every sim keeps per process (each adds its own activity handle). */
@@ -18,11 +26,24 @@ export interface ProcessEntry {
 
 export class ProcessTable<P extends ProcessEntry> {
   private readonly procs = new Map<number, P>();
-  private nextPid = 1;
+  /** Next pid to try, relative to pidBase (1 … PID_RANGE - 1). */
+  private nextLocal = 1;
   /** Set by the sim's close(): no process may be created afterwards. */
   closed = false;
 
-  constructor(private readonly maxProcesses: number) {}
+  constructor(
+    private readonly maxProcesses: number,
+    readonly pidBase = 0,
+  ) {
+    if (!Number.isSafeInteger(pidBase) || pidBase < 0 || pidBase + PID_RANGE > 2 ** 31) {
+      throw new RangeError(`pid base ${pidBase} out of range (0 … ${2 ** 31 - PID_RANGE})`);
+    }
+  }
+
+  /** Whether `pid` lies in this table's range. */
+  owns(pid: number): boolean {
+    return Number.isInteger(pid) && pid > this.pidBase && pid < this.pidBase + PID_RANGE;
+  }
 
   /** The process, or ESRCH. */
   get(pid: number): P {
@@ -44,9 +65,23 @@ export class ProcessTable<P extends ProcessEntry> {
     }
   }
 
-  /** The pid the next `add` should use. */
+  /** The pid the next `add` should use (the limit guarantees a free one exists). */
   allocPid(): number {
-    return this.nextPid++;
+    for (;;) {
+      const pid = this.pidBase + this.nextLocal;
+      this.nextLocal = this.nextLocal + 1 < PID_RANGE ? this.nextLocal + 1 : 1;
+      if (!this.procs.has(pid)) return pid;
+    }
+  }
+
+  /** The pid `allocPid` tries next (snapshot). */
+  get nextPid(): number {
+    return this.pidBase + this.nextLocal;
+  }
+  /** Restore the counter (restore; `pid` must be owned). */
+  set nextPid(pid: number) {
+    if (!this.owns(pid)) throw new RangeError(`next pid ${pid} outside this table's range`);
+    this.nextLocal = pid - this.pidBase;
   }
 
   add(p: P): P {

@@ -16,6 +16,7 @@
 
 import type { Instruments } from '../metrics/instruments.js';
 import type { EngineGauges } from '../metrics/registry.js';
+import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
 
 /** Locking strategies of the readers; the names are API (API.md). */
 export const STRATEGIES = [
@@ -190,6 +191,36 @@ export interface MutationEvent {
 
 export type MutationListener = (event: MutationEvent) => void;
 
+/** A process as snapshot and restore (src/state) see it. */
+export interface DurableProcess {
+  pid: number;
+  comm: string;
+  /** The event loop's view of the address space: read it under its mmap read lock. */
+  mm: MmStruct;
+}
+
+/**
+ * What src/state needs from a sim to snapshot and restore it (docs/durable-state.md). Pids are
+ * in the sim's range (`pidBase`, see process-table.ts).
+ */
+export interface DurableProcesses {
+  readonly pidBase: number;
+  /** Live processes, in the order `listProcesses` lists them. */
+  processes(): DurableProcess[];
+  /** The pid the next created process would try. */
+  nextPid(): number;
+  /** Options building address spaces for this sim (its global tables, RCU, max_map_count). */
+  mmOptions(): MmCreateOptions;
+  /**
+   * Before serving: adds restored processes under their own pids, in order (each mm built from
+   * `mmOptions()` and shared with no thread yet), starts their activities, sets the pid counter.
+   */
+  adopt(
+    procs: ReadonlyArray<DurableProcess & { activity: ActivitySpec | null }>,
+    nextPid: number,
+  ): Promise<void>;
+}
+
 export interface SimApi {
   listProcesses(offset: number, limit: number): Promise<ProcessList>;
   /** Rejects EAGAIN at the process limit, EINVAL for an unparsable `maps`. */
@@ -231,6 +262,9 @@ export interface SimApi {
   readonly instruments: Instruments;
   /** Current process and VMA counts (the procfs_processes / procfs_vmas gauges). */
   gauges(): EngineGauges | Promise<EngineGauges>;
+
+  /** Snapshot and restore access (real engines; test fakes leave it out). */
+  readonly durable?: DurableProcesses;
 
   /** Stops activities and CPUs; in-flight calls finish first. */
   close(): Promise<void>;

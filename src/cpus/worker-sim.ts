@@ -21,6 +21,7 @@ import {
   type ActivitySpec,
   type ActivityStatus,
   type CreateProcessOptions,
+  type DurableProcesses,
   type MapsReadOptions,
   type MutationListener,
   type ProcessDetail,
@@ -46,6 +47,8 @@ export interface WorkerSimOptions {
   maxBatch: number;
   /** Processes created at start (templates in rotation, a few with activities). */
   population: number;
+  /** Pids are pidBase + 1 … (process-table.ts). */
+  pidBase?: number;
   /** Requests in flight per CPU before new ones are refused with EBUSY (503). */
   maxInFlightPerCpu?: number;
 }
@@ -96,13 +99,30 @@ export class WorkerSim implements SimApi {
   private pool!: CpuPool;
 
   private constructor(private readonly opts: WorkerSimOptions) {
-    this.procs = new ProcessTable(opts.maxProcesses);
+    this.procs = new ProcessTable(opts.maxProcesses, opts.pidBase);
     this.config = SharedConfig.create(opts.strategy);
     this.engineData = {
       globals: this.globals.buffers(),
       rcu: this.rcu.buffer,
       instruments: this.instruments.buffer,
       config: this.config.buffer,
+    };
+  }
+
+  /** Snapshot and restore access (src/state). */
+  get durable(): DurableProcesses {
+    return {
+      pidBase: this.procs.pidBase,
+      processes: () => [...this.procs.values()],
+      nextPid: () => this.procs.nextPid,
+      mmOptions: () => this.mmOptions(),
+      adopt: async (procs, nextPid) => {
+        for (const p of procs) {
+          const proc = await this.publish(p.mm, p.comm, p.pid);
+          if (p.activity) proc.activity = this.startActivity(proc, p.activity);
+        }
+        this.procs.nextPid = nextPid;
+      },
     };
   }
 
@@ -133,8 +153,7 @@ export class WorkerSim implements SimApi {
   }
 
   /** Hands a new arena to every CPU, then makes the pid visible. */
-  private async publish(mm: MmStruct, comm: string): Promise<Proc> {
-    const pid = this.procs.allocPid();
+  private async publish(mm: MmStruct, comm: string, pid = this.procs.allocPid()): Promise<Proc> {
     await this.pool.broadcast('attach', { pid, buffer: mm.buffer });
     const proc: Proc = { pid, comm: comm.slice(0, COMM_MAX), mm, activity: null };
     return this.procs.add(proc);

@@ -181,6 +181,42 @@ export class FileTable {
     }
   }
 
+  /**
+   * Snapshot restore (src/mm/image): a shmem file with a given inode, as `createShmem` made it
+   * before the restart. -ENOMEM when full.
+   */
+  adoptShmem(inode: number): number {
+    const i32 = this.i32;
+    spinLock(i32, H_LOCK);
+    try {
+      const id = this.appendLocked(
+        SHMEM_PATH,
+        SHMEM_DEV_MAJOR,
+        SHMEM_DEV_MINOR,
+        inode,
+        FILE_KIND_SHMEM,
+        undefined,
+      );
+      if (id > 0) i32[this.e(id) + E_DELETED] = 1;
+      return id;
+    } finally {
+      spinUnlock(i32, H_LOCK);
+    }
+  }
+
+  /** The inode the next `createShmem` hands out (snapshot and restore; under the lock). */
+  get nextShmemInode(): number {
+    spinLock(this.i32, H_LOCK);
+    const v = this.f64[F64_NEXT_SHMEM_INODE];
+    spinUnlock(this.i32, H_LOCK);
+    return v;
+  }
+  set nextShmemInode(v: number) {
+    spinLock(this.i32, H_LOCK);
+    this.f64[F64_NEXT_SHMEM_INODE] = v;
+    spinUnlock(this.i32, H_LOCK);
+  }
+
   private appendLocked(
     path: Uint8Array,
     major: number,
