@@ -16,6 +16,11 @@ import {
   QueryString,
   toQueryArgs,
 } from '../src/schemas/query.js';
+import {
+  CompactBatchBody,
+  queryColumnsJson,
+  toCompactQueries,
+} from '../src/schemas/query-columns.js';
 import { UapiValueError } from '../src/schemas/uapi.js';
 
 const tags = ['procfs'];
@@ -48,6 +53,23 @@ const BatchResult = Type.Union([
     message: Type.Optional(Type.String()),
   }),
 ]);
+
+/** The compact form's answer (documentation only: the handler serialises it itself). */
+const QueryColumns = Type.Object({
+  vma_start: Type.Array(Type.Union([Type.String(), Type.Null()])),
+  vma_end: Type.Array(Type.Union([Type.String(), Type.Null()])),
+  vma_flags: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
+  vma_offset: Type.Array(Type.Union([Type.String(), Type.Null()])),
+  inode: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
+  dev_major: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
+  dev_minor: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
+  vma_name: Type.Array(Type.Union([Type.String(), Type.Null()])),
+  errno: Type.Array(Type.Integer()),
+});
+
+function tooBig(n: number, maxBatch: number) {
+  return httpError('E2BIG', `batch of ${n} queries exceeds the limit ${maxBatch}`);
+}
 
 const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const maxBatch = app.serviceConfig.maxBatch;
@@ -103,23 +125,34 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ...hot,
       schema: {
         tags,
-        summary: 'Batch PROCMAP_QUERY: one result per query, in order',
+        summary:
+          'Batch PROCMAP_QUERY: {"queries":[…]} answers one result per query, in order; ' +
+          '{"addrs":[…],"flags":…} answers column-wise (API.md "compact form")',
         params: PidParams,
         querystring: Type.Object({ strategy: Type.Optional(StrategyName) }),
-        body: BatchBody,
+        body: Type.Union([BatchBody, CompactBatchBody]),
         response: {
-          200: Type.Object({ results: Type.Array(BatchResult) }),
+          200: Type.Union([Type.Object({ results: Type.Array(BatchResult) }), QueryColumns]),
           ...errorResponses(400, 404, 413),
         },
       },
     },
     async (request, reply) => {
-      const { queries } = request.body;
-      if (queries.length > maxBatch) {
-        throw httpError(
-          'E2BIG',
-          `batch of ${queries.length} queries exceeds the limit ${maxBatch}`,
+      const body = request.body;
+      reply.type('application/json; charset=utf-8');
+      if (!('queries' in body)) {
+        if (body.addrs.length > maxBatch) throw tooBig(body.addrs.length, maxBatch);
+        const compact = toCompactQueries(body);
+        const outcomes = await app.sim.query(
+          request.params.pid,
+          { strategy: request.query.strategy },
+          compact.args,
         );
+        return reply.send(queryColumnsJson(compact, outcomes) as never);
+      }
+      const { queries } = body;
+      if (queries.length > maxBatch) {
+        throw tooBig(queries.length, maxBatch);
       }
       // Entries that do not parse get their own EINVAL; the others go to the sim in one call.
       const results: unknown[] = new Array(queries.length);
@@ -146,9 +179,7 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       // Serialized here rather than by the response schema: a union per entry makes the
       // schema serializer validate every entry, which is far slower for 65,536 results.
-      return reply
-        .type('application/json; charset=utf-8')
-        .send(JSON.stringify({ results }) as never);
+      return reply.send(JSON.stringify({ results }) as never);
     },
   );
 };
