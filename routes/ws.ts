@@ -9,12 +9,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
 import type { ServiceConfig } from '../src/config.js';
 import {
+  type MapsReadOptions,
   type MutationEvent,
   type SimApi,
   SimError,
   type SyscallCall,
 } from '../src/cpus/sim-api.js';
 import { totalRates } from '../src/metrics/rates.js';
+import { chunkStatsObject } from '../src/procfs/chunk-stats.js';
 import { errorBody, toErrorReply } from '../src/schemas/errors.js';
 import { formatProcessDetail } from '../src/schemas/processes.js';
 import { formatQueryAnswer, toQueryArgs } from '../src/schemas/query.js';
@@ -36,6 +38,20 @@ async function collectMaps(chunks: AsyncIterable<Uint8Array>): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** A traced read: the text, and per chunk its size and what its lock window took. */
+async function collectTracedMaps(sim: SimApi, pid: number, opts: MapsReadOptions) {
+  const rows: number[] = [];
+  const parts: Uint8Array[] = [];
+  const chunks: Record<string, number>[] = [];
+  for await (const c of await sim.readMaps(pid, { ...opts, chunkStats: rows })) {
+    let lines = 0;
+    for (const b of c) if (b === 0x0a) lines++;
+    chunks.push({ bytes: c.length, lines, ...chunkStatsObject(rows, parts.length) });
+    parts.push(c);
+  }
+  return { text: Buffer.concat(parts).toString('utf8'), chunks };
+}
+
 /** Runs one request; resolves to the `result` value or rejects with the error. */
 async function runRequest(
   sim: SimApi,
@@ -46,6 +62,7 @@ async function runRequest(
   switch (m.kind) {
     case 'maps': {
       const { pid, strategy, chunk = 4096 } = m.msg;
+      if (m.msg.chunks) return collectTracedMaps(sim, pid, { strategy, chunk });
       return collectMaps(await sim.readMaps(pid, { strategy, chunk }));
     }
     case 'procmap_query': {

@@ -9,6 +9,7 @@ set -u
 NEEDS=(
   "gcc gcc libc6-dev"
   "prometheus prometheus"
+  "chromium chromium"
 )
 
 missing_cmds=()

@@ -17,6 +17,7 @@ import configRoutes from '../routes/config.js';
 import healthRoutes from '../routes/health.js';
 import metricsRoutes from '../routes/metrics.js';
 import mutationRoutes from '../routes/mutations.js';
+import pageRoutes from '../routes/page.js';
 import procReadRoutes from '../routes/proc-reads.js';
 import processRoutes from '../routes/processes.js';
 import snapshotRoutes from '../routes/snapshot.js';
@@ -49,15 +50,25 @@ export interface AppOptions {
 }
 
 /**
- * `--token`: every request but the liveness probe must carry `Authorization: Bearer <token>`
- * (401 otherwise). Compared in constant time.
+ * `--token`: every request but the liveness probe and the page's static files (`/`, `/ui/…`: they
+ * hold no data) must carry `Authorization: Bearer <token>` (401 otherwise). A browser cannot set
+ * headers on a WebSocket, so `/ws` also accepts the token as a subprotocol
+ * `bearer.<base64url(token)>` offered after `procfs-sim` (the one the server picks), as
+ * Kubernetes' API server does. Compared in constant time.
  */
 function bearerTokenCheck(token: string) {
   const expected = Buffer.from(`Bearer ${token}`);
+  const expectedProtocol = Buffer.from(`bearer.${Buffer.from(token).toString('base64url')}`);
+  const matches = (got: Buffer, want: Buffer) =>
+    got.length === want.length && timingSafeEqual(got, want);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.url.split('?')[0] === '/healthz') return;
-    const got = Buffer.from(request.headers.authorization ?? '');
-    if (got.length === expected.length && timingSafeEqual(got, expected)) return;
+    const path = request.url.split('?')[0];
+    if (path === '/healthz' || path === '/' || path.startsWith('/ui/')) return;
+    if (matches(Buffer.from(request.headers.authorization ?? ''), expected)) return;
+    if (path === '/ws') {
+      const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',');
+      if (offered.some((p) => matches(Buffer.from(p.trim()), expectedProtocol))) return;
+    }
     return reply
       .code(401)
       .header('www-authenticate', 'Bearer')
@@ -138,5 +149,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(mutationRoutes);
   await app.register(snapshotRoutes);
   await app.register(wsRoutes);
+  await app.register(pageRoutes);
   return app;
 }

@@ -13,6 +13,7 @@ import { readOpId, strategyId } from '../metrics/labels.js';
 import { errnoName } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import type { WriterEnv } from '../mm/mm-writer.js';
+import { CHUNK_STATS_WIDTH } from '../procfs/chunk-stats.js';
 import { MapsCursor } from '../procfs/maps-text.js';
 import { ProcmapQueryResult, procmapQuery, queryArgs } from '../procfs/procmap-query.js';
 import { directMapsWalker, directQueryTarget } from '../procfs/vma-capture.js';
@@ -41,6 +42,8 @@ import {
   type SyscallResult,
 } from './sim-api.js';
 import { execExit, execFork, execSyscall } from './syscall-exec.js';
+
+const EMPTY_CHUNK_STATS: readonly number[] = new Array(CHUNK_STATS_WIDTH).fill(0);
 
 export interface LocalSimOptions {
   strategy: StrategyName;
@@ -204,6 +207,8 @@ export class LocalSim implements SimApi {
         if (!p) break;
         const n = cursor.readChunk(directMapsWalker(p.mm));
         if (n <= 0) break;
+        // One thread: no lock is contended, nothing is retried (all counts of a traced read are 0).
+        opts.chunkStats?.push(...EMPTY_CHUNK_STATS);
         yield cursor.chunk().slice();
         // The "lock" is dropped between chunks: let other requests and activities run.
         await new Promise<void>((resolve) => setImmediate(resolve));

@@ -7,6 +7,7 @@
 import type { StrategyName } from '../metrics/labels.js';
 import type { InstrumentRecorder } from '../metrics/recorder.js';
 import type { MmStruct } from '../mm/mm-struct.js';
+import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
 import { ProcmapQueryResult, queryArgs } from '../procfs/procmap-query.js';
 import { createReaderContext, strategyByName } from '../procfs/strategies/strategy.js';
 import type { RcuDomain } from '../sync/rcu.js';
@@ -24,12 +25,16 @@ export interface MapsRequest {
   pid: number;
   strategy: StrategyName | null;
   chunk: number;
+  /** A traced read: send back each chunk's counts (chunk-stats.ts). */
+  trace?: boolean;
 }
 
 /** Maps bytes of one whole read: chunk i is bytes [ends[i-1], ends[i]). */
 export interface MapsReply {
   bytes: ArrayBuffer;
   ends: number[];
+  /** Traced reads only: CHUNK_STATS_WIDTH counts per chunk. */
+  stats?: number[];
 }
 
 export interface QueryRequest {
@@ -61,7 +66,9 @@ export function readHandlers(env: ReadOpsEnv): Record<string, OpHandler> {
   let gather = new Uint8Array(1 << 16);
   let gathered = 0;
   const ends: number[] = [];
+  let trace: ChunkStatsTrace | null = null;
   const onChunk = (bytes: Uint8Array) => {
+    trace?.chunk();
     if (gathered + bytes.length > gather.length) {
       const bigger = new Uint8Array(Math.max(gather.length * 2, gathered + bytes.length));
       bigger.set(gather.subarray(0, gathered));
@@ -79,10 +86,12 @@ export function readHandlers(env: ReadOpsEnv): Record<string, OpHandler> {
       const strategy = strategyByName(req.strategy ?? env.config.strategy);
       gathered = 0;
       ends.length = 0;
+      trace = req.trace ? new ChunkStatsTrace(ctx.stats) : null;
       const err = strategy.readMaps(ctx, mm, req.chunk, onChunk);
       if (err < 0 && ends.length === 0) throw new OpError(-err, `maps read failed`);
       const bytes = gather.slice(0, gathered).buffer;
       const reply: MapsReply = { bytes, ends: [...ends] };
+      if (trace) reply.stats = trace.rows;
       return { value: reply, transfer: [bytes] };
     },
     query: (args) => {

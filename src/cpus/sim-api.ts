@@ -144,6 +144,12 @@ export interface ReadOptions {
 export interface MapsReadOptions extends ReadOptions {
   /** Max bytes of whole lines per chunk (one lock window each); 0 = one window for the file. */
   chunk: number;
+  /**
+   * A traced read: when given, the implementation appends `CHUNK_STATS_WIDTH` numbers per chunk
+   * (src/procfs/chunk-stats.ts: attempts, retries, fallbacks by reason, hazards, mmap locks) —
+   * what that chunk's lock window took — before yielding the chunk.
+   */
+  chunkStats?: number[];
 }
 
 /** One PROCMAP_QUERY, with the kernel's flag bits. */

@@ -254,7 +254,13 @@ export class WorkerSim implements SimApi {
   async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
     this.get(pid);
     const strategy = opts.strategy ?? null;
-    const reply = await this.run<MapsReply>('maps', { pid, strategy, chunk: opts.chunk }, 'maps');
+    const trace = opts.chunkStats !== undefined;
+    const reply = await this.run<MapsReply>(
+      'maps',
+      { pid, strategy, chunk: opts.chunk, trace },
+      'maps',
+    );
+    if (reply.stats) for (const n of reply.stats) opts.chunkStats?.push(n);
     const bytes = new Uint8Array(reply.bytes);
     return (async function* chunks() {
       let from = 0;

@@ -8,6 +8,8 @@
  * - `{"id":…,"op":…,"pid":…,…}` — a request, answered `{"id":…,"result":…}` or
  *   `{"id":…,"error":{"error","errno","message"}}`. ops: `maps`, `procmap_query`, every mutation
  *   op with its endpoint's fields, `syscalls` (`calls`), `process`, `processes`, `config`.
+ *   `maps` with `"chunks":true` answers `{"text","chunks":[…]}`: per chunk its byte length, line
+ *   count and what its lock window took (src/procfs/chunk-stats.ts).
  */
 import { type Static, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -39,6 +41,8 @@ const MapsRequest = Type.Object(
     pid: Pid,
     strategy: Type.Optional(StrategyName),
     chunk: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 * 1024 * 1024 })),
+    /** A traced read: answer `{text, chunks:[{bytes, lines, attempts, retries, …}]}`. */
+    chunks: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
