@@ -65,6 +65,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         template: body.template,
         maps: body.maps,
         activity: body.activity ? toActivitySpec(body.activity, maxLoop) : undefined,
+        pkeys: body.pkeys,
       });
       reply.code(201);
       return created;

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isStrategyName, type StrategyName } from './cpus/sim-api.js';
+import { isPkeysMode, PKEYS_MODES, type PkeysMode } from './machine-caps.js';
 
 export interface ServiceConfig {
   host: string;
@@ -37,9 +38,11 @@ export interface ServiceConfig {
   stateDir: string;
   /** This replica's pids are pidBase + 1 … pidBase + 2^22 - 1. */
   pidBase: number;
+  /** Protection keys of the simulated CPU: on, off, or as the host has them (machine-caps.ts). */
+  pkeysMode: PkeysMode;
 }
 
-type Kind = 'string' | 'int' | 'strategy' | 'level';
+type Kind = 'string' | 'int' | 'strategy' | 'level' | 'pkeys';
 
 interface OptionSpec {
   key: keyof ServiceConfig;
@@ -213,6 +216,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     def: () => 0,
     help: 'pids of this replica are base+1 … base+4194303 (shards: ordinal × 10000000)',
   },
+  {
+    key: 'pkeysMode',
+    flag: 'pkeys',
+    env: 'PKEYS',
+    kind: 'pkeys',
+    def: () => 'host',
+    help: `x86 protection keys of the simulated CPU (${PKEYS_MODES.join('|')}; host = as this machine)`,
+  },
 ];
 
 export class ConfigError extends Error {
@@ -237,6 +248,11 @@ function parseValue(spec: OptionSpec, raw: string, source: string): string | num
       return raw;
     case 'level':
       if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`${source}: unknown level "${raw}"`);
+      return raw;
+    case 'pkeys':
+      if (!isPkeysMode(raw)) {
+        throw new ConfigError(`${source}: "${raw}" is not one of ${PKEYS_MODES.join(', ')}`);
+      }
       return raw;
   }
 }

@@ -12,6 +12,7 @@ import { ConfigError, helpText, parseConfig, type ServiceConfig } from './config
 import { createLocalSim } from './cpus/local-sim.js';
 import type { SimApi } from './cpus/sim-api.js';
 import { WorkerSim } from './cpus/worker-sim.js';
+import { resolvePkeys } from './machine-caps.js';
 import { ImageRestoreError } from './mm/image/table-image.js';
 import { RestoreRefusedError, restoreService } from './state/service-image.js';
 import { type LoadResult, StateStore } from './state/state-store.js';
@@ -44,6 +45,7 @@ async function createSim(config: ServiceConfig, population: number): Promise<Sim
     maxBatch: config.maxBatch,
     population,
     pidBase: config.pidBase,
+    pkeys: resolvePkeys(config.pkeysMode),
   };
   if (config.cpus === 0) return createLocalSim(common);
   return WorkerSim.start({ ...common, cpus: config.cpus });

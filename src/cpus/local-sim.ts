@@ -54,6 +54,8 @@ export interface LocalSimOptions {
   population: number;
   /** Pids are pidBase + 1 … (process-table.ts). */
   pidBase?: number;
+  /** The simulated CPU has x86 protection keys (default false); a process may override it. */
+  pkeys?: boolean;
 }
 
 interface LocalProcess {
@@ -114,7 +116,12 @@ export class LocalSim implements SimApi {
   }
 
   private mmOptions() {
-    return { maxVmas: this.opts.maxVmasPerProcess, globals: this.globals, grace: this.rcu };
+    return {
+      maxVmas: this.opts.maxVmasPerProcess,
+      globals: this.globals,
+      grace: this.rcu,
+      pkeys: this.opts.pkeys ?? false,
+    };
   }
 
   private writerEnv(): WriterEnv {
@@ -152,6 +159,7 @@ export class LocalSim implements SimApi {
       brkStart: p.mm.startBrk,
       brk: p.mm.brk,
       startStack: p.mm.startStack,
+      pkeys: p.mm.pkeys,
       activity: p.activity?.snapshot() ?? null,
     };
   }
@@ -276,6 +284,7 @@ export class LocalSim implements SimApi {
       maxProcesses: this.opts.maxProcesses,
       maxVmasPerProcess: this.opts.maxVmasPerProcess,
       maxBatch: this.opts.maxBatch,
+      pkeys: this.opts.pkeys ?? false,
     };
   }
 

@@ -68,7 +68,8 @@ export const COMM_MAX = 15;
 
 /**
  * The address space and comm of `POST /processes`: an imported maps text, or a template (random
- * ASLR placement, as for a real exec). An unparsable text is a SimError with the importer's errno
+ * ASLR placement, as for a real exec), on a CPU with protection keys if `opts.pkeys` (default:
+ * `mmOptions.pkeys`, the service's). An unparsable text is a SimError with the importer's errno
  * (EINVAL, or ENOMEM beyond max_map_count).
  */
 export function newProcessImage(
@@ -76,6 +77,7 @@ export function newProcessImage(
   mmOptions: TemplateOptions,
 ): { mm: MmStruct; comm: string } {
   let mm: MmStruct;
+  if (opts.pkeys !== undefined) mmOptions = { ...mmOptions, pkeys: opts.pkeys };
   if (opts.maps !== undefined) {
     try {
       mm = importMaps(opts.maps, mmOptions);

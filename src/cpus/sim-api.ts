@@ -104,6 +104,8 @@ export interface ProcessDetail extends ProcessSummary {
   brkStart: number;
   brk: number;
   startStack: number;
+  /** Its CPU has protection keys (fixed at creation, inherited by fork). */
+  pkeys: boolean;
   activity: ActivityStatus | null;
 }
 
@@ -134,6 +136,8 @@ export interface CreateProcessOptions {
   /** Text of a real /proc/PID/maps to import. */
   maps?: string;
   activity?: ActivitySpec;
+  /** Protection keys of this process's CPU; default: the service's (`SimConfig.pkeys`). */
+  pkeys?: boolean;
 }
 
 export interface ReadOptions {
@@ -186,6 +190,8 @@ export interface SimConfig {
   maxProcesses: number;
   maxVmasPerProcess: number;
   maxBatch: number;
+  /** The simulated CPU has x86 protection keys (`--pkeys`, resolved). */
+  pkeys: boolean;
 }
 
 /** One mutation as it happened, for /ws subscribers. */

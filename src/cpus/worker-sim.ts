@@ -49,6 +49,8 @@ export interface WorkerSimOptions {
   population: number;
   /** Pids are pidBase + 1 … (process-table.ts). */
   pidBase?: number;
+  /** The simulated CPU has x86 protection keys (default false); a process may override it. */
+  pkeys?: boolean;
   /** Requests in flight per CPU before new ones are refused with EBUSY (503). */
   maxInFlightPerCpu?: number;
 }
@@ -145,7 +147,12 @@ export class WorkerSim implements SimApi {
   }
 
   private mmOptions() {
-    return { maxVmas: this.opts.maxVmasPerProcess, globals: this.globals, grace: this.rcu };
+    return {
+      maxVmas: this.opts.maxVmasPerProcess,
+      globals: this.globals,
+      grace: this.rcu,
+      pkeys: this.opts.pkeys ?? false,
+    };
   }
 
   private get(pid: number): Proc {
@@ -190,6 +197,7 @@ export class WorkerSim implements SimApi {
       brkStart: p.mm.startBrk,
       brk: p.mm.brk,
       startStack: p.mm.startStack,
+      pkeys: p.mm.pkeys,
       activity: p.activity?.status() ?? null,
     };
   }
@@ -302,6 +310,7 @@ export class WorkerSim implements SimApi {
       maxProcesses: this.opts.maxProcesses,
       maxVmasPerProcess: this.opts.maxVmasPerProcess,
       maxBatch: this.opts.maxBatch,
+      pkeys: this.opts.pkeys ?? false,
     };
   }
 

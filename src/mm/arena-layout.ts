@@ -37,6 +37,14 @@ export const I32_VMA_BASE = 6; // byte offset of the VMA record region (immutabl
 export const I32_NODE_BASE = 7; // byte offset of the index node region (immutable)
 export const I32_RETIRE_STAMP_BASE = 8; // byte offset of the retire ring's Float64 stamps
 export const I32_RETIRE_ITEM_BASE = 9; // byte offset of the retire ring's Int32 items
+/**
+ * The simulated machine's capabilities this mm was created with (immutable; MACHINE_CAP_* bits).
+ * In the arena so that every thread running syscalls on it (worker CPUs, activity threads) sees
+ * the same machine; fork copies it.
+ */
+export const I32_MACHINE_CAPS = 10;
+/** The CPU has protection keys, enabled by the kernel (x86 PKU + OSPKE): see syscalls/pkey.ts. */
+export const MACHINE_CAP_PKEYS = 1;
 
 // ---- lines 1-2: sync words, owned by src/sync ---------------------------------------------
 /**

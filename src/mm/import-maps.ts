@@ -26,6 +26,8 @@
  * unless a shared mapping is read-only (an O_RDONLY fd), VM_SHARED for writable shared mappings,
  * VM_ACCOUNT for private writable ones (accountable_mapping), VM_GROWSDOWN|VM_ACCOUNT for the
  * stack, the special mappings' own flags; anonymous VMAs get vm_pgoff = start >> 12 as mmap gives.
+ * On an mm whose CPU has protection keys (`pkeys`), `--x` VMAs other than special mappings get
+ * the execute-only pkey, as mmap/mprotect(PROT_EXEC) and the ELF loader give them on such a CPU.
  *
  * Invalid or unrepresentable text throws `MapsImportError` (errno EINVAL, or ENOMEM when it
  * exceeds max_map_count) naming the line; nothing is created then.
@@ -48,6 +50,7 @@ import {
 } from './maps-parse.js';
 import { type MmCreateOptions, MmStruct } from './mm-struct.js';
 import { SPECIAL_MAPPINGS } from './special-mappings.js';
+import { importPkeyFlags } from './syscalls/pkey.js';
 import { vmaMarkAttached } from './syscalls/vma-lock-hooks.js';
 import {
   ANON_VMA_NAME_MAX_LEN,
@@ -125,8 +128,8 @@ function validate(lines: readonly MapsLine[]): void {
   }
 }
 
-/** Hidden VM_* flags for a line (see the header comment). */
-function vmFlagsOf(l: MapsLine): number {
+/** Hidden VM_* flags for a line (see the header comment); `pkeys`: the mm's CPU has PKU. */
+function vmFlagsOf(l: MapsLine, pkeys: boolean): number {
   let f = VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
   if (l.read) f |= VM_READ;
   if (l.write) f |= VM_WRITE;
@@ -146,6 +149,7 @@ function vmFlagsOf(l: MapsLine): number {
     const sm = SPECIAL_MAPPINGS.find((s) => s.name === l.name);
     if (sm !== undefined) f = (sm.vmFlags & ~PROT_BITS) | (f & PROT_BITS);
   }
+  f |= importPkeyFlags(pkeys, f, l.kind === KIND_SPECIAL);
   return f >>> 0;
 }
 
@@ -290,7 +294,7 @@ export function importMaps(text: string, opts: MmCreateOptions = {}): MmStruct {
   placeHeap(mm, lines);
   placeStack(mm, lines);
   checkNames(mm, lines);
-  const flags: number[] = lines.map(vmFlagsOf);
+  const flags: number[] = lines.map((l) => vmFlagsOf(l, mm.pkeys));
   let count = 0;
   let exe = 0;
   for (let i = 0; i < vmaLines; i++) {

@@ -19,7 +19,9 @@ import {
   F64_START_STACK,
   F64_TOTAL_VM,
   I32_EXE_FILE,
+  I32_MACHINE_CAPS,
   I32_MAP_COUNT,
+  MACHINE_CAP_PKEYS,
   readGeometry,
   SYNC_WORDS_BASE,
   SYNC_WORDS_COUNT,
@@ -80,6 +82,11 @@ export interface MmCreateOptions {
   globals?: MmGlobals;
   /** RCU grace periods for deferred free (default IMMEDIATE_GRACE: single-threaded use only). */
   grace?: GracePeriods;
+  /**
+   * The simulated CPU has protection keys (x86 PKU/OSPKE): execute-only mappings get the
+   * execute-only pkey (syscalls/pkey.ts). Default false; the service decides (`--pkeys`).
+   */
+  pkeys?: boolean;
 }
 
 /**
@@ -123,7 +130,9 @@ export class MmStruct {
   static create(opts: MmCreateOptions = {}): MmStruct {
     const g = computeGeometry(opts.maxVmas ?? DEFAULT_MAX_MAP_COUNT);
     const buffer = new SharedArrayBuffer(g.totalBytes);
-    writeGeometry(arenaViews(buffer), g);
+    const views = arenaViews(buffer);
+    writeGeometry(views, g);
+    views.i32[I32_MACHINE_CAPS] = opts.pkeys ? MACHINE_CAP_PKEYS : 0;
     return new MmStruct(buffer, opts.globals ?? MmGlobals.default(), opts.grace ?? IMMEDIATE_GRACE);
   }
 
@@ -135,6 +144,11 @@ export class MmStruct {
   /** Use this thread's RCU implementation for deferred free from now on. */
   setGracePeriods(grace: GracePeriods): void {
     this.deferred.grace = grace;
+  }
+
+  /** Whether the simulated CPU has protection keys (immutable, set by `create`). */
+  get pkeys(): boolean {
+    return (this.i32[I32_MACHINE_CAPS] & MACHINE_CAP_PKEYS) !== 0;
   }
 
   /** max_map_count of this mm. */

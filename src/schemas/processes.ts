@@ -52,6 +52,11 @@ export const CreateProcessBody = Type.Object(
     template: Type.Optional(Type.Enum([...TEMPLATES])),
     maps: Type.Optional(Type.String({ description: 'text of a real /proc/PID/maps to import' })),
     activity: Type.Optional(ActivityBody),
+    pkeys: Type.Optional(
+      Type.Boolean({
+        description: "this process's CPU has x86 protection keys (default: the service's --pkeys)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -111,6 +116,7 @@ export const ProcessDetailBody = Type.Object({
   vmas: Type.Integer(),
   brk: Type.Object({ start: HexOutput, end: HexOutput }),
   start_stack: HexOutput,
+  pkeys: Type.Boolean(),
   activity: Type.Union([ActivityStatusBody, Type.Null()]),
 });
 
@@ -121,6 +127,7 @@ export function formatProcessDetail(p: ProcessDetail) {
     vmas: p.vmas,
     brk: { start: hex(p.brkStart), end: hex(p.brk) },
     start_stack: hex(p.startStack),
+    pkeys: p.pkeys,
     activity: p.activity ? formatActivity(p.activity) : null,
   };
 }

@@ -12,6 +12,7 @@ export const ConfigBody = Type.Object({
   max_batch: Type.Integer(),
   body_limit: Type.Integer(),
   ws_max_message: Type.Integer(),
+  pkeys: Type.Boolean({ description: 'the simulated CPU has x86 protection keys (--pkeys)' }),
 });
 
 export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
@@ -23,5 +24,6 @@ export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
     max_batch: sim.maxBatch,
     body_limit: svc.bodyLimit,
     ws_max_message: svc.wsMaxMessage,
+    pkeys: sim.pkeys,
   };
 }

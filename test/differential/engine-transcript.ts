@@ -21,6 +21,7 @@ import { VM_WRITE } from '../../src/mm/vm-flags.js';
 import { MapsCursor, readWholeMaps } from '../../src/procfs/maps-text.js';
 import { procmapQuery } from '../../src/procfs/procmap-query.js';
 import { directMapsWalker, directQueryTarget } from '../../src/procfs/vma-capture.js';
+import { pkeysOf } from './host-capabilities.js';
 import { querySuite } from './query-suite.js';
 import { FD_NONE, type Op } from './script.js';
 import type { OracleHeader } from './transcript.js';
@@ -73,7 +74,9 @@ export function engineFromHeader(header: OracleHeader): {
     inode: Number(w[4]),
     buildId: Buffer.from(header.binaryBuildId, 'hex'),
   });
-  const mm = importMaps(header.initialMaps, { globals, maxVmas: header.maxMapCount });
+  // The machine the helper ran on: with protection keys or without (host-capabilities.ts).
+  const pkeys = pkeysOf(header).pkeys;
+  const mm = importMaps(header.initialMaps, { globals, maxVmas: header.maxMapCount, pkeys });
   mm.startCode = header.stat.start_code!;
   mm.endCode = header.stat.end_code!;
   mm.startData = header.stat.start_data!;

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { test } from 'node:test';
 import { probeHost, runDifferential } from './differential.js';
 import { engineReplay } from './engine-transcript.js';
+import { describeHost, hostCapabilities } from './host-capabilities.js';
 import { generateScript, type ScriptLayout } from './random-script.js';
 import { type Op, parseScript } from './script.js';
 
@@ -15,6 +16,7 @@ const DEFAULT_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const DEFAULT_OPS = 600;
 
 const host = await probeHost();
+const caps = await hostCapabilities();
 const vvarLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vvar]'));
 const stackLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [stack]'));
 const vdsoLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vdso]'));
@@ -64,6 +66,7 @@ const totalCalls = planned.reduce(
 );
 
 test('random differential scripts cover every op kind and at least 5,000 calls', (t) => {
+  for (const l of describeHost(caps)) t.diagnostic(l);
   if (!host.anonVmaName) {
     t.diagnostic(
       'host kernel lacks CONFIG_ANON_VMA_NAME: anon-name ops left out of the random scripts',

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { probeHost, runDifferential } from './differential.js';
 import { engineReplay } from './engine-transcript.js';
+import { describeHost, hostCapabilities } from './host-capabilities.js';
 import {
   brkScenario,
   chunkBoundaryScenario,
@@ -13,6 +14,7 @@ import {
 import { SCENARIOS, type Scenario } from './scenarios.js';
 
 const host = await probeHost();
+const caps = await hostCapabilities();
 const vvarLine = host.initialMaps.split('\n').find((l) => l.endsWith(' [vvar]'));
 assert.ok(vvarLine, 'the helper has a [vvar] mapping');
 const all: Scenario[] = [
@@ -29,6 +31,7 @@ for (const s of all) {
   // scenario still runs, minus its anon-name ops.
   const ops = s.needsAnonNames && !host.anonVmaName ? s.ops.filter((o) => o.op !== 'anon') : s.ops;
   test(`differential scenario ${s.name}`, async (t) => {
+    if (s.name === 'exec-only-pkey') for (const l of describeHost(caps)) t.diagnostic(l);
     if (ops !== s.ops) {
       t.diagnostic('host kernel lacks CONFIG_ANON_VMA_NAME: anon-name ops left out of this script');
     }

@@ -291,10 +291,12 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
-    // On CPUs with protection keys (x86 PKU/OSPKE, as this host has), a PROT_EXEC-only mapping
-    // gets the mm's execute-only pkey (do_mmap, arch_override_mprotect_pkey); any other prot, even
+    // On CPUs with protection keys (x86 PKU/OSPKE), a PROT_EXEC-only mapping gets the mm's
+    // execute-only pkey (do_mmap, arch_override_mprotect_pkey); any other prot, even
     // PROT_EXEC|PROT_SEM, moves it back to pkey 0. VMAs with different pkeys print the same in
-    // maps but never merge.
+    // maps but never merge. Without PKU every VMA has key 0 and nothing splits. The engine runs
+    // with the host's capability (host-capabilities.ts); test/mm/syscalls/pkey.test.ts covers
+    // the other one.
     name: 'exec-only-pkey',
     ops: [
       ...probes,

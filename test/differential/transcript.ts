@@ -1,7 +1,8 @@
 // The transcript: what one script run prints, on the kernel side (the C helper's stdout) and on
 // the engine side (engine-transcript.ts writes the same format). Format, line by line:
 //
-//   header (oracle only):  oracle 1 / anon_vma_name 0|1 / stat NAME 0xVALUE ... /
+//   header (oracle only):  oracle 1 / anon_vma_name 0|1 / pkey_alloc KEY|-errno /
+//                          stat NAME 0xVALUE ... /
 //                          max_map_count N / anon_vma 0xSTART... / file I MAJ MIN
 //                          INO rdwr|rdonly PATH / maps-begin ... maps-end / q self ... (build ID)
 //   body (both sides):     r OP RET                       one per syscall (RET hex, or -errno)
@@ -24,6 +25,12 @@ export interface OracleFile {
 export interface OracleHeader {
   /** The host kernel has CONFIG_ANON_VMA_NAME (prctl PR_SET_VMA_ANON_NAME works). */
   anonVmaName: boolean;
+  /**
+   * What pkey_alloc(0, 0) answered in the helper: a key (> 0: the CPU has protection keys and the
+   * kernel enabled them) or -errno (-ENOSPC: no PKU; -ENOSYS: a kernel without pkeys).
+   * host-capabilities.ts turns it into the capability.
+   */
+  pkeyAlloc: number;
   /** /proc/self/stat fields and brk(0), by name: start_code, end_code, start_data, end_data,
    *  start_brk, start_stack, brk. */
   stat: Record<string, number>;
@@ -64,6 +71,8 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
   let i = 1;
   const anonLine = lines[i++] ?? '';
   const anonVmaName = anonLine === 'anon_vma_name 1';
+  let pkeyAlloc = Number.NaN;
+  if (lines[i]?.startsWith('pkey_alloc ')) pkeyAlloc = Number(lines[i++]!.split(' ')[1]);
   const stat: Record<string, number> = {};
   while (lines[i]?.startsWith('stat ')) {
     const [, name, value] = lines[i]!.split(' ');
@@ -100,6 +109,7 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
   return {
     header: {
       anonVmaName,
+      pkeyAlloc,
       stat,
       maxMapCount,
       anonVmaStarts,

@@ -60,3 +60,19 @@ test('README.md documents every option', () => {
     assert.match(doc, row, `--${s.flag} missing`);
   }
 });
+
+test('--pkeys on|off|host (env PKEYS), default host; other values are refused', () => {
+  const mode = (argv: string[], env: Record<string, string> = {}) => {
+    const r = parseConfig(argv, env);
+    return r.help ? undefined : r.config.pkeysMode;
+  };
+  assert.equal(mode([]), 'host');
+  assert.equal(mode(['--pkeys', 'on']), 'on');
+  assert.equal(mode([], { PKEYS: 'off' }), 'off');
+  assert.equal(mode(['--pkeys=host'], { PKEYS: 'on' }), 'host');
+  assert.throws(
+    () => parseConfig(['--pkeys', 'yes'], {}),
+    /--pkeys: "yes" is not one of on, off, host/,
+  );
+  assert.throws(() => parseConfig([], { PKEYS: '1' }), /env PKEYS/);
+});

@@ -87,6 +87,7 @@ export class FakeSim implements SimApi {
       brkStart: 0x555555554000,
       brk: 0x555555575000,
       startStack: 0x7ffffffde000,
+      pkeys: false,
       activity: p.activity,
     };
   }
@@ -149,6 +150,7 @@ export class FakeSim implements SimApi {
       maxProcesses: 10,
       maxVmasPerProcess: 65530,
       maxBatch: 8,
+      pkeys: false,
     };
   }
   setStrategy(strategy: StrategyName): void {

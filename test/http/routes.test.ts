@@ -72,6 +72,7 @@ describe('processes', () => {
       vmas: 3,
       brk: { start: '0x555555554000', end: '0x555555575000' },
       start_stack: '0x7ffffffde000',
+      pkeys: false,
       activity: null,
     });
   });

@@ -499,8 +499,16 @@ int main(int argc, char **argv) {
 
   /* CONFIG_ANON_VMA_NAME: an empty range succeeds with it and is EINVAL without it. */
   long anon = sys5(SYS_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0, 0, "x");
+  /* Protection keys (x86 PKU enabled by the kernel, OSPKE): pkey_alloc answers a key >= 1 with
+   * them, ENOSPC without (only key 0 exists), ENOSYS on a kernel built without them. The key is
+   * freed at once; execute-only mappings later take the lowest free key as they would have. */
+  long pkey = sys2(SYS_pkey_alloc, 0, 0);
+  if (pkey > 0) sys1(SYS_pkey_free, pkey);
   put_str("oracle 1\n");
   put_str(anon == 0 ? "anon_vma_name 1\n" : "anon_vma_name 0\n");
+  put_str("pkey_alloc ");
+  put_ret(pkey);
+  put_char('\n');
   print_stat();
   print_max_map_count();
   print_anon_vmas();

@@ -8,8 +8,8 @@
  * on the parent's anon name (names are shared by reference) and loses VM_LOCKED /
  * VM_LOCKONFAULT (mlock is not inherited); a copy of written memory gets an anon_vma of its own
  * (anon-vma.ts), except VM_WIPEONFORK memory, which starts over without one. MAP_SHARED memory stays shared: the copy refers to the
- * same shmem file. The child lives in a new arena with the same max_map_count, global tables and
- * grace periods as the parent.
+ * same shmem file. The child lives in a new arena with the same max_map_count, global tables,
+ * grace periods and machine capabilities (protection keys) as the parent.
  */
 import { MmStruct } from '../mm-struct.js';
 import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
@@ -23,6 +23,7 @@ export function forkMm(parent: MmStruct): MmStruct {
     maxVmas: parent.maxMapCount,
     globals: parent.globals,
     grace: parent.deferred.grace,
+    pkeys: parent.pkeys,
   });
   child.startCode = parent.startCode;
   child.endCode = parent.endCode;

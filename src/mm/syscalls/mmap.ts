@@ -142,7 +142,7 @@ function doMmap(
 
   let vmFlags =
     vmFlagsFromProt(prot) |
-    mmapPkeyFlags(prot) |
+    mmapPkeyFlags(mm.pkeys, prot) |
     calcVmFlagBits(flags) |
     VM_MAYREAD |
     VM_MAYWRITE |

@@ -24,8 +24,9 @@
  * never-faulted anonymous VMA (no anon_vma, see anon-vma.ts) made read-only loses VM_ACCOUNT. The flag is invisible in maps but decides merges (observed on 6.18.44 in smaps
  * VmFlags: rw anon `ac`, after mprotect(PROT_READ) no `ac`).
  *
- * Protection keys (pkey.ts): the VMA's key is re-derived from prot per VMA, as x86's
- * __arch_override_mprotect_pkey() does; different keys keep VMAs apart.
+ * Protection keys (pkey.ts): on an mm with PKU the VMA's key is re-derived from prot per VMA, as
+ * x86's __arch_override_mprotect_pkey() does; different keys keep VMAs apart. Without PKU every
+ * VMA keeps key 0.
  */
 import { EACCES, EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
@@ -92,7 +93,7 @@ export function mprotect(mm: MmStruct, startIn: number, lenIn: number, protIn: n
     }
     // Each call passes r/w/x explicitly: what is not passed is cleared; the pkey is re-derived.
     const old = v.flags(vma);
-    const pkey = mprotectPkeyFlags(old, prot);
+    const pkey = mprotectPkeyFlags(mm.pkeys, old, prot);
     const newflags = (newProt | pkey | (old & ~(VM_ACCESS_FLAGS | VM_PKEY_EXEC_ONLY))) >>> 0;
     // newflags >> 4 shifts VM_MAY* into the place of VM_*.
     if ((newflags & ~(newflags >>> 4) & VM_ACCESS_FLAGS) !== 0) {

@@ -1,0 +1,39 @@
+/**
+ * Capabilities of the simulated machine that change what the kernel does (API.md "Machine
+ * capabilities"). Today one: x86 protection keys (`--pkeys on|off|host`).
+ *
+ * `host` follows the machine the service runs on. The kernel gives execute-only mappings a
+ * protection key exactly when `cpu_feature_enabled(X86_FEATURE_OSPKE)`: the CPU has PKU, the
+ * kernel was built with CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS and did not boot with `nopku`.
+ * That feature is the `ospke` word of the `flags` lines in /proc/cpuinfo (`pku` alone, without
+ * `ospke`, means the kernel did not enable it). A host that is not x86 (or has no /proc) has no
+ * x86 protection keys.
+ */
+import { readFileSync } from 'node:fs';
+
+export const PKEYS_MODES = ['on', 'off', 'host'] as const;
+export type PkeysMode = (typeof PKEYS_MODES)[number];
+
+export function isPkeysMode(s: string): s is PkeysMode {
+  return (PKEYS_MODES as readonly string[]).includes(s);
+}
+
+/** Whether a /proc/cpuinfo text shows protection keys enabled by the kernel (`ospke`). */
+export function cpuinfoHasOspke(cpuinfo: string): boolean {
+  return /^flags\s*:.*\bospke\b/m.test(cpuinfo);
+}
+
+/** The running kernel's answer, from /proc/cpuinfo; false where that cannot be read. */
+export function hostHasPkeys(cpuinfoPath = '/proc/cpuinfo'): boolean {
+  try {
+    return cpuinfoHasOspke(readFileSync(cpuinfoPath, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+/** The capability a mode stands for (`host`: detected now). */
+export function resolvePkeys(mode: PkeysMode, host: () => boolean = hostHasPkeys): boolean {
+  if (mode === 'host') return host();
+  return mode === 'on';
+}

@@ -1,0 +1,98 @@
+// The protection-key capability travels with the process: set by the service (`pkeys` option) or
+// per process at creation, inherited by fork, and seen by whichever thread runs the syscalls
+// (worker CPUs here; the event loop for LocalSim). The observable difference: on a CPU with PKU,
+// mprotect(PROT_EXEC|PROT_SEM) on the middle of an execute-only mapping gives that part key 0, so
+// it splits in three; without PKU nothing changes and the mapping stays one VMA.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createLocalSim } from '../../src/cpus/local-sim.js';
+import type { SimApi, SyscallCall } from '../../src/cpus/sim-api.js';
+import { WorkerSim } from '../../src/cpus/worker-sim.js';
+
+const S = 0x1000_0000_0000;
+const P = 0x1000;
+const PROT_EXEC = 0x4;
+const PROT_SEM = 0x8;
+const ANON_FIXED = 0x32; // MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED
+
+const calls: SyscallCall[] = [
+  { op: 'mmap', addr: S, length: 3 * P, prot: PROT_EXEC, flags: ANON_FIXED, offset: 0, file: null },
+  { op: 'mprotect', addr: S + P, length: P, prot: PROT_EXEC | PROT_SEM },
+];
+
+async function sandboxLines(sim: SimApi, pid: number): Promise<string[]> {
+  const parts: Buffer[] = [];
+  for await (const c of await sim.readMaps(pid, { chunk: 0 })) parts.push(Buffer.from(c));
+  return Buffer.concat(parts)
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => l.startsWith('100000'))
+    .map((l) => l.split(' ')[0]!);
+}
+
+const THREE = [
+  '100000000000-100000001000',
+  '100000001000-100000002000',
+  '100000002000-100000003000',
+];
+const ONE = ['100000000000-100000003000'];
+
+const sims: Array<[string, (pkeys: boolean) => Promise<SimApi & { close(): Promise<void> }>]> = [
+  [
+    'worker CPUs',
+    (pkeys) =>
+      WorkerSim.start({
+        strategy: 'per_vma',
+        cpus: 1,
+        maxProcesses: 8,
+        maxVmasPerProcess: 1024,
+        maxBatch: 64,
+        population: 0,
+        pkeys,
+      }),
+  ],
+  [
+    'event loop',
+    async (pkeys) =>
+      createLocalSim({
+        strategy: 'per_vma',
+        maxProcesses: 8,
+        maxVmasPerProcess: 1024,
+        maxBatch: 64,
+        population: 0,
+        pkeys,
+      }),
+  ],
+];
+
+for (const [kind, start] of sims) {
+  for (const machine of [true, false]) {
+    describe(`${kind}, service --pkeys ${machine ? 'on' : 'off'}`, () => {
+      let sim: SimApi & { close(): Promise<void> };
+      before(async () => {
+        sim = await start(machine);
+      });
+      after(() => sim.close());
+
+      test('GET /config reports the capability', () => {
+        assert.equal(sim.getConfig().pkeys, machine);
+      });
+
+      for (const own of [undefined, !machine]) {
+        const pkeys = own ?? machine;
+        const label = own === undefined ? 'the default' : `"pkeys": ${own}`;
+        test(`a process created with ${label} behaves as a ${pkeys ? 'PKU' : 'non-PKU'} CPU, and so does its fork child`, async () => {
+          const { pid } = await sim.createProcess({ template: 'minimal', pkeys: own });
+          assert.equal((await sim.inspectProcess(pid)).pkeys, pkeys);
+          const child = (await sim.forkProcess(pid)).pid;
+          assert.equal((await sim.inspectProcess(child)).pkeys, pkeys);
+          for (const p of [pid, child]) {
+            const results = await sim.syscalls(p, calls);
+            assert.deepEqual(results, [S, 0]);
+            assert.deepEqual(await sandboxLines(sim, p), pkeys ? THREE : ONE);
+          }
+        });
+      }
+    });
+  }
+}
