@@ -9,9 +9,8 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, helpText, parseConfig, type ServiceConfig } from './config.js';
-import { createLocalSim } from './cpus/local-sim.js';
+import { Sim } from './cpus/sim.js';
 import type { SimApi } from './cpus/sim-api.js';
-import { WorkerSim } from './cpus/worker-sim.js';
 import { resolvePkeys } from './machine-caps.js';
 import { ImageRestoreError } from './mm/image/table-image.js';
 import { RestoreRefusedError, restoreService } from './state/service-image.js';
@@ -34,21 +33,20 @@ function loggerOptions(config: ServiceConfig): FastifyServerOptions['logger'] {
 }
 
 /**
- * The engine behind the API: worker CPUs (the default, `--cpus N`), or the event loop itself with
- * `--cpus 0` (no parallelism: strategies cannot race there).
+ * The engine behind the API, over the transport `--cpus` picks: worker CPUs (the default,
+ * `--cpus N`), or the event loop itself with `--cpus 0` (no parallelism: nothing races there).
  */
-async function createSim(config: ServiceConfig, population: number): Promise<SimApi> {
-  const common = {
+function createSim(config: ServiceConfig, population: number): Promise<SimApi> {
+  return Sim.start({
     strategy: config.strategy,
+    cpus: config.cpus,
     maxProcesses: config.maxProcesses,
     maxVmasPerProcess: config.maxVmasPerProcess,
     maxBatch: config.maxBatch,
     population,
     pidBase: config.pidBase,
     pkeys: resolvePkeys(config.pkeysMode),
-  };
-  if (config.cpus === 0) return createLocalSim(common);
-  return WorkerSim.start({ ...common, cpus: config.cpus });
+  });
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * The event loop's consumer of the activity threads' event rings (WorkerSim): while someone is
+ * The event loop's consumer of the activity threads' event rings (worker-transport.ts): while someone is
  * subscribed it keeps the `EventsGate` open and drains every activity's ring periodically. The
  * period is a consumer poll, not synchronisation: the ring's TAIL/HEAD words order each record.
  *

@@ -9,9 +9,9 @@ import { Instruments } from '../metrics/instruments.js';
 import { ActivityCounters } from './activity-counters.js';
 import { ActivityEventReader, EVENT_RECORD_CELLS, EVENT_RING_CAPACITY } from './activity-events.js';
 import type { ActivityThreadData } from './activity-worker.js';
-import type { EngineThreadData } from './cpu-worker.js';
 import { EventsGate, MutationRing } from './mutation-ring.js';
 import type { ActivitySpec, ActivityStatus } from './sim-api.js';
+import type { EngineThreadData } from './transport.js';
 
 export class ActivityThread {
   private readonly counters = ActivityCounters.create();

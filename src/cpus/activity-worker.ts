@@ -11,12 +11,12 @@ import { installWriterHooks } from '../mm/mm-writer.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { ActivityCounters } from './activity-counters.js';
 import { ActivityEventWriter } from './activity-events.js';
-import type { EngineThreadData } from './cpu-worker.js';
 import { sourceFor } from './local-activity.js';
 import { EventsGate, MutationRing } from './mutation-ring.js';
 import { SharedConfig } from './shared-config.js';
 import type { ActivitySpec } from './sim-api.js';
 import { execSyscall } from './syscall-exec.js';
+import type { EngineThreadData } from './transport.js';
 
 export interface ActivityThreadData {
   engine: EngineThreadData;

@@ -13,7 +13,13 @@
  * instead of queueing without bound. The event loop never blocks: it only posts and awaits.
  */
 import { Worker } from 'node:worker_threads';
-import type { CpuRequest, CpuResponse, WorkerInbound, WorkerOutbound } from './cpu-protocol.js';
+import {
+  type CpuRequest,
+  type CpuResponse,
+  OpError,
+  type WorkerInbound,
+  type WorkerOutbound,
+} from './cpu-protocol.js';
 
 export class PoolSaturatedError extends Error {
   constructor(inFlight: number) {
@@ -22,15 +28,13 @@ export class PoolSaturatedError extends Error {
   }
 }
 
-/** An error a worker reported for one request (an errno from the engine, or a crash). */
-export class CpuRequestError extends Error {
-  readonly errno: number;
+/** An error a worker reported for one request (an errno from the engine, or a crash: EIO). */
+export class CpuRequestError extends OpError {
   /** The handler threw something other than an `OpError`: a bug, not the client's doing. */
   readonly internal: boolean;
   constructor(errno: number, message: string, internal = false) {
-    super(message);
+    super(errno, message);
     this.name = 'CpuRequestError';
-    this.errno = errno;
     this.internal = internal;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Activities for the in-process sim (`local-sim.ts`, `--cpus 0`): a process kept busy by a loop of
+ * Activities for the in-process transport (`in-process-transport.ts`, `--cpus 0`): a process kept busy by a loop of
  * calls or a built-in profile, run on the event loop in small batches so HTTP requests interleave
  * with it (the worker-CPU sim runs them on threads of their own instead).
  *
@@ -119,7 +119,7 @@ const CAPPED_TICK_MS = 10;
 /** One running activity on the event loop. `run` executes a call against the process. */
 export class LocalActivity {
   private readonly source: CallSource;
-  private readonly status: ActivityStatus;
+  private readonly counts: ActivityStatus;
   private previous: SyscallResult | undefined;
   private stopped = false;
   private immediate: NodeJS.Immediate | null = null;
@@ -130,12 +130,12 @@ export class LocalActivity {
     private readonly run: (call: SyscallCall) => SyscallResult,
   ) {
     this.source = sourceFor(spec);
-    this.status = { spec, startedAt: Date.now(), calls: 0, errors: 0, iterations: 0 };
+    this.counts = { spec, startedAt: Date.now(), calls: 0, errors: 0, iterations: 0 };
     this.schedule();
   }
 
-  snapshot(): ActivityStatus {
-    return { ...this.status };
+  status(): ActivityStatus {
+    return { ...this.counts };
   }
 
   stop(): void {
@@ -152,9 +152,9 @@ export class LocalActivity {
     const call = this.source.next(this.previous);
     const result = this.run(call);
     this.previous = result;
-    this.status.calls++;
-    if (typeof result !== 'number') this.status.errors++;
-    if (this.source.passDone) this.status.iterations++;
+    this.counts.calls++;
+    if (typeof result !== 'number') this.counts.errors++;
+    if (this.source.passDone) this.counts.iterations++;
   }
 
   private schedule(): void {
@@ -169,8 +169,8 @@ export class LocalActivity {
     } else {
       this.timeout = setTimeout(() => {
         // Catch up to rate × elapsed, so the average rate holds whatever the timer jitter.
-        const due = Math.floor(((Date.now() - this.status.startedAt) / 1000) * rate);
-        let budget = Math.min(due - this.status.calls, Math.ceil(rate / 10) + 1);
+        const due = Math.floor(((Date.now() - this.counts.startedAt) / 1000) * rate);
+        let budget = Math.min(due - this.counts.calls, Math.ceil(rate / 10) + 1);
         while (budget-- > 0 && !this.stopped) this.step();
         this.schedule();
       }, CAPPED_TICK_MS);

@@ -1,8 +1,7 @@
 /**
  * The seam between the HTTP layer (routes/, src/plugins/) and the engine that hosts the simulated
- * processes. Routes only ever talk to a `SimApi`; `local-sim.ts` implements it on the event loop
- * (`--cpus 0`, inject tests) and the worker-CPU implementation (issue 3) implements it over the
- * dispatch ring.
+ * processes. Routes only ever talk to a `SimApi`; `sim.ts` implements it over a transport: the
+ * event loop (`--cpus 0`, inject tests) or the worker CPUs, running the same engine (engine.ts).
  *
  * Units: every address, length and offset here is an engine `number` (exact below 2^53; user
  * addresses are below TASK_SIZE). Values from HTTP that do not fit are mapped before they get here
@@ -15,22 +14,13 @@
  */
 
 import type { Instruments } from '../metrics/instruments.js';
+import type { StrategyName } from '../metrics/labels.js';
 import type { EngineGauges } from '../metrics/registry.js';
+import { errnoName } from '../mm/errno.js';
 import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
 
-/** Locking strategies of the readers; the names are API (API.md). */
-export const STRATEGIES = [
-  'mmap_lock',
-  'per_vma',
-  'snapshot',
-  'lockless',
-  'lockless_nofallback',
-] as const;
-export type StrategyName = (typeof STRATEGIES)[number];
-
-export function isStrategyName(s: string): s is StrategyName {
-  return (STRATEGIES as readonly string[]).includes(s);
-}
+/** Locking strategies of the readers; the names are API (API.md); the list is labels.ts's. */
+export { isStrategyName, STRATEGIES, type StrategyName } from '../metrics/labels.js';
 
 /** Templates a process can be created from (src/mm/templates/). */
 export const TEMPLATES = ['minimal', 'bash', 'node', 'jvm'] as const;
@@ -49,6 +39,12 @@ export class SimError extends Error {
     this.name = 'SimError';
     this.errno = errno;
     this.code = code;
+  }
+
+  /** The error of `what` failing with `errno` (positive), named as Linux names it. */
+  static of(errno: number, what: string): SimError {
+    const code = errnoName(errno);
+    return new SimError(errno, code, `${what}: ${code}`);
   }
 }
 

@@ -16,6 +16,10 @@ export const STRATEGIES = [
 export type StrategyName = (typeof STRATEGIES)[number];
 export type StrategyId = 0 | 1 | 2 | 3 | 4;
 
+export function isStrategyName(s: string): s is StrategyName {
+  return (STRATEGIES as readonly string[]).includes(s);
+}
+
 /** Which lock a hold/wait time is about. */
 export const LOCKS = ['mmap_lock', 'vma_lock'] as const;
 export type LockName = (typeof LOCKS)[number];

@@ -80,6 +80,20 @@ export function installWriterHooks(): void {
 }
 
 /**
+ * Runs `fn` with the real per-VMA lock hooks installed, then puts back the thread's previous
+ * hooks: for a thread that also builds unpublished address spaces with the single-threaded
+ * hooks (the event loop of the in-process engine).
+ */
+export function withWriterHooks<T>(fn: () => T): T {
+  const previous = setVmaLockHooks(LOCKING_HOOKS);
+  try {
+    return fn();
+  } finally {
+    setVmaLockHooks(previous);
+  }
+}
+
+/**
  * Runs one mutation (`fn` calls one syscall and returns its result, >= 0 or -errno) under the
  * mmap write lock, recording lock and mutation metrics. Returns `fn`'s result.
  */

@@ -1,6 +1,6 @@
 /**
  * Mutation events from busy processes on the worker-CPU engine: activity threads record each call
- * into their event ring while someone is subscribed, and WorkerSim turns the records back into
+ * into their event ring while someone is subscribed, and the worker transport turns the records back into
  * `{pid, call, result}` for its listeners. Expected calls and results are derived independently:
  * loops from the loop itself and one pass run through `syscalls()` on an identical process;
  * profiles by replaying a fresh profile source with the results the events carry.
@@ -14,13 +14,13 @@ import type { EngineThreadData } from '../../src/cpus/cpu-worker.js';
 import { profileSource } from '../../src/cpus/local-activity.js';
 import { EventsGate } from '../../src/cpus/mutation-ring.js';
 import { SharedConfig } from '../../src/cpus/shared-config.js';
+import { Sim } from '../../src/cpus/sim.js';
 import {
   type MutationEvent,
   SimError,
   type SyscallCall,
   type SyscallResult,
 } from '../../src/cpus/sim-api.js';
-import { WorkerSim } from '../../src/cpus/worker-sim.js';
 import { Instruments } from '../../src/metrics/instruments.js';
 import { MmGlobals, MmStruct } from '../../src/mm/mm-struct.js';
 import { mmap } from '../../src/mm/syscalls/index.js';
@@ -29,11 +29,11 @@ import { RcuDomain } from '../../src/sync/rcu.js';
 
 const PAGE = 4096;
 const TIMEOUT = { timeout: 60_000 };
-let sim: WorkerSim;
+let sim: Sim;
 const dropped: Array<[number, number]> = [];
 
 before(async () => {
-  sim = await WorkerSim.start({
+  sim = await Sim.start({
     strategy: 'per_vma',
     cpus: 1,
     maxProcesses: 16,
@@ -188,9 +188,10 @@ test(
   'subscribing to an already busy process: events start mid-pattern; the last unsubscribe closes the gate',
   TIMEOUT,
   async () => {
-    // The sim's gate word is private: read through an index so the type checker allows it.
+    // The worker transport's gate word is private: reached through an index on purpose.
     // biome-ignore lint/complexity/useLiteralKeys: a private member, reached on purpose
-    const gate = () => sim['events'].gate.epoch;
+    const transport = sim['transport'] as unknown as { gate: EventsGate };
+    const gate = () => transport.gate.epoch;
     const p = await sim.createProcess({ maps: MAPS });
     await sim.setActivity(p.pid, { kind: 'profile', profile: 'malloc', ratePerS: 2000 });
     assert.equal(gate(), 0);

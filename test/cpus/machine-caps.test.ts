@@ -1,13 +1,12 @@
 // The protection-key capability travels with the process: set by the service (`pkeys` option) or
 // per process at creation, inherited by fork, and seen by whichever thread runs the syscalls
-// (worker CPUs here; the event loop for LocalSim). The observable difference: on a CPU with PKU,
+// (worker CPUs, or the event loop with --cpus 0). The observable difference: on a CPU with PKU,
 // mprotect(PROT_EXEC|PROT_SEM) on the middle of an execute-only mapping gives that part key 0, so
 // it splits in three; without PKU nothing changes and the mapping stays one VMA.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLocalSim } from '../../src/cpus/local-sim.js';
+import { Sim } from '../../src/cpus/sim.js';
 import type { SimApi, SyscallCall } from '../../src/cpus/sim-api.js';
-import { WorkerSim } from '../../src/cpus/worker-sim.js';
 
 const S = 0x1000_0000_0000;
 const P = 0x1000;
@@ -37,32 +36,19 @@ const THREE = [
 ];
 const ONE = ['100000000000-100000003000'];
 
-const sims: Array<[string, (pkeys: boolean) => Promise<SimApi & { close(): Promise<void> }>]> = [
-  [
-    'worker CPUs',
-    (pkeys) =>
-      WorkerSim.start({
-        strategy: 'per_vma',
-        cpus: 1,
-        maxProcesses: 8,
-        maxVmasPerProcess: 1024,
-        maxBatch: 64,
-        population: 0,
-        pkeys,
-      }),
-  ],
-  [
-    'event loop',
-    async (pkeys) =>
-      createLocalSim({
-        strategy: 'per_vma',
-        maxProcesses: 8,
-        maxVmasPerProcess: 1024,
-        maxBatch: 64,
-        population: 0,
-        pkeys,
-      }),
-  ],
+const start = (cpus: number) => (pkeys: boolean) =>
+  Sim.start({
+    strategy: 'per_vma',
+    cpus,
+    maxProcesses: 8,
+    maxVmasPerProcess: 1024,
+    maxBatch: 64,
+    population: 0,
+    pkeys,
+  });
+const sims: Array<[string, (pkeys: boolean) => Promise<Sim>]> = [
+  ['worker CPUs', start(1)],
+  ['event loop', start(0)],
 ];
 
 for (const [kind, start] of sims) {

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Sim } from '../../src/cpus/sim.js';
 import { SimError, STRATEGIES } from '../../src/cpus/sim-api.js';
-import { WorkerSim } from '../../src/cpus/worker-sim.js';
 import { importMaps } from '../../src/mm/import-maps.js';
 import { mmap } from '../../src/mm/syscalls/index.js';
 import { readWholeMaps } from '../../src/procfs/maps-text.js';
 import { directMapsWalker } from '../../src/procfs/vma-capture.js';
 import { toErrorReply } from '../../src/schemas/errors.js';
 
-let sim: WorkerSim;
+let sim: Sim;
 
 before(async () => {
-  sim = await WorkerSim.start({
+  sim = await Sim.start({
     strategy: 'per_vma',
     cpus: 2,
     maxProcesses: 16,
@@ -126,7 +126,7 @@ test('the configured strategy is shared with every thread; limits answer with er
 test('a crash on a worker CPU is an internal error (HTTP 500), not an errno answer', async () => {
   const p = await sim.createProcess({ comm: 'demo', maps: TEXT });
   // A batch the worker cannot iterate: its handler throws a TypeError.
-  const bogus = null as unknown as Parameters<WorkerSim['syscalls']>[1];
+  const bogus = null as unknown as Parameters<Sim['syscalls']>[1];
   await assert.rejects(sim.syscalls(p.pid, bogus), (e: unknown) => {
     assert.ok(e instanceof Error);
     assert.ok(!(e instanceof SimError), 'a bug must not look like an errno from the engine');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createLocalSim, type LocalSim } from '../../src/cpus/local-sim.js';
+import { Sim } from '../../src/cpus/sim.js';
 import { appWith, testConfig } from './helpers.js';
 import { repoRoot } from './server-process.js';
 
@@ -25,13 +25,13 @@ const COLUMNS = [
 ] as const;
 
 describe('compact batch PROCMAP_QUERY', () => {
-  let sim: LocalSim;
+  let sim: Sim;
   let app: FastifyInstance;
   const pids: number[] = [];
   before(async () => {
     // Imported processes (no activity threads): the two forms must see the same address space.
     const c = testConfig({ maxBatch: 1024, bodyLimit: 1 << 20 });
-    sim = createLocalSim({ ...c, population: 0 });
+    sim = await Sim.start({ ...c, cpus: 0, population: 0 });
     app = await appWith(sim, { maxBatch: 1024, bodyLimit: 1 << 20 });
     for (const file of ['java-host.maps', 'node-host.maps']) {
       const maps = readFileSync(join(repoRoot(), 'test', 'fixtures', 'real-maps', file), 'utf8');

@@ -1,7 +1,7 @@
 /**
  * A scriptable SimApi for testing the HTTP layer alone: it records what the routes hand the engine
  * (so tests can check the conversions) and answers what the test tells it to. Engine behaviour is
- * tested through the real local sim (local-sim.test.ts, e2e); this isolates the HTTP contract.
+ * tested through the real in-process Sim (local-sim.test.ts, e2e); this isolates the HTTP contract.
  */
 import {
   type ActivitySpec,

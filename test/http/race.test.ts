@@ -7,9 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLocalSim } from '../../src/cpus/local-sim.js';
+import { Sim } from '../../src/cpus/sim.js';
 import { type SimApi, STRATEGIES } from '../../src/cpus/sim-api.js';
-import { WorkerSim } from '../../src/cpus/worker-sim.js';
 import { appWith, testConfig } from './helpers.js';
 
 /** An empty gap between the libraries and the stack: its lines fall in a late chunk. */
@@ -27,9 +26,9 @@ const LINE =
 
 const SIMS: Array<[string, () => Promise<SimApi>]> = [
   // Worker CPUs: readers and the activity thread really run in parallel on shared memory.
-  ['worker CPUs', () => WorkerSim.start({ ...testConfig(), cpus: 2, population: 1 })],
-  // The event loop: the activity runs between the readers' chunks.
-  ['event loop', async () => createLocalSim({ ...testConfig(), population: 1 })],
+  ['worker CPUs', () => Sim.start({ ...testConfig(), cpus: 2, population: 1 })],
+  // The event loop: the activity runs between the readers' requests.
+  ['event loop', () => Sim.start({ ...testConfig(), cpus: 0, population: 1 })],
 ];
 
 for (const [name, makeSim] of SIMS)

@@ -15,7 +15,7 @@ import { repoRoot } from '../http/server-process.js';
 import { localSim, observe } from './support.js';
 
 const dir = join(repoRoot(), 'test', 'fixtures', 'state');
-const sim = localSim();
+const sim = await localSim();
 after(() => sim.close());
 
 test('the v1 snapshot fixture restores exactly', async () => {

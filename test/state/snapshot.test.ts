@@ -1,5 +1,5 @@
 /**
- * Snapshot and restore of the engine (LocalSim, in-process): a restored sim is observably
+ * Snapshot and restore of the engine (the in-process Sim): a restored sim is observably
  * identical (lists, maps bytes, inspect, PROCMAP_QUERY, activities), behaves identically from then
  * on (placement, shmem inodes, brk, the next pid), and re-encodes to the same bytes; a torn,
  * foreign, newer or too-old file is refused by name and set aside; the pid range holds.
@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { LocalSim } from '../../src/cpus/local-sim.js';
 import { PID_RANGE, ProcessTable } from '../../src/cpus/process-table.js';
+import type { Sim } from '../../src/cpus/sim.js';
 import {
   captureService,
   decodeService,
@@ -27,14 +27,14 @@ import {
 import { SNAPSHOT_FILE, StateStore } from '../../src/state/state-store.js';
 import { fixtureMaps, localSim, observe, PROBE_CALLS, richState } from './support.js';
 
-const sims: LocalSim[] = [];
+const sims: Sim[] = [];
 const dirs: string[] = [];
 after(async () => {
   for (const s of sims) await s.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-const newSim = (pidBase = 0) => {
-  const s = localSim(pidBase);
+const newSim = async (pidBase = 0) => {
+  const s = await localSim(pidBase);
   sims.push(s);
   return s;
 };
@@ -44,19 +44,19 @@ const tempDir = () => {
   return d;
 };
 
-async function snapshotBytes(sim: LocalSim): Promise<Uint8Array> {
+async function snapshotBytes(sim: Sim): Promise<Uint8Array> {
   return sealFrame(encodeService(await captureService(sim, sim.durable)));
 }
 
-async function restoredFrom(bytes: Uint8Array, pidBase = 0): Promise<LocalSim> {
-  const sim = newSim(pidBase);
+async function restoredFrom(bytes: Uint8Array, pidBase = 0): Promise<Sim> {
+  const sim = await newSim(pidBase);
   await restoreService(decodeService(openFrame(bytes).payload), sim.durable);
   return sim;
 }
 
 describe('snapshot round trip', () => {
   test('a restored sim is observably identical and re-encodes to the same bytes', async () => {
-    const a = newSim();
+    const a = await newSim();
     await richState(a);
     const bytes = await snapshotBytes(a);
     const b = await restoredFrom(bytes);
@@ -67,10 +67,10 @@ describe('snapshot round trip', () => {
   });
 
   test('a restored sim behaves like the original: same results, pids and maps afterwards', async () => {
-    const a = newSim();
+    const a = await newSim();
     await richState(a);
     const b = await restoredFrom(await snapshotBytes(a));
-    const probe = async (sim: LocalSim) => {
+    const probe = async (sim: Sim) => {
       const out = [];
       for (const p of (await sim.listProcesses(0, 100)).processes) {
         const results = await sim.syscalls(p.pid, PROBE_CALLS);
@@ -79,7 +79,7 @@ describe('snapshot round trip', () => {
       return out;
     };
     assert.deepEqual(await probe(b), await probe(a), 'same placement, shmem inodes and brk');
-    const next = async (sim: LocalSim) => [
+    const next = async (sim: Sim) => [
       (await sim.createProcess({ maps: fixtureMaps('cat.maps') })).pid,
       (await sim.forkProcess(1)).pid,
     ];
@@ -88,7 +88,7 @@ describe('snapshot round trip', () => {
   });
 
   test('an empty service round-trips, pid counter included', async () => {
-    const a = newSim();
+    const a = await newSim();
     const pid = (await a.createProcess({ template: 'minimal' })).pid;
     await a.exitProcess(pid);
     const b = await restoredFrom(await snapshotBytes(a));
@@ -102,7 +102,7 @@ describe('refused snapshots', () => {
     sealFrame(bytes.subarray(FRAME_HEADER_BYTES), version);
 
   test('torn, corrupt, foreign, newer and older files are refused by name', async () => {
-    const a = newSim();
+    const a = await newSim();
     await richState(a);
     const good = await snapshotBytes(a);
     const corrupt = good.slice();
@@ -133,7 +133,7 @@ describe('refused snapshots', () => {
   });
 
   test('a whole file with an invalid payload is refused before anything is built', async () => {
-    const a = newSim();
+    const a = await newSim();
     await richState(a);
     const payload = encodeService(await captureService(a, a.durable));
     // pid base 0, next pid: set the first process's pid to one outside the range.
@@ -147,9 +147,9 @@ describe('refused snapshots', () => {
   });
 
   test('a snapshot of another pid range is refused and adds no process', async () => {
-    const a = newSim(10_000_000);
+    const a = await newSim(10_000_000);
     await richState(a);
-    const b = newSim(20_000_000);
+    const b = await newSim(20_000_000);
     await assert.rejects(
       restoreService(decodeService(openFrame(await snapshotBytes(a)).payload), b.durable),
       RestoreRefusedError,
@@ -160,7 +160,7 @@ describe('refused snapshots', () => {
 
 describe('state directory', () => {
   test('save writes one whole file (no temp files left) and load reads it back', async () => {
-    const a = newSim();
+    const a = await newSim();
     await richState(a);
     const dir = tempDir();
     const store = new StateStore(dir);
@@ -172,7 +172,7 @@ describe('state directory', () => {
     const loaded = await store.load();
     assert.equal(loaded.kind, 'found');
     if (loaded.kind !== 'found') return;
-    const b = newSim();
+    const b = await newSim();
     await restoreService(loaded.image, b.durable);
     assert.deepEqual(await observe(b), await observe(a));
   });
@@ -191,7 +191,7 @@ describe('pid ranges', () => {
   });
 
   test('a sim with a pid base creates, forks and lists in its range', async () => {
-    const s = newSim(20_000_000);
+    const s = await newSim(20_000_000);
     const p = (await s.createProcess({ template: 'bash' })).pid;
     assert.equal(p, 20_000_001);
     assert.equal((await s.forkProcess(p)).pid, 20_000_002);

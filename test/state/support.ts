@@ -1,12 +1,12 @@
 /**
- * Helpers of the snapshot tests: a rich LocalSim state (templates, imports with deleted files and
+ * Helpers of the snapshot tests: a rich in-process Sim state (templates, imports with deleted files and
  * shmem, anon names, forks, an exited pid, an activity), and its observable state — every list,
  * maps text, inspect answer, PROCMAP_QUERY walk and activity definition — to compare before and
  * after a restore.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLocalSim, type LocalSim } from '../../src/cpus/local-sim.js';
+import { Sim } from '../../src/cpus/sim.js';
 import type { SimApi, SyscallCall } from '../../src/cpus/sim-api.js';
 import {
   MAP_ANONYMOUS,
@@ -20,9 +20,10 @@ import { repoRoot } from '../http/server-process.js';
 export const fixtureMaps = (name: string) =>
   readFileSync(join(repoRoot(), 'test', 'fixtures', 'real-maps', name), 'utf8');
 
-export function localSim(pidBase = 0): LocalSim {
-  return createLocalSim({
+export function localSim(pidBase = 0): Promise<Sim> {
+  return Sim.start({
     strategy: 'per_vma',
+    cpus: 0,
     maxProcesses: 64,
     maxVmasPerProcess: 65530,
     maxBatch: 65536,

@@ -1,5 +1,5 @@
 /**
- * The read strategies by name (API.md "Locking strategies"): what the worker CPUs, LocalSim,
+ * The read strategies by name (API.md "Locking strategies"): what the engine (src/cpus/engine.ts),
  * the race tests and the benchmark use. One module per strategy; this file only collects them.
  *
  *   const ctx = createReaderContext({ rcu, recorder });   // once per thread

@@ -1,0 +1,290 @@
+/**
+ * The engine of one thread: its view of every published address space (pid -> arena), its
+ * reader context (RCU registration, instruments recorder, the strategies' per-mm caches) and the
+ * handlers of everything a transport asks for: maps reads, PROCMAP_QUERY batches, syscalls, fork
+ * and exit. Both transports run exactly this code: the in-process one calls it on the event loop,
+ * the worker one on each worker CPU (cpu-worker.ts). Replies are plain data (structured-clone
+ * friendly); errors are `OpError`s with a positive errno (ESRCH for an unknown pid).
+ */
+import type { InstrumentRecorder } from '../metrics/recorder.js';
+import { ESRCH } from '../mm/errno.js';
+import { type MmGlobals, MmStruct } from '../mm/mm-struct.js';
+import { type WriterEnv, withWriterHooks } from '../mm/mm-writer.js';
+import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
+import { ProcmapQueryResult, queryArgs } from '../procfs/procmap-query.js';
+import { OP_MAPS } from '../procfs/strategies/reader-context.js';
+import {
+  createReaderContext,
+  type ReaderContext,
+  type ReaderContextOptions,
+  strategyByName,
+} from '../procfs/strategies/strategy.js';
+import type { RcuDomain } from '../sync/rcu.js';
+import { OpError, type OpHandler } from './cpu-protocol.js';
+import type { SharedConfig } from './shared-config.js';
+import type { QueryAnswer, QueryArgs, StrategyName, SyscallCall } from './sim-api.js';
+import { execExit, execFork, execSyscall } from './syscall-exec.js';
+
+export interface MapsRequest {
+  pid: number;
+  /** null: the configured strategy. */
+  strategy: StrategyName | null;
+  chunk: number;
+  /** A traced read: send back each chunk's counts (chunk-stats.ts). */
+  trace?: boolean;
+}
+
+/** Maps bytes of one whole read: chunk i is bytes [ends[i-1], ends[i]). */
+export interface MapsReply {
+  bytes: ArrayBuffer;
+  ends: number[];
+  /** Traced reads only: CHUNK_STATS_WIDTH counts per chunk. */
+  stats?: number[];
+}
+
+export interface QueryRequest {
+  pid: number;
+  strategy: StrategyName | null;
+  queries: readonly QueryArgs[];
+}
+
+/** One answer, or the errno (a positive number) the ioctl failed with. */
+export type QueryReply = QueryAnswer | number;
+
+export interface MutateRequest {
+  pid: number;
+  calls: readonly SyscallCall[];
+}
+
+/** One maps read in progress, a chunk per call (Engine.openMaps). */
+export interface SteppedMapsRead {
+  next(): Uint8Array | null;
+  close(): void;
+}
+
+export interface EngineOptions {
+  globals: MmGlobals;
+  rcu: RcuDomain;
+  recorder: InstrumentRecorder;
+  /** The configured strategy (shared by every thread; `PUT /config/strategy` changes it). */
+  config: SharedConfig;
+}
+
+/** Copies the ioctl's output into the API's answer (name/build id only when asked for). */
+function answerOf(out: ProcmapQueryResult, q: QueryArgs): QueryAnswer {
+  return {
+    vmaStart: out.vmaStart,
+    vmaEnd: out.vmaEnd,
+    vmaFlags: out.vmaFlags,
+    vmaPageSize: out.vmaPageSize,
+    vmaOffset: out.vmaOffset,
+    inode: out.inode,
+    devMajor: out.devMajor,
+    devMinor: out.devMinor,
+    vmaName: q.name ? out.nameString() : null,
+    buildId:
+      q.buildId && out.buildIdSize > 0 && out.buildId
+        ? Buffer.from(out.buildId.subarray(0, out.buildIdSize)).toString('hex')
+        : null,
+  };
+}
+
+export class Engine {
+  /** This thread's reader: strategies count into `reader.stats` and the thread's recorder. */
+  readonly reader: ReaderContext;
+  private readonly mms = new Map<number, MmStruct>();
+  private readonly writer: WriterEnv;
+  private readonly out = new ProcmapQueryResult();
+  // Chunks of one read are gathered here, then copied once into the reply's buffer.
+  private gather = new Uint8Array(1 << 16);
+  private gathered = 0;
+  private readonly ends: number[] = [];
+  private trace: ChunkStatsTrace | null = null;
+  private readonly onChunk = (bytes: Uint8Array) => {
+    this.trace?.chunk();
+    const need = this.gathered + bytes.length;
+    if (need > this.gather.length) {
+      const bigger = new Uint8Array(Math.max(this.gather.length * 2, need));
+      bigger.set(this.gather.subarray(0, this.gathered));
+      this.gather = bigger;
+    }
+    this.gather.set(bytes, this.gathered);
+    this.gathered = need;
+    this.ends.push(need);
+  };
+
+  private readonly readerOptions: ReaderContextOptions;
+  /** Contexts of finished stepped maps reads, for the next ones. */
+  private readonly spareReaders: ReaderContext[] = [];
+
+  constructor(private readonly opts: EngineOptions) {
+    this.readerOptions = { rcu: opts.rcu, recorder: opts.recorder };
+    this.reader = createReaderContext(this.readerOptions);
+    const config = opts.config;
+    this.writer = {
+      recorder: opts.recorder,
+      get strategy() {
+        return config.strategyId;
+      },
+    };
+  }
+
+  /** Makes `buffer` (an arena another thread built or forked) pid's address space here. */
+  attach(pid: number, buffer: SharedArrayBuffer): MmStruct {
+    const mm = MmStruct.attach(buffer, this.opts.globals, this.opts.rcu);
+    this.mms.set(pid, mm);
+    return mm;
+  }
+
+  /** As attach, for an arena this thread already has a view of. */
+  adopt(pid: number, mm: MmStruct): void {
+    this.mms.set(pid, mm);
+  }
+
+  detach(pid: number): void {
+    this.mms.delete(pid);
+  }
+
+  mmOf(pid: number): MmStruct {
+    const mm = this.mms.get(pid);
+    if (!mm) throw new OpError(ESRCH, `no process ${pid}`);
+    return mm;
+  }
+
+  private strategy(name: StrategyName | null) {
+    return strategyByName(name ?? this.opts.config.strategy);
+  }
+
+  /** One whole read of /proc/PID/maps, every chunk in its own lock window. */
+  maps(req: MapsRequest): MapsReply {
+    const mm = this.mmOf(req.pid);
+    this.gathered = 0;
+    this.ends.length = 0;
+    const trace = req.trace ? new ChunkStatsTrace(this.reader.stats) : null;
+    this.trace = trace;
+    const err = this.strategy(req.strategy).readMaps(this.reader, mm, req.chunk, this.onChunk);
+    this.trace = null;
+    if (err < 0 && this.ends.length === 0) throw new OpError(-err, 'maps read failed');
+    const reply: MapsReply = {
+      bytes: this.gather.slice(0, this.gathered).buffer,
+      ends: [...this.ends],
+    };
+    if (trace) reply.stats = trace.rows;
+    return reply;
+  }
+
+  /**
+   * A maps read driven one chunk per `next()` (the in-process transport lets other work run
+   * between chunks, where the strategy holds no lock). Each open read has a reader context of
+   * its own (kept for reuse); `next()` returns a copy of the chunk (its counts appended to
+   * `chunkStats` first, when given), or null at EOF and after a
+   * failure once a chunk was delivered; a failure before the first chunk throws. `close()` ends
+   * the read (counted then) and must be called once.
+   */
+  openMaps(req: MapsRequest, chunkStats?: number[]): SteppedMapsRead {
+    const mm = this.mmOf(req.pid);
+    const strategy = this.strategy(req.strategy);
+    const ctx = this.spareReaders.pop() ?? createReaderContext(this.readerOptions);
+    const trace = chunkStats === undefined ? null : new ChunkStatsTrace(ctx.stats);
+    ctx.position.rewind();
+    ctx.beginRead(OP_MAPS, strategy.id);
+    let open = true;
+    let delivered = false;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      ctx.endRead();
+      this.spareReaders.push(ctx);
+    };
+    return {
+      next: () => {
+        if (!open) return null;
+        ctx.sink.clear();
+        const n = strategy.readChunk(ctx, mm, ctx.position, req.chunk, ctx.sink);
+        if (n > 0) {
+          delivered = true;
+          if (trace && chunkStats) {
+            trace.chunk();
+            for (const v of trace.rows) chunkStats.push(v);
+            trace.rows.length = 0;
+          }
+          return ctx.sink.view().slice();
+        }
+        close();
+        if (n < 0 && !delivered) throw new OpError(-n, 'maps read failed');
+        return null;
+      },
+      close,
+    };
+  }
+
+  /** Whether pid's address space is attached here. */
+  has(pid: number): boolean {
+    return this.mms.has(pid);
+  }
+
+  /** PROCMAP_QUERY for each query, in order: the answer or the errno. */
+  query(req: QueryRequest): QueryReply[] {
+    const mm = this.mmOf(req.pid);
+    const strategy = this.strategy(req.strategy);
+    const out = this.out;
+    const replies: QueryReply[] = new Array(req.queries.length);
+    for (let i = 0; i < req.queries.length; i++) {
+      const q = req.queries[i];
+      const r = strategy.query(this.reader, mm, queryArgs(q.addr, q.flags, q.name, q.buildId), out);
+      replies[i] = r < 0 ? -r : answerOf(out, q);
+    }
+    return replies;
+  }
+
+  // Mutations take the real per-VMA write locks (withWriterHooks), also on the event loop.
+
+  /** The calls in order under the writer protocol: each result (>= 0) or -errno. */
+  mutate(req: MutateRequest): number[] {
+    const mm = this.mmOf(req.pid);
+    return withWriterHooks(() => req.calls.map((call) => execSyscall(mm, this.writer, call)));
+  }
+
+  /** One call (activities on the event loop). */
+  execute(mm: MmStruct, call: SyscallCall): number {
+    return withWriterHooks(() => execSyscall(mm, this.writer, call));
+  }
+
+  /** fork(2): the child's arena (not published to any pid yet). */
+  fork(pid: number): MmStruct {
+    const parent = this.mmOf(pid);
+    return withWriterHooks(() => execFork(parent, this.writer));
+  }
+
+  /** exit_mmap of pid's address space (it stays attached until `detach`). */
+  exit(pid: number): void {
+    const mm = this.mmOf(pid);
+    withWriterHooks(() => execExit(mm, this.writer));
+  }
+
+  /** The handlers a worker CPU serves (cpu-worker-loop.ts), by op name. */
+  handlers(): Record<string, OpHandler> {
+    return {
+      attach: (args) => {
+        const { pid, buffer } = args as { pid: number; buffer: SharedArrayBuffer };
+        this.attach(pid, buffer);
+        return null;
+      },
+      detach: (args) => {
+        this.detach((args as { pid: number }).pid);
+        return null;
+      },
+      maps: (args) => {
+        const reply = this.maps(args as MapsRequest);
+        return { value: reply, transfer: [reply.bytes] };
+      },
+      query: (args) => this.query(args as QueryRequest),
+      mutate: (args) => this.mutate(args as MutateRequest),
+      fork: (args) => this.fork((args as { pid: number }).pid).buffer,
+      exit: (args) => {
+        this.exit((args as { pid: number }).pid);
+        return null;
+      },
+    };
+  }
+}

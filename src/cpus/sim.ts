@@ -1,0 +1,304 @@
+/**
+ * `Sim`: the one `SimApi`. It owns the process table (pids, limit, comm, activities), builds new
+ * address spaces on the event loop (not yet shared with any thread), maps engine errnos to
+ * `SimError`s and replies to the API's shapes, and reports mutations to listeners. The engine
+ * itself runs behind a transport (transport.ts): on the event loop (`--cpus 0`) or on worker CPUs
+ * (`--cpus N`) — the same handlers either way, so both give the same answers and counts.
+ */
+import { Instruments } from '../metrics/instruments.js';
+import { EBUSY } from '../mm/errno.js';
+import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
+import { RcuDomain } from '../sync/rcu.js';
+import { CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
+import { OpError } from './cpu-protocol.js';
+import { inProcessTransport } from './in-process-transport.js';
+import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
+import { ProcessTable } from './process-table.js';
+import { SharedConfig } from './shared-config.js';
+import {
+  type ActivitySpec,
+  type ActivityStatus,
+  type CreateProcessOptions,
+  type DurableProcesses,
+  type MapsReadOptions,
+  type MutationListener,
+  type ProcessDetail,
+  type ProcessList,
+  type ProcessSummary,
+  type QueryArgs,
+  type QueryOutcome,
+  type ReadOptions,
+  type SimApi,
+  type SimConfig,
+  SimError,
+  type StrategyName,
+  type SyscallCall,
+  type SyscallResult,
+} from './sim-api.js';
+import type { ActivityRun, EngineShared, EngineTransport, TransportEvents } from './transport.js';
+import { startWorkerTransport } from './worker-transport.js';
+
+export interface SimOptions {
+  strategy: StrategyName;
+  /** Worker CPUs; 0 = the engine runs on the event loop. */
+  cpus: number;
+  maxProcesses: number;
+  maxVmasPerProcess: number;
+  maxBatch: number;
+  /** Processes created at start (templates in rotation, a few with activities). */
+  population: number;
+  /** Pids are pidBase + 1 … (process-table.ts). */
+  pidBase?: number;
+  /** The simulated CPU has x86 protection keys (default false); a process may override it. */
+  pkeys?: boolean;
+  /** Requests in flight per worker CPU before new ones are refused with EBUSY (503). */
+  maxInFlightPerCpu?: number;
+}
+
+interface Proc {
+  pid: number;
+  comm: string;
+  /** The event loop's view of the arena. */
+  mm: MmStruct;
+  activity: ActivityRun | null;
+}
+
+/** Maps a transport failure to the errno the HTTP layer answers with. */
+function transportError(err: unknown, what: string): Error {
+  if (err instanceof PoolSaturatedError) return new SimError(EBUSY, 'EBUSY', err.message);
+  // A crash on a worker CPU is not an errno: a plain Error, which the HTTP layer answers 500.
+  if (err instanceof CpuRequestError && err.internal) {
+    return new Error(`${what}: internal error on a worker CPU: ${err.message}`);
+  }
+  if (err instanceof OpError) return SimError.of(err.errno, what);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export class Sim implements SimApi {
+  readonly instruments: Instruments;
+  private readonly shared: EngineShared;
+  private readonly procs: ProcessTable<Proc>;
+  private readonly listeners = new Set<MutationListener>();
+  private readonly droppedListeners = new Set<(pid: number, count: number) => void>();
+  private transport!: EngineTransport;
+
+  private constructor(private readonly opts: SimOptions) {
+    this.procs = new ProcessTable(opts.maxProcesses, opts.pidBase);
+    // In-process, the event loop is the only recording thread.
+    this.instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
+    this.shared = {
+      globals: MmGlobals.create(),
+      rcu: RcuDomain.create(),
+      instruments: this.instruments,
+      config: SharedConfig.create(opts.strategy),
+    };
+  }
+
+  /** Starts the engine threads (if any) and creates the built-in population. */
+  static async start(opts: SimOptions): Promise<Sim> {
+    const sim = new Sim(opts);
+    const events: TransportEvents = {
+      mutation: (pid, call, r) => sim.emit(pid, call, r < 0 ? SimError.of(-r, call.op) : r),
+      dropped: (pid, count) => {
+        for (const l of sim.droppedListeners) l(pid, count);
+      },
+    };
+    sim.transport =
+      opts.cpus === 0
+        ? inProcessTransport(sim.shared, events)
+        : await startWorkerTransport(sim.shared, events, {
+            cpus: opts.cpus,
+            maxInFlightPerCpu: opts.maxInFlightPerCpu,
+          });
+    for (const p of populationPlan(opts.population)) {
+      const mm = buildTemplateProcess(p.template, { ...sim.mmOptions(), seed: p.seed });
+      const proc = await sim.publish(mm, p.comm);
+      if (p.activity) proc.activity = sim.transport.startActivity(proc.pid, mm, p.activity);
+    }
+    return sim;
+  }
+
+  /** Snapshot and restore access (src/state). */
+  get durable(): DurableProcesses {
+    return {
+      pidBase: this.procs.pidBase,
+      processes: () => [...this.procs.values()],
+      nextPid: () => this.procs.nextPid,
+      mmOptions: () => this.mmOptions(),
+      adopt: async (procs, nextPid) => {
+        for (const p of procs) {
+          const proc = await this.publish(p.mm, p.comm, p.pid);
+          if (p.activity) proc.activity = this.transport.startActivity(p.pid, p.mm, p.activity);
+        }
+        this.procs.nextPid = nextPid;
+      },
+    };
+  }
+
+  private mmOptions() {
+    const { globals, rcu } = this.shared;
+    const pkeys = this.opts.pkeys ?? false;
+    return { maxVmas: this.opts.maxVmasPerProcess, globals, grace: rcu, pkeys };
+  }
+
+  private get(pid: number): Proc {
+    return this.procs.get(pid);
+  }
+
+  /** Hands a new arena to every engine thread, then makes the pid visible. */
+  private async publish(mm: MmStruct, comm: string, pid = this.procs.allocPid()): Promise<Proc> {
+    await this.transport.publish(pid, mm);
+    return this.procs.add({ pid, comm: comm.slice(0, COMM_MAX), mm, activity: null });
+  }
+
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw transportError(err, what);
+    }
+  }
+
+  private emit(pid: number, call: SyscallCall, result: SyscallResult): void {
+    for (const l of this.listeners) l({ pid, call, result });
+  }
+
+  async listProcesses(offset: number, limit: number): Promise<ProcessList> {
+    return this.procs.list(offset, limit);
+  }
+
+  async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
+    this.procs.reserve();
+    const { mm, comm } = newProcessImage(opts, this.mmOptions());
+    const proc = await this.publish(mm, comm);
+    if (opts.activity) proc.activity = this.transport.startActivity(proc.pid, mm, opts.activity);
+    return this.procs.summary(proc);
+  }
+
+  async inspectProcess(pid: number): Promise<ProcessDetail> {
+    const p = this.get(pid);
+    return {
+      ...this.procs.summary(p),
+      brkStart: p.mm.startBrk,
+      brk: p.mm.brk,
+      startStack: p.mm.startStack,
+      pkeys: p.mm.pkeys,
+      activity: p.activity?.status() ?? null,
+    };
+  }
+
+  async forkProcess(pid: number): Promise<ProcessSummary> {
+    const parent = this.get(pid);
+    this.procs.reserve();
+    const mm = await this.call('fork', () => this.transport.fork(pid));
+    return this.procs.summary(await this.publish(mm, parent.comm));
+  }
+
+  async exitProcess(pid: number): Promise<void> {
+    const p = this.get(pid);
+    // Unlisted first: new requests for the pid get ESRCH while the address space is torn down.
+    this.procs.delete(pid);
+    await p.activity?.stop();
+    await this.call('exit', () => this.transport.exit(pid));
+    await this.transport.unpublish(pid);
+  }
+
+  async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
+    const p = this.get(pid);
+    const old = p.activity;
+    p.activity = null;
+    await old?.stop();
+    p.activity = this.transport.startActivity(pid, p.mm, spec);
+    return p.activity.status();
+  }
+
+  async getActivity(pid: number): Promise<ActivityStatus | null> {
+    return this.get(pid).activity?.status() ?? null;
+  }
+
+  async stopActivity(pid: number): Promise<boolean> {
+    const p = this.get(pid);
+    const a = p.activity;
+    if (!a) return false;
+    p.activity = null;
+    await a.stop();
+    return true;
+  }
+
+  async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
+    this.get(pid);
+    const req = { pid, strategy: opts.strategy ?? null, chunk: opts.chunk };
+    return this.call('maps', () => this.transport.maps(req, opts.chunkStats));
+  }
+
+  async query(
+    pid: number,
+    opts: ReadOptions,
+    queries: readonly QueryArgs[],
+  ): Promise<QueryOutcome[]> {
+    this.get(pid);
+    const req = { pid, strategy: opts.strategy ?? null, queries };
+    const replies = await this.call('PROCMAP_QUERY', () => this.transport.query(req));
+    return replies.map((r) => (typeof r === 'number' ? SimError.of(r, 'PROCMAP_QUERY') : r));
+  }
+
+  async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {
+    this.get(pid);
+    const raw = await this.call('syscalls', () => this.transport.mutate({ pid, calls }));
+    const results = raw.map((r, i) => (r < 0 ? SimError.of(-r, calls[i].op) : r));
+    if (this.listeners.size > 0) {
+      for (let i = 0; i < results.length; i++) this.emit(pid, calls[i], results[i]);
+    }
+    return results;
+  }
+
+  getConfig(): SimConfig {
+    return {
+      strategy: this.shared.config.strategy,
+      cpus: this.transport.cpus,
+      maxProcesses: this.opts.maxProcesses,
+      maxVmasPerProcess: this.opts.maxVmasPerProcess,
+      maxBatch: this.opts.maxBatch,
+      pkeys: this.opts.pkeys ?? false,
+    };
+  }
+
+  setStrategy(strategy: StrategyName): void {
+    this.shared.config.strategy = strategy;
+  }
+
+  onMutation(listener: MutationListener): () => void {
+    this.listeners.add(listener);
+    this.transport.setEventsWanted(true);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.transport.setEventsWanted(false);
+    };
+  }
+
+  /**
+   * Activity events lost because a busy process's event ring was full (worker CPUs: the event
+   * loop drains the rings every few ms; a process faster than that loses records rather than
+   * stalling anything).
+   */
+  onEventsDropped(listener: (pid: number, count: number) => void): () => void {
+    this.droppedListeners.add(listener);
+    return () => {
+      this.droppedListeners.delete(listener);
+    };
+  }
+
+  gauges() {
+    return this.procs.gauges();
+  }
+
+  async close(): Promise<void> {
+    if (this.procs.closed) return;
+    this.procs.closed = true;
+    await Promise.all([...this.procs.values()].map((p) => p.activity?.stop()));
+    this.transport.setEventsWanted(false);
+    this.listeners.clear();
+    this.droppedListeners.clear();
+    await this.transport.close();
+  }
+}
