@@ -185,7 +185,8 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         try {
           m = parseWsMessage(data.toString());
         } catch (e) {
-          const err = e as WsMessageError;
+          if (!(e instanceof WsMessageError)) throw e;
+          const err = e;
           reply({
             ...(err.id !== undefined ? { id: err.id } : {}),
             type: 'error',
@@ -211,7 +212,9 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           (result) => reply({ id, result }),
           (e) => {
             const { status, body } = toErrorReply(e);
-            if (status >= 500) request.log.error({ err: e }, 'ws request failed');
+            // Overload (503 EBUSY) is the service working as designed: not an error-level line.
+            if (status === 503) request.log.warn({ errno: body.error }, 'ws request shed');
+            else if (status >= 500) request.log.error({ err: e }, 'ws request failed');
             reply({ id, error: body });
           },
         );

@@ -5,11 +5,12 @@
  */
 import { Type } from 'typebox';
 import { STRATEGIES } from '../cpus/sim-api.js';
+import { U64_MAX_CHARS } from './uapi.js';
 
 /** An address, length or offset as input: `"0x…"`, `"123"`, or a safe JSON integer. */
 export const U64Input = Type.Union(
   [
-    Type.String({ pattern: '^(0[xX][0-9a-fA-F]+|[0-9]+)$' }),
+    Type.String({ maxLength: U64_MAX_CHARS, pattern: '^(0[xX][0-9a-fA-F]+|[0-9]+)$' }),
     Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
   ],
   {

@@ -46,7 +46,10 @@ export function parseQueryFlags(input: string | number | undefined): number {
   let bits = 0;
   for (const raw of input.split('|')) {
     const name = raw.trim().replace(/^PROCMAP_QUERY_/, '');
-    const bit = QUERY_FLAG_BITS[name as keyof typeof QUERY_FLAG_BITS];
+    // Own properties only: "toString" or "__proto__" are unknown names, not inherited members.
+    const bit = Object.hasOwn(QUERY_FLAG_BITS, name)
+      ? QUERY_FLAG_BITS[name as keyof typeof QUERY_FLAG_BITS]
+      : undefined;
     if (bit === undefined) {
       throw new UapiValueError(
         'EINVAL',

@@ -33,6 +33,12 @@ export class UapiValueError extends Error {
 
 const HEX = /^0[xX][0-9a-fA-F]+$/;
 const DEC = /^[0-9]+$/;
+/**
+ * Longest u64 string taken: 2^64 - 1 is 20 decimal digits, 0x + 16 hex digits; some room for
+ * leading zeros. Bounded so that a megabyte of digits is refused before BigInt parses it
+ * (quadratic in the digits: a 15-million-digit address stalled the event loop for seconds).
+ */
+export const U64_MAX_CHARS = 64;
 
 /** Parses a `0x…` hex string, a decimal string, or a non-negative safe integer, exactly. */
 export function parseU64(field: string, input: string | number): bigint {
@@ -45,6 +51,11 @@ export function parseU64(field: string, input: string | number): bigint {
       );
     }
     v = BigInt(input);
+  } else if (input.length > U64_MAX_CHARS) {
+    throw new UapiValueError(
+      'EINVAL',
+      `${field}: ${input.length} characters is too long for a u64 (at most ${U64_MAX_CHARS})`,
+    );
   } else if (HEX.test(input) || DEC.test(input)) {
     v = BigInt(input);
   } else {

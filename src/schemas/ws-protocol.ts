@@ -86,17 +86,35 @@ const MutationRequest = Type.Object(
   { additionalProperties: true },
 );
 
-const checkers = {
-  subscribe: Compile(Subscribe),
-  unsubscribe: Compile(Unsubscribe),
-  maps: Compile(MapsRequest),
-  procmap_query: Compile(QueryRequest),
-  process: Compile(ProcessRequest),
-  processes: Compile(ProcessesRequest),
-  config: Compile(ConfigRequest),
-  syscalls: Compile(SyscallsRequest),
-  mutation: Compile(MutationRequest),
-};
+interface Checker {
+  Check(value: unknown): boolean;
+  Errors(value: unknown): ReadonlyArray<{ instancePath: string; message: string }>;
+}
+
+/** One checker per message kind. A Map, so a client's `op` is never looked up on a prototype. */
+const checkers = new Map<string, Checker>([
+  ['subscribe', Compile(Subscribe)],
+  ['unsubscribe', Compile(Unsubscribe)],
+  ['maps', Compile(MapsRequest)],
+  ['procmap_query', Compile(QueryRequest)],
+  ['process', Compile(ProcessRequest)],
+  ['processes', Compile(ProcessesRequest)],
+  ['config', Compile(ConfigRequest)],
+  ['syscalls', Compile(SyscallsRequest)],
+  ['mutation', Compile(MutationRequest)],
+]);
+type Kind = WsMessage['kind'];
+
+/** The request ops a client names (`mutation` is the kind of every syscall op, not an op). */
+const REQUEST_OPS: ReadonlySet<string> = new Set([
+  'maps',
+  'procmap_query',
+  'process',
+  'processes',
+  'config',
+  'syscalls',
+]);
+const SYSCALL_OP_SET: ReadonlySet<string> = new Set(SYSCALL_OPS);
 
 export type WsMessage =
   | { kind: 'subscribe'; msg: { subscribe: 'events' | 'rates'; pid?: number } }
@@ -122,8 +140,14 @@ export class WsMessageError extends UapiValueError {
   }
 }
 
-function firstError(kind: keyof typeof checkers, value: unknown): string {
-  const e = checkers[kind].Errors(value)[0];
+function checkerOf(kind: Kind) {
+  const checker = checkers.get(kind);
+  if (!checker) throw new Error(`no checker for ${kind}`);
+  return checker;
+}
+
+function firstError(kind: Kind, value: unknown): string {
+  const e = checkerOf(kind).Errors(value)[0];
   const where = e?.instancePath ? `${e.instancePath.slice(1)} ` : '';
   return `${kind}: ${where}${e?.message ?? 'invalid message'}`;
 }
@@ -141,28 +165,20 @@ export function parseWsMessage(text: string): WsMessage {
   }
   const obj = value as Record<string, unknown>;
   const id = typeof obj.id === 'string' || typeof obj.id === 'number' ? obj.id : undefined;
-  let kind: keyof typeof checkers;
-  if ('subscribe' in obj) kind = 'subscribe';
-  else if ('unsubscribe' in obj) kind = 'unsubscribe';
-  else if (typeof obj.op === 'string' && (SYSCALL_OPS as string[]).includes(obj.op))
-    kind = 'mutation';
-  else if (typeof obj.op === 'string' && obj.op in checkers && obj.op !== 'mutation')
-    kind = obj.op as keyof typeof checkers;
+  let kind: Kind;
+  if (Object.hasOwn(obj, 'subscribe')) kind = 'subscribe';
+  else if (Object.hasOwn(obj, 'unsubscribe')) kind = 'unsubscribe';
+  else if (typeof obj.op === 'string' && SYSCALL_OP_SET.has(obj.op)) kind = 'mutation';
+  else if (typeof obj.op === 'string' && REQUEST_OPS.has(obj.op)) kind = obj.op as Kind;
   else {
     throw new WsMessageError(
-      'expected {"subscribe":…}, {"unsubscribe":…} or a request {"id","op",…} with op one of ' +
-        [
-          'maps',
-          'procmap_query',
-          'process',
-          'processes',
-          'config',
-          'syscalls',
-          ...SYSCALL_OPS,
-        ].join(', '),
+      `expected {"subscribe":…}, {"unsubscribe":…} or a request {"id","op",…} with op one of ${[
+        ...REQUEST_OPS,
+        ...SYSCALL_OPS,
+      ].join(', ')}`,
       id,
     );
   }
-  if (!checkers[kind].Check(value)) throw new WsMessageError(firstError(kind, value), id);
+  if (!checkerOf(kind).Check(value)) throw new WsMessageError(firstError(kind, value), id);
   return { kind, msg: value } as WsMessage;
 }

@@ -8,8 +8,10 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import { buildApp } from '../../src/app.js';
+import { SimError } from '../../src/cpus/sim-api.js';
 import { FakeSim } from './fake-sim.js';
-import { appWith } from './helpers.js';
+import { appWith, testConfig } from './helpers.js';
 
 /** A client that queues incoming JSON messages and hands them out in order. */
 class Client {
@@ -85,6 +87,26 @@ describe('/ws', () => {
     assert.equal(cfg.strategy, 'per_vma');
     // Same shape as GET /config.
     assert.deepEqual(cfg, (await app.inject({ method: 'GET', url: '/config' })).json());
+    await c.close();
+  });
+
+  test('ops named like Object.prototype members are unknown ops, answered with the id', async () => {
+    const c = await new Client(url).open();
+    for (const op of ['toString', '__proto__', 'constructor', 'hasOwnProperty', 'mutation']) {
+      c.send({ id: `p-${op}`, op, pid: 1 });
+      const m = await c.next();
+      assert.equal(m.id, `p-${op}`);
+      assert.equal(m.error, 'EINVAL');
+      assert.match(String(m.message), /op one of/);
+    }
+    c.send('{"id":"s","__proto__":{"subscribe":"events"}}');
+    const s = await c.next();
+    assert.equal(s.id, 's');
+    assert.equal(s.error, 'EINVAL');
+    c.send({ id: 'f', op: 'procmap_query', pid: 1, addr: '0x1000', flags: 'constructor' });
+    const f = await c.next();
+    assert.equal(f.id, 'f');
+    assert.equal((f.error as { error: string }).error, 'EINVAL');
     await c.close();
   });
 
@@ -193,5 +215,38 @@ describe('/ws', () => {
     const [code, reason] = await closed;
     assert.equal(code, 1008);
     assert.match(String(reason), /slow consumer/);
+  });
+});
+
+describe('/ws log levels', () => {
+  test('a request shed with 503 EBUSY is logged at warn, not error', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const sim = new FakeSim([1]);
+    sim.syscallAnswer = () => {
+      throw new SimError(16, 'EBUSY', 'the engine is busy');
+    };
+    const app = await buildApp({
+      config: testConfig(),
+      sim,
+      logger: {
+        level: 'info',
+        stream: { write: (line: string) => lines.push(JSON.parse(line)) },
+      },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const c = await new Client(`ws://127.0.0.1:${port}/ws`).open();
+      c.send({ id: 'busy', op: 'brk', pid: 1, addr: 0 });
+      const m = await c.next();
+      assert.equal((m.error as { error: string }).error, 'EBUSY');
+      await c.close();
+      const shed = lines.filter((l) => /ws request/.test(l.msg));
+      assert.equal(shed.length, 1, JSON.stringify(lines));
+      assert.equal(shed[0].level, 40, 'warn');
+      assert.equal(lines.filter((l) => l.level >= 50).length, 0);
+    } finally {
+      await app.close();
+    }
   });
 });
