@@ -45,6 +45,12 @@ export const I32_RETIRE_ITEM_BASE = 9; // byte offset of the retire ring's Int32
 export const I32_MACHINE_CAPS = 10;
 /** The CPU has protection keys, enabled by the kernel (x86 PKU + OSPKE): see syscalls/pkey.ts. */
 export const MACHINE_CAP_PKEYS = 1;
+/**
+ * Read faults on private anonymous memory allocate a page instead of mapping the shared zero page
+ * (mm_forbids_zeropage(); some hypervisor guests boot this way): populating readable private
+ * anonymous memory then gives it an anon_vma (syscalls/anon-vma.ts populateVma).
+ */
+export const MACHINE_CAP_NO_ZERO_PAGE = 2;
 
 // ---- lines 1-2: sync words, owned by src/sync ---------------------------------------------
 /**

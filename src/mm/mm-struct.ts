@@ -21,6 +21,7 @@ import {
   I32_EXE_FILE,
   I32_MACHINE_CAPS,
   I32_MAP_COUNT,
+  MACHINE_CAP_NO_ZERO_PAGE,
   MACHINE_CAP_PKEYS,
   readGeometry,
   SYNC_WORDS_BASE,
@@ -87,6 +88,11 @@ export interface MmCreateOptions {
    * execute-only pkey (syscalls/pkey.ts). Default false; the service decides (`--pkeys`).
    */
   pkeys?: boolean;
+  /**
+   * Read faults allocate pages instead of mapping the zero page (not Linux's default; the
+   * differential test sets it on hosts that boot so). Default false.
+   */
+  noZeroPage?: boolean;
 }
 
 /**
@@ -132,7 +138,8 @@ export class MmStruct {
     const buffer = new SharedArrayBuffer(g.totalBytes);
     const views = arenaViews(buffer);
     writeGeometry(views, g);
-    views.i32[I32_MACHINE_CAPS] = opts.pkeys ? MACHINE_CAP_PKEYS : 0;
+    views.i32[I32_MACHINE_CAPS] =
+      (opts.pkeys ? MACHINE_CAP_PKEYS : 0) | (opts.noZeroPage ? MACHINE_CAP_NO_ZERO_PAGE : 0);
     return new MmStruct(buffer, opts.globals ?? MmGlobals.default(), opts.grace ?? IMMEDIATE_GRACE);
   }
 
@@ -149,6 +156,11 @@ export class MmStruct {
   /** Whether the simulated CPU has protection keys (immutable, set by `create`). */
   get pkeys(): boolean {
     return (this.i32[I32_MACHINE_CAPS] & MACHINE_CAP_PKEYS) !== 0;
+  }
+
+  /** Whether read faults allocate pages instead of mapping the zero page (immutable). */
+  get noZeroPage(): boolean {
+    return (this.i32[I32_MACHINE_CAPS] & MACHINE_CAP_NO_ZERO_PAGE) !== 0;
   }
 
   /** max_map_count of this mm. */

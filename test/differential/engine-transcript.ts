@@ -74,9 +74,14 @@ export function engineFromHeader(header: OracleHeader): {
     inode: Number(w[4]),
     buildId: Buffer.from(header.binaryBuildId, 'hex'),
   });
-  // The machine the helper ran on: with protection keys or without (host-capabilities.ts).
-  const pkeys = pkeysOf(header).pkeys;
-  const mm = importMaps(header.initialMaps, { globals, maxVmas: header.maxMapCount, pkeys });
+  // The machine the helper ran on: with protection keys or without (host-capabilities.ts), with
+  // the zero page or without.
+  const mm = importMaps(header.initialMaps, {
+    globals,
+    maxVmas: header.maxMapCount,
+    pkeys: pkeysOf(header).pkeys,
+    noZeroPage: !header.zeroPage,
+  });
   mm.startCode = header.stat.start_code!;
   mm.endCode = header.stat.end_code!;
   mm.startData = header.stat.start_data!;

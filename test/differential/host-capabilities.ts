@@ -4,7 +4,7 @@
 // (`describeHost`), so a run's output says which machine it compared against.
 //
 // Each host property either configures the engine (protection keys, CONFIG_ANON_VMA_NAME,
-// max_map_count), is pinned by the helper (ASLR off, RLIMIT_STACK, environment, static binary), or
+// max_map_count, the zero page), is pinned by the helper (ASLR off, RLIMIT_STACK, environment, static binary), or
 // is a precondition of the simulated kernel that `hostPreconditionProblems` checks and names
 // (vsyscall=xonly, overcommit_memory != 2, CONFIG_TRANSPARENT_HUGEPAGE).
 
@@ -26,6 +26,8 @@ export interface HostCapabilities {
   /** CONFIG_ANON_VMA_NAME (prctl PR_SET_VMA_ANON_NAME works). */
   anonVmaName: boolean;
   maxMapCount: number;
+  /** Read faults on private anonymous memory map the zero page (Linux's rule; some guests don't). */
+  zeroPage: boolean;
   /** `--xp` xonly (6.18's default), `r-xp` emulate, `none` (no [vsyscall] line). */
   vsyscall: string;
   cpuModel: string;
@@ -86,6 +88,7 @@ export function hostCapabilitiesOf(header: OracleHeader): HostCapabilities {
     pkeysSource: source,
     anonVmaName: header.anonVmaName,
     maxMapCount: header.maxMapCount,
+    zeroPage: header.zeroPage,
     vsyscall: gate === undefined ? 'none' : (gate.split(' ')[1] ?? '?'),
     cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown',
     cpuFlags: flags.filter((f) => f === 'pku' || f === 'ospke'),
@@ -110,6 +113,7 @@ export function describeHost(c: HostCapabilities): string[] {
     `host CPU: ${c.cpuModel}, ${c.cores} cores, cpuinfo flags: ${flags}`,
     `host protection keys: ${c.pkeys ? 'yes' : 'no'} (${c.pkeysSource}); engine configured to match`,
     `host CONFIG_ANON_VMA_NAME: ${c.anonVmaName ? 'yes' : 'no'}; max_map_count ${c.maxMapCount}`,
+    `host zero page for read faults: ${c.zeroPage ? 'yes' : 'no (read-populated anonymous memory gets an anon_vma)'}; engine configured to match`,
     `host vsyscall: ${c.vsyscall}; overcommit_memory ${c.overcommitMemory}; THP ${c.transparentHugepage ? 'built in' : 'absent'}`,
   ];
 }

@@ -1,7 +1,7 @@
 // The transcript: what one script run prints, on the kernel side (the C helper's stdout) and on
 // the engine side (engine-transcript.ts writes the same format). Format, line by line:
 //
-//   header (oracle only):  oracle 1 / anon_vma_name 0|1 / pkey_alloc KEY|-errno /
+//   header (oracle only):  oracle 1 / anon_vma_name 0|1 / pkey_alloc KEY|-errno / zero_page 0|1 /
 //                          stat NAME 0xVALUE ... /
 //                          max_map_count N / anon_vma 0xSTART... / file I MAJ MIN
 //                          INO rdwr|rdonly PATH / maps-begin ... maps-end / q self ... (build ID)
@@ -31,6 +31,8 @@ export interface OracleHeader {
    * host-capabilities.ts turns it into the capability.
    */
   pkeyAlloc: number;
+  /** Read faults on private anonymous memory map the zero page (false: they allocate pages). */
+  zeroPage: boolean;
   /** /proc/self/stat fields and brk(0), by name: start_code, end_code, start_data, end_data,
    *  start_brk, start_stack, brk. */
   stat: Record<string, number>;
@@ -73,6 +75,8 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
   const anonVmaName = anonLine === 'anon_vma_name 1';
   let pkeyAlloc = Number.NaN;
   if (lines[i]?.startsWith('pkey_alloc ')) pkeyAlloc = Number(lines[i++]!.split(' ')[1]);
+  let zeroPage = true;
+  if (lines[i]?.startsWith('zero_page ')) zeroPage = lines[i++] === 'zero_page 1';
   const stat: Record<string, number> = {};
   while (lines[i]?.startsWith('stat ')) {
     const [, name, value] = lines[i]!.split(' ');
@@ -110,6 +114,7 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
     header: {
       anonVmaName,
       pkeyAlloc,
+      zeroPage,
       stat,
       maxMapCount,
       anonVmaStarts,

@@ -225,6 +225,40 @@ static void print_anon_vmas(void) {
   }
 }
 
+/* Whether read faults on private anonymous memory map the shared zero page (the kernel's rule)
+ * or allocate a page (mm_forbids_zeropage(), or a hypervisor guest booted without a zero page,
+ * e.g. pvm_no_zero_page): then MAP_POPULATE / MAP_LOCKED of readable private anonymous memory
+ * gives it an anon_vma, which decides later merges in fork children. One page far from every
+ * address a script uses is populated read-only, its smaps "Anonymous:" read, and unmapped. */
+#define ZERO_PAGE_PROBE 0x200000000000UL
+static int probe_zero_page(void) {
+  long a = sys6(SYS_mmap, ZERO_PAGE_PROBE, 4096, 1 /* PROT_READ */,
+                0x02 | 0x20 | 0x100000 | 0x8000 /* PRIVATE|ANONYMOUS|FIXED_NOREPLACE|POPULATE */, -1, 0);
+  if (a != (long)ZERO_PAGE_PROBE) die("zero page probe: mmap");
+  long fd = sys4(SYS_openat, AT_FDCWD, "/proc/self/smaps", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) die("open smaps");
+  size_t len = read_whole((int)fd, maps_buf, sizeof maps_buf);
+  sys1(SYS_close, fd);
+  sys2(SYS_munmap, ZERO_PAGE_PROBE, 4096);
+  static const char head[] = "200000000000-";
+  int in = 0;
+  for (size_t i = 0; i < len;) {
+    size_t eol = i;
+    while (eol < len && maps_buf[eol] != '\n') eol++;
+    size_t n = 0;
+    while (n < sizeof head - 1 && i + n < eol && maps_buf[i + n] == head[n]) n++;
+    if (n == sizeof head - 1) in = 1;
+    if (in && eol - i > 10 && maps_buf[i] == 'A' && maps_buf[i + 1] == 'n' && maps_buf[i + 9] == ':') {
+      for (size_t k = i + 10; k < eol; k++)
+        if (maps_buf[k] >= '1' && maps_buf[k] <= '9') return 0; /* a page was allocated */
+      return 1;
+    }
+    i = eol + 1;
+  }
+  die("zero page probe: no smaps entry");
+  return 0;
+}
+
 /* vm.max_map_count: mmap, mprotect and munmap fail with ENOMEM around it. */
 static void print_max_map_count(void) {
   static char buf[64];
@@ -504,11 +538,13 @@ int main(int argc, char **argv) {
    * freed at once; execute-only mappings later take the lowest free key as they would have. */
   long pkey = sys2(SYS_pkey_alloc, 0, 0);
   if (pkey > 0) sys1(SYS_pkey_free, pkey);
+  int zero_page = probe_zero_page();
   put_str("oracle 1\n");
   put_str(anon == 0 ? "anon_vma_name 1\n" : "anon_vma_name 0\n");
   put_str("pkey_alloc ");
   put_ret(pkey);
   put_char('\n');
+  put_str(zero_page ? "zero_page 1\n" : "zero_page 0\n");
   print_stat();
   print_max_map_count();
   print_anon_vmas();

@@ -102,13 +102,18 @@ function reusableAnonVma(mm: MmStruct, a: number, b: number, other: number): boo
 
 /**
  * populate_vma_page_range() over VMA `id`: write faults (and so an anon_vma) for private writable
- * mappings; read faults map the zero page or page cache and leave none. anon_vma_prepare() first
- * looks for a neighbour's anon_vma to reuse (next, then prev).
+ * mappings; read faults map the zero page or page cache and leave none, except on a machine
+ * without the zero page (`mm.noZeroPage`), where a read fault on private anonymous memory that
+ * populate may touch (any of r/w/x: FOLL_FORCE) allocates a page. anon_vma_prepare() first looks
+ * for a neighbour's anon_vma to reuse (next, then prev).
  */
 export function populateVma(mm: MmStruct, id: number): void {
   const v = mm.vmas;
   const f = v.flags(id);
-  if ((f & (VM_WRITE | VM_SHARED)) !== VM_WRITE || f & VM_ANON_VMA) return;
+  if (f & (VM_SHARED | VM_ANON_VMA)) return;
+  const written = (f & VM_WRITE) !== 0;
+  const readAllocates = mm.noZeroPage && v.file(id) === 0 && (f & VM_ACCESS_FLAGS) !== 0;
+  if (!written && !readAllocates) return;
   const next = mm.findVma(v.end(id));
   if (next !== 0 && reusableAnonVma(mm, id, next, next)) {
     v.setFlags(id, (f & ~ANON_VMA_BITS) | (v.flags(next) & (VM_ANON_VMA | ID_MASK)));

@@ -24,6 +24,7 @@ export function forkMm(parent: MmStruct): MmStruct {
     globals: parent.globals,
     grace: parent.deferred.grace,
     pkeys: parent.pkeys,
+    noZeroPage: parent.noZeroPage,
   });
   child.startCode = parent.startCode;
   child.endCode = parent.endCode;
