@@ -10,6 +10,7 @@ NEEDS=(
   "gcc gcc libc6-dev"
   "prometheus prometheus"
   "chromium chromium"
+  "nginx nginx"
 )
 
 missing_cmds=()

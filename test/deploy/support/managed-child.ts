@@ -47,6 +47,12 @@ export class ManagedChild {
     return `--- ${this.name} output (tail) ---\n${this.tail}`;
   }
 
+  /** SIGKILL (a crash, as `kill -9`); resolves once it is gone. */
+  async kill(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. Resolves once it is gone. */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return;

@@ -18,14 +18,21 @@ export class ServiceUnderTest {
     readonly child: ManagedChild,
   ) {}
 
-  /** Starts the server and resolves once GET /healthz answers 200. */
-  static async start(readyTimeoutMs: number): Promise<ServiceUnderTest> {
+  /**
+   * Starts the server and resolves once GET /healthz answers 200. `extraArgs` are appended to the
+   * command line; `port` reuses a port (a restarted replica keeps its address), default a free one.
+   */
+  static async start(
+    readyTimeoutMs: number,
+    extraArgs: readonly string[] = [],
+    port?: number,
+  ): Promise<ServiceUnderTest> {
     if (!existsSync(SERVER_ENTRY)) {
       throw new Error(
         `${SERVER_ENTRY} does not exist: build first (npx tsc -p tsconfig.json, or npm test)`,
       );
     }
-    const port = await freeLoopbackPort();
+    port ??= await freeLoopbackPort();
     const child = new ManagedChild(
       'procfs-sim',
       process.execPath,
@@ -39,6 +46,7 @@ export class ServiceUnderTest {
         '127.0.0.1',
         '--max-event-loop-delay-ms',
         '0',
+        ...extraArgs,
       ],
       REPO_ROOT,
     );
