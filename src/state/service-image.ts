@@ -1,10 +1,11 @@
 /**
- * A whole service as a snapshot holds it (payload format v1): the pid range and counter, the
+ * A whole service as a snapshot holds it (payload formats v1, v2): the pid range and counter, the
  * referenced global-table entries, then every process in list order with its comm, its activity
  * definition (JSON, as the API takes it) and its address-space image.
  *
  *   u32 pidBase, u32 nextPid, tables (table-image.ts), u32 process count,
- *   per process: u32 pid, string comm, string activity JSON ("" = idle), mm image (mm-image.ts)
+ *   per process: u32 pid, string comm, string activity JSON ("" = idle), mm image (mm-image.ts;
+ *   v2 added the machine caps to it)
  *
  * `captureService` reads each address space under its mmap read lock (taken without blocking
  * the event loop), so each process is a consistent image even while CPUs and activities keep
@@ -99,8 +100,8 @@ export function encodeService(img: ServiceImage): Uint8Array {
 const MAX_COMM_BYTES = 64;
 const MAX_ACTIVITY_BYTES = 64 << 20;
 
-/** Parses and checks a v1 payload (ImageFormatError on anything malformed). */
-export function decodeService(payload: Uint8Array): ServiceImage {
+/** Parses and checks a payload of `version` (ImageFormatError on anything malformed). */
+export function decodeService(payload: Uint8Array, version: number): ServiceImage {
   const r = new ByteReader(payload);
   const pidBase = r.u32('pid base');
   const nextPid = r.u32('next pid');
@@ -129,7 +130,7 @@ export function decodeService(payload: Uint8Array): ServiceImage {
         throw new ImageFormatError(`pid ${pid}: unknown activity kind`);
       }
     }
-    const mm = readMmImage(r, tables.files.length, tables.names.length);
+    const mm = readMmImage(r, version, tables.files.length, tables.names.length);
     processes.push({ pid, comm, activity, mm });
   }
   if (r.remaining !== 0) throw new ImageFormatError(`${r.remaining} bytes after the last process`);

@@ -21,9 +21,10 @@ export const FRAME_HEADER_BYTES = 56;
 /** Every format this build knows, by version. Add a version here when the payload changes. */
 export const SNAPSHOT_FORMATS: Readonly<Record<number, string>> = {
   1: 'logical-v1 (mm fields, VMAs as columns, referenced files and anon names, activities)',
+  2: 'logical-v2 (v1 + per-process machine caps: protection keys)',
 };
 /** The version this build writes. */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 /** The oldest version this build still reads. */
 export const OLDEST_READABLE_VERSION = 1;
 

@@ -104,8 +104,9 @@ export class StateStore {
       throw err;
     }
     try {
-      const { payload } = openFrame(file);
-      return { kind: 'found', path: this.path, image: decodeService(payload), bytes: file.length };
+      const { payload, version } = openFrame(file);
+      const image = decodeService(payload, version);
+      return { kind: 'found', path: this.path, image, bytes: file.length };
     } catch (err) {
       if (!(err instanceof SnapshotRefusedError || err instanceof ImageFormatError)) throw err;
       return this.setAside(`${err.message}`);

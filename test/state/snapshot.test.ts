@@ -50,7 +50,8 @@ async function snapshotBytes(sim: Sim): Promise<Uint8Array> {
 
 async function restoredFrom(bytes: Uint8Array, pidBase = 0): Promise<Sim> {
   const sim = await newSim(pidBase);
-  await restoreService(decodeService(openFrame(bytes).payload), sim.durable);
+  const frame = openFrame(bytes);
+  await restoreService(decodeService(frame.payload, frame.version), sim.durable);
   return sim;
 }
 
@@ -61,7 +62,9 @@ describe('snapshot round trip', () => {
     const bytes = await snapshotBytes(a);
     const b = await restoredFrom(bytes);
     const before = await observe(a);
-    assert.ok((before as { procs: unknown[] }).procs.length >= 5, 'the state has processes');
+    const procs = (before as { procs: Array<{ pkeys: boolean }> }).procs;
+    assert.ok(procs.length >= 5, 'the state has processes');
+    assert.ok(procs.some((p) => p.pkeys) && procs.some((p) => !p.pkeys), 'both CPUs are there');
     assert.deepEqual(await observe(b), before);
     assert.deepEqual(await snapshotBytes(b), bytes, 'capture(restore(x)) == x, byte for byte');
   });
@@ -113,7 +116,7 @@ describe('refused snapshots', () => {
       ['corrupt', corrupt, /checksum/],
       ['foreign', new TextEncoder().encode('{"hello":"world"}'), /foreign/],
       ['empty', new Uint8Array(0), /foreign/],
-      ['newer', reseal(good, SNAPSHOT_FORMAT_VERSION + 1), /v2 is newer than this build/],
+      ['newer', reseal(good, SNAPSHOT_FORMAT_VERSION + 1), /v3 is newer than this build/],
       ['older', reseal(good, 0), /v0 is older than the oldest this build reads \(v1: logical-v1/],
     ];
     for (const [what, bytes, reason] of cases) {
@@ -151,7 +154,10 @@ describe('refused snapshots', () => {
     await richState(a);
     const b = await newSim(20_000_000);
     await assert.rejects(
-      restoreService(decodeService(openFrame(await snapshotBytes(a)).payload), b.durable),
+      restoreService(
+        decodeService(encodeService(await captureService(a, a.durable)), 2),
+        b.durable,
+      ),
       RestoreRefusedError,
     );
     assert.equal((await b.listProcesses(0, 10)).total, 0);

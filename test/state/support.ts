@@ -55,7 +55,7 @@ export const PROBE_CALLS: SyscallCall[] = [
 /** A sim with a bit of everything a snapshot must carry. */
 export async function richState(sim: SimApi): Promise<void> {
   const bash = (await sim.createProcess({ template: 'bash', comm: 'bash' })).pid;
-  await sim.createProcess({ template: 'jvm', comm: 'a-very-long-command-name' });
+  await sim.createProcess({ template: 'jvm', comm: 'a-very-long-command-name', pkeys: true });
   const edge = (await sim.createProcess({ maps: fixtureMaps('edge-host.maps'), comm: 'edge' })).pid;
   const gone = (await sim.createProcess({ template: 'minimal' })).pid;
   await sim.syscalls(bash, [

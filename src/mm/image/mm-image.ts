@@ -8,6 +8,7 @@
  *
  * `captureMm` must run while `mm` is read-locked (mmap read lock) or otherwise quiescent.
  */
+import { MACHINE_CAP_PKEYS } from '../arena-layout.js';
 import { type MmCreateOptions, MmStruct } from '../mm-struct.js';
 import { OPS_DUMMY } from '../special-mappings.js';
 import { vmaMarkAttached } from '../syscalls/vma-lock-hooks.js';
@@ -38,6 +39,8 @@ const MAX_MAX_VMAS = 1 << 24;
 
 export interface MmImage {
   maxVmas: number;
+  /** MACHINE_CAP_* bits the mm was created with (protection keys). */
+  machineCaps: number;
   header: Float64Array;
   /** exe_file as a file ref (0 none). */
   exeFile: number;
@@ -56,6 +59,7 @@ export function captureMm(mm: MmStruct, tables: TableCapture): MmImage {
   const n = mm.mapCount;
   const img: MmImage = {
     maxVmas: mm.maxMapCount,
+    machineCaps: mm.pkeys ? MACHINE_CAP_PKEYS : 0,
     header: Float64Array.from(HEADER_FIELDS, (f) => mm[f]),
     exeFile: tables.fileRef(mm.exeFile),
     count: 0,
@@ -86,7 +90,8 @@ export function captureMm(mm: MmStruct, tables: TableCapture): MmImage {
 
 /** A new address space from `img`; refs resolve through `tables`. Not yet shared with anyone. */
 export function buildMm(img: MmImage, tables: TableRestore, opts: MmCreateOptions): MmStruct {
-  const mm = MmStruct.create({ ...opts, maxVmas: img.maxVmas });
+  const pkeys = (img.machineCaps & MACHINE_CAP_PKEYS) !== 0;
+  const mm = MmStruct.create({ ...opts, maxVmas: img.maxVmas, pkeys });
   HEADER_FIELDS.forEach((f, i) => {
     mm[f] = img.header[i];
   });
@@ -107,8 +112,10 @@ export function buildMm(img: MmImage, tables: TableRestore, opts: MmCreateOption
   return mm;
 }
 
+/** Writes the current format's image (v2: machine caps after max_map_count). */
 export function writeMmImage(w: ByteWriter, img: MmImage): void {
   w.u32(img.maxVmas);
+  w.u32(img.machineCaps);
   w.f64s(img.header, HEADER_FIELDS.length);
   w.u32(img.exeFile);
   w.u32(img.count);
@@ -125,11 +132,23 @@ export function writeMmImage(w: ByteWriter, img: MmImage): void {
  * Reads and checks one image: every rule a live mm keeps (sorted, page-aligned, non-overlapping
  * VMAs below TASK_SIZE, at most max_map_count of them, refs inside the tables), so a restore
  * never builds an address space the engine could not have produced.
+ *
+ * Format v1 had no machine caps: every mm then behaved as on a CPU with protection keys, so a v1
+ * image restores with them.
  */
-export function readMmImage(r: ByteReader, nFiles: number, nNames: number): MmImage {
+export function readMmImage(
+  r: ByteReader,
+  version: number,
+  nFiles: number,
+  nNames: number,
+): MmImage {
   const maxVmas = r.u32('max_map_count');
   if (maxVmas < 1 || maxVmas > MAX_MAX_VMAS) {
     throw new ImageFormatError(`max_map_count ${maxVmas} out of range`);
+  }
+  const machineCaps = version >= 2 ? r.u32('machine caps') : MACHINE_CAP_PKEYS;
+  if ((machineCaps & ~MACHINE_CAP_PKEYS) !== 0) {
+    throw new ImageFormatError(`unknown machine caps 0x${machineCaps.toString(16)}`);
   }
   const header = r.f64s(HEADER_FIELDS.length, 'mm header');
   for (let i = 0; i < header.length; i++) {
@@ -143,6 +162,7 @@ export function readMmImage(r: ByteReader, nFiles: number, nNames: number): MmIm
   if (count > maxVmas) throw new ImageFormatError(`${count} VMAs exceed max_map_count ${maxVmas}`);
   const img: MmImage = {
     maxVmas,
+    machineCaps,
     header,
     exeFile,
     count,
