@@ -2,6 +2,7 @@
  * kbench: the host kernel's side of the engine benchmark (bench/engine/).
  *
  *   kbench N REPS [FILE]
+ *   kbench pairs MS REPS VMAS READERS WRITERS      (reader/writer pairs: kbench-pairs.c)
  *
  * Builds an address space of about N VMAs in this process (2-page private mappings with
  * alternating PROT_READ|PROT_WRITE / PROT_READ so that neighbours never merge, as the kernel
@@ -27,18 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PAGE 4096UL
+#include "kbench.h"
 
-/* include/uapi/linux/fs.h (6.11+); Debian 12's headers predate it. */
-struct procmap_query {
-  uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset;
-  uint64_t inode;
-  uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
-  uint64_t vma_name_addr, build_id_addr;
-};
-#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
-
-static uint64_t now_ns(void) {
+uint64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -72,6 +64,7 @@ static size_t read_maps(int fd, size_t *lines) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "pairs")) return pairs_main(argc, argv);
   long n = argc > 1 ? atol(argv[1]) : 1000;
   int reps = argc > 2 ? atoi(argv[2]) : 5;
   if (reps < 1 || reps > 64) reps = 5;

@@ -26,11 +26,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 let built: { bin: string; file: string } | undefined;
 
-function build(): { bin: string; file: string } {
+/** Builds kbench (kbench.c + kbench-pairs.c) once per process; returns the binary and a file. */
+export function buildKbench(): { bin: string; file: string } {
   if (built) return built;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'procfs-sim-kbench-'));
   const bin = path.join(dir, 'kbench');
-  execFileSync('gcc', ['-O2', '-o', bin, path.join(repoRoot, 'bench/kernel/kbench.c')]);
+  const src = (f: string) => path.join(repoRoot, 'bench/kernel', f);
+  execFileSync('gcc', ['-O2', '-pthread', '-o', bin, src('kbench.c'), src('kbench-pairs.c')]);
   const file = path.join(dir, 'mapped-file');
   writeFileSync(file, Buffer.alloc(64 * 1024));
   built = { bin, file };
@@ -39,7 +41,7 @@ function build(): { bin: string; file: string } {
 
 /** Runs the kernel benchmark with about `vmas` VMAs and `reps` repetitions (median reported). */
 export function runKernelBaseline(vmas: number, reps: number): KernelRun {
-  const { bin, file } = build();
+  const { bin, file } = buildKbench();
   const out = execFileSync(bin, [String(vmas), String(reps), file], {
     maxBuffer: 256 * 1024 * 1024,
     encoding: 'latin1',

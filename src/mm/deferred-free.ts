@@ -24,7 +24,27 @@ export interface GracePeriods {
    * too: lock_next_vma drops RCU before mmap_read_lock). src/sync's RcuDomain has it.
    */
   synchronize?(): unknown;
+  /**
+   * Optional batched grace periods (src/sync's RcuDomain has them): `nextStamp()` stamps a
+   * retired object without any shared write, `startGracePeriod(stamp)` starts the grace period
+   * of every object stamped so far with one write. Without them every retire advances the epoch.
+   */
+  nextStamp?(): number;
+  startGracePeriod?(stamp: number): void;
 }
+
+/**
+ * Writers reclaim (check grace periods, which reads every reader's RCU slot) only once this many
+ * objects wait, like call_rcu's callback batches: the common path of a write touches no line a
+ * reader writes, and no line a reader reads but the index itself (docs/mechanisms.md).
+ */
+export const RECLAIM_BATCH = 256;
+/**
+ * After an attempt that left objects waiting (a reader still inside a section that began before
+ * their grace period), writes skip this many reclaim points before trying again: grace periods
+ * end at readers' pace, not at every write.
+ */
+export const RECLAIM_BACKOFF = 64;
 
 /**
  * Grace periods for single-threaded use only (unit tests, building templates before an arena is
@@ -62,6 +82,8 @@ export class DeferredFree {
   reclaimedTotal = 0;
   /** Per-thread: times a writer had to wait for a grace period because the arena was full. */
   synchronizeCalls = 0;
+  /** Per-thread: reclaim points to skip before the next batched attempt. */
+  private backoff = 0;
 
   constructor(views: ArenaViews, geometry: ArenaGeometry, grace: GracePeriods) {
     this.i32 = views.i32;
@@ -78,7 +100,12 @@ export class DeferredFree {
 
   /** Retire one VMA record (already unreachable from the index root readers load). */
   retireVma(id: number): void {
-    this.push(this.grace.retireStamp(), id);
+    this.push(this.stamp(), id);
+  }
+
+  private stamp(): number {
+    const g = this.grace;
+    return g.nextStamp !== undefined ? g.nextStamp() : g.retireStamp();
   }
 
   /**
@@ -87,7 +114,7 @@ export class DeferredFree {
    */
   retireNodes(ids: ArrayLike<number>, count = ids.length): void {
     if (count === 0) return;
-    const stamp = this.grace.retireStamp();
+    const stamp = this.stamp();
     for (let i = 0; i < count; i++) this.push(stamp, -ids[i]);
   }
 
@@ -101,6 +128,16 @@ export class DeferredFree {
     this.items[slot] = item;
     this.i32[I32_RETIRE_TAIL] = tail + 1;
     this.retiredTotal++;
+  }
+
+  /** reclaim() once RECLAIM_BATCH objects wait (what every write calls; see RECLAIM_BACKOFF). */
+  reclaimBatch(to: Reclaimer): number {
+    // Without batched grace periods (IMMEDIATE_GRACE, tests' own RCUs) reclaim at every point.
+    if (this.grace.startGracePeriod === undefined) return this.reclaim(to);
+    if (this.pending < RECLAIM_BATCH || --this.backoff > 0) return 0;
+    const n = this.reclaim(to);
+    this.backoff = this.pending >= RECLAIM_BATCH ? RECLAIM_BACKOFF : 0;
+    return n;
   }
 
   /**
@@ -124,6 +161,8 @@ export class DeferredFree {
     let head = i32[I32_RETIRE_HEAD];
     const tail = i32[I32_RETIRE_TAIL];
     if (head === tail) return 0;
+    // Start the grace period of everything stamped so far (the newest stamp covers the rest).
+    this.grace.startGracePeriod?.(this.stamps[(tail - 1) % this.capacity]);
     let n = 0;
     while (head !== tail) {
       const slot = head % this.capacity;

@@ -292,7 +292,7 @@ export class MmStruct {
 
   /** Allocate a detached VMA record (vm_area_alloc). 0 when the arena is full (-> ENOMEM). */
   allocVma(): number {
-    this.index.reclaimRetired();
+    this.index.reclaimRetiredBatch();
     const id = this.vmas.alloc();
     if (id !== 0) return id;
     // Full while retired records wait for grace: wait for a grace period (if the RCU can), retry.
@@ -336,7 +336,7 @@ export class MmStruct {
     this.deferred.retireVma(id);
   }
 
-  /** Reclaim retired records and nodes past their grace period (also done by every index write). */
+  /** Reclaim retired records and nodes past their grace period (index writes do it per RECLAIM_BATCH). */
   reclaim(): number {
     return this.index.reclaimRetired();
   }

@@ -46,6 +46,27 @@ export interface WriterEnv {
 /** Nanoseconds this thread waited for per-VMA readers during the current mutation. */
 let vmaWaitNs = 0;
 
+/**
+ * This thread's writes and how many of them waited, and for what (evidence for
+ * docs/mechanisms.md; thread-local totals, reset by whoever reads them).
+ */
+export const writerStats = {
+  writes: 0,
+  /** Writes that waited for the mmap lock (a reader held it), and the nanoseconds. */
+  mmapWaits: 0,
+  mmapWaitNs: 0,
+  /** Writes that waited for a per-VMA reader (vma_start_write / detach), and the nanoseconds. */
+  vmaWaits: 0,
+  vmaWaitNs: 0,
+  reset(): void {
+    this.writes = 0;
+    this.mmapWaits = 0;
+    this.mmapWaitNs = 0;
+    this.vmaWaits = 0;
+    this.vmaWaitNs = 0;
+  },
+};
+
 /** The real per-VMA lock hooks; installed once per writing thread by `installWriterHooks`. */
 const LOCKING_HOOKS: VmaLockHooks = {
   startWrite(mm, id) {
@@ -173,6 +194,15 @@ export function endMmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, resul
   mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
   const held = nowNs() - openT0;
   const waited = openWaitedNs;
+  writerStats.writes++;
+  if (waited > 0) {
+    writerStats.mmapWaits++;
+    writerStats.mmapWaitNs += waited;
+  }
+  if (vmaWaitNs > 0) {
+    writerStats.vmaWaits++;
+    writerStats.vmaWaitNs += vmaWaitNs;
+  }
   const rec = env.recorder;
   if (rec) {
     rec.lockWait(LOCK_MMAP, MODE_WRITE, env.strategy, waited);

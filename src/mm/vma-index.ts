@@ -175,6 +175,11 @@ export class VmaIndex {
     return this.deferred.reclaim(this.reclaimer);
   }
 
+  /** reclaimRetired once RECLAIM_BATCH objects wait (what the write path calls). */
+  reclaimRetiredBatch(): number {
+    return this.deferred.reclaimBatch(this.reclaimer);
+  }
+
   /**
    * Wait for a grace period (if the RCU can synchronize) and reclaim everything retired before;
    * false if nothing was waiting. For allocators that found the arena full.
@@ -205,7 +210,7 @@ export class VmaIndex {
   }
 
   private mutate(lo: number, hi: number, id: number): void {
-    this.reclaimRetired();
+    this.reclaimRetiredBatch();
     try {
       this.mutateOnce(lo, hi, id);
     } catch (e) {

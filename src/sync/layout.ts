@@ -14,18 +14,17 @@ export const CACHE_LINE_WORDS = 16;
 // ---------------------------------------------------------------------------------------------
 // Per-mm block: the mmap_lock rw-semaphore and the mm sequence count.
 //
-// The block is MM_SYNC_WORDS long (one cache line, which is what src/mm/arena-layout.ts reserves
+// The block is MM_SYNC_WORDS long (two cache lines, which is what src/mm/arena-layout.ts reserves
 // at SYNC_WORDS_BASE) and its base index must be a multiple of MM_SYNC_ALIGN_WORDS, so that no
-// other arena field shares the line that every lock taker writes.
+// other arena field shares the lines that lock takers write.
 //
-// Trade-off: Linux keeps mm_lock_seq two cache lines away from the rwsem count, so speculative
-// readers (which only load the sequence) do not bounce with mmap_lock readers (which RMW the
-// count). Here both share one line to fit the arena's one-line reservation; giving src/sync two
-// lines is a change of MM_SYNC_WORDS to 32 and MM_LOCK_SEQ to 16, nothing else.
+// As in Linux (mm_lock_seq sits away from the rwsem count in struct mm_struct), mm_lock_seq has
+// its own line: speculating readers only load it, mmap_lock readers RMW the state word, and the
+// two must not bounce one line between them (docs/mechanisms.md, `shared_cache_line`).
 // ---------------------------------------------------------------------------------------------
 
-/** Words the storage must reserve per mm for src/sync (one cache line). */
-export const MM_SYNC_WORDS = CACHE_LINE_WORDS;
+/** Words the storage must reserve per mm for src/sync (two cache lines). */
+export const MM_SYNC_WORDS = 2 * CACHE_LINE_WORDS;
 /** Required alignment (in words) of the per-mm block's base index. */
 export const MM_SYNC_ALIGN_WORDS = CACHE_LINE_WORDS;
 
@@ -40,9 +39,9 @@ export const MMAP_LOCK_STATE = 0;
  * (Atomics.add: +1 at write lock = odd, +1 at write unlock/downgrade = even); read by anyone with
  * Atomics.load. Wraps at 2^32 like the kernel's unsigned sequence.
  */
-export const MM_LOCK_SEQ = 8;
+export const MM_LOCK_SEQ = CACHE_LINE_WORDS;
 
-/** Offsets 1-7 and 9-15 of the block are reserved (zero). */
+/** Offsets 1-15 and 17-31 of the block are reserved (zero). */
 
 // ---------------------------------------------------------------------------------------------
 // Per-VMA words: each VMA record needs two Int32 words, anywhere in the same Int32Array as its

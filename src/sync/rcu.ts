@@ -70,6 +70,11 @@ export class RcuDomain implements GracePeriods {
   private nesting = 0;
   /** Highest epoch known to be safe (every stamp <= it is over). Thread-local cache. */
   private safeEpoch: number;
+  /**
+   * This thread's reclaimer-side traffic on lines readers use (evidence for
+   * docs/mechanisms.md): epoch writes, scans of the readers' slots, synchronize() waits.
+   */
+  readonly stats = { epochWrites: 0, slotScans: 0, syncWaits: 0, syncWaitNs: 0 };
 
   /** A new domain in a fresh SharedArrayBuffer, with room for `maxThreads` reader threads. */
   static create(maxThreads: number = RCU_DEFAULT_MAX_THREADS): RcuDomain {
@@ -158,7 +163,33 @@ export class RcuDomain implements GracePeriods {
 
   /** Advances the global epoch; the returned stamp is what to record on a retired object. */
   retireStamp(): number {
+    this.stats.epochWrites++;
     return (Atomics.add(this.words, RCU_EPOCH, EPOCH_STEP) + EPOCH_STEP) | 0;
+  }
+
+  /**
+   * The stamp of the next grace period, without starting it: one load, no shared write (Linux's
+   * call_rcu records the next gp_seq and returns; grace periods start and end elsewhere, for
+   * whole batches). Valid for an object unpublished before the call: every reader that could
+   * have seen it entered at an epoch below the stamp. Its grace period starts only with
+   * `startGracePeriod(stamp)`; until then `isGraceOver(stamp)` stays false.
+   */
+  nextStamp(): number {
+    return (Atomics.load(this.words, RCU_EPOCH) + EPOCH_STEP) | 0;
+  }
+
+  /**
+   * Starts the grace period of `stamp` (from nextStamp): advances the epoch to it unless it is
+   * there already. One write for every object stamped since the last start.
+   */
+  startGracePeriod(stamp: number): void {
+    const w = this.words;
+    for (;;) {
+      const e = Atomics.load(w, RCU_EPOCH);
+      if (((e - stamp) | 0) >= 0) return;
+      this.stats.epochWrites++;
+      if (Atomics.compareExchange(w, RCU_EPOCH, e, stamp) === e) return;
+    }
   }
 
   /**
@@ -178,6 +209,7 @@ export class RcuDomain implements GracePeriods {
    * scan harmless: it began at or after that epoch.
    */
   private scanSafeEpoch(): number {
+    this.stats.slotScans++;
     const w = this.words;
     let safe = Atomics.load(w, RCU_EPOCH);
     const hw = Atomics.load(w, RCU_SLOT_HIGH_WATER);
@@ -228,7 +260,10 @@ export class RcuDomain implements GracePeriods {
     } finally {
       Atomics.sub(w, RCU_SYNC_WAITERS, 1);
     }
-    return nowNs() - t0;
+    const waited = nowNs() - t0;
+    this.stats.syncWaits++;
+    this.stats.syncWaitNs += waited;
+    return waited;
   }
 
   /** `synchronize_rcu` for the event loop. Resolves to the nanoseconds waited. */

@@ -1,0 +1,67 @@
+/** Messages and control words between the report's driver (threads.ts) and its threads. */
+import type { StrategyName } from '../../src/metrics/labels.js';
+import type { MmGlobalBuffers } from '../../src/mm/mm-struct.js';
+import type { ReaderName, WriterName } from '../workloads/definitions.js';
+import type { WorkloadPlan } from '../workloads/layout.js';
+
+/** Control words (Int32 indexes). */
+export const GO = 0;
+export const STOP = 1;
+export const CONTROL_WORDS = 2;
+
+export interface ThreadData {
+  mm: SharedArrayBuffer;
+  globals: MmGlobalBuffers;
+  rcu: SharedArrayBuffer;
+  instruments: SharedArrayBuffer;
+  control: Int32Array;
+  plan: WorkloadPlan;
+}
+
+export type ThreadCommand =
+  | { role: 'reader'; strategy: StrategyName; reader: ReaderName; hot: boolean; seed: number }
+  | { role: 'writer'; strategy: StrategyName; writer: Exclude<WriterName, 'none'>; seed: number }
+  /** Control: arithmetic on private data only, to see how much CPU two threads really get. */
+  | { role: 'spin' };
+
+/** A reader's counts over one window (ReadStats, plus what the workload checks). */
+export interface ReaderCounters {
+  retries: number;
+  /** By reason, labels.ts FALLBACK_REASONS order. */
+  fallbacks: number[];
+  /** By kind, labels.ts HAZARD_KINDS order. */
+  hazards: number[];
+  /** mmap read lock acquisitions. */
+  mmapLocks: number;
+  /** Bytes handed to the caller (copy_to_user) over the window. */
+  bytes: number;
+  /** Answers or lines no state of the address space could have produced. */
+  torn: number;
+}
+
+/**
+ * A writer's evidence over one window: which of its writes waited and for what, and its RCU
+ * reclaim traffic on lines readers use (mm-writer.ts writerStats, RcuDomain.stats).
+ */
+export interface WriterCounters {
+  writes: number;
+  mmapWaits: number;
+  mmapWaitNs: number;
+  vmaWaits: number;
+  vmaWaitNs: number;
+  /** synchronize() calls (a grace-period wait) and their nanoseconds. */
+  graceWaits: number;
+  graceWaitNs: number;
+  epochWrites: number;
+  slotScans: number;
+}
+
+/** What one thread did in one window. The kernel twin's windows have no counters. */
+export interface WindowResult {
+  ops: number;
+  seconds: number;
+  /** Per-op latency p99 (ns); 0 for the spin role. */
+  p99Ns: number;
+  counters?: ReaderCounters;
+  writerCounters?: WriterCounters;
+}

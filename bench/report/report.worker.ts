@@ -1,0 +1,122 @@
+/**
+ * A thread of `npm run report`: a reader (one workload reader under one strategy), a writer (one
+ * workload writer at full speed) or the spin control. It attaches once, then runs one timed
+ * window per command: reports ready, waits for GO, loops until STOP, posts a WindowResult.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Instruments } from '../../src/metrics/instruments.js';
+import { MmGlobals, MmStruct } from '../../src/mm/mm-struct.js';
+import { installWriterHooks, writerStats } from '../../src/mm/mm-writer.js';
+import { createReaderContext, strategyByName } from '../../src/procfs/strategies/strategy.js';
+import { nowNs } from '../../src/sync/index.js';
+import { RcuDomain } from '../../src/sync/rcu.js';
+import { makeReader, makeWriter } from '../workloads/ops.js';
+import { GO, STOP, type ThreadCommand, type ThreadData, type WindowResult } from './protocol.js';
+
+const d = workerData as ThreadData;
+const rcu = RcuDomain.attach(d.rcu);
+rcu.register();
+const mm = MmStruct.attach(d.mm, MmGlobals.attach(d.globals), rcu);
+const recorder = Instruments.attach(d.instruments).recorder();
+const ctx = createReaderContext({ rcu, recorder });
+installWriterHooks();
+const control = d.control;
+const MAX_SAMPLES = 1 << 20;
+const samples = new Float64Array(MAX_SAMPLES);
+
+function waitGo(): void {
+  parentPort?.postMessage({ ready: true });
+  while (Atomics.load(control, GO) === 0) Atomics.wait(control, GO, 0);
+}
+
+function p99(n: number): number {
+  if (n === 0) return 0;
+  const sorted = samples.subarray(0, n).sort();
+  return sorted[Math.min(n - 1, Math.floor(0.99 * n))];
+}
+
+/** Runs `op` until STOP, timing each call; `warm` calls first. */
+function timed(op: () => unknown, warm: number): { ops: number; seconds: number; p99Ns: number } {
+  for (let i = 0; i < warm; i++) op();
+  waitGo();
+  const t0 = nowNs();
+  let ops = 0;
+  let t = t0;
+  // At least one op even if this thread was descheduled past STOP (a loaded machine).
+  while (Atomics.load(control, STOP) === 0 || ops === 0) {
+    op();
+    const t1 = nowNs();
+    if (ops < MAX_SAMPLES) samples[ops] = t1 - t;
+    t = t1;
+    ops++;
+  }
+  return { ops, seconds: (t - t0) / 1e9, p99Ns: p99(Math.min(ops, MAX_SAMPLES)) };
+}
+
+function reader(c: Extract<ThreadCommand, { role: 'reader' }>): WindowResult {
+  const op = makeReader(c.reader, strategyByName(c.strategy), ctx, mm, d.plan, c.hot, c.seed);
+  let bytes = 0;
+  const run = () => {
+    bytes += op.run();
+  };
+  for (let i = 0; i < 20; i++) run();
+  ctx.stats.reset();
+  bytes = 0;
+  op.torn = 0;
+  const r = timed(run, 0);
+  const st = ctx.stats;
+  const counters = {
+    retries: st.retries,
+    fallbacks: [...st.fallbacks],
+    hazards: [...st.hazards],
+    mmapLocks: st.mmapLocks,
+    bytes,
+    torn: op.torn,
+  };
+  return { ...r, counters };
+}
+
+function writer(c: Extract<ThreadCommand, { role: 'writer' }>): WindowResult {
+  const env = { recorder, strategy: strategyByName(c.strategy).id };
+  const op = makeWriter(c.writer, mm, d.plan, env, c.seed);
+  for (let i = 0; i < 2000; i++) op.run();
+  writerStats.reset();
+  const rs = rcu.stats;
+  const [e0, s0, g0, n0] = [rs.epochWrites, rs.slotScans, rs.syncWaits, rs.syncWaitNs];
+  const r = timed(() => op.run(), 0);
+  const writerCounters = {
+    writes: writerStats.writes,
+    mmapWaits: writerStats.mmapWaits,
+    mmapWaitNs: writerStats.mmapWaitNs,
+    vmaWaits: writerStats.vmaWaits,
+    vmaWaitNs: writerStats.vmaWaitNs,
+    graceWaits: rs.syncWaits - g0,
+    graceWaitNs: rs.syncWaitNs - n0,
+    epochWrites: rs.epochWrites - e0,
+    slotScans: rs.slotScans - s0,
+  };
+  op.finish(); // the layout as built, for the next window (not counted)
+  return { ...r, writerCounters };
+}
+
+/** Private arithmetic in batches of 4096 steps; one op = one batch. */
+function spin(): WindowResult {
+  let x = 1;
+  const r = timed(() => {
+    for (let i = 0; i < 4096; i++) x = (x * 1103515245 + 12345) | 0;
+  }, 256);
+  if (x === 0.5) throw new Error('unreachable'); // keeps x alive
+  return { ...r, p99Ns: 0 };
+}
+
+parentPort?.on('message', (c: ThreadCommand | { role: 'exit' }) => {
+  if (c.role === 'exit') {
+    recorder.release();
+    rcu.unregister();
+    parentPort?.close();
+    return;
+  }
+  parentPort?.postMessage(
+    c.role === 'reader' ? reader(c) : c.role === 'writer' ? writer(c) : spin(),
+  );
+});

@@ -1,0 +1,144 @@
+/**
+ * The simulator's side of the report: one workload layout, three threads (reader, writer, spare
+ * for the control), and the schedule of windows. Each strategy's windows run next to each other
+ * (its writer alone, each reader alone, then each reader beside each writer), so the machine's
+ * load drift hits a ratio's two sides alike.
+ */
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import { Instruments } from '../../src/metrics/instruments.js';
+import type { StrategyName } from '../../src/metrics/labels.js';
+import { MmGlobals } from '../../src/mm/mm-struct.js';
+import { RcuDomain } from '../../src/sync/rcu.js';
+import type { LayoutName, ReaderName, WriterName } from '../workloads/definitions.js';
+import { buildWorkload, type WorkloadPlan } from '../workloads/layout.js';
+import { CONTROL_WORDS, GO, STOP, type ThreadCommand, type WindowResult } from './protocol.js';
+import { type Sample, targetsHot } from './samples.js';
+
+class ThreadPool {
+  readonly workers: Worker[];
+  readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+
+  constructor(n: number, data: Record<string, unknown>) {
+    const url = new URL('./report.worker.js', import.meta.url);
+    this.workers = Array.from(
+      { length: n },
+      () => new Worker(url, { workerData: { ...data, control: this.control } }),
+    );
+  }
+
+  /** One window: `cmds[i]` runs on worker i; all start at GO and stop at STOP, `ms` apart. */
+  async run(cmds: ThreadCommand[], ms: number): Promise<WindowResult[]> {
+    const c = this.control;
+    Atomics.store(c, GO, 0);
+    Atomics.store(c, STOP, 0);
+    const ready = cmds.map((_, i) => once(this.workers[i], 'message'));
+    for (const [i, cmd] of cmds.entries()) this.workers[i].postMessage(cmd);
+    await Promise.all(ready);
+    const results = cmds.map((_, i) => once(this.workers[i], 'message'));
+    Atomics.store(c, GO, 1);
+    Atomics.notify(c, GO);
+    await sleep(ms);
+    Atomics.store(c, STOP, 1);
+    return (await Promise.all(results)).map(([r]) => r as WindowResult);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.workers.map((w) => {
+        const exited = once(w, 'exit');
+        w.postMessage({ role: 'exit' });
+        return exited;
+      }),
+    );
+  }
+}
+
+export interface SimPlan {
+  layout: LayoutName;
+  strategies: readonly StrategyName[];
+  readers: readonly ReaderName[];
+  writers: readonly WriterName[];
+  reps: number;
+  windowMs: number;
+  progress(msg: string): void;
+}
+
+/** Runs every window of `p` on real threads; returns the samples and the layout's plan. */
+export async function runSimulator(p: SimPlan): Promise<{ samples: Sample[]; plan: WorkloadPlan }> {
+  const globals = MmGlobals.create({ maxFiles: 4096, fileHeapBytes: 1 << 20, anonNameSlots: 1024 });
+  const rcu = RcuDomain.create();
+  const { mm, plan } = buildWorkload(p.layout, globals, rcu);
+  const instruments = Instruments.create({ capacity: 8 });
+  const pool = new ThreadPool(2, {
+    mm: mm.buffer,
+    globals: globals.buffers(),
+    rcu: rcu.buffer,
+    instruments: instruments.buffer,
+    plan,
+  });
+  const samples: Sample[] = [];
+  const writers = p.writers.filter((w): w is Exclude<WriterName, 'none'> => w !== 'none');
+  let seed = 11;
+  try {
+    for (let rep = 0; rep < p.reps; rep++) {
+      const ms = p.windowMs;
+      const [one] = await pool.run([{ role: 'spin' }], ms);
+      const [a, b] = await pool.run([{ role: 'spin' }, { role: 'spin' }], ms);
+      const base = { strategy: null, reader: 'none', writer: 'none', hot: false, rep } as const;
+      samples.push({ ...base, kind: 'spin_alone', r: one, w: null });
+      samples.push({ ...base, kind: 'spin_pair', r: a, w: b });
+      for (const strategy of p.strategies) {
+        p.progress(`rep ${rep + 1}/${p.reps} ${strategy}`);
+        for (const writer of writers) {
+          const [w] = await pool.run([{ role: 'writer', strategy, writer, seed: seed++ }], ms);
+          samples.push({
+            kind: 'writer_alone',
+            strategy,
+            reader: 'none',
+            writer,
+            hot: false,
+            rep,
+            r: null,
+            w,
+          });
+        }
+        for (const reader of p.readers) {
+          const reader1 = (hot: boolean): ThreadCommand => ({
+            role: 'reader',
+            strategy,
+            reader,
+            hot,
+            seed: seed++,
+          });
+          const hots = writers.some((w) => targetsHot(reader, w)) ? [false, true] : [false];
+          for (const hot of hots) {
+            const [r] = await pool.run([reader1(hot)], ms);
+            samples.push({
+              kind: 'reader_alone',
+              strategy,
+              reader,
+              writer: 'none',
+              hot,
+              rep,
+              r,
+              w: null,
+            });
+          }
+          for (const writer of writers) {
+            const hot = targetsHot(reader, writer);
+            const [r, w] = await pool.run(
+              [reader1(hot), { role: 'writer', strategy, writer, seed: seed++ }],
+              ms,
+            );
+            samples.push({ kind: 'pair', strategy, reader, writer, hot, rep, r, w });
+          }
+        }
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  return { samples, plan };
+}

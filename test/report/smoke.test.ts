@@ -1,0 +1,94 @@
+/**
+ * `npm run report -- --quick --smoke --only query_point` on real threads (30 ms windows): the
+ * three outputs exist and hang together, every strategy's own counters moved, nothing is torn,
+ * and the kernel twin ran or said why not (printed: it depends on the host).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Row } from '../../bench/report/rows.js';
+import { WRITERS } from '../../bench/workloads/definitions.js';
+import { STRATEGIES } from '../../src/metrics/labels.js';
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL('../../bench/report/run.js', import.meta.url));
+
+test('npm run report -- --quick --smoke --only query_point', async (t) => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'procfs-sim-report-'));
+  try {
+    await run(
+      process.execPath,
+      [script, '--quick', '--smoke', '--only', 'query_point', '--out', out],
+      {
+        timeout: 120_000,
+      },
+    );
+    const j = JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8'));
+    assert.equal(j.quick, true);
+    assert.ok(j.machine.cpus >= 1 && typeof j.machine.kernel === 'string');
+    const rows = j.rows as Row[];
+    for (const r of rows) {
+      assert.deepEqual(Object.keys(r).sort(), [
+        'copy_bytes_per_read',
+        'fallbacks_per_1k',
+        'hazards',
+        'mmap_lock_reads_per_1k',
+        'reader',
+        'reader_ops_per_s',
+        'reader_p99_us',
+        'reader_vs_alone',
+        'retries_per_1k',
+        'strategy',
+        'writer',
+        'writer_ops_per_s',
+        'writer_p99_us',
+        'writer_vs_alone',
+      ]);
+      assert.equal(r.reader, 'query_point');
+      assert.ok(r.reader_ops_per_s > 0, `${r.strategy}/${r.writer}`);
+    }
+    const row = (s: string, w: string) => rows.find((r) => r.strategy === s && r.writer === w);
+    for (const s of STRATEGIES) {
+      for (const w of WRITERS) {
+        const r = row(s, w);
+        assert.ok(r, `${s}/${w}`);
+        assert.equal(r.hazards!.torn, 0, `${s}/${w} torn`);
+        assert.equal(r.copy_bytes_per_read, 104, 'one struct procmap_query per ioctl, no name');
+        if (w !== 'none') assert.ok(r.writer_ops_per_s! > 0 && r.writer_vs_alone! > 0);
+      }
+    }
+    // Each strategy's own counters: the mmap_lock reader locks once per query, per_vma never
+    // (text VMAs, no fallback without a writer on them).
+    assert.equal(row('mmap_lock', 'none')!.mmap_lock_reads_per_1k, 1000);
+    assert.equal(row('per_vma', 'none')!.mmap_lock_reads_per_1k, 0);
+    const kernel = rows.filter((r) => r.strategy === 'kernel');
+    t.diagnostic(
+      `kernel twin: ${kernel.length} rows; unsupported here: ${JSON.stringify(j.kernel.unsupported)}; error: ${j.kernel.error}`,
+    );
+    if (
+      j.kernel.error === null &&
+      !j.kernel.unsupported.some((u: { name: string }) => u.name === 'PROCMAP_QUERY')
+    ) {
+      for (const w of ['none', 'cold', 'hot']) assert.ok(row('kernel', w), `kernel/${w}`);
+    }
+    assert.ok(
+      j.goals.length >= 10 &&
+        j.goals.every((g: { met: unknown }) => g.met === null || typeof g.met === 'boolean'),
+    );
+    const md = readFileSync(path.join(out, 'REPORT.md'), 'utf8');
+    assert.match(md, /## Goals/);
+    assert.match(md, /## Verdict[\s\S]*\*\*query_point\.\*\* Alone, \w+ reads fastest at/);
+    const svg = readFileSync(path.join(out, 'chart.svg'), 'utf8');
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok((svg.match(/<rect /g) ?? []).length > 40, 'bars drawn');
+    const samples = JSON.parse(readFileSync(path.join(out, 'samples.json'), 'utf8'));
+    assert.ok(samples.length > 50);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
