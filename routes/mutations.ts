@@ -4,15 +4,15 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { SimError, type SyscallCall, type SyscallOp } from '../src/cpus/sim-api.js';
+import { SimError, type SyscallOp } from '../src/cpus/sim-api.js';
+import { runBatch, syscallBatch } from '../src/schemas/batch.js';
 import { ErrorReply, errorResponses, PidParams } from '../src/schemas/common.js';
-import { errorBody, httpError, toErrorReply } from '../src/schemas/errors.js';
+import { httpError } from '../src/schemas/errors.js';
 import { formatResult, RESULT_SCHEMAS } from '../src/schemas/syscall-format.js';
 import {
   BODY_SCHEMAS,
   type BodyOf,
   CallEntry,
-  parseCallEntry,
   SYSCALL_OPS,
   toSyscallCall,
 } from '../src/schemas/syscalls.js';
@@ -75,21 +75,7 @@ const mutationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (calls.length > maxBatch) {
         throw httpError('E2BIG', `batch of ${calls.length} calls exceeds the limit ${maxBatch}`);
       }
-      const results: unknown[] = new Array(calls.length);
-      const parsed: SyscallCall[] = [];
-      const slots: number[] = [];
-      calls.forEach((entry, i) => {
-        try {
-          parsed.push(parseCallEntry(entry));
-          slots.push(i);
-        } catch (e) {
-          results[i] = toErrorReply(e).body;
-        }
-      });
-      const outcomes = await app.sim.syscalls(request.params.pid, parsed);
-      outcomes.forEach((o, j) => {
-        results[slots[j]] = o instanceof SimError ? errorBody(o) : formatResult(parsed[j].op, o);
-      });
+      const results = await runBatch(calls, syscallBatch(app.sim, request.params.pid));
       return reply
         .type('application/json; charset=utf-8')
         .send(JSON.stringify({ results }) as never);

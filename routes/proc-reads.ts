@@ -7,8 +7,9 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SimError } from '../src/cpus/sim-api.js';
+import { runBatch } from '../src/schemas/batch.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
-import { HTTP_ERRNO, httpError } from '../src/schemas/errors.js';
+import { httpError, toErrorReply } from '../src/schemas/errors.js';
 import {
   formatQueryAnswer,
   QueryAnswerBody,
@@ -155,28 +156,17 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw tooBig(queries.length, maxBatch);
       }
       // Entries that do not parse get their own EINVAL; the others go to the sim in one call.
-      const results: unknown[] = new Array(queries.length);
-      const args = [];
-      const slots = [];
-      for (let i = 0; i < queries.length; i++) {
-        try {
-          args.push(toQueryArgs(queries[i]));
-          slots.push(i);
-        } catch (e) {
+      const results = await runBatch(queries, {
+        parse: toQueryArgs,
+        badEntry(e) {
           if (!(e instanceof UapiValueError)) throw e;
-          results[i] = { error: e.code, errno: HTTP_ERRNO[e.code], message: e.message };
-        }
-      }
-      const outcomes = await app.sim.query(
-        request.params.pid,
-        { strategy: request.query.strategy },
-        args,
-      );
-      for (let j = 0; j < outcomes.length; j++) {
-        const o = outcomes[j];
-        results[slots[j]] =
-          o instanceof SimError ? { error: o.code, errno: o.errno } : formatQueryAnswer(o);
-      }
+          return toErrorReply(e).body;
+        },
+        run: (args) =>
+          app.sim.query(request.params.pid, { strategy: request.query.strategy }, args),
+        format: (o) =>
+          o instanceof SimError ? { error: o.code, errno: o.errno } : formatQueryAnswer(o),
+      });
       // Serialized here rather than by the response schema: a union per entry makes the
       // schema serializer validate every entry, which is far slower for 65,536 results.
       return reply.send(JSON.stringify({ results }) as never);

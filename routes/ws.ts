@@ -13,11 +13,11 @@ import {
   type MutationEvent,
   type SimApi,
   SimError,
-  type SyscallCall,
 } from '../src/cpus/sim-api.js';
 import { totalRates } from '../src/metrics/rates.js';
 import { chunkStatsObject } from '../src/procfs/chunk-stats.js';
-import { errorBody, toErrorReply } from '../src/schemas/errors.js';
+import { runBatch, syscallBatch } from '../src/schemas/batch.js';
+import { HTTP_ERRNO, toErrorReply } from '../src/schemas/errors.js';
 import { formatProcessDetail } from '../src/schemas/processes.js';
 import { formatQueryAnswer, toQueryArgs } from '../src/schemas/query.js';
 import { formatConfig } from '../src/schemas/service-config.js';
@@ -81,22 +81,7 @@ async function runRequest(
       if (m.msg.calls.length > maxBatch) {
         throw new WsMessageError(`syscalls: more than ${maxBatch} calls`, m.msg.id);
       }
-      const results: unknown[] = [];
-      const parsed: SyscallCall[] = [];
-      const slots: number[] = [];
-      for (let i = 0; i < m.msg.calls.length; i++) {
-        try {
-          parsed.push(parseCallEntry(m.msg.calls[i]));
-          slots.push(i);
-        } catch (e) {
-          results[i] = toErrorReply(e).body;
-        }
-      }
-      const outcomes = await sim.syscalls(m.msg.pid, parsed);
-      outcomes.forEach((o, j) => {
-        results[slots[j]] = o instanceof SimError ? errorBody(o) : formatResult(parsed[j].op, o);
-      });
-      return results;
+      return runBatch(m.msg.calls, syscallBatch(sim, m.msg.pid));
     }
     case 'mutation': {
       const { id: _id, pid, ...entry } = m.msg;
@@ -178,7 +163,12 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
       socket.on('message', (data, isBinary) => {
         if (isBinary) {
-          reply({ type: 'error', error: 'EINVAL', errno: 22, message: 'send JSON text messages' });
+          reply({
+            type: 'error',
+            error: 'EINVAL',
+            errno: HTTP_ERRNO.EINVAL,
+            message: 'send JSON text messages',
+          });
           return;
         }
         let m: WsMessage;
@@ -191,7 +181,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ...(err.id !== undefined ? { id: err.id } : {}),
             type: 'error',
             error: 'EINVAL',
-            errno: 22,
+            errno: HTTP_ERRNO.EINVAL,
             message: err.message,
           });
           return;

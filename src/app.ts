@@ -72,7 +72,7 @@ function bearerTokenCheck(token: string) {
     return reply
       .code(401)
       .header('www-authenticate', 'Bearer')
-      .send({ error: 'EACCES', errno: 13, message: 'missing or bad bearer token' });
+      .send({ error: 'EACCES', errno: HTTP_ERRNO.EACCES, message: 'missing or bad bearer token' });
   };
 }
 

@@ -9,7 +9,6 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { InstrumentAggregator } from '../../src/metrics/aggregator.js';
-import { nowNs } from '../../src/metrics/clock.js';
 import { FAMILIES, READS } from '../../src/metrics/families.js';
 import { Instruments } from '../../src/metrics/instruments.js';
 import type {
@@ -21,6 +20,7 @@ import type {
   StrategyId,
 } from '../../src/metrics/labels.js';
 import type { InstrumentRecorder } from '../../src/metrics/recorder.js';
+import { nowNs } from '../../src/sync/clock.js';
 import { type BenchSection, type Figure, median, ratioFigure } from '../lib/figure.js';
 import type { RecordLoopData } from './record-loop-worker.js';
 

@@ -5,6 +5,7 @@
  * and not on the event loop.
  */
 import { parentPort } from 'node:worker_threads';
+import { EIO, ENOSYS } from '../mm/errno.js';
 import {
   type CpuResponse,
   OpError,
@@ -13,9 +14,6 @@ import {
   type WorkerInbound,
   type WorkerOutbound,
 } from './cpu-protocol.js';
-
-/** Errno used when a handler throws something that is not an `OpError` (a bug, not user input). */
-const EIO = 5;
 
 function isOpResult(v: unknown): v is OpResult {
   return typeof v === 'object' && v !== null && 'value' in v && 'transfer' in v;
@@ -32,7 +30,7 @@ export function serveCpuRequests(handlers: Record<string, OpHandler>): void {
     for (const req of msg.requests) {
       const handler = handlers[req.op];
       if (!handler) {
-        responses.push({ id: req.id, ok: false, errno: 38, message: `no such op: ${req.op}` });
+        responses.push({ id: req.id, ok: false, errno: ENOSYS, message: `no such op: ${req.op}` });
         continue;
       }
       try {

@@ -7,15 +7,12 @@
  * can tell the replica from the pid alone (README, "Scaling out"). Like the kernel's cyclic pid
  * allocation, the counter wraps at the top of the range and skips pids still in use.
  */
-import { ESRCH } from '../mm/errno.js';
+import { EAGAIN, EBUSY, ESRCH } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { type ProcessList, type ProcessSummary, SimError } from './sim-api.js';
 
-const EAGAIN = 11;
-
 /** Pids per table: Linux's PID_MAX_LIMIT (2^22) on 64-bit. */
 export const PID_RANGE = 1 << 22;
-const EBUSY = 16;
 
 /** What every sim keeps per process (each adds its own activity handle). */
 export interface ProcessEntry {

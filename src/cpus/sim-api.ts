@@ -26,7 +26,7 @@ export { isStrategyName, STRATEGIES, type StrategyName } from '../metrics/labels
 export const TEMPLATES = ['minimal', 'bash', 'node', 'jvm'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
-/** Built-in activity profiles (API.md, issue 3). */
+/** Built-in activity profiles (API.md). */
 export const PROFILES = ['mmap_churn', 'jit', 'malloc', 'thread_stacks'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 

@@ -15,7 +15,7 @@
 // The sum of per-cell non-decreasing values is non-decreasing; a histogram's cumulative
 // buckets and its _count (sum of buckets) are sums of cells, so they are too.
 
-import { nowNs } from './clock.js';
+import { nowNs } from '../sync/clock.js';
 import { BLOCK_CELLS } from './families.js';
 import type { Instruments } from './instruments.js';
 
@@ -23,7 +23,7 @@ import type { Instruments } from './instruments.js';
 export const SCRAPE_LOCK_BUDGET_MS = 100;
 
 export interface InstrumentTotals {
-  /** When the totals were read (clock.ts nowNs). */
+  /** When the totals were read (src/sync/clock.ts nowNs). */
   readonly atNs: number;
   /** Per cell of the families.ts layout, the sum over all threads (live and released). */
   readonly cells: Float64Array;

@@ -8,7 +8,7 @@
 //                     Instruments.enabled; read with a plain load on every record (a racy read
 //                     of a tear-free Int32; a toggle is seen by other threads soon, not at once)
 //   bytes 64..127   header line B (Int32 words)
-//     TABLE_LOCK      spinlock word: 0 free, else 1 + the holder's threadId (table-lock.ts).
+//     TABLE_LOCK      spinlock word: 0 free, else 1 + the holder's threadId (src/sync/table-lock.ts).
 //                     Acquired with Atomics.compareExchange,
 //                     released with Atomics.store (+ notify), so everything written under it is
 //                     visible to the next holder. Protects: the block table, the retired block,

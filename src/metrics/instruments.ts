@@ -14,6 +14,7 @@
 // exactly once, before or after the move.
 
 import { threadId } from 'node:worker_threads';
+import { acquireTableLock, breakTableLockOf, releaseTableLock } from '../sync/table-lock.js';
 import {
   BLOCK_BYTES,
   type BufferLayout,
@@ -33,10 +34,9 @@ import {
 } from './block-layout.js';
 import { BLOCK_CELLS } from './families.js';
 import { InstrumentRecorder } from './recorder.js';
-import { acquireTableLock, breakTableLockOf, releaseTableLock } from './table-lock.js';
 
 // One import for recording code: the recorder, the label ids and the clock.
-export { nowNs } from './clock.js';
+export { nowNs } from '../sync/clock.js';
 export * from './labels.js';
 export { InstrumentRecorder } from './recorder.js';
 

@@ -1,7 +1,7 @@
 // The per-thread recorder: hot-path methods that add to this thread's own instrument block.
 // Only the owning thread writes the block (block-layout.ts), so every update is a plain
 // Float64 add: no atomics, no contention, no cache-line bouncing. Arguments are the numeric ids
-// of labels.ts; durations are nanoseconds (see clock.ts).
+// of labels.ts; durations are nanoseconds (see src/sync/clock.ts).
 //
 // Why plain Float64 stores are enough: counts stay exact integers up to 2^53; the scraper's
 // racy reads may miss the latest increments (they appear at the next scrape) and it clamps

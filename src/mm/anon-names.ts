@@ -1,5 +1,5 @@
+import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { EINVAL, ENOMEM } from './errno.js';
-import { spinLock, spinUnlock } from './spinlock.js';
 import { ANON_VMA_NAME_MAX_LEN } from './vm-flags.js';
 
 /**

@@ -1,5 +1,5 @@
+import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { ENAMETOOLONG, ENOMEM } from './errno.js';
-import { spinLock, spinUnlock } from './spinlock.js';
 import { BUILD_ID_SIZE_MAX, PATH_MAX } from './vm-flags.js';
 
 /**

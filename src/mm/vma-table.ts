@@ -36,7 +36,7 @@ export function hi32(x: number): number {
  *  - start, end, pgoff, flags, file, anonName, ops: written by writers only, holding the mmap
  *    write lock and the VMA's write lock (or before the VMA is attached/published). Mutated in
  *    place where the kernel mutates in place (vma_expand, __split_vma, mremap), so lockless
- *    readers must validate (mm sequence count / per-VMA lock; issue 3).
+ *    readers must validate (mm sequence count / per-VMA lock, src/sync).
  *  - refcnt, lockSeq: the per-VMA lock words (`vm_refcnt`, `vm_lock_seq`), owned by src/sync;
  *    this module only gives their Int32 word indexes and resets them on allocation.
  *  - gen: bumped by `alloc()` (mmap write lock) before the record is published.

@@ -13,33 +13,40 @@
  * a caller that already excludes writers.
  */
 import { E2BIG, EINVAL, ENAMETOOLONG, ENOENT, ESRCH } from '../mm/errno.js';
+import {
+  PROCMAP_QUERY,
+  PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+  PROCMAP_QUERY_FILE_BACKED_VMA,
+  PROCMAP_QUERY_STRUCT_SIZE,
+  PROCMAP_QUERY_VALID_FLAGS,
+  PROCMAP_QUERY_VMA_EXECUTABLE,
+  PROCMAP_QUERY_VMA_READABLE,
+  PROCMAP_QUERY_VMA_SHARED,
+  PROCMAP_QUERY_VMA_WRITABLE,
+} from '../mm/vm-flags.js';
 import { NAME_NONE, rawNameLength, writeName } from './vma-name.js';
 import { VmaView } from './vma-view.js';
 
-export const PROCMAP_QUERY_VMA_READABLE = 0x01;
-export const PROCMAP_QUERY_VMA_WRITABLE = 0x02;
-export const PROCMAP_QUERY_VMA_EXECUTABLE = 0x04;
-export const PROCMAP_QUERY_VMA_SHARED = 0x08;
-export const PROCMAP_QUERY_COVERING_OR_NEXT_VMA = 0x10;
-export const PROCMAP_QUERY_FILE_BACKED_VMA = 0x20;
-export const PROCMAP_QUERY_VMA_FLAGS = 0x0f;
-export const PROCMAP_QUERY_VALID_FLAGS_MASK = 0x3f;
-/** `_IOWR('f', 17, struct procmap_query)`. */
-export const PROCMAP_QUERY_IOCTL = 0xc0686611;
-/** sizeof(struct procmap_query). */
-export const PROCMAP_QUERY_STRUCT_SIZE = 104;
+// The uapi constants live in src/mm/vm-flags.ts (include/uapi/linux/fs.h); named here as used.
+export {
+  PROCMAP_QUERY as PROCMAP_QUERY_IOCTL,
+  PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+  PROCMAP_QUERY_FILE_BACKED_VMA,
+  PROCMAP_QUERY_STRUCT_SIZE,
+  PROCMAP_QUERY_VALID_FLAGS as PROCMAP_QUERY_VALID_FLAGS_MASK,
+  PROCMAP_QUERY_VMA_EXECUTABLE,
+  PROCMAP_QUERY_VMA_READABLE,
+  PROCMAP_QUERY_VMA_SHARED,
+  PROCMAP_QUERY_VMA_WRITABLE,
+};
+/** The four bits that select by permission (and come back in `vma_flags`). */
+export const PROCMAP_QUERY_VMA_FLAGS =
+  PROCMAP_QUERY_VMA_READABLE |
+  PROCMAP_QUERY_VMA_WRITABLE |
+  PROCMAP_QUERY_VMA_EXECUTABLE |
+  PROCMAP_QUERY_VMA_SHARED;
 /** offsetofend(struct procmap_query, query_addr). */
 export const PROCMAP_QUERY_MIN_SIZE = 24;
-
-/** Flag names as API.md spells them, by bit. */
-export const PROCMAP_QUERY_FLAG_NAMES: ReadonlyArray<readonly [string, number]> = [
-  ['VMA_READABLE', PROCMAP_QUERY_VMA_READABLE],
-  ['VMA_WRITABLE', PROCMAP_QUERY_VMA_WRITABLE],
-  ['VMA_EXECUTABLE', PROCMAP_QUERY_VMA_EXECUTABLE],
-  ['VMA_SHARED', PROCMAP_QUERY_VMA_SHARED],
-  ['COVERING_OR_NEXT_VMA', PROCMAP_QUERY_COVERING_OR_NEXT_VMA],
-  ['FILE_BACKED_VMA', PROCMAP_QUERY_FILE_BACKED_VMA],
-];
 
 const PAGE_SIZE = 4096;
 const PATH_MAX = 4096;
@@ -154,7 +161,7 @@ function checkArgs(a: ProcmapQueryArgs, k: KernelArgs): number {
   if (a.size < PROCMAP_QUERY_MIN_SIZE) return -EINVAL;
   if (a.size > PROCMAP_QUERY_STRUCT_SIZE && a.trailingNonZero) return -E2BIG;
   kernelArgs(a, k);
-  if (k.flags < 0 || !Number.isInteger(k.flags) || k.flags > PROCMAP_QUERY_VALID_FLAGS_MASK) {
+  if (k.flags < 0 || !Number.isInteger(k.flags) || k.flags > PROCMAP_QUERY_VALID_FLAGS) {
     return -EINVAL;
   }
   if ((k.nameSize !== 0) !== (k.nameAddr !== 0)) return -EINVAL;

@@ -10,8 +10,6 @@
  */
 import type { MmStruct } from '../mm/mm-struct.js';
 import { SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
-import type { ByteSink } from './byte-sink.js';
-import { writeMapsLine } from './maps-line.js';
 import type { MapsWalker } from './maps-text.js';
 import type { QueryTarget } from './procmap-query.js';
 import {
@@ -99,17 +97,6 @@ export function captureVma(mm: MmStruct, id: number, view: VmaView): void {
   } else {
     view.nameKind = NAME_NONE;
   }
-}
-
-/** Captures VMA `id` and appends its maps line (the "format this VMA from a record id" seam). */
-export function formatVmaLine(mm: MmStruct, id: number, sink: ByteSink, view: VmaView): number {
-  captureVma(mm, id, view);
-  return writeMapsLine(sink, view);
-}
-
-/** `vma_next()` from a position: the first VMA with vm_end > from, or 0. */
-export function findNextVma(mm: MmStruct, from: number): number {
-  return mm.findVma(from);
 }
 
 /**

@@ -4,6 +4,7 @@
  * Never a 500 for bad input: anything a client can cause maps to a 4xx here.
  */
 import { SimError } from '../cpus/sim-api.js';
+import { E2BIG, EACCES, EAGAIN, EBUSY, EINVAL, EIO, ENOENT, EOVERFLOW } from '../mm/errno.js';
 import { UapiValueError } from './uapi.js';
 
 /**
@@ -12,15 +13,7 @@ import { UapiValueError } from './uapi.js';
  * Linux errno numbers of the errors the HTTP layer raises itself (schema failures, limits,
  * overload, unknown routes). Engine errors arrive already named, as `SimError`.
  */
-export const HTTP_ERRNO = {
-  ENOENT: 2,
-  E2BIG: 7,
-  EIO: 5,
-  EAGAIN: 11,
-  EBUSY: 16,
-  EINVAL: 22,
-  EOVERFLOW: 75,
-} as const;
+export const HTTP_ERRNO = { ENOENT, E2BIG, EIO, EAGAIN, EACCES, EBUSY, EINVAL, EOVERFLOW } as const;
 export type HttpErrnoName = keyof typeof HTTP_ERRNO;
 
 const STATUS_BY_ERRNO_NAME: Record<string, number> = {

@@ -14,10 +14,9 @@
 import { Type } from 'typebox';
 import type { QueryArgs, QueryOutcome } from '../cpus/sim-api.js';
 import { SimError } from '../cpus/sim-api.js';
+import { EINVAL } from '../mm/errno.js';
 import { BooleanFlag, parseQueryFlags, QueryFlagsInput } from './query.js';
 import { engineU64, hex, UapiValueError } from './uapi.js';
-
-const EINVAL = 22;
 
 export const CompactBatchBody = Type.Object(
   {

@@ -4,16 +4,24 @@
  */
 import { Type } from 'typebox';
 import type { QueryAnswer, QueryArgs } from '../cpus/sim-api.js';
+import {
+  PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+  PROCMAP_QUERY_FILE_BACKED_VMA,
+  PROCMAP_QUERY_VMA_EXECUTABLE,
+  PROCMAP_QUERY_VMA_READABLE,
+  PROCMAP_QUERY_VMA_SHARED,
+  PROCMAP_QUERY_VMA_WRITABLE,
+} from '../mm/vm-flags.js';
 import { HexOutput, U64Input } from './common.js';
 import { engineU64, hex, parseU64, UapiValueError } from './uapi.js';
 
 export const QUERY_FLAG_BITS = {
-  VMA_READABLE: 0x01,
-  VMA_WRITABLE: 0x02,
-  VMA_EXECUTABLE: 0x04,
-  VMA_SHARED: 0x08,
-  COVERING_OR_NEXT_VMA: 0x10,
-  FILE_BACKED_VMA: 0x20,
+  VMA_READABLE: PROCMAP_QUERY_VMA_READABLE,
+  VMA_WRITABLE: PROCMAP_QUERY_VMA_WRITABLE,
+  VMA_EXECUTABLE: PROCMAP_QUERY_VMA_EXECUTABLE,
+  VMA_SHARED: PROCMAP_QUERY_VMA_SHARED,
+  COVERING_OR_NEXT_VMA: PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+  FILE_BACKED_VMA: PROCMAP_QUERY_FILE_BACKED_VMA,
 } as const;
 
 /** The four bits that come back in `vma_flags`. */

@@ -15,10 +15,7 @@ export interface WaitObserver {
   beforeWait(): void;
 }
 
-/** Monotonic time in nanoseconds (a double; sub-microsecond resolution in Node). */
-export function nowNs(): number {
-  return performance.now() * 1e6;
-}
+export { nowNs } from './clock.js';
 
 /** True on worker threads, which may sleep with Atomics.wait; false on the main thread. */
 export function mayBlock(): boolean {

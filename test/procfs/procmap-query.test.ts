@@ -13,11 +13,6 @@ import {
   PROCMAP_QUERY_VMA_SHARED as VMA_SHARED,
   PROCMAP_QUERY_VMA_WRITABLE as VMA_WRITE,
 } from '../../src/procfs/procmap-query.js';
-import {
-  parseQueryFlags,
-  procmapQueryBatch,
-  queryFlagNames,
-} from '../../src/procfs/procmap-query-batch.js';
 import { fakeMmFromText, fakeQueryTarget, REAL_MAPS, readFixture } from './fake-vmas.js';
 
 /** Independent oracle: the VMA lines of the text, parsed with a regex. */
@@ -256,38 +251,4 @@ test('build id: returned for a file that has one, 0 (not an error) otherwise, EN
   [r, out] = run(mm.vmas[1].start, 20); // a file without a build id
   assert.equal(r, 0);
   assert.equal(out.buildIdSize, 0);
-});
-
-test('flag names parse and print as API.md spells them', () => {
-  assert.equal(parseQueryFlags('VMA_READABLE|COVERING_OR_NEXT_VMA'), VMA_READ | COVERING_OR_NEXT);
-  assert.equal(parseQueryFlags(' FILE_BACKED_VMA '), FILE_BACKED);
-  assert.equal(parseQueryFlags('0x21'), 0x21);
-  assert.equal(parseQueryFlags(17), 17);
-  assert.equal(parseQueryFlags('VMA_BOGUS'), -EINVAL);
-  assert.deepEqual(queryFlagNames(VMA_READ | VMA_EXEC), ['VMA_READABLE', 'VMA_EXECUTABLE']);
-});
-
-test('batch: answers in order, errno per failing query, each bracketed by setup/teardown', () => {
-  const text = readFixture('cat.maps');
-  const v = textVmas(text);
-  const target = fakeQueryTarget(fakeMmFromText(text));
-  const res = procmapQueryBatch(target, [
-    { addr: v[0].start, flags: 0, name: true, buildId: false },
-    { addr: 0x10, flags: 0, name: false, buildId: false },
-    { addr: 0x10, flags: 0x40, name: false, buildId: false },
-    { addr: v[5].end - 1, flags: COVERING_OR_NEXT, name: true, buildId: true },
-  ]);
-  assert.equal(res.length, 4);
-  const first = res[0];
-  assert.ok(typeof first === 'object');
-  assert.equal(first.vmaStart, v[0].start);
-  assert.equal(first.vmaName, '/usr/bin/cat');
-  assert.equal(res[1], -ENOENT);
-  assert.equal(res[2], -EINVAL);
-  const last = res[3];
-  assert.ok(typeof last === 'object');
-  assert.equal(last.vmaName, '[heap]');
-  assert.equal(last.buildId, null);
-  assert.equal(target.setups, 3); // the EINVAL query never reaches setup
-  assert.equal(target.teardowns, 3);
 });

@@ -1,4 +1,4 @@
-// The spinlock guarding the instrument block table (block-layout.ts, TABLE_LOCK). It is taken
+// The spinlock guarding the instrument block table (src/metrics/block-layout.ts, TABLE_LOCK). It is taken
 // only to claim or release a block and by the scraper while it sums blocks: short critical
 // sections, rare on recording threads. Worker threads park with a bounded Atomics.wait after
 // spinning a while; the main thread only spins, because the event loop must never block.
