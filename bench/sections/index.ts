@@ -3,6 +3,7 @@ import type { BenchSection } from '../lib/figure.js';
 import { metricsOverheadSection } from '../metrics/overhead.js';
 import { engineSection } from './engine.js';
 import { httpSection } from './http.js';
+import { snapshotSection } from './snapshot.js';
 import { strategiesSection } from './strategies.js';
 
 const indexSection: BenchSection = { name: 'index', run: benchIndexMutation };
@@ -14,4 +15,5 @@ export const sections: BenchSection[] = [
   metricsOverheadSection,
   httpSection,
   strategiesSection,
+  snapshotSection,
 ];
