@@ -25,7 +25,10 @@ function stringEnv(name, fallback) {
   return raw === undefined || raw === '' ? fallback : raw;
 }
 
-/** Base URL of the procfs-sim service, without a trailing slash. */
+/**
+ * Base URL of the procfs-sim service, without a trailing slash: one replica, or the sharded proxy
+ * (deploy/k8s/sharded), which routes every pid to its replica so any k6 parallelism works.
+ */
 export const BASE_URL = stringEnv('BASE_URL', 'http://127.0.0.1:8080').replace(/\/+$/, '');
 /** How long each scenario runs (k6 duration syntax: `30s`, `2m`). */
 export const DURATION = stringEnv('DURATION', '1m');
