@@ -1,19 +1,10 @@
 /** Messages and control words between the report's driver (threads.ts) and its threads. */
 import type { StrategyName } from '../../src/metrics/labels.js';
-import type { MmGlobalBuffers } from '../../src/mm/mm-struct.js';
+import type { SharedMmData } from '../lib/thread-attach.js';
 import type { ReaderName, WriterName } from '../workloads/definitions.js';
 import type { WorkloadPlan } from '../workloads/layout.js';
 
-/** Control words (Int32 indexes). */
-export const GO = 0;
-export const STOP = 1;
-export const CONTROL_WORDS = 2;
-
-export interface ThreadData {
-  mm: SharedArrayBuffer;
-  globals: MmGlobalBuffers;
-  rcu: SharedArrayBuffer;
-  instruments: SharedArrayBuffer;
+export interface ThreadData extends SharedMmData {
   control: Int32Array;
   plan: WorkloadPlan;
 }

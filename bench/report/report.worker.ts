@@ -4,30 +4,20 @@
  * window per command: reports ready, waits for GO, loops until STOP, posts a WindowResult.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Instruments } from '../../src/metrics/instruments.js';
-import { MmGlobals, MmStruct } from '../../src/mm/mm-struct.js';
-import { installWriterHooks, writerStats } from '../../src/mm/mm-writer.js';
-import { createReaderContext, strategyByName } from '../../src/procfs/strategies/strategy.js';
+import { writerStats } from '../../src/mm/mm-writer.js';
+import { strategyByName } from '../../src/procfs/strategies/strategy.js';
 import { nowNs } from '../../src/sync/index.js';
-import { RcuDomain } from '../../src/sync/rcu.js';
+import { attachThread } from '../lib/thread-attach.js';
+import { STOP, waitForGo } from '../lib/thread-pool.js';
 import { makeReader, makeWriter } from '../workloads/ops.js';
-import { GO, STOP, type ThreadCommand, type ThreadData, type WindowResult } from './protocol.js';
+import type { ThreadCommand, ThreadData, WindowResult } from './protocol.js';
 
 const d = workerData as ThreadData;
-const rcu = RcuDomain.attach(d.rcu);
-rcu.register();
-const mm = MmStruct.attach(d.mm, MmGlobals.attach(d.globals), rcu);
-const recorder = Instruments.attach(d.instruments).recorder();
-const ctx = createReaderContext({ rcu, recorder });
-installWriterHooks();
+const thread = attachThread(d);
+const { rcu, mm, recorder, ctx } = thread;
 const control = d.control;
 const MAX_SAMPLES = 1 << 20;
 const samples = new Float64Array(MAX_SAMPLES);
-
-function waitGo(): void {
-  parentPort?.postMessage({ ready: true });
-  while (Atomics.load(control, GO) === 0) Atomics.wait(control, GO, 0);
-}
 
 function p99(n: number): number {
   if (n === 0) return 0;
@@ -38,7 +28,7 @@ function p99(n: number): number {
 /** Runs `op` until STOP, timing each call; `warm` calls first. */
 function timed(op: () => unknown, warm: number): { ops: number; seconds: number; p99Ns: number } {
   for (let i = 0; i < warm; i++) op();
-  waitGo();
+  waitForGo(control);
   const t0 = nowNs();
   let ops = 0;
   let t = t0;
@@ -111,8 +101,7 @@ function spin(): WindowResult {
 
 parentPort?.on('message', (c: ThreadCommand | { role: 'exit' }) => {
   if (c.role === 'exit') {
-    recorder.release();
-    rcu.unregister();
+    thread.detach();
     parentPort?.close();
     return;
   }

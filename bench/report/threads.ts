@@ -4,56 +4,15 @@
  * (its writer alone, each reader alone, then each reader beside each writer), so the machine's
  * load drift hits a ratio's two sides alike.
  */
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { Instruments } from '../../src/metrics/instruments.js';
 import type { StrategyName } from '../../src/metrics/labels.js';
 import { MmGlobals } from '../../src/mm/mm-struct.js';
 import { RcuDomain } from '../../src/sync/rcu.js';
+import { ThreadPool } from '../lib/thread-pool.js';
 import type { LayoutName, ReaderName, WriterName } from '../workloads/definitions.js';
 import { buildWorkload, type WorkloadPlan } from '../workloads/layout.js';
-import { CONTROL_WORDS, GO, STOP, type ThreadCommand, type WindowResult } from './protocol.js';
+import type { ThreadCommand, WindowResult } from './protocol.js';
 import { type Sample, targetsHot } from './samples.js';
-
-class ThreadPool {
-  readonly workers: Worker[];
-  readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-
-  constructor(n: number, data: Record<string, unknown>) {
-    const url = new URL('./report.worker.js', import.meta.url);
-    this.workers = Array.from(
-      { length: n },
-      () => new Worker(url, { workerData: { ...data, control: this.control } }),
-    );
-  }
-
-  /** One window: `cmds[i]` runs on worker i; all start at GO and stop at STOP, `ms` apart. */
-  async run(cmds: ThreadCommand[], ms: number): Promise<WindowResult[]> {
-    const c = this.control;
-    Atomics.store(c, GO, 0);
-    Atomics.store(c, STOP, 0);
-    const ready = cmds.map((_, i) => once(this.workers[i], 'message'));
-    for (const [i, cmd] of cmds.entries()) this.workers[i].postMessage(cmd);
-    await Promise.all(ready);
-    const results = cmds.map((_, i) => once(this.workers[i], 'message'));
-    Atomics.store(c, GO, 1);
-    Atomics.notify(c, GO);
-    await sleep(ms);
-    Atomics.store(c, STOP, 1);
-    return (await Promise.all(results)).map(([r]) => r as WindowResult);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(
-      this.workers.map((w) => {
-        const exited = once(w, 'exit');
-        w.postMessage({ role: 'exit' });
-        return exited;
-      }),
-    );
-  }
-}
 
 export interface SimPlan {
   layout: LayoutName;
@@ -71,7 +30,8 @@ export async function runSimulator(p: SimPlan): Promise<{ samples: Sample[]; pla
   const rcu = RcuDomain.create();
   const { mm, plan } = buildWorkload(p.layout, globals, rcu);
   const instruments = Instruments.create({ capacity: 8 });
-  const pool = new ThreadPool(2, {
+  const url = new URL('./report.worker.js', import.meta.url);
+  const pool = new ThreadPool<ThreadCommand, WindowResult>(url, 2, {
     mm: mm.buffer,
     globals: globals.buffers(),
     rcu: rcu.buffer,

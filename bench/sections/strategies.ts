@@ -15,15 +15,9 @@
  * The threads stay up for the whole section; each window starts them together (GO word) and
  * stops them together (STOP word).
  */
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { Instruments } from '../../src/metrics/instruments.js';
 import { STRATEGIES, type StrategyName } from '../../src/metrics/labels.js';
 import { MmGlobals } from '../../src/mm/mm-struct.js';
-import { mmap, munmap } from '../../src/mm/syscalls/index.js';
-import { buildTemplate } from '../../src/mm/templates/index.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE } from '../../src/mm/vm-flags.js';
 import { RcuDomain } from '../../src/sync/rcu.js';
 import {
   type BenchContext,
@@ -32,55 +26,14 @@ import {
   median,
   ratioFigure,
 } from '../lib/figure.js';
-import {
-  type BenchThreadData,
-  CONTROL_WORDS,
-  GO,
-  type RunCommand,
-  type RunResult,
-  STOP,
-} from '../strategies/protocol.js';
+import { ThreadPool } from '../lib/thread-pool.js';
+import type { RunCommand, RunResult } from '../strategies/protocol.js';
+import { buildWorkload } from '../workloads/layout.js';
 
 const SECTION = 'Read strategies (real threads)';
-const RANGE_BYTES = 128 * 1024 * 1024;
-const CHUNK = 4096;
 const GOAL_STRATEGIES: readonly StrategyName[] = ['per_vma', 'lockless'];
 
-class ThreadPool {
-  readonly workers: Worker[];
-  readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-
-  constructor(n: number, data: Omit<BenchThreadData, 'control'>) {
-    const url = new URL('../strategies/strategies.worker.js', import.meta.url);
-    this.workers = Array.from(
-      { length: n },
-      () => new Worker(url, { workerData: { ...data, control: this.control } }),
-    );
-  }
-
-  /** One timed window: `cmds[i]` runs on worker i, all started and stopped together. */
-  async run(cmds: RunCommand[], ms: number): Promise<RunResult[]> {
-    const c = this.control;
-    Atomics.store(c, GO, 0);
-    Atomics.store(c, STOP, 0);
-    const ready = cmds.map((_, i) => once(this.workers[i], 'message'));
-    for (const [i, cmd] of cmds.entries()) this.workers[i].postMessage(cmd);
-    await Promise.all(ready);
-    const results = cmds.map((_, i) => once(this.workers[i], 'message'));
-    Atomics.store(c, GO, 1);
-    Atomics.notify(c, GO);
-    await sleep(ms);
-    Atomics.store(c, STOP, 1);
-    return (await Promise.all(results)).map(([r]) => r as RunResult);
-  }
-
-  async close(): Promise<void> {
-    for (const w of this.workers) {
-      w.postMessage({ role: 'exit' });
-      await once(w, 'exit');
-    }
-  }
-}
+type Pool = ThreadPool<RunCommand, RunResult>;
 
 const rate = (r: RunResult) => r.ops / r.seconds;
 
@@ -96,12 +49,8 @@ interface Sample {
   spinPair: RunResult[];
 }
 
-async function oneRep(pool: ThreadPool, instruments: Instruments, ms: number, rep: number) {
-  const reader = (strategy: StrategyName): RunCommand => ({
-    role: 'reader',
-    strategy,
-    chunk: CHUNK,
-  });
+async function oneRep(pool: Pool, instruments: Instruments, ms: number, rep: number) {
+  const reader = (strategy: StrategyName): RunCommand => ({ role: 'reader', strategy });
   const writer = (strategy: StrategyName): RunCommand => ({
     role: 'writer',
     strategy,
@@ -272,18 +221,16 @@ function figures(samples: Sample[]): Figure[] {
 async function run(ctx: BenchContext): Promise<Figure[]> {
   const globals = MmGlobals.create({ maxFiles: 4096, fileHeapBytes: 1 << 20, anonNameSlots: 1024 });
   const rcu = RcuDomain.create();
-  const mm = buildTemplate('node', { globals, seed: 3, grace: rcu, maxVmas: 65_530 });
-  // An empty 128 MiB range for the writer: reserve it to find a place, then give it back.
-  const rangeStart = mmap(mm, 0, RANGE_BYTES, 0, MAP_PRIVATE | MAP_ANONYMOUS);
-  if (rangeStart < 0 || munmap(mm, rangeStart, RANGE_BYTES) !== 0) throw new Error('no range');
+  // The report's `node` workload: its `maps` reader and its `cold` writer (bench/workloads).
+  const { mm, plan } = buildWorkload('node', globals, rcu);
   const instruments = Instruments.create({ capacity: 16 });
-  const pool = new ThreadPool(3, {
+  const url = new URL('../strategies/strategies.worker.js', import.meta.url);
+  const pool: Pool = new ThreadPool(url, 3, {
     mm: mm.buffer,
     globals: globals.buffers(),
     rcu: rcu.buffer,
     instruments: instruments.buffer,
-    rangeStart,
-    rangePages: RANGE_BYTES / 4096,
+    plan,
   });
   const ms = ctx.quick ? 150 : 400;
   const samples: Sample[] = [];

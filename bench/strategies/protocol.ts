@@ -1,25 +1,18 @@
-/** Messages and control words between bench/sections/strategies.ts and its threads. */
+/** Messages between bench/sections/strategies.ts and its threads (bench/lib/thread-pool.ts). */
 import type { StrategyName } from '../../src/metrics/labels.js';
-import type { MmGlobalBuffers } from '../../src/mm/mm-struct.js';
+import type { SharedMmData } from '../lib/thread-attach.js';
+import type { WorkloadPlan } from '../workloads/layout.js';
 
-/** Control words (Int32 indexes). */
-export const GO = 0;
-export const STOP = 1;
-export const CONTROL_WORDS = 2;
-
-export interface BenchThreadData {
-  mm: SharedArrayBuffer;
-  globals: MmGlobalBuffers;
-  rcu: SharedArrayBuffer;
-  instruments: SharedArrayBuffer;
+export interface BenchThreadData extends SharedMmData {
   control: Int32Array;
-  /** Writer: the 128 MiB range it maps pages into (empty at the start). */
-  rangeStart: number;
-  rangePages: number;
+  /** The `node` workload's plan: the maps reader and the cold writer come from it. */
+  plan: WorkloadPlan;
 }
 
 export type RunCommand =
-  | { role: 'reader'; strategy: StrategyName; chunk: number }
+  /** The workload's `maps` reader (whole file in 4 KiB reads) under `strategy`. */
+  | { role: 'reader'; strategy: StrategyName }
+  /** The workload's `cold` writer at full speed (its lock metrics labelled `strategy`). */
   | { role: 'writer'; strategy: StrategyName; seed: number }
   /** Control: arithmetic on private data only, to see how much CPU two threads really get. */
   | { role: 'spin' };
