@@ -45,7 +45,8 @@ describe('the page in headless chromium', { timeout: 90_000 }, () => {
   };
 
   before(async () => {
-    server = await startServer(['--population', '12']);
+    // --cpus pinned: the same test on 2 and 16 cores.
+    server = await startServer(['--population', '12', '--cpus', '2']);
     ui = await openPage(`${server.base}/`);
   });
   after(async () => {

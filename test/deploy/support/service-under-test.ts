@@ -46,6 +46,10 @@ export class ServiceUnderTest {
         '127.0.0.1',
         '--max-event-loop-delay-ms',
         '0',
+        // Pinned, not the host's core count, so 2 and 16 cores run the same test (a caller's
+        // --cpus comes later and wins).
+        '--cpus',
+        '2',
         ...extraArgs,
       ],
       REPO_ROOT,
