@@ -233,12 +233,27 @@ export interface ArenaViews {
 }
 
 export function arenaViews(buffer: SharedArrayBuffer): ArenaViews {
+  // Fixed-length views (an arena never grows once allocated): no length tracking on the hot path.
+  const n = buffer.byteLength;
   return {
     buffer,
-    i32: new Int32Array(buffer),
-    u32: new Uint32Array(buffer),
-    f64: new Float64Array(buffer),
+    i32: new Int32Array(buffer, 0, n >> 2),
+    u32: new Uint32Array(buffer, 0, n >> 2),
+    f64: new Float64Array(buffer, 0, n >> 3),
   };
+}
+
+/**
+ * A zeroed arena of `bytes`. Allocated as a growable SharedArrayBuffer (at its full length) so
+ * that V8 maps it straight from the OS (a page reservation, committed lazily, unmapped when the
+ * last thread drops it) instead of through malloc: a plain 30 MB SharedArrayBuffer comes from
+ * glibc's calloc, whose dynamic mmap threshold rises past that size after the first free, after
+ * which every new arena is carved from the heap and memset in full (all of it resident) and
+ * freed arenas stay resident as heap fragments. That was the fork/exit churn leak (issue 11).
+ * Only the pages a process touches are resident.
+ */
+export function allocateArena(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(bytes, { maxByteLength: bytes });
 }
 
 /** Write the immutable geometry line of a fresh (zero-filled) arena. */

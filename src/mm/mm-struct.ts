@@ -2,6 +2,7 @@ import { AnonNameTable } from './anon-names.js';
 import {
   type ArenaGeometry,
   type ArenaViews,
+  allocateArena,
   arenaViews,
   computeGeometry,
   F64_ARG_START,
@@ -135,7 +136,7 @@ export class MmStruct {
   /** A new, empty address space. */
   static create(opts: MmCreateOptions = {}): MmStruct {
     const g = computeGeometry(opts.maxVmas ?? DEFAULT_MAX_MAP_COUNT);
-    const buffer = new SharedArrayBuffer(g.totalBytes);
+    const buffer = allocateArena(g.totalBytes);
     const views = arenaViews(buffer);
     writeGeometry(views, g);
     views.i32[I32_MACHINE_CAPS] =
