@@ -25,6 +25,8 @@ export class ProcessTable<P extends ProcessEntry> {
   private readonly procs = new Map<number, P>();
   /** Next pid to try, relative to pidBase (1 … PID_RANGE - 1). */
   private nextLocal = 1;
+  /** Creates admitted but not yet added (or failed): they count against the limit. */
+  private reserved = 0;
   /** Set by the sim's close(): no process may be created afterwards. */
   closed = false;
 
@@ -54,11 +56,22 @@ export class ProcessTable<P extends ProcessEntry> {
     return this.procs.get(pid);
   }
 
-  /** Throws EBUSY while closing and EAGAIN at the process limit, like fork(2)'s RLIMIT_NPROC. */
-  reserve(): void {
+  /**
+   * Runs `make` (which creates the process and `add`s it) in a reserved slot: EBUSY while closing,
+   * EAGAIN at the process limit, like fork(2)'s RLIMIT_NPROC. The slot counts against the limit
+   * from the check until `make` settles, so creates that await in between cannot overshoot it,
+   * and a create that fails gives its slot back.
+   */
+  async admit<T>(make: () => T | Promise<T>): Promise<T> {
     if (this.closed) throw new SimError(EBUSY, 'EBUSY', 'the service is shutting down');
-    if (this.procs.size >= this.maxProcesses) {
+    if (this.procs.size + this.reserved >= this.maxProcesses) {
       throw new SimError(EAGAIN, 'EAGAIN', `process limit (${this.maxProcesses}) reached`);
+    }
+    this.reserved++;
+    try {
+      return await make();
+    } finally {
+      this.reserved--;
     }
   }
 

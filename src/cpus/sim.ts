@@ -168,11 +168,12 @@ export class Sim implements SimApi {
   }
 
   async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
-    this.procs.reserve();
-    const { mm, comm } = newProcessImage(opts, this.mmOptions());
-    const proc = await this.publish(mm, comm);
-    if (opts.activity) proc.activity = this.transport.startActivity(proc.pid, mm, opts.activity);
-    return this.procs.summary(proc);
+    return this.procs.admit(async () => {
+      const { mm, comm } = newProcessImage(opts, this.mmOptions());
+      const proc = await this.publish(mm, comm);
+      if (opts.activity) proc.activity = this.transport.startActivity(proc.pid, mm, opts.activity);
+      return this.procs.summary(proc);
+    });
   }
 
   async inspectProcess(pid: number): Promise<ProcessDetail> {
@@ -189,9 +190,10 @@ export class Sim implements SimApi {
 
   async forkProcess(pid: number): Promise<ProcessSummary> {
     const parent = this.get(pid);
-    this.procs.reserve();
-    const mm = await this.call('fork', () => this.transport.fork(pid));
-    return this.procs.summary(await this.publish(mm, parent.comm));
+    return this.procs.admit(async () => {
+      const mm = await this.call('fork', () => this.transport.fork(pid));
+      return this.procs.summary(await this.publish(mm, parent.comm));
+    });
   }
 
   async exitProcess(pid: number): Promise<void> {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { WorkerSim } from '../../src/cpus/worker-sim.js';
+import { Sim } from '../../src/cpus/sim.js';
 
 const MB = 1024 * 1024;
 const CYCLES = 120;
@@ -20,10 +20,10 @@ const BOUND = 96 * MB;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-let sim: WorkerSim;
+let sim: Sim;
 
 before(async () => {
-  sim = await WorkerSim.start({
+  sim = await Sim.start({
     strategy: 'per_vma',
     cpus: 2,
     maxProcesses: 64,
