@@ -31,7 +31,7 @@ import swaggerPlugin from './plugins/external/swagger.js';
 import underPressurePlugin from './plugins/external/under-pressure.js';
 import websocketPlugin from './plugins/external/websocket.js';
 import { HTTP_ERRNO, toErrorReply } from './schemas/errors.js';
-import { exactValidatorCompiler } from './schemas/exact-params.js';
+import { validatorCompiler } from './schemas/validator.js';
 import type { StateStore } from './state/state-store.js';
 
 export interface AppOptions {
@@ -102,8 +102,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (config.token !== '') app.addHook('onRequest', bearerTokenCheck(config.token));
   // TypeBox validation: bodies are checked without coercion (a JSON number stays a number, so
   // unsafe integers cannot sneak in as strings); params and querystrings are converted, exactly
-  // (src/schemas/exact-params.ts).
-  app.setValidatorCompiler(exactValidatorCompiler);
+  // (src/schemas/exact-params.ts), with a fast path for plain values (src/schemas/validator.ts).
+  app.setValidatorCompiler(validatorCompiler);
 
   // An empty body with a JSON content type (curl -H 'content-type: application/json' -X POST …/fork)
   // means "no body", not a parse error; anything else goes to fastify's (proto-safe) parser.
