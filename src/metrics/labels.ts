@@ -14,7 +14,12 @@ export const STRATEGIES = [
   'lockless_nofallback',
 ] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
-export type StrategyId = 0 | 1 | 2 | 3 | 4;
+/** The indexes of a const tuple, as a union of number literals. */
+type IndexOf<T extends readonly unknown[]> = {
+  [K in keyof T]: K extends `${infer N extends number}` ? N : never;
+}[number];
+/** Derived from STRATEGIES: a sixth strategy is one more name there. */
+export type StrategyId = IndexOf<typeof STRATEGIES>;
 
 export function isStrategyName(s: string): s is StrategyName {
   return (STRATEGIES as readonly string[]).includes(s);

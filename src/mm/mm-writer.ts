@@ -17,7 +17,7 @@
  * activity threads. Metrics: mmap_lock write wait and hold, vma_lock write wait, and the
  * mutation's result and duration are recorded on the writing thread.
  */
-import { type MutationOpId, mutationResultId } from '../metrics/labels.js';
+import { type MutationOpId, mutationResultId, type StrategyId } from '../metrics/labels.js';
 import type { InstrumentRecorder } from '../metrics/recorder.js';
 import {
   mmapWriteLock,
@@ -40,7 +40,7 @@ const MODE_WRITE = 1;
 export interface WriterEnv {
   recorder: InstrumentRecorder | null;
   /** `strategy` label of the lock metrics (the service's configured strategy). */
-  strategy: 0 | 1 | 2 | 3 | 4;
+  strategy: StrategyId;
 }
 
 /** Nanoseconds this thread waited for per-VMA readers during the current mutation. */

@@ -1,10 +1,158 @@
 /**
- * `lockless`: RCU + mm sequence speculation, each maps line formatted straight from the live VMA
- * record and validated afterwards (retry on change, `retry_limit` fallback); VMAs with anon
- * names or special-mapping names fall back to a momentary mmap read lock (`fancy_vma`), so name
- * storage is never read unprotected and no hazard can occur. See lockless-core.ts.
+ * `lockless` and `lockless_nofallback` (they differ only in the fancy-VMA fallback): RCU + mm sequence speculation with
+ * no copy step. A maps line is formatted straight from the live record into the output, then
+ * validated; on a change the line is truncated, the sequence resynced (momentary mmap read lock)
+ * and the position looked up again. `ctx.retryLimit` failed validations of one lookup fall back
+ * to the mmap read lock for that VMA (`retry_limit`).
+ *
+ * Names are the danger (API.md, kernel.md §3.4 Jann Horn's objection):
+ *   - `lockless` never touches name storage speculatively: a VMA with an anon name or a
+ *     special-mapping name op ("fancy") is read under a momentary mmap read lock (`fancy_vma`).
+ *   - `lockless_nofallback` reads them speculatively. Anon-name storage is freed as soon as its
+ *     last reference drops (not RCU-deferred): if the slot's generation/refcount shows the bytes
+ *     were freed or reused by the time the reader is done with them, that is a `use_after_free`
+ *     hazard. If the VMA's ops were switched to the dummy ops by `vma_close` between the check of
+ *     the name op and its call, that is a `null_deref` hazard. Either way the line is discarded
+ *     and retried (the sequence check, which a writer always trips, decides the retry), so the
+ *     reader never crashes nor returns a torn line.
  */
-import { strategyId } from '../../metrics/labels.js';
-import { locklessStrategy } from './lockless-strategy.js';
+import type { MmStruct } from '../../mm/mm-struct.js';
+import type { ByteSink } from '../byte-sink.js';
+import { writeMapsLine } from '../maps-line.js';
+import type { MapsPosition } from '../maps-text.js';
+import type { QueryTarget } from '../procmap-query.js';
+import { captureVma } from '../vma-capture.js';
+import type { VmaView } from '../vma-view.js';
+import { type LineWalker, readLineChunk } from './line-chunk.js';
+import { defineStrategy, type StrategyLocking } from './read-strategy.js';
+import {
+  FALLBACK_FANCY_VMA,
+  FALLBACK_RETRY_LIMIT,
+  HAZARD_NULL_DEREF,
+  HAZARD_USE_AFTER_FREE,
+  type ReaderContext,
+} from './reader-context.js';
+import { Speculation } from './speculation.js';
+import { captureSpeculative, SPEC_NULL_DEREF, usesAnonName } from './speculative-capture.js';
 
-export const lockless = locklessStrategy('lockless', strategyId('lockless'), true);
+class LocklessReader implements LineWalker {
+  readonly hasGate = true;
+  readonly spec: Speculation;
+
+  constructor(
+    readonly ctx: ReaderContext,
+    readonly mm: MmStruct,
+    /** true: `lockless` (fancy VMAs under the mmap lock); false: `lockless_nofallback`. */
+    readonly fancyFallback: boolean,
+  ) {
+    this.spec = new Speculation(ctx, mm);
+  }
+
+  /** The first VMA with vm_end > from, read under the mmap read lock (a fallback). */
+  private lockedRead(from: number, view: VmaView, sink: ByteSink | null): number {
+    return this.spec.underMmapLock(() => {
+      const id = this.mm.findVma(from);
+      if (id === 0) return 0;
+      captureVma(this.mm, id, view);
+      if (sink !== null) writeMapsLine(sink, view);
+      return 1;
+    });
+  }
+
+  /**
+   * The first VMA with vm_end > from into `view` (and its line into `sink` when given), read
+   * speculatively and validated. Caller is inside its RCU read section with `spec` begun.
+   */
+  read(from: number, view: VmaView, sink: ByteSink | null): number {
+    const { ctx, mm, spec } = this;
+    const t = mm.vmas;
+    const hooks = ctx.hooks;
+    let retries = 0;
+    for (;;) {
+      ctx.attempt();
+      const id = spec.findNext(from);
+      if (id === 0) {
+        if (spec.valid()) return 0;
+      } else {
+        hooks?.afterLookup?.(mm, id);
+        const anon = t.anonName(id);
+        const ops = t.ops(id);
+        if (this.fancyFallback && (anon !== 0 || ops !== 0)) {
+          ctx.fallback(FALLBACK_FANCY_VMA);
+          return this.lockedRead(from, view, sink);
+        }
+        const mark = sink === null ? 0 : sink.length;
+        let hazard = captureSpeculative(ctx, mm, id, view, anon, ops, sink === null);
+        if (sink !== null) writeMapsLine(sink, view);
+        hooks?.beforeValidate?.(mm, id);
+        // After the last use of the name bytes: were they still this VMA's name?
+        if (usesAnonName(view) && !mm.anonNames.isLive(anon)) {
+          ctx.hazard(HAZARD_USE_AFTER_FREE);
+          hazard |= 2;
+        }
+        if (hazard & SPEC_NULL_DEREF) ctx.hazard(HAZARD_NULL_DEREF);
+        if (spec.valid() && hazard === 0) return 1;
+        if (sink !== null) sink.length = mark; // never hand out a line that may be torn
+      }
+      if (retries >= ctx.retryLimit) {
+        ctx.fallback(FALLBACK_RETRY_LIMIT);
+        return this.lockedRead(from, view, sink);
+      }
+      retries++;
+      ctx.retry();
+      spec.resync();
+    }
+  }
+
+  nextLine(from: number, sink: ByteSink, view: VmaView): number {
+    return this.read(from, view, sink);
+  }
+}
+
+/** PROCMAP_QUERY: sequence recorded at setup, each lookup read speculatively and validated. */
+class LocklessQueryTarget implements QueryTarget {
+  constructor(readonly reader: LocklessReader) {}
+  alive(): boolean {
+    return true;
+  }
+  setup(): number {
+    this.reader.spec.begin();
+    this.reader.ctx.rcu.readLock();
+    return 0;
+  }
+  next(addr: number, view: VmaView): number {
+    return this.reader.read(addr, view, null);
+  }
+  teardown(): void {
+    this.reader.ctx.rcu.readUnlock();
+  }
+  buildId(fileId: number): Uint8Array | null {
+    return this.reader.mm.files.buildId(fileId);
+  }
+}
+
+/** The locking of both variants; `fancyFallback` is what tells them apart. */
+function locklessLocking(name: string, fancyFallback: boolean): StrategyLocking {
+  return {
+    readChunk(ctx: ReaderContext, mm: MmStruct, pos: MapsPosition, limit: number, sink: ByteSink) {
+      const reader = ctx.cached(name, mm, () => new LocklessReader(ctx, mm, fancyFallback));
+      reader.spec.begin();
+      ctx.rcu.readLock();
+      try {
+        return readLineChunk(pos, limit, reader, sink, ctx.view);
+      } finally {
+        ctx.rcu.readUnlock();
+      }
+    },
+    queryTarget: (ctx, mm) => new LocklessQueryTarget(new LocklessReader(ctx, mm, fancyFallback)),
+  };
+}
+
+/** Fancy VMAs (anon name, special-mapping name) under a momentary mmap read lock. */
+export const lockless = defineStrategy('lockless', locklessLocking('lockless', true));
+
+/** Names read speculatively: freed/reused names and dummy ops are detected as hazards. */
+export const locklessNofallback = defineStrategy(
+  'lockless_nofallback',
+  locklessLocking('lockless_nofallback', false),
+);

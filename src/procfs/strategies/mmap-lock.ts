@@ -4,20 +4,14 @@
  * atomic snapshot; writers wait for it. Counts: mmap_lock read wait and hold times only (no
  * speculation, no fallbacks).
  */
-import { strategyId } from '../../metrics/labels.js';
 import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import { type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
-import {
-  type ProcmapQueryArgs,
-  type ProcmapQueryResult,
-  procmapQuery,
-  type QueryTarget,
-} from '../procmap-query.js';
+import type { QueryTarget } from '../procmap-query.js';
 import { captureVma, directMapsWalker } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
-import { type ReadStrategy, readWholeFile } from './read-strategy.js';
-import { OP_QUERY, type ReaderContext } from './reader-context.js';
+import { defineStrategy } from './read-strategy.js';
+import type { ReaderContext } from './reader-context.js';
 
 /** A query target holding the mmap read lock from setup to teardown. */
 function lockedQueryTarget(ctx: ReaderContext, mm: MmStruct): QueryTarget {
@@ -40,9 +34,7 @@ function lockedQueryTarget(ctx: ReaderContext, mm: MmStruct): QueryTarget {
   };
 }
 
-export const mmapLock: ReadStrategy = {
-  name: 'mmap_lock',
-  id: strategyId('mmap_lock'),
+export const mmapLock = defineStrategy('mmap_lock', {
   readChunk(ctx: ReaderContext, mm: MmStruct, pos: MapsPosition, limit: number, sink: ByteSink) {
     const walker = ctx.cached<MapsWalker>('mmap_lock', mm, () => directMapsWalker(mm));
     ctx.mmapReadLock(mm);
@@ -52,14 +44,5 @@ export const mmapLock: ReadStrategy = {
       ctx.mmapReadUnlock(mm);
     }
   },
-  readMaps(ctx, mm, chunkLimit, onChunk) {
-    return readWholeFile(this, ctx, mm, chunkLimit, onChunk);
-  },
-  query(ctx: ReaderContext, mm: MmStruct, args: ProcmapQueryArgs, out: ProcmapQueryResult) {
-    const target = ctx.cached('mmap_lock.q', mm, () => lockedQueryTarget(ctx, mm));
-    ctx.beginRead(OP_QUERY, this.id);
-    const r = procmapQuery(args, target, out);
-    ctx.endRead();
-    return r;
-  },
-};
+  queryTarget: lockedQueryTarget,
+});

@@ -12,7 +12,6 @@
  *                           that a concurrent change made transient; and once more when the
  *                           read-lock count overflows (mmap lock then held to the chunk's end)
  */
-import { strategyId } from '../../metrics/labels.js';
 import { type MmStruct, SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
 import {
   SPECULATE_FAILED,
@@ -26,21 +25,11 @@ import {
 } from '../../sync/index.js';
 import type { ByteSink } from '../byte-sink.js';
 import { type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
-import {
-  type ProcmapQueryArgs,
-  type ProcmapQueryResult,
-  procmapQuery,
-  type QueryTarget,
-} from '../procmap-query.js';
+import type { QueryTarget } from '../procmap-query.js';
 import { captureVma } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
-import { type ReadStrategy, readWholeFile } from './read-strategy.js';
-import {
-  FALLBACK_CONTENTION,
-  FALLBACK_DETACHED,
-  OP_QUERY,
-  type ReaderContext,
-} from './reader-context.js';
+import { defineStrategy } from './read-strategy.js';
+import { FALLBACK_CONTENTION, FALLBACK_DETACHED, type ReaderContext } from './reader-context.js';
 import { RcuVmaCursor } from './vma-cursor.js';
 
 /** lockNextVma result: the VMA's read-lock count is at its limit (kernel: ERR_PTR(-EAGAIN)). */
@@ -235,9 +224,7 @@ class PerVmaQueryTarget implements QueryTarget {
   }
 }
 
-export const perVma: ReadStrategy = {
-  name: 'per_vma',
-  id: strategyId('per_vma'),
+export const perVma = defineStrategy('per_vma', {
   readChunk(ctx: ReaderContext, mm: MmStruct, pos: MapsPosition, limit: number, sink: ByteSink) {
     const walker = ctx.cached('per_vma', mm, () => new PerVmaWalker(ctx, mm));
     const l = walker.locking;
@@ -258,14 +245,5 @@ export const perVma: ReadStrategy = {
       }
     }
   },
-  readMaps(ctx, mm, chunkLimit, onChunk) {
-    return readWholeFile(this, ctx, mm, chunkLimit, onChunk);
-  },
-  query(ctx: ReaderContext, mm: MmStruct, args: ProcmapQueryArgs, out: ProcmapQueryResult) {
-    const target = ctx.cached('per_vma.q', mm, () => new PerVmaQueryTarget(ctx, mm));
-    ctx.beginRead(OP_QUERY, this.id);
-    const r = procmapQuery(args, target, out);
-    ctx.endRead();
-    return r;
-  },
-};
+  queryTarget: (ctx, mm) => new PerVmaQueryTarget(ctx, mm),
+});

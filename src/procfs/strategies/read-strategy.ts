@@ -1,13 +1,21 @@
 /**
  * The one interface every read strategy implements (kernel.md §3; API.md "Locking strategies"),
- * and the shared driver that turns "one chunk" into "one whole read of the file".
+ * and the driver: a strategy supplies how it reads one chunk (its lock window) and its
+ * PROCMAP_QUERY target (query_vma_setup/find/teardown); `defineStrategy` adds the whole-file read
+ * and the counted query, the same for every strategy.
  */
 import type { StrategyId, StrategyName } from '../../metrics/labels.js';
+import { strategyId } from '../../metrics/labels.js';
 import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import type { MapsPosition } from '../maps-text.js';
-import type { ProcmapQueryArgs, ProcmapQueryResult } from '../procmap-query.js';
-import { OP_MAPS, type ReaderContext } from './reader-context.js';
+import {
+  type ProcmapQueryArgs,
+  type ProcmapQueryResult,
+  procmapQuery,
+  type QueryTarget,
+} from '../procmap-query.js';
+import { OP_MAPS, OP_QUERY, type ReaderContext } from './reader-context.js';
 
 export interface ReadStrategy {
   readonly name: StrategyName;
@@ -66,4 +74,32 @@ export function readWholeFile(
   }
   ctx.endRead();
   return err;
+}
+
+/** What one strategy supplies: its chunk read (lock window) and its query target. */
+export interface StrategyLocking {
+  readChunk: ReadStrategy['readChunk'];
+  /** The reader's PROCMAP_QUERY target on `mm` (made once per context and mm, then reused). */
+  queryTarget(ctx: ReaderContext, mm: MmStruct): QueryTarget;
+}
+
+/** A ReadStrategy from its locking: readMaps and query are the driver's. */
+export function defineStrategy(name: StrategyName, locking: StrategyLocking): ReadStrategy {
+  const id = strategyId(name);
+  const targetKey = `${name}.q`;
+  return {
+    name,
+    id,
+    readChunk: locking.readChunk,
+    readMaps(ctx, mm, chunkLimit, onChunk) {
+      return readWholeFile(this, ctx, mm, chunkLimit, onChunk);
+    },
+    query(ctx, mm, args, out) {
+      const target = ctx.cached(targetKey, mm, () => locking.queryTarget(ctx, mm));
+      ctx.beginRead(OP_QUERY, id);
+      const r = procmapQuery(args, target, out);
+      ctx.endRead();
+      return r;
+    },
+  };
 }

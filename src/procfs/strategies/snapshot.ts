@@ -9,20 +9,14 @@
  * lookup a `retry_limit` fallback copies that VMA under the (momentary) mmap read lock, so a
  * writer in a tight loop cannot livelock the reader.
  */
-import { strategyId } from '../../metrics/labels.js';
 import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import { type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
-import {
-  type ProcmapQueryArgs,
-  type ProcmapQueryResult,
-  procmapQuery,
-  type QueryTarget,
-} from '../procmap-query.js';
+import type { QueryTarget } from '../procmap-query.js';
 import { captureVma } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
-import { type ReadStrategy, readWholeFile } from './read-strategy.js';
-import { FALLBACK_RETRY_LIMIT, OP_QUERY, type ReaderContext } from './reader-context.js';
+import { defineStrategy } from './read-strategy.js';
+import { FALLBACK_RETRY_LIMIT, type ReaderContext } from './reader-context.js';
 import { Speculation } from './speculation.js';
 
 /** get_stable_vma(): a validated copy of the first VMA with vm_end > from (1), or none (0). */
@@ -83,9 +77,7 @@ class SnapshotQueryTarget implements QueryTarget {
   }
 }
 
-export const snapshot: ReadStrategy = {
-  name: 'snapshot',
-  id: strategyId('snapshot'),
+export const snapshot = defineStrategy('snapshot', {
   readChunk(ctx: ReaderContext, mm: MmStruct, pos: MapsPosition, limit: number, sink: ByteSink) {
     const walker = ctx.cached('snapshot', mm, () => new SnapshotWalker(new Speculation(ctx, mm)));
     walker.spec.begin();
@@ -96,18 +88,5 @@ export const snapshot: ReadStrategy = {
       ctx.rcu.readUnlock();
     }
   },
-  readMaps(ctx, mm, chunkLimit, onChunk) {
-    return readWholeFile(this, ctx, mm, chunkLimit, onChunk);
-  },
-  query(ctx: ReaderContext, mm: MmStruct, args: ProcmapQueryArgs, out: ProcmapQueryResult) {
-    const target = ctx.cached(
-      'snapshot.q',
-      mm,
-      () => new SnapshotQueryTarget(new Speculation(ctx, mm)),
-    );
-    ctx.beginRead(OP_QUERY, this.id);
-    const r = procmapQuery(args, target, out);
-    ctx.endRead();
-    return r;
-  },
-};
+  queryTarget: (ctx, mm) => new SnapshotQueryTarget(new Speculation(ctx, mm)),
+});

@@ -7,8 +7,7 @@
  *   strategyByName('snapshot').query(ctx, mm, args, out);
  */
 import { STRATEGIES, type StrategyName } from '../../metrics/labels.js';
-import { lockless } from './lockless.js';
-import { locklessNofallback } from './lockless-nofallback.js';
+import { lockless, locklessNofallback } from './lockless.js';
 import { mmapLock } from './mmap-lock.js';
 import { perVma } from './per-vma.js';
 import type { ReadStrategy } from './read-strategy.js';
