@@ -9,9 +9,17 @@ export const MMAP_BASE = 0x7fff_ffff_f000 - 128 * 1024 * 1024;
 export const SANDBOX = 0x1000_0000_0000;
 export const PAGE = 4096;
 
-/** A fresh address space; its own global tables unless `globals` is given (cheaper in loops). */
-export function newMm(maxVmas = 1024, globals?: MmGlobals): MmStruct {
+/**
+ * A fresh address space; its own global tables unless `globals` is given (cheaper in loops);
+ * `machine`: the simulated machine's capabilities (default: no protection keys, a zero page).
+ */
+export function newMm(
+  maxVmas = 1024,
+  globals?: MmGlobals,
+  machine: { pkeys?: boolean; noZeroPage?: boolean } = {},
+): MmStruct {
   const mm = MmStruct.create({
+    ...machine,
     maxVmas,
     globals:
       globals ?? MmGlobals.create({ maxFiles: 1024, fileHeapBytes: 1 << 16, anonNameSlots: 1024 }),

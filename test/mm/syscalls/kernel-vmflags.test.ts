@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { MmStruct } from '../../../src/mm/mm-struct.js';
 import { mmap, mprotect, mremap, munmap } from '../../../src/mm/syscalls/index.js';
 import * as F from '../../../src/mm/vm-flags.js';
+import { describeHost, hostCapabilities } from '../../differential/host-capabilities.js';
 import { newMm } from './helpers.js';
 
 const LO = 0x1000_0000_0000;
@@ -136,12 +137,21 @@ function inWindow(r: number): string {
   return r === 0 || (r >= LO && r < HI) ? r.toString(16) : 'elsewhere';
 }
 
+// The engine is the machine the probe runs on: protection keys and the zero page as the host has
+// them (host-capabilities.ts asks the kernel and prints what it found).
+const host = await hostCapabilities();
+const machine = { pkeys: host.pkeys, noZeroPage: !host.zeroPage };
+
+test('the host these scripts run on', (t) => {
+  for (const l of describeHost(host)) t.diagnostic(l);
+});
+
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
   test(`kernel VmFlags agree with the engine, seed ${seed}`, () => {
     const ops = script(seed, 120);
     const text = ops.map((o) => `${o}\ndump\n`).join('');
     const out = execFileSync(probe, files, { input: text }).toString().split('\n');
-    const mm = newMm(65_530);
+    const mm = newMm(65_530, undefined, machine);
     const fileIds = files.map((p, i) =>
       mm.files.intern({ path: p, devMajor: 254, devMinor: 0, inode: 1000 + i }),
     );
