@@ -16,7 +16,7 @@ import {
 
 const POINTS = 60;
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 64;
+const W = 52;
 const H = 20;
 
 const COLUMNS = ['reads/s', 'retries/s', 'fallbacks/s', 'hazards/s', 'hold p99'] as const;

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
 
   let pid: number | null = null;
   let detail: ProcessDetail | null = null;
+  let detailAt = 0;
   const statusLine = byId('status');
   const status = (text: string, error = false) => {
     statusLine.textContent = text;
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
       const text = await api.request<string>('maps', { pid: forPid });
       if (forPid !== pid) return;
       space.render(parseMaps(text), fresh);
+      // The title's busy/idle: re-read at most every 2 s while the process changes.
+      if (performance.now() - detailAt > 2000) void loadDetail();
       byId('strip').dataset.pid = String(forPid);
       if (pendingSelect !== null) {
         space.selectAddress(pendingSelect);
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
 
   const loadDetail = async () => {
     if (pid === null) return;
+    detailAt = performance.now();
     detail = await api.http<ProcessDetail>('GET', `/processes/${pid}`);
     drawTitle();
   };

@@ -111,7 +111,7 @@ export class ReaderView {
         'tr',
         { class: trouble > 0 ? 'hot' : '', 'data-chunk': i },
         h('td', {}, `c${i}`),
-        h('td', { class: 'addr' }, `${start.toString(16)}–${lastEnd}`),
+        h('td', { class: 'addr', title: `${start.toString(16)}-${lastEnd}` }, start.toString(16)),
         h('td', {}, String(c.lines)),
         h('td', {}, String(c.bytes)),
         h('td', { 'data-retries': c.retries }, String(c.retries)),
@@ -138,16 +138,9 @@ export class ReaderView {
           h(
             'tr',
             {},
-            ...[
-              '',
-              'addresses',
-              'lines',
-              'bytes',
-              'retries',
-              'fallbacks',
-              'hazards',
-              'mmap locks',
-            ].map((t) => h('th', {}, t)),
+            ...['', 'from', 'lines', 'bytes', 'retries', 'fallbacks', 'hazards', 'mmap locks'].map(
+              (t) => h('th', {}, t),
+            ),
           ),
         ),
         h('tbody', {}, ...rows),
