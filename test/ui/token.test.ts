@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createLocalSim } from '../../src/cpus/local-sim.js';
+import { Sim } from '../../src/cpus/sim.js';
 import { appWith, testConfig } from '../http/helpers.js';
 import { type OpenPage, openPage } from './browser.js';
 
@@ -14,7 +14,7 @@ let app: FastifyInstance;
 let ui: OpenPage;
 
 before(async () => {
-  const sim = createLocalSim({ ...testConfig(), population: 3 });
+  const sim = await Sim.start({ ...testConfig(), cpus: 0, population: 3 });
   app = await appWith(sim, { token: 'kernel token/+=' });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   ui = await openPage(`${address}/`);

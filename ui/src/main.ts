@@ -62,6 +62,10 @@ async function main(): Promise<void> {
     statusLine.textContent = text;
     statusLine.className = error ? 'status err' : 'status';
   };
+  /** Runs `p` without waiting; a failure (e.g. a 503 while the service sheds load) goes to the status line. */
+  const background = (what: string, p: Promise<unknown>) => {
+    p.catch((e: Error) => status(`${what}: ${e.message}`, true));
+  };
 
   const space = new SpaceView(byId('strip'), byId('maps'));
   const hover = byId('hover');
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
       if (forPid !== pid) return;
       space.render(parseMaps(text), fresh);
       // The title's busy/idle: re-read at most every 2 s while the process changes.
-      if (performance.now() - detailAt > 2000) void loadDetail();
+      if (performance.now() - detailAt > 2000) background('process', loadDetail());
       byId('strip').dataset.pid = String(forPid);
       if (pendingSelect !== null) {
         space.selectAddress(pendingSelect);
@@ -155,7 +159,7 @@ async function main(): Promise<void> {
     byId('proc-count'),
     api,
   );
-  list.onPick = (p) => void show(p);
+  list.onPick = (p) => background(`pid ${p}`, show(p));
 
   // Hover: the maps line and PROCMAP_QUERY's answer for the address under the pointer.
   let asking = false;
@@ -223,8 +227,8 @@ async function main(): Promise<void> {
       pendingSelect = addr;
     },
     activityChanged: () => {
-      void loadDetail();
-      void list.load();
+      background('process', loadDetail());
+      background('processes', list.load());
     },
   });
 
