@@ -20,6 +20,9 @@ export function fmtRate(n: number): string {
 const times = (n: number | null) => (n === null ? '–' : `${n.toFixed(2)}×`);
 const per1k = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(2));
 
+/** "beside the cold writer", or "alone" for writer `none`. */
+const besideWriter = (w: string) => (w === 'none' ? 'alone' : `beside the ${w} writer`);
+
 function fallbackTotal(r: Row): number {
   return r.fallbacks_per_1k === null
     ? 0
@@ -96,7 +99,7 @@ function sentencesFor(rows: readonly Row[]): string[] {
     );
     const strategies = [...new Set(retrying.map((r) => r.strategy))];
     out.push(
-      `Retries appear for ${strategies.join(', ')}; the most is ${per1k(top.retries_per_1k ?? 0)} per 1,000 reads (${top.strategy} beside the ${top.writer} writer).`,
+      `Retries appear for ${strategies.join(', ')}; the most is ${per1k(top.retries_per_1k ?? 0)} per 1,000 reads (${top.strategy} ${besideWriter(top.writer)}).`,
     );
   } else if (sim.length > 0) {
     out.push('No strategy retried a read (0 retries per 1,000 reads in every row).');
@@ -105,7 +108,7 @@ function sentencesFor(rows: readonly Row[]): string[] {
   if (falling.length > 0) {
     const top = falling.reduce((a, b) => (fallbackTotal(b) > fallbackTotal(a) ? b : a));
     out.push(
-      `Fallbacks to the mmap lock peak at ${per1k(fallbackTotal(top))} per 1,000 reads (${top.strategy} beside the ${top.writer} writer, mostly ${mainFallback(top)}).`,
+      `Fallbacks to the mmap lock peak at ${per1k(fallbackTotal(top))} per 1,000 reads (${top.strategy} ${besideWriter(top.writer)}, mostly ${mainFallback(top)}).`,
     );
   } else if (sim.length > 0) {
     out.push('No strategy fell back to the mmap lock (0 per 1,000 reads in every row).');

@@ -113,7 +113,7 @@ test('the sentences follow the numbers when they change', () => {
       fallbacks_per_1k: { contention: 0, fancy_vma: 12.5, detached: 0, retry_limit: 1 },
     }),
   );
-  const text = computeVerdict(rows)[0].sentences.join(' ');
+  let text = computeVerdict(rows)[0].sentences.join(' ');
   assert.match(
     text,
     /Beside the cold writer, lockless reads fastest at 900\.0 k ops\/s \(3\.00× alone\)/,
@@ -126,7 +126,17 @@ test('the sentences follow the numbers when they change', () => {
   assert.match(
     text,
     /Fallbacks to the mmap lock peak at 14 per 1,000 reads \(lockless beside the names writer, mostly fancy_vma\)/,
+  ); // Writer `none`: the reader alone.
+  rows.push(
+    row({
+      strategy: 'lockless',
+      reader: 'query_point',
+      writer: 'none',
+      fallbacks_per_1k: { contention: 0, fancy_vma: 20, detached: 0, retry_limit: 0 },
+    }),
   );
+  text = computeVerdict(rows)[0].sentences.join(' ');
+  assert.match(text, /peak at 20 per 1,000 reads \(lockless alone, mostly fancy_vma\)/);
 });
 
 function computed(rows: Row[]): Computed {
