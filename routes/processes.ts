@@ -17,6 +17,7 @@ import {
   ProcessListQuery,
   ProcessSummaryBody,
   toActivitySpec,
+  toReplaySpec,
 } from '../src/schemas/processes.js';
 import { UapiValueError } from '../src/schemas/uapi.js';
 
@@ -60,11 +61,27 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.template !== undefined && body.maps !== undefined) {
         throw new UapiValueError('EINVAL', 'give "template" or "maps", not both');
       }
+      if (body.replay !== undefined && body.activity !== undefined) {
+        throw new UapiValueError('EINVAL', 'give "activity" or "replay", not both');
+      }
+      if (
+        body.replay === undefined &&
+        (body.speed !== undefined || body.loop !== undefined || body.final_maps !== undefined)
+      ) {
+        throw new UapiValueError('EINVAL', '"speed", "loop" and "final_maps" go with "replay"');
+      }
+      const fileMaps = [body.maps ?? '', body.final_maps ?? ''];
+      const activity =
+        body.replay !== undefined
+          ? toReplaySpec(body.replay, fileMaps, body.speed ?? 1, body.loop ?? false)
+          : body.activity
+            ? toActivitySpec(body.activity, maxLoop)
+            : undefined;
       const created = await app.sim.createProcess({
         comm: body.comm,
         template: body.template,
         maps: body.maps,
-        activity: body.activity ? toActivitySpec(body.activity, maxLoop) : undefined,
+        activity,
         pkeys: body.pkeys,
       });
       reply.code(201);

@@ -5,14 +5,18 @@
  *
  * Int32 word 0: stop flag (event loop sets 1 with Atomics.store + notify; the thread polls it
  * between calls and sleeps on it when rate-capped, so a stop wakes it at once).
- * Float64 cells (after the first cache line): calls, errors, iterations.
+ * Float64 cells (after the first cache line): calls, errors, iterations, and for a replay its
+ * mismatches and whether it has run to its end (1).
  */
 const STOP_WORD = 0;
 const F64_OFFSET = 64;
 const CALLS = 0;
 const ERRORS = 1;
 const ITERATIONS = 2;
-const BYTES = F64_OFFSET + 3 * 8;
+const MISMATCHES = 3;
+const FINISHED = 4;
+const CELLS = 5;
+const BYTES = F64_OFFSET + CELLS * 8;
 
 export class ActivityCounters {
   readonly words: Int32Array;
@@ -20,7 +24,7 @@ export class ActivityCounters {
 
   private constructor(readonly buffer: SharedArrayBuffer) {
     this.words = new Int32Array(buffer, 0, 16);
-    this.cells = new Float64Array(buffer, F64_OFFSET, 3);
+    this.cells = new Float64Array(buffer, F64_OFFSET, CELLS);
   }
 
   static create(): ActivityCounters {
@@ -53,6 +57,24 @@ export class ActivityCounters {
   }
   get iterations(): number {
     return this.cells[ITERATIONS];
+  }
+
+  get mismatches(): number {
+    return this.cells[MISMATCHES];
+  }
+  get finished(): boolean {
+    return this.cells[FINISHED] !== 0;
+  }
+
+  /** Activity thread only: a replay's mismatches so far. */
+  setMismatches(n: number): void {
+    this.cells[MISMATCHES] = n;
+  }
+
+  /** Activity thread only: the source ran out (a replay reached its end); `passDone` counts it. */
+  finish(passDone: boolean): void {
+    if (passDone) this.cells[ITERATIONS] += 1;
+    this.cells[FINISHED] = 1;
   }
 
   /** Activity thread only. */

@@ -14,6 +14,7 @@
  */
 import { sourceFor } from './local-activity.js';
 import type { EventsGate, MutationRing } from './mutation-ring.js';
+import { replayShapes } from './replay/replay-activity.js';
 import type { ActivitySpec, SyscallCall, SyscallOp } from './sim-api.js';
 
 export const EVENT_RECORD_CELLS = 8;
@@ -44,13 +45,27 @@ const ARG_FIELDS = {
  */
 export function callShapes(spec: ActivitySpec): SyscallCall[] {
   if (spec.kind === 'loop') return [...spec.loop];
+  if (spec.kind === 'replay') return replayShapes(spec.replay);
   const source = sourceFor(spec);
   const shapes: SyscallCall[] = [];
   do {
-    shapes.push(source.next(0));
+    const call = source.next(0);
+    if (call === null) break;
+    shapes.push(call);
   } while (!source.passDone);
   return shapes;
 }
+
+/**
+ * Calls whose arguments are all numbers need no shape: a record beyond the pattern (a looping
+ * replay's cleanup munmaps and brk) is rebuilt from these.
+ */
+const NUMERIC_SHAPES: Partial<Record<SyscallOp, SyscallCall>> = {
+  munmap: { op: 'munmap', addr: 0, length: 0 },
+  mprotect: { op: 'mprotect', addr: 0, length: 0, prot: 0 },
+  mremap: { op: 'mremap', oldAddr: 0, oldSize: 0, newSize: 0, flags: 0, newAddr: 0 },
+  brk: { op: 'brk', addr: 0 },
+};
 
 /** Activity-thread side: one record per call while the gate is open. */
 export class ActivityEventWriter {
@@ -103,7 +118,7 @@ export class ActivityEventReader {
       if (cells[at + EPOCH_CELL] !== epoch) return;
       const head = cells[at];
       const op = OPS[head % OP_SPAN];
-      const shape = this.shapes[Math.floor(head / OP_SPAN)];
+      const shape = this.shapes[Math.floor(head / OP_SPAN)] ?? NUMERIC_SHAPES[op];
       if (shape === undefined || shape.op !== op) return;
       const call: Record<string, unknown> = { ...shape };
       const fields: readonly string[] = ARG_FIELDS[op];

@@ -55,13 +55,16 @@ export class ActivityThread {
   }
 
   status(): ActivityStatus {
-    return {
+    const status: ActivityStatus = {
       spec: this.spec,
       startedAt: this.startedAt,
       calls: this.counters.calls,
       errors: this.counters.errors,
       iterations: this.counters.iterations,
     };
+    if (this.spec.kind === 'replay')
+      status.replay = { mismatches: this.counters.mismatches, done: this.counters.finished };
+    return status;
   }
 
   /** Asks the thread to stop after its current call and resolves when it has exited. */

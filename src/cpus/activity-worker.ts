@@ -52,6 +52,15 @@ const started = performance.now();
 let previous: number | undefined;
 let done = 0;
 while (!counters.stopRequested) {
+  const dueS = source.nextDueS ?? null;
+  if (dueS !== null) {
+    // A replay keeps its recorded pace: the next call is due dueS after the start.
+    const dueMs = dueS * 1000 - (performance.now() - started);
+    if (dueMs > 0) {
+      counters.sleepUnlessStopped(dueMs);
+      continue;
+    }
+  }
   if (rate !== null && rate > 0) {
     // Capped: the n-th call is due at n / rate seconds after the start.
     const dueMs = (done / rate) * 1000 - (performance.now() - started);
@@ -61,9 +70,14 @@ while (!counters.stopRequested) {
     }
   }
   const call = source.next(previous);
+  if (call === null) {
+    counters.finish(source.passDone);
+    break;
+  }
   const r = execSyscall(mm, env, call);
-  previous = r >= 0 ? r : undefined;
+  previous = r;
   done++;
+  if (source.mismatches !== undefined) counters.setMismatches(source.mismatches);
   counters.countCall(r < 0, source.passDone);
   events.afterCall(call, r, source.passDone);
 }

@@ -7,6 +7,7 @@
  * patterns like "mmap, then munmap what was mapped" need no fixed addresses. Sources are pure
  * (no engine access), so any runner can replay them.
  */
+import { ReplayCallSource } from './replay/replay-activity.js';
 import type {
   ActivitySpec,
   ActivityStatus,
@@ -22,11 +23,21 @@ const PROT_RX = 5;
 const MAP_PRIVATE_ANON = 0x02 | 0x20;
 const MAP_PRIVATE_ANON_STACK = MAP_PRIVATE_ANON | 0x20000;
 
-/** Produces calls one after another; `next` gets the previous call's result. */
+/**
+ * Produces calls one after another; `next` gets the previous call's raw result (>= 0, or -errno)
+ * and returns null when the source has nothing more to run (a replay that reached its end).
+ */
 export interface CallSource {
-  next(previous: SyscallResult | undefined): SyscallCall;
+  next(previous: number | undefined): SyscallCall | null;
   /** True right after the call that completed one pass of the pattern. */
   readonly passDone: boolean;
+  /**
+   * Seconds after the activity's start when the next call is due (a replay's recorded pace);
+   * null or absent: as soon as the rate cap allows.
+   */
+  readonly nextDueS?: number | null;
+  /** A replay's count of results that differed from the recorded ones. */
+  readonly mismatches?: number;
 }
 
 const mmapAnon = (length: number, prot: number, flags = MAP_PRIVATE_ANON): SyscallCall => ({
@@ -45,9 +56,9 @@ class StepSource implements CallSource {
   private base = 0;
   passDone = false;
   constructor(private readonly steps: ReadonlyArray<(base: number) => SyscallCall>) {}
-  next(previous: SyscallResult | undefined): SyscallCall {
+  next(previous: number | undefined): SyscallCall {
     // The first step of a pass is the mmap whose address the later steps work on.
-    if (this.i === 1) this.base = typeof previous === 'number' ? previous : 0;
+    if (this.i === 1) this.base = previous !== undefined && previous >= 0 ? previous : 0;
     const call = this.steps[this.i](this.base);
     this.i = (this.i + 1) % this.steps.length;
     this.passDone = this.i === 0;
@@ -108,7 +119,14 @@ export function loopSource(loop: readonly SyscallCall[]): CallSource {
 }
 
 export function sourceFor(spec: ActivitySpec): CallSource {
-  return spec.kind === 'loop' ? loopSource(spec.loop) : profileSource(spec.profile);
+  switch (spec.kind) {
+    case 'loop':
+      return loopSource(spec.loop);
+    case 'profile':
+      return profileSource(spec.profile);
+    case 'replay':
+      return new ReplayCallSource(spec.replay, spec.speed, spec.loop);
+  }
 }
 
 /** Calls per event-loop turn when uncapped: enough to be busy, few enough to keep HTTP responsive. */
@@ -120,8 +138,9 @@ const CAPPED_TICK_MS = 10;
 export class LocalActivity {
   private readonly source: CallSource;
   private readonly counts: ActivityStatus;
-  private previous: SyscallResult | undefined;
+  private previous: number | undefined;
   private stopped = false;
+  private finished = false;
   private immediate: NodeJS.Immediate | null = null;
   private timeout: NodeJS.Timeout | null = null;
 
@@ -135,7 +154,11 @@ export class LocalActivity {
   }
 
   status(): ActivityStatus {
-    return { ...this.counts };
+    if (this.spec.kind !== 'replay') return { ...this.counts };
+    return {
+      ...this.counts,
+      replay: { mismatches: this.source.mismatches ?? 0, done: this.finished },
+    };
   }
 
   stop(): void {
@@ -148,21 +171,46 @@ export class LocalActivity {
     this.timeout = null;
   }
 
-  private step(): void {
+  /** Runs the next call; false when the source has run out (the activity is then done). */
+  private step(): boolean {
     const call = this.source.next(this.previous);
+    if (call === null) {
+      this.finished = true;
+      if (this.source.passDone) this.counts.iterations++;
+      return false;
+    }
     const result = this.run(call);
-    this.previous = result;
+    this.previous = typeof result === 'number' ? result : -result.errno;
     this.counts.calls++;
     if (typeof result !== 'number') this.counts.errors++;
     if (this.source.passDone) this.counts.iterations++;
+    return true;
   }
 
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.finished) return;
+    const dueS = this.source.nextDueS ?? null;
+    if (dueS !== null) {
+      // A replay: run every call that is due, then wait for the next one.
+      const waitMs = dueS * 1000 - (Date.now() - this.counts.startedAt);
+      this.timeout = setTimeout(
+        () => {
+          for (let i = 0; i < UNCAPPED_BATCH && !this.stopped && !this.finished; i++) {
+            const due = this.source.nextDueS ?? null;
+            if (due !== null && due * 1000 > Date.now() - this.counts.startedAt) break;
+            if (!this.step()) break;
+          }
+          this.schedule();
+        },
+        Math.max(0, waitMs),
+      );
+      this.timeout.unref();
+      return;
+    }
     const rate = this.spec.ratePerS;
     if (rate === null) {
       this.immediate = setImmediate(() => {
-        for (let i = 0; i < UNCAPPED_BATCH && !this.stopped; i++) this.step();
+        for (let i = 0; i < UNCAPPED_BATCH && !this.stopped; i++) if (!this.step()) break;
         this.schedule();
       });
       this.immediate.unref();
@@ -171,7 +219,7 @@ export class LocalActivity {
         // Catch up to rate × elapsed, so the average rate holds whatever the timer jitter.
         const due = Math.floor(((Date.now() - this.counts.startedAt) / 1000) * rate);
         let budget = Math.min(due - this.counts.calls, Math.ceil(rate / 10) + 1);
-        while (budget-- > 0 && !this.stopped) this.step();
+        while (budget-- > 0 && !this.stopped) if (!this.step()) break;
         this.schedule();
       }, CAPPED_TICK_MS);
       this.timeout.unref();

@@ -18,6 +18,7 @@ import type { StrategyName } from '../metrics/labels.js';
 import type { EngineGauges } from '../metrics/registry.js';
 import { errnoName } from '../mm/errno.js';
 import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
+import type { TracedCall } from './replay/strace-trace.js';
 
 /** Locking strategies of the readers; the names are API (API.md); the list is labels.ts's. */
 export { isStrategyName, STRATEGIES, type StrategyName } from '../metrics/labels.js';
@@ -110,10 +111,34 @@ export interface ProcessList {
   processes: ProcessSummary[];
 }
 
-/** What makes a process busy: a loop of calls, or a built-in profile; optionally rate-capped. */
+/**
+ * A recorded program (src/cpus/replay/): its modelled calls with their recorded results, the
+ * identity (dev, inode) of the files it mapped by path, and the calls the engine does not model.
+ * Plain data, so it travels to an activity thread as it is.
+ */
+export interface ReplayPlan {
+  calls: TracedCall[];
+  files: Record<string, { devMajor: number; devMinor: number; inode: number }>;
+  unmodelled: Record<string, number>;
+}
+
+/**
+ * What makes a process busy: a loop of calls, a built-in profile (both optionally rate-capped),
+ * or a recorded program replayed at its recorded pace × `speed` (0: as fast as it can), once or,
+ * with `loop`, again and again (each pass first unmaps what the previous one mapped).
+ */
 export type ActivitySpec =
   | { kind: 'loop'; loop: SyscallCall[]; ratePerS: number | null }
-  | { kind: 'profile'; profile: ProfileName; ratePerS: number | null };
+  | { kind: 'profile'; profile: ProfileName; ratePerS: number | null }
+  | { kind: 'replay'; replay: ReplayPlan; speed: number; loop: boolean; ratePerS: null };
+
+/** How a replay is going (`ActivityStatus.replay`). */
+export interface ReplayStatus {
+  /** Calls whose result differed from the recorded one (after relocation). */
+  mismatches: number;
+  /** The trace has run to its end (never, with `loop`). */
+  done: boolean;
+}
 
 export interface ActivityStatus {
   spec: ActivitySpec;
@@ -124,6 +149,8 @@ export interface ActivityStatus {
   errors: number;
   /** Whole passes over the loop (profiles: iterations of their pattern). */
   iterations: number;
+  /** Replays only. */
+  replay?: ReplayStatus;
 }
 
 export interface CreateProcessOptions {

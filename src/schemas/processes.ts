@@ -2,6 +2,8 @@
  * Processes and activities (API.md "Processes"): request/response schemas and conversions.
  */
 import { Type } from 'typebox';
+import { fileIdentitiesFromMaps } from '../cpus/replay/replay-source.js';
+import { parseStraceTrace, TraceSyntaxError } from '../cpus/replay/strace-trace.js';
 import {
   type ActivitySpec,
   type ActivityStatus,
@@ -57,9 +59,56 @@ export const CreateProcessBody = Type.Object(
         description: "this process's CPU has x86 protection keys (default: the service's --pkeys)",
       }),
     ),
+    replay: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'a recorded program: `strace -f -ttt -e trace=memory,prctl` output (add -y for file paths), run as the activity; "maps" is then its maps at the first call',
+      }),
+    ),
+    final_maps: Type.Optional(
+      Type.String({
+        description:
+          'with "replay": the traced program\'s maps at exit, if captured; the (dev, inode) of the files the trace maps by path are taken from it and from "maps"',
+      }),
+    ),
+    speed: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1e6,
+        description: 'replay pace: 1 = as recorded, 2 = twice as fast, 0 = as fast as it can',
+      }),
+    ),
+    loop: Type.Optional(
+      Type.Boolean({ description: 'replay again and again (each pass first undoes the last)' }),
+    ),
   },
   { additionalProperties: false },
 );
+
+/**
+ * A replay activity from a trace text (EINVAL naming the line it cannot read). Files get the
+ * (dev, inode) their path has in the given maps texts, else a made-up identity on 00:00.
+ */
+export function toReplaySpec(
+  trace: string,
+  maps: string[],
+  speed: number,
+  loop: boolean,
+): ActivitySpec {
+  let parsed: ReturnType<typeof parseStraceTrace>;
+  try {
+    parsed = parseStraceTrace(trace);
+  } catch (e) {
+    if (e instanceof TraceSyntaxError) throw new UapiValueError('EINVAL', `replay: ${e.message}`);
+    throw e;
+  }
+  if (parsed.calls.length === 0)
+    throw new UapiValueError('EINVAL', 'replay: the trace has no call the engine models');
+  const files = fileIdentitiesFromMaps(...maps);
+  const replay = { calls: parsed.calls, files, unmodelled: parsed.unmodelled };
+  return { kind: 'replay', replay, speed, loop, ratePerS: null };
+}
 
 type ActivityInput = {
   loop?: unknown[];
@@ -88,8 +137,21 @@ export function toActivitySpec(body: ActivityInput, maxLoop: number): ActivitySp
   return { kind: 'loop', loop, ratePerS };
 }
 
+export const ReplayStatusBody = Type.Object({
+  calls: Type.Integer({ description: 'calls of the trace run so far (all passes)' }),
+  trace_calls: Type.Integer({ description: 'modelled calls in one pass of the trace' }),
+  mismatches: Type.Integer({ description: 'results that differed from the recorded ones' }),
+  done: Type.Boolean({ description: 'the trace ran to its end (never with loop)' }),
+  unmodelled: Type.Record(Type.String(), Type.Integer(), {
+    description: 'calls in the trace the engine does not model (not run), by syscall',
+  }),
+  speed: Type.Number(),
+  loop: Type.Boolean(),
+});
+
 export const ActivityStatusBody = Type.Object({
   profile: Type.Optional(Type.String()),
+  replay: Type.Optional(ReplayStatusBody),
   loop: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
   rate_per_s: Type.Union([Type.Number(), Type.Null()]),
   started_at: Type.String({ description: 'ISO 8601' }),
@@ -107,6 +169,19 @@ export function formatActivity(a: ActivityStatus) {
     iterations: a.iterations,
   };
   if (a.spec.kind === 'profile') return { profile: a.spec.profile, ...base };
+  if (a.spec.kind === 'replay') {
+    const { replay: plan, speed, loop } = a.spec;
+    const replay = {
+      calls: a.calls,
+      trace_calls: plan.calls.length,
+      mismatches: a.replay?.mismatches ?? 0,
+      done: a.replay?.done ?? false,
+      unmodelled: plan.unmodelled,
+      speed,
+      loop,
+    };
+    return { replay, ...base };
+  }
   return { loop: a.spec.loop.map((c) => ({ op: c.op, ...formatCallArgs(c) })), ...base };
 }
 

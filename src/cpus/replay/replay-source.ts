@@ -188,18 +188,26 @@ function placement(c: TracedCall['call']): number | null {
   return null;
 }
 
-/** dev/inode by path from maps texts (e.g. the initial and final maps captured with a trace). */
-export function fileIdentityFromMaps(...texts: string[]): FileIdentity {
-  const known = new Map<string, Omit<FileRef, 'path' | 'writable'>>();
+/** dev/inode of every file path in maps texts (e.g. the initial and final maps of a trace). */
+export function fileIdentitiesFromMaps(
+  ...texts: string[]
+): Record<string, Omit<FileRef, 'path' | 'writable'>> {
+  const known: Record<string, Omit<FileRef, 'path' | 'writable'>> = {};
   for (const text of texts)
     for (const line of text.split('\n')) {
       const m = /^\S+ \S+ \S+ ([0-9a-f]+):([0-9a-f]+) (\d+) +(\/.*)$/.exec(line);
       if (m === null || m[3] === '0') continue;
-      known.set(m[4]!.replace(/ \(deleted\)$/, ''), {
+      known[m[4]!.replace(/ \(deleted\)$/, '')] = {
         devMajor: Number.parseInt(m[1]!, 16),
         devMinor: Number.parseInt(m[2]!, 16),
         inode: Number(m[3]),
-      });
+      };
     }
-  return (path) => known.get(path);
+  return known;
+}
+
+/** `fileIdentitiesFromMaps` as a lookup. */
+export function fileIdentityFromMaps(...texts: string[]): FileIdentity {
+  const known = fileIdentitiesFromMaps(...texts);
+  return (path) => (Object.hasOwn(known, path) ? known[path] : undefined);
 }

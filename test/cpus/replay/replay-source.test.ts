@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ReplayCallSource } from '../../../src/cpus/replay/replay-activity.js';
 import { fileIdentityFromMaps, ReplaySource } from '../../../src/cpus/replay/replay-source.js';
 import { parseStraceTrace } from '../../../src/cpus/replay/strace-trace.js';
 import type { SyscallCall } from '../../../src/cpus/sim-api.js';
@@ -103,4 +104,26 @@ test('kernel-chosen addresses the engine places elsewhere are followed; real dif
   );
   // The heap grew from the engine's break by the recorded amount.
   assert.match(maps, /^05689000-056aa000 rw-p 00000000 00:00 0 +\[heap\]$/m);
+});
+
+test('a replay is due at its recorded pace divided by speed (0: at once)', () => {
+  const trace = parseStraceTrace(read('jvm-startup', 'trace.txt'));
+  const plan = { calls: trace.calls, files: {}, unmodelled: trace.unmodelled };
+  const t0 = trace.calls[0]!.time!;
+  for (const speed of [1, 2.5]) {
+    const source = new ReplayCallSource(plan, speed, false);
+    let previous: number | undefined;
+    for (let i = 0; i < trace.calls.length; i++) {
+      const due = source.nextDueS;
+      assert.ok(due !== null);
+      assert.ok(Math.abs(due - (trace.calls[i]!.time! - t0) / speed) < 1e-9, `call ${i}`);
+      assert.notEqual(source.next(previous), null);
+      previous = trace.calls[i]!.result;
+    }
+    assert.equal(source.next(previous), null);
+    assert.equal(source.finished, true);
+  }
+  assert.equal(new ReplayCallSource(plan, 0, false).nextDueS, null);
+  // The recording spans some time, so the pace is not trivially 0.
+  assert.ok(trace.calls.at(-1)!.time! - t0 > 0.01);
 });
