@@ -24,6 +24,7 @@ import wsRoutes from '../routes/ws.js';
 import type { ServiceConfig } from './config.js';
 import type { SimApi } from './cpus/sim-api.js';
 import metricsPlugin from './plugins/app/metrics.js';
+import originHostPlugin from './plugins/app/origin-host.js';
 import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
 import simPlugin from './plugins/app/sim.js';
 import statePlugin from './plugins/app/state.js';
@@ -86,6 +87,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: false,
   });
   await app.register(refusedUpgradesPlugin);
+  await app.register(originHostPlugin, { config });
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

@@ -34,6 +34,10 @@ export interface ServiceConfig {
   retryAfterS: number;
   /** Bearer token every request but /healthz must carry; empty = no authentication. */
   token: string;
+  /** Host header names accepted (comma list, `*` any); empty = derived from `host`. */
+  allowedHosts: string;
+  /** Origins accepted on writes and /ws besides the service's own (comma list, `*` any). */
+  allowedOrigins: string;
   /** Directory of the snapshot (restored at start, written on shutdown and POST /snapshot); empty = none. */
   stateDir: string;
   /** This replica's pids are pidBase + 1 … pidBase + 2^22 - 1. */
@@ -197,6 +201,22 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'string',
     def: () => '',
     help: 'bearer token required on every request but /healthz (empty: no authentication)',
+  },
+  {
+    key: 'allowedHosts',
+    flag: 'allowed-hosts',
+    env: 'ALLOWED_HOSTS',
+    kind: 'string',
+    def: () => '',
+    help: 'Host header names accepted, comma-separated, * for any (empty: the listen address; any when it is 0.0.0.0 or ::)',
+  },
+  {
+    key: 'allowedOrigins',
+    flag: 'allowed-origins',
+    env: 'ALLOWED_ORIGINS',
+    kind: 'string',
+    def: () => '',
+    help: 'Origins allowed to write and open /ws besides the service itself, comma-separated, * for any',
   },
   {
     key: 'stateDir',
