@@ -156,6 +156,15 @@ export async function runMapsAndQuery(
         note,
       }),
       ratioFigure({
+        id: `engine.maps_line_goal.${n}`,
+        section: 'Engine: readers vs the host kernel',
+        what: `maps text, ns per line (${n} VMAs): issue 10's absolute goal`,
+        unit: 'ns',
+        value: e.mapsNsPerLine,
+        baseline: { name: 'goal: 100 ns per line', value: 100 },
+        goal: { op: '<=', ratio: 1 },
+      }),
+      ratioFigure({
         id: `engine.query.${n}`,
         section: 'Engine: readers vs the host kernel',
         what: `PROCMAP_QUERY point query, ns (${n} VMAs)`,

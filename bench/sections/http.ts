@@ -5,6 +5,7 @@
  * hello-world serving a body of the same size in the same run. Goals: maps ≥ 0.7× and point
  * query ≥ 0.8× of hello-world requests/s; batch query ≥ 1M addresses/s.
  */
+import { measureRequestStages } from '../http/request-stages.js';
 import {
   type BenchContext,
   type BenchSection,
@@ -169,6 +170,16 @@ export const httpSection: BenchSection = {
           baseline: { name: `fastify hello-world, ${queryBytes} B body`, value: helloQuery },
         }),
       );
+      ctx.progress('per-stage CPU of a point query (in process)');
+      for (const st of await measureRequestStages(`${layout}\n`, ctx.reps)) {
+        figures.push({
+          id: `http.stage.${figures.length}`,
+          section: 'HTTP: where a point query request spends CPU (µs per request, in process)',
+          what: st.note ? `${st.stage} (${st.note})` : st.stage,
+          unit: 'µs',
+          value: st.us,
+        });
+      }
     } finally {
       await stop(server);
     }
