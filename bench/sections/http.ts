@@ -85,11 +85,12 @@ export const httpSection: BenchSection = {
     const figures: Figure[] = [];
     try {
       // A 100-VMA process: the host's own layout with anonymous/file mappings, as kbench builds it.
-      const layout = runKernelBaseline(78, 1)
-        .mapsText.trimEnd()
-        .split('\n')
-        .slice(0, 100)
-        .join('\n');
+      // (At most 99 lines of it, then its [vsyscall] gate line, which an import must end with.)
+      const lines = runKernelBaseline(78, 1).mapsText.trimEnd().split('\n');
+      const gate = lines.filter((l) => l.endsWith('[vsyscall]'));
+      const layout = [...lines.filter((l) => !l.endsWith('[vsyscall]')).slice(0, 99), ...gate].join(
+        '\n',
+      );
       const proc = (await json(`${base}/processes`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
