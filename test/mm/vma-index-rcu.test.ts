@@ -55,7 +55,7 @@ describe('VmaIndex under concurrent readers (worker threads)', () => {
   it('readers never see an inconsistent tree while a writer splits and merges entries', {
     timeout: 60_000,
   }, async (t) => {
-    const seed = Number(process.env.MM_RCU_SEED ?? Date.now() % 1_000_000);
+    const seed = Number(process.env.MM_RCU_SEED ?? 20_261_203);
     t.diagnostic(`seed ${seed} (rerun with MM_RCU_SEED=${seed})`);
     const rand = prng(seed);
     const rcuWords = new SharedArrayBuffer(4 * EPOCH_RCU_WORDS);
