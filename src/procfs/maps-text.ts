@@ -53,9 +53,11 @@ export interface MapsWalker {
   /**
    * Fills `view` with the first VMA whose vm_end > `from` (find_vma / vma_next / lock_next_vma).
    * Returns 1 when found, 0 when there is none (then the gate comes), or -errno (e.g. -EINTR),
-   * which ends the chunk.
+   * which ends the chunk. A walker that formats the line itself (to validate *after*
+   * formatting and truncate a torn line: the lockless strategies) appends it to `sink` and
+   * returns LINE_WRITTEN; `view.end` must still be set.
    */
-  next(from: number, view: VmaView): number;
+  next(from: number, view: VmaView, sink: ByteSink): number;
   /**
    * Called at the start of every chunk (m_start, after the chunk's lock is taken): a walker that
    * caches an iterator between `next` calls must drop it here, since anything may have changed
@@ -66,41 +68,34 @@ export interface MapsWalker {
   readonly hasGate: boolean;
 }
 
+/** MapsWalker.next: found, and its line is already in the sink. */
+export const LINE_WRITTEN = 2;
+
 const RECORD_NONE = 0;
 const RECORD_VMA = 1;
 const RECORD_GATE = 2;
 
 /**
- * `proc_get_vma()`: fetch the record at `pos.index`, updating `lastPos`/`index`.
- * Returns RECORD_VMA (in `view`), RECORD_GATE, RECORD_NONE (no gate), or -errno.
+ * `proc_get_vma()` + `show_map()`: fetch the record at `pos.index`, updating `lastPos`/`index`,
+ * and append its line. Returns RECORD_VMA, RECORD_GATE, RECORD_NONE (no gate), or -errno.
  */
-function fetchRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView): number {
-  const r = walker.next(pos.index, view);
+function fetchRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView, sink: ByteSink): number {
+  const r = walker.next(pos.index, view, sink);
   if (r < 0) return r;
   pos.lastPos = pos.index;
   if (r > 0) {
     pos.index = view.end;
+    if (r !== LINE_WRITTEN) writeMapsLine(sink, view);
     return RECORD_VMA;
   }
   pos.index = POS_GATE;
-  if (walker.hasGate) return RECORD_GATE;
+  if (walker.hasGate) {
+    writeGateLine(sink);
+    return RECORD_GATE;
+  }
   // No gate VMA on this mm: m_next() on the gate position ends the file.
   pos.index = POS_END;
   return RECORD_NONE;
-}
-
-/** `m_next()`. */
-function nextRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView): number {
-  if (pos.index === POS_GATE) {
-    pos.index = POS_END;
-    return RECORD_NONE;
-  }
-  return fetchRecord(pos, walker, view);
-}
-
-function show(record: number, view: VmaView, sink: ByteSink): void {
-  if (record === RECORD_VMA) writeMapsLine(sink, view);
-  else writeGateLine(sink);
 }
 
 /**
@@ -120,19 +115,27 @@ export function readMapsChunk(
   walker.beginChunk?.();
   // m_start(): a non-sentinel position is replaced by the position of the record that did not fit.
   if (pos.index > 0) pos.index = pos.lastPos;
-  let record = pos.index === POS_GATE ? RECORD_GATE : fetchRecord(pos, walker, view);
+  let record: number;
+  if (pos.index === POS_GATE) {
+    writeGateLine(sink);
+    record = RECORD_GATE;
+  } else {
+    record = fetchRecord(pos, walker, view, sink); // the first record always goes out
+  }
   if (record < 0) return record;
   if (record === RECORD_NONE) return 0;
-  show(record, view, sink); // the first record always goes out
   for (;;) {
-    record = nextRecord(pos, walker, view);
-    if (record <= RECORD_NONE) break;
-    if (limit > 0 && sink.length - chunkStart >= limit) break;
+    // m_next()
+    if (pos.index === POS_GATE) {
+      pos.index = POS_END;
+      break;
+    }
     const mark = sink.length;
-    show(record, view, sink);
+    record = fetchRecord(pos, walker, view, sink);
+    if (record <= RECORD_NONE) break;
     if (limit > 0 && sink.length - chunkStart >= limit) {
-      // Overflow: drop the line; `pos.lastPos` still points before it, so the next chunk
-      // looks it up again.
+      // Overflow (or the chunk was already full): drop the line; `pos.lastPos` still points
+      // before it, so the next chunk looks it up again.
       sink.length = mark;
       break;
     }

@@ -9,7 +9,7 @@
  * build their own `MapsWalker`/`QueryTarget` around `findVma` + `captureVma` (+ validation).
  */
 import type { MmStruct } from '../mm/mm-struct.js';
-import { SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
+import { OPS_NONE, SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
 import type { MapsWalker } from './maps-text.js';
 import type { QueryTarget } from './procmap-query.js';
 import {
@@ -25,11 +25,20 @@ import {
 } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
-/** Copies the anon name of `handle` into the view's own buffer (the storage may be freed later). */
-function copyAnonName(mm: MmStruct, handle: number, view: VmaView): void {
+/** captureVmaAs: the VMA's name op was found set, but gone (dummy ops) when "called". */
+export const CAPTURE_NULL_DEREF = 1;
+
+/** Points the view at anon-name storage of `handle`, or copies it (`copy`). Plain loads. */
+function anonNameInto(mm: MmStruct, handle: number, view: VmaView, copy: boolean): void {
   const names = mm.anonNames;
   const off = names.nameOffset(handle);
-  const len = names.nameLength(handle);
+  const len = names.nameLength(handle); // clamped to the slot, however torn
+  if (!copy) {
+    view.nameSrc = names.bytes;
+    view.nameFrom = off;
+    view.nameTo = off + len;
+    return;
+  }
   const src = names.bytes;
   const dst = view.ownName;
   for (let i = 0; i < len; i++) dst[i] = src[off + i];
@@ -41,9 +50,33 @@ function copyAnonName(mm: MmStruct, handle: number, view: VmaView): void {
 /**
  * Fills `view` from VMA record `id` of `mm`, choosing the name with get_vma_name()'s order
  * (vma-name.ts). Reads the record, the mm header (brk, start_brk, start_stack) and the global
- * tables with plain loads: the caller guarantees they are stable or validates afterwards.
+ * tables with plain loads: the caller guarantees they are stable (a lock) or validates
+ * afterwards.
  */
 export function captureVma(mm: MmStruct, id: number, view: VmaView): void {
+  const t = mm.vmas;
+  captureVmaAs(mm, id, view, t.anonName(id), t.ops(id), true, undefined);
+}
+
+/**
+ * captureVma for a reader that holds no lock on the record (the lockless strategies): the
+ * record's anon-name handle and ops are the values the caller already read (so its decision to
+ * fall back and the capture agree); the special mapping's name op is checked and then "called"
+ * in two separate reads like `vma->vm_ops->name(vma)` (`beforeNameCall` is a test point between
+ * them); anon-name bytes may be left in the shared table (`copyName` false) for a caller that
+ * formats straight from them. Everything read may be torn or stale: the caller validates (mm
+ * sequence; `mm.anonNames.isLive(anon)` after its last use of the name bytes). Returns 0 or
+ * CAPTURE_NULL_DEREF.
+ */
+export function captureVmaAs(
+  mm: MmStruct,
+  id: number,
+  view: VmaView,
+  anon: number,
+  ops: number,
+  copyName: boolean,
+  beforeNameCall: ((mm: MmStruct, id: number) => void) | undefined,
+): number {
   const t = mm.vmas;
   view.id = id;
   const start = t.start(id);
@@ -53,7 +86,6 @@ export function captureVma(mm: MmStruct, id: number, view: VmaView): void {
   view.flags = t.flags(id);
   view.deleted = false;
   const file = t.file(id);
-  const anon = t.anonName(id);
   if (file !== 0) {
     const files = mm.files;
     view.hasFile = true;
@@ -64,7 +96,7 @@ export function captureVma(mm: MmStruct, id: number, view: VmaView): void {
     view.inode = files.inode(file);
     if (anon !== 0) {
       view.nameKind = NAME_ANON_SHMEM;
-      copyAnonName(mm, anon, view);
+      anonNameInto(mm, anon, view, copyName);
     } else {
       view.nameKind = NAME_PATH;
       const off = files.pathOffset(file);
@@ -73,7 +105,7 @@ export function captureVma(mm: MmStruct, id: number, view: VmaView): void {
       view.nameTo = off + files.pathLength(file);
       view.deleted = files.deleted(file);
     }
-    return;
+    return 0;
   }
   view.hasFile = false;
   view.fileId = 0;
@@ -81,22 +113,34 @@ export function captureVma(mm: MmStruct, id: number, view: VmaView): void {
   view.devMajor = 0;
   view.devMinor = 0;
   view.inode = 0;
-  const special = SPECIAL_MAPPINGS[t.ops(id)]?.nameBytes ?? null;
-  if (special !== null) {
+  if (ops !== OPS_NONE && (SPECIAL_MAPPINGS[ops]?.nameBytes ?? null) !== null) {
+    // `if (vma->vm_ops && vma->vm_ops->name)` passed; the call re-reads vm_ops.
+    beforeNameCall?.(mm, id);
+    const called = SPECIAL_MAPPINGS[t.ops(id)]?.nameBytes ?? null;
+    if (called === null) {
+      view.nameKind = NAME_NONE; // the kernel would have jumped to NULL here
+      return CAPTURE_NULL_DEREF;
+    }
     view.nameKind = NAME_SPECIAL;
-    view.nameSrc = special;
+    view.nameSrc = called;
     view.nameFrom = 0;
-    view.nameTo = special.length;
+    view.nameTo = called.length;
   } else if (isInitialHeap(start, end, mm.startBrk, mm.brk)) {
     view.nameKind = NAME_HEAP;
   } else if (isInitialStack(start, end, mm.startStack)) {
     view.nameKind = NAME_STACK;
   } else if (anon !== 0) {
     view.nameKind = NAME_ANON;
-    copyAnonName(mm, anon, view);
+    anonNameInto(mm, anon, view, copyName);
   } else {
     view.nameKind = NAME_NONE;
   }
+  return 0;
+}
+
+/** Whether the view's name came from anon-name storage (so its slot must be checked). */
+export function usesAnonName(view: VmaView): boolean {
+  return view.nameKind === NAME_ANON || view.nameKind === NAME_ANON_SHMEM;
 }
 
 /**

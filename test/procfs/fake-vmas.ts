@@ -108,7 +108,8 @@ export function findIndex(vmas: readonly VmaView[], from: number): number {
   return lo;
 }
 
-export function fakeWalker(mm: FakeMm): MapsWalker {
+/** A walker over a fake mm (it never formats: `next` needs no sink). */
+export function fakeWalker(mm: FakeMm): MapsWalker & { next(from: number, view: VmaView): number } {
   return {
     hasGate: mm.hasGate,
     next(from: number, view: VmaView): number {

@@ -19,11 +19,10 @@
 import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import { writeMapsLine } from '../maps-line.js';
-import type { MapsPosition } from '../maps-text.js';
+import { LINE_WRITTEN, type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
-import { captureVma } from '../vma-capture.js';
+import { CAPTURE_NULL_DEREF, captureVma, captureVmaAs, usesAnonName } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
-import { type LineWalker, readLineChunk } from './line-chunk.js';
 import { defineStrategy, type StrategyLocking } from './read-strategy.js';
 import {
   FALLBACK_FANCY_VMA,
@@ -33,9 +32,8 @@ import {
   type ReaderContext,
 } from './reader-context.js';
 import { Speculation } from './speculation.js';
-import { captureSpeculative, SPEC_NULL_DEREF, usesAnonName } from './speculative-capture.js';
 
-class LocklessReader implements LineWalker {
+class LocklessReader implements MapsWalker {
   readonly hasGate = true;
   readonly spec: Speculation;
 
@@ -82,7 +80,7 @@ class LocklessReader implements LineWalker {
           return this.lockedRead(from, view, sink);
         }
         const mark = sink === null ? 0 : sink.length;
-        let hazard = captureSpeculative(ctx, mm, id, view, anon, ops, sink === null);
+        let hazard = captureVmaAs(mm, id, view, anon, ops, sink === null, hooks?.beforeNameCall);
         if (sink !== null) writeMapsLine(sink, view);
         hooks?.beforeValidate?.(mm, id);
         // After the last use of the name bytes: were they still this VMA's name?
@@ -90,7 +88,7 @@ class LocklessReader implements LineWalker {
           ctx.hazard(HAZARD_USE_AFTER_FREE);
           hazard |= 2;
         }
-        if (hazard & SPEC_NULL_DEREF) ctx.hazard(HAZARD_NULL_DEREF);
+        if (hazard & CAPTURE_NULL_DEREF) ctx.hazard(HAZARD_NULL_DEREF);
         if (spec.valid() && hazard === 0) return 1;
         if (sink !== null) sink.length = mark; // never hand out a line that may be torn
       }
@@ -104,8 +102,10 @@ class LocklessReader implements LineWalker {
     }
   }
 
-  nextLine(from: number, sink: ByteSink, view: VmaView): number {
-    return this.read(from, view, sink);
+  /** The maps walker: formats the line, then validates (a torn line is truncated, retried). */
+  next(from: number, view: VmaView, sink: ByteSink): number {
+    const r = this.read(from, view, sink);
+    return r > 0 ? LINE_WRITTEN : r;
   }
 }
 
@@ -139,7 +139,7 @@ function locklessLocking(name: string, fancyFallback: boolean): StrategyLocking 
       reader.spec.begin();
       ctx.rcu.readLock();
       try {
-        return readLineChunk(pos, limit, reader, sink, ctx.view);
+        return readMapsChunk(pos, limit, reader, sink, ctx.view);
       } finally {
         ctx.rcu.readUnlock();
       }

@@ -1,0 +1,170 @@
+/**
+ * `lock_next_vma()` and `lock_next_vma_under_mmap_lock()` (Linux 6.17+, mm/mmap_lock.c): the
+ * per-VMA read lock of a reader that walks an mm under RCU, as /proc/PID/maps and PROCMAP_QUERY
+ * do. Like every primitive here it knows nothing of arenas: the caller names the lock words and
+ * supplies its walk of the VMA tree, its RCU section and its (timed) mmap read lock as a
+ * `NextVmaReader`. docs/locking.md: rules 1 (never wait for the mmap lock inside RCU or holding
+ * a VMA read lock) and 4 (one VMA read lock at a time per walk).
+ */
+import { SPECULATE_FAILED, speculateRetry, speculateTryBegin } from './mm-seqcount.js';
+import { VMA_EAGAIN, VMA_FAIL, vmaEndRead, vmaStartRead, vmaStartReadLocked } from './vma-lock.js';
+
+/** lockNextVma result: the VMA's read-lock count is at its limit (kernel: ERR_PTR(-EAGAIN)). */
+export const LOCK_OVERFLOW = -1;
+
+/** What lock_next_vma needs from its caller: one mm's tree walk, RCU, the mmap lock, counts. */
+export interface NextVmaReader {
+  /** `vma_next()` inside the current RCU section; `seq` is what speculateTryBegin just gave. */
+  vmaNext(from: number, seq: number): number;
+  /** `vma_iter_set()`: forget the walk position (also whenever RCU was left). */
+  iterReset(): void;
+  /** `find_vma()` under the mmap read lock. */
+  findVma(from: number): number;
+  vmaStart(id: number): number;
+  vmaEnd(id: number): number;
+  /** Word index of the VMA's `vm_refcnt`. */
+  refcntWord(id: number): number;
+  /** Word index of the VMA's `vm_lock_seq`. */
+  lockSeqWord(id: number): number;
+  rcuReadLock(): void;
+  rcuReadUnlock(): void;
+  mmapReadLock(): void;
+  mmapReadUnlock(): void;
+  /** Counts: every lookup + lock try; a detached VMA (looked up again); a fallback to the mmap lock. */
+  attempt(): void;
+  detached(): void;
+  contention(): void;
+  /** Test points inside the lock-free window (null in production). */
+  afterLookup(id: number): void;
+  beforeFallbackLock(): void;
+}
+
+/**
+ * `proc_maps_locking_ctx` of one reader on one mm: the VMA it holds read-locked, or the mmap
+ * read lock it switched to on a refcount overflow. `w` is the arena's Int32Array, `mm` the base
+ * of its per-mm sync words.
+ */
+export class VmaReadWalk {
+  /** The read-locked VMA (0: none). */
+  locked = 0;
+  /** The mmap read lock is held to the end of the chunk/query (after an overflow). */
+  mmapLocked = false;
+
+  constructor(
+    readonly w: Int32Array,
+    readonly mm: number,
+    readonly reader: NextVmaReader,
+  ) {}
+
+  /** Start of a chunk or query: nothing held. */
+  reset(): void {
+    this.locked = 0;
+    this.mmapLocked = false;
+  }
+
+  /** `vma_end_read(locked_vma)`. */
+  unlockVma(): void {
+    if (this.locked !== 0) {
+      vmaEndRead(this.w, this.reader.refcntWord(this.locked));
+      this.locked = 0;
+    }
+  }
+
+  /**
+   * `lock_vma_range` + lookup (proc_get_vma): the first VMA with vm_end > from, read-locked (the
+   * previous one unlocked first) or found under the held mmap read lock; 0 if none. Called inside
+   * the caller's RCU read section, returns inside it.
+   */
+  next(from: number): number {
+    if (this.mmapLocked) return this.reader.findVma(from);
+    this.unlockVma();
+    const id = this.lockNextVma(from);
+    if (id !== LOCK_OVERFLOW) {
+      this.locked = id;
+      return id;
+    }
+    this.switchToMmapLock();
+    return this.reader.findVma(from);
+  }
+
+  /**
+   * End of a chunk or query (m_stop / query_vma_teardown): drops the VMA read lock or the mmap
+   * read lock. Returns whether the walk was still in RCU mode (then the caller's RCU section is
+   * its own to end).
+   */
+  finish(): boolean {
+    if (this.mmapLocked) {
+      this.reader.mmapReadUnlock();
+      this.mmapLocked = false;
+      return false;
+    }
+    this.unlockVma();
+    return true;
+  }
+
+  /**
+   * `lock_next_vma(mm, vmi, from)`, inside an RCU read section: the first VMA with
+   * vm_end > from, read-locked; 0 if there is none; LOCK_OVERFLOW.
+   */
+  lockNextVma(from: number): number {
+    const { w, mm, reader } = this;
+    for (;;) {
+      reader.attempt();
+      const seq = speculateTryBegin(w, mm);
+      const id = reader.vmaNext(from, seq);
+      if (id === 0) return 0;
+      reader.afterLookup(id);
+      const r = vmaStartRead(w, mm, reader.refcntWord(id), reader.lockSeqWord(id));
+      if (r === VMA_EAGAIN) {
+        // Detached after the lookup: the tree no longer has it; look the position up again.
+        reader.detached();
+        reader.iterReset();
+        continue;
+      }
+      if (r === VMA_FAIL) return this.lockUnderMmapLock(from);
+      // Read-locked: the record is stable now. Is it still the right one?
+      if (from >= reader.vmaEnd(id)) {
+        vmaEndRead(w, reader.refcntWord(id)); // moved or shrunk behind the position
+        return this.lockUnderMmapLock(from);
+      }
+      if (from < reader.vmaStart(id)) {
+        // A gap before it: real, or made by a change that is still in progress elsewhere?
+        if (seq === SPECULATE_FAILED || speculateRetry(w, mm, seq)) {
+          if (reader.findVma(from) !== id) {
+            vmaEndRead(w, reader.refcntWord(id));
+            return this.lockUnderMmapLock(from);
+          }
+        }
+      }
+      return id;
+    }
+  }
+
+  /**
+   * `lock_next_vma_under_mmap_lock`: the fallback. Leaves RCU, takes the mmap read lock just
+   * long enough to look the position up and read-lock the VMA, then re-enters RCU.
+   */
+  private lockUnderMmapLock(from: number): number {
+    const reader = this.reader;
+    reader.contention();
+    reader.rcuReadUnlock();
+    reader.iterReset();
+    reader.beforeFallbackLock();
+    reader.mmapReadLock();
+    let id = reader.findVma(from);
+    if (id !== 0 && !vmaStartReadLocked(this.w, reader.refcntWord(id))) id = LOCK_OVERFLOW;
+    reader.mmapReadUnlock();
+    reader.rcuReadLock();
+    return id;
+  }
+
+  /** Refcount overflow: leave RCU and hold the mmap read lock until the chunk/query ends. */
+  private switchToMmapLock(): void {
+    const reader = this.reader;
+    reader.contention();
+    reader.rcuReadUnlock();
+    reader.iterReset();
+    reader.mmapReadLock();
+    this.mmapLocked = true;
+  }
+}
