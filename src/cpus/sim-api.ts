@@ -19,6 +19,7 @@ import type { EngineGauges } from '../metrics/registry.js';
 import { errnoName } from '../mm/errno.js';
 import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
 import type { TracedCall } from './replay/strace-trace.js';
+import type { SyscallCall } from './syscall-call.js';
 
 /** Locking strategies of the readers; the names are API (API.md); the list is labels.ts's. */
 export { isStrategyName, STRATEGIES, type StrategyName } from '../metrics/labels.js';
@@ -49,44 +50,7 @@ export class SimError extends Error {
   }
 }
 
-/** A file to map, as the HTTP body names it; the implementation interns it in the file table. */
-export interface FileRef {
-  path: string;
-  /** Device numbers as `/proc/PID/maps` prints them (major:minor). */
-  devMajor: number;
-  devMinor: number;
-  inode: number;
-  /** Whether the (simulated) fd was opened O_RDWR; MAP_SHARED|PROT_WRITE needs it (else EACCES). */
-  writable: boolean;
-}
-
-/** One syscall, with engine numbers. `op` names are API (`/syscalls`, activity loops, /ws). */
-export type SyscallCall =
-  | {
-      op: 'mmap';
-      addr: number;
-      length: number;
-      prot: number;
-      flags: number;
-      /** The offset argument (bytes); checked for alignment even when anonymous, as Linux does. */
-      offset: number;
-      /** null: no fd (EBADF unless MAP_ANONYMOUS). */
-      file: FileRef | null;
-    }
-  | { op: 'munmap'; addr: number; length: number }
-  | { op: 'mprotect'; addr: number; length: number; prot: number }
-  | {
-      op: 'mremap';
-      oldAddr: number;
-      oldSize: number;
-      newSize: number;
-      flags: number;
-      newAddr: number;
-    }
-  | { op: 'brk'; addr: number }
-  | { op: 'anon_name'; addr: number; length: number; name: string | null };
-
-export type SyscallOp = SyscallCall['op'];
+export type { FileRef, SyscallCall, SyscallOp } from './syscall-call.js';
 
 /** The call's result (address, break, or 0), or the errno it failed with. */
 export type SyscallResult = number | SimError;

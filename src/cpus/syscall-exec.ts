@@ -45,8 +45,11 @@ function fileMapping(mm: MmStruct, f: FileRef, offset: number): FileMapping | nu
   return { fileId, offset, writable: f.writable };
 }
 
-/** The syscall itself, with no locking (the caller holds the mmap write lock). */
-function dispatch(mm: MmStruct, c: SyscallCall): number {
+/**
+ * The syscall itself, with no locking: the caller holds the mmap write lock, or is the only
+ * thread that knows the mm (single-threaded tests and tools).
+ */
+export function applySyscall(mm: MmStruct, c: SyscallCall): number {
   switch (c.op) {
     case 'mmap': {
       if (c.file === null) {
@@ -74,7 +77,7 @@ function dispatch(mm: MmStruct, c: SyscallCall): number {
 
 /** Runs `call` on `mm` under the mmap write lock. Returns its result: >= 0, or -errno. */
 export function execSyscall(mm: MmStruct, env: WriterEnv, call: SyscallCall): number {
-  return mmWrite(mm, env, OP_IDS[call.op], () => dispatch(mm, call));
+  return mmWrite(mm, env, OP_IDS[call.op], () => applySyscall(mm, call));
 }
 
 /** fork(2): copies `parent` under its mmap write lock (dup_mmap); the child is not shared yet. */

@@ -3,38 +3,20 @@
  * (so tests can check the conversions) and answers what the test tells it to. Engine behaviour is
  * tested through the real in-process Sim (local-sim.test.ts, e2e); this isolates the HTTP contract.
  */
-import {
-  type ActivitySpec,
-  type ActivityStatus,
-  type CreateProcessOptions,
-  type MapsReadOptions,
-  type MutationEvent,
-  type MutationListener,
-  type ProcessDetail,
-  type ProcessList,
-  type ProcessSummary,
-  type QueryArgs,
-  type QueryOutcome,
-  type ReadOptions,
-  type SimApi,
-  type SimConfig,
-  SimError,
-  type StrategyName,
-  type SyscallCall,
-  type SyscallResult,
-} from '../../src/cpus/sim-api.js';
+import type * as api from '../../src/cpus/sim-api.js';
+import { SimError } from '../../src/cpus/sim-api.js';
 import { Instruments } from '../../src/metrics/instruments.js';
 
 export const ESRCH = () => new SimError(3, 'ESRCH', 'no such process');
 
-export class FakeSim implements SimApi {
+export class FakeSim implements api.SimApi {
   readonly log: Array<{ method: string; pid?: number; args: unknown }> = [];
-  readonly procs = new Map<number, ProcessSummary & { activity: ActivityStatus | null }>();
-  strategy: StrategyName = 'per_vma';
+  readonly procs = new Map<number, api.ProcessSummary & { activity: api.ActivityStatus | null }>();
+  strategy: api.StrategyName = 'per_vma';
   nextPid = 100;
   closed = false;
   mapsChunks: string[] = ['00400000-00401000 r--p 00000000 00:00 0 \n'];
-  queryAnswer: (q: QueryArgs) => QueryOutcome = (q) => ({
+  queryAnswer: (q: api.QueryArgs) => api.QueryOutcome = (q) => ({
     vmaStart: Math.floor(q.addr / 4096) * 4096,
     vmaEnd: Math.floor(q.addr / 4096) * 4096 + 0x1000,
     vmaFlags: 5,
@@ -46,11 +28,11 @@ export class FakeSim implements SimApi {
     vmaName: q.name ? '/usr/lib/libc.so.6' : null,
     buildId: null,
   });
-  syscallAnswer: (call: SyscallCall) => SyscallResult = (call) =>
+  syscallAnswer: (call: api.SyscallCall) => api.SyscallResult = (call) =>
     call.op === 'mmap' ? 0x7f0000000000 : call.op === 'brk' ? 0x555555559000 : 0;
   /** Resolves when set; lets a test hold a request in flight. */
   gate: Promise<void> | null = null;
-  private listeners = new Set<MutationListener>();
+  private listeners = new Set<api.MutationListener>();
 
   constructor(pids: number[] = [1]) {
     for (const pid of pids) this.procs.set(pid, { pid, comm: 'init', vmas: 3, activity: null });
@@ -62,23 +44,23 @@ export class FakeSim implements SimApi {
     return p;
   }
 
-  emit(e: MutationEvent): void {
+  emit(e: api.MutationEvent): void {
     for (const l of this.listeners) l(e);
   }
 
-  async listProcesses(offset: number, limit: number): Promise<ProcessList> {
+  async listProcesses(offset: number, limit: number): Promise<api.ProcessList> {
     this.log.push({ method: 'listProcesses', args: { offset, limit } });
     const all = [...this.procs.values()].map(({ pid, comm, vmas }) => ({ pid, comm, vmas }));
     return { total: all.length, processes: all.slice(offset, offset + limit) };
   }
-  async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
+  async createProcess(opts: api.CreateProcessOptions): Promise<api.ProcessSummary> {
     this.log.push({ method: 'createProcess', args: opts });
     const pid = this.nextPid++;
     const p = { pid, comm: opts.comm ?? opts.template ?? 'imported', vmas: 5, activity: null };
     this.procs.set(pid, p);
     return { pid, comm: p.comm, vmas: p.vmas };
   }
-  async inspectProcess(pid: number): Promise<ProcessDetail> {
+  async inspectProcess(pid: number): Promise<api.ProcessDetail> {
     const p = this.get(pid);
     return {
       pid,
@@ -91,7 +73,7 @@ export class FakeSim implements SimApi {
       activity: p.activity,
     };
   }
-  async forkProcess(pid: number): Promise<ProcessSummary> {
+  async forkProcess(pid: number): Promise<api.ProcessSummary> {
     const p = this.get(pid);
     const child = { pid: this.nextPid++, comm: p.comm, vmas: p.vmas, activity: null };
     this.procs.set(child.pid, child);
@@ -101,13 +83,13 @@ export class FakeSim implements SimApi {
     this.get(pid);
     this.procs.delete(pid);
   }
-  async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
+  async setActivity(pid: number, spec: api.ActivitySpec): Promise<api.ActivityStatus> {
     const p = this.get(pid);
     this.log.push({ method: 'setActivity', pid, args: spec });
     p.activity = { spec, startedAt: Date.UTC(2026, 0, 1), calls: 0, errors: 0, iterations: 0 };
     return p.activity;
   }
-  async getActivity(pid: number): Promise<ActivityStatus | null> {
+  async getActivity(pid: number): Promise<api.ActivityStatus | null> {
     return this.get(pid).activity;
   }
   async stopActivity(pid: number): Promise<boolean> {
@@ -116,7 +98,7 @@ export class FakeSim implements SimApi {
     p.activity = null;
     return had;
   }
-  async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
+  async readMaps(pid: number, opts: api.MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
     this.get(pid);
     this.log.push({ method: 'readMaps', pid, args: opts });
     const chunks = this.mapsChunks;
@@ -128,12 +110,12 @@ export class FakeSim implements SimApi {
       }
     })();
   }
-  async query(pid: number, opts: ReadOptions, queries: readonly QueryArgs[]) {
+  async query(pid: number, opts: api.ReadOptions, queries: readonly api.QueryArgs[]) {
     this.get(pid);
     this.log.push({ method: 'query', pid, args: { opts, queries } });
     return queries.map((q) => this.queryAnswer(q));
   }
-  async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {
+  async syscalls(pid: number, calls: readonly api.SyscallCall[]): Promise<api.SyscallResult[]> {
     this.get(pid);
     this.log.push({ method: 'syscalls', pid, args: calls });
     if (this.gate) await this.gate;
@@ -143,7 +125,7 @@ export class FakeSim implements SimApi {
     for (let i = 0; i < calls.length; i++) this.emit({ pid, call: calls[i], result: results[i] });
     return results;
   }
-  getConfig(): SimConfig {
+  getConfig(): api.SimConfig {
     return {
       strategy: this.strategy,
       cpus: 0,
@@ -153,10 +135,10 @@ export class FakeSim implements SimApi {
       pkeys: false,
     };
   }
-  setStrategy(strategy: StrategyName): void {
+  setStrategy(strategy: api.StrategyName): void {
     this.strategy = strategy;
   }
-  onMutation(listener: MutationListener): () => void {
+  onMutation(listener: api.MutationListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

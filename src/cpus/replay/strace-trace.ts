@@ -44,6 +44,7 @@ import {
   PROT_SEM,
   PROT_WRITE,
 } from '../../mm/vm-flags.js';
+import type { SyscallCallOf } from '../syscall-call.js';
 import { splitArgs } from './strace-args.js';
 
 /** A file an mmap names: the fd, and its path when the trace was taken with `-y`. */
@@ -53,28 +54,7 @@ export interface TracedFile {
 }
 
 /** One modelled call with engine numbers; a file mmap carries the traced fd, not a FileRef yet. */
-export type TracedSyscall =
-  | {
-      op: 'mmap';
-      addr: number;
-      length: number;
-      prot: number;
-      flags: number;
-      offset: number;
-      file: TracedFile | null;
-    }
-  | { op: 'munmap'; addr: number; length: number }
-  | { op: 'mprotect'; addr: number; length: number; prot: number }
-  | {
-      op: 'mremap';
-      oldAddr: number;
-      oldSize: number;
-      newSize: number;
-      flags: number;
-      newAddr: number;
-    }
-  | { op: 'brk'; addr: number }
-  | { op: 'anon_name'; addr: number; length: number; name: string | null };
+export type TracedSyscall = SyscallCallOf<TracedFile>;
 
 export interface TracedCall {
   /** 1-based line of the trace where the call started. */

@@ -9,17 +9,9 @@ import { test } from 'node:test';
 import { ReplayCallSource } from '../../../src/cpus/replay/replay-activity.js';
 import { fileIdentityFromMaps, ReplaySource } from '../../../src/cpus/replay/replay-source.js';
 import { parseStraceTrace } from '../../../src/cpus/replay/strace-trace.js';
-import type { SyscallCall } from '../../../src/cpus/sim-api.js';
+import { applySyscall } from '../../../src/cpus/syscall-exec.js';
 import { importMaps } from '../../../src/mm/import-maps.js';
 import type { MmStruct } from '../../../src/mm/mm-struct.js';
-import {
-  brk,
-  mmap,
-  mprotect,
-  mremap,
-  munmap,
-  prctlSetVmaAnonName,
-} from '../../../src/mm/syscalls/index.js';
 import { readWholeMaps } from '../../../src/procfs/maps-text.js';
 import { directMapsWalker } from '../../../src/procfs/vma-capture.js';
 import { repoRoot } from '../../http/server-process.js';
@@ -29,32 +21,9 @@ const read = (name: string, file: string) =>
 const mapsOf = (mm: MmStruct) =>
   Buffer.from(readWholeMaps(directMapsWalker(mm))).toString('latin1');
 
-/** One call on the engine without locks (single-threaded test). */
-function run(mm: MmStruct, c: SyscallCall): number {
-  switch (c.op) {
-    case 'mmap':
-      if (c.file === null) return mmap(mm, c.addr, c.length, c.prot, c.flags);
-      return mmap(mm, c.addr, c.length, c.prot, c.flags, {
-        fileId: mm.files.intern(c.file),
-        offset: c.offset,
-        writable: c.file.writable,
-      });
-    case 'munmap':
-      return munmap(mm, c.addr, c.length);
-    case 'mprotect':
-      return mprotect(mm, c.addr, c.length, c.prot);
-    case 'mremap':
-      return mremap(mm, c.oldAddr, c.oldSize, c.newSize, c.flags, c.newAddr);
-    case 'brk':
-      return brk(mm, c.addr);
-    case 'anon_name':
-      return prctlSetVmaAnonName(mm, c.addr, c.length, c.name);
-  }
-}
-
 function replay(mm: MmStruct, source: ReplaySource): void {
   let r: number | undefined;
-  for (let c = source.next(); c !== null; c = source.next(r)) r = run(mm, c);
+  for (let c = source.next(); c !== null; c = source.next(r)) r = applySyscall(mm, c);
 }
 
 for (const name of ['node-startup', 'jvm-startup'])
