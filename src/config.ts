@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { isStrategyName, type StrategyName } from './cpus/sim-api.js';
+import { isStrategyName, READS_ON, type ReadsOn, type StrategyName } from './cpus/sim-api.js';
 import { isPkeysMode, PKEYS_MODES, type PkeysMode } from './machine-caps.js';
 
 export interface ServiceConfig {
@@ -13,6 +13,8 @@ export interface ServiceConfig {
   strategy: StrategyName;
   /** Worker CPUs; 0 runs the engine on the event loop (local sim). */
   cpus: number;
+  /** With worker CPUs: where reads run (event-loop-reads.ts). */
+  reads: ReadsOn;
   /** Processes created at start-up from the templates. */
   population: number;
   maxProcesses: number;
@@ -46,7 +48,7 @@ export interface ServiceConfig {
   pkeysMode: PkeysMode;
 }
 
-type Kind = 'string' | 'int' | 'strategy' | 'level' | 'pkeys';
+type Kind = 'string' | 'int' | 'strategy' | 'level' | 'pkeys' | 'reads';
 
 interface OptionSpec {
   key: keyof ServiceConfig;
@@ -95,6 +97,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     min: 0,
     def: () => availableParallelism(),
     help: 'worker CPUs (0 = run the engine on the event loop)',
+  },
+  {
+    key: 'reads',
+    flag: 'reads',
+    env: 'READS',
+    kind: 'reads',
+    def: () => 'event-loop',
+    help: `where maps/PROCMAP_QUERY reads run with worker CPUs (${READS_ON.join('|')})`,
   },
   {
     key: 'population',
@@ -268,6 +278,11 @@ function parseValue(spec: OptionSpec, raw: string, source: string): string | num
       return raw;
     case 'level':
       if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`${source}: unknown level "${raw}"`);
+      return raw;
+    case 'reads':
+      if (!(READS_ON as readonly string[]).includes(raw)) {
+        throw new ConfigError(`${source}: "${raw}" is not one of ${READS_ON.join(', ')}`);
+      }
       return raw;
     case 'pkeys':
       if (!isPkeysMode(raw)) {

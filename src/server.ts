@@ -40,6 +40,7 @@ function createSim(config: ServiceConfig, population: number): Promise<SimApi> {
   return Sim.start({
     strategy: config.strategy,
     cpus: config.cpus,
+    reads: config.reads,
     maxProcesses: config.maxProcesses,
     maxVmasPerProcess: config.maxVmasPerProcess,
     maxBatch: config.maxBatch,

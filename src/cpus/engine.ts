@@ -12,7 +12,7 @@ import { type MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { type WriterEnv, withWriterHooks } from '../mm/mm-writer.js';
 import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
 import { ProcmapQueryResult, queryArgs } from '../procfs/procmap-query.js';
-import { OP_MAPS } from '../procfs/strategies/reader-context.js';
+import { OP_MAPS, ReadWouldWait } from '../procfs/strategies/reader-context.js';
 import {
   createReaderContext,
   type ReaderContext,
@@ -58,7 +58,14 @@ export interface MutateRequest {
 
 /** One maps read in progress, a chunk per call (Engine.openMaps). */
 export interface SteppedMapsRead {
+  /** The next chunk, or null at EOF. On the event loop: may throw `ReadWouldWait` (below). */
   next(): Uint8Array | null;
+  /**
+   * After `next()` threw `ReadWouldWait` (the chunk was rolled back) and the caller then took the
+   * mmap read lock of `err.mm`, waiting `waitedNs`: the same chunk again, holding that lock for
+   * it; the lock is released before this returns.
+   */
+  nextHoldingLock(waitedNs: number): Uint8Array | null;
   close(): void;
 }
 
@@ -68,6 +75,12 @@ export interface EngineOptions {
   recorder: InstrumentRecorder;
   /** The configured strategy (shared by every thread; `PUT /config/strategy` changes it). */
   config: SharedConfig;
+  /**
+   * false on the event loop: a read that would have to wait for the mmap lock throws
+   * `ReadWouldWait` instead (reader-context.ts), to be re-run with `nextHoldingLock` /
+   * `query(…, waitedNs)` once the caller took the lock without blocking. Default true.
+   */
+  mayWait?: boolean;
 }
 
 /** Copies the ioctl's output into the API's answer (name/build id only when asked for). */
@@ -118,7 +131,7 @@ export class Engine {
   private readonly spareReaders: ReaderContext[] = [];
 
   constructor(private readonly opts: EngineOptions) {
-    this.readerOptions = { rcu: opts.rcu, recorder: opts.recorder };
+    this.readerOptions = { rcu: opts.rcu, recorder: opts.recorder, mayWait: opts.mayWait };
     this.reader = createReaderContext(this.readerOptions);
     const config = opts.config;
     this.writer = {
@@ -186,7 +199,8 @@ export class Engine {
     const strategy = this.strategy(req.strategy);
     const ctx = this.spareReaders.pop() ?? createReaderContext(this.readerOptions);
     const trace = chunkStats === undefined ? null : new ChunkStatsTrace(ctx.stats);
-    ctx.position.rewind();
+    const pos = ctx.position;
+    pos.rewind();
     ctx.beginRead(OP_MAPS, strategy.id);
     let open = true;
     let delivered = false;
@@ -196,23 +210,45 @@ export class Engine {
       ctx.endRead();
       this.spareReaders.push(ctx);
     };
-    return {
-      next: () => {
-        if (!open) return null;
-        ctx.sink.clear();
-        const n = strategy.readChunk(ctx, mm, ctx.position, req.chunk, ctx.sink);
-        if (n > 0) {
-          delivered = true;
-          if (trace && chunkStats) {
-            trace.chunk();
-            for (const v of trace.rows) chunkStats.push(v);
-            trace.rows.length = 0;
-          }
-          return ctx.sink.view().slice();
+    const readChunk = (): number => {
+      ctx.sink.clear();
+      const { index, lastPos } = pos;
+      try {
+        return strategy.readChunk(ctx, mm, pos, req.chunk, ctx.sink);
+      } catch (err) {
+        if (!(err instanceof ReadWouldWait)) throw err;
+        // Roll the chunk back: it is read again from here once the lock is held.
+        ctx.abandonRead();
+        pos.index = index;
+        pos.lastPos = lastPos;
+        throw err;
+      }
+    };
+    const finish = (n: number): Uint8Array | null => {
+      if (n > 0) {
+        delivered = true;
+        if (trace && chunkStats) {
+          trace.chunk();
+          for (const v of trace.rows) chunkStats.push(v);
+          trace.rows.length = 0;
         }
-        close();
-        if (n < 0 && !delivered) throw new OpError(-n, 'maps read failed');
-        return null;
+        return ctx.sink.view().slice();
+      }
+      close();
+      if (n < 0 && !delivered) throw new OpError(-n, 'maps read failed');
+      return null;
+    };
+    return {
+      next: () => (open ? finish(readChunk()) : null),
+      nextHoldingLock: (waitedNs) => {
+        ctx.coverMmapLock(mm, strategy.id, waitedNs);
+        let n: number;
+        try {
+          n = open ? readChunk() : 0;
+        } finally {
+          ctx.uncoverMmapLock();
+        }
+        return open ? finish(n) : null;
       },
       close,
     };
@@ -223,15 +259,44 @@ export class Engine {
     return this.mms.has(pid);
   }
 
-  /** PROCMAP_QUERY for each query, in order: the answer or the errno. */
-  query(req: QueryRequest): QueryReply[] {
+  /**
+   * PROCMAP_QUERY for each query, in order: the answer or the errno. On the event loop a query
+   * that would wait for the mmap lock throws `ReadWouldWait` with `resumeAt` = its index (the
+   * replies before it are filled in `replies`); call again with `from` = that index and
+   * `waitedNs` once the caller holds that mm's mmap read lock: that query runs holding it (the
+   * lock is released before the next one), the rest as usual.
+   */
+  query(
+    req: QueryRequest,
+    replies: QueryReply[] = new Array(req.queries.length),
+    from = 0,
+    waitedNs = -1,
+  ): QueryReply[] {
     const mm = this.mmOf(req.pid);
     const strategy = this.strategy(req.strategy);
+    const ctx = this.reader;
     const out = this.out;
-    const replies: QueryReply[] = new Array(req.queries.length);
-    for (let i = 0; i < req.queries.length; i++) {
+    for (let i = from; i < req.queries.length; i++) {
       const q = req.queries[i];
-      const r = strategy.query(this.reader, mm, queryArgs(q.addr, q.flags, q.name, q.buildId), out);
+      const args = queryArgs(q.addr, q.flags, q.name, q.buildId);
+      let r: number;
+      if (i === from && waitedNs >= 0) {
+        ctx.coverMmapLock(mm, strategy.id, waitedNs);
+        try {
+          r = strategy.query(ctx, mm, args, out);
+        } finally {
+          ctx.uncoverMmapLock();
+        }
+      } else {
+        try {
+          r = strategy.query(ctx, mm, args, out);
+        } catch (err) {
+          if (!(err instanceof ReadWouldWait)) throw err;
+          ctx.abandonRead();
+          err.resumeAt = i;
+          throw err;
+        }
+      }
       replies[i] = r < 0 ? -r : answerOf(out, q);
     }
     return replies;

@@ -4,21 +4,18 @@
  * locks, speculation and fallbacks are counted exactly as on a worker CPU), and activities run on
  * the event loop in small batches between requests and between the chunks of a maps read (where
  * a reader holds no lock, as between two read() calls). With one thread nothing contends: a lock
- * is always free when taken, so no call ever waits on the event loop.
+ * is always free when taken (event-loop-reads.ts would queue for it without blocking if not).
  */
 import type { MmStruct } from '../mm/mm-struct.js';
-import { Engine } from './engine.js';
+import { eventLoopEngine, eventLoopReads } from './event-loop-reads.js';
 import { LocalActivity } from './local-activity.js';
 import { SimError } from './sim-api.js';
 import type { EngineShared, EngineTransport, TransportEvents } from './transport.js';
 
 export function inProcessTransport(shared: EngineShared, events: TransportEvents): EngineTransport {
-  const engine = new Engine({
-    globals: shared.globals,
-    rcu: shared.rcu,
-    recorder: shared.instruments.recorder(),
-    config: shared.config,
-  });
+  const engine = eventLoopEngine(shared);
+  // A chunk per event-loop turn: the activities run between the chunks of a read.
+  const reads = eventLoopReads(engine, { bytesPerTurn: 0 });
   return {
     cpus: 0,
     async publish(pid, mm) {
@@ -27,32 +24,8 @@ export function inProcessTransport(shared: EngineShared, events: TransportEvents
     async unpublish(pid) {
       engine.detach(pid);
     },
-    async maps(req, chunkStats) {
-      const read = engine.openMaps(req, chunkStats);
-      let chunk: Uint8Array | null;
-      try {
-        chunk = read.next();
-      } catch (err) {
-        read.close();
-        throw err;
-      }
-      return (async function* chunks() {
-        try {
-          while (chunk !== null) {
-            yield chunk;
-            // The strategy holds no lock between chunks: let requests and activities run.
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            // m_start(): a process that exited since the last chunk ends the file (EOF).
-            chunk = engine.has(req.pid) ? read.next() : null;
-          }
-        } finally {
-          read.close();
-        }
-      })();
-    },
-    async query(req) {
-      return engine.query(req);
-    },
+    maps: reads.maps,
+    query: reads.query,
     async mutate(req) {
       return engine.mutate(req);
     },

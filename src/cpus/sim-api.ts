@@ -171,9 +171,15 @@ export interface QueryAnswer {
 export type QueryOutcome = QueryAnswer | SimError;
 
 /** Service configuration as `GET /config` shows it. */
+/** Where reads (maps, PROCMAP_QUERY) run with worker CPUs (`--reads`; event-loop-reads.ts). */
+export const READS_ON = ['event-loop', 'workers'] as const;
+export type ReadsOn = (typeof READS_ON)[number];
+
 export interface SimConfig {
   strategy: StrategyName;
   cpus: number;
+  /** Where reads run: on the event loop (always so with cpus 0) or on the worker CPUs. */
+  reads: ReadsOn;
   maxProcesses: number;
   maxVmasPerProcess: number;
   maxBatch: number;

@@ -11,6 +11,7 @@ import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
 import { OpError } from './cpu-protocol.js';
+import { withEventLoopReads } from './event-loop-reads.js';
 import { inProcessTransport } from './in-process-transport.js';
 import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
 import { ProcessTable } from './process-table.js';
@@ -28,6 +29,7 @@ import {
   type QueryArgs,
   type QueryOutcome,
   type ReadOptions,
+  type ReadsOn,
   type SimApi,
   type SimConfig,
   SimError,
@@ -42,6 +44,11 @@ export interface SimOptions {
   strategy: StrategyName;
   /** Worker CPUs; 0 = the engine runs on the event loop. */
   cpus: number;
+  /**
+   * With worker CPUs: reads on the event loop (default; event-loop-reads.ts) or dispatched to
+   * the workers like mutations.
+   */
+  reads?: ReadsOn;
   maxProcesses: number;
   maxVmasPerProcess: number;
   maxBatch: number;
@@ -81,9 +88,11 @@ export class Sim implements SimApi {
   private readonly listeners = new Set<MutationListener>();
   private readonly droppedListeners = new Set<(pid: number, count: number) => void>();
   private transport!: EngineTransport;
+  private readonly readsOn: ReadsOn;
 
   private constructor(private readonly opts: SimOptions) {
     this.procs = new ProcessTable(opts.maxProcesses, opts.pidBase);
+    this.readsOn = opts.cpus === 0 ? 'event-loop' : (opts.reads ?? 'event-loop');
     // In-process, the event loop is the only recording thread.
     this.instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
     this.shared = {
@@ -103,13 +112,15 @@ export class Sim implements SimApi {
         for (const l of sim.droppedListeners) l(pid, count);
       },
     };
-    sim.transport =
-      opts.cpus === 0
-        ? inProcessTransport(sim.shared, events)
-        : await startWorkerTransport(sim.shared, events, {
-            cpus: opts.cpus,
-            maxInFlightPerCpu: opts.maxInFlightPerCpu,
-          });
+    if (opts.cpus === 0) sim.transport = inProcessTransport(sim.shared, events);
+    else {
+      const workers = await startWorkerTransport(sim.shared, events, {
+        cpus: opts.cpus,
+        maxInFlightPerCpu: opts.maxInFlightPerCpu,
+      });
+      sim.transport =
+        sim.readsOn === 'event-loop' ? withEventLoopReads(sim.shared, workers) : workers;
+    }
     for (const p of populationPlan(opts.population)) {
       const mm = buildTemplateProcess(p.template, { ...sim.mmOptions(), seed: p.seed });
       const proc = await sim.publish(mm, p.comm);
@@ -258,6 +269,7 @@ export class Sim implements SimApi {
     return {
       strategy: this.shared.config.strategy,
       cpus: this.transport.cpus,
+      reads: this.readsOn,
       maxProcesses: this.opts.maxProcesses,
       maxVmasPerProcess: this.opts.maxVmasPerProcess,
       maxBatch: this.opts.maxBatch,

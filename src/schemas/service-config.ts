@@ -7,6 +7,9 @@ import { StrategyName } from './common.js';
 export const ConfigBody = Type.Object({
   strategy: StrategyName,
   cpus: Type.Integer(),
+  reads: Type.Union([Type.Literal('event-loop'), Type.Literal('workers')], {
+    description: 'where maps and PROCMAP_QUERY reads run (--reads; always event-loop with cpus 0)',
+  }),
   max_processes: Type.Integer(),
   max_vmas_per_process: Type.Integer(),
   max_batch: Type.Integer(),
@@ -19,6 +22,7 @@ export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
   return {
     strategy: sim.strategy,
     cpus: sim.cpus,
+    reads: sim.reads,
     max_processes: sim.maxProcesses,
     max_vmas_per_process: sim.maxVmasPerProcess,
     max_batch: sim.maxBatch,

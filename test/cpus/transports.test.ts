@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Sim } from '../../src/cpus/sim.js';
-import { STRATEGIES } from '../../src/cpus/sim-api.js';
+import { type ReadsOn, STRATEGIES } from '../../src/cpus/sim-api.js';
 import { appWith, testConfig } from '../http/helpers.js';
 
 const TEXT = [
@@ -26,8 +26,11 @@ const TEXT = [
 const json = { 'content-type': 'application/json' };
 
 /** The same session of requests; returns every body and the /metrics counts. */
-async function session(cpus: number): Promise<{ bodies: string[]; counts: Map<string, number> }> {
-  const sim = await Sim.start({ ...testConfig({ maxBatch: 64 }), cpus, population: 0 });
+async function session(
+  cpus: number,
+  reads: ReadsOn = 'event-loop',
+): Promise<{ bodies: string[]; counts: Map<string, number> }> {
+  const sim = await Sim.start({ ...testConfig({ maxBatch: 64 }), cpus, reads, population: 0 });
   const app = await appWith(sim, { cpus, maxBatch: 64 });
   const bodies: string[] = [];
   const send = async (method: 'GET' | 'POST', url: string, payload?: object) => {
@@ -70,12 +73,14 @@ const count = (c: Map<string, number>, series: string) => c.get(series) ?? 0;
 
 test('--cpus 0 and worker CPUs: same answers, same strategy-specific counts', async () => {
   const local = await session(0);
-  const workers = await session(1);
-  assert.deepEqual(local.bodies, workers.bodies);
-  assert.deepEqual(
-    [...local.counts].filter(([k]) => !k.startsWith('procfs_cpus')),
-    [...workers.counts].filter(([k]) => !k.startsWith('procfs_cpus')),
-  );
+  const noCpuSeries = (c: Map<string, number>) =>
+    [...c].filter(([k]) => !k.startsWith('procfs_cpus'));
+  // Worker CPUs, with reads on the event loop (the default) and on the workers.
+  for (const reads of ['event-loop', 'workers'] as const) {
+    const workers = await session(1, reads);
+    assert.deepEqual(local.bodies, workers.bodies, reads);
+    assert.deepEqual(noCpuSeries(local.counts), noCpuSeries(workers.counts), reads);
+  }
   const c = local.counts;
   const mmapReadLocks = (s: string) =>
     count(c, `procfs_lock_wait_seconds_count{lock="mmap_lock",mode="read",strategy="${s}"}`);

@@ -129,6 +129,7 @@ export class FakeSim implements api.SimApi {
     return {
       strategy: this.strategy,
       cpus: 0,
+      reads: 'event-loop',
       maxProcesses: 10,
       maxVmasPerProcess: 65530,
       maxBatch: 8,

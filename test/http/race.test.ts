@@ -25,8 +25,14 @@ const LINE =
   /^[0-9a-f]{8,16}-[0-9a-f]{8,16} [r-][w-][x-][ps] [0-9a-f]{8} [0-9a-f]{2}:[0-9a-f]{2} \d+ ( {0,72}\S.*)?$/;
 
 const SIMS: Array<[string, () => Promise<SimApi>]> = [
-  // Worker CPUs: readers and the activity thread really run in parallel on shared memory.
-  ['worker CPUs', () => Sim.start({ ...testConfig(), cpus: 2, population: 1 })],
+  // Worker CPUs: the event loop reads (the default) while the activity thread writes, in
+  // parallel on shared memory.
+  [
+    'event-loop reads beside worker CPUs',
+    () => Sim.start({ ...testConfig(), cpus: 2, population: 1 }),
+  ],
+  // Reads dispatched to the worker CPUs too (--reads workers).
+  ['worker CPUs', () => Sim.start({ ...testConfig(), cpus: 2, reads: 'workers', population: 1 })],
   // The event loop: the activity runs between the readers' requests.
   ['event loop', () => Sim.start({ ...testConfig(), cpus: 0, population: 1 })],
 ];

@@ -13,7 +13,7 @@ import type { FallbackReasonId, HazardKindId, ReadOpId, StrategyId } from '../..
 import type { InstrumentRecorder } from '../../metrics/recorder.js';
 import type { MmStruct } from '../../mm/mm-struct.js';
 import { SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
-import { mmapReadLock, mmapReadUnlock, nowNs } from '../../sync/index.js';
+import { mmapReadLock, mmapReadTrylock, mmapReadUnlock, nowNs } from '../../sync/index.js';
 import type { RcuDomain } from '../../sync/rcu.js';
 import { ByteSink } from '../byte-sink.js';
 import { MapsPosition } from '../maps-text.js';
@@ -95,6 +95,31 @@ export interface ReaderContextOptions {
   recorder: InstrumentRecorder | null;
   hooks?: StrategyHooks | null;
   retryLimit?: number;
+  /**
+   * false on the event loop, which never sleeps on a simulated lock: where the mmap read lock is
+   * not free at once, the read is abandoned with `ReadWouldWait` (see there). Default true.
+   */
+  mayWait?: boolean;
+}
+
+/**
+ * Thrown by `ctx.mmapReadLock` on a context that may not wait (the event loop) when a writer
+ * holds or waits for the lock. The read in progress is abandoned: it unwinds through the
+ * strategy (every m_stop/teardown that runs drops what it took), and the caller must at once call
+ * `ctx.abandonRead()`, then wait for the lock without blocking (`mmapReadLockAsync`) and run the
+ * same chunk or query again under `ctx.coverMmapLock(mm, waitedNs)` (see there).
+ * Every call site of `ctx.mmapReadLock` is outside any RCU read section (a reader never waits
+ * for the mmap lock inside one), but some unwind through an m_stop that drops the section the
+ * strategy re-enters after the lock; so the context enters one RCU read section before throwing
+ * and `abandonRead` drops whatever is left: the nesting is balanced on every path.
+ */
+export class ReadWouldWait extends Error {
+  /** Where a batch of queries stopped (set by the engine that ran it). */
+  resumeAt = 0;
+  constructor(readonly mm: MmStruct) {
+    super('the mmap read lock is not free and this reader may not wait');
+    this.name = 'ReadWouldWait';
+  }
 }
 
 export class ReaderContext {
@@ -104,6 +129,12 @@ export class ReaderContext {
   /** Failed validations of one lookup before a speculative reader falls back (`retry_limit`). */
   retryLimit: number;
   readonly stats = new ReadStats();
+  readonly mayWait: boolean;
+  /**
+   * The mm whose mmap read lock the caller already holds for this whole chunk or query (a read
+   * re-run after `ReadWouldWait`): the strategy's own lock/unlock calls on it are then no-ops.
+   */
+  private covered: MmStruct | null = null;
 
   // The read in progress (set by beginRead): its op, strategy and per-read speculation counts.
   op: ReadOpId = OP_MAPS;
@@ -126,6 +157,7 @@ export class ReaderContext {
     this.recorder = o.recorder;
     this.hooks = o.hooks ?? null;
     this.retryLimit = o.retryLimit ?? SPECULATION_RETRY_LIMIT;
+    this.mayWait = o.mayWait ?? true;
   }
 
   /** The cached per-mm object of `kind`, made by `make` on first use. */
@@ -183,9 +215,22 @@ export class ReaderContext {
     this.recorder?.hazard(kind, this.strategy);
   }
 
-  /** `mmap_read_lock(mm)`, recording the wait; blocking (worker threads, or uncontended). */
+  /**
+   * `mmap_read_lock(mm)`, recording the wait; blocking (worker threads, or uncontended). On a
+   * context that may not wait, a lock that is not free at once throws `ReadWouldWait`.
+   */
   mmapReadLock(mm: MmStruct): void {
-    const waited = mmapReadLock(mm.i32, SYNC_WORDS_BASE);
+    if (this.covered === mm) return;
+    let waited = 0;
+    if (this.mayWait) waited = mmapReadLock(mm.i32, SYNC_WORDS_BASE);
+    else if (!mmapReadTrylock(mm.i32, SYNC_WORDS_BASE)) {
+      this.rcu.readLock(); // balanced by the m_stop it unwinds through, or by abandonRead
+      throw new ReadWouldWait(mm);
+    }
+    this.lockTaken(waited);
+  }
+
+  private lockTaken(waited: number): void {
     this.stats.mmapLocks++;
     if (waited > 0) this.stats.mmapLockWaits++;
     const rec = this.recorder;
@@ -199,11 +244,40 @@ export class ReaderContext {
 
   /** `mmap_read_unlock(mm)`, recording how long it was held. */
   mmapReadUnlock(mm: MmStruct): void {
+    if (this.covered === mm) return;
+    this.lockReleased(mm);
+  }
+
+  private lockReleased(mm: MmStruct): void {
     mmapReadUnlock(mm.i32, SYNC_WORDS_BASE);
     if (this.holdStartNs !== 0) {
       this.recorder?.lockHold(LOCK_MMAP, MODE_READ, this.strategy, nowNs() - this.holdStartNs);
       this.holdStartNs = 0;
     }
+  }
+
+  /** After `ReadWouldWait` was caught: leaves the RCU read section the abandoned read left open. */
+  abandonRead(): void {
+    while (this.rcu.inReadSection()) this.rcu.readUnlock();
+  }
+
+  /**
+   * The caller took `mm`'s mmap read lock (after waiting `waitedNs`, recorded as this read's
+   * wait) and holds it while it runs one chunk or query again: every lock/unlock the strategy
+   * does on `mm` meanwhile is a no-op, so the re-run cannot meet a writer. `uncoverMmapLock`
+   * releases it. The wait and hold are labelled with `strategy`.
+   */
+  coverMmapLock(mm: MmStruct, strategy: StrategyId, waitedNs: number): void {
+    this.strategy = strategy;
+    this.covered = mm;
+    this.lockTaken(waitedNs);
+  }
+
+  uncoverMmapLock(): void {
+    const mm = this.covered;
+    if (mm === null) return;
+    this.covered = null;
+    this.lockReleased(mm);
   }
 }
 

@@ -1,0 +1,146 @@
+/**
+ * Reads on the event loop: maps and PROCMAP_QUERY run by an `Engine` on the main thread with a
+ * real reader context, so they take the strategy's locks, race whatever else runs (activity
+ * threads, worker CPUs) for real and count in the same instruments as any engine thread. This is
+ * what `--cpus 0` does for everything, and what the worker transport does for reads by default
+ * (`--reads event-loop`): a read costs the event loop ~1–3 µs here against ~10 µs to dispatch it
+ * to a worker CPU and take the answer back (BENCHMARKS.md, per-stage table).
+ *
+ * The event loop never sleeps on a simulated lock (DESIGN.md). Where a strategy needs the mmap
+ * read lock and a writer holds or waits for it, the engine rolls the chunk (or the one query) back
+ * and throws `ReadWouldWait`; here the event loop then queues for the lock without blocking
+ * (`mmapReadLockAsync`: a fair rwsem waiter, like any reader), and runs that chunk or query again
+ * holding it (recorded as one mmap_lock read wait, with the time waited). Other requests run
+ * meanwhile. Maps texts are read a few chunks per event-loop turn (each chunk still in its own
+ * lock window, as separate read() calls are).
+ */
+
+import { ESRCH } from '../mm/errno.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { SYNC_WORDS_BASE } from '../mm/mm-struct.js';
+import { ReadWouldWait } from '../procfs/strategies/reader-context.js';
+import { mmapReadLockAsync, mmapReadUnlock } from '../sync/index.js';
+import { OpError } from './cpu-protocol.js';
+import { Engine, type MapsRequest, type QueryReply, type QueryRequest } from './engine.js';
+import type { EngineShared, EngineTransport } from './transport.js';
+
+export interface EventLoopReadOptions {
+  /**
+   * Bytes of maps chunks read in one event-loop turn before yielding to other work (0: yield
+   * after every chunk, as `--cpus 0` does so that its activities run between chunks).
+   */
+  bytesPerTurn: number;
+}
+
+/** The event loop's engine: reader contexts that never wait (ReadWouldWait instead). */
+export function eventLoopEngine(shared: EngineShared): Engine {
+  return new Engine({
+    globals: shared.globals,
+    rcu: shared.rcu,
+    recorder: shared.instruments.recorder(),
+    config: shared.config,
+    mayWait: false,
+  });
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Waits (without blocking) for mm's mmap read lock; the caller's read must release it. */
+function lockWhenFree(mm: MmStruct): Promise<number> {
+  return mmapReadLockAsync(mm.i32, SYNC_WORDS_BASE);
+}
+
+export function eventLoopReads(
+  engine: Engine,
+  opts: EventLoopReadOptions,
+): Pick<EngineTransport, 'maps' | 'query'> {
+  return {
+    async maps(req: MapsRequest, chunkStats?: number[]) {
+      const read = engine.openMaps(req, chunkStats);
+      const held = async (err: unknown): Promise<Uint8Array | null> => {
+        if (!(err instanceof ReadWouldWait)) throw err;
+        const waited = await lockWhenFree(err.mm);
+        if (engine.has(req.pid)) return read.nextHoldingLock(waited);
+        mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE); // exited meanwhile: EOF
+        read.close();
+        return null;
+      };
+      let chunk: Uint8Array | null;
+      try {
+        try {
+          chunk = read.next();
+        } catch (err) {
+          chunk = await held(err);
+        }
+      } catch (err) {
+        read.close();
+        throw err;
+      }
+      return (async function* chunks() {
+        try {
+          let bytes = 0;
+          while (chunk !== null) {
+            yield chunk;
+            bytes += chunk.length;
+            if (bytes >= opts.bytesPerTurn) {
+              bytes = 0;
+              // The strategy holds no lock between chunks: let requests and activities run.
+              await nextTurn();
+              // m_start(): a process that exited since the last chunk ends the file (EOF).
+              if (!engine.has(req.pid)) break;
+            }
+            try {
+              chunk = read.next();
+            } catch (err) {
+              chunk = await held(err);
+            }
+          }
+        } finally {
+          read.close();
+        }
+      })();
+    },
+
+    async query(req: QueryRequest) {
+      const replies: QueryReply[] = new Array(req.queries.length);
+      let from = 0;
+      let waited = -1;
+      for (;;) {
+        try {
+          return engine.query(req, replies, from, waited);
+        } catch (err) {
+          if (!(err instanceof ReadWouldWait)) throw err;
+          from = err.resumeAt;
+          waited = await lockWhenFree(err.mm);
+          if (!engine.has(req.pid)) {
+            mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE);
+            throw new OpError(ESRCH, `no process ${req.pid}`);
+          }
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The worker transport with its reads moved to the event loop (`--reads event-loop`, the
+ * default): mutations, fork and exit still run on the worker CPUs, activities on their threads;
+ * every address space is also adopted by the event loop's engine (the Sim's own view of it).
+ */
+export function withEventLoopReads<T extends EngineTransport>(shared: EngineShared, workers: T): T {
+  const engine = eventLoopEngine(shared);
+  const reads = eventLoopReads(engine, { bytesPerTurn: 64 * 1024 });
+  return {
+    ...workers,
+    async publish(pid, mm) {
+      await workers.publish(pid, mm);
+      engine.adopt(pid, mm);
+    },
+    async unpublish(pid) {
+      engine.detach(pid);
+      await workers.unpublish(pid);
+    },
+    maps: reads.maps,
+    query: reads.query,
+  };
+}
