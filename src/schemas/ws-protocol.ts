@@ -105,8 +105,11 @@ const checkers = new Map<string, Checker>([
 ]);
 type Kind = WsMessage['kind'];
 
-/** The request ops a client names (`mutation` is the kind of every syscall op, not an op). */
-const REQUEST_OPS: ReadonlySet<string> = new Set([
+/**
+ * The request ops a client names (`mutation` is the kind of every syscall op, not an op);
+ * test/robustness fuzzes each one.
+ */
+export const REQUEST_OPS: ReadonlySet<string> = new Set([
   'maps',
   'procmap_query',
   'process',
