@@ -26,6 +26,8 @@ const SUMMARIES: Record<SyscallOp, string> = {
   mremap: 'mremap(2)',
   brk: 'brk(2); addr "0x0" returns the current break',
   anon_name: 'prctl(PR_SET_VMA_ANON_NAME)',
+  touch:
+    'access every page of a range (page faults: per-VMA lock, else mmap_lock); EFAULT with the reason for SIGSEGV/SIGBUS',
 };
 
 const mutationRoutes: FastifyPluginAsyncTypebox = async (app) => {

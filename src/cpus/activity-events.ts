@@ -21,7 +21,15 @@ export const EVENT_RECORD_CELLS = 8;
 /** Records per activity ring (64 B each: 256 KiB per busy process). */
 export const EVENT_RING_CAPACITY = 4096;
 
-const OPS: readonly SyscallOp[] = ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'anon_name'];
+const OPS: readonly SyscallOp[] = [
+  'mmap',
+  'munmap',
+  'mprotect',
+  'mremap',
+  'brk',
+  'anon_name',
+  'touch',
+];
 const OP_CODE = new Map(OPS.map((op, i) => [op, i]));
 const OP_SPAN = 8;
 const EPOCH_CELL = 1;
@@ -36,6 +44,7 @@ const ARG_FIELDS = {
   mremap: ['oldAddr', 'oldSize', 'newSize', 'flags', 'newAddr'],
   brk: ['addr'],
   anon_name: ['addr', 'length'],
+  touch: ['addr', 'length'],
 } as const satisfies { [K in SyscallOp]: ReadonlyArray<keyof Extract<SyscallCall, { op: K }>> };
 
 /**

@@ -39,7 +39,7 @@ export function inProcessTransport(shared: EngineShared, events: TransportEvents
       const activity = new LocalActivity(spec, (call) => {
         const r = engine.execute(mm, call);
         events.mutation(pid, call, r);
-        return r < 0 ? SimError.of(-r, call.op) : r;
+        return r < 0 ? SimError.ofCall(call, r) : r;
       });
       return {
         status: () => activity.status(),

@@ -18,6 +18,7 @@ import type { StrategyName } from '../metrics/labels.js';
 import type { EngineGauges } from '../metrics/registry.js';
 import { errnoName } from '../mm/errno.js';
 import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
+import { touchErrno, touchReason } from '../mm/syscalls/touch-result.js';
 import type { TracedCall } from './replay/strace-trace.js';
 import type { SyscallCall } from './syscall-call.js';
 
@@ -47,6 +48,15 @@ export class SimError extends Error {
   static of(errno: number, what: string): SimError {
     const code = errnoName(errno);
     return new SimError(errno, code, `${what}: ${code}`);
+  }
+
+  /** The error of a call whose raw result `r` is < 0 (a touch's carries its reason). */
+  static ofCall(call: SyscallCall, r: number): SimError {
+    if (call.op !== 'touch') return SimError.of(-r, call.op);
+    const errno = touchErrno(r);
+    const code = errnoName(errno);
+    const reason = touchReason(r);
+    return new SimError(errno, code, `touch: ${code}${reason ? `: ${reason}` : ''}`);
   }
 }
 

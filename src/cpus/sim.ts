@@ -96,7 +96,7 @@ export class Sim implements SimApi {
     // In-process, the event loop is the only recording thread.
     this.instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
     this.shared = {
-      globals: MmGlobals.create(),
+      globals: MmGlobals.create({ pageRecords: 1 << 21 }),
       rcu: RcuDomain.create(),
       instruments: this.instruments,
       config: SharedConfig.create(opts.strategy),
@@ -107,7 +107,7 @@ export class Sim implements SimApi {
   static async start(opts: SimOptions): Promise<Sim> {
     const sim = new Sim(opts);
     const events: TransportEvents = {
-      mutation: (pid, call, r) => sim.emit(pid, call, r < 0 ? SimError.of(-r, call.op) : r),
+      mutation: (pid, call, r) => sim.emit(pid, call, r < 0 ? SimError.ofCall(call, r) : r),
       dropped: (pid, count) => {
         for (const l of sim.droppedListeners) l(pid, count);
       },
@@ -258,7 +258,7 @@ export class Sim implements SimApi {
   async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {
     this.get(pid);
     const raw = await this.call('syscalls', () => this.transport.mutate({ pid, calls }));
-    const results = raw.map((r, i) => (r < 0 ? SimError.of(-r, calls[i].op) : r));
+    const results = raw.map((r, i) => (r < 0 ? SimError.ofCall(calls[i], r) : r));
     if (this.listeners.size > 0) {
       for (let i = 0; i < results.length; i++) this.emit(pid, calls[i], results[i]);
     }

@@ -41,7 +41,9 @@ export type SyscallCallOf<File> =
       newAddr: number;
     }
   | { op: 'brk'; addr: number }
-  | { op: 'anon_name'; addr: number; length: number; name: string | null };
+  | { op: 'anon_name'; addr: number; length: number; name: string | null }
+  /** Accesses every page of the range (page faults); result: src/mm/syscalls/touch-result.ts. */
+  | { op: 'touch'; addr: number; length: number; write: boolean };
 
 /** A call as the API and the engine take it: the file is named by a FileRef. */
 export type SyscallCall = SyscallCallOf<FileRef>;

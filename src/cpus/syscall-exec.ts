@@ -4,7 +4,12 @@
  * /ws requests) and the activity threads (busy processes), so both change address spaces the
  * same way. Runs on worker threads only: the writer may block on the mmap lock.
  */
-import { type MutationOpId, mutationOpId } from '../metrics/labels.js';
+import {
+  type FaultPathId,
+  faultResultId,
+  type MutationOpId,
+  mutationOpId,
+} from '../metrics/labels.js';
 import { EBADF, EINVAL } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { mmWrite, type WriterEnv } from '../mm/mm-writer.js';
@@ -19,10 +24,13 @@ import {
   munmap,
   prctlSetVmaAnonName,
 } from '../mm/syscalls/index.js';
+import { type FaultObserver, touch } from '../mm/syscalls/touch.js';
 import { MAP_ANONYMOUS, PAGE_SIZE } from '../mm/vm-flags.js';
 import type { FileRef, SyscallCall } from './sim-api.js';
 
-const OP_IDS: Record<SyscallCall['op'], MutationOpId> = {
+type MutationCall = Exclude<SyscallCall, { op: 'touch' }>;
+
+const OP_IDS: Record<MutationCall['op'], MutationOpId> = {
   mmap: mutationOpId('mmap'),
   munmap: mutationOpId('munmap'),
   mprotect: mutationOpId('mprotect'),
@@ -51,6 +59,8 @@ function fileMapping(mm: MmStruct, f: FileRef, offset: number): FileMapping | nu
  */
 export function applySyscall(mm: MmStruct, c: SyscallCall): number {
   switch (c.op) {
+    case 'touch':
+      return touch(mm, c.addr, c.length, c.write, null);
     case 'mmap': {
       if (c.file === null) {
         // No fd: the offset is still checked first (sys_mmap), then a file-backed request
@@ -77,7 +87,29 @@ export function applySyscall(mm: MmStruct, c: SyscallCall): number {
 
 /** Runs `call` on `mm` under the mmap write lock. Returns its result: >= 0, or -errno. */
 export function execSyscall(mm: MmStruct, env: WriterEnv, call: SyscallCall): number {
+  if (call.op === 'touch') return execTouch(mm, env, call.addr, call.length, call.write);
   return mmWrite(mm, env, OP_IDS[call.op], () => applySyscall(mm, call));
+}
+
+/**
+ * A touch: page faults under the per-VMA read lock or the mmap read lock (never the write lock,
+ * except to grow a stack), each recorded with the read strategy in force.
+ */
+export function execTouch(
+  mm: MmStruct,
+  env: WriterEnv,
+  addr: number,
+  length: number,
+  write: boolean,
+): number {
+  const rec = env.recorder;
+  const observer: FaultObserver | null = rec
+    ? {
+        fault: (path, errno, ns) =>
+          rec.fault(path as FaultPathId, faultResultId(errno), env.strategy, ns),
+      }
+    : null;
+  return touch(mm, addr, length, write, observer);
 }
 
 /** fork(2): copies `parent` under its mmap write lock (dup_mmap); the child is not shared yet. */

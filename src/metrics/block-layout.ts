@@ -30,7 +30,7 @@ import { BLOCK_CELLS } from './families.js';
 
 export const MAGIC = 0x70666d31; // 'pfm1'
 /** Bump when the block layout (families.ts or labels.ts enums) changes incompatibly. */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 // Int32 word indexes in the header.
 export const W_MAGIC = 0;

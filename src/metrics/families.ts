@@ -14,6 +14,8 @@
 import { FINITE_BUCKET_COUNT } from './buckets.js';
 import {
   FALLBACK_REASONS,
+  FAULT_PATHS,
+  FAULT_RESULTS,
   HAZARD_KINDS,
   LOCK_MODES,
   LOCKS,
@@ -130,6 +132,24 @@ const SPECS: readonly FamilySpec[] = [
     kind: 'histogram',
     labels: [['op', MUTATION_OPS]],
   },
+  {
+    name: 'procfs_faults_total',
+    help: 'Page faults by lock path (per-VMA lock, or the mmap_lock fallback) and result.',
+    kind: 'counter',
+    labels: [
+      ['path', FAULT_PATHS],
+      ['result', FAULT_RESULTS],
+    ],
+  },
+  {
+    name: 'procfs_fault_duration_seconds',
+    help: 'Duration of a page fault (lock included), by path and the read strategy in force.',
+    kind: 'histogram',
+    labels: [
+      ['path', FAULT_PATHS],
+      ['strategy', STRATEGIES],
+    ],
+  },
 ];
 
 function layOut(specs: readonly FamilySpec[]): { families: MetricFamily[]; cells: number } {
@@ -171,6 +191,8 @@ export const FALLBACKS = 6;
 export const HAZARDS = 7;
 export const MUTATIONS = 8;
 export const MUTATION_DURATION = 9;
+export const FAULTS = 10;
+export const FAULT_DURATION = 11;
 
 /** The label ids of series `series` of `family` (inverse of the mixed-radix index). */
 export function seriesLabelIds(family: MetricFamily, series: number): number[] {

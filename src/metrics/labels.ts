@@ -62,6 +62,19 @@ export const MUTATION_OPS = [
 export type MutationOpName = (typeof MUTATION_OPS)[number];
 export type MutationOpId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
+/** The page-fault path (arch/x86/mm/fault.c): the per-VMA lock, or the mmap_lock fallback. */
+export const FAULT_PATHS = ['vma_lock', 'mmap_lock'] as const;
+export type FaultPathId = 0 | 1;
+/** How a fault ended: handled, SIGSEGV/SIGBUS (answered EFAULT), out of page-state memory. */
+export const FAULT_RESULTS = ['ok', 'EFAULT', 'ENOMEM'] as const;
+export type FaultResultId = 0 | 1 | 2;
+
+/** The fault result id of an errno (0 = handled). */
+export function faultResultId(errno: number): FaultResultId {
+  if (errno === 0) return 0;
+  return errno === 12 ? 2 : 1;
+}
+
 /**
  * The errnos a mutation may end with, for the `result` label: all of Linux's (errno-names.ts),
  * so a new error path in the engine never lacks a label. Only the ones that occur are printed.

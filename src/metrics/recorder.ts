@@ -13,6 +13,8 @@ import { bucketIndexForNs } from './buckets.js';
 import {
   FALLBACKS,
   FAMILIES,
+  FAULT_DURATION,
+  FAULTS,
   HAZARDS,
   HISTOGRAM_CELLS,
   HISTOGRAM_SUM_CELL,
@@ -27,7 +29,10 @@ import {
 } from './families.js';
 import {
   FALLBACK_REASONS,
+  FAULT_RESULTS,
   type FallbackReasonId,
+  type FaultPathId,
+  type FaultResultId,
   type HazardKindId,
   LOCK_MODES,
   type LockId,
@@ -55,6 +60,9 @@ const FALLBACKS_AT = FAMILIES[FALLBACKS].offset;
 const HAZARDS_AT = FAMILIES[HAZARDS].offset;
 const MUTATIONS_AT = FAMILIES[MUTATIONS].offset;
 const MUTATION_DURATION_AT = FAMILIES[MUTATION_DURATION].offset;
+const FAULTS_AT = FAMILIES[FAULTS].offset;
+const FAULT_DURATION_AT = FAMILIES[FAULT_DURATION].offset;
+const N_FAULT_RESULTS = FAULT_RESULTS.length;
 
 /** Larger (or non-finite) durations are recorded as this much: a bogus clock delta must not
  * turn a histogram sum into Infinity forever. 1000 s is far beyond anything real here. */
@@ -142,6 +150,13 @@ export class InstrumentRecorder {
     if (this.header[this.enabledWord] === 0) return;
     this.cells[MUTATIONS_AT + op * N_RESULTS + result] += 1;
     observe(this.cells, MUTATION_DURATION_AT + op * HISTOGRAM_CELLS, ns);
+  }
+
+  /** A page fault took `path`, ended with `result`, after `ns`, under read strategy `strategy`. */
+  fault(path: FaultPathId, result: FaultResultId, strategy: StrategyId, ns: number): void {
+    if (this.header[this.enabledWord] === 0) return;
+    this.cells[FAULTS_AT + path * N_FAULT_RESULTS + result] += 1;
+    observe(this.cells, FAULT_DURATION_AT + (path * N_STRATEGIES + strategy) * HISTOGRAM_CELLS, ns);
   }
 
   /**

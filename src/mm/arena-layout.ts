@@ -88,6 +88,12 @@ export const I32_NODE_IN_USE = 69;
 /** Retire ring: items are pushed at tail and reclaimed from head (monotonic counters). */
 export const I32_RETIRE_HEAD = 70;
 export const I32_RETIRE_TAIL = 71;
+/**
+ * The mm's page table: its head record in the global page-state pool (src/mm/pages/page-table.ts),
+ * 0 until a page is first mapped. Written with Atomics.store under the page lock (pages/page-pool.ts),
+ * not the mmap lock: a fault under a VMA read lock may create it.
+ */
+export const I32_PAGE_TABLE = 72;
 
 // ---- lines 5-6: mm_struct fields (mmap write lock; readers read them racily and validate) ------
 /** mm->map_count. */

@@ -31,6 +31,7 @@ import {
 } from './arena-layout.js';
 import { DeferredFree, type GracePeriods, IMMEDIATE_GRACE } from './deferred-free.js';
 import { FileTable } from './file-table.js';
+import { PagePool } from './pages/page-pool.js';
 import { DEFAULT_MAX_MAP_COUNT } from './vm-flags.js';
 import { VmaIndex } from './vma-index.js';
 import { VmaTable } from './vma-table.js';
@@ -41,6 +42,7 @@ export { SYNC_WORDS_BASE, SYNC_WORDS_COUNT };
 export interface MmGlobalBuffers {
   files: SharedArrayBuffer;
   anonNames: SharedArrayBuffer;
+  pages: SharedArrayBuffer;
 }
 
 /**
@@ -51,22 +53,37 @@ export class MmGlobals {
   private constructor(
     readonly files: FileTable,
     readonly anonNames: AnonNameTable,
+    /** Page tables and page mapcounts of every mm (src/mm/pages). */
+    readonly pages: PagePool,
   ) {}
 
-  static create(opts: { maxFiles?: number; fileHeapBytes?: number; anonNameSlots?: number } = {}) {
+  static create(
+    opts: {
+      maxFiles?: number;
+      fileHeapBytes?: number;
+      anonNameSlots?: number;
+      pageRecords?: number;
+    } = {},
+  ) {
+    const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes);
     return new MmGlobals(
-      FileTable.create(opts.maxFiles, opts.fileHeapBytes),
+      files,
       AnonNameTable.create(opts.anonNameSlots),
+      PagePool.create(opts.pageRecords, files.capacity),
     );
   }
 
   /** On another thread: view the tables whose buffers `buffers()` returned. */
   static attach(b: MmGlobalBuffers): MmGlobals {
-    return new MmGlobals(FileTable.attach(b.files), AnonNameTable.attach(b.anonNames));
+    return new MmGlobals(
+      FileTable.attach(b.files),
+      AnonNameTable.attach(b.anonNames),
+      PagePool.attach(b.pages),
+    );
   }
 
   buffers(): MmGlobalBuffers {
-    return { files: this.files.buffer, anonNames: this.anonNames.buffer };
+    return { files: this.files.buffer, anonNames: this.anonNames.buffer, pages: this.pages.buffer };
   }
 
   private static processDefault: MmGlobals | undefined;
@@ -115,6 +132,8 @@ export class MmStruct {
   readonly globals: MmGlobals;
   readonly files: FileTable;
   readonly anonNames: AnonNameTable;
+  /** The global page-state pool (src/mm/pages; its own page lock). */
+  readonly pages: PagePool;
   /** The arena as Int32 words: src/sync's lock words live at SYNC_WORDS_BASE... and in VMAs. */
   readonly i32: Int32Array;
   private readonly f64: Float64Array;
@@ -128,6 +147,7 @@ export class MmStruct {
     this.globals = globals;
     this.files = globals.files;
     this.anonNames = globals.anonNames;
+    this.pages = globals.pages;
     this.vmas = new VmaTable(this.views, this.geometry);
     this.deferred = new DeferredFree(this.views, this.geometry, grace);
     this.index = new VmaIndex(this.views, this.geometry, this.deferred, (id) => this.vmas.free(id));

@@ -4,6 +4,12 @@
  */
 import { Type } from 'typebox';
 import type { SyscallCall, SyscallOp } from '../cpus/sim-api.js';
+import {
+  FAULT_PATHS,
+  type FaultPath,
+  touchFaults,
+  touchPath,
+} from '../mm/syscalls/touch-result.js';
 import { HexOutput } from './common.js';
 import { MMAP_FLAG_BITS, MREMAP_FLAG_BITS } from './syscalls.js';
 import { hex } from './uapi.js';
@@ -16,12 +22,24 @@ export const RESULT_SCHEMAS = {
   mremap: Type.Object({ addr: HexOutput }),
   brk: Type.Object({ brk: HexOutput }),
   anon_name: Type.Object({}),
+  touch: Type.Object({
+    faults: Type.Integer({ minimum: 0, description: 'page faults taken (as getrusage counts)' }),
+    path: Type.Union([Type.Enum([...FAULT_PATHS]), Type.Null()], {
+      description: 'lock path of the last fault (null: none)',
+    }),
+  }),
 } as const;
 
-export type ResultBody = { addr: string } | { brk: string } | Record<string, never>;
+export type ResultBody =
+  | { addr: string }
+  | { brk: string }
+  | { faults: number; path: FaultPath | null }
+  | Record<string, never>;
 
 export function formatResult(op: SyscallOp, value: number): ResultBody {
   switch (op) {
+    case 'touch':
+      return { faults: touchFaults(value), path: touchPath(value) };
     case 'mmap':
     case 'mremap':
       return { addr: hex(value) };
@@ -97,5 +115,7 @@ export function formatCallArgs(call: SyscallCall): Record<string, unknown> {
       return { addr: hex(call.addr) };
     case 'anon_name':
       return { addr: hex(call.addr), length: hex(call.length), name: call.name };
+    case 'touch':
+      return { addr: hex(call.addr), length: hex(call.length), write: call.write };
   }
 }

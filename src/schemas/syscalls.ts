@@ -93,6 +93,14 @@ const AnonNameFields = {
   }),
 };
 
+const TouchFields = {
+  addr: U64Input,
+  length: U64Input,
+  write: Type.Optional(
+    Type.Boolean({ description: 'write every page (default false: read every page)' }),
+  ),
+};
+
 const strict = { additionalProperties: false } as const;
 
 export const MmapBody = Type.Object(MmapFields, strict);
@@ -101,6 +109,7 @@ export const MprotectBody = Type.Object(MprotectFields, strict);
 export const MremapBody = Type.Object(MremapFields, strict);
 export const BrkBody = Type.Object(BrkFields, strict);
 export const AnonNameBody = Type.Object(AnonNameFields, strict);
+export const TouchBody = Type.Object(TouchFields, strict);
 
 /** The single-endpoint body schema of each op (POST /proc/:pid/<op>). */
 export const BODY_SCHEMAS = {
@@ -110,6 +119,7 @@ export const BODY_SCHEMAS = {
   mremap: MremapBody,
   brk: BrkBody,
   anon_name: AnonNameBody,
+  touch: TouchBody,
 } as const satisfies Record<SyscallOp, TSchema>;
 
 export const SYSCALL_OPS = Object.keys(BODY_SCHEMAS) as SyscallOp[];
@@ -247,6 +257,15 @@ export function toSyscallCall<Op extends SyscallOp>(op: Op, body: BodyOf<Op>): S
         addr: engineU64('addr', b.addr),
         length: engineU64('length', b.length),
         name: b.name,
+      };
+    }
+    case 'touch': {
+      const b = body as BodyOf<'touch'>;
+      return {
+        op,
+        addr: engineU64('addr', b.addr),
+        length: engineU64('length', b.length),
+        write: b.write ?? false,
       };
     }
   }

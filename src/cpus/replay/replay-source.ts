@@ -155,6 +155,8 @@ export class ReplaySource {
         return { op: 'brk', addr: c.addr === 0 ? 0 : at(c.addr) };
       case 'anon_name':
         return { op: 'anon_name', addr: at(c.addr), length: c.length, name: c.name };
+      case 'touch':
+        return { op: 'touch', addr: at(c.addr), length: c.length, write: c.write };
     }
   }
 

@@ -11,6 +11,18 @@
  * themselves (pages/page-table-lock), as the kernel's walk takes each PTE table's lock.
  */
 import type { MmStruct } from '../mm-struct.js';
+import { VM_LOCKED } from '../vm-flags.js';
+import { forEachObjectPage, OBJ_DIRTY } from './page-objects.js';
+import { type PagePool, R_BITS, R_NEXT, R_OBJ } from './page-pool.js';
+import {
+  PTE_ANON,
+  PTE_DIRTY,
+  PTE_SHMEM,
+  PTE_YOUNG,
+  PTE_ZERO,
+  runsWord,
+  tableHead,
+} from './page-table.js';
 
 /** smaps' fixed-point shift for proportional sizes (PSS_SHIFT). */
 export const PSS_SHIFT = 12;
@@ -91,11 +103,82 @@ export function resetPageCounts(c: PageCounts): void {
  * to `acc`. Caller: mmap read lock (or the VMA read lock).
  */
 export function gatherVmaPages(mm: MmStruct, id: number, acc: PageCounts, from = 0): void {
-  // Zero until the page tables land (first landing of the seam): nothing is ever mapped.
-  void mm;
-  void id;
-  void acc;
-  void from;
+  const v = mm.vmas;
+  const lo = Math.max(v.start(id), from) / PAGE;
+  const hi = v.end(id) / PAGE;
+  if (lo >= hi) return;
+  const vmLocked = (v.flags(id) & VM_LOCKED) !== 0;
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    const head = tableHead(mm, false);
+    if (head === 0) return;
+    for (let r = pool.i32[runsWord(pool, head)]; r !== 0; r = pool.next(r)) {
+      const k = pool.key(r);
+      if (k >= hi) break;
+      const a = Math.max(k, lo);
+      const b = Math.min(k + pool.count(r), hi);
+      if (a >= b) continue;
+      accountRun(pool, r, a, b - a, vmLocked, acc);
+    }
+  } finally {
+    pool.unlock();
+  }
+}
+
+const PAGE = 4096;
+const PAGE_PSS = PAGE * 2 ** PSS_SHIFT;
+
+/** smaps_account() for pages [vp, vp + n) of run r. */
+function accountRun(
+  pool: PagePool,
+  r: number,
+  vp: number,
+  n: number,
+  vmLocked: boolean,
+  acc: PageCounts,
+): void {
+  const bits = pool.bits(r);
+  if (bits & PTE_ZERO) return; // vm_normal_page() is NULL for the zero page
+  const size = n * PAGE;
+  acc.resident += size;
+  if (bits & PTE_YOUNG) acc.referenced += size;
+  if (bits & PTE_ANON) acc.anonymous += size;
+  const obj = pool.obj(r);
+  if (obj === 0) {
+    accumulate(acc, bits, size, n * PAGE_PSS, (bits & PTE_DIRTY) !== 0, vmLocked, true);
+    return;
+  }
+  const opage = pool.opage(r) + (vp - pool.key(r));
+  forEachObjectPage(pool, obj, opage, n, (_first, count, mapcount, flags) => {
+    const m = Math.max(mapcount, 1);
+    const perPage = m >= 2 ? Math.floor(PAGE_PSS / m) : PAGE_PSS;
+    const dirty = (bits & PTE_DIRTY) !== 0 || (flags & OBJ_DIRTY) !== 0;
+    accumulate(acc, bits, count * PAGE, count * perPage, dirty, vmLocked, m < 2);
+  });
+}
+
+/** smaps_page_accumulate(). */
+function accumulate(
+  acc: PageCounts,
+  bits: number,
+  size: number,
+  pss: number,
+  dirty: boolean,
+  vmLocked: boolean,
+  exclusive: boolean,
+): void {
+  acc.pss += pss;
+  if (bits & PTE_ANON) acc.pssAnon += pss;
+  else if (bits & PTE_SHMEM) acc.pssShmem += pss;
+  else acc.pssFile += pss;
+  if (vmLocked) acc.pssLocked += pss;
+  if (dirty) {
+    acc.pssDirty += pss;
+    if (exclusive) acc.privateDirty += size;
+    else acc.sharedDirty += size;
+  } else if (exclusive) acc.privateClean += size;
+  else acc.sharedClean += size;
 }
 
 /** The mm's RSS counters (mm->rss_stat) and high-water marks, in bytes, for /proc/PID/status. */
@@ -108,12 +191,50 @@ export interface MmRss {
   shmem: number;
   /** VmHWM before the max with the current RSS (status prints max(hiwater, anon+file+shmem)). */
   hiwaterRss: number;
-  /** VmPTE: page-table bytes (mm_pgtables_bytes): PTE, PMD and PUD tables the mm has. */
+  /**
+   * VmPTE: page-table bytes (mm_pgtables_bytes), counted as one 4 KiB table per 2 MiB, 1 GiB and
+   * 512 GiB region that holds a present page (the kernel also keeps tables of regions emptied
+   * later until free_pgtables(): not modelled).
+   */
   pageTableBytes: number;
 }
 
-/** The counters of `mm` (racy snapshot, as status reads them). */
+/** The counters of `mm` (taken under the page lock; status reads them racily in Linux). */
 export function mmRss(mm: MmStruct): MmRss {
-  void mm;
-  return { anon: 0, file: 0, shmem: 0, hiwaterRss: 0, pageTableBytes: 0 };
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    const head = tableHead(mm, false);
+    if (head === 0) return { anon: 0, file: 0, shmem: 0, hiwaterRss: 0, pageTableBytes: 0 };
+    const w = pool.w(head);
+    let tables = 0;
+    let last2m = -1;
+    let last1g = -1;
+    let last512g = -1;
+    for (let r = pool.i32[runsWord(pool, head)]; r !== 0; r = pool.next(r)) {
+      const first = pool.key(r);
+      const lastPage = first + pool.count(r) - 1;
+      for (const [shift, prev] of [
+        [9, last2m],
+        [18, last1g],
+        [27, last512g],
+      ] as const) {
+        const a = Math.floor(first / 2 ** shift);
+        const b = Math.floor(lastPage / 2 ** shift);
+        tables += b - a + 1 - (a === prev ? 1 : 0);
+        if (shift === 9) last2m = b;
+        else if (shift === 18) last1g = b;
+        else last512g = b;
+      }
+    }
+    return {
+      anon: pool.i32[w + R_BITS] * PAGE,
+      file: pool.i32[w + R_OBJ] * PAGE,
+      shmem: pool.i32[w + R_NEXT] * PAGE,
+      hiwaterRss: pool.key(head) * PAGE,
+      pageTableBytes: tables * PAGE,
+    };
+  } finally {
+    pool.unlock();
+  }
 }

@@ -114,6 +114,19 @@ export function populateVma(mm: MmStruct, id: number): void {
   const written = (f & VM_WRITE) !== 0;
   const readAllocates = mm.noZeroPage && v.file(id) === 0 && (f & VM_ACCESS_FLAGS) !== 0;
   if (!written && !readAllocates) return;
+  anonVmaPrepare(mm, id);
+}
+
+/**
+ * anon_vma_prepare(): give VMA `id` an anon_vma if it has none, reusing a compatible
+ * neighbour's (next, then prev) as find_mergeable_anon_vma() does. Callers: mmap write lock, or
+ * (a page fault) the mmap read lock plus the page lock, as the kernel holds mmap_lock for read
+ * and mm->page_table_lock.
+ */
+export function anonVmaPrepare(mm: MmStruct, id: number): void {
+  const v = mm.vmas;
+  const f = v.flags(id);
+  if (f & VM_ANON_VMA) return;
   const next = mm.findVma(v.end(id));
   if (next !== 0 && reusableAnonVma(mm, id, next, next)) {
     v.setFlags(id, (f & ~ANON_VMA_BITS) | (v.flags(next) & (VM_ANON_VMA | ID_MASK)));

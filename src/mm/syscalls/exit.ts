@@ -4,6 +4,7 @@
  * dummy ops) and freed (its anon name reference dropped now, the record after a grace period).
  */
 import type { MmStruct } from '../mm-struct.js';
+import { pagesExit } from '../pages/page-hooks.js';
 import { indexErase } from './index-ops.js';
 import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaClose } from './vma-munmap.js';
@@ -24,4 +25,5 @@ export function exitMm(mm: MmStruct): void {
   }
   mm.mapCount = 0;
   ids.length = 0;
+  pagesExit(mm);
 }

@@ -12,6 +12,7 @@
  * grace periods and machine capabilities (protection keys) as the parent.
  */
 import { MmStruct } from '../mm-struct.js';
+import { pagesFork } from '../pages/page-hooks.js';
 import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
 import { ANON_VMA_BITS, forkAnonVmaFlags, VM_ANON_VMA } from './anon-vma.js';
 
@@ -63,6 +64,8 @@ export function forkMm(parent: MmStruct): MmStruct {
     // The child is not visible to any other thread yet: attach without the lock hooks.
     Atomics.store(child.i32, cv.refcntWord(id), 1);
     child.indexStore(id);
+    // copy_page_range(): only VMAs with an anon_vma have their pages copied (vma_needs_copy).
+    if (childFlags & VM_ANON_VMA) pagesFork(parent, child, pv.start(vma), pv.end(vma));
     count++;
   }
   child.mapCount = count;

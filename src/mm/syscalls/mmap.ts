@@ -29,8 +29,10 @@
  *
  * Unknown prot bits and unknown MAP_* bits are ignored, as on Linux (mmap validates neither).
  */
+
 import { EACCES, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
+import { pagesShmemCreated } from '../pages/page-hooks.js';
 import {
   LEGACY_MAP_MASK,
   MAP_ANONYMOUS,
@@ -308,6 +310,7 @@ function mmapNewVma(
   if (file === 0 && vmFlags & VM_SHARED) {
     file = mm.files.createShmem(); // shmem_zero_setup()
     if (file < 0) return file;
+    pagesShmemCreated(mm, file, end - addr); // the object's size: SIGBUS past it
   }
   const id = mm.allocVma();
   if (id === 0) return -ENOMEM;

@@ -28,8 +28,10 @@
  * x86's __arch_override_mprotect_pkey() does; different keys keep VMAs apart. Without PKU every
  * VMA keeps key 0.
  */
+
 import { EACCES, EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
+import { pagesProtect } from '../pages/page-hooks.js';
 import {
   PROT_EXEC,
   PROT_GROWSDOWN,
@@ -143,6 +145,8 @@ function mprotectFixup(
   vmaStartWrite(mm, res);
   // The anon_vma is not a flag in Linux: keep what the (possibly merged) VMA has.
   mm.vmas.setFlags(res, (newflags & ~ANON_VMA_BITS) | (mm.vmas.flags(res) & ANON_VMA_BITS));
+  // change_protection(): the PTEs of the range follow the new protection.
+  pagesProtect(mm, start, end, mm.vmas.flags(res));
   // Private VM_LOCKED VMA becoming writable: trigger COW (populate_vma_page_range).
   if (newflags & VM_WRITE && oldflags & VM_LOCKED && !(oldflags & (VM_WRITE | VM_SHARED))) {
     populateVma(mm, res);

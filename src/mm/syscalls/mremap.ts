@@ -32,8 +32,10 @@
  *   merge at the destination) and unmap of the old range (kept with DONTUNMAP; VM_LOCKED is
  *   cleared on the old VMA then).
  */
+
 import { EFAULT, EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
+import { pagesMove } from '../pages/page-hooks.js';
 import {
   MAP_FIXED,
   MAP_SHARED,
@@ -300,6 +302,8 @@ function moveVma(mm: MmStruct, r: RemapState): number {
   const newPgoff = v.pgoff(vma) + (r.addr - vmaStart) / PAGE_SIZE;
   const newVma = copyVma(mm, vma, r.newAddr, r.newLen, newPgoff);
   if (newVma === 0) return -ENOMEM;
+  // move_page_tables(): the pages go with the mapping.
+  pagesMove(mm, r.addr, r.oldLen, r.newAddr);
   // The source may have been merged into the copy (never-faulted anonymous memory).
   if (vmaStart >= v.start(newVma) && vmaStart < v.end(newVma)) vma = newVma;
   if (r.flags & MREMAP_DONTUNMAP) {

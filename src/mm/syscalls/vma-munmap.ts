@@ -16,6 +16,7 @@
  */
 import { EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
+import { pagesZap } from '../pages/page-hooks.js';
 import { OPS_DUMMY, OPS_NONE } from '../special-mappings.js';
 import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT } from '../vm-flags.js';
 import { indexErase } from './index-ops.js';
@@ -111,6 +112,7 @@ export function completeMunmapVmas(mm: MmStruct, st: MunmapState): void {
   const ids = st.ids;
   for (let i = 0; i < st.count; i++) {
     const id = ids[i];
+    pagesZap(mm, mm.vmas.start(id), mm.vmas.end(id));
     vmaMarkDetached(mm, id);
     vmaClose(mm, id);
     mm.retireVma(id);

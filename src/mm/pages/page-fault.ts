@@ -1,0 +1,240 @@
+/**
+ * What the MMU and handle_mm_fault() do to the page state of one page (Linux 6.18 on x86-64,
+ * 4 KiB pages, THP `madvise`: no huge pages without MADV_HUGEPAGE, which is not modelled).
+ * The caller (syscalls/touch.ts) holds the VMA read lock or the mmap read lock, has done the
+ * access check and given the VMA its anon_vma when `faultNeedsAnonVma`; these functions take the
+ * page lock themselves.
+ *
+ *   private anonymous   read: the zero page (or, without one, a new page: writable and dirty in
+ *                       a writable VMA, clean in a read-only one); write: a new dirty page, or a
+ *                       copy of a zero-page / fork-shared page (do_wp_page: reuse when exclusive)
+ *   private file        read: fault-around maps the window's page-cache pages read-only; write:
+ *                       an anonymous dirty copy (do_cow_fault / wp_page_copy), no fault-around
+ *   shared file (ext4)  read: fault-around, read-only PTEs (page_mkwrite: write-notify); write:
+ *                       writable dirty PTE, the page-cache page dirty for every mapping
+ *   shared shmem        read: allocates the page in the object, fault-around over the pages the
+ *                       object holds, PTEs writable (no write-notify) and clean; write: dirty
+ *   past the end of the object (file size, shmem size): SIGBUS, nothing mapped
+ */
+import { EFAULT, ENOMEM } from '../errno.js';
+import type { MmStruct } from '../mm-struct.js';
+import { VM_SHARED, VM_WRITE } from '../vm-flags.js';
+import {
+  adjustObject,
+  fileObject,
+  forEachObjectPage,
+  OBJ_DIRTY,
+  OBJ_RESIDENT,
+  objSize,
+} from './page-objects.js';
+import {
+  mapRun,
+  PTE_ANON,
+  PTE_DIRTY,
+  PTE_SHMEM,
+  PTE_WRITE,
+  PTE_YOUNG,
+  PTE_ZERO,
+  runsWord,
+  tableHead,
+  zapPages,
+} from './page-table.js';
+import { findRun } from './run-list.js';
+
+/** A PTE that is present but inaccessible (mprotect PROT_NONE: x86's _PAGE_PROTNONE). */
+export const PTE_PROTNONE = 64;
+
+/** fault_around_bytes (64 KiB) in pages; PTRS_PER_PTE. */
+const FAULT_AROUND_PAGES = 16;
+const PTRS_PER_PTE = 512;
+
+/**
+ * The MMU's check: whether this access needs no fault; if so, the PTE's young/dirty bits are set
+ * as the hardware sets them (and a written page-cache page is dirtied for every mapping).
+ */
+export function accessWithoutFault(mm: MmStruct, vp: number, write: boolean): boolean {
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    const head = tableHead(mm, false);
+    if (head === 0) return false;
+    const r = findRun(pool, runsWord(pool, head), vp);
+    if (r === 0) return false;
+    const bits = pool.bits(r);
+    if (bits & PTE_PROTNONE) return false;
+    if (write && !(bits & PTE_WRITE)) return false;
+    const want = bits | PTE_YOUNG | (write ? PTE_DIRTY : 0);
+    if (want !== bits) setPageBits(mm, head, r, vp, want);
+    const obj = pool.obj(r);
+    if (write && obj !== 0 && !(bits & PTE_ANON)) {
+      adjustObject(pool, obj, pool.opage(r) + (vp - pool.key(r)), 1, 0, OBJ_DIRTY);
+    }
+    return true;
+  } finally {
+    pool.unlock();
+  }
+}
+
+/** Give page vp of run r new bits (splitting the run around it). */
+function setPageBits(mm: MmStruct, head: number, r: number, vp: number, bits: number): void {
+  const pool = mm.pages;
+  const obj = pool.obj(r);
+  const opage = pool.opage(r) + (vp - pool.key(r));
+  // Re-map the one page with its new bits: unlink without touching the mapcount.
+  if (obj !== 0) adjustObject(pool, obj, opage, 1, 1, 0);
+  zapPages(mm, head, vp, vp + 1);
+  mapRun(mm, head, vp, 1, bits, obj, opage);
+}
+
+/** The object page of vp in VMA id. */
+function objectPage(mm: MmStruct, id: number, vp: number): number {
+  return mm.vmas.pgoff(id) + (vp - mm.vmas.start(id) / 4096);
+}
+
+/** Whether a fault on vp would allocate an anonymous page in a VMA that has no anon_vma yet. */
+export function faultWantsAnonPage(mm: MmStruct, id: number, write: boolean): boolean {
+  const f = mm.vmas.flags(id);
+  if (f & VM_SHARED) return false;
+  return write || (mm.vmas.file(id) === 0 && mm.noZeroPage);
+}
+
+/** Whether vp lies past the end of the VMA's file or shmem object (SIGBUS). */
+export function pastEndOfObject(mm: MmStruct, id: number, vp: number): boolean {
+  const file = mm.vmas.file(id);
+  if (file === 0) return false;
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    const o = pool.fileObject(file);
+    if (o === 0) return false;
+    const size = objSize(pool, o);
+    return size >= 0 && objectPage(mm, id, vp) >= size;
+  } finally {
+    pool.unlock();
+  }
+}
+
+/**
+ * handle_mm_fault() for page vp of VMA id (access already checked). Returns 0, -EFAULT (SIGBUS:
+ * past the end of the object) or -ENOMEM (the page-state pool is full: VM_FAULT_OOM).
+ */
+export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boolean): number {
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    if (!pool.canFault(FAULT_AROUND_PAGES * 2 + 4)) return -ENOMEM;
+    const v = mm.vmas;
+    const f = v.flags(id);
+    const file = v.file(id);
+    const head = tableHead(mm, true);
+    const r = findRun(pool, runsWord(pool, head), vp);
+    if (file === 0 && !(f & VM_SHARED)) {
+      anonFault(mm, head, r, vp, write, f);
+      return 0;
+    }
+    const shmem = mm.files.isShmem(file);
+    const obj = fileObject(pool, file, shmem);
+    const opage = objectPage(mm, id, vp);
+    const size = objSize(pool, obj);
+    if (size >= 0 && opage >= size) return -EFAULT;
+    if (!(f & VM_SHARED)) {
+      if (write) {
+        if (r !== 0) zapPages(mm, head, vp, vp + 1);
+        if (shmem && r === 0) adjustObject(pool, obj, opage, 1, 0, OBJ_RESIDENT);
+        mapRun(mm, head, vp, 1, PTE_ANON | PTE_WRITE | PTE_DIRTY | PTE_YOUNG, 0, vp);
+        return 0;
+      }
+      faultAround(mm, head, id, vp, obj, shmem, PTE_YOUNG | (shmem ? PTE_SHMEM : 0));
+      return 0;
+    }
+    const base = PTE_YOUNG | (shmem ? PTE_SHMEM : 0);
+    if (write) {
+      // do_shared_fault / do_page_mkwrite: writable, dirty, the page dirty for every mapping.
+      if (r !== 0) {
+        adjustObject(pool, obj, opage, 1, 1, 0);
+        zapPages(mm, head, vp, vp + 1);
+      } else {
+        adjustObject(pool, obj, opage, 1, 1, OBJ_DIRTY | (shmem ? OBJ_RESIDENT : 0));
+      }
+      adjustObject(pool, obj, opage, 1, 0, OBJ_DIRTY);
+      mapRun(mm, head, vp, 1, base | PTE_WRITE | PTE_DIRTY, obj, opage);
+      return 0;
+    }
+    // No write-notify on shmem: its PTEs are writable from the start in a writable VMA.
+    faultAround(mm, head, id, vp, obj, shmem, base | (shmem && f & VM_WRITE ? PTE_WRITE : 0));
+    return 0;
+  } finally {
+    pool.unlock();
+  }
+}
+
+function anonFault(
+  mm: MmStruct,
+  head: number,
+  r: number,
+  vp: number,
+  write: boolean,
+  flags: number,
+): void {
+  const fresh = PTE_ANON | PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
+  if (r !== 0) {
+    // do_wp_page: an exclusive anonymous page is reused, anything else (zero page, a page
+    // shared with a fork relative) copied; either way the page is now exclusive and writable.
+    zapPages(mm, head, vp, vp + 1);
+    mapRun(mm, head, vp, 1, fresh, 0, vp);
+    return;
+  }
+  if (write) {
+    mapRun(mm, head, vp, 1, fresh, 0, vp);
+  } else if (mm.noZeroPage) {
+    const rw = flags & VM_WRITE ? PTE_WRITE | PTE_DIRTY : 0;
+    mapRun(mm, head, vp, 1, PTE_ANON | PTE_YOUNG | rw, 0, vp);
+  } else {
+    mapRun(mm, head, vp, 1, PTE_ZERO | PTE_YOUNG, 0, vp);
+  }
+}
+
+/**
+ * do_read_fault -> do_fault_around: maps, in one fault, the pages of the 16-page window the
+ * object holds (a regular file: all of them, up to its size; shmem: the resident ones) that have
+ * no PTE yet; the window is aligned down to 16 pages of the address but starts no lower than the
+ * VMA and the page table, and stops at the VMA end and the page-table end. The faulting page
+ * itself is then mapped (shmem allocates it).
+ */
+function faultAround(
+  mm: MmStruct,
+  head: number,
+  id: number,
+  vp: number,
+  obj: number,
+  shmem: boolean,
+  bits: number,
+): void {
+  const pool = mm.pages;
+  const v = mm.vmas;
+  const vmaFirst = v.start(id) / 4096;
+  const vmaPages = v.end(id) / 4096 - vmaFirst;
+  const pteOff = vp % PTRS_PER_PTE;
+  const vmaOff = vp - vmaFirst;
+  const from = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
+  const to = Math.min(from + FAULT_AROUND_PAGES, PTRS_PER_PTE, pteOff + (vmaPages - vmaOff));
+  const size = objSize(pool, obj);
+  const w = runsWord(pool, head);
+  const first = vp - pteOff;
+  for (let p = first + from; p < first + to; p++) {
+    if (findRun(pool, w, p) !== 0) continue;
+    const opage = objectPage(mm, id, p);
+    if (size >= 0 && opage >= size) continue;
+    if (shmem && p !== vp && !residentShmemPage(mm, obj, opage)) continue;
+    adjustObject(pool, obj, opage, 1, 1, shmem ? OBJ_RESIDENT : 0);
+    mapRun(mm, head, p, 1, bits, obj, opage);
+  }
+}
+
+function residentShmemPage(mm: MmStruct, obj: number, opage: number): boolean {
+  let resident = false;
+  forEachObjectPage(mm.pages, obj, opage, 1, (_a, _n, _m, flags) => {
+    resident = (flags & OBJ_RESIDENT) !== 0;
+  });
+  return resident;
+}

@@ -1,0 +1,126 @@
+/**
+ * What the syscalls do to the page tables (they hold the mmap write lock and the VMA write locks;
+ * each function takes the page lock). Addresses in bytes, page aligned.
+ *
+ *   pagesZap      munmap / MAP_FIXED over / mremap shrink and unmap of the source (zap_page_range)
+ *   pagesMove     mremap's move_page_tables
+ *   pagesProtect  mprotect's change_protection: write permission removed from every PTE of the
+ *                 range, given back only to exclusive anonymous pages (can_change_pte_writable)
+ *                 and to dirty or shmem pages of shared mappings; PROT_NONE makes PTEs inaccessible
+ *   pagesFork     dup_mmap's copy_page_range for one VMA that has an anon_vma
+ *   pagesExit     exit_mmap
+ *   pagesShmemCreated  a new shmem object's size (SIGBUS past it, also after mremap grows it)
+ */
+import type { MmStruct } from '../mm-struct.js';
+import { VM_ACCESS_FLAGS, VM_SHARED, VM_WRITE } from '../vm-flags.js';
+import { PTE_PROTNONE } from './page-fault.js';
+import { adjustObject, createObject, OBJ_ANON, setFileSize } from './page-objects.js';
+import {
+  freeTable,
+  mapRun,
+  movePages,
+  PTE_ANON,
+  PTE_DIRTY,
+  PTE_SHMEM,
+  PTE_WRITE,
+  PTE_YOUNG,
+  PTE_ZERO,
+  runsWord,
+  tableHead,
+  updatePages,
+  zapPages,
+} from './page-table.js';
+
+const PAGE = 4096;
+
+function locked(mm: MmStruct, fn: (head: number) => void): void {
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    const head = tableHead(mm, false);
+    if (head !== 0) fn(head);
+  } finally {
+    pool.unlock();
+  }
+}
+
+export function pagesZap(mm: MmStruct, start: number, end: number): void {
+  locked(mm, (head) => zapPages(mm, head, start / PAGE, end / PAGE));
+}
+
+export function pagesMove(mm: MmStruct, from: number, len: number, to: number): void {
+  locked(mm, (head) => movePages(mm, head, from / PAGE, (from + len) / PAGE, to / PAGE));
+}
+
+export function pagesProtect(mm: MmStruct, start: number, end: number, newFlags: number): void {
+  const shared = (newFlags & VM_SHARED) !== 0;
+  const accessible = (newFlags & VM_ACCESS_FLAGS) !== 0;
+  const writable = (newFlags & VM_WRITE) !== 0;
+  locked(mm, (head) =>
+    updatePages(mm, head, start / PAGE, end / PAGE, (bits, obj) => {
+      let b = bits & ~(PTE_WRITE | PTE_PROTNONE);
+      if (!accessible) return b | PTE_PROTNONE;
+      if (!writable || bits & PTE_ZERO) return b;
+      if (shared ? bits & (PTE_DIRTY | PTE_SHMEM) : bits & PTE_ANON && obj === 0) b |= PTE_WRITE;
+      return b;
+    }),
+  );
+}
+
+/**
+ * copy_page_range() for [start, end) of a parent VMA with an anon_vma into the child: the child
+ * maps the same pages (mapcount + 1), copied PTEs start old; anonymous pages become shared
+ * copy-on-write (write-protected in both; the first fork gives exclusive pages an object).
+ */
+export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end: number): void {
+  const pool = parent.pages;
+  pool.lock();
+  try {
+    const ph = tableHead(parent, false);
+    if (ph === 0) return;
+    const lo = start / PAGE;
+    const hi = end / PAGE;
+    let ch = 0;
+    const copies: number[] = [];
+    updatePages(parent, ph, lo, hi, (bits) => bits); // split at the edges
+    for (let r = pool.i32[runsWord(pool, ph)]; r !== 0 && pool.key(r) < hi; r = pool.next(r)) {
+      if (pool.key(r) < lo) continue;
+      copies.push(r);
+    }
+    for (const r of copies) {
+      const n = pool.count(r);
+      let bits = pool.bits(r);
+      let obj = pool.obj(r);
+      const vp = pool.key(r);
+      if (bits & PTE_ANON) {
+        if (obj === 0) {
+          obj = createObject(pool, OBJ_ANON, -1);
+          adjustObject(pool, obj, vp, n, 1, 0);
+          pool.setObj(r, obj);
+          pool.setOpage(r, vp);
+        }
+        bits &= ~PTE_WRITE;
+        pool.setBits(r, bits);
+      }
+      if (obj !== 0) adjustObject(pool, obj, pool.opage(r), n, 1, 0);
+      if (ch === 0) ch = tableHead(child, true);
+      mapRun(child, ch, vp, n, bits & ~PTE_YOUNG, obj, pool.opage(r));
+    }
+  } finally {
+    pool.unlock();
+  }
+}
+
+export function pagesExit(mm: MmStruct): void {
+  locked(mm, (head) => freeTable(mm, head));
+}
+
+export function pagesShmemCreated(mm: MmStruct, fileId: number, bytes: number): void {
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    setFileSize(pool, fileId, true, bytes);
+  } finally {
+    pool.unlock();
+  }
+}

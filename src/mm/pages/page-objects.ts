@@ -1,0 +1,168 @@
+/**
+ * Page objects: what a mapped page belongs to, with each page's mapcount (CONFIG_PAGE_MAPCOUNT:
+ * exact per page), so Pss and Shared/Private are exact across processes.
+ *
+ *   file     a regular file's page cache (one object per FileTable id; every page is taken to be
+ *            cached, as on a machine that has read the file; pages past `size` do not exist)
+ *   shmem    a shmem file (MAP_SHARED|MAP_ANONYMOUS): pages exist once faulted (OBJ_RESIDENT),
+ *            also while nothing maps them; `size` is the object's size (SIGBUS past it)
+ *   anon     anonymous pages shared copy-on-write after fork: created by fork for the pages it
+ *            shares; a page leaves it when a write breaks the sharing (or its last mapping goes)
+ * An exclusive anonymous page has no object (mapcount 1, obj 0 in its page-table run).
+ *
+ * Object head record: word R_COUNT = head of its runs, R_BITS = kind, slot R_KEY = size in pages
+ * (-1: unknown, no end). Object run: key = first object page, opage = key, R_BITS = mapcount,
+ * R_OBJ = OBJ_* flags. Everything under the page lock (page-pool.ts).
+ */
+import { type PagePool, R_COUNT } from './page-pool.js';
+import { coalesce, forEachInside } from './run-list.js';
+
+export const OBJ_ANON = 1;
+export const OBJ_FILE = 2;
+export const OBJ_SHMEM = 3;
+
+/** The folio is dirty (written through a shared mapping: every mapping sees it dirty). */
+export const OBJ_DIRTY = 1;
+/** A shmem page that exists in the object (kept while unmapped). */
+export const OBJ_RESIDENT = 2;
+
+export function objHeadWord(pool: PagePool, obj: number): number {
+  return pool.w(obj) + R_COUNT;
+}
+
+export function objKind(pool: PagePool, obj: number): number {
+  return pool.bits(obj);
+}
+
+/** Size in pages, or -1 when unknown. */
+export function objSize(pool: PagePool, obj: number): number {
+  return pool.key(obj);
+}
+
+export function createObject(pool: PagePool, kind: number, sizePages: number): number {
+  const o = pool.alloc();
+  pool.setBits(o, kind);
+  pool.setKey(o, sizePages);
+  return o;
+}
+
+/** The object of a file (created on first use). */
+export function fileObject(pool: PagePool, fileId: number, shmem: boolean): number {
+  let o = pool.fileObject(fileId);
+  if (o === 0) {
+    o = createObject(pool, shmem ? OBJ_SHMEM : OBJ_FILE, -1);
+    pool.setFileObject(fileId, o);
+  }
+  return o;
+}
+
+/** Record a file's size in bytes (shmem objects at creation; regular files when known). */
+export function setFileSize(pool: PagePool, fileId: number, shmem: boolean, bytes: number): void {
+  pool.setKey(fileObject(pool, fileId, shmem), Math.ceil(bytes / 4096));
+}
+
+/**
+ * Pages [opage, opage + n) of `obj`: mapcount += delta, flags |= setFlags. Runs whose mapcount
+ * falls to 0 and that hold no resident shmem page are dropped; an anonymous object left empty is
+ * freed (returns false then, true while it lives).
+ */
+export function adjustObject(
+  pool: PagePool,
+  obj: number,
+  opage: number,
+  n: number,
+  delta: number,
+  setFlags: number,
+): boolean {
+  const head = objHeadWord(pool, obj);
+  fillGaps(pool, head, opage, opage + n);
+  let dead = false;
+  forEachInside(pool, head, opage, opage + n, (r) => {
+    pool.setBits(r, pool.bits(r) + delta);
+    pool.setObj(r, pool.obj(r) | setFlags);
+    if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_RESIDENT) === 0) dead = true;
+  });
+  if (dead) removeDead(pool, head);
+  coalesce(pool, head, opage, opage + n);
+  if (pool.i32[head] === 0 && objKind(pool, obj) === OBJ_ANON) {
+    pool.free(obj);
+    return false;
+  }
+  return true;
+}
+
+function removeDead(pool: PagePool, head: number): void {
+  let prev = 0;
+  let r = pool.i32[head];
+  while (r !== 0) {
+    const next = pool.next(r);
+    if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_RESIDENT) === 0) {
+      if (prev === 0) pool.i32[head] = next;
+      else pool.setNext(prev, next);
+      pool.free(r);
+    } else {
+      prev = r;
+    }
+    r = next;
+  }
+}
+
+/** Insert mapcount-0 runs over the parts of [lo, hi) no run covers. */
+function fillGaps(pool: PagePool, head: number, lo: number, hi: number): void {
+  let prev = 0;
+  let r = pool.i32[head];
+  let at = lo;
+  while (at < hi) {
+    while (r !== 0 && pool.key(r) + pool.count(r) <= at) {
+      prev = r;
+      r = pool.next(r);
+    }
+    const gapEnd = r === 0 ? hi : Math.min(hi, pool.key(r));
+    if (gapEnd > at) {
+      const nu = pool.alloc();
+      pool.setKey(nu, at);
+      pool.setOpage(nu, at);
+      pool.setCount(nu, gapEnd - at);
+      pool.setNext(nu, r);
+      if (prev === 0) pool.i32[head] = nu;
+      else pool.setNext(prev, nu);
+      prev = nu;
+      at = gapEnd;
+      continue;
+    }
+    // r covers at
+    at = pool.key(r) + pool.count(r);
+    prev = r;
+    r = pool.next(r);
+  }
+}
+
+/**
+ * Calls fn(first, count, mapcount, flags) for the object runs over [opage, opage + n), in order
+ * (pages no run covers are reported with mapcount 0, flags 0). Does not change the list.
+ */
+export function forEachObjectPage(
+  pool: PagePool,
+  obj: number,
+  opage: number,
+  n: number,
+  fn: (first: number, count: number, mapcount: number, flags: number) => void,
+): void {
+  const end = opage + n;
+  let at = opage;
+  for (let r = pool.i32[objHeadWord(pool, obj)]; r !== 0 && at < end; r = pool.next(r)) {
+    const k = pool.key(r);
+    const e = k + pool.count(r);
+    if (e <= at) continue;
+    if (k > at) {
+      const gap = Math.min(k, end) - at;
+      fn(at, gap, 0, 0);
+      at += gap;
+      if (at >= end) break;
+    }
+    const c = Math.min(e, end) - at;
+    fn(at, c, pool.bits(r), pool.obj(r));
+    at += c;
+  }
+  if (at < end) fn(at, end - at, 0, 0);
+}

@@ -1,0 +1,189 @@
+/**
+ * The page-state pool: one global SharedArrayBuffer (part of MmGlobals, so every thread that
+ * sees the address spaces sees it) holding fixed 32-byte records, from which the page tables of
+ * every mm (page-table.ts) and the mapcounts of shared pages (page-objects.ts) are built.
+ *
+ * Locking: ONE spinlock (`PAGE_LOCK`, the first word) protects every record, the free list and
+ * the file -> object table. It stands for the kernel's page-table locks (the split PTE locks,
+ * mm->page_table_lock) and the folio mapcounts they guard: a fault changes page state holding
+ * only the VMA read lock (or the mmap read lock) plus this lock; a syscall holding the mmap write
+ * lock takes it too around its page-table changes; smaps/status readers take it while they walk.
+ * Critical sections are short (one fault, one run list update) and never sleep, so the lock is a
+ * spinlock usable on the event loop. Nothing else is taken while it is held (it is innermost).
+ *
+ * Record layout (word = Int32 index, slot = Float64 index, within the record):
+ *   slot 0   key: first page (virtual page number in a page table, object page in an object)
+ *   slot 1   opage: the object page of the first page (page-table runs with an object)
+ *   word 4   count: pages in the run
+ *   word 5   bits (page-table run: PTE_*) / mapcount (object run)
+ *   word 6   obj: object record (page-table run; 0 = an exclusive anonymous page) / OBJ_* flags
+ *   word 7   next record in the list (0 = end); the free-list link of a free record
+ * Head records (an mm's page table, an object) reuse the words, see page-table.ts / page-objects.ts.
+ * Unused records cost no RSS: the buffer is reserved, not committed, until a record is used.
+ */
+import { spinLock, spinUnlock } from '../../sync/spinlock.js';
+import { allocateArena } from '../arena-layout.js';
+
+export const RECORD_BYTES = 32;
+const W = RECORD_BYTES / 4;
+const S = RECORD_BYTES / 8;
+
+export const R_KEY = 0; // slot
+export const R_OPAGE = 1; // slot
+export const R_COUNT = 4; // word
+export const R_BITS = 5; // word
+export const R_OBJ = 6; // word
+export const R_NEXT = 7; // word
+
+/** The page lock's word (alone on the first cache line). */
+const PAGE_LOCK = 0;
+// Line 1: allocator state (page lock).
+const H_FREE_HEAD = 16;
+const H_HIGH_WATER = 17;
+const H_CAPACITY = 18;
+const H_IN_USE = 19;
+const H_MAX_FILES = 20;
+/** Byte offset of the file -> object table (Int32 per FileTable id; page lock). */
+const FILE_OBJ_BASE = 128;
+
+/** Records kept for syscalls (zaps split runs) when faults find the pool nearly full. */
+export const FAULT_RESERVE = 4096;
+
+export class PagePool {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly capacity: number;
+  private readonly fileObjBase: number;
+  private readonly maxFiles: number;
+  private readonly recordBase32: number;
+  private readonly recordBase64: number;
+
+  private constructor(readonly buffer: SharedArrayBuffer) {
+    this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.capacity = this.i32[H_CAPACITY];
+    this.maxFiles = this.i32[H_MAX_FILES];
+    this.fileObjBase = FILE_OBJ_BASE / 4;
+    const base = recordBase(this.maxFiles);
+    this.recordBase32 = base / 4;
+    this.recordBase64 = base / 8;
+  }
+
+  /** A pool of `records` records for a file table of `maxFiles` ids. */
+  static create(records = 1 << 16, maxFiles = 65_536): PagePool {
+    const buffer = allocateArena(recordBase(maxFiles) + records * RECORD_BYTES);
+    const i32 = new Int32Array(buffer);
+    i32[H_CAPACITY] = records;
+    i32[H_HIGH_WATER] = 1; // record 0 is "none"
+    i32[H_MAX_FILES] = maxFiles;
+    return new PagePool(buffer);
+  }
+
+  static attach(buffer: SharedArrayBuffer): PagePool {
+    return new PagePool(buffer);
+  }
+
+  /** Take the page lock (spins; never sleeps: usable on the event loop). */
+  lock(): void {
+    spinLock(this.i32, PAGE_LOCK);
+  }
+
+  unlock(): void {
+    spinUnlock(this.i32, PAGE_LOCK);
+  }
+
+  /** Records in use (page lock, or racy). */
+  get inUse(): number {
+    return this.i32[H_IN_USE];
+  }
+
+  /** Whether a fault may allocate `n` more records (keeps FAULT_RESERVE for syscalls). */
+  canFault(n: number): boolean {
+    const free = this.capacity - this.i32[H_IN_USE];
+    return free - n > FAULT_RESERVE;
+  }
+
+  /** A zeroed record, or throws when the pool is exhausted (page lock). */
+  alloc(): number {
+    const i32 = this.i32;
+    let r = i32[H_FREE_HEAD];
+    if (r !== 0) {
+      i32[H_FREE_HEAD] = i32[this.w(r) + R_NEXT];
+    } else {
+      r = i32[H_HIGH_WATER];
+      if (r >= this.capacity) throw new RangeError('page-state pool exhausted');
+      i32[H_HIGH_WATER] = r + 1;
+    }
+    const w = this.w(r);
+    for (let k = 0; k < W; k++) i32[w + k] = 0;
+    i32[H_IN_USE]++;
+    return r;
+  }
+
+  /** Return a record (page lock). */
+  free(r: number): void {
+    const i32 = this.i32;
+    i32[this.w(r) + R_NEXT] = i32[H_FREE_HEAD];
+    i32[H_FREE_HEAD] = r;
+    i32[H_IN_USE]--;
+  }
+
+  /** Int32 index of record r's first word. */
+  w(r: number): number {
+    return this.recordBase32 + r * W;
+  }
+  /** Float64 index of record r's first slot. */
+  s(r: number): number {
+    return this.recordBase64 + r * S;
+  }
+
+  key(r: number): number {
+    return this.f64[this.s(r) + R_KEY];
+  }
+  setKey(r: number, v: number): void {
+    this.f64[this.s(r) + R_KEY] = v;
+  }
+  opage(r: number): number {
+    return this.f64[this.s(r) + R_OPAGE];
+  }
+  setOpage(r: number, v: number): void {
+    this.f64[this.s(r) + R_OPAGE] = v;
+  }
+  count(r: number): number {
+    return this.i32[this.w(r) + R_COUNT];
+  }
+  setCount(r: number, v: number): void {
+    this.i32[this.w(r) + R_COUNT] = v;
+  }
+  bits(r: number): number {
+    return this.i32[this.w(r) + R_BITS];
+  }
+  setBits(r: number, v: number): void {
+    this.i32[this.w(r) + R_BITS] = v;
+  }
+  obj(r: number): number {
+    return this.i32[this.w(r) + R_OBJ];
+  }
+  setObj(r: number, v: number): void {
+    this.i32[this.w(r) + R_OBJ] = v;
+  }
+  next(r: number): number {
+    return this.i32[this.w(r) + R_NEXT];
+  }
+  setNext(r: number, v: number): void {
+    this.i32[this.w(r) + R_NEXT] = v;
+  }
+
+  /** The object record of FileTable id `fileId` (0 = none yet; page lock). */
+  fileObject(fileId: number): number {
+    if (fileId <= 0 || fileId >= this.maxFiles) throw new RangeError(`file id ${fileId}`);
+    return this.i32[this.fileObjBase + fileId];
+  }
+  setFileObject(fileId: number, obj: number): void {
+    this.i32[this.fileObjBase + fileId] = obj;
+  }
+}
+
+function recordBase(maxFiles: number): number {
+  return Math.ceil((FILE_OBJ_BASE + maxFiles * 4) / 64) * 64;
+}

@@ -1,0 +1,144 @@
+/**
+ * An mm's page table: the present pages of its address space, as runs keyed by virtual page
+ * (like the kernel's page tables, keyed by address and not by VMA, so a VMA split, merge or
+ * mprotect leaves the pages where they are; munmap zaps them, mremap moves them, fork copies
+ * them, exit drops them all). Nothing is stored per VMA: an untouched mm costs nothing, a touched
+ * one costs a head record plus one 32-byte run per stretch of identical pages.
+ *
+ * The mm arena's I32_PAGE_TABLE word holds the head record (0: nothing ever mapped). Head record:
+ * word R_COUNT = first run, R_BITS / R_OBJ / R_NEXT = resident anonymous / file / shmem pages
+ * (mm->rss_stat), slot R_KEY = the high-water mark of their sum (hiwater_rss), all under the
+ * page lock (page-pool.ts). Run bits are the PTE's state (PTE_*); `obj` the page object with the
+ * pages' mapcounts (page-objects.ts), 0 for exclusive anonymous pages.
+ */
+import { I32_PAGE_TABLE } from '../arena-layout.js';
+import type { MmStruct } from '../mm-struct.js';
+import { adjustObject } from './page-objects.js';
+import { type PagePool, R_BITS, R_COUNT, R_NEXT, R_OBJ } from './page-pool.js';
+import { coalesce, forEachInside, linkRun, unlinkRange } from './run-list.js';
+
+/** The PTE allows writes (a write needs no fault). */
+export const PTE_WRITE = 1;
+/** The PTE is dirty (smaps: *_Dirty). */
+export const PTE_DIRTY = 2;
+/** The PTE is young (smaps: Referenced); fork's copies start old. */
+export const PTE_YOUNG = 4;
+/** The page is an anonymous folio (smaps: Anonymous; RssAnon). */
+export const PTE_ANON = 8;
+/** The page is a shmem folio (RssShmem; Pss_Shmem). Neither ANON nor SHMEM: page cache (RssFile). */
+export const PTE_SHMEM = 16;
+/** The shared zero page: present, read-only, counted nowhere. */
+export const PTE_ZERO = 32;
+
+export const PAGE_SHIFT_DIV = 4096;
+
+/** The head record of mm's page table, created when `create` (page lock). */
+export function tableHead(mm: MmStruct, create: boolean): number {
+  let h = mm.i32[I32_PAGE_TABLE];
+  if (h === 0 && create) {
+    h = mm.pages.alloc();
+    Atomics.store(mm.i32, I32_PAGE_TABLE, h);
+  }
+  return h;
+}
+
+export function runsWord(pool: PagePool, head: number): number {
+  return pool.w(head) + R_COUNT;
+}
+
+function counterWord(pool: PagePool, head: number, bits: number): number {
+  if (bits & PTE_ZERO) return -1;
+  if (bits & PTE_ANON) return pool.w(head) + R_BITS;
+  if (bits & PTE_SHMEM) return pool.w(head) + R_NEXT;
+  return pool.w(head) + R_OBJ;
+}
+
+function account(pool: PagePool, head: number, bits: number, n: number): void {
+  const w = counterWord(pool, head, bits);
+  if (w < 0) return;
+  pool.i32[w] += n;
+  if (n > 0) {
+    const b = pool.w(head);
+    const total = pool.i32[b + R_BITS] + pool.i32[b + R_OBJ] + pool.i32[b + R_NEXT];
+    if (total > pool.key(head)) pool.setKey(head, total);
+  }
+}
+
+/** Map [vp, vp + n) (nothing mapped there) with one run (page lock). */
+export function mapRun(
+  mm: MmStruct,
+  head: number,
+  vp: number,
+  n: number,
+  bits: number,
+  obj: number,
+  opage: number,
+): void {
+  const pool = mm.pages;
+  const r = pool.alloc();
+  pool.setKey(r, vp);
+  pool.setCount(r, n);
+  pool.setBits(r, bits);
+  pool.setObj(r, obj);
+  pool.setOpage(r, obj === 0 ? vp : opage);
+  const w = runsWord(pool, head);
+  linkRun(pool, w, r);
+  account(pool, head, bits, n);
+  coalesce(pool, w, vp, vp + n);
+}
+
+/** Drop run r (already unlinked): counters, mapcounts, record (page lock). */
+function dropRun(pool: PagePool, head: number, r: number): void {
+  const n = pool.count(r);
+  account(pool, head, pool.bits(r), -n);
+  const obj = pool.obj(r);
+  if (obj !== 0) adjustObject(pool, obj, pool.opage(r), n, -1, 0);
+  pool.free(r);
+}
+
+/** zap_page_range: unmap every page in [lo, hi) pages (page lock). */
+export function zapPages(mm: MmStruct, head: number, lo: number, hi: number): void {
+  const pool = mm.pages;
+  unlinkRange(pool, runsWord(pool, head), lo, hi, (r) => dropRun(pool, head, r));
+}
+
+/** Apply `fn(bits) -> bits` to the runs in [lo, hi) pages (page lock). */
+export function updatePages(
+  mm: MmStruct,
+  head: number,
+  lo: number,
+  hi: number,
+  fn: (bits: number, obj: number) => number,
+): void {
+  const pool = mm.pages;
+  const w = runsWord(pool, head);
+  forEachInside(pool, w, lo, hi, (r) => pool.setBits(r, fn(pool.bits(r), pool.obj(r))));
+  coalesce(pool, w, lo, hi);
+}
+
+/** Scratch for moves (one per thread). */
+const moving: number[] = [];
+
+/** move_page_tables: the runs of [lo, hi) pages move to start at page `to` (page lock). */
+export function movePages(mm: MmStruct, head: number, lo: number, hi: number, to: number): void {
+  const pool = mm.pages;
+  const w = runsWord(pool, head);
+  moving.length = 0;
+  unlinkRange(pool, w, lo, hi, (r) => moving.push(r));
+  const delta = to - lo;
+  for (const r of moving) {
+    pool.setKey(r, pool.key(r) + delta);
+    if (pool.obj(r) === 0) pool.setOpage(r, pool.key(r));
+    linkRun(pool, w, r);
+  }
+  moving.length = 0;
+  coalesce(pool, w, to, to + (hi - lo));
+}
+
+/** Free the whole table (exit_mmap after every page was zapped) (page lock). */
+export function freeTable(mm: MmStruct, head: number): void {
+  const pool = mm.pages;
+  zapPages(mm, head, 0, 2 ** 40);
+  pool.free(head);
+  Atomics.store(mm.i32, I32_PAGE_TABLE, 0);
+}
