@@ -85,6 +85,33 @@ export function writeHex(buf: Uint8Array, pos: number, v: number, minWidth: numb
   return writeHex32x8(buf, p, v >>> 0);
 }
 
+const TWO_POW_MINUS_32 = 1 / TWO_POW_32;
+
+/**
+ * `writeHex(buf, pos, v, 8)` for a VMA address (< 2^53), the two per maps line: the high half by
+ * a multiplication (exact: a power of two) instead of a division, and the common 1–4-digit high
+ * halves of user addresses (< 2^48) written straight from the pair table.
+ */
+export function writeAddress(buf: Uint8Array, pos: number, v: number): number {
+  const lo = v >>> 0;
+  if (v < TWO_POW_32) return writeHex32x8(buf, pos, lo);
+  const hi = (v * TWO_POW_MINUS_32) >>> 0;
+  let p = pos;
+  if (hi >= 0x1000) {
+    if (hi > 0xffff) return writeHex(buf, pos, v, 8); // above user space: the general path
+    let pair = HEX_PAIR[hi >>> 8];
+    buf[p] = pair >> 8;
+    buf[p + 1] = pair & 0xff;
+    pair = HEX_PAIR[hi & 0xff];
+    buf[p + 2] = pair >> 8;
+    buf[p + 3] = pair & 0xff;
+    p += 4;
+  } else {
+    p = writeHex32Fixed(buf, p, hi, hexDigits32(hi));
+  }
+  return writeHex32x8(buf, p, lo);
+}
+
 /** Number of decimal digits of a non-negative integer < 2^53 (1 for 0). */
 export function decimalDigits(v: number): number {
   if (v < 1e9) {

@@ -11,7 +11,7 @@
  * for a stable copy taken by a speculative reader.
  */
 import { ByteSink } from './byte-sink.js';
-import { asciiBytes, writeDecimal, writeHex } from './hex.js';
+import { asciiBytes, writeAddress, writeDecimal, writeHex } from './hex.js';
 import { NAME_NONE, NAME_PATH, NAME_SPECIAL, nameUpperBound, writeName } from './vma-name.js';
 import { VmaView } from './vma-view.js';
 
@@ -34,9 +34,9 @@ export function writeMapsLine(sink: ByteSink, v: VmaView): number {
   );
   const b = sink.bytes;
   const lineStart = sink.length;
-  let p = writeHex(b, lineStart, v.start, 8);
+  let p = writeAddress(b, lineStart, v.start);
   b[p++] = 0x2d; // '-'
-  p = writeHex(b, p, v.end, 8);
+  p = writeAddress(b, p, v.end);
   b[p++] = 0x20;
   const f = v.flags;
   b[p++] = f & VM_READ ? 0x72 : 0x2d;

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decimalDigits, hexDigits, writeDecimal, writeHex } from '../../src/procfs/hex.js';
+import {
+  decimalDigits,
+  hexDigits,
+  writeAddress,
+  writeDecimal,
+  writeHex,
+} from '../../src/procfs/hex.js';
 import { prng } from './fake-vmas.js';
 
 const latin1 = (b: Uint8Array, n: number) =>
@@ -47,6 +53,27 @@ test('writeHex and hexDigits agree with toString(16) on random 53-bit values', (
     const end = writeHex(buf, 0, v, w);
     assert.equal(latin1(buf, end), refHex(v, w));
     assert.equal(hexDigits(v), v.toString(16).length);
+  }
+});
+
+test('writeAddress is %08lx for every address width: 32-bit, user (< 2^48), above, and page multiples near 2^64', () => {
+  const rnd = prng(3);
+  const buf = new Uint8Array(32);
+  const values = [
+    0,
+    0xfff,
+    2 ** 32 - 1,
+    2 ** 32,
+    0xfff_ffff_ffff,
+    0x1000_0000_0000,
+    0x7fff_ffff_f000,
+  ];
+  values.push(2 ** 48, 2 ** 53 - 1, 0xffffffffff600000, 2 ** 64 - 4096);
+  for (let i = 0; i < 20_000; i++)
+    values.push(Math.floor(rnd() * 2 ** (1 + Math.floor(rnd() * 53))));
+  for (const v of values) {
+    const end = writeAddress(buf, 2, v);
+    assert.equal(latin1(buf.subarray(2), end - 2), refHex(v, 8), `0x${v.toString(16)}`);
   }
 });
 
