@@ -19,6 +19,8 @@ export interface ServiceConfig {
   population: number;
   maxProcesses: number;
   maxVmasPerProcess: number;
+  /** Activities running at once (EAGAIN beyond); 0 = derived from the CPUs and memory. */
+  maxActivities: number;
   /** Max entries of a batch (`/syscalls`, batch PROCMAP_QUERY). */
   maxBatch: number;
   /** Max request body bytes (413 beyond). */
@@ -132,6 +134,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     min: 1,
     def: () => 65530,
     help: 'VMAs per process (max_map_count; ENOMEM beyond)',
+  },
+  {
+    key: 'maxActivities',
+    flag: 'max-activities',
+    env: 'MAX_ACTIVITIES',
+    kind: 'int',
+    min: 0,
+    def: () => 0,
+    help: 'activities running at once, each a ~10 MB thread (EAGAIN beyond); 0 = min(63 - cpus, RAM/8 / 10 MB)',
   },
   {
     key: 'maxBatch',

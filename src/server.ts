@@ -43,6 +43,7 @@ function createSim(config: ServiceConfig, population: number): Promise<SimApi> {
     reads: config.reads,
     maxProcesses: config.maxProcesses,
     maxVmasPerProcess: config.maxVmasPerProcess,
+    maxActivities: config.maxActivities === 0 ? undefined : config.maxActivities,
     maxBatch: config.maxBatch,
     population,
     pidBase: config.pidBase,

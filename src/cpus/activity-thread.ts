@@ -17,6 +17,12 @@ export class ActivityThread {
   private readonly counters = ActivityCounters.create();
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
+  /**
+   * Resolves once the thread runs (it holds its RCU reader slot and instrument block); rejects
+   * with the reason if it died first (every RCU slot taken, out of memory...). Such a thread is
+   * gone: the caller must not keep it as an activity.
+   */
+  readonly started: Promise<void>;
   readonly startedAt = Date.now();
   /** The event loop's end of this thread's event ring. */
   readonly events: ActivityEventReader;
@@ -50,7 +56,19 @@ export class ActivityThread {
         resolve();
       }),
     );
-    // An activity that crashes stops counting; it must not take the service down.
+    this.started = new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      const onExit = () => reject(new Error('the activity thread exited before it started'));
+      this.worker.once('error', onError);
+      this.worker.once('exit', onExit);
+      this.worker.once('message', () => {
+        this.worker.off('error', onError);
+        this.worker.off('exit', onExit);
+        resolve();
+      });
+    });
+    this.started.catch(() => {}); // the caller awaits it; never an unhandled rejection
+    // An activity that crashes later stops counting; it must not take the service down.
     this.worker.on('error', () => {});
   }
 

@@ -4,7 +4,7 @@
  * concurrently with every reader; each call takes the mmap write lock like a real thread's
  * syscall would.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Instruments } from '../metrics/instruments.js';
 import { MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { installWriterHooks } from '../mm/mm-writer.js';
@@ -45,6 +45,9 @@ const env = {
   },
 };
 installWriterHooks();
+// ActivityThread.started: the thread holds its RCU slot and instrument block. A thread that
+// cannot start (every reader slot taken...) threw before this line: the parent sees 'error'.
+parentPort?.postMessage('ready');
 
 const source = sourceFor(data.spec);
 const rate = data.spec.ratePerS;

@@ -35,7 +35,7 @@ export function inProcessTransport(shared: EngineShared, events: TransportEvents
     async exit(pid) {
       engine.exit(pid);
     },
-    startActivity(pid: number, mm: MmStruct, spec) {
+    async startActivity(pid: number, mm: MmStruct, spec) {
       const activity = new LocalActivity(spec, (call) => {
         const r = engine.execute(mm, call);
         events.mutation(pid, call, r);

@@ -6,9 +6,11 @@
  * (`--cpus N`) — the same handlers either way, so both give the same answers and counts.
  */
 import { Instruments } from '../metrics/instruments.js';
-import { EBUSY } from '../mm/errno.js';
+import type { EngineGauges } from '../metrics/registry.js';
+import { EBUSY, ESRCH } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import { RcuDomain } from '../sync/rcu.js';
+import { ActivityAdmission, defaultMaxActivities, rcuSlotsFor } from './activity-admission.js';
 import { CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
 import { OpError } from './cpu-protocol.js';
 import { withEventLoopReads } from './event-loop-reads.js';
@@ -37,7 +39,13 @@ import {
   type SyscallCall,
   type SyscallResult,
 } from './sim-api.js';
-import type { ActivityRun, EngineShared, EngineTransport, TransportEvents } from './transport.js';
+import {
+  type ActivityRun,
+  ActivityStartError,
+  type EngineShared,
+  type EngineTransport,
+  type TransportEvents,
+} from './transport.js';
 import { startWorkerTransport } from './worker-transport.js';
 
 export interface SimOptions {
@@ -60,6 +68,10 @@ export interface SimOptions {
   pkeys?: boolean;
   /** Requests in flight per worker CPU before new ones are refused with EBUSY (503). */
   maxInFlightPerCpu?: number;
+  /** Activities running at once (EAGAIN beyond); default `defaultMaxActivities(cpus)`. */
+  maxActivities?: number;
+  /** RCU reader slots (tests only: default room for every CPU and `maxActivities` threads). */
+  rcuSlots?: number;
 }
 
 interface Proc {
@@ -68,6 +80,8 @@ interface Proc {
   /** The event loop's view of the arena. */
   mm: MmStruct;
   activity: ActivityRun | null;
+  /** Activity changes of this process, in order (a start awaits its thread). */
+  activityQueue: Promise<unknown>;
 }
 
 /** Maps a transport failure to the errno the HTTP layer answers with. */
@@ -89,15 +103,17 @@ export class Sim implements SimApi {
   private readonly droppedListeners = new Set<(pid: number, count: number) => void>();
   private transport!: EngineTransport;
   private readonly readsOn: ReadsOn;
+  readonly activities: ActivityAdmission;
 
   private constructor(private readonly opts: SimOptions) {
     this.procs = new ProcessTable(opts.maxProcesses, opts.pidBase);
     this.readsOn = opts.cpus === 0 ? 'event-loop' : (opts.reads ?? 'event-loop');
     // In-process, the event loop is the only recording thread.
     this.instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
+    this.activities = new ActivityAdmission(opts.maxActivities ?? defaultMaxActivities(opts.cpus));
     this.shared = {
       globals: MmGlobals.create({ pageRecords: 1 << 21 }),
-      rcu: RcuDomain.create(),
+      rcu: RcuDomain.create(opts.rcuSlots ?? rcuSlotsFor(opts.cpus, this.activities.max)),
       instruments: this.instruments,
       config: SharedConfig.create(opts.strategy),
     };
@@ -124,7 +140,8 @@ export class Sim implements SimApi {
     for (const p of populationPlan(opts.population)) {
       const mm = buildTemplateProcess(p.template, { ...sim.mmOptions(), seed: p.seed });
       const proc = await sim.publish(mm, p.comm);
-      if (p.activity) proc.activity = sim.transport.startActivity(proc.pid, mm, p.activity);
+      // Beyond --max-activities the process stays idle (the refusal is counted).
+      if (p.activity) await sim.setActivityOf(proc, p.activity).catch(() => {});
     }
     return sim;
   }
@@ -139,7 +156,8 @@ export class Sim implements SimApi {
       adopt: async (procs, nextPid) => {
         for (const p of procs) {
           const proc = await this.publish(p.mm, p.comm, p.pid);
-          if (p.activity) proc.activity = this.transport.startActivity(p.pid, p.mm, p.activity);
+          // Beyond --max-activities the process is restored idle (the refusal is counted).
+          if (p.activity) await this.setActivityOf(proc, p.activity).catch(() => {});
         }
         this.procs.nextPid = nextPid;
       },
@@ -159,7 +177,55 @@ export class Sim implements SimApi {
   /** Hands a new arena to every engine thread, then makes the pid visible. */
   private async publish(mm: MmStruct, comm: string, pid = this.procs.allocPid()): Promise<Proc> {
     await this.transport.publish(pid, mm);
-    return this.procs.add({ pid, comm: comm.slice(0, COMM_MAX), mm, activity: null });
+    const proc: Proc = {
+      pid,
+      comm: comm.slice(0, COMM_MAX),
+      mm,
+      activity: null,
+      activityQueue: Promise.resolve(),
+    };
+    return this.procs.add(proc);
+  }
+
+  /**
+   * Replaces `proc`'s activity with `spec` (null: none), after the changes queued before it. A
+   * new activity takes a place under --max-activities and waits until its thread runs: EAGAIN
+   * (counted) at the limit or if the thread cannot start, and the process is then left without
+   * an activity. ESRCH if the process exited meanwhile.
+   */
+  private setActivityOf(proc: Proc, spec: ActivitySpec | null): Promise<ActivityRun | null> {
+    const change = async (): Promise<ActivityRun | null> => {
+      const old = proc.activity;
+      if (old) {
+        proc.activity = null;
+        await old.stop();
+        this.activities.release();
+      }
+      if (spec === null) return old;
+      if (this.procs.find(proc.pid) !== proc) {
+        throw new SimError(ESRCH, 'ESRCH', `no process with pid ${proc.pid}`);
+      }
+      this.activities.admit();
+      try {
+        proc.activity = await this.transport.startActivity(proc.pid, proc.mm, spec);
+      } catch (err) {
+        if (err instanceof ActivityStartError)
+          throw this.activities.refuse('thread_start', err.message);
+        this.activities.release();
+        throw err;
+      }
+      return proc.activity;
+    };
+    const run = proc.activityQueue.then(change, change);
+    proc.activityQueue = run.catch(() => {});
+    return run;
+  }
+
+  /** Tears down a process that never became visible to clients (a failed create). */
+  private async discard(proc: Proc): Promise<void> {
+    this.procs.delete(proc.pid);
+    await this.call('exit', () => this.transport.exit(proc.pid));
+    await this.transport.unpublish(proc.pid);
   }
 
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -182,7 +248,14 @@ export class Sim implements SimApi {
     return this.procs.admit(async () => {
       const { mm, comm } = newProcessImage(opts, this.mmOptions());
       const proc = await this.publish(mm, comm);
-      if (opts.activity) proc.activity = this.transport.startActivity(proc.pid, mm, opts.activity);
+      if (opts.activity) {
+        try {
+          await this.setActivityOf(proc, opts.activity);
+        } catch (err) {
+          await this.discard(proc); // EAGAIN changes nothing: no process either
+          throw err;
+        }
+      }
       return this.procs.summary(proc);
     });
   }
@@ -211,18 +284,15 @@ export class Sim implements SimApi {
     const p = this.get(pid);
     // Unlisted first: new requests for the pid get ESRCH while the address space is torn down.
     this.procs.delete(pid);
-    await p.activity?.stop();
+    await this.setActivityOf(p, null);
     await this.call('exit', () => this.transport.exit(pid));
     await this.transport.unpublish(pid);
   }
 
   async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
-    const p = this.get(pid);
-    const old = p.activity;
-    p.activity = null;
-    await old?.stop();
-    p.activity = this.transport.startActivity(pid, p.mm, spec);
-    return p.activity.status();
+    const run = await this.setActivityOf(this.get(pid), spec);
+    if (run === null) throw new Error('setActivity: no activity started');
+    return run.status();
   }
 
   async getActivity(pid: number): Promise<ActivityStatus | null> {
@@ -230,12 +300,7 @@ export class Sim implements SimApi {
   }
 
   async stopActivity(pid: number): Promise<boolean> {
-    const p = this.get(pid);
-    const a = p.activity;
-    if (!a) return false;
-    p.activity = null;
-    await a.stop();
-    return true;
+    return (await this.setActivityOf(this.get(pid), null)) !== null;
   }
 
   async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
@@ -302,14 +367,18 @@ export class Sim implements SimApi {
     };
   }
 
-  gauges() {
-    return this.procs.gauges();
+  gauges(): EngineGauges {
+    return {
+      ...this.procs.gauges(),
+      activities: this.activities.running,
+      activitiesRefused: this.activities.refused(),
+    };
   }
 
   async close(): Promise<void> {
     if (this.procs.closed) return;
     this.procs.closed = true;
-    await Promise.all([...this.procs.values()].map((p) => p.activity?.stop()));
+    await Promise.all([...this.procs.values()].map((p) => this.setActivityOf(p, null)));
     this.transport.setEventsWanted(false);
     this.listeners.clear();
     this.droppedListeners.clear();

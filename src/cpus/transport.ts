@@ -45,6 +45,14 @@ export interface TransportEvents {
   dropped(pid: number, count: number): void;
 }
 
+/** An activity thread that died before it ran (the reason in the message). */
+export class ActivityStartError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ActivityStartError';
+  }
+}
+
 /** A running activity. */
 export interface ActivityRun {
   status(): ActivityStatus;
@@ -70,7 +78,11 @@ export interface EngineTransport {
   /** The child's arena, viewed from the event loop (not published yet). */
   fork(pid: number): Promise<MmStruct>;
   exit(pid: number): Promise<void>;
-  startActivity(pid: number, mm: MmStruct, spec: ActivitySpec): ActivityRun;
+  /**
+   * Starts pid's activity; resolves once it runs. Rejects with `ActivityStartError` (nothing
+   * left running) when its thread could not start.
+   */
+  startActivity(pid: number, mm: MmStruct, spec: ActivitySpec): Promise<ActivityRun>;
   /** Whether anyone listens to mutations (activities record events only then). */
   setEventsWanted(wanted: boolean): void;
   /** After every activity was stopped: stops the engine threads. */

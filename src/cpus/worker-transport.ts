@@ -13,6 +13,7 @@ import type { MapsReply, QueryReply } from './engine.js';
 import type { EventsGate } from './mutation-ring.js';
 import {
   type ActivityRun,
+  ActivityStartError,
   type EngineShared,
   type EngineTransport,
   engineThreadData,
@@ -80,8 +81,14 @@ export async function startWorkerTransport(
     async exit(pid) {
       await pool.run('exit', { pid });
     },
-    startActivity(pid, mm, spec): ActivityRun {
-      const thread = new ActivityThread(spec, mm.buffer, data, pid, pump.gate);
+    async startActivity(pid, mm, spec): Promise<ActivityRun> {
+      let thread: ActivityThread;
+      try {
+        thread = new ActivityThread(spec, mm.buffer, data, pid, pump.gate);
+        await thread.started;
+      } catch (err) {
+        throw new ActivityStartError((err as Error).message);
+      }
       running.set(thread, pid);
       return {
         status: () => thread.status(),

@@ -3,7 +3,14 @@
 // thread's instruments, the gauges procfs_processes / procfs_vmas, and the HTTP request
 // duration histogram that the service observes from an onResponse hook.
 
-import { collectDefaultMetrics, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  Counter,
+  collectDefaultMetrics,
+  exponentialBuckets,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
 import { InstrumentAggregator, type InstrumentTotals } from './aggregator.js';
 import { registerSharedFamilies } from './exposition.js';
 import type { Instruments } from './instruments.js';
@@ -11,6 +18,24 @@ import type { Instruments } from './instruments.js';
 export interface EngineGauges {
   processes: number;
   vmas: number;
+  /** Activities holding a place under --max-activities (procfs_activities). */
+  activities?: number;
+  /** Activities refused so far, by reason (procfs_activities_refused_total; monotonic). */
+  activitiesRefused?: Readonly<Record<string, number>>;
+  /** The global file table (procfs_file_table_entries{state}, procfs_file_table_capacity). */
+  fileTable?: FileTableGauges;
+}
+
+export interface FileTableGauges {
+  /** Entries referenced by a VMA, an mm's exe file, or a call in progress. */
+  live: number;
+  /** Unreferenced entries waiting for an RCU grace period before their slot is reused. */
+  retired: number;
+  /** Entries the table can hold at once. */
+  capacity: number;
+  /** Path-byte heap in use and its size (entries share nothing: each has its own block). */
+  heapUsedBytes: number;
+  heapBytes: number;
 }
 
 export interface MetricsRegistryOptions {
@@ -77,6 +102,8 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): MetricsR
     },
   });
 
+  registerLimitFamilies(registry, readGauges);
+
   const httpRequestDuration = new Histogram<HttpLabel>({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route pattern and status code.',
@@ -86,4 +113,54 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): MetricsR
   });
 
   return { registry, httpRequestDuration, totals: () => ratesAggregator.totals() };
+}
+
+/** Gauges and counters of the service's shared limits (activities, the global file table). */
+function registerLimitFamilies(registry: Registry, read: () => Promise<EngineGauges>): void {
+  new Gauge({
+    name: 'procfs_activities',
+    help: 'Activities running (each a thread on worker CPUs), against --max-activities.',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).activities ?? 0);
+    },
+  });
+  new Counter<'reason'>({
+    name: 'procfs_activities_refused_total',
+    help: 'Activities refused with EAGAIN: limit = --max-activities reached, thread_start = its thread could not start.',
+    labelNames: ['reason'],
+    registers: [registry],
+    async collect() {
+      const refused = (await read()).activitiesRefused ?? {};
+      this.reset();
+      for (const [reason, n] of Object.entries(refused)) this.inc({ reason }, n);
+    },
+  });
+  new Gauge<'state'>({
+    name: 'procfs_file_table_entries',
+    help: 'Global file table entries: live (referenced) or retired (unreferenced, reused after an RCU grace period).',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const f = (await read()).fileTable;
+      this.set({ state: 'live' }, f?.live ?? 0);
+      this.set({ state: 'retired' }, f?.retired ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'procfs_file_table_capacity',
+    help: 'Entries the global file table holds at once (mmaps of new files answer ENOMEM beyond).',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).fileTable?.capacity ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'procfs_file_table_heap_used_bytes',
+    help: 'Bytes of the global file table heap (paths, build ids) in use, incl. retired entries.',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).fileTable?.heapUsedBytes ?? 0);
+    },
+  });
 }
