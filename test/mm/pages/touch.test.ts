@@ -192,3 +192,14 @@ test('shared anonymous memory: read faults allocate clean pages, writes need no 
   const r = touch(mm, SANDBOX + 5 * PAGE, PAGE, false, null);
   assert.match(touchReason(r), /past the end/);
 });
+
+test('faults take the per-VMA lock; a fault in the stack gap (no VMA found) falls back to mmap_lock', () => {
+  const mm = newMm();
+  const top = SANDBOX + 1024 * PAGE;
+  mmap(mm, top, 4 * PAGE, RW, ANON | MAP_GROWSDOWN);
+  const paths: number[] = [];
+  const obs = { fault: (path: number) => paths.push(path) };
+  assert.equal(touchPath(touch(mm, top, PAGE, true, obs)), 'vma_lock');
+  assert.equal(touchPath(touch(mm, top - PAGE, PAGE, true, obs)), 'mmap_lock');
+  assert.deepEqual(paths, [0, 1]);
+});
