@@ -6,8 +6,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SimError, type SyscallOp } from '../src/cpus/sim-api.js';
 import { runBatch, syscallBatch } from '../src/schemas/batch.js';
+import { batchBodyLimit, batchCountCheck } from '../src/schemas/body-limits.js';
 import { ErrorReply, errorResponses, PidParams } from '../src/schemas/common.js';
-import { httpError } from '../src/schemas/errors.js';
 import { formatResult, RESULT_SCHEMAS } from '../src/schemas/syscall-format.js';
 import {
   BODY_SCHEMAS,
@@ -57,6 +57,8 @@ const mutationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/proc/:pid/syscalls',
     {
+      bodyLimit: batchBodyLimit(app.serviceConfig),
+      preValidation: batchCountCheck(maxBatch, 'calls'),
       schema: {
         tags,
         summary: 'Run calls in sequence; each gets its result or its errno',
@@ -74,9 +76,6 @@ const mutationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { calls } = request.body;
-      if (calls.length > maxBatch) {
-        throw httpError('E2BIG', `batch of ${calls.length} calls exceeds the limit ${maxBatch}`);
-      }
       const results = await runBatch(calls, syscallBatch(app.sim, request.params.pid));
       return reply
         .type('application/json; charset=utf-8')

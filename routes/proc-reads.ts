@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SimError } from '../src/cpus/sim-api.js';
 import { runBatch } from '../src/schemas/batch.js';
+import { batchBodyLimit, batchCountCheck } from '../src/schemas/body-limits.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
 import { httpError, toErrorReply } from '../src/schemas/errors.js';
 import {
@@ -157,6 +158,8 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/proc/:pid/procmap_query',
     {
       ...hot,
+      bodyLimit: batchBodyLimit(app.serviceConfig),
+      preValidation: batchCountCheck(maxBatch, 'queries', 'addrs'),
       schema: {
         tags,
         summary:

@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { batchBodyLimit } from '../src/schemas/body-limits.js';
 import { errorResponses, PidParams } from '../src/schemas/common.js';
 import { httpError } from '../src/schemas/errors.js';
 import {
@@ -45,6 +46,8 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/processes',
     {
+      // An imported maps text or a recorded trace can be megabytes (src/schemas/body-limits.ts).
+      bodyLimit: app.serviceConfig.bodyLimit,
       schema: {
         tags,
         summary: 'Create a process from a template or an imported maps text',
@@ -138,6 +141,7 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/processes/:pid/activity',
     {
+      bodyLimit: batchBodyLimit(app.serviceConfig),
       schema: {
         tags,
         summary: 'Make the process busy: a loop of calls or a built-in profile',

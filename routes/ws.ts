@@ -5,15 +5,11 @@
  * `wsMaxBuffered` bytes wait for it, rather than buffering without bound. Messages above
  * `wsMaxMessage` bytes are refused by the ws library itself (close 1009).
  */
+import type { Socket } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
 import type { ServiceConfig } from '../src/config.js';
-import {
-  type MapsReadOptions,
-  type MutationEvent,
-  type SimApi,
-  SimError,
-} from '../src/cpus/sim-api.js';
+import { type MapsReadOptions, type SimApi, SimError } from '../src/cpus/sim-api.js';
 import { totalRates } from '../src/metrics/rates.js';
 import { chunkStatsObject } from '../src/procfs/chunk-stats.js';
 import { runBatch, syscallBatch } from '../src/schemas/batch.js';
@@ -21,7 +17,7 @@ import { HTTP_ERRNO, toErrorReply } from '../src/schemas/errors.js';
 import { formatProcessDetail } from '../src/schemas/processes.js';
 import { formatQueryAnswer, toQueryArgs } from '../src/schemas/query.js';
 import { formatConfig } from '../src/schemas/service-config.js';
-import { formatCallArgs, formatResult } from '../src/schemas/syscall-format.js';
+import { formatResult } from '../src/schemas/syscall-format.js';
 import { parseCallEntry } from '../src/schemas/syscalls.js';
 import {
   parseWsMessage,
@@ -113,8 +109,8 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ratesTimer = null;
       };
 
-      /** Sends a message unless the client has fallen too far behind (then closes it). */
-      const push = (payload: unknown) => {
+      /** Sends a text message unless the client has fallen too far behind (then closes it). */
+      const sendText = (text: string | Buffer) => {
         if (closed) return;
         if (socket.bufferedAmount > wsMaxBuffered) {
           closed = true;
@@ -123,7 +119,15 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           socket.close(WS_CLOSE_SLOW_CONSUMER, 'slow consumer: too many unread messages');
           return;
         }
-        socket.send(JSON.stringify(payload));
+        socket.send(text, { binary: false });
+      };
+      const push = (payload: unknown) => sendText(JSON.stringify(payload));
+      /** A burst of events, written to the TCP socket at once (corked: one writev, not one each). */
+      const sendBurst = (frames: readonly Buffer[]) => {
+        const tcp = (socket as unknown as { _socket?: Socket })._socket;
+        tcp?.cork();
+        for (const f of frames) sendText(f);
+        tcp?.uncork();
       };
       /** Replies too: a client that pipelines requests without reading is just as slow. */
       const reply = push;
@@ -131,19 +135,18 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const subscribe = (what: 'events' | 'rates', pid: number | undefined) => {
         if (what === 'events') {
           unsubscribeEvents?.();
-          unsubscribeEvents = app.sim.onMutation((e: MutationEvent) => {
-            if (pid !== undefined && e.pid !== pid) return;
-            push({
-              type: 'mutation',
-              pid: e.pid,
-              op: e.call.op,
-              args: formatCallArgs(e.call),
-              result:
-                e.result instanceof SimError
-                  ? { error: e.result.code, errno: e.result.errno }
-                  : formatResult(e.call.op, e.result),
+          // Events arrive serialised once for all subscribers (src/plugins/app/event-fanout.ts).
+          unsubscribeEvents = app.eventFanout.subscribe(pid, sendBurst);
+          if (unsubscribeEvents === null) {
+            const max = app.eventFanout.maxSubscribers;
+            return reply({
+              type: 'error',
+              subscribe: what,
+              error: 'EAGAIN',
+              errno: HTTP_ERRNO.EAGAIN,
+              message: `${max} event subscriptions are open, the limit (--ws-max-subscribers)`,
             });
-          });
+          }
         } else if (!ratesTimer) {
           // Rates over all strategies (reads with a ?strategy= override count too), labelled
           // with the configured strategy.

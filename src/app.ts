@@ -23,6 +23,7 @@ import snapshotRoutes from '../routes/snapshot.js';
 import wsRoutes from '../routes/ws.js';
 import type { ServiceConfig } from './config.js';
 import type { SimApi } from './cpus/sim-api.js';
+import eventFanoutPlugin from './plugins/app/event-fanout.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import originHostPlugin from './plugins/app/origin-host.js';
 import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
@@ -31,7 +32,10 @@ import statePlugin from './plugins/app/state.js';
 import swaggerPlugin from './plugins/external/swagger.js';
 import underPressurePlugin from './plugins/external/under-pressure.js';
 import websocketPlugin from './plugins/external/websocket.js';
+import { smallBodyLimit } from './schemas/body-limits.js';
 import { HTTP_ERRNO, toErrorReply } from './schemas/errors.js';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './schemas/json-depth.js';
+import { UapiValueError } from './schemas/uapi.js';
 import { validatorCompiler } from './schemas/validator.js';
 import type { StateStore } from './state/state-store.js';
 
@@ -81,7 +85,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
     logger: opts.logger ?? false,
-    bodyLimit: config.bodyLimit,
+    // Routes that need more raise it (src/schemas/body-limits.ts).
+    bodyLimit: smallBodyLimit(config),
     // Requests that arrive while closing get our own 503 (below) in the errno shape, not
     // fastify's fixed body.
     return503OnClosing: false,
@@ -108,11 +113,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
 
   // An empty body with a JSON content type (curl -H 'content-type: application/json' -X POST …/fork)
-  // means "no body", not a parse error; anything else goes to fastify's (proto-safe) parser.
+  // means "no body", not a parse error; a body nested deeper than any request needs is refused
+  // before parsing (src/schemas/json-depth.ts); anything else goes to fastify's (proto-safe) parser.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else jsonParser(request, body as string, done);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) done(null, undefined);
+    else if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) {
+      done(new UapiValueError('EINVAL', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
+    } else jsonParser(request, bytes as unknown as string, done); // it takes a Buffer too
   });
 
   app.setErrorHandler((err, request, reply) => {
@@ -142,6 +151,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(simPlugin, { sim: opts.sim, config, closeSim: opts.closeSim ?? true });
   await app.register(metricsPlugin);
+  await app.register(eventFanoutPlugin);
   await app.register(statePlugin, { store: opts.stateStore ?? null });
 
   await app.register(healthRoutes);

@@ -29,6 +29,8 @@ export interface ServiceConfig {
   wsMaxMessage: number;
   /** Bytes a WebSocket client may fall behind before it is closed as a slow consumer (1008). */
   wsMaxBuffered: number;
+  /** /ws event subscriptions open at once (one more is refused with EAGAIN). */
+  wsMaxSubscribers: number;
   logLevel: string;
   /** How long close-with-grace lets in-flight work finish before it exits anyway. */
   closeGraceMs: number;
@@ -160,7 +162,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'int',
     min: 1024,
     def: () => 16 * 1024 * 1024,
-    help: 'max request body bytes (413 beyond)',
+    help: 'max request body bytes of any route (413 beyond; single calls 64 KiB, batches 256 B an entry)',
   },
   {
     key: 'wsMaxMessage',
@@ -179,6 +181,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     min: 1024,
     def: () => 8 * 1024 * 1024,
     help: 'bytes a WebSocket client may lag before it is closed (1008)',
+  },
+  {
+    key: 'wsMaxSubscribers',
+    flag: 'ws-max-subscribers',
+    env: 'WS_MAX_SUBSCRIBERS',
+    kind: 'int',
+    min: 0,
+    def: () => 32,
+    help: '/ws event subscriptions open at once (one more is answered EAGAIN)',
   },
   {
     key: 'logLevel',

@@ -12,40 +12,7 @@ import { buildApp } from '../../src/app.js';
 import { SimError } from '../../src/cpus/sim-api.js';
 import { FakeSim } from './fake-sim.js';
 import { appWith, testConfig } from './helpers.js';
-
-/** A client that queues incoming JSON messages and hands them out in order. */
-class Client {
-  readonly ws: WebSocket;
-  private queue: unknown[] = [];
-  private waiters: Array<(m: unknown) => void> = [];
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
-    this.ws.on('message', (data) => {
-      const m = JSON.parse(data.toString());
-      const w = this.waiters.shift();
-      if (w) w(m);
-      else this.queue.push(m);
-    });
-  }
-  async open(): Promise<this> {
-    await once(this.ws, 'open');
-    return this;
-  }
-  send(m: unknown): void {
-    this.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
-  }
-  next(): Promise<Record<string, unknown>> {
-    const m = this.queue.shift();
-    if (m !== undefined) return Promise.resolve(m as Record<string, unknown>);
-    return new Promise((resolve) => this.waiters.push(resolve as (m: unknown) => void));
-  }
-  async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    const closed = once(this.ws, 'close');
-    this.ws.close();
-    await closed;
-  }
-}
+import { Client } from './ws-client.js';
 
 describe('/ws', () => {
   const sim = new FakeSim([1, 2]);
