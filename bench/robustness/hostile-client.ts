@@ -49,6 +49,17 @@ const KNOWN_OPEN: ReadonlyArray<{
     matches: (status, raw) => status === 414 && raw.includes('FST_ERR_MAX_PARAM_LENGTH'),
   },
   {
+    finding:
+      '10: fastify client errors (400 Client Error, 431, FST_ERR_BAD_URL) outside the errno shape',
+    matches: (status, raw) =>
+      (status === 400 || status === 431) &&
+      /"message":"Client Error"|Request Header Fields Too Large|FST_ERR_BAD_URL/.test(raw),
+  },
+  {
+    finding: "new: the ws library's own 400 text/html for a bad Sec-WebSocket-Key/Version",
+    matches: (status, raw) => status === 400 && /Sec-WebSocket-(Key|Version)/.test(raw),
+  },
+  {
     finding: '10: GET /ws without upgrade answers an empty 404',
     matches: (status, raw, r) => status === 404 && raw === '' && r.path === '/ws',
   },
