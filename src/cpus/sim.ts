@@ -7,6 +7,7 @@
  */
 import { Instruments } from '../metrics/instruments.js';
 import type { EngineGauges } from '../metrics/registry.js';
+import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
 import { EBUSY, ESRCH } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import { RcuDomain } from '../sync/rcu.js';
@@ -164,10 +165,16 @@ export class Sim implements SimApi {
     };
   }
 
+  /**
+   * Options for building a new address space on the event loop. It is not shared with any thread
+   * until `publish`, so it is built with IMMEDIATE_GRACE (replaced index nodes are reused at once:
+   * the arena's high-water marks, its resident pages, stay what it holds); `publish` hands it the
+   * RCU before any other thread sees it.
+   */
   private mmOptions() {
-    const { globals, rcu } = this.shared;
     const pkeys = this.opts.pkeys ?? false;
-    return { maxVmas: this.opts.maxVmasPerProcess, globals, grace: rcu, pkeys };
+    const { globals } = this.shared;
+    return { maxVmas: this.opts.maxVmasPerProcess, globals, grace: IMMEDIATE_GRACE, pkeys };
   }
 
   private get(pid: number): Proc {
@@ -176,6 +183,8 @@ export class Sim implements SimApi {
 
   /** Hands a new arena to every engine thread, then makes the pid visible. */
   private async publish(mm: MmStruct, comm: string, pid = this.procs.allocPid()): Promise<Proc> {
+    mm.reclaim();
+    mm.setGracePeriods(this.shared.rcu);
     await this.transport.publish(pid, mm);
     const proc: Proc = {
       pid,

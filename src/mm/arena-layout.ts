@@ -9,8 +9,14 @@
  *    `Atomics.load` before the data is read (the JS memory model makes plain writes before a
  *    seq-cst store visible to a thread whose seq-cst load observes it).
  *
- * Regions, each 64-byte aligned:
- *   [header: 7 cache lines] [VMA records] [index nodes] [retire ring stamps] [retire ring items]
+ * Regions, 64-byte aligned (records and nodes on page boundaries):
+ *   [header: 7 cache lines] [retire ring] [VMA records] [index nodes]
+ *
+ * Every region is reserved for max_map_count but costs memory only where it was written: the OS
+ * commits a page on first touch, and each allocator uses its slots from the low end (bump
+ * pointer, LIFO free list), so an arena's resident size is its high-water marks rounded up to
+ * pages (`committedBytes`). The small, always-used regions come first so that a small process
+ * shares pages between them: the header and the front of the retire ring share page 0.
  *
  * Word indexes below are indexes into an `Int32Array` over the whole arena (I32_*), or into a
  * `Float64Array` over the whole arena (F64_*). A field never shares a cache line with fields that
@@ -20,7 +26,7 @@
 
 export const CACHE_LINE = 64;
 export const ARENA_MAGIC = 0x6d6d5f31; // 'mm_1'
-export const ARENA_VERSION = 2;
+export const ARENA_VERSION = 3;
 
 // ---- line 0: geometry (immutable) -----------------------------------------------------------
 export const I32_MAGIC = 0;
@@ -35,8 +41,8 @@ export const I32_NODE_CAPACITY = 4;
 export const I32_RETIRE_CAPACITY = 5;
 export const I32_VMA_BASE = 6; // byte offset of the VMA record region (immutable)
 export const I32_NODE_BASE = 7; // byte offset of the index node region (immutable)
-export const I32_RETIRE_STAMP_BASE = 8; // byte offset of the retire ring's Float64 stamps
-export const I32_RETIRE_ITEM_BASE = 9; // byte offset of the retire ring's Int32 items
+export const I32_RETIRE_BASE = 8; // byte offset of the retire ring (Float64 stamp, item pairs)
+/** Word 9 is unused (was the second retire ring array of version 2). */
 /**
  * The simulated machine's capabilities this mm was created with (immutable; MACHINE_CAP_* bits).
  * In the arena so that every thread running syscalls on it (worker CPUs, activity threads) sees
@@ -94,6 +100,8 @@ export const I32_RETIRE_TAIL = 71;
  * not the mmap lock: a fault under a VMA read lock may create it.
  */
 export const I32_PAGE_TABLE = 72;
+/** Ring slots ever written: slots below it have been touched (committed by the OS). */
+export const I32_RETIRE_HIGH_WATER = 73;
 
 // ---- lines 5-6: mm_struct fields (mmap write lock; readers read them racily and validate) ------
 /** mm->map_count. */
@@ -123,14 +131,24 @@ export const HEADER_BYTES = 7 * CACHE_LINE;
 
 // ---- VMA records --------------------------------------------------------------------------
 /**
- * One VMA record = two cache lines. Line 0 holds the fields readers format (written by writers
- * only, holding the mmap write lock AND the VMA write lock, mutated in place where the kernel
- * mutates in place: vma_expand / __split_vma / mremap adjust vm_start, vm_end, vm_pgoff of a
- * live VMA, so lockless readers must validate what they read). Line 1 holds the per-VMA lock
- * words, on their own line as in Linux (`vm_refcnt ____cacheline_aligned_in_smp`), so reader
- * RMWs on the refcount do not bounce the line holding the fields.
+ * One VMA record = one cache line (64 bytes): the fields readers format, the allocator words and
+ * the per-VMA lock words. The fields are written by writers only, holding the mmap write lock
+ * AND the VMA write lock, mutated in place where the kernel mutates in place: vma_expand /
+ * __split_vma / mremap adjust vm_start, vm_end, vm_pgoff of a live VMA, so lockless readers must
+ * validate what they read.
+ *
+ * Intended difference from Linux: the kernel keeps `vm_refcnt` on a cache line of its own
+ * (`____cacheline_aligned_in_smp`) so reader RMWs on it do not bounce the line holding the fields.
+ * Here the lock words share the record's line: a second line per VMA doubled the bytes per hosted
+ * VMA (issue 11: the memory budget asks for <= 256 B per VMA at a million VMAs), and the cost
+ * only shows when several CPUs read-lock the same VMA at once.
+ *
+ *   bytes  0-23  start, end, pgoff (Float64)
+ *   bytes 24-47  flags, file, anon name, ops, gen, free-next (Int32)
+ *   bytes 48-55  vm_refcnt, vm_lock_seq (Int32, src/sync)
+ *   bytes 56-63  two spare Int32 words (keep additions this small: 64 B is the budget)
  */
-export const VMA_RECORD_BYTES = 2 * CACHE_LINE;
+export const VMA_RECORD_BYTES = CACHE_LINE;
 /** Float64 slot offsets within a record (record byte offset / 8 + slot). */
 export const VMA_F64_START = 0; // vm_start, bytes
 export const VMA_F64_END = 1; // vm_end, bytes (exclusive)
@@ -148,9 +166,9 @@ export const VMA_I32_OPS = 9; // special-mapping ops index (special-mappings.ts)
 export const VMA_I32_GEN = 10;
 /** Allocator link while the record is free (mmap write lock); meaningless while in use. */
 export const VMA_I32_FREE_NEXT = 11;
-/** Per-VMA lock words on the record's second line, owned by src/sync (vma lock protocol). */
-export const VMA_I32_REFCNT = 16; // vm_refcnt: 0 detached, 1 attached, >1 read-locked
-export const VMA_I32_LOCK_SEQ = 17; // vm_lock_seq, compared with mm_lock_seq
+/** Per-VMA lock words, owned by src/sync (vma lock protocol). */
+export const VMA_I32_REFCNT = 12; // vm_refcnt: 0 detached, 1 attached, >1 read-locked
+export const VMA_I32_LOCK_SEQ = 13; // vm_lock_seq, compared with mm_lock_seq
 
 // ---- index nodes --------------------------------------------------------------------------
 /**
@@ -178,19 +196,23 @@ export const NODE_BYTES = 5 * CACHE_LINE; // 320 >= NODE_LO_BYTES + 8 * NODE_FAN
 export const MAX_INDEX_HEIGHT = 12;
 
 // ---- retire ring --------------------------------------------------------------------------
-/** Ring item encoding: > 0 a VMA record id, < 0 the negated index node id. */
-export const RETIRE_STAMP_BYTES = 8;
-export const RETIRE_ITEM_BYTES = 4;
+/**
+ * One ring entry = two Float64 slots: the RCU stamp, then the item (> 0 a VMA record id, < 0 the
+ * negated index node id). Interleaved so that the ring's used front is one contiguous run.
+ */
+export const RETIRE_ENTRY_BYTES = 16;
+
+/** Page size the OS commits memory in (x86-64): the unit of `committedBytes`. */
+export const PAGE_BYTES = 4096;
 
 export interface ArenaGeometry {
   maxVmas: number;
   vmaCapacity: number;
   nodeCapacity: number;
   retireCapacity: number;
+  retireBase: number;
   vmaBase: number;
   nodeBase: number;
-  retireStampBase: number;
-  retireItemBase: number;
   totalBytes: number;
 }
 
@@ -212,20 +234,19 @@ export function computeGeometry(maxVmas: number): ArenaGeometry {
   const vmaCapacity = 2 * maxVmas + 64;
   const nodeCapacity = Math.ceil(maxVmas / 2) + 1024;
   const retireCapacity = vmaCapacity + nodeCapacity;
-  const vmaBase = HEADER_BYTES;
-  const nodeBase = alignUp(vmaBase + vmaCapacity * VMA_RECORD_BYTES, CACHE_LINE);
-  const retireStampBase = alignUp(nodeBase + nodeCapacity * NODE_BYTES, CACHE_LINE);
-  const retireItemBase = alignUp(retireStampBase + retireCapacity * RETIRE_STAMP_BYTES, CACHE_LINE);
-  const totalBytes = alignUp(retireItemBase + retireCapacity * RETIRE_ITEM_BYTES, CACHE_LINE);
+  const retireBase = HEADER_BYTES;
+  // Page-aligned: a region's used front then spans as few pages as its bytes need.
+  const vmaBase = alignUp(retireBase + retireCapacity * RETIRE_ENTRY_BYTES, PAGE_BYTES);
+  const nodeBase = alignUp(vmaBase + vmaCapacity * VMA_RECORD_BYTES, PAGE_BYTES);
+  const totalBytes = alignUp(nodeBase + nodeCapacity * NODE_BYTES, CACHE_LINE);
   return {
     maxVmas,
     vmaCapacity,
     nodeCapacity,
     retireCapacity,
+    retireBase,
     vmaBase,
     nodeBase,
-    retireStampBase,
-    retireItemBase,
     totalBytes,
   };
 }
@@ -272,8 +293,7 @@ export function writeGeometry(v: ArenaViews, g: ArenaGeometry): void {
   v.i32[I32_RETIRE_CAPACITY] = g.retireCapacity;
   v.i32[I32_VMA_BASE] = g.vmaBase;
   v.i32[I32_NODE_BASE] = g.nodeBase;
-  v.i32[I32_RETIRE_STAMP_BASE] = g.retireStampBase;
-  v.i32[I32_RETIRE_ITEM_BASE] = g.retireItemBase;
+  v.i32[I32_RETIRE_BASE] = g.retireBase;
 }
 
 /** Read the geometry back from an arena (on attach); throws if the buffer is not an mm arena. */
@@ -286,10 +306,35 @@ export function readGeometry(v: ArenaViews): ArenaGeometry {
     vmaCapacity: v.i32[I32_VMA_CAPACITY],
     nodeCapacity: v.i32[I32_NODE_CAPACITY],
     retireCapacity: v.i32[I32_RETIRE_CAPACITY],
+    retireBase: v.i32[I32_RETIRE_BASE],
     vmaBase: v.i32[I32_VMA_BASE],
     nodeBase: v.i32[I32_NODE_BASE],
-    retireStampBase: v.i32[I32_RETIRE_STAMP_BASE],
-    retireItemBase: v.i32[I32_RETIRE_ITEM_BASE],
     totalBytes: v.buffer.byteLength,
   };
+}
+
+function pageSpan(from: number, to: number): [number, number] {
+  return [Math.floor(from / PAGE_BYTES), Math.ceil(to / PAGE_BYTES)];
+}
+
+/**
+ * Bytes of the arena the OS has committed (resident pages), from the allocators' high-water
+ * marks: the header and the used front of each region, rounded out to whole pages (a page two
+ * regions share counts once). Readers may call it racily (mmap write lock to be exact).
+ */
+export function committedBytes(v: ArenaViews, g: ArenaGeometry): number {
+  const i32 = v.i32;
+  const spans = [
+    pageSpan(0, g.retireBase + i32[I32_RETIRE_HIGH_WATER] * RETIRE_ENTRY_BYTES),
+    pageSpan(g.vmaBase, g.vmaBase + Math.max(1, i32[I32_VMA_HIGH_WATER]) * VMA_RECORD_BYTES),
+    pageSpan(g.nodeBase, g.nodeBase + Math.max(1, i32[I32_NODE_HIGH_WATER]) * NODE_BYTES),
+  ];
+  let pages = 0;
+  let covered = 0; // first page not yet counted (spans are in address order)
+  for (const [a, b] of spans) {
+    const from = Math.max(a, covered);
+    if (b > from) pages += b - from;
+    covered = Math.max(covered, b);
+  }
+  return pages * PAGE_BYTES;
 }

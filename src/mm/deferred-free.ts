@@ -1,8 +1,12 @@
 import {
   type ArenaGeometry,
   type ArenaViews,
+  I32_NODE_IN_USE,
   I32_RETIRE_HEAD,
+  I32_RETIRE_HIGH_WATER,
   I32_RETIRE_TAIL,
+  I32_VMA_IN_USE,
+  RETIRE_ENTRY_BYTES,
 } from './arena-layout.js';
 
 /**
@@ -40,6 +44,12 @@ export interface GracePeriods {
  */
 export const RECLAIM_BATCH = 256;
 /**
+ * A small arena reclaims sooner: its batch is an eighth of the objects it holds, but at least
+ * this many. Retired objects keep their slots (and pages) until reclaimed, so a fixed batch of
+ * 256 index nodes (80 KB) would dwarf a 100-VMA process (issue 11: bytes per hosted VMA).
+ */
+export const RECLAIM_MIN_BATCH = 16;
+/**
  * After an attempt that left objects waiting (a reader still inside a section that began before
  * their grace period), writes skip this many reclaim points before trying again: grace periods
  * end at readers' pace, not at every write.
@@ -72,8 +82,8 @@ export interface Reclaimer {
  */
 export class DeferredFree {
   private readonly i32: Int32Array;
-  private readonly stamps: Float64Array;
-  private readonly items: Int32Array;
+  /** Entry i: stamp at ring[2i], item at ring[2i + 1]. */
+  private readonly ring: Float64Array;
   private readonly capacity: number;
   /** Per-thread: the RCU implementation this thread uses (not stored in the arena). */
   grace: GracePeriods;
@@ -88,8 +98,11 @@ export class DeferredFree {
   constructor(views: ArenaViews, geometry: ArenaGeometry, grace: GracePeriods) {
     this.i32 = views.i32;
     this.capacity = geometry.retireCapacity;
-    this.stamps = new Float64Array(views.buffer, geometry.retireStampBase, this.capacity);
-    this.items = new Int32Array(views.buffer, geometry.retireItemBase, this.capacity);
+    this.ring = new Float64Array(
+      views.buffer,
+      geometry.retireBase,
+      (this.capacity * RETIRE_ENTRY_BYTES) / 8,
+    );
     this.grace = grace;
   }
 
@@ -124,9 +137,10 @@ export class DeferredFree {
       throw new Error('retire ring overflow (an object was retired twice?)');
     }
     const slot = tail % this.capacity;
-    this.stamps[slot] = stamp;
-    this.items[slot] = item;
+    this.ring[2 * slot] = stamp;
+    this.ring[2 * slot + 1] = item;
     this.i32[I32_RETIRE_TAIL] = tail + 1;
+    if (slot >= this.i32[I32_RETIRE_HIGH_WATER]) this.i32[I32_RETIRE_HIGH_WATER] = slot + 1;
     this.retiredTotal++;
   }
 
@@ -134,10 +148,17 @@ export class DeferredFree {
   reclaimBatch(to: Reclaimer): number {
     // Without batched grace periods (IMMEDIATE_GRACE, tests' own RCUs) reclaim at every point.
     if (this.grace.startGracePeriod === undefined) return this.reclaim(to);
-    if (this.pending < RECLAIM_BATCH || --this.backoff > 0) return 0;
+    const batch = this.batchSize();
+    if (this.pending < batch || --this.backoff > 0) return 0;
     const n = this.reclaim(to);
-    this.backoff = this.pending >= RECLAIM_BATCH ? RECLAIM_BACKOFF : 0;
+    this.backoff = this.pending >= batch ? RECLAIM_BACKOFF : 0;
     return n;
+  }
+
+  /** Objects that may wait before a write reclaims: RECLAIM_BATCH, less for a small arena. */
+  batchSize(): number {
+    const held = this.i32[I32_VMA_IN_USE] + this.i32[I32_NODE_IN_USE];
+    return Math.min(RECLAIM_BATCH, Math.max(RECLAIM_MIN_BATCH, held >> 3));
   }
 
   /**
@@ -162,12 +183,12 @@ export class DeferredFree {
     const tail = i32[I32_RETIRE_TAIL];
     if (head === tail) return 0;
     // Start the grace period of everything stamped so far (the newest stamp covers the rest).
-    this.grace.startGracePeriod?.(this.stamps[(tail - 1) % this.capacity]);
+    this.grace.startGracePeriod?.(this.ring[2 * ((tail - 1) % this.capacity)]);
     let n = 0;
     while (head !== tail) {
       const slot = head % this.capacity;
-      if (!this.grace.isGraceOver(this.stamps[slot])) break;
-      const item = this.items[slot];
+      if (!this.grace.isGraceOver(this.ring[2 * slot])) break;
+      const item = this.ring[2 * slot + 1];
       if (item > 0) to.freeVma(item);
       else to.freeNode(-item);
       head++;

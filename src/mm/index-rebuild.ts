@@ -31,6 +31,11 @@ export class IndexRebuild {
   private readonly nb64: number;
   /** Change in the number of entries made by the current mutation. */
   countDelta = 0;
+  /** The entry the current mutation inserts (lo and id), or id 0 for an erase. */
+  private insLo = 0;
+  private insId = 0;
+  /** Start of the entry the previous mutation on this view inserted (-1: none). A hint only. */
+  private prevInsLo = -1;
 
   constructor(private readonly nodes: IndexNodes) {
     this.i32 = nodes.i32;
@@ -46,6 +51,10 @@ export class IndexRebuild {
    */
   rebuild(oldRoot: number, lo: number, hi: number, id: number): number {
     this.countDelta = 0;
+    this.insLo = lo;
+    this.insId = id;
+    const prev = this.prevInsLo;
+    this.prevInsLo = id !== 0 ? lo : -1;
     const fast = this.pathCopyMutation(oldRoot, lo, hi, id);
     if (fast >= 0) return fast;
     let repl: ItemList | null = null;
@@ -58,7 +67,7 @@ export class IndexRebuild {
       this.countDelta = 1;
       return this.buildRoot(repl, 0);
     }
-    const res = this.update(oldRoot, lo, hi, repl);
+    const res = this.update(oldRoot, lo, hi, repl, prev);
     if (res === null) return -1;
     opRetired.push(oldRoot);
     return this.buildRoot(res, this.level(oldRoot));
@@ -227,7 +236,13 @@ export class IndexRebuild {
    * Returns the node's new contents (items at n's level; the caller packs them into nodes), or
    * null when the subtree does not change.
    */
-  private update(n: number, lo: number, hi: number, repl: ItemList | null): ItemList | null {
+  private update(
+    n: number,
+    lo: number,
+    hi: number,
+    repl: ItemList | null,
+    prevInsLo: number,
+  ): ItemList | null {
     const c = this.countOf(n);
     const level = this.level(n);
     let a = 0;
@@ -283,7 +298,7 @@ export class IndexRebuild {
     const merged = new ItemList();
     for (let i = from; i <= to; i++) {
       const child = this.ptr(n, i);
-      const r = this.update(child, lo, hi, i === from ? repl : null);
+      const r = this.update(child, lo, hi, i === from ? repl : null, prevInsLo);
       if (r === null) this.readItems(child, merged);
       else merged.append(r);
       opRetired.push(child);
@@ -306,7 +321,10 @@ export class IndexRebuild {
       }
     }
     for (let i = 0; i < from; i++) out.push(this.loAt(n, i), this.hiAt(n, i), this.ptr(n, i));
-    if (merged.length > 0) out.append(this.pack(merged, level - 1));
+    if (merged.length > 0) {
+      const cut = level === 1 && merged.length > F ? this.appendCut(merged, prevInsLo) : -1;
+      out.append(cut > 0 ? this.packAtInsert(merged, cut) : this.pack(merged, level - 1));
+    }
     for (let i = to + 1; i < c; i++) out.push(this.loAt(n, i), this.hiAt(n, i), this.ptr(n, i));
     return out;
   }
@@ -327,6 +345,40 @@ export class IndexRebuild {
       out.push(items.lo[pos], items.hi[pos + size - 1], node);
       pos += size;
     }
+    return out;
+  }
+
+  /**
+   * Where to split overflowing leaf items for an ascending append: when the inserted entry comes
+   * right after the previous mutation's insert and is followed by fewer than NODE_MIN_FILL
+   * entries (mmap after mmap at rising addresses below the stack, a fork or an import copying in
+   * order), the index just past it; else -1 (an even split). Splitting there keeps the leaves
+   * behind the append point full, as B-trees do for rightmost appends; halves would leave each
+   * of them half empty for good (twice the index bytes per VMA; issue 11's memory budget).
+   */
+  private appendCut(items: ItemList, prevInsLo: number): number {
+    if (this.insId === 0) return -1;
+    for (let i = items.length - 1; i > 0 && items.length - i <= NODE_MIN_FILL; i--) {
+      if (items.ptr[i] === this.insId && items.lo[i] === this.insLo) {
+        return items.lo[i - 1] === prevInsLo ? i + 1 : -1;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Leaves for items split at `cut`: full leaves up to the cut (the last takes the remainder),
+   * then one leaf with what follows (below minimum fill: the next update there merges it with
+   * its left neighbour again).
+   */
+  private packAtInsert(items: ItemList, cut: number): ItemList {
+    const out = new ItemList();
+    const emit = (pos: number, size: number) => {
+      const node = this.makeNode(0, items, pos, size);
+      out.push(items.lo[pos], items.hi[pos + size - 1], node);
+    };
+    for (let pos = 0; pos < cut; pos += F) emit(pos, Math.min(F, cut - pos));
+    if (cut < items.length) emit(cut, items.length - cut);
     return out;
   }
 

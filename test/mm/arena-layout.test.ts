@@ -54,15 +54,59 @@ describe('arena layout', () => {
       'a full address space can be rewritten in one grace period',
     );
     assert.ok(g.nodeCapacity > 65_530 / 7 + 1024);
-    for (const base of [g.vmaBase, g.nodeBase, g.retireStampBase, g.retireItemBase, g.totalBytes]) {
+    for (const base of [g.retireBase, g.vmaBase, g.nodeBase, g.totalBytes]) {
       assert.equal(base % L.CACHE_LINE, 0);
     }
+    assert.ok(g.retireBase >= L.HEADER_BYTES);
+    assert.ok(g.vmaBase >= g.retireBase + L.RETIRE_ENTRY_BYTES * g.retireCapacity);
     assert.ok(g.nodeBase >= g.vmaBase + g.vmaCapacity * L.VMA_RECORD_BYTES);
-    assert.ok(g.retireStampBase >= g.nodeBase + g.nodeCapacity * L.NODE_BYTES);
-    assert.ok(g.retireItemBase >= g.retireStampBase + 8 * g.retireCapacity);
-    assert.ok(g.totalBytes >= g.retireItemBase + 4 * g.retireCapacity);
+    assert.ok(g.totalBytes >= g.nodeBase + g.nodeCapacity * L.NODE_BYTES);
     assert.equal(g.retireCapacity, g.vmaCapacity + g.nodeCapacity);
     assert.equal(L.NODE_BYTES % 8, 0);
     assert.throws(() => L.computeGeometry(0), RangeError);
+  });
+
+  it('keeps a VMA record on one cache line with its lock words', () => {
+    assert.equal(L.VMA_RECORD_BYTES, L.CACHE_LINE);
+    const words = [
+      L.VMA_F64_START * 2,
+      L.VMA_F64_START * 2 + 1,
+      L.VMA_F64_END * 2,
+      L.VMA_F64_END * 2 + 1,
+      L.VMA_F64_PGOFF * 2,
+      L.VMA_F64_PGOFF * 2 + 1,
+      L.VMA_I32_FLAGS,
+      L.VMA_I32_FILE,
+      L.VMA_I32_ANON_NAME,
+      L.VMA_I32_OPS,
+      L.VMA_I32_GEN,
+      L.VMA_I32_FREE_NEXT,
+      L.VMA_I32_REFCNT,
+      L.VMA_I32_LOCK_SEQ,
+    ];
+    assert.equal(new Set(words).size, words.length, 'record fields overlap');
+    for (const w of words) assert.ok(w >= 0 && w * 4 < L.VMA_RECORD_BYTES);
+  });
+
+  it('counts committed bytes from the high-water marks, whole pages, shared pages once', () => {
+    const g = L.computeGeometry(1000);
+    const v = L.arenaViews(L.allocateArena(g.totalBytes));
+    L.writeGeometry(v, g);
+    // Empty: page 0 (header + ring front), the first record's page, the first node's page.
+    const pagesOf = (a: number, b: number) =>
+      Math.ceil(b / L.PAGE_BYTES) - Math.floor(a / L.PAGE_BYTES);
+    const empty =
+      pagesOf(0, g.retireBase) +
+      pagesOf(g.vmaBase, g.vmaBase + L.VMA_RECORD_BYTES) +
+      pagesOf(g.nodeBase, g.nodeBase + L.NODE_BYTES);
+    assert.equal(L.committedBytes(v, g), empty * L.PAGE_BYTES);
+    v.i32[L.I32_VMA_HIGH_WATER] = 200;
+    v.i32[L.I32_NODE_HIGH_WATER] = 30;
+    v.i32[L.I32_RETIRE_HIGH_WATER] = 40;
+    const grown =
+      pagesOf(0, g.retireBase + 40 * L.RETIRE_ENTRY_BYTES) +
+      pagesOf(g.vmaBase, g.vmaBase + 200 * L.VMA_RECORD_BYTES) +
+      pagesOf(g.nodeBase, g.nodeBase + 30 * L.NODE_BYTES);
+    assert.equal(L.committedBytes(v, g), grown * L.PAGE_BYTES);
   });
 });

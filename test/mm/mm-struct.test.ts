@@ -56,7 +56,7 @@ describe('MmStruct', () => {
     assert.deepEqual([...mm.vmasInRange()], [a, b]);
   });
 
-  it('records: fields, uint32 flags, 32-bit halves, lock words on their own cache line', () => {
+  it('records: fields, uint32 flags, 32-bit halves, lock words in the record', () => {
     const mm = MmStruct.create({ maxVmas: 10, globals });
     const id = mm.allocVma();
     const addr = 0x7f3c_1a5e_5000;
@@ -70,10 +70,10 @@ describe('MmStruct', () => {
     // New records are detached with the kernel's initial vm_lock_seq.
     assert.equal(Atomics.load(mm.i32, mm.vmas.refcntWord(id)), 0);
     assert.equal(Atomics.load(mm.i32, mm.vmas.lockSeqWord(id)), -1);
-    // The lock words are not on the cache line holding start/end/flags.
-    const startByte = mm.geometry.vmaBase + id * 128;
-    assert.ok(mm.vmas.refcntWord(id) * 4 >= startByte + 64);
-    assert.ok(mm.vmas.lockSeqWord(id) * 4 < startByte + 128);
+    // The lock words are in the record's own (single) cache line.
+    const startByte = mm.geometry.vmaBase + id * 64;
+    assert.ok(mm.vmas.refcntWord(id) * 4 >= startByte + 48);
+    assert.ok(mm.vmas.lockSeqWord(id) * 4 < startByte + 64);
     // Distinct records never share lock words, and the sync block stays clear of them.
     const id2 = mm.allocVma();
     assert.notEqual(mm.vmas.refcntWord(id), mm.vmas.refcntWord(id2));

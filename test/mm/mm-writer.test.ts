@@ -186,15 +186,16 @@ test('records removed during an RCU read section are not reused until it ends', 
   }
   rcu.readUnlock();
   assert.ok(removed.size > 50);
-  let reused = 0;
+  const heldAtUnlock = mm.vmas.inUse;
   for (let i = 0; i < 200; i++) {
     attached.clear();
     mmWrite(mm, env, 0, () =>
       mmap(mm, a + (i % 63) * PAGE, PAGE, i % 2 ? 3 : 1, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED),
     );
-    for (const id of attached) if (removed.has(id)) reused++;
   }
-  assert.ok(reused > 0, 'after the section ends, retired records are reused');
+  // Reclaimed once the section ended: the records held drop back by most of those removed (the
+  // free list is LIFO, so which ids come back first depends on the reclaim batch size).
+  assert.ok(mm.vmas.inUse <= heldAtUnlock - removed.size / 2, 'retired records reclaimed');
 });
 
 test('a writer refuses an mm without RCU grace periods and cannot nest', () => {

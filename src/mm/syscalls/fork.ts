@@ -11,6 +11,7 @@
  * same shmem file. The child lives in a new arena with the same max_map_count, global tables,
  * grace periods and machine capabilities (protection keys) as the parent.
  */
+import { IMMEDIATE_GRACE } from '../deferred-free.js';
 import { MmStruct } from '../mm-struct.js';
 import { pagesFork } from '../pages/page-hooks.js';
 import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
@@ -20,10 +21,13 @@ export { exitMm } from './exit.js';
 
 /** A copy of `parent`'s address space, as the child of fork() sees it. */
 export function forkMm(parent: MmStruct): MmStruct {
+  // Built unshared: index nodes replaced while copying are reused at once (IMMEDIATE_GRACE), so
+  // the copy's high-water marks (its resident pages) are what it holds; the parent's grace
+  // periods take over once it is complete.
   const child = MmStruct.create({
     maxVmas: parent.maxMapCount,
     globals: parent.globals,
-    grace: parent.deferred.grace,
+    grace: IMMEDIATE_GRACE,
     pkeys: parent.pkeys,
     noZeroPage: parent.noZeroPage,
   });
@@ -69,5 +73,7 @@ export function forkMm(parent: MmStruct): MmStruct {
     count++;
   }
   child.mapCount = count;
+  child.reclaim();
+  child.setGracePeriods(parent.deferred.grace);
   return child;
 }
