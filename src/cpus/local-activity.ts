@@ -50,6 +50,13 @@ const mmapAnon = (length: number, prot: number, flags = MAP_PRIVATE_ANON): Sysca
   file: null,
 });
 
+const touchRange = (addr: number, length: number, write: boolean): SyscallCall => ({
+  op: 'touch',
+  addr,
+  length,
+  write,
+});
+
 /** A fixed list of steps; each step sees the address returned by the pass's first mmap. */
 class StepSource implements CallSource {
   private i = 0;
@@ -69,33 +76,40 @@ class StepSource implements CallSource {
 /** The built-in patterns (API.md `profile`). */
 export function profileSource(profile: ProfileName): CallSource {
   switch (profile) {
-    // An allocator's big-chunk path: map 64 KiB, give it back.
+    // An allocator's big-chunk path: map 64 KiB, fill it, give it back.
     case 'mmap_churn':
       return new StepSource([
         () => mmapAnon(16 * PAGE, PROT_RW),
+        (b) => touchRange(b, 16 * PAGE, true),
         (b) => ({ op: 'munmap', addr: b, length: 16 * PAGE }),
       ]);
-    // A JIT: a writable code buffer, named, flipped to r-x once emitted, then retired.
+    // A JIT: a writable code buffer, named, written, flipped to r-x once emitted, run, retired.
     case 'jit':
       return new StepSource([
         () => mmapAnon(8 * PAGE, PROT_RW),
         (b) => ({ op: 'anon_name', addr: b, length: 8 * PAGE, name: 'jit-code' }),
+        (b) => touchRange(b, 8 * PAGE, true),
         (b) => ({ op: 'mprotect', addr: b, length: 8 * PAGE, prot: PROT_RX }),
+        (b) => touchRange(b, 8 * PAGE, false),
         (b) => ({ op: 'munmap', addr: b, length: 8 * PAGE }),
       ]);
-    // malloc: an arena grown and trimmed in the middle (splits and re-merges), then freed.
+    // malloc: an arena used, trimmed in the middle (splits and re-merges), reused, then freed.
     case 'malloc':
       return new StepSource([
         () => mmapAnon(64 * PAGE, PROT_RW),
+        (b) => touchRange(b, 32 * PAGE, true),
         (b) => ({ op: 'mprotect', addr: b + 32 * PAGE, length: 32 * PAGE, prot: PROT_NONE }),
         (b) => ({ op: 'mprotect', addr: b + 32 * PAGE, length: 16 * PAGE, prot: PROT_RW }),
+        (b) => touchRange(b + 16 * PAGE, 32 * PAGE, true),
         (b) => ({ op: 'munmap', addr: b, length: 64 * PAGE }),
       ]);
-    // pthread stacks: a stack mapping with a PROT_NONE guard page below it, then thread exit.
+    // pthread stacks: a stack mapping with a PROT_NONE guard page below it, the thread using the
+    // top of its stack, then thread exit.
     case 'thread_stacks':
       return new StepSource([
         () => mmapAnon(256 * PAGE, PROT_RW, MAP_PRIVATE_ANON_STACK),
         (b) => ({ op: 'mprotect', addr: b, length: PAGE, prot: PROT_NONE }),
+        (b) => touchRange(b + 248 * PAGE, 8 * PAGE, true),
         (b) => ({ op: 'munmap', addr: b, length: 256 * PAGE }),
       ]);
   }

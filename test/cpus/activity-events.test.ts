@@ -162,7 +162,7 @@ test(
     assert.equal(typeof where, 'number');
 
     const p = await sim.createProcess({ maps: MAPS });
-    const events = await firstEvents(p.pid, 5 * 4, () =>
+    const events = await firstEvents(p.pid, 5 * 6, () =>
       sim.setActivity(p.pid, { kind: 'profile', profile: 'jit', ratePerS: 2000 }),
     );
     await sim.stopActivity(p.pid);
@@ -203,9 +203,9 @@ test(
     other();
     assert.equal(gate(), 0);
     await sim.stopActivity(p.pid);
-    // malloc is mmap, mprotect, mprotect, munmap: replay it from the first mmap that arrived.
+    // malloc is mmap, touch, mprotect, mprotect, touch, munmap: replay it from the first mmap.
     const start = events.findIndex((e) => e.call.op === 'mmap');
-    assert.ok(start >= 0 && start < 4, `first mmap at ${start}`);
+    assert.ok(start >= 0 && start < 6, `first mmap at ${start}`);
     const replay = profileSource('malloc');
     let previous: number | undefined;
     for (let i = start; i < events.length; i++) {
@@ -272,18 +272,20 @@ test(
       assert.equal(a.events.takeDropped(), a.events.dropped);
       assert.equal(a.events.takeDropped(), 0);
 
-      // What the ring kept is whole: mmap_churn is mmap then munmap of what it mapped.
+      // What the ring kept is whole: mmap_churn is mmap, a touch of what it mapped, munmap of it.
       const got: Array<{ call: SyscallCall; result: number }> = [];
       const n = a.events.drain(epoch, Number.POSITIVE_INFINITY, (call, result) =>
         got.push({ call, result }),
       );
       assert.equal(n, kept);
       assert.equal(got.length, kept);
-      for (let i = 1; i < got.length; i++) {
-        const [prev, cur] = [got[i - 1], got[i]];
+      for (let i = 2; i < got.length; i++) {
+        const [mapped, touched, cur] = [got[i - 2], got[i - 1], got[i]];
         if (cur.call.op === 'munmap') {
-          assert.equal(prev.call.op, 'mmap');
-          assert.equal(cur.call.addr, prev.result);
+          assert.equal(mapped.call.op, 'mmap');
+          assert.equal(touched.call.op, 'touch');
+          assert.equal(touched.call.addr, mapped.result);
+          assert.equal(cur.call.addr, mapped.result);
           assert.equal(cur.call.length, 16 * PAGE);
         }
       }
