@@ -1,7 +1,8 @@
 /**
  * One engine, two transports: the same requests through `--cpus 0` (the engine on the event loop)
  * and through worker CPUs give the same bodies AND the same strategy-specific counts (every
- * series of /metrics except durations). Each strategy's own counters must move: `mmap_lock`
+ * series of /metrics except durations), for reads, mutations (results and errnos), fork and exit.
+ * Each strategy's own counters must move: `mmap_lock`
  * takes the mmap read lock per chunk, `per_vma`/`snapshot`/`lockless*` count speculation
  * attempts, `lockless` falls back to the mmap lock for a VMA with an anon name or a special
  * mapping (`fancy_vma`) and `lockless_nofallback` never does.
@@ -33,7 +34,7 @@ async function session(
   const sim = await Sim.start({ ...testConfig({ maxBatch: 64 }), cpus, reads, population: 0 });
   const app = await appWith(sim, { cpus, maxBatch: 64 });
   const bodies: string[] = [];
-  const send = async (method: 'GET' | 'POST', url: string, payload?: object) => {
+  const send = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) => {
     const r = await app.inject({ method, url, payload, headers: payload ? json : {} });
     bodies.push(`${method} ${url} ${r.statusCode} ${r.body}`);
     return r;
@@ -56,6 +57,26 @@ async function session(
       ],
     });
   }
+  // Mutations, fork and exit: the same results (and errnos) and mutation counts.
+  await send('POST', `/proc/${pid}/syscalls`, {
+    calls: [
+      {
+        op: 'mmap',
+        addr: '0x7f0000020000',
+        length: '0x3000',
+        prot: 'rw-',
+        flags: ['private', 'anonymous', 'fixed'],
+      },
+      { op: 'mprotect', addr: '0x7f0000021000', length: '0x1000', prot: 'r--' },
+      { op: 'munmap', addr: '0x7f0000022000', length: '0x1000' },
+      { op: 'mprotect', addr: '0x7f0000021001', length: '0x1000', prot: 'r--' },
+      { op: 'brk', addr: '0x0' },
+    ],
+  });
+  const child = (await send('POST', `/processes/${pid}/fork`)).json().pid as number;
+  await send('GET', `/proc/${child}/maps?strategy=per_vma`);
+  await send('DELETE', `/processes/${child}`);
+  await send('GET', `/proc/${child}/maps`);
   await send('GET', `/proc/${pid + 1}/maps`);
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   await app.close();
@@ -104,6 +125,32 @@ test('--cpus 0 and worker CPUs: same answers, same strategy-specific counts', as
   assert.equal(mmapReadLocks('lockless'), fancy('maps', 'lockless') + fancy('query', 'lockless'));
   // lockless_nofallback reads them speculatively.
   assert.equal(fancy('maps', 'lockless_nofallback'), 0);
+  assert.equal(fancy('query', 'lockless_nofallback'), 0);
   assert.ok(attempts('maps', 'lockless_nofallback') >= 6);
   assert.equal(mmapReadLocks('lockless_nofallback'), 0);
+  // Queries: per_vma's lock_next_vma per lookup; mmap_lock's lock per query (2 requests + 3
+  // in the batch), no attempts; snapshot and lockless attempts per lookup.
+  assert.ok(attempts('query', 'per_vma') >= 4);
+  assert.equal(attempts('query', 'mmap_lock'), 0);
+  assert.ok(attempts('query', 'lockless') >= 4);
+  // Every read counted under its own strategy: 1 maps read (per_vma: + the fork child's) and 4
+  // queries (1 + 3 in the batch); reads of a pid that is gone count nothing.
+  for (const s of STRATEGIES) {
+    const maps = s === 'per_vma' ? 2 : 1;
+    assert.equal(count(c, `procfs_reads_total{op="maps",strategy="${s}"}`), maps, s);
+    assert.equal(count(c, `procfs_reads_total{op="query",strategy="${s}"}`), 4, s);
+  }
+  // The mutations ran (and failed) the same way: mmap, split, unmap, an unaligned EINVAL, brk.
+  const mutations = (op: string, result: string) =>
+    count(c, `procfs_mutations_total{op="${op}",result="${result}"}`);
+  assert.equal(mutations('mmap', 'ok'), 1);
+  assert.equal(mutations('mprotect', 'ok'), 1);
+  assert.equal(mutations('mprotect', 'EINVAL'), 1);
+  assert.equal(mutations('munmap', 'ok'), 1);
+  assert.equal(mutations('fork', 'ok'), 1);
+  assert.equal(mutations('exit', 'ok'), 1);
+  // No contention on one thread: no contention fallbacks, no retries, no hazards.
+  for (const [k, v] of c) {
+    if (/reason="contention"|_retries_total|procfs_hazards_total/.test(k)) assert.equal(v, 0, k);
+  }
 });

@@ -16,6 +16,7 @@
  *     and retried (the sequence check, which a writer always trips, decides the retry), so the
  *     reader never crashes nor returns a torn line.
  */
+import type { StrategyName } from '../../metrics/labels.js';
 import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import { writeMapsLine } from '../maps-line.js';
@@ -23,7 +24,7 @@ import { LINE_WRITTEN, type MapsPosition, type MapsWalker, readMapsChunk } from 
 import type { QueryTarget } from '../procmap-query.js';
 import { CAPTURE_NULL_DEREF, captureVma, captureVmaAs, usesAnonName } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
-import { defineStrategy, type StrategyLocking } from './read-strategy.js';
+import { defineStrategy, type ReadStrategy, type StrategyLocking } from './read-strategy.js';
 import {
   FALLBACK_FANCY_VMA,
   FALLBACK_RETRY_LIMIT,
@@ -148,11 +149,10 @@ function locklessLocking(name: string, fancyFallback: boolean): StrategyLocking 
   };
 }
 
-/** Fancy VMAs (anon name, special-mapping name) under a momentary mmap read lock. */
-export const lockless = defineStrategy('lockless', locklessLocking('lockless', true));
+/** A lockless variant: `fancyFallback` is what tells `lockless` and `lockless_nofallback` apart. */
+export function locklessVariant(name: StrategyName, fancyFallback: boolean): ReadStrategy {
+  return defineStrategy(name, locklessLocking(name, fancyFallback));
+}
 
-/** Names read speculatively: freed/reused names and dummy ops are detected as hazards. */
-export const locklessNofallback = defineStrategy(
-  'lockless_nofallback',
-  locklessLocking('lockless_nofallback', false),
-);
+/** Fancy VMAs (anon name, special-mapping name) under a momentary mmap read lock. */
+export default locklessVariant('lockless', true);

@@ -34,7 +34,7 @@ function lockedQueryTarget(ctx: ReaderContext, mm: MmStruct): QueryTarget {
   };
 }
 
-export const mmapLock = defineStrategy('mmap_lock', {
+export default defineStrategy('mmap_lock', {
   readChunk(ctx: ReaderContext, mm: MmStruct, pos: MapsPosition, limit: number, sink: ByteSink) {
     const walker = ctx.cached<MapsWalker>('mmap_lock', mm, () => directMapsWalker(mm));
     ctx.mmapReadLock(mm);

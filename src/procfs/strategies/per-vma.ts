@@ -148,7 +148,7 @@ class PerVmaQueryTarget implements QueryTarget {
   }
 }
 
-export const perVma = defineStrategy('per_vma', {
+export default defineStrategy('per_vma', {
   readChunk(ctx: ReaderContext, mm: MmStruct, pos: MapsPosition, limit: number, sink: ByteSink) {
     const walker = ctx.cached('per_vma', mm, () => new PerVmaWalker(ctx, mm));
     const { walk, cursor } = walker.reader;

@@ -77,7 +77,7 @@ class SnapshotQueryTarget implements QueryTarget {
   }
 }
 
-export const snapshot = defineStrategy('snapshot', {
+export default defineStrategy('snapshot', {
   readChunk(ctx: ReaderContext, mm: MmStruct, pos: MapsPosition, limit: number, sink: ByteSink) {
     const walker = ctx.cached('snapshot', mm, () => new SnapshotWalker(new Speculation(ctx, mm)));
     walker.spec.begin();

@@ -1,17 +1,17 @@
 /**
  * The read strategies by name (API.md "Locking strategies"): what the engine (src/cpus/engine.ts),
- * the race tests and the benchmark use. One module per strategy; this file only collects them.
+ * the race tests and the benchmark use. One module per strategy, found by its name: strategy
+ * `foo_bar` is the default export of `./foo-bar.js` (a `defineStrategy('foo_bar', ...)`). So a new
+ * strategy is one new file plus its name appended to STRATEGIES (src/metrics/labels.ts), from
+ * which the metric labels, the schemas and the instrument layout derive
+ * (test/procfs/strategies/sixth-strategy.test.ts proves it).
  *
  *   const ctx = createReaderContext({ rcu, recorder });   // once per thread
  *   strategyByName('per_vma').readMaps(ctx, mm, 4096, (chunk) => ...);
  *   strategyByName('snapshot').query(ctx, mm, args, out);
  */
 import { STRATEGIES, type StrategyName } from '../../metrics/labels.js';
-import { lockless, locklessNofallback } from './lockless.js';
-import { mmapLock } from './mmap-lock.js';
-import { perVma } from './per-vma.js';
 import type { ReadStrategy } from './read-strategy.js';
-import { snapshot } from './snapshot.js';
 
 export type { ReadStrategy } from './read-strategy.js';
 export {
@@ -23,14 +23,21 @@ export {
   type StrategyHooks,
 } from './reader-context.js';
 
-/** Indexed by strategy id (labels.ts STRATEGIES order). */
-const BY_ID: readonly ReadStrategy[] = [mmapLock, perVma, snapshot, lockless, locklessNofallback];
-
-for (let i = 0; i < STRATEGIES.length; i++) {
-  if (BY_ID[i].name !== STRATEGIES[i] || BY_ID[i].id !== i) {
-    throw new Error(`strategy registry out of order at ${i}`);
-  }
+/** The module file of a strategy name. */
+export function strategyModule(name: StrategyName): string {
+  return `./${name.replaceAll('_', '-')}.js`;
 }
+
+/** Indexed by strategy id (labels.ts STRATEGIES order). */
+const BY_ID: readonly ReadStrategy[] = await Promise.all(
+  STRATEGIES.map(async (name, id) => {
+    const s = ((await import(strategyModule(name))) as { default?: ReadStrategy }).default;
+    if (s?.name !== name || s.id !== id) {
+      throw new Error(`${strategyModule(name)} must export default defineStrategy('${name}', ...)`);
+    }
+    return s;
+  }),
+);
 
 export const ALL_STRATEGIES: readonly ReadStrategy[] = BY_ID;
 
