@@ -14,13 +14,12 @@ import { httpError, toErrorReply } from '../src/schemas/errors.js';
 import {
   formatQueryAnswer,
   QueryAnswerBody,
-  QueryInput,
   QueryString,
   queryAnswerJson,
   toQueryArgs,
 } from '../src/schemas/query.js';
 import {
-  CompactBatchBody,
+  BatchQueryBody,
   queryColumnsJson,
   toCompactQueries,
 } from '../src/schemas/query-columns.js';
@@ -45,8 +44,6 @@ const PointQuery = Type.Object({
   ...QueryString.properties,
   strategy: Type.Optional(StrategyName),
 });
-
-const BatchBody = Type.Object({ queries: Type.Array(QueryInput) }, { additionalProperties: false });
 
 const BatchResult = Type.Union([
   QueryAnswerBody,
@@ -167,7 +164,7 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           '{"addrs":[…],"flags":…} answers column-wise (API.md "compact form")',
         params: PidParams,
         querystring: Type.Object({ strategy: Type.Optional(StrategyName) }),
-        body: Type.Union([BatchBody, CompactBatchBody]),
+        body: BatchQueryBody,
         response: {
           200: Type.Union([Type.Object({ results: Type.Array(BatchResult) }), QueryColumns]),
           ...errorResponses(400, 404, 413),

@@ -97,10 +97,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  // Synchronous (no promise per request).
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
     // In-flight requests finish; new ones (on kept-alive connections) are shed.
-    return reply
+    reply
       .code(503)
       .header('connection', 'close')
       .header('retry-after', String(config.retryAfterS))

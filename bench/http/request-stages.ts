@@ -1,39 +1,39 @@
 /**
- * Where the CPU time of one point PROCMAP_QUERY request goes, stage by stage, measured in this
- * process on the same 100-VMA layout as the HTTP section: each stage is the code the request
- * runs for it, called in a loop (CPU time per call, median of `reps` batches). The HTTP stack
- * itself (parser, socket writes, fastify routing) is the hello-world's server CPU per request,
- * measured by the HTTP section under autocannon. "before" rows are what the route did before
- * issue 10 (schema serializer, a labelled histogram observe per request), kept here so the
- * breakdown shows both.
+ * Where the CPU time of one request goes, stage by stage, measured in this process on the same
+ * 100-VMA layout as the HTTP section: each stage is the code the request runs for it, called in a
+ * loop (CPU µs per call, median of `reps` batches). The HTTP stack itself (socket reads, HTTP
+ * parsing, fastify routing, socket writes) is the hello-world's server CPU per request, which the
+ * HTTP section measures under autocannon, as it measures the server's whole CPU per request.
+ *
+ * Each stage has a stable key: the figures recorded before the issue 10 HTTP work
+ * (`stages-before.json`) are printed beside the current ones.
  */
 import { readFileSync } from 'node:fs';
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import fastJson from 'fast-json-stringify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { buildApp } from '../../src/app.js';
 import { defaultConfig } from '../../src/config.js';
 import { Sim } from '../../src/cpus/sim.js';
 import type { QueryAnswer, QueryArgs, SimApi } from '../../src/cpus/sim-api.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { PidParams } from '../../src/schemas/common.js';
-import { exactValidatorCompiler } from '../../src/schemas/exact-params.js';
+import { QueryString, queryAnswerJson, toQueryArgs } from '../../src/schemas/query.js';
 import {
-  formatQueryAnswer,
-  QueryAnswerBody,
-  QueryString,
-  queryAnswerJson,
-  toQueryArgs,
-} from '../../src/schemas/query.js';
+  BatchQueryBody,
+  queryColumnsJson,
+  toCompactQueries,
+} from '../../src/schemas/query-columns.js';
 import { validatorCompiler } from '../../src/schemas/validator.js';
 import { median } from '../lib/figure.js';
 
 type Validate = (value: unknown) => unknown;
 
 export interface StageCost {
+  /** Stable key (stages-before.json). */
+  key: string;
   stage: string;
-  /** µs of CPU per request (for dispatch: the event loop's share at 64 requests in flight). */
+  /** µs of CPU per request (per address for the batch stages). */
   us: number;
-  note?: string;
 }
 
 function cpuUs(): number {
@@ -90,29 +90,54 @@ async function simQuery(sim: SimApi, pid: number, args: QueryArgs): Promise<Quer
   return o;
 }
 
+/** A route answering a constant, on `app`: what inject costs without our hooks is the baseline. */
+function addNoop(app: FastifyInstance): FastifyInstance {
+  app.get('/stages/noop', { logLevel: 'warn' }, (_req, reply) => {
+    reply.type('application/json; charset=utf-8').send('{"ok":1}');
+  });
+  return app;
+}
+
+/**
+ * The app's own hooks (onRequest: Host/Origin check, shutdown shedding, under-pressure, token;
+ * onSend/onResponse: refused upgrades, request metrics): `inject()` of a constant route on the
+ * real app minus the same on a bare fastify.
+ */
+async function hookCost(sim: SimApi, reps: number): Promise<number> {
+  const config = defaultConfig({ population: 0, port: 0 });
+  const app = addNoop(await buildApp({ config, sim, closeSim: false }));
+  const bare = addNoop(Fastify({ logger: false }));
+  await Promise.all([app.ready(), bare.ready()]);
+  const headers = { host: '127.0.0.1:8080' };
+  const one = (a: FastifyInstance) => () =>
+    a.inject({ method: 'GET', url: '/stages/noop', headers });
+  try {
+    const withHooks = await perAsyncCall(reps, 4000, 1, one(app));
+    const without = await perAsyncCall(reps, 4000, 1, one(bare));
+    return Math.max(0, withHooks - without);
+  } finally {
+    await Promise.all([app.close(), bare.close()]);
+  }
+}
+
 /** The stage costs of a point query on a process imported from `maps` (about 100 lines). */
 export async function measureRequestStages(maps: string, reps: number): Promise<StageCost[]> {
   const calls = 20_000;
   const addr = `0x${maps.split('-')[0]}`;
   const out: StageCost[] = [];
 
-  // Validation: fastify runs the compiled checks of params and querystring per request.
-  for (const [when, compiler] of [
-    ['before: TypeBoxValidatorCompiler (Value.Convert + Check)', TypeBoxValidatorCompiler],
-    ['exactValidatorCompiler (exactness rules + Value.Convert + Check)', exactValidatorCompiler],
-    ['now: validatorCompiler (compiled conversion plan + Check)', validatorCompiler],
-  ] as const) {
-    const params = compiler({ schema: PidParams, httpPart: 'params' } as never) as Validate;
-    const query = compiler({ schema: QueryString, httpPart: 'querystring' } as never) as Validate;
-    out.push({
-      stage: `validation of params + querystring, ${when}`,
-      us: perCall(reps, calls, () => {
-        params({ pid: '1' });
-        query({ addr });
-      }),
-    });
-  }
+  const params = validatorCompiler({ schema: PidParams, httpPart: 'params' } as never) as Validate;
+  const query = validatorCompiler({ schema: QueryString, httpPart: 'querystring' } as never);
   out.push({
+    key: 'validation',
+    stage: 'validation of params + querystring (compiled conversion plan + Check)',
+    us: perCall(reps, calls, () => {
+      params({ pid: '1' });
+      (query as Validate)({ addr });
+    }),
+  });
+  out.push({
+    key: 'parse',
     stage: 'input parsing (addr, flags → engine numbers)',
     us: perCall(reps, calls, () => toQueryArgs({ addr })),
   });
@@ -124,55 +149,97 @@ export async function measureRequestStages(maps: string, reps: number): Promise<
     maxVmasPerProcess: config.maxVmasPerProcess,
     maxBatch: config.maxBatch,
     population: 0,
+    cpus: 2,
   };
-  const local = await Sim.start({ ...common, cpus: 0 });
-  const worker = await Sim.start({ ...common, cpus: 2 });
+  const sim = await Sim.start({ ...common, reads: 'event-loop' });
+  const dispatching = await Sim.start({ ...common, reads: 'workers' });
   try {
-    const pl = (await local.createProcess({ maps, comm: 'stages' })).pid;
-    const pw = (await worker.createProcess({ maps, comm: 'stages' })).pid;
+    const hooks = await hookCost(sim, reps);
+    out.push({ key: 'hooks', stage: "the app's fastify hooks (inject, no socket)", us: hooks });
+    const pid = (await sim.createProcess({ maps, comm: 'stages' })).pid;
+    const pidW = (await dispatching.createProcess({ maps, comm: 'stages' })).pid;
     const args = toQueryArgs({ addr });
     out.push({
-      stage: 'engine on the event loop (sim.query, --cpus 0)',
-      us: await perAsyncCall(reps, calls, 1, () => simQuery(local, pl, args)),
+      key: 'engine.event_loop',
+      stage: 'engine: the read on the event loop (sim.query; default --reads event-loop)',
+      us: await perAsyncCall(reps, calls, 1, () => simQuery(sim, pid, args)),
     });
     out.push({
-      stage: 'dispatch to a worker CPU + answer (sim.query, default), event-loop share',
-      us: await perAsyncCall(reps, calls / 4, 64, () => simQuery(worker, pw, args)),
-      note: '64 in flight',
+      key: 'engine.dispatch',
+      stage:
+        'engine: dispatch to a worker CPU + answer (--reads workers), event-loop share, 64 in flight',
+      us: await perAsyncCall(reps, calls / 4, 64, () => simQuery(dispatching, pidW, args)),
     });
-    const answer = await simQuery(local, pl, args);
-    const schemaSerializer = fastJson(QueryAnswerBody as never);
+    const answer = await simQuery(sim, pid, args);
     out.push({
-      stage: 'serialisation, before: object + response-schema serializer',
-      us: perCall(reps, calls, () => schemaSerializer(formatQueryAnswer(answer))),
-    });
-    out.push({
-      stage: 'serialisation, now: queryAnswerJson by hand',
+      key: 'serialize',
+      stage: 'serialisation (queryAnswerJson)',
       us: perCall(reps, calls, () => queryAnswerJson(answer)),
     });
+
+    // The batch: per address, the parsing of a compact body and the column-wise answer.
+    const starts = maps
+      .trimEnd()
+      .split('\n')
+      .map((l) => `0x${l.split('-')[0]}`);
+    const addrs = Array.from({ length: 1000 }, (_, i) => starts[i % starts.length]);
+    const compact = toCompactQueries({ addrs });
+    const body = JSON.stringify({ addrs });
+    const parsed = JSON.parse(body);
+    const validateBody = validatorCompiler({ schema: BatchQueryBody, httpPart: 'body' } as never);
+    out.push({
+      key: 'batch.json',
+      stage: 'compact batch: JSON.parse of the body, per address',
+      us: perCall(reps, 200, () => JSON.parse(body)) / 1000,
+    });
+    out.push({
+      key: 'batch.validate',
+      stage: 'compact batch: body validation, per address',
+      us: perCall(reps, 200, () => (validateBody as Validate)(parsed)) / 1000,
+    });
+    const outcomes = await sim.query(pid, {}, compact.args);
+    out.push({
+      key: 'batch.parse',
+      stage: 'compact batch: address parsing, per address',
+      us: perCall(reps, 200, () => toCompactQueries({ addrs })) / 1000,
+    });
+    out.push({
+      key: 'batch.engine',
+      stage: 'compact batch: engine on the event loop, per address',
+      us: (await perAsyncCall(reps, 200, 1, () => sim.query(pid, {}, compact.args))) / 1000,
+    });
+    out.push({
+      key: 'batch.serialize',
+      stage: 'compact batch: column-wise answer, per address',
+      us: perCall(reps, 200, () => queryColumnsJson(compact, outcomes)) / 1000,
+    });
   } finally {
-    await worker.close();
+    await Promise.all([sim.close(), dispatching.close()]);
   }
 
   const metrics = createMetricsRegistry({
-    instruments: local.instruments,
+    instruments: sim.instruments,
     gauges: () => ({ processes: 0, vmas: 0 }),
   });
   const labels = { method: 'GET', route: '/proc/:pid/procmap_query', status_code: '200' };
   out.push({
-    stage: 'metrics: http_request_duration_seconds observe (onResponse hook)',
+    key: 'metrics',
+    stage: 'metrics: http_request_duration_seconds observe',
     us: perCall(reps, calls, (i) => metrics.httpRequestDuration.observe(labels, i * 1e-6)),
   });
-  await local.close();
 
-  // Request logging at info: fastify's two lines per request (incoming, completed), to a
-  // discarding destination, vs the level the hot routes use (warn: both calls return at once).
+  // Request logging: fastify's two lines per request (incoming, completed) to a discarding
+  // destination at info, vs the hot routes' level (warn: both calls return at once).
   const sink = pino.destination({ dest: '/dev/null', sync: true });
   const req = { method: 'GET', url: `/proc/1/procmap_query?addr=${addr}`, host: '127.0.0.1:8080' };
   for (const level of ['info', 'warn'] as const) {
     const log = pino({ level }, sink).child({ reqId: 'req-1' });
     out.push({
-      stage: `request logging at ${level}${level === 'warn' ? ' (hot routes)' : ''}`,
+      key: `logging.${level}`,
+      stage:
+        level === 'info'
+          ? 'request logging, two lines at info (what it would cost)'
+          : 'request logging of the hot routes at the default level (they log at warn)',
       us: perCall(reps, calls / 4, (i) => {
         log.info({ req }, 'incoming request');
         log.info({ res: { statusCode: 200 }, responseTime: i * 1e-3 }, 'request completed');

@@ -79,9 +79,13 @@ export async function stop(child: ChildProcess): Promise<void> {
 
 export interface CannonResult {
   rps: number;
+  /** Requests completed in the run. */
+  total: number;
   p99ms: number;
   errors: number;
   non2xx: number;
+  /** Answers by status code, e.g. {"200": 5120, "503": 3}. */
+  statuses: Record<string, number>;
 }
 
 /** autocannon (separate process) against `url` for `seconds`, `connections` connections. */
@@ -102,9 +106,15 @@ export function autocannon(
       const j = JSON.parse(stdout);
       resolve({
         rps: j.requests.average,
+        total: j.requests.total,
         p99ms: j.latency.p99,
         errors: j.errors,
         non2xx: j.non2xx,
+        statuses: Object.fromEntries(
+          Object.entries((j.statusCodeStats ?? {}) as Record<string, { count: number }>).map(
+            ([code, v]) => [code, v.count],
+          ),
+        ),
       });
     });
   });

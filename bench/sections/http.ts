@@ -1,11 +1,19 @@
 /**
- * HTTP benchmark (issue 4): autocannon, in a separate process, against the real service
- * (dist/src/server.js, default worker CPUs) for GET /proc/:pid/maps of a 100-VMA process, a point
- * PROCMAP_QUERY, a batch query of 1,000 addresses and a mutation — each beside a fastify
- * hello-world serving a body of the same size in the same run. Goals: maps ≥ 0.7× and point
- * query ≥ 0.8× of hello-world requests/s; batch query ≥ 1M addresses/s.
+ * HTTP benchmark (issues 4 and 10): autocannon (50 connections, a separate process) against the
+ * real service with its defaults (`node dist/src/server.js --port N`: default worker CPUs, reads on
+ * the event loop, request logging at info — the hot routes log at warn —, under-pressure on, the
+ * default population with its busy processes), for GET /proc/:pid/maps of a 100-VMA process, a
+ * point PROCMAP_QUERY, batch queries of 1,000 addresses (per-query and compact form) and a
+ * mutation — each beside a fastify hello-world serving a body of the same size in the same run.
+ * Goals: maps ≥ 0.7× and point query ≥ 0.8× of hello-world requests/s, point-query p99 ≤ 2× the
+ * hello-world's, batch ≥ 1M addresses/s. Also the server CPU per request (process and event
+ * loop), and the per-stage breakdown of a request (request-stages.ts) beside the figures recorded
+ * before the issue 10 HTTP work (bench/http/stages-before.json).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { measureRequestStages } from '../http/request-stages.js';
+import { type CpuSample, cpuPerRequest, sampleCpu } from '../http/server-cpu.js';
 import {
   type BenchContext,
   type BenchSection,
@@ -18,6 +26,7 @@ import {
   autocannon,
   type CannonResult,
   freePort,
+  repoRoot,
   startNode,
   startServer,
   stop,
@@ -31,33 +40,66 @@ async function json(url: string, init?: RequestInit): Promise<unknown> {
   return r.json();
 }
 
-/** Median requests/s of `reps` autocannon runs; fails on any error or non-2xx answer. */
-async function rps(
+/** Medians over the runs: requests/s, p99 latency, server CPU per request. */
+interface Load {
+  rps: number;
+  p99ms: number;
+  cpu: CpuSample;
+}
+
+/** `reps` autocannon runs against `url` served by process `pid`; fails on any error or non-2xx. */
+async function load(
   ctx: BenchContext,
   label: string,
   url: string,
+  pid: number,
   seconds: number,
   opts: { method?: string; body?: string } = {},
-): Promise<number> {
-  const runs: CannonResult[] = [];
+): Promise<Load> {
+  const runs: Array<CannonResult & { cpu: CpuSample }> = [];
   for (let r = 0; r < ctx.reps; r++) {
     ctx.progress(`${label}: run ${r + 1}/${ctx.reps}`);
+    const before = sampleCpu(pid);
     const res = await autocannon(url, seconds, CONNECTIONS, opts);
+    const cpu = cpuPerRequest(before, sampleCpu(pid), res.total);
     if (res.errors > 0 || res.non2xx > 0) {
-      throw new Error(`${label}: ${res.errors} errors, ${res.non2xx} non-2xx answers`);
+      const statuses = JSON.stringify(res.statuses);
+      throw new Error(`${label}: ${res.errors} errors, ${res.non2xx} non-2xx answers ${statuses}`);
     }
-    runs.push(res);
+    runs.push({ ...res, cpu });
   }
-  return median(runs.map((x) => x.rps));
+  return {
+    rps: median(runs.map((x) => x.rps)),
+    p99ms: median(runs.map((x) => x.p99ms)),
+    cpu: {
+      processUs: median(runs.map((x) => x.cpu.processUs)),
+      mainThreadUs: median(runs.map((x) => x.cpu.mainThreadUs)),
+    },
+  };
 }
 
-/** Starts a hello-world that serves `bytes` bytes of `type`; returns its URL and a stopper. */
+/** Starts a hello-world that serves `bytes` bytes of `type`; returns its URL, pid and a stopper. */
 async function hello(bytes: number, type: string) {
   const { child, match } = await startNode(['dist/bench/http/hello-server.js'], /listening (\d+)/, {
     BODY_BYTES: String(bytes),
     BODY_TYPE: type,
   });
-  return { url: `http://127.0.0.1:${match[1]}/body`, stop: () => stop(child) };
+  return {
+    url: `http://127.0.0.1:${match[1]}/body`,
+    pid: child.pid as number,
+    stop: () => stop(child),
+  };
+}
+
+/** The stage figures recorded before the issue 10 HTTP work (stages-before.json). */
+interface StagesBefore {
+  measured: string;
+  stages: Record<string, number>;
+}
+
+function stagesBefore(): StagesBefore {
+  const file = path.join(repoRoot, 'bench/http/stages-before.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as StagesBefore;
 }
 
 export const httpSection: BenchSection = {
@@ -65,23 +107,13 @@ export const httpSection: BenchSection = {
   async run(ctx: BenchContext): Promise<Figure[]> {
     const seconds = ctx.quick ? 3 : 8;
     const port = await freePort();
-    ctx.progress(`starting procfs-sim on port ${port}`);
+    ctx.progress(`starting procfs-sim on port ${port} with its defaults`);
     const base = `http://127.0.0.1:${port}`;
-    // under-pressure off: on a loaded 2-vCPU machine its 503s would end the measurement.
     const server = await startServer(
-      [
-        'dist/src/server.js',
-        '--port',
-        String(port),
-        '--population',
-        '0',
-        '--log-level',
-        'warn',
-        '--max-event-loop-delay-ms',
-        '0',
-      ],
+      ['dist/src/server.js', '--port', String(port)],
       `${base}/healthz`,
     );
+    const serverPid = server.pid as number;
     const figures: Figure[] = [];
     try {
       // A 100-VMA process: the host's own layout with anonymous/file mappings, as kbench builds it.
@@ -102,46 +134,43 @@ export const httpSection: BenchSection = {
       const queryUrl = `${base}/proc/${proc.pid}/procmap_query?addr=0x${firstAddr}`;
       const queryBytes = (await (await fetch(queryUrl)).arrayBuffer()).byteLength;
       const starts = layout.split('\n').map((l) => `0x${l.split('-')[0]}`);
-      const batchBody = JSON.stringify({
-        queries: Array.from({ length: 1000 }, (_, i) => ({ addr: starts[i % starts.length] })),
-      });
-      const mutationBody = JSON.stringify({ addr: '0x0' });
+      const addrs = Array.from({ length: 1000 }, (_, i) => starts[i % starts.length]);
+      const batchBody = JSON.stringify({ queries: addrs.map((addr) => ({ addr })) });
+      const compactBody = JSON.stringify({ addrs });
+      const batchUrl = `${base}/proc/${proc.pid}/procmap_query`;
+      const post = (body: string) => ({ method: 'POST', body });
 
-      const maps = await rps(ctx, 'GET maps', mapsUrl, seconds);
-      const query = await rps(ctx, 'GET procmap_query', queryUrl, seconds);
-      const batch = await rps(
-        ctx,
-        'POST procmap_query (1000)',
-        `${base}/proc/${proc.pid}/procmap_query`,
-        seconds,
-        {
-          method: 'POST',
-          body: batchBody,
-        },
+      const run = (label: string, url: string, opts?: { method?: string; body?: string }) =>
+        load(ctx, label, url, serverPid, seconds, opts);
+      const maps = await run('GET maps', mapsUrl);
+      const query = await run('GET procmap_query', queryUrl);
+      const batch = await run('POST procmap_query (1000 queries)', batchUrl, post(batchBody));
+      const compact = await run('POST procmap_query (1000 addrs)', batchUrl, post(compactBody));
+      const mutation = await run(
+        'POST brk',
+        `${base}/proc/${proc.pid}/brk`,
+        post(JSON.stringify({ addr: '0x0' })),
       );
-      const mutation = await rps(ctx, 'POST brk', `${base}/proc/${proc.pid}/brk`, seconds, {
-        method: 'POST',
-        body: mutationBody,
-      });
 
-      const h1 = await hello(mapsBytes, 'text/plain');
-      const helloMaps = await rps(ctx, `hello-world ${mapsBytes} B`, h1.url, seconds).finally(
-        h1.stop,
-      );
-      const h2 = await hello(queryBytes, 'application/json');
-      const helloQuery = await rps(ctx, `hello-world ${queryBytes} B`, h2.url, seconds).finally(
-        h2.stop,
-      );
+      /** A hello-world serving `bytes` bytes of `type`, loaded like our routes, then stopped. */
+      const loadHello = async (bytes: number, type: string) => {
+        const h = await hello(bytes, type);
+        return load(ctx, `hello-world ${bytes} B`, h.url, h.pid, seconds).finally(h.stop);
+      };
+      const helloMaps = await loadHello(mapsBytes, 'text/plain');
+      const helloQuery = await loadHello(queryBytes, 'application/json');
 
       const section = 'HTTP (autocannon, 50 connections, separate process)';
+      const helloMapsName = `fastify hello-world, ${mapsBytes} B body`;
+      const helloQueryName = `fastify hello-world, ${queryBytes} B body`;
       figures.push(
         ratioFigure({
           id: 'http.maps',
           section,
           what: `GET /proc/:pid/maps (${proc.vmas} VMAs, ${mapsBytes} B)`,
           unit: 'req/s',
-          value: maps,
-          baseline: { name: `fastify hello-world, ${mapsBytes} B body`, value: helloMaps },
+          value: maps.rps,
+          baseline: { name: helloMapsName, value: helloMaps.rps },
           goal: { op: '>=', ratio: 0.7 },
         }),
         ratioFigure({
@@ -149,37 +178,95 @@ export const httpSection: BenchSection = {
           section,
           what: `GET /proc/:pid/procmap_query (${queryBytes} B)`,
           unit: 'req/s',
-          value: query,
-          baseline: { name: `fastify hello-world, ${queryBytes} B body`, value: helloQuery },
+          value: query.rps,
+          baseline: { name: helloQueryName, value: helloQuery.rps },
           goal: { op: '>=', ratio: 0.8 },
         }),
         ratioFigure({
-          id: 'http.batch_query',
+          id: 'http.query_p99',
           section,
-          what: 'POST /proc/:pid/procmap_query, 1,000 addresses per request',
-          unit: 'addresses/s',
-          value: batch * 1000,
-          baseline: { name: 'goal: 1M addresses/s', value: 1e6 },
-          goal: { op: '>=', ratio: 1 },
+          what: 'GET /proc/:pid/procmap_query, latency p99 (autocannon, 1 ms resolution)',
+          unit: 'ms',
+          value: query.p99ms,
+          baseline: { name: `${helloQueryName}, p99`, value: helloQuery.p99ms },
+          goal: { op: '<=', ratio: 2 },
         }),
         ratioFigure({
           id: 'http.mutation',
           section,
           what: 'POST /proc/:pid/brk (a mutation under the mmap write lock)',
           unit: 'req/s',
-          value: mutation,
-          baseline: { name: `fastify hello-world, ${queryBytes} B body`, value: helloQuery },
+          value: mutation.rps,
+          baseline: { name: helloQueryName, value: helloQuery.rps },
         }),
       );
-      ctx.progress('per-stage CPU of a point query (in process)');
-      for (const st of await measureRequestStages(`${layout}\n`, ctx.reps)) {
+
+      const million = { name: 'goal: 1M addresses/s', value: 1e6 };
+      for (const [id, form, l] of [
+        ['batch_query', '{"queries":[…]}', batch],
+        ['batch_compact', '{"addrs":[…]} (compact, column-wise)', compact],
+      ] as const) {
+        const what = `POST /proc/:pid/procmap_query ${form}, 1,000 addresses per request`;
+        const f = { id: `http.${id}`, section, what, unit: 'addresses/s', value: l.rps * 1000 };
+        figures.push(ratioFigure({ ...f, baseline: million, goal: { op: '>=', ratio: 1 } }));
+      }
+
+      const cpuSection = 'HTTP: server CPU per request (under autocannon)';
+      for (const [id, what, l] of [
+        ['hello_query', `fastify hello-world, ${queryBytes} B (the HTTP stack)`, helloQuery],
+        ['hello_maps', `fastify hello-world, ${mapsBytes} B (the HTTP stack)`, helloMaps],
+      ] as const) {
         figures.push({
-          id: `http.stage.${figures.length}`,
-          section: 'HTTP: where a point query request spends CPU (µs per request, in process)',
-          what: st.note ? `${st.stage} (${st.note})` : st.stage,
+          id: `http.cpu.${id}`,
+          section: cpuSection,
+          what,
+          unit: 'µs',
+          value: l.cpu.processUs,
+        });
+      }
+      // Ours beside the hello-world with the same body: the whole process, and its event loop.
+      for (const [id, what, l, hw] of [
+        ['query', 'point query', query, helloQuery],
+        ['maps', 'maps', maps, helloMaps],
+      ] as const) {
+        const baseline = { name: 'hello-world, same body size', value: hw.cpu.processUs };
+        for (const [part, value] of [
+          ['whole process', l.cpu.processUs],
+          ['the event loop', l.cpu.mainThreadUs],
+        ] as const) {
+          const f = { id: `http.cpu.${id}.${part}`, section: cpuSection, unit: 'µs', value };
+          figures.push(ratioFigure({ ...f, what: `${what}: ${part}`, baseline }));
+        }
+      }
+      for (const [id, what, l] of [
+        ['compact', 'compact batch of 1,000 addresses', compact],
+        ['batch', 'per-query batch of 1,000 addresses', batch],
+      ] as const) {
+        const value = l.cpu.processUs / 1000;
+        figures.push({
+          id: `http.cpu.${id}`,
+          section: cpuSection,
+          what: `${what}: per address`,
+          unit: 'µs',
+          value,
+        });
+      }
+
+      ctx.progress('per-stage CPU of a request (in process)');
+      const before = stagesBefore();
+      const stageSection = `HTTP: where a request spends CPU (µs, in process; baseline: before the issue 10 HTTP work, ${before.measured})`;
+      for (const st of await measureRequestStages(`${layout}\n`, ctx.reps)) {
+        const f = {
+          id: `http.stage.${st.key}`,
+          section: stageSection,
+          what: st.stage,
           unit: 'µs',
           value: st.us,
-        });
+        };
+        const was = before.stages[st.key];
+        figures.push(
+          was === undefined ? f : ratioFigure({ ...f, baseline: { name: 'before', value: was } }),
+        );
       }
     } finally {
       await stop(server);

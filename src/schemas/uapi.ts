@@ -1,7 +1,8 @@
 /**
  * u64 values at the HTTP boundary. API.md: addresses, lengths and offsets arrive as `0x…` hex
  * strings, decimal strings or safe JSON integers, and real ones (`ffffffffff600000`) exceed 2^53.
- * We parse them exactly with BigInt, then hand the engine a `number` (docs/ARCHITECTURE.md:
+ * We parse them exactly (without BigInt when the string is plainly below 2^53, as every user-space
+ * address is; with BigInt otherwise), then hand the engine a `number` (docs/ARCHITECTURE.md:
  * "Numbers and units inside the engine"; src/mm/syscalls/u64.ts does the kernel's mod-2^64
  * arithmetic on such numbers).
  *
@@ -84,8 +85,50 @@ export function toEngineNumber(v: bigint): number {
   return Number((aligned - 2048n) % U64_LIMIT);
 }
 
-/** Parse + map in one step. */
+/** Value of a hex digit's char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  const l = c | 0x20; // a-f, A-F
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/**
+ * The engine number of a string that is plainly below 2^53 — "0x" and at most 13 hex digits, or
+ * at most 15 decimal digits — computed without BigInt (exact: every partial value stays below
+ * 2^53); -1 for anything else (the exact path decides, and words its error).
+ */
+function smallU64(input: string): number {
+  const n = input.length;
+  let v = 0;
+  if (n >= 3 && n <= 15 && input.charCodeAt(0) === 48 && (input.charCodeAt(1) | 0x20) === 120) {
+    for (let i = 2; i < n; i++) {
+      const d = hexDigit(input.charCodeAt(i));
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  if (n === 0 || n > 15) return -1;
+  for (let i = 0; i < n; i++) {
+    const d = input.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * Parse + map in one step. Values below 2^53 (every user-space address) take a fast path with no
+ * BigInt (the batch query parses one per address); the rest, and every error, go through
+ * `parseU64`.
+ */
 export function engineU64(field: string, input: string | number): number {
+  if (typeof input === 'number') {
+    if (Number.isSafeInteger(input) && input >= 0) return input;
+  } else {
+    const v = smallU64(input);
+    if (v >= 0) return v;
+  }
   return toEngineNumber(parseU64(field, input));
 }
 

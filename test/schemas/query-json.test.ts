@@ -1,12 +1,15 @@
 /**
- * The point query's hand serialisation equals JSON.stringify of the object the schema describes,
- * for any answer (names with quotes, backslashes, newlines, non-ASCII; 48-bit and 64-bit values).
+ * The hand serialisations equal JSON.stringify of the objects they stand for: the point query's
+ * answer and the compact batch's columns, for any answer (names with quotes, backslashes,
+ * newlines, non-ASCII; 48-bit and 64-bit values) and any mix of errors.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { QueryAnswer } from '../../src/cpus/sim-api.js';
+import { type QueryAnswer, type QueryOutcome, SimError } from '../../src/cpus/sim-api.js';
 import { formatQueryAnswer, queryAnswerJson } from '../../src/schemas/query.js';
+import { queryColumnsJson } from '../../src/schemas/query-columns.js';
+import { hex } from '../../src/schemas/uapi.js';
 
 const u53 = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const page = fc.integer({ min: 0, max: 2 ** 52 / 4096 - 1 }).map((p) => p * 4096);
@@ -43,4 +46,43 @@ test('queryAnswerJson(a) is JSON.stringify(formatQueryAnswer(a)), field order in
     buildId: null,
   };
   assert.deepEqual(JSON.parse(queryAnswerJson(named)), formatQueryAnswer(named));
+});
+
+test('queryColumnsJson is JSON.stringify of the nine columns, for any mix of answers and errors', () => {
+  const outcome = fc.oneof(
+    answer,
+    fc.constantFrom(2, 3, 22).map((e) => SimError.of(e, 'PROCMAP_QUERY')),
+  );
+  // Per address: an outcome, or EINVAL (the address did not parse, never sent to the engine).
+  const entries = fc.array(fc.option(outcome, { nil: undefined }), { maxLength: 40 });
+  fc.assert(
+    fc.property(entries, (es) => {
+      const q = {
+        args: [],
+        slots: [] as number[],
+        errno: es.map((e) => (e === undefined ? 22 : 0)),
+      };
+      const outcomes: QueryOutcome[] = [];
+      es.forEach((e, i) => {
+        if (e === undefined) return;
+        q.slots.push(i);
+        outcomes.push(e);
+      });
+      const col = <T>(f: (a: QueryAnswer) => T) =>
+        es.map((e) => (e === undefined || e instanceof SimError ? null : f(e)));
+      const expected = JSON.stringify({
+        vma_start: col((a) => hex(a.vmaStart)),
+        vma_end: col((a) => hex(a.vmaEnd)),
+        vma_flags: col((a) => a.vmaFlags),
+        vma_offset: col((a) => hex(a.vmaOffset)),
+        inode: col((a) => a.inode),
+        dev_major: col((a) => a.devMajor),
+        dev_minor: col((a) => a.devMinor),
+        vma_name: col((a) => a.vmaName),
+        errno: es.map((e) => (e === undefined ? 22 : e instanceof SimError ? e.errno : 0)),
+      });
+      assert.equal(queryColumnsJson(q, outcomes), expected);
+    }),
+    { numRuns: 1000 },
+  );
 });

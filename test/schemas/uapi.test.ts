@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { engineU64, hex, parseU64 } from '../../src/schemas/uapi.js';
+import {
+  engineU64,
+  hex,
+  parseU64,
+  toEngineNumber,
+  type UapiValueError,
+} from '../../src/schemas/uapi.js';
 
 test('hex() prints every safe integer and u64 exactly as lowercase 0x hex', () => {
   // The oracle is BigInt's radix conversion, independent of hex()'s split into 32-bit halves.
@@ -27,4 +33,42 @@ test('u64 inputs: hex and decimal strings and safe integers parse to the same va
       );
     }),
   );
+});
+
+/** The exact path: BigInt parse, then the engine mapping; or the error code it throws. */
+function exact(input: string): number | string {
+  try {
+    return toEngineNumber(parseU64('addr', input));
+  } catch (e) {
+    return (e as UapiValueError).code;
+  }
+}
+
+function viaEngineU64(input: string): number | string {
+  try {
+    return engineU64('addr', input);
+  } catch (e) {
+    return (e as UapiValueError).code;
+  }
+}
+
+test('engineU64: the no-BigInt fast path agrees with the exact path on any string', () => {
+  const hexChar = fc.constantFrom(...'0123456789abcdefABCDEFxXg -+.'.split(''));
+  const strings = fc.oneof(
+    fc.array(hexChar, { maxLength: 20 }).map((cs) => `0x${cs.join('')}`),
+    fc.array(hexChar, { maxLength: 20 }).map((cs) => cs.join('')),
+    fc.bigInt({ min: 0n, max: (1n << 64n) + 5n }).map((b) => `0x${b.toString(16)}`),
+    fc.bigInt({ min: 0n, max: (1n << 64n) + 5n }).map((b) => b.toString()),
+    fc.string({ maxLength: 18 }),
+  );
+  fc.assert(
+    fc.property(strings, (s) => viaEngineU64(s) === exact(s)),
+    { numRuns: 5000 },
+  );
+  // Edges of the fast path: 13 hex digits / 15 decimal digits, and one more.
+  for (const s of ['0x1fffffffffffff', '0xfffffffffffff', '999999999999999', '9999999999999999']) {
+    assert.equal(viaEngineU64(s), exact(s), s);
+  }
+  for (const s of ['', '0x', '0X1g', '-1', '1.5', ' 1', '0x 1'])
+    assert.equal(viaEngineU64(s), 'EINVAL', s);
 });

@@ -21,13 +21,19 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   });
   app.decorate('metrics', metrics);
 
-  app.addHook('onResponse', async (request, reply) => {
+  // One label object per method, route and status, made once (prom-client hashes it per observe).
+  const labelSets = new Map<string, { method: string; route: string; status_code: string }>();
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the URL (no pid in labels); unknown routes share one value.
     const route = request.routeOptions.url ?? 'unknown';
-    metrics.httpRequestDuration.observe(
-      { method: request.method, route, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let labels = labelSets.get(key);
+    if (labels === undefined) {
+      labels = { method: request.method, route, status_code: String(reply.statusCode) };
+      labelSets.set(key, labels);
+    }
+    metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 }
 

@@ -13,7 +13,12 @@
  *   `--allowed-origins`. Requests without an Origin (curl, scripts, k6) are not browsers' and pass.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceConfig } from '../../config.js';
 
@@ -85,26 +90,45 @@ function refuse(reply: FastifyReply, message: string) {
   return reply.code(403).send({ error: 'EACCES', errno: 13, message });
 }
 
+/** Remembers the verdict on the last few Host values (clients send the same one every time). */
+const HOST_CACHE_SIZE = 64;
+
 async function originHost(app: FastifyInstance, opts: { config: ServiceConfig }): Promise<void> {
   const hosts = allowedHostNames(opts.config);
   const origins = allowedOrigins(opts.config);
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const host = request.headers.host ?? '';
-    if (hosts && !hosts.has(hostName(host)) && request.url.split('?')[0] !== '/healthz') {
-      return refuse(reply, `Host "${host}" is not this service's (see --allowed-hosts)`);
+  const hostVerdicts = new Map<string, boolean>();
+  const hostAllowed = (host: string): boolean => {
+    if (hosts === null) return true;
+    let ok = hostVerdicts.get(host);
+    if (ok === undefined) {
+      ok = hosts.has(hostName(host));
+      if (hostVerdicts.size >= HOST_CACHE_SIZE) hostVerdicts.clear();
+      hostVerdicts.set(host, ok);
     }
-    const origin = request.headers.origin;
-    if (origin === undefined || origins === null) return;
-    if (READ_METHODS.has(request.method) && !isUpgrade(request.raw)) return;
-    let parsed: URL | null = null;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      // "null" (sandboxed frames, file://) and garbage: foreign.
-    }
-    if (parsed && (sameOrigin(parsed, host) || origins.has(parsed.origin))) return;
-    return refuse(reply, `cross-origin request from "${origin}" refused (see --allowed-origins)`);
-  });
+    return ok;
+  };
+  // A synchronous hook (no promise per request): every request passes here.
+  app.addHook(
+    'onRequest',
+    (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const host = request.headers.host ?? '';
+      if (!hostAllowed(host) && request.url.split('?')[0] !== '/healthz') {
+        refuse(reply, `Host "${host}" is not this service's (see --allowed-hosts)`);
+        return;
+      }
+      const origin = request.headers.origin;
+      if (origin === undefined || origins === null) return done();
+      if (READ_METHODS.has(request.method) && !isUpgrade(request.raw)) return done();
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        // "null" (sandboxed frames, file://) and garbage: foreign.
+      }
+      if (parsed && (sameOrigin(parsed, host) || origins.has(parsed.origin))) return done();
+      refuse(reply, `cross-origin request from "${origin}" refused (see --allowed-origins)`);
+    },
+  );
 }
 
 export default fp(originHost, { name: 'origin-host' });

@@ -19,12 +19,14 @@ function isUpgrade(raw: IncomingMessage): boolean {
 }
 
 async function refusedUpgrades(app: FastifyInstance): Promise<void> {
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Synchronous hooks: they run on every request, and cost a promise each when async.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (isUpgrade(request.raw)) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     if (isUpgrade(request.raw)) request.raw.socket.destroySoon();
+    done();
   });
 }
 
