@@ -32,6 +32,20 @@ export function hostHasPkeys(cpuinfoPath = '/proc/cpuinfo'): boolean {
   }
 }
 
+/**
+ * Whether read faults on private anonymous memory map the shared zero page here (Linux's rule),
+ * or allocate a page: hypervisor guests booted with `pvm_no_zero_page=1` (this host family) do
+ * not use it. The kernel command line is the one place a process can read that without faulting
+ * memory itself (the differential test probes it with smaps instead).
+ */
+export function hostHasZeroPage(cmdlinePath = '/proc/cmdline'): boolean {
+  try {
+    return !/(^|\s)pvm_no_zero_page=(1|y|Y|on)(\s|$)/.test(readFileSync(cmdlinePath, 'latin1'));
+  } catch {
+    return true;
+  }
+}
+
 /** The capability a mode stands for (`host`: detected now). */
 export function resolvePkeys(mode: PkeysMode, host: () => boolean = hostHasPkeys): boolean {
   if (mode === 'host') return host();

@@ -67,6 +67,11 @@ export interface SimOptions {
   pidBase?: number;
   /** The simulated CPU has x86 protection keys (default false); a process may override it. */
   pkeys?: boolean;
+  /**
+   * Read faults on private anonymous memory allocate a page instead of mapping the shared zero
+   * page (default false: Linux's rule; the server follows the host, machine-caps.ts).
+   */
+  noZeroPage?: boolean;
   /** Requests in flight per worker CPU before new ones are refused with EBUSY (503). */
   maxInFlightPerCpu?: number;
   /** Activities running at once (EAGAIN beyond); default `defaultMaxActivities(cpus)`. */
@@ -173,8 +178,15 @@ export class Sim implements SimApi {
    */
   private mmOptions() {
     const pkeys = this.opts.pkeys ?? false;
+    const noZeroPage = this.opts.noZeroPage ?? false;
     const { globals } = this.shared;
-    return { maxVmas: this.opts.maxVmasPerProcess, globals, grace: IMMEDIATE_GRACE, pkeys };
+    return {
+      maxVmas: this.opts.maxVmasPerProcess,
+      globals,
+      grace: IMMEDIATE_GRACE,
+      pkeys,
+      noZeroPage,
+    };
   }
 
   private get(pid: number): Proc {

@@ -82,3 +82,20 @@ for (const [kind, start] of sims) {
     });
   }
 }
+
+test('the zero page follows the kernel command line (pvm_no_zero_page)', async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { hostHasZeroPage } = await import('../../src/machine-caps.js');
+  const dir = mkdtempSync(join(tmpdir(), 'cmdline-'));
+  const file = (text: string) => {
+    const f = join(dir, `c${text.length}`);
+    writeFileSync(f, text);
+    return f;
+  };
+  assert.equal(hostHasZeroPage(file('console=ttyS0 quiet\n')), true);
+  assert.equal(hostHasZeroPage(file('quiet pvm_no_zero_page=1 tsc=unstable\n')), false);
+  assert.equal(hostHasZeroPage(join(dir, 'missing')), true);
+  console.log(`# host zero page for read faults: ${hostHasZeroPage() ? 'yes' : 'no'}`);
+});
