@@ -34,6 +34,7 @@ export function fuzzConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfi
     cpus: 0,
     population: 2,
     maxProcesses: 16,
+    maxActivities: 4,
     maxBatch: 64,
     bodyLimit: 1024 * 1024,
     maxEventLoopDelayMs: 0,

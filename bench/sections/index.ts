@@ -3,6 +3,7 @@ import type { BenchSection } from '../lib/figure.js';
 import { metricsOverheadSection } from '../metrics/overhead.js';
 import { engineSection } from './engine.js';
 import { httpSection } from './http.js';
+import { robustnessSection } from './robustness.js';
 import { snapshotSection } from './snapshot.js';
 import { strategiesSection } from './strategies.js';
 
@@ -16,4 +17,5 @@ export const sections: BenchSection[] = [
   httpSection,
   strategiesSection,
   snapshotSection,
+  robustnessSection,
 ];
