@@ -101,6 +101,20 @@ function transportError(err: unknown, what: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * The failed PROCMAP_QUERY of an errno: one immutable SimError per errno, made once (an Error
+ * captures a stack when made, several µs; a batch may fail thousands of lookups).
+ */
+const queryErrors = new Map<number, SimError>();
+function queryError(errno: number): SimError {
+  let e = queryErrors.get(errno);
+  if (e === undefined) {
+    e = SimError.of(errno, 'PROCMAP_QUERY');
+    queryErrors.set(errno, e);
+  }
+  return e;
+}
+
 export class Sim implements SimApi {
   readonly instruments: Instruments;
   private readonly shared: EngineShared;
@@ -338,7 +352,7 @@ export class Sim implements SimApi {
     this.get(pid);
     const req = { pid, strategy: opts.strategy ?? null, queries };
     const replies = await this.call('PROCMAP_QUERY', () => this.transport.query(req));
-    return replies.map((r) => (typeof r === 'number' ? SimError.of(r, 'PROCMAP_QUERY') : r));
+    return replies.map((r) => (typeof r === 'number' ? queryError(r) : r));
   }
 
   async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { E2BIG, EINTR, EINVAL, ENAMETOOLONG, ENOENT, ESRCH } from '../../src/mm/errno.js';
 import {
   PROCMAP_QUERY_COVERING_OR_NEXT_VMA as COVERING_OR_NEXT,
@@ -251,4 +252,26 @@ test('build id: returned for a file that has one, 0 (not an error) otherwise, EN
   [r, out] = run(mm.vmas[1].start, 20); // a file without a build id
   assert.equal(r, 0);
   assert.equal(out.buildIdSize, 0);
+});
+
+test('nameString decodes the name bytes, also through its cache of recent names', () => {
+  const out = new ProcmapQueryResult();
+  const put = (bytes: Uint8Array) => {
+    out.name.set(bytes);
+    out.vmaNameSize = bytes.length + 1;
+  };
+  // "Aa" and "BB" have the same hash (31 * 65 + 97 = 31 * 66 + 66): the bytes decide.
+  for (const s of ['Aa', 'BB', 'Aa', '/usr/lib/libc.so.6', 'BB']) {
+    put(Buffer.from(s));
+    assert.equal(out.nameString(), s);
+  }
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      put(bytes);
+      assert.equal(out.nameString(), Buffer.from(bytes).toString('utf8'));
+      assert.equal(out.nameString(), Buffer.from(bytes).toString('utf8'));
+    }),
+  );
+  out.vmaNameSize = 0;
+  assert.equal(out.nameString(), null);
 });
