@@ -13,6 +13,7 @@ import { type MapsReadOptions, type SimApi, SimError } from '../src/cpus/sim-api
 import { totalRates } from '../src/metrics/rates.js';
 import { chunkStatsObject } from '../src/procfs/chunk-stats.js';
 import { runBatch, syscallBatch } from '../src/schemas/batch.js';
+import { errorResponses } from '../src/schemas/common.js';
 import { HTTP_ERRNO, toErrorReply } from '../src/schemas/errors.js';
 import { formatProcessDetail } from '../src/schemas/processes.js';
 import { formatQueryAnswer, toQueryArgs } from '../src/schemas/query.js';
@@ -27,6 +28,8 @@ import {
 } from '../src/schemas/ws-protocol.js';
 
 const RATES_INTERVAL_MS = 1000;
+/** A Sec-WebSocket-Key as RFC 6455 wants it (16 bytes, base64), the ws library's own test. */
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 async function collectMaps(chunks: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Uint8Array[] = [];
@@ -94,10 +97,36 @@ async function runRequest(
 const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { wsMaxBuffered, maxBatch } = app.serviceConfig;
 
-  app.get(
-    '/ws',
-    { websocket: true, schema: { tags: ['service'], summary: 'WebSocket: events, rates, RPC' } },
-    (socket: WebSocket, request) => {
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    schema: {
+      tags: ['service'],
+      summary: 'WebSocket: events, rates, RPC (a plain GET answers 426 EINVAL)',
+      response: errorResponses(426),
+    },
+    // The ws library would refuse a bad handshake with its own text/html 400: refuse it first,
+    // in the errno shape (the refused-upgrades plugin closes the socket after the answer).
+    onRequest: async (request, reply) => {
+      if (String(request.headers.upgrade).toLowerCase() !== 'websocket') return;
+      const key = String(request.headers['sec-websocket-key'] ?? '').trim();
+      const version = request.headers['sec-websocket-version'];
+      if (WS_KEY.test(key) && (version === '13' || version === '8')) return;
+      return reply.code(400).send({
+        error: 'EINVAL',
+        errno: HTTP_ERRNO.EINVAL,
+        message:
+          'bad WebSocket handshake: Sec-WebSocket-Key must be 16 bytes in base64, Sec-WebSocket-Version 13',
+      });
+    },
+    // A GET without the upgrade: say what the route needs, in the errno shape.
+    handler: async (_request, reply) =>
+      reply.code(426).header('upgrade', 'websocket').send({
+        error: 'EINVAL',
+        errno: HTTP_ERRNO.EINVAL,
+        message: 'GET /ws is a WebSocket: send it with Upgrade: websocket',
+      }),
+    wsHandler: (socket: WebSocket, request) => {
       let unsubscribeEvents: (() => void) | null = null;
       let ratesTimer: NodeJS.Timeout | null = null;
       let closed = false;
@@ -218,7 +247,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         stopSubscriptions();
       });
     },
-  );
+  });
 };
 
 export default wsRoutes;

@@ -23,6 +23,7 @@ import snapshotRoutes from '../routes/snapshot.js';
 import wsRoutes from '../routes/ws.js';
 import type { ServiceConfig } from './config.js';
 import type { SimApi } from './cpus/sim-api.js';
+import { clientErrorHandler, frameworkErrors } from './plugins/app/client-errors.js';
 import eventFanoutPlugin from './plugins/app/event-fanout.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import originHostPlugin from './plugins/app/origin-host.js';
@@ -90,6 +91,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Requests that arrive while closing get our own 503 (below) in the errno shape, not
     // fastify's fixed body.
     return503OnClosing: false,
+    // Parser and router errors in the errno shape too (src/plugins/app/client-errors.ts).
+    clientErrorHandler,
+    frameworkErrors,
   });
   await app.register(refusedUpgradesPlugin);
   await app.register(originHostPlugin, { config });

@@ -96,6 +96,16 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
       body: { error: 'EBUSY', errno: HTTP_ERRNO.EBUSY, message: e.message },
     };
   }
+  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      status: 415,
+      body: {
+        error: 'EINVAL',
+        errno: HTTP_ERRNO.EINVAL,
+        message: 'unsupported Content-Type: send JSON (application/json)',
+      },
+    };
+  }
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Malformed JSON, wrong content type, empty body, …: all client errors.
     return {
