@@ -407,6 +407,7 @@ export class Sim implements SimApi {
       ...this.procs.gauges(),
       activities: this.activities.running,
       activitiesRefused: this.activities.refused(),
+      fileTable: this.shared.globals.files.usage(),
     };
   }
 

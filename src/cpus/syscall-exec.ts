@@ -41,9 +41,12 @@ const OP_IDS: Record<MutationCall['op'], MutationOpId> = {
 const FORK_OP = mutationOpId('fork');
 const EXIT_OP = mutationOpId('exit');
 
-/** The file of an mmap call as the engine sees it (interned in the global file table). */
+/**
+ * The file of an mmap call as the engine sees it (interned in the global file table), with a
+ * reference for the caller to put after the call (the open file descriptor's, as it were).
+ */
 function fileMapping(mm: MmStruct, f: FileRef, offset: number): FileMapping | number {
-  const fileId = mm.files.intern({
+  const fileId = mm.internFile({
     path: f.path,
     devMajor: f.devMajor,
     devMinor: f.devMinor,
@@ -70,7 +73,10 @@ export function applySyscall(mm: MmStruct, c: SyscallCall): number {
         return mmap(mm, c.addr, c.length, c.prot, c.flags);
       }
       const file = fileMapping(mm, c.file, c.offset);
-      return typeof file === 'number' ? file : mmap(mm, c.addr, c.length, c.prot, c.flags, file);
+      if (typeof file === 'number') return file;
+      const r = mmap(mm, c.addr, c.length, c.prot, c.flags, file);
+      mm.putFile(file.fileId); // fput after do_mmap: the VMA, if any, holds its own reference
+      return r;
     }
     case 'munmap':
       return munmap(mm, c.addr, c.length);

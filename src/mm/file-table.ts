@@ -1,133 +1,174 @@
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
+import { type GracePeriods, IMMEDIATE_GRACE, RECLAIM_BATCH } from './deferred-free.js';
 import { ENAMETOOLONG, ENOMEM } from './errno.js';
+import { FileHeap, heapMarkBytes, roundHeapBytes } from './file-heap.js';
+import {
+  E_BUILD_ID_LEN,
+  E_BUILD_ID_OFF,
+  E_DELETED,
+  E_F64_INODE,
+  E_F64_STAMP,
+  E_HASH,
+  E_KIND,
+  E_MAJOR,
+  E_MINOR,
+  E_NEXT,
+  E_PATH_LEN,
+  E_PATH_OFF,
+  E_REFS,
+  E_SERIAL,
+  ENTRY_BYTES,
+  F64_NEXT_SHMEM_INODE,
+  FILE_KIND_REGULAR,
+  FILE_KIND_SHMEM,
+  type FileIdentity,
+  type FileTableUsage,
+  H_CAPACITY,
+  H_COUNT,
+  H_ENTRIES_BASE,
+  H_FREE_HEAD,
+  H_HASH_BASE,
+  H_HASH_SLOTS,
+  H_HEAP_BASE,
+  H_HEAP_BYTES,
+  H_HEAP_WORDS,
+  H_LIVE,
+  H_LOCK,
+  H_MARKS_BASE,
+  H_RETIRE_HEAD,
+  H_RETIRE_TAIL,
+  H_RETIRED,
+  H_SERIAL,
+  H_SHMEM_PATH,
+  HEADER_BYTES,
+  hashIdentity,
+  SHMEM_DEV_MAJOR,
+  SHMEM_DEV_MINOR,
+  SHMEM_FIRST_INODE,
+  SHMEM_PATH,
+} from './file-table-layout.js';
+import { FileTableView } from './file-table-view.js';
 import { BUILD_ID_SIZE_MAX, PATH_MAX } from './vm-flags.js';
 
+export {
+  FILE_KIND_REGULAR,
+  FILE_KIND_SHMEM,
+  type FileIdentity,
+  type FileTableUsage,
+  SHMEM_DEV_MAJOR,
+  SHMEM_DEV_MINOR,
+} from './file-table-layout.js';
+
+const encoder = new TextEncoder();
+
 /**
- * `FileTable`: the global, append-only table of file identities (what a VMA's `vm_file` says
- * in maps and PROCMAP_QUERY: path, device, inode, deleted, build id), one SharedArrayBuffer
- * shared by all mms and threads.
+ * `FileTable`: the global table of file identities (what a VMA's `vm_file` says in maps and
+ * PROCMAP_QUERY: path, device, inode, deleted, build id), one SharedArrayBuffer shared by all
+ * mms and threads. Entries are reference-counted like `struct file`: every VMA that maps one,
+ * every mm whose exe file it is, and every caller between `intern`/`createShmem` and its `put`
+ * holds one reference. The last `put` unhashes the entry and retires it; its slot and path bytes
+ * are reused only after an RCU grace period (like a file freed by RCU), because lockless readers
+ * that found the VMA before it was unmapped may still be reading them.
  *
  * Field protection:
- *  - header lock word: the spinlock. count, heap top, next shmem inode, hash slots: under it.
- *  - entry fields (path offset/length, dev, inode, kind, build id): written by the appender under
- *    the lock before the entry's id is returned or stored anywhere; immutable afterwards (readers
- *    need no lock: they only see ids that were published to them after the entry was written).
+ *  - header lock word: the spinlock. Counts, free and retire lists, hash slots, the heap's
+ *    bookkeeping (file-heap.ts), serials: under it.
+ *  - entry fields (path offset/length, dev, inode, kind, build id, serial): written under the
+ *    lock before the entry's id is returned, then immutable until the entry is reclaimed, which
+ *    happens only after the grace period of its retirement: no reader can still hold the id.
+ *  - entry `refs` word: Atomics; a get needs a reference already held (a VMA's, the caller's),
+ *    except `intern`'s, which runs under the lock; the 1 -> 0 transition only under the lock.
  *  - entry `deleted` word: may change later (unlink); Atomics.store / Atomics.load.
- *  - heap bytes: append-only; a published entry's bytes never change.
+ *  - retire link and stamp of an entry: under the lock, after its refs reached 0.
+ *  - heap bytes of a live or retired entry never change; a block is reused only after reclaim.
+ *
+ * Readers key per-file caches on `serial(id)` (unique over the table's lifetime), never on the id
+ * or the byte offsets alone: both are reused after reclaim.
  *
  * Path bytes: UTF-8 (arbitrary bytes allowed), at most PATH_MAX - 1 bytes. The formatter reads
  * `bytes.subarray(pathOffset(id), pathOffset(id) + pathLength(id))`, then appends " (deleted)"
  * when `deleted(id)`, and escapes '\n' as "\\012" (maps only).
  */
 
-export const FILE_KIND_REGULAR = 0;
-/** MAP_SHARED|MAP_ANONYMOUS memory: shmem "/dev/zero", fresh inode each time, always deleted. */
-export const FILE_KIND_SHMEM = 1;
-
-const H_LOCK = 0;
-const H_COUNT = 1;
-const H_CAPACITY = 2;
-const H_HEAP_TOP = 3;
-const H_HEAP_CAPACITY = 4;
-const H_HASH_SLOTS = 5;
-const H_ENTRIES_BASE = 6; // byte offsets
-const H_HASH_BASE = 7;
-const H_HEAP_BASE = 8;
-const F64_NEXT_SHMEM_INODE = 5; // bytes 40..47 of the header
-const HEADER_BYTES = 64;
-
-/** Entry: 8 Int32 words + one Float64 = 40 bytes. */
-const ENTRY_BYTES = 40;
-const E_PATH_OFF = 0;
-const E_PATH_LEN = 1;
-const E_MAJOR = 2;
-const E_MINOR = 3;
-const E_DELETED = 4;
-const E_KIND = 5;
-const E_BUILD_ID_OFF = 6;
-const E_BUILD_ID_LEN = 7;
-const E_F64_INODE = 4; // byte 32 of the entry
-
-/** Device of the internal shmem mount on this host (`00:01`, as maps prints shmem). */
-export const SHMEM_DEV_MAJOR = 0;
-export const SHMEM_DEV_MINOR = 1;
-const SHMEM_PATH = new TextEncoder().encode('/dev/zero');
-/** First inode number handed to shmem files (get_next_ino() values are small counters). */
-const SHMEM_FIRST_INODE = 1024;
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-export interface FileIdentity {
-  path: string | Uint8Array;
-  devMajor: number;
-  devMinor: number;
-  inode: number;
-  buildId?: Uint8Array;
-}
-
-export class FileTable {
-  readonly buffer: SharedArrayBuffer;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-  /** The whole buffer as bytes: paths and build ids live here. */
-  readonly bytes: Uint8Array;
-  readonly capacity: number;
-  private readonly entries32: number;
+export class FileTable extends FileTableView {
   private readonly hashBase32: number;
   private readonly hashSlots: number;
+  private readonly heap: FileHeap;
+  /** Per-thread: allocations since the last batched reclaim attempt. */
+  private allocTicks = 0;
 
   private constructor(buffer: SharedArrayBuffer) {
-    this.buffer = buffer;
-    this.i32 = new Int32Array(buffer);
-    this.f64 = new Float64Array(buffer);
-    this.bytes = new Uint8Array(buffer);
-    this.capacity = this.i32[H_CAPACITY];
-    this.entries32 = this.i32[H_ENTRIES_BASE] / 4;
-    this.hashBase32 = this.i32[H_HASH_BASE] / 4;
-    this.hashSlots = this.i32[H_HASH_SLOTS];
+    super(buffer);
+    const i = this.i32;
+    this.hashBase32 = i[H_HASH_BASE] / 4;
+    this.hashSlots = i[H_HASH_SLOTS];
+    this.heap = new FileHeap(
+      buffer,
+      H_HEAP_WORDS,
+      i[H_HEAP_BASE],
+      i[H_HEAP_BYTES],
+      i[H_MARKS_BASE],
+    );
   }
 
-  /** A new table for up to `maxFiles` identities and `heapBytes` of path/build-id bytes. */
+  /** A new table for up to `maxFiles` identities at once and `heapBytes` of path/build-id bytes. */
   static create(maxFiles = 65_535, heapBytes = 8 << 20): FileTable {
     let hashSlots = 1;
     while (hashSlots < 2 * (maxFiles + 1)) hashSlots <<= 1;
+    const heapSize = roundHeapBytes(heapBytes);
     const entriesBase = HEADER_BYTES;
     const hashBase = entriesBase + Math.ceil(((maxFiles + 1) * ENTRY_BYTES) / 64) * 64;
     const heapBase = hashBase + hashSlots * 4;
-    const buffer = new SharedArrayBuffer(Math.ceil((heapBase + heapBytes) / 8) * 8);
+    const marksBase = heapBase + heapSize;
+    const buffer = new SharedArrayBuffer(Math.ceil((marksBase + heapMarkBytes(heapSize)) / 8) * 8);
     const i32 = new Int32Array(buffer);
     i32[H_CAPACITY] = maxFiles + 1;
     i32[H_COUNT] = 1; // id 0 = "no file"
-    i32[H_HEAP_TOP] = heapBase;
-    i32[H_HEAP_CAPACITY] = heapBase + heapBytes;
     i32[H_HASH_SLOTS] = hashSlots;
     i32[H_ENTRIES_BASE] = entriesBase;
     i32[H_HASH_BASE] = hashBase;
     i32[H_HEAP_BASE] = heapBase;
+    i32[H_HEAP_BYTES] = heapSize;
+    i32[H_MARKS_BASE] = marksBase;
     new Float64Array(buffer)[F64_NEXT_SHMEM_INODE] = SHMEM_FIRST_INODE;
-    return new FileTable(buffer);
+    const t = new FileTable(buffer);
+    t.heap.format();
+    // Every shmem entry shares these bytes (never freed).
+    const at = t.heap.alloc(SHMEM_PATH.length);
+    if (at < 0) throw new RangeError('FileTable.create: heap too small');
+    t.bytes.set(SHMEM_PATH, at);
+    i32[H_SHMEM_PATH] = at;
+    return t;
   }
 
   static attach(buffer: SharedArrayBuffer): FileTable {
     return new FileTable(buffer);
   }
 
-  /** Number of ids handed out so far, plus one (ids are 1..count-1). */
+  /** Highest id handed out so far, plus one (ids are 1..count-1; reclaimed ones are reused). */
   get count(): number {
     return Atomics.load(this.i32, H_COUNT);
   }
 
-  private e(id: number): number {
-    return this.entries32 + id * (ENTRY_BYTES / 4);
+  /** Entries live and retired, and heap use (a racy snapshot: gauges, tests). */
+  usage(): FileTableUsage {
+    const i = this.i32;
+    return {
+      live: Atomics.load(i, H_LIVE),
+      retired: Atomics.load(i, H_RETIRED),
+      capacity: this.capacity - 1,
+      heapUsedBytes: this.heap.usedBytes,
+      heapBytes: this.heap.capacityBytes,
+    };
   }
 
   /**
-   * The id of the file (path, dev, inode), appending it if new (interned: the same identity
-   * always gives the same id). Returns -ENAMETOOLONG for a path of PATH_MAX bytes or more,
-   * -ENOMEM when the table or its byte heap is full.
+   * The id of the file (path, dev, inode) with a new reference for the caller (`put` it), made
+   * if no live entry has that identity (interned: while referenced, the same identity always gives
+   * the same id). -ENAMETOOLONG for a path of PATH_MAX bytes or more, -ENOMEM when the table or
+   * its byte heap is full (after reclaiming what `grace` allows).
    */
-  intern(f: FileIdentity): number {
+  intern(f: FileIdentity, grace: GracePeriods = IMMEDIATE_GRACE): number {
     const path = typeof f.path === 'string' ? encoder.encode(f.path) : f.path;
     if (path.length >= PATH_MAX) return -ENAMETOOLONG;
     const build = f.buildId;
@@ -142,11 +183,28 @@ export class FileTable {
       for (;;) {
         const id = i32[this.hashBase32 + slot];
         if (id === 0) break;
-        if (this.sameIdentity(id, path, f.devMajor, f.devMinor, f.inode)) return id;
+        if (this.sameIdentity(id, path, f.devMajor, f.devMinor, f.inode)) {
+          Atomics.add(i32, this.e(id) + E_REFS, 1);
+          return id;
+        }
         slot = (slot + 1) & (this.hashSlots - 1);
       }
-      const id = this.appendLocked(path, f.devMajor, f.devMinor, f.inode, FILE_KIND_REGULAR, build);
-      if (id > 0) i32[this.hashBase32 + slot] = id;
+      const n = path.length + (build?.length ?? 0);
+      const at = this.allocBytesLocked(n, grace);
+      if (at < 0) return -ENOMEM;
+      const id = this.allocEntryLocked(grace);
+      if (id < 0) {
+        this.heap.free(at, n);
+        return id;
+      }
+      this.bytes.set(path, at);
+      if (build !== undefined && build.length > 0) this.bytes.set(build, at + path.length);
+      this.fillLocked(id, at, path.length, f.devMajor, f.devMinor, f.inode, FILE_KIND_REGULAR);
+      const e = this.e(id);
+      i32[e + E_BUILD_ID_OFF] = build !== undefined && build.length > 0 ? at + path.length : 0;
+      i32[e + E_BUILD_ID_LEN] = build?.length ?? 0;
+      i32[e + E_HASH] = h;
+      i32[this.hashBase32 + slot] = id;
       return id;
     } finally {
       spinUnlock(i32, H_LOCK);
@@ -156,48 +214,43 @@ export class FileTable {
   /**
    * A fresh shmem file for a MAP_SHARED|MAP_ANONYMOUS mapping (shmem_zero_setup): path
    * "/dev/zero", device 00:01, a new inode number, already deleted (maps prints
-   * "/dev/zero (deleted)"). Never interned: each mapping gets its own. -ENOMEM when full.
+   * "/dev/zero (deleted)"). Never interned: each mapping gets its own. The caller holds the one
+   * reference. -ENOMEM when full.
    */
-  createShmem(): number {
-    const i32 = this.i32;
-    spinLock(i32, H_LOCK);
-    try {
-      const inode = this.f64[F64_NEXT_SHMEM_INODE];
-      const id = this.appendLocked(
-        SHMEM_PATH,
-        SHMEM_DEV_MAJOR,
-        SHMEM_DEV_MINOR,
-        inode,
-        FILE_KIND_SHMEM,
-        undefined,
-      );
-      if (id > 0) {
-        this.f64[F64_NEXT_SHMEM_INODE] = inode + 1;
-        i32[this.e(id) + E_DELETED] = 1;
-      }
-      return id;
-    } finally {
-      spinUnlock(i32, H_LOCK);
-    }
+  createShmem(grace: GracePeriods = IMMEDIATE_GRACE): number {
+    return this.shmem(-1, grace);
   }
 
   /**
    * Snapshot restore (src/mm/image): a shmem file with a given inode, as `createShmem` made it
-   * before the restart. -ENOMEM when full.
+   * before the restart (one reference for the caller). -ENOMEM when full.
    */
-  adoptShmem(inode: number): number {
+  adoptShmem(inode: number, grace: GracePeriods = IMMEDIATE_GRACE): number {
+    return this.shmem(inode, grace);
+  }
+
+  private shmem(inode: number, grace: GracePeriods): number {
     const i32 = this.i32;
     spinLock(i32, H_LOCK);
     try {
-      const id = this.appendLocked(
-        SHMEM_PATH,
+      const id = this.allocEntryLocked(grace);
+      if (id < 0) return id;
+      const ino = inode >= 0 ? inode : this.f64[F64_NEXT_SHMEM_INODE];
+      if (inode < 0) this.f64[F64_NEXT_SHMEM_INODE] = ino + 1;
+      const at = i32[H_SHMEM_PATH];
+      this.fillLocked(
+        id,
+        at,
+        SHMEM_PATH.length,
         SHMEM_DEV_MAJOR,
         SHMEM_DEV_MINOR,
-        inode,
+        ino,
         FILE_KIND_SHMEM,
-        undefined,
       );
-      if (id > 0) i32[this.e(id) + E_DELETED] = 1;
+      const e = this.e(id);
+      i32[e + E_BUILD_ID_OFF] = 0;
+      i32[e + E_BUILD_ID_LEN] = 0;
+      i32[e + E_DELETED] = 1;
       return id;
     } finally {
       spinUnlock(i32, H_LOCK);
@@ -217,39 +270,166 @@ export class FileTable {
     spinUnlock(this.i32, H_LOCK);
   }
 
-  private appendLocked(
-    path: Uint8Array,
+  /** get_file(): one more reference on `id` (0: none), for a caller that already holds one. */
+  get(id: number): void {
+    if (id !== 0) Atomics.add(this.i32, this.e(id) + E_REFS, 1);
+  }
+
+  /**
+   * fput(): drops a reference on `id` (0: none). The last one unhashes the entry and retires it
+   * with a stamp from `grace`: its slot and bytes are reused once that grace period is over.
+   * Call it only after the reference's holder (a VMA) is unreachable for new readers. Returns
+   * true when that was the last reference.
+   */
+  put(id: number, grace: GracePeriods = IMMEDIATE_GRACE): boolean {
+    if (id === 0) return false;
+    const i32 = this.i32;
+    const w = this.e(id) + E_REFS;
+    for (let v = Atomics.load(i32, w); v > 1; v = Atomics.load(i32, w)) {
+      if (Atomics.compareExchange(i32, w, v, v - 1) === v) return false;
+    }
+    spinLock(i32, H_LOCK);
+    try {
+      const left = Atomics.sub(i32, w, 1) - 1;
+      if (left < 0) throw new Error(`FileTable.put: file ${id} had no reference`);
+      if (left === 0) this.retireLocked(id, grace);
+      return left === 0;
+    } finally {
+      spinUnlock(i32, H_LOCK);
+    }
+  }
+
+  /** References held on `id` (tests, snapshot checks). */
+  refs(id: number): number {
+    return Atomics.load(this.i32, this.e(id) + E_REFS);
+  }
+
+  /** Reclaims every retired entry whose grace period is over. Returns how many. */
+  reclaim(grace: GracePeriods = IMMEDIATE_GRACE): number {
+    spinLock(this.i32, H_LOCK);
+    try {
+      return this.reclaimLocked(grace);
+    } finally {
+      spinUnlock(this.i32, H_LOCK);
+    }
+  }
+
+  /** Entries retired and not reclaimed yet (what waiting for a grace period could free). */
+  get retired(): number {
+    return Atomics.load(this.i32, H_RETIRED);
+  }
+
+  private retireLocked(id: number, grace: GracePeriods): void {
+    const i32 = this.i32;
+    const e = this.e(id);
+    if (i32[e + E_KIND] === FILE_KIND_REGULAR) this.unhashLocked(id);
+    this.f64[e / 2 + E_F64_STAMP] =
+      grace.nextStamp !== undefined ? grace.nextStamp() : grace.retireStamp();
+    i32[e + E_NEXT] = 0;
+    const tail = i32[H_RETIRE_TAIL];
+    if (tail === 0) i32[H_RETIRE_HEAD] = id;
+    else i32[this.e(tail) + E_NEXT] = id;
+    i32[H_RETIRE_TAIL] = id;
+    Atomics.sub(i32, H_LIVE, 1);
+    Atomics.add(i32, H_RETIRED, 1);
+  }
+
+  private reclaimLocked(grace: GracePeriods): number {
+    const i32 = this.i32;
+    const tail = i32[H_RETIRE_TAIL];
+    if (tail === 0) return 0;
+    // Start the grace period of everything retired so far (the newest stamp covers the rest).
+    grace.startGracePeriod?.(this.f64[this.e(tail) / 2 + E_F64_STAMP]);
+    let n = 0;
+    for (let id = i32[H_RETIRE_HEAD]; id !== 0; id = i32[H_RETIRE_HEAD]) {
+      const e = this.e(id);
+      if (!grace.isGraceOver(this.f64[e / 2 + E_F64_STAMP])) break;
+      i32[H_RETIRE_HEAD] = i32[e + E_NEXT];
+      if (i32[H_RETIRE_HEAD] === 0) i32[H_RETIRE_TAIL] = 0;
+      if (i32[e + E_KIND] === FILE_KIND_REGULAR) {
+        this.heap.free(i32[e + E_PATH_OFF], i32[e + E_PATH_LEN] + i32[e + E_BUILD_ID_LEN]);
+      }
+      i32[e + E_NEXT] = i32[H_FREE_HEAD];
+      i32[H_FREE_HEAD] = id;
+      Atomics.sub(i32, H_RETIRED, 1);
+      n++;
+    }
+    return n;
+  }
+
+  /** A free entry id (reclaiming retired ones if needed), or -ENOMEM. Counts it live. */
+  private allocEntryLocked(grace: GracePeriods): number {
+    const i32 = this.i32;
+    // Reclaim when out of fresh slots, and in batches (like call_rcu's): every 64th allocation
+    // while RECLAIM_BATCH entries wait, so the table and its heap stay dense.
+    const batch = i32[H_RETIRED] >= RECLAIM_BATCH && (++this.allocTicks & 63) === 0;
+    if (batch || (i32[H_FREE_HEAD] === 0 && i32[H_COUNT] >= this.capacity)) {
+      this.reclaimLocked(grace);
+    }
+    let id = i32[H_FREE_HEAD];
+    if (id !== 0) {
+      i32[H_FREE_HEAD] = i32[this.e(id) + E_NEXT];
+    } else {
+      id = i32[H_COUNT];
+      if (id >= this.capacity) return -ENOMEM;
+      Atomics.store(i32, H_COUNT, id + 1);
+    }
+    Atomics.add(i32, H_LIVE, 1);
+    return id;
+  }
+
+  /** A heap block for `n` bytes (reclaiming retired entries if needed), or -1. */
+  private allocBytesLocked(n: number, grace: GracePeriods): number {
+    const at = this.heap.alloc(Math.max(1, n));
+    if (at >= 0 || this.reclaimLocked(grace) === 0) return at;
+    return this.heap.alloc(Math.max(1, n));
+  }
+
+  private fillLocked(
+    id: number,
+    at: number,
+    len: number,
     major: number,
     minor: number,
     inode: number,
     kind: number,
-    build: Uint8Array | undefined,
-  ): number {
+  ): void {
     const i32 = this.i32;
-    const id = i32[H_COUNT];
-    const need = path.length + (build?.length ?? 0);
-    const top = i32[H_HEAP_TOP];
-    if (id >= this.capacity || top + need > i32[H_HEAP_CAPACITY]) return -ENOMEM;
-    this.bytes.set(path, top);
     const e = this.e(id);
-    i32[e + E_PATH_OFF] = top;
-    i32[e + E_PATH_LEN] = path.length;
+    i32[e + E_PATH_OFF] = at;
+    i32[e + E_PATH_LEN] = len;
     i32[e + E_MAJOR] = major;
     i32[e + E_MINOR] = minor;
     i32[e + E_DELETED] = 0;
     i32[e + E_KIND] = kind;
-    if (build !== undefined && build.length > 0) {
-      this.bytes.set(build, top + path.length);
-      i32[e + E_BUILD_ID_OFF] = top + path.length;
-      i32[e + E_BUILD_ID_LEN] = build.length;
-    } else {
-      i32[e + E_BUILD_ID_OFF] = 0;
-      i32[e + E_BUILD_ID_LEN] = 0;
-    }
     this.f64[e / 2 + E_F64_INODE] = inode;
-    i32[H_HEAP_TOP] = top + need;
-    Atomics.store(i32, H_COUNT, id + 1); // publishes the entry to lock-free `count` readers
-    return id;
+    i32[e + E_SERIAL] = i32[H_SERIAL] = (i32[H_SERIAL] + 1) | 0;
+    i32[e + E_NEXT] = 0;
+    Atomics.store(i32, e + E_REFS, 1);
+  }
+
+  /** Removes `id` from the intern hash (linear probing: backward-shift deletion). */
+  private unhashLocked(id: number): void {
+    const i32 = this.i32;
+    const mask = this.hashSlots - 1;
+    const base = this.hashBase32;
+    let hole = i32[this.e(id) + E_HASH] & mask;
+    while (i32[base + hole] !== id) hole = (hole + 1) & mask;
+    for (let j = hole; ; ) {
+      i32[base + hole] = 0;
+      for (;;) {
+        j = (j + 1) & mask;
+        const other = i32[base + j];
+        if (other === 0) return;
+        const home = i32[this.e(other) + E_HASH] & mask;
+        // `other` may fill the hole unless its home lies cyclically in (hole, j].
+        const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+        if (stays) continue;
+        i32[base + hole] = other;
+        hole = j;
+        break;
+      }
+    }
   }
 
   private sameIdentity(id: number, path: Uint8Array, major: number, minor: number, ino: number) {
@@ -265,69 +445,8 @@ export class FileTable {
     return true;
   }
 
-  // ---- readers (no lock: entries are immutable once their id is published) -----------------
-  pathOffset(id: number): number {
-    return this.i32[this.e(id) + E_PATH_OFF];
-  }
-  pathLength(id: number): number {
-    return this.i32[this.e(id) + E_PATH_LEN];
-  }
-  /** The path bytes (a view into shared memory), without " (deleted)". */
-  pathBytes(id: number): Uint8Array {
-    const off = this.pathOffset(id);
-    return this.bytes.subarray(off, off + this.pathLength(id));
-  }
-  /** The path as a string (UTF-8 decoded), without " (deleted)". */
-  path(id: number): string {
-    return decoder.decode(this.pathBytes(id).slice());
-  }
-  devMajor(id: number): number {
-    return this.i32[this.e(id) + E_MAJOR];
-  }
-  devMinor(id: number): number {
-    return this.i32[this.e(id) + E_MINOR];
-  }
-  /** Inode number (u64 in the kernel; exact below 2^53). */
-  inode(id: number): number {
-    return this.f64[this.e(id) / 2 + E_F64_INODE];
-  }
-  /** True once the file was unlinked: maps appends " (deleted)". */
-  deleted(id: number): boolean {
-    return Atomics.load(this.i32, this.e(id) + E_DELETED) !== 0;
-  }
-  kind(id: number): number {
-    return this.i32[this.e(id) + E_KIND];
-  }
-  isShmem(id: number): boolean {
-    return this.kind(id) === FILE_KIND_SHMEM;
-  }
-  buildIdOffset(id: number): number {
-    return this.i32[this.e(id) + E_BUILD_ID_OFF];
-  }
-  /** Build id length in bytes, 0 if the file has none. */
-  buildIdLength(id: number): number {
-    return this.i32[this.e(id) + E_BUILD_ID_LEN];
-  }
-  buildId(id: number): Uint8Array | null {
-    const n = this.buildIdLength(id);
-    if (n === 0) return null;
-    const off = this.buildIdOffset(id);
-    return this.bytes.slice(off, off + n);
-  }
-
   /** Mark the file unlinked (any thread; Atomics.store). */
   markDeleted(id: number): void {
     Atomics.store(this.i32, this.e(id) + E_DELETED, 1);
   }
-}
-
-/** FNV-1a over the path bytes, then the device and inode. */
-function hashIdentity(path: Uint8Array, major: number, minor: number, inode: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path[i], 0x01000193);
-  h = Math.imul(h ^ major, 0x01000193);
-  h = Math.imul(h ^ minor, 0x01000193);
-  h = Math.imul(h ^ (inode >>> 0), 0x01000193);
-  h = Math.imul(h ^ Math.floor(inode / 0x1_0000_0000), 0x01000193);
-  return h >>> 0;
 }

@@ -50,6 +50,7 @@ import {
 } from './maps-parse.js';
 import { type MmCreateOptions, MmStruct } from './mm-struct.js';
 import { SPECIAL_MAPPINGS } from './special-mappings.js';
+import { exitMm } from './syscalls/exit.js';
 import { importPkeyFlags } from './syscalls/pkey.js';
 import { vmaMarkAttached } from './syscalls/vma-lock-hooks.js';
 import {
@@ -248,11 +249,11 @@ function accountVm(mm: MmStruct, lines: readonly MapsLine[], flags: readonly num
   mm.stackVm = stack;
 }
 
-/** The file identity a line maps (0 for anonymous kinds). */
+/** The file identity a line maps (0 for anonymous kinds), with a reference for the caller. */
 function fileOf(mm: MmStruct, l: MapsLine): number {
   let id = 0;
   if (l.kind === KIND_PATH) {
-    id = mm.files.intern({
+    id = mm.internFile({
       path: l.name,
       devMajor: l.devMajor,
       devMinor: l.devMinor,
@@ -260,7 +261,7 @@ function fileOf(mm: MmStruct, l: MapsLine): number {
     });
     if (id > 0 && l.deleted) mm.files.markDeleted(id);
   } else if (l.kind === KIND_ANON_SHMEM) {
-    id = mm.files.intern({
+    id = mm.internFile({
       path: SHMEM_PATH,
       devMajor: l.devMajor,
       devMinor: l.devMinor,
@@ -268,7 +269,7 @@ function fileOf(mm: MmStruct, l: MapsLine): number {
     });
     if (id > 0) mm.files.markDeleted(id);
   } else if (l.kind === KIND_SPECIAL && SPECIAL_MAPPINGS.every((s) => s.name !== l.name)) {
-    id = mm.files.intern({ path: l.name, devMajor: 0, devMinor: 0, inode: 0 });
+    id = mm.internFile({ path: l.name, devMajor: 0, devMinor: 0, inode: 0 });
   } else {
     return 0;
   }
@@ -278,6 +279,17 @@ function fileOf(mm: MmStruct, l: MapsLine): number {
 
 /** Parses `text` and builds the address space. Throws MapsImportError / MapsParseError (EINVAL). */
 export function importMaps(text: string, opts: MmCreateOptions = {}): MmStruct {
+  const mm = MmStruct.create(opts);
+  try {
+    buildFromMaps(mm, text);
+  } catch (e) {
+    exitMm(mm); // a failed import keeps no file or anon name reference
+    throw e;
+  }
+  return mm;
+}
+
+function buildFromMaps(mm: MmStruct, text: string): void {
   let lines: MapsLine[];
   try {
     lines = parseMaps(text);
@@ -287,7 +299,6 @@ export function importMaps(text: string, opts: MmCreateOptions = {}): MmStruct {
   }
   validate(lines);
   const vmaLines = lines.length - 1; // all but the gate
-  const mm = MmStruct.create(opts);
   if (vmaLines > mm.maxMapCount) {
     throw new MapsImportError(ENOMEM, 0, `${vmaLines} VMAs exceed max_map_count ${mm.maxMapCount}`);
   }
@@ -299,20 +310,24 @@ export function importMaps(text: string, opts: MmCreateOptions = {}): MmStruct {
   let exe = 0;
   for (let i = 0; i < vmaLines; i++) {
     const l = lines[i];
-    const file = fileOf(mm, l);
     const id = mm.allocVma();
     if (id === 0) throw new MapsImportError(ENOMEM, l.lineNo, 'VMA arena full');
+    const file = fileOf(mm, l);
     const t = mm.vmas;
     t.setRange(id, l.start, l.end, file !== 0 ? l.offset / PAGE_SIZE : l.start / PAGE_SIZE);
     t.setFlags(id, flags[i]);
-    t.setFile(id, file);
+    mm.setVmaFile(id, file);
+    mm.putFile(file); // the VMA holds its own reference
     const sm =
       l.kind === KIND_SPECIAL ? SPECIAL_MAPPINGS.find((s) => s.name === l.name) : undefined;
     t.setOps(id, sm?.ops ?? 0);
     t.setAnonName(id, 0);
     if (l.kind === KIND_ANON_NAME || l.kind === KIND_ANON_SHMEM) {
       const handle = mm.anonNames.alloc(l.name);
-      if (handle < 0) throw new MapsImportError(-handle, l.lineNo, 'anon name refused');
+      if (handle < 0) {
+        mm.discardVma(id); // not indexed: exitMm would not see its file reference
+        throw new MapsImportError(-handle, l.lineNo, 'anon name refused');
+      }
       t.setAnonName(id, handle); // the record owns the allocation's reference
     }
     if (exe === 0 && l.kind === KIND_PATH && l.exec) exe = file;
@@ -321,10 +336,9 @@ export function importMaps(text: string, opts: MmCreateOptions = {}): MmStruct {
     count++;
   }
   mm.mapCount = count;
-  mm.exeFile = exe;
+  mm.setExeFile(exe); // a VMA of this mm holds the file: exe is still referenced
   mm.mmapBase = mmapBaseOf(lines);
   accountVm(mm, lines, flags);
-  return mm;
 }
 
 /** mmap_base: just above the highest mapping below the stack (where ld.so was placed top-down). */

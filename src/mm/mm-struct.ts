@@ -30,7 +30,9 @@ import {
   writeGeometry,
 } from './arena-layout.js';
 import { DeferredFree, type GracePeriods, IMMEDIATE_GRACE } from './deferred-free.js';
-import { FileTable } from './file-table.js';
+import { ENOMEM } from './errno.js';
+import { type FileIdentity, FileTable } from './file-table.js';
+import { dropFileObject } from './pages/page-objects.js';
 import { PagePool } from './pages/page-pool.js';
 import { DEFAULT_MAX_MAP_COUNT } from './vm-flags.js';
 import { VmaIndex } from './vma-index.js';
@@ -282,12 +284,16 @@ export class MmStruct {
   set stackVm(v: number) {
     this.f64[F64_STACK_VM] = v;
   }
-  /** mm->exe_file as a FileTable id (0 = none). */
+  /** mm->exe_file as a FileTable id (0 = none); the mm holds a reference (`setExeFile`). */
   get exeFile(): number {
     return this.i32[I32_EXE_FILE];
   }
-  set exeFile(v: number) {
-    this.i32[I32_EXE_FILE] = v;
+  /** set_mm_exe_file: takes a reference on `file` (held by the caller), puts the old one. */
+  setExeFile(file: number): void {
+    const old = this.exeFile;
+    this.files.get(file);
+    this.i32[I32_EXE_FILE] = file;
+    this.putFile(old);
   }
 
   // ---- read API (readers in an RCU section, or holding the mmap lock) -----------------------
@@ -329,7 +335,58 @@ export class MmStruct {
     if (id === 0) return 0;
     this.vmas.copyFields(id, src);
     this.anonNames.ref(this.vmas.anonName(src));
+    this.files.get(this.vmas.file(src));
     return id;
+  }
+
+  /** Sets the file of record `id` (0 before), taking a reference (get_file) on it. */
+  setVmaFile(id: number, file: number): void {
+    this.files.get(file);
+    this.vmas.setFile(id, file);
+  }
+
+  /**
+   * A FileTable reference for the identity `f` (drop it with `putFile`), or -errno. A table that
+   * is full while unreferenced entries wait for their grace period: wait for one and retry.
+   */
+  internFile(f: FileIdentity): number {
+    const id = this.files.intern(f, this.deferred.grace);
+    return id === -ENOMEM && this.waitForFileGrace()
+      ? this.files.intern(f, this.deferred.grace)
+      : id;
+  }
+
+  /** shmem_zero_setup's file, one reference for the caller (or -ENOMEM), like internFile. */
+  createShmemFile(): number {
+    const id = this.files.createShmem(this.deferred.grace);
+    return id === -ENOMEM && this.waitForFileGrace()
+      ? this.files.createShmem(this.deferred.grace)
+      : id;
+  }
+
+  /** fput: drops a file reference; the last one retires the entry until a grace period ends. */
+  putFile(id: number): void {
+    if (!this.files.put(id, this.deferred.grace)) return;
+    // No VMA maps the file any more: its page object goes too (the id is reused after grace).
+    this.pages.lock();
+    try {
+      dropFileObject(this.pages, id);
+    } finally {
+      this.pages.unlock();
+    }
+  }
+
+  /** synchronize_rcu + reclaim when retired file entries wait (false: nothing to gain, or the
+   * calling thread may not sleep: the event loop). */
+  private waitForFileGrace(): boolean {
+    const g = this.deferred.grace;
+    if (this.files.retired === 0 || g.synchronize === undefined) return false;
+    try {
+      g.synchronize();
+    } catch {
+      return false;
+    }
+    return this.files.reclaim(g) > 0;
   }
 
   /** Replace a VMA's anon name, moving the reference (the old handle is put immediately). */
@@ -349,12 +406,24 @@ export class MmStruct {
   /**
    * vm_area_free of a VMA already removed from the index (and detached by src/sync): its anon
    * name reference is dropped NOW (as Linux's vm_area_free does; the handle stays in the record,
-   * dangling, for racing lockless readers to trip over), and the record itself is reused only
-   * after an RCU grace period.
+   * dangling, for racing lockless readers to trip over), so is its file reference (the entry,
+   * if that was the last, is reused only after a grace period: readers may still print it), and
+   * the record itself is reused only after an RCU grace period.
    */
   retireVma(id: number): void {
     this.anonNames.put(this.vmas.anonName(id));
+    this.putFile(this.vmas.file(id));
     this.deferred.retireVma(id);
+  }
+
+  /**
+   * Frees a record that was never reachable by any reader (its index store failed): drops its
+   * anon name and file references and returns it to the free list at once.
+   */
+  discardVma(id: number): void {
+    this.anonNames.put(this.vmas.anonName(id));
+    this.putFile(this.vmas.file(id));
+    this.vmas.free(id);
   }
 
   /** Reclaim retired records and nodes past their grace period (index writes do it per RECLAIM_BATCH). */

@@ -106,11 +106,11 @@ const TAIL_CACHE_SLOTS = 1024;
  * the same on every line that maps the same file at the same column, so each thread caches it
  * and a line copies it with one `set` (a memcpy) instead of ~50 single-byte stores.
  *
- * Key: (path source array, path offsets, device, inode, deleted, column). The path bytes behind
- * a key never change: the FileTable heap is append-only (file-table.ts; `VmaView` relies on the
- * same rule when it keeps a reference into it). A body with a NUL byte is never cached: no
- * published path has one, so it is unwritten heap seen through a speculative reader's torn
- * offsets, which that reader discards after validation. Anon names (copied into a view's own,
+ * Key: (path source array, the file's serial, path offsets, device, inode, deleted, column).
+ * FileTable entries and their heap bytes are reused after a grace period once unreferenced, but
+ * a serial is never reused (file-table.ts), so the bytes behind a key never change. A body with
+ * a NUL byte is never cached: no published path has one, so it is heap seen through a
+ * speculative reader's torn offsets, which that reader discards after validation. Anon names (copied into a view's own,
  * reused buffer) never come here. One source at a time: a new source (another FileTable, a
  * test's buffer) empties the cache, so it never keeps an old table alive.
  */
@@ -123,6 +123,7 @@ class FileTailCache {
   private readonly major = new Int32Array(TAIL_CACHE_SLOTS);
   private readonly minor = new Int32Array(TAIL_CACHE_SLOTS);
   private readonly inode = new Float64Array(TAIL_CACHE_SLOTS);
+  private readonly serial = new Int32Array(TAIL_CACHE_SLOTS);
   private readonly tails: (Uint8Array | null)[] = new Array(TAIL_CACHE_SLOTS).fill(null);
   private readonly scratch = new Uint8Array(
     PREFIX_MAX + MAPS_NAME_PAD + nameUpperBound(TAIL_CACHE_MAX_PATH),
@@ -145,6 +146,7 @@ class FileTailCache {
       this.to[slot] === to &&
       this.columnDeleted[slot] === key &&
       this.inode[slot] === v.inode &&
+      this.serial[slot] === v.fileSerial &&
       this.major[slot] === v.devMajor &&
       this.minor[slot] === v.devMinor
     ) {
@@ -157,6 +159,7 @@ class FileTailCache {
     this.to[slot] = to;
     this.columnDeleted[slot] = key;
     this.inode[slot] = v.inode;
+    this.serial[slot] = v.fileSerial;
     this.major[slot] = v.devMajor;
     this.minor[slot] = v.devMinor;
     this.tails[slot] = tail;

@@ -312,12 +312,14 @@ export function procmapQuery(
     }
   }
   const fileId = view.hasFile ? view.fileId : 0;
-  // The kernel drops the VMA/mmap lock before parsing the build id and copying out.
+  // The kernel pins vm_file, drops the VMA/mmap lock, then parses the build id and copies out.
+  // Here the build id is read before the drop: the file entry may be reclaimed (and its slot
+  // reused) once no lock or RCU section protects the VMA that referenced it.
+  const id = k.buildIdSize !== 0 && fileId !== 0 ? target.buildId(fileId) : null;
   target.teardown();
   out.buildIdSize = 0;
   out.buildId = null;
   if (k.buildIdSize !== 0) {
-    const id = fileId !== 0 ? target.buildId(fileId) : null;
     if (id !== null && id.length > 0) {
       if (k.buildIdSize < id.length) return -ENAMETOOLONG;
       out.buildIdSize = id.length;

@@ -90,6 +90,7 @@ export function captureVmaAs(
     const files = mm.files;
     view.hasFile = true;
     view.fileId = file;
+    view.fileSerial = files.serial(file);
     view.pgoff = t.pgoff(id);
     view.devMajor = files.devMajor(file);
     view.devMinor = files.devMinor(file);
@@ -109,6 +110,7 @@ export function captureVmaAs(
   }
   view.hasFile = false;
   view.fileId = 0;
+  view.fileSerial = 0;
   view.pgoff = 0;
   view.devMajor = 0;
   view.devMinor = 0;

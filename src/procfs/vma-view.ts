@@ -4,9 +4,11 @@
  * reader holds whatever protects the record (mmap read lock, the VMA's read lock, or a
  * speculation window it validates afterwards), then formatted with no lock at all.
  *
- * Name bytes: a path points into the global FileTable's bytes (append-only, never rewritten, so
- * the reference stays valid); an anon name is copied into `ownName` because anon-name storage is
- * freed and reused when its last reference drops. Literal names point at constant arrays.
+ * Name bytes: a path points into the global FileTable's bytes, valid while the reader is still
+ * protected (lock or RCU read section): a file entry's bytes are reused only an RCU grace period
+ * after its last VMA went away, so format before leaving the protection. An anon name is copied
+ * into `ownName` because anon-name storage is freed and reused at once when its last reference
+ * drops. Literal names point at constant arrays.
  */
 import { NAME_NONE } from './vma-name.js';
 
@@ -28,8 +30,10 @@ export class VmaView {
   devMajor = 0;
   devMinor = 0;
   inode = 0;
-  /** FileTable id (0 if none): for the build id, which is read after the lock is dropped. */
+  /** FileTable id (0 if none): for the build id, read before the lock is dropped. */
   fileId = 0;
+  /** FileTable serial of that file (0 if none): the key of per-file caches (ids are reused). */
+  fileSerial = 0;
   /** One of the NAME_* kinds of vma-name.ts. */
   nameKind = NAME_NONE;
   /** Name body bytes are nameSrc[nameFrom, nameTo). */
@@ -53,6 +57,7 @@ export class VmaView {
     this.devMinor = o.devMinor;
     this.inode = o.inode;
     this.fileId = o.fileId;
+    this.fileSerial = o.fileSerial;
     this.nameKind = o.nameKind;
     this.deleted = o.deleted;
     this.nameFrom = o.nameFrom;

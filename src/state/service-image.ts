@@ -30,7 +30,9 @@ import {
   type TablesImage,
   writeTables,
 } from '../mm/image/table-image.js';
+import type { MmStruct } from '../mm/mm-struct.js';
 import { SYNC_WORDS_BASE } from '../mm/mm-struct.js';
+import { exitMm } from '../mm/syscalls/exit.js';
 import { mmapReadLockAsync, mmapReadUnlock } from '../sync/mmap-lock.js';
 
 export interface ProcessImage {
@@ -157,13 +159,23 @@ export async function restoreService(
   const opts = durable.mmOptions();
   const globals = opts.globals;
   if (globals === undefined) throw new Error('restoreService: the sim gave no global tables');
-  const tables = new TableRestore(img.tables, globals.files, globals.anonNames);
-  const built = img.processes.map((p) => ({
-    pid: p.pid,
-    comm: p.comm,
-    activity: p.activity,
-    mm: buildMm(p.mm, tables, opts),
-  }));
+  const tables = new TableRestore(img.tables, globals.files, globals.anonNames, opts.grace);
+  const built: { pid: number; comm: string; activity: ActivitySpec | null; mm: MmStruct }[] = [];
+  try {
+    for (const p of img.processes) {
+      built.push({
+        pid: p.pid,
+        comm: p.comm,
+        activity: p.activity,
+        mm: buildMm(p.mm, tables, opts),
+      });
+    }
+  } catch (err) {
+    for (const b of built) exitMm(b.mm); // a failed restore keeps no file reference
+    throw err;
+  } finally {
+    tables.release();
+  }
   await durable.adopt(built, img.nextPid);
   let vmas = 0;
   for (const p of img.processes) vmas += p.mm.count;

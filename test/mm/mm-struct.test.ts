@@ -25,7 +25,9 @@ describe('MmStruct', () => {
     mm.mmapBase = 0x7f12_3456_7000;
     mm.startCode = 0x5555_5554_0000;
     mm.totalVm = 1234;
-    mm.exeFile = 3;
+    const exe = globals.files.intern({ path: '/bin/true', devMajor: 8, devMinor: 1, inode: 3 });
+    mm.setExeFile(exe);
+    globals.files.put(exe); // the mm holds its own reference
     const other = MmStruct.attach(mm.buffer, MmGlobals.attach(globals.buffers()));
     assert.equal(other.startBrk, 0x5555_5555_0000);
     assert.equal(other.brk, 0x5555_5557_0000);
@@ -33,7 +35,8 @@ describe('MmStruct', () => {
     assert.equal(other.mmapBase, 0x7f12_3456_7000);
     assert.equal(other.startCode, 0x5555_5554_0000);
     assert.equal(other.totalVm, 1234);
-    assert.equal(other.exeFile, 3);
+    assert.equal(other.exeFile, exe);
+    assert.equal(globals.files.refs(exe), 1);
     assert.equal(other.maxMapCount, 100);
   });
 

@@ -11,6 +11,7 @@
 import { MACHINE_CAP_PKEYS } from '../arena-layout.js';
 import { type MmCreateOptions, MmStruct } from '../mm-struct.js';
 import { OPS_DUMMY } from '../special-mappings.js';
+import { exitMm } from '../syscalls/exit.js';
 import { vmaMarkAttached } from '../syscalls/vma-lock-hooks.js';
 import { PAGE_SIZE, TASK_SIZE } from '../vm-flags.js';
 import { type ByteReader, type ByteWriter, ImageFormatError } from './byte-buffer.js';
@@ -95,18 +96,28 @@ export function buildMm(img: MmImage, tables: TableRestore, opts: MmCreateOption
   HEADER_FIELDS.forEach((f, i) => {
     mm[f] = img.header[i];
   });
-  mm.exeFile = tables.fileId(img.exeFile);
-  const v = mm.vmas;
-  for (let i = 0; i < img.count; i++) {
-    const id = mm.allocVma();
-    if (id === 0) throw new RangeError('buildMm: arena full');
-    v.setRange(id, img.start[i], img.end[i], img.pgoff[i]);
-    v.setFlags(id, img.flags[i]);
-    v.setFile(id, tables.fileId(img.file[i]));
-    v.setAnonName(id, tables.nameHandle(img.anonName[i]));
-    v.setOps(id, img.ops[i]);
-    vmaMarkAttached(mm, id);
-    mm.indexStore(id);
+  try {
+    mm.setExeFile(tables.fileId(img.exeFile));
+    const v = mm.vmas;
+    for (let i = 0; i < img.count; i++) {
+      const file = tables.fileId(img.file[i]);
+      const name = tables.nameHandle(img.anonName[i]);
+      const id = mm.allocVma();
+      if (id === 0) {
+        mm.anonNames.put(name);
+        throw new RangeError('buildMm: arena full');
+      }
+      v.setRange(id, img.start[i], img.end[i], img.pgoff[i]);
+      v.setFlags(id, img.flags[i]);
+      mm.setVmaFile(id, file);
+      v.setAnonName(id, name);
+      v.setOps(id, img.ops[i]);
+      vmaMarkAttached(mm, id);
+      mm.indexStore(id);
+    }
+  } catch (err) {
+    exitMm(mm); // a failed build keeps no file or anon name reference
+    throw err;
   }
   mm.mapCount = img.count;
   return mm;

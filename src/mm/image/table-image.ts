@@ -10,6 +10,7 @@
  * it, so refcounts and sharing across forked processes are as they were.
  */
 import type { AnonNameTable } from '../anon-names.js';
+import { type GracePeriods, IMMEDIATE_GRACE } from '../deferred-free.js';
 import { FILE_KIND_SHMEM, type FileTable } from '../file-table.js';
 import { type ByteReader, type ByteWriter, ImageFormatError } from './byte-buffer.js';
 
@@ -90,13 +91,18 @@ export class TableRestore {
     readonly image: TablesImage,
     private readonly files: FileTable,
     private readonly names: AnonNameTable,
+    /** The restoring thread's RCU (the file table is shared with running readers). */
+    private readonly grace: GracePeriods = IMMEDIATE_GRACE,
   ) {
     this.fileIds = new Array(image.files.length + 1).fill(0);
     this.nameHandles = new Array(image.names.length + 1).fill(0);
     if (files.nextShmemInode < image.nextShmemInode) files.nextShmemInode = image.nextShmemInode;
   }
 
-  /** The file table id for `ref` (0 for none), creating the entry on first use. */
+  /**
+   * The file table id for `ref` (0 for none), creating the entry on first use. The restore holds
+   * one reference per entry until `release()`; whoever keeps the id takes its own (a VMA).
+   */
   fileId(ref: number): number {
     if (ref === 0) return 0;
     const known = this.fileIds[ref];
@@ -104,18 +110,28 @@ export class TableRestore {
     const f = this.image.files[ref - 1];
     const id =
       f.kind === FILE_KIND_SHMEM
-        ? this.files.adoptShmem(f.inode)
-        : this.files.intern({
-            path: f.path,
-            devMajor: f.devMajor,
-            devMinor: f.devMinor,
-            inode: f.inode,
-            buildId: f.buildId ?? undefined,
-          });
+        ? this.files.adoptShmem(f.inode, this.grace)
+        : this.files.intern(
+            {
+              path: f.path,
+              devMajor: f.devMajor,
+              devMinor: f.devMinor,
+              inode: f.inode,
+              buildId: f.buildId ?? undefined,
+            },
+            this.grace,
+          );
     if (id <= 0) throw new ImageRestoreError(`the file table refused file ref ${ref} (${-id})`);
     if (f.deleted) this.files.markDeleted(id);
     this.fileIds[ref] = id;
     return id;
+  }
+
+  /** Drops the restore's own file references (after every mm took its own, or gave up). */
+  release(): void {
+    for (let ref = 1; ref < this.fileIds.length; ref++)
+      this.files.put(this.fileIds[ref], this.grace);
+    this.fileIds.fill(0);
   }
 
   /** A handle for `ref` owned by the caller (one reference), 0 for none. */

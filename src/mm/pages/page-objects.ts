@@ -56,6 +56,23 @@ export function fileObject(pool: PagePool, fileId: number, shmem: boolean): numb
   return o;
 }
 
+/**
+ * The last reference to file `fileId` is gone (no VMA maps it, fput of the last file): its
+ * object and every run in it are freed, so the FileTable id, reused after a grace period,
+ * starts without pages (page lock).
+ */
+export function dropFileObject(pool: PagePool, fileId: number): void {
+  const o = pool.fileObject(fileId);
+  if (o === 0) return;
+  for (let r = pool.i32[objHeadWord(pool, o)]; r !== 0; ) {
+    const next = pool.next(r);
+    pool.free(r);
+    r = next;
+  }
+  pool.free(o);
+  pool.setFileObject(fileId, 0);
+}
+
 /** Record a file's size in bytes (shmem objects at creation; regular files when known). */
 export function setFileSize(pool: PagePool, fileId: number, shmem: boolean, bytes: number): void {
   pool.setKey(fileObject(pool, fileId, shmem), Math.ceil(bytes / 4096));

@@ -1,7 +1,8 @@
 /**
  * exit_mmap() (mm/mmap.c, Linux 6.18): tear down a whole address space when its last user is
  * gone. Every VMA is removed from the index, detached, closed (special mappings switch to the
- * dummy ops) and freed (its anon name reference dropped now, the record after a grace period).
+ * dummy ops) and freed (its anon name and file references dropped now, the record after a grace
+ * period); the mm's exe file reference is dropped too.
  */
 import type { MmStruct } from '../mm-struct.js';
 import { pagesExit } from '../pages/page-hooks.js';
@@ -24,6 +25,7 @@ export function exitMm(mm: MmStruct): void {
     mm.retireVma(id);
   }
   mm.mapCount = 0;
+  mm.setExeFile(0);
   ids.length = 0;
   pagesExit(mm);
 }

@@ -40,7 +40,7 @@ export function forkMm(parent: MmStruct): MmStruct {
   child.startStack = parent.startStack;
   child.mmapBase = parent.mmapBase;
   child.argStart = parent.argStart;
-  child.exeFile = parent.exeFile;
+  child.setExeFile(parent.exeFile);
   child.totalVm = parent.totalVm;
   child.dataVm = parent.dataVm;
   child.execVm = parent.execVm;
@@ -60,7 +60,7 @@ export function forkMm(parent: MmStruct): MmStruct {
     if (flags & VM_WIPEONFORK) childFlags &= ~ANON_VMA_BITS;
     else if (flags & VM_ANON_VMA) childFlags = forkAnonVmaFlags(childFlags, anonOrdinal++);
     cv.setFlags(id, childFlags);
-    cv.setFile(id, pv.file(vma));
+    child.setVmaFile(id, pv.file(vma));
     cv.setOps(id, pv.ops(vma));
     const name = pv.anonName(vma);
     child.anonNames.ref(name);

@@ -306,18 +306,32 @@ function mmapNewVma(
   vmFlags: number,
   pgoff: number,
 ): number {
-  let file = fileId;
-  if (file === 0 && vmFlags & VM_SHARED) {
-    file = mm.files.createShmem(); // shmem_zero_setup()
-    if (file < 0) return file;
-    pagesShmemCreated(mm, file, end - addr); // the object's size: SIGBUS past it
+  if (fileId !== 0 || (vmFlags & VM_SHARED) === 0) {
+    return mmapNewRecord(mm, fileId, addr, end, vmFlags, pgoff);
   }
+  const shmem = mm.createShmemFile(); // shmem_zero_setup()
+  if (shmem < 0) return shmem;
+  pagesShmemCreated(mm, shmem, end - addr); // the object's size: SIGBUS past it
+  const id = mmapNewRecord(mm, shmem, addr, end, vmFlags, pgoff);
+  mm.putFile(shmem); // the VMA holds its own reference (or none: then the file goes)
+  return id;
+}
+
+/** The record of mmapNewVma, holding its own reference on `file`. */
+function mmapNewRecord(
+  mm: MmStruct,
+  file: number,
+  addr: number,
+  end: number,
+  vmFlags: number,
+  pgoff: number,
+): number {
   const id = mm.allocVma();
   if (id === 0) return -ENOMEM;
   const v = mm.vmas;
   v.setRange(id, addr, end, pgoff);
   v.setFlags(id, vmFlags);
-  v.setFile(id, file);
+  mm.setVmaFile(id, file);
   // Lock the VMA since it is modified after insertion into the tree (__mmap_new_vma).
   vmaStartWrite(mm, id);
   vmaMarkAttached(mm, id);
@@ -325,7 +339,7 @@ function mmapNewVma(
     indexStore(mm, addr, end, id);
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
-    v.free(id);
+    mm.discardVma(id);
     return -ENOMEM;
   }
   mm.mapCount = mm.mapCount + 1;

@@ -355,8 +355,7 @@ function copyVma(mm: MmStruct, vma: number, addr: number, len: number, pgoffIn: 
     indexStore(mm, addr, end, nu);
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
-    mm.anonNames.put(v.anonName(nu));
-    v.free(nu);
+    mm.discardVma(nu);
     return 0;
   }
   mm.mapCount = mm.mapCount + 1;

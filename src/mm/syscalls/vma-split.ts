@@ -49,9 +49,7 @@ export function splitVmaUnchecked(
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
     v.setRange(id, start, end, pgoff);
-    mm.vmas.setAnonName(nu, 0);
-    mm.anonNames.put(v.anonName(id));
-    mm.vmas.free(nu);
+    mm.discardVma(nu); // drops the anon name and file references dupVma took
     return -ENOMEM;
   }
   mm.mapCount = mm.mapCount + 1;
