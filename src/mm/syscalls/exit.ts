@@ -19,6 +19,9 @@ export function exitMm(mm: MmStruct): void {
   for (let vma = mm.findVma(0); vma !== 0; vma = mm.findVma(mm.vmas.end(vma))) ids.push(vma);
   for (const id of ids) vmaStartWrite(mm, id);
   if (ids.length > 0) indexErase(mm, 0, 2 ** 64);
+  // unmap_vmas + free_pgtables before remove_vma's fput: the page tables still point at the
+  // files' page objects, which the last fput frees.
+  pagesExit(mm);
   for (const id of ids) {
     vmaMarkDetached(mm, id);
     vmaClose(mm, id);
@@ -27,5 +30,4 @@ export function exitMm(mm: MmStruct): void {
   mm.mapCount = 0;
   mm.setExeFile(0);
   ids.length = 0;
-  pagesExit(mm);
 }
