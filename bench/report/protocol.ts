@@ -12,6 +12,11 @@ export interface ThreadData extends SharedMmData {
 export type ThreadCommand =
   | { role: 'reader'; strategy: StrategyName; reader: ReaderName; hot: boolean; seed: number }
   | { role: 'writer'; strategy: StrategyName; writer: Exclude<WriterName, 'none'>; seed: number }
+  /**
+   * A faulting thread of the same process: writes one fresh page per op (a page fault), a new
+   * 64-page mapping every 64 ops (mmap/munmap, not timed): faults.ts.
+   */
+  | { role: 'faulter'; strategy: StrategyName }
   /** Control: arithmetic on private data only, to see how much CPU two threads really get. */
   | { role: 'spin' };
 

@@ -4,7 +4,9 @@
  * window per command: reports ready, waits for GO, loops until STOP, posts a WindowResult.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { execSyscall, execTouch } from '../../src/cpus/syscall-exec.js';
 import { writerStats } from '../../src/mm/mm-writer.js';
+import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE } from '../../src/mm/vm-flags.js';
 import { strategyByName } from '../../src/procfs/strategies/strategy.js';
 import { nowNs } from '../../src/sync/index.js';
 import { attachThread } from '../lib/thread-attach.js';
@@ -89,6 +91,52 @@ function writer(c: Extract<ThreadCommand, { role: 'writer' }>): WindowResult {
   return { ...r, writerCounters };
 }
 
+/** Where the faulter maps its chunks: far from every layout's VMAs. */
+const FAULT_AREA = 0x3000_0000_0000;
+const FAULT_CHUNK_PAGES = 64;
+
+/** One op = one write fault on a fresh page; the chunk is remapped every 64 ops (untimed). */
+function faulter(c: Extract<ThreadCommand, { role: 'faulter' }>): WindowResult {
+  const env = { recorder, strategy: strategyByName(c.strategy).id };
+  const len = FAULT_CHUNK_PAGES * 4096;
+  const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+  const map = () => {
+    const r = execSyscall(mm, env, {
+      op: 'mmap',
+      addr: FAULT_AREA,
+      length: len,
+      prot: 3,
+      flags,
+      offset: 0,
+      file: null,
+    });
+    if (r !== FAULT_AREA) throw new Error(`faulter: mmap answered ${r}`);
+  };
+  const unmap = () => execSyscall(mm, env, { op: 'munmap', addr: FAULT_AREA, length: len });
+  map();
+  let page = 0;
+  let n = 0;
+  waitForGo(control);
+  const t0 = nowNs();
+  let end = t0;
+  while (Atomics.load(control, STOP) === 0 || n === 0) {
+    if (page === FAULT_CHUNK_PAGES) {
+      unmap();
+      map();
+      page = 0;
+    }
+    const t = nowNs();
+    const r = execTouch(mm, env, FAULT_AREA + page * 4096, 1, true);
+    end = nowNs();
+    if (r < 0) throw new Error(`faulter: touch answered ${r}`);
+    if (n < MAX_SAMPLES) samples[n] = end - t;
+    n++;
+    page++;
+  }
+  unmap();
+  return { ops: n, seconds: (end - t0) / 1e9, p99Ns: p99(Math.min(n, MAX_SAMPLES)) };
+}
+
 /** Private arithmetic in batches of 4096 steps; one op = one batch. */
 function spin(): WindowResult {
   let x = 1;
@@ -106,6 +154,12 @@ parentPort?.on('message', (c: ThreadCommand | { role: 'exit' }) => {
     return;
   }
   parentPort?.postMessage(
-    c.role === 'reader' ? reader(c) : c.role === 'writer' ? writer(c) : spin(),
+    c.role === 'reader'
+      ? reader(c)
+      : c.role === 'writer'
+        ? writer(c)
+        : c.role === 'faulter'
+          ? faulter(c)
+          : spin(),
   );
 });

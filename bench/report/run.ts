@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { STRATEGIES } from '../../src/metrics/labels.js';
 import { isReader, READERS, type ReaderName, WRITERS } from '../workloads/definitions.js';
 import { renderChart } from './chart.js';
+import { faultGoals, runFaults } from './faults.js';
 import { computeGoals } from './goals.js';
 import { runKernelTwin } from './kernel-twin.js';
 import { renderMarkdown } from './markdown.js';
@@ -113,7 +114,16 @@ async function main(): Promise<void> {
         (u.name === 'PROCMAP_QUERY' && reader !== 'maps') ||
         (u.name === 'anon_names' && (writer === 'names' || writer === 'close')),
     );
-  const goals = computeGoals(computed, documentedMechanisms(), kernelMissing);
+  const faults = await runFaults({
+    layout: scenario.layout,
+    reps: timing.reps,
+    windowMs: timing.window_ms,
+    progress,
+  });
+  const goals = [
+    ...computeGoals(computed, documentedMechanisms(), kernelMissing),
+    ...faultGoals(faults),
+  ];
   const verdict = computeVerdict(computed.rows);
   const machine = {
     cpus: os.cpus().length,
@@ -145,6 +155,7 @@ async function main(): Promise<void> {
     kernel: { unsupported: kernel.unsupported, error: kernel.error },
     writer_alone: computed.writerAlone,
     writer_evidence: computed.evidence,
+    faults,
     goals,
     verdict,
     rows: computed.rows,

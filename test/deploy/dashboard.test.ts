@@ -48,6 +48,8 @@ const API_METRICS: Readonly<
   procfs_hazards_total: { type: 'counter', labels: ['kind', 'strategy'] },
   procfs_mutations_total: { type: 'counter', labels: ['op', 'result'] },
   procfs_mutation_duration_seconds: { type: 'histogram', labels: ['op'] },
+  procfs_faults_total: { type: 'counter', labels: ['path', 'result'] },
+  procfs_fault_duration_seconds: { type: 'histogram', labels: ['path', 'strategy'] },
   procfs_processes: { type: 'gauge', labels: [] },
   procfs_vmas: { type: 'gauge', labels: [] },
   http_request_duration_seconds: { type: 'histogram', labels: ['method', 'route', 'status_code'] },

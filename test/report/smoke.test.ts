@@ -80,7 +80,23 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
       j.goals.length >= 10 &&
         j.goals.every((g: { met: unknown }) => g.met === null || typeof g.met === 'boolean'),
     );
+    // The fault workload ran under both strategies and its goal rows are computed.
+    for (const f of j.faults as Array<{
+      strategy: string;
+      alone_p99_us: number;
+      faults_per_s_beside: number;
+    }>) {
+      assert.ok(f.alone_p99_us > 0 && f.faults_per_s_beside > 0, JSON.stringify(f));
+    }
+    assert.deepEqual(
+      (j.faults as Array<{ strategy: string }>).map((f) => f.strategy),
+      ['mmap_lock', 'per_vma'],
+    );
+    assert.ok(
+      j.goals.some((g: { goal: string }) => /mmap_lock maps reader slows faults/.test(g.goal)),
+    );
     const md = readFileSync(path.join(out, 'REPORT.md'), 'utf8');
+    assert.match(md, /fault p99 beside a per_vma maps reader/);
     assert.match(md, /## Goals/);
     assert.match(md, /## Verdict[\s\S]*\*\*query_point\.\*\* Alone, \w+ reads fastest at/);
     const svg = readFileSync(path.join(out, 'chart.svg'), 'utf8');

@@ -264,6 +264,36 @@ function mutationsRow(dash: DashboardBuilder): void {
   );
 }
 
+function faultsRow(dash: DashboardBuilder): void {
+  const labels = ['path', 'strategy'];
+  dash.withRow(new RowBuilder('Page faults: what a reader costs the process it watches').id(450));
+  dash.withPanel(
+    timeseries(
+      18,
+      'Fault latency p99 by path and read strategy',
+      'Page faults of touched memory (POST /proc/PID/touch, touch ops, busy profiles), lock ' +
+        'waits included, by the lock path that handled them (vma_lock: the per-VMA read lock; ' +
+        'mmap_lock: the fallback) and the read strategy in force: an mmap_lock maps reader ' +
+        'makes faults that need the mmap lock wait, per_vma does not.',
+      units.Seconds,
+      [
+        {
+          expr: quantile(0.99, 'procfs_fault_duration_seconds', labels, BY_STRATEGY),
+          legend: legend(labels, 'p99'),
+        },
+      ],
+    ),
+  );
+  dash.withPanel(
+    timeseries(19, 'Faults/s by path and result', '', units.OpsPerSecond, [
+      {
+        expr: sumRate('procfs_faults_total', ['path', 'result']),
+        legend: legend(['path', 'result']),
+      },
+    ]),
+  );
+}
+
 function httpRow(dash: DashboardBuilder): void {
   const metric = 'http_request_duration_seconds';
   const errors = ['status_code=~"4..|5.."'];
@@ -334,6 +364,7 @@ export function buildProcfsDashboard(): Dashboard {
   locksRow(dash);
   readsRow(dash);
   mutationsRow(dash);
+  faultsRow(dash);
   httpRow(dash);
   return dash.build();
 }

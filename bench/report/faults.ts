@@ -1,0 +1,120 @@
+/**
+ * What a maps reader costs the process it watches: page-fault latency (p99) of a thread of that
+ * process, alone, and beside a whole-file maps reader under `mmap_lock` and under `per_vma`,
+ * with the same process's cold writer (mmap/munmap in another thread) running in both. The
+ * kernel's design says: with per-VMA locks a fault waits for no maps reader, except a fault that
+ * needs the mmap_lock (a fresh VMA's first write: vmf_anon_prepare's trylock fails while a writer
+ * queues behind an mmap_lock reader, and the fault retries on the mmap_lock path behind both).
+ * Measured, not assumed: the goal rows below are computed from the windows.
+ */
+import { Instruments } from '../../src/metrics/instruments.js';
+import type { StrategyName } from '../../src/metrics/labels.js';
+import { MmGlobals } from '../../src/mm/mm-struct.js';
+import { RcuDomain } from '../../src/sync/rcu.js';
+import { ThreadPool } from '../lib/thread-pool.js';
+import type { LayoutName } from '../workloads/definitions.js';
+import { buildWorkload } from '../workloads/layout.js';
+import type { GoalRow } from './goals.js';
+import type { ThreadCommand, WindowResult } from './protocol.js';
+
+export interface FaultRow {
+  strategy: StrategyName;
+  /** Fault p99 (µs): the faulter with the cold writer, no reader. */
+  alone_p99_us: number;
+  /** Fault p99 (µs) with the cold writer and one maps reader under `strategy`. */
+  beside_p99_us: number;
+  faults_per_s_alone: number;
+  faults_per_s_beside: number;
+}
+
+const STRATEGIES_COMPARED: readonly StrategyName[] = ['mmap_lock', 'per_vma'];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)];
+};
+
+/** The fault windows of one layout: medians over `reps` repetitions. */
+export async function runFaults(p: {
+  layout: LayoutName;
+  reps: number;
+  windowMs: number;
+  progress(msg: string): void;
+}): Promise<FaultRow[]> {
+  const globals = MmGlobals.create({ maxFiles: 4096, fileHeapBytes: 1 << 20, anonNameSlots: 1024 });
+  const rcu = RcuDomain.create();
+  const { mm, plan } = buildWorkload(p.layout, globals, rcu);
+  const instruments = Instruments.create({ capacity: 8 });
+  const url = new URL('./report.worker.js', import.meta.url);
+  const pool = new ThreadPool<ThreadCommand, WindowResult>(url, 3, {
+    mm: mm.buffer,
+    globals: globals.buffers(),
+    rcu: rcu.buffer,
+    instruments: instruments.buffer,
+    plan,
+  });
+  const rows: FaultRow[] = [];
+  let seed = 101;
+  try {
+    for (const strategy of STRATEGIES_COMPARED) {
+      p.progress(`faults beside a ${strategy} maps reader`);
+      const alone: WindowResult[] = [];
+      const beside: WindowResult[] = [];
+      for (let rep = 0; rep < p.reps; rep++) {
+        const writer: ThreadCommand = { role: 'writer', strategy, writer: 'cold', seed: seed++ };
+        const [f] = await pool.run([{ role: 'faulter', strategy }, writer], p.windowMs);
+        alone.push(f);
+        const reader: ThreadCommand = {
+          role: 'reader',
+          strategy,
+          reader: 'maps',
+          hot: false,
+          seed: seed++,
+        };
+        const [g] = await pool.run(
+          [{ role: 'faulter', strategy }, { ...writer, seed: seed++ }, reader],
+          p.windowMs,
+        );
+        beside.push(g);
+      }
+      rows.push({
+        strategy,
+        alone_p99_us: median(alone.map((w) => w.p99Ns)) / 1000,
+        beside_p99_us: median(beside.map((w) => w.p99Ns)) / 1000,
+        faults_per_s_alone: median(alone.map((w) => w.ops / w.seconds)),
+        faults_per_s_beside: median(beside.map((w) => w.ops / w.seconds)),
+      });
+    }
+  } finally {
+    await pool.close();
+  }
+  return rows;
+}
+
+/** The issue's fault goals as computed rows ("not measured" when a strategy is missing). */
+export function faultGoals(rows: readonly FaultRow[]): GoalRow[] {
+  const of = (s: StrategyName) => rows.find((r) => r.strategy === s);
+  const ratio = (r: FaultRow | undefined) =>
+    r && r.alone_p99_us > 0 ? r.beside_p99_us / r.alone_p99_us : null;
+  const pv = of('per_vma');
+  const ml = of('mmap_lock');
+  const pvRatio = ratio(pv);
+  const mlRatio = ratio(ml);
+  const us = (r: FaultRow | undefined) =>
+    r ? `${r.beside_p99_us.toFixed(1)} vs ${r.alone_p99_us.toFixed(1)} µs alone` : '–';
+  return [
+    {
+      goal: 'fault p99 beside a per_vma maps reader ≤ 1.5× without a reader',
+      measured: pvRatio === null ? '–' : `${pvRatio.toFixed(2)}× (${us(pv)})`,
+      met: pvRatio === null ? null : pvRatio <= 1.5,
+    },
+    {
+      goal: 'a mmap_lock maps reader slows faults more than a per_vma one (p99 beside the reader)',
+      measured:
+        pv && ml
+          ? `mmap_lock ${ml.beside_p99_us.toFixed(1)} µs vs per_vma ${pv.beside_p99_us.toFixed(1)} µs${mlRatio === null ? '' : ` (${mlRatio.toFixed(2)}× its alone)`}`
+          : '–',
+      met: pv && ml ? ml.beside_p99_us > pv.beside_p99_us : null,
+    },
+  ];
+}
