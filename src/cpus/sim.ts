@@ -74,7 +74,7 @@ export interface SimOptions {
   noZeroPage?: boolean;
   /** Requests in flight per worker CPU before new ones are refused with EBUSY (503). */
   maxInFlightPerCpu?: number;
-  /** Activities running at once (EAGAIN beyond); default `defaultMaxActivities(cpus)`. */
+  /** Activities running at once (EAGAIN beyond); 0 or absent: `defaultMaxActivities(cpus)`. */
   maxActivities?: number;
   /** RCU reader slots (tests only: default room for every CPU and `maxActivities` threads). */
   rcuSlots?: number;
@@ -130,7 +130,8 @@ export class Sim implements SimApi {
     this.readsOn = opts.cpus === 0 ? 'event-loop' : (opts.reads ?? 'event-loop');
     // In-process, the event loop is the only recording thread.
     this.instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
-    this.activities = new ActivityAdmission(opts.maxActivities ?? defaultMaxActivities(opts.cpus));
+    // 0 = computed, as --max-activities 0 means (a ServiceConfig spread into the options).
+    this.activities = new ActivityAdmission(opts.maxActivities || defaultMaxActivities(opts.cpus));
     this.shared = {
       globals: MmGlobals.create({ pageRecords: 1 << 21 }),
       rcu: RcuDomain.create(opts.rcuSlots ?? rcuSlotsFor(opts.cpus, this.activities.max)),
