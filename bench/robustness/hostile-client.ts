@@ -56,10 +56,6 @@ const KNOWN_OPEN: ReadonlyArray<{
       /"message":"Client Error"|Request Header Fields Too Large|FST_ERR_BAD_URL/.test(raw),
   },
   {
-    finding: "new: the ws library's own 400 text/html for a bad Sec-WebSocket-Key/Version",
-    matches: (status, raw) => status === 400 && /Sec-WebSocket-(Key|Version)/.test(raw),
-  },
-  {
     finding: '10: GET /ws without upgrade answers an empty 404',
     matches: (status, raw, r) => status === 404 && raw === '' && r.path === '/ws',
   },

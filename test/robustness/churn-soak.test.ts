@@ -1,7 +1,7 @@
 /**
  * The churn soak through HTTP (bench/robustness/churn-soak.ts) on the engine with worker CPUs:
  * create → fork → mutate (every op, a file path new to each cycle) → activity on/off → exit,
- * 200 times after a warm-up. The engine's counts come back exactly (processes, VMAs, activities,
+ * 150 times after a warm-up. The engine's counts come back exactly (processes, VMAs, activities,
  * live file-table entries) and RSS stays within 64 MB of its baseline after a forced collection:
  * the leaks of issue 11 finding 3 grew it by 14.5–28.7 MB per cycle (4–8 GB here), so the bound
  * is ~100× below them and well above the noise of worker heaps and allocator caches.
@@ -14,7 +14,7 @@ import { fuzzConfig } from '../../bench/robustness/fuzz-fixture.js';
 import { buildApp } from '../../src/app.js';
 import { Sim } from '../../src/cpus/sim.js';
 
-const CYCLES = 200;
+const CYCLES = 150;
 const RSS_BOUND_MB = 64;
 
 let sim: Sim;

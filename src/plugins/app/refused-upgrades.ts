@@ -8,10 +8,37 @@
  * answer `Connection: keep-alive` and sit in CLOSE-WAIT once the client hangs up, and enough
  * refused attempts exhaust the file descriptors. So the answer says `Connection: close`, and the
  * socket is ended and destroyed once the answer is written.
+ *
+ * A WebSocket handshake the ws library would refuse (a bad `Sec-WebSocket-Key`, a version other
+ * than 13 or 8, a malformed `Sec-WebSocket-Protocol`) is refused here first, as 400 EINVAL in the
+ * errno shape: ws's own refusal is a bare text/html 400 written onto the socket.
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { HTTP_ERRNO } from '../../schemas/errors.js';
+
+/** RFC 6455 4.2.1: the key is 16 random bytes in base64; ws also accepts version 8. */
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
+const WS_VERSIONS = new Set(['8', '13']);
+/** RFC 6455 4.1: a comma-separated list of tokens (RFC 7230 tchar). */
+const WS_PROTOCOLS = /^\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\s*,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*\s*$/;
+
+/** Why the ws library would refuse this handshake, or null. */
+export function handshakeProblem(headers: IncomingMessage['headers']): string | null {
+  if (String(headers.upgrade).toLowerCase() !== 'websocket') return null;
+  if (!WS_KEY.test(String(headers['sec-websocket-key'] ?? ''))) {
+    return 'missing or invalid Sec-WebSocket-Key header';
+  }
+  if (!WS_VERSIONS.has(String(headers['sec-websocket-version'] ?? ''))) {
+    return 'Sec-WebSocket-Version must be 13';
+  }
+  const protocols = headers['sec-websocket-protocol'];
+  if (protocols !== undefined && !WS_PROTOCOLS.test(String(protocols))) {
+    return 'invalid Sec-WebSocket-Protocol header';
+  }
+  return null;
+}
 
 /** node sets `upgrade` on a request it handed to the 'upgrade' listeners (missing from @types/node 20). */
 function isUpgrade(raw: IncomingMessage): boolean {
@@ -20,6 +47,14 @@ function isUpgrade(raw: IncomingMessage): boolean {
 
 async function refusedUpgrades(app: FastifyInstance): Promise<void> {
   // Synchronous hooks: they run on every request, and cost a promise each when async.
+  app.addHook('onRequest', (request, reply, done) => {
+    const problem = isUpgrade(request.raw) ? handshakeProblem(request.headers) : null;
+    if (problem === null) return done();
+    reply
+      .code(400)
+      .header('sec-websocket-version', '13')
+      .send({ error: 'EINVAL', errno: HTTP_ERRNO.EINVAL, message: problem });
+  });
   app.addHook('onSend', (request, reply, payload, done) => {
     if (isUpgrade(request.raw)) reply.header('connection', 'close');
     done(null, payload);
