@@ -377,4 +377,23 @@ export const SCENARIOS: Scenario[] = [
       check,
     ],
   },
+  {
+    // prctl(PR_SET_VMA_ANON_NAME) over anonymous, file, anonymous VMAs: the walk names the first
+    // (splitting it), then answers EBADF at the file VMA; the one after it keeps no name. A
+    // shared anonymous VMA in the range does not stop the walk. (README: "anon_name".)
+    name: 'anon-name-partial-ebadf',
+    needsAnonNames: true,
+    ops: [
+      ...probes,
+      anon(S, 3, RW),
+      file(S + 3 * P, 2, R, 1, 0),
+      anon(S + 5 * P, 2, RW),
+      { op: 'anon', addr: S + P, len: 6 * P, name: 'part' },
+      check,
+      anon(S + 10 * P, 2, RW, SHARED_ANON_FIXED),
+      anon(S + 12 * P, 2, RW),
+      { op: 'anon', addr: S + 10 * P, len: 4 * P, name: 'shm' },
+      check,
+    ],
+  },
 ];
