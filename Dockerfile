@@ -13,9 +13,13 @@ COPY routes ./routes
 RUN npx tsc -p tsconfig.json
 
 FROM node:20-slim AS runtime
+# Listening on every interface, so never without a token: it is read from a secret mounted at
+# TOKEN_FILE (compose `secrets:`, a Kubernetes Secret); the service refuses to start when the
+# file is missing. `-e TOKEN_FILE=` runs without a token (only on a network you trust).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    PORT=8080
+    PORT=8080 \
+    TOKEN_FILE=/run/secrets/procfs_sim_token
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

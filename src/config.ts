@@ -2,6 +2,7 @@
  * Service configuration: CLI flags, then environment variables, then defaults (a flag wins over
  * its env var). One table drives parsing and `--help`, so the help text cannot drift.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isStrategyName, READS_ON, type ReadsOn, type StrategyName } from './cpus/sim-api.js';
@@ -40,6 +41,8 @@ export interface ServiceConfig {
   retryAfterS: number;
   /** Bearer token every request but /healthz must carry; empty = no authentication. */
   token: string;
+  /** File holding the bearer token (a mounted secret); read at start into `token`. */
+  tokenFile: string;
   /** Host header names accepted (comma list, `*` any); empty = derived from `host`. */
   allowedHosts: string;
   /** Origins accepted on writes and /ws besides the service's own (comma list, `*` any). */
@@ -235,6 +238,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'bearer token required on every request but /healthz (empty: no authentication)',
   },
   {
+    key: 'tokenFile',
+    flag: 'token-file',
+    env: 'TOKEN_FILE',
+    kind: 'string',
+    def: () => '',
+    help: 'file holding the bearer token (a mounted secret; surrounding whitespace ignored)',
+  },
+  {
     key: 'allowedHosts',
     flag: 'allowed-hosts',
     env: 'ALLOWED_HOSTS',
@@ -340,7 +351,22 @@ export function parseConfig(
       config[s.key] = parseValue(s, env[s.env] as string, `env ${s.env}`);
     else config[s.key] = s.def();
   }
+  if (config.tokenFile !== '') config.token = readTokenFile(config);
   return { help: false, config: config as unknown as ServiceConfig };
+}
+
+/** `--token-file`: the token, from a file (a Docker/Kubernetes secret), never with `--token`. */
+function readTokenFile(config: Record<string, string | number>): string {
+  if (config.token !== '') throw new ConfigError('give --token or --token-file, not both');
+  let text: string;
+  try {
+    text = readFileSync(String(config.tokenFile), 'utf8');
+  } catch (e) {
+    throw new ConfigError(`--token-file: cannot read ${config.tokenFile}: ${(e as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new ConfigError(`--token-file: ${config.tokenFile} is empty`);
+  return token;
 }
 
 /** Defaults only (no flags, no env): what tests start from. */

@@ -1,6 +1,7 @@
 /** Configuration: flags win over env, env over defaults; bad values name the flag; --help. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, helpText, OPTION_SPECS, parseConfig } from '../../src/config.js';
@@ -75,4 +76,28 @@ test('--pkeys on|off|host (env PKEYS), default host; other values are refused', 
     /--pkeys: "yes" is not one of on, off, host/,
   );
   assert.throws(() => parseConfig([], { PKEYS: '1' }), /env PKEYS/);
+});
+
+test('--token-file / TOKEN_FILE: the token from a file (a mounted secret), trimmed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'procfs-sim-token-'));
+  try {
+    const file = join(dir, 'token');
+    writeFileSync(file, '  s3cret\n');
+    for (const r of [
+      parseConfig(['--token-file', file], {}),
+      parseConfig([], { TOKEN_FILE: file }),
+    ]) {
+      assert.ok(!r.help);
+      if (!r.help) assert.equal(r.config.token, 's3cret');
+    }
+    assert.throws(() => parseConfig(['--token-file', file, '--token', 'x'], {}), /not both/);
+    assert.throws(() => parseConfig(['--token-file', join(dir, 'missing')], {}), /cannot read/);
+    writeFileSync(file, '\n');
+    assert.throws(() => parseConfig([], { TOKEN_FILE: file }), /is empty/);
+    // An empty TOKEN_FILE (`-e TOKEN_FILE=` over the image's default) means no file.
+    const none = parseConfig([], { TOKEN_FILE: '' });
+    if (!none.help) assert.equal(none.config.token, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -30,6 +30,18 @@ function stringEnv(name, fallback) {
  * (deploy/k8s/sharded), which routes every pid to its replica so any k6 parallelism works.
  */
 export const BASE_URL = stringEnv('BASE_URL', 'http://127.0.0.1:8080').replace(/\/+$/, '');
+/**
+ * The service's bearer token (`--token`/`--token-file`): `TOKEN`, or the contents of the file
+ * `TOKEN_FILE` names (compose mounts the secret there); empty = the service runs without one.
+ */
+export const TOKEN = (
+  stringEnv('TOKEN', '') || (stringEnv('TOKEN_FILE', '') === '' ? '' : open(__ENV.TOKEN_FILE))
+).trim();
+/**
+ * Authorization header for every request (none without a token).
+ * @type {Record<string, string>}
+ */
+export const AUTH_HEADERS = TOKEN === '' ? {} : { Authorization: `Bearer ${TOKEN}` };
 /** How long each scenario runs (k6 duration syntax: `30s`, `2m`). */
 export const DURATION = stringEnv('DURATION', '1m');
 /** Read requests per second (maps, point and batch queries together), across all readers. */

@@ -3,7 +3,13 @@
 // one k6 time series instead of one per pid.
 import { check, fail } from 'k6';
 import http from 'k6/http';
-import { BASE_URL, BATCH_SIZE, POPULATION_SAMPLE, SCRATCH_PROCESSES } from './config.js';
+import {
+  AUTH_HEADERS,
+  BASE_URL,
+  BATCH_SIZE,
+  POPULATION_SAMPLE,
+  SCRATCH_PROCESSES,
+} from './config.js';
 
 /**
  * One process the readers may read: its pid and a few addresses inside its VMAs.
@@ -15,7 +21,7 @@ import { BASE_URL, BATCH_SIZE, POPULATION_SAMPLE, SCRATCH_PROCESSES } from './co
  * @typedef {{ readTargets: Target[], scratchPids: number[] }} RunData
  */
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const JSON_HEADERS = { 'Content-Type': 'application/json', ...AUTH_HEADERS };
 /** Queries may legitimately answer 404 ENOENT (no VMA at or after the address). */
 const QUERY_STATUSES = http.expectedStatuses(200, 404);
 
@@ -69,6 +75,7 @@ export function vmaAddresses(mapsText) {
  */
 export function listPids(limit) {
   const res = http.get(`${BASE_URL}/processes?offset=0&limit=${limit}`, {
+    headers: AUTH_HEADERS,
     tags: { name: 'GET /processes' },
   });
   if (res.status !== 200) fail(`GET /processes answered ${res.status}: ${res.body}`);
@@ -105,7 +112,10 @@ export function startActivity(pid, profile) {
 
 /** @param {number} pid */
 export function deleteProcess(pid) {
-  http.del(`${BASE_URL}/processes/${pid}`, null, { tags: { name: 'DELETE /processes/:pid' } });
+  http.del(`${BASE_URL}/processes/${pid}`, null, {
+    headers: AUTH_HEADERS,
+    tags: { name: 'DELETE /processes/:pid' },
+  });
 }
 
 /**
@@ -116,6 +126,7 @@ export function deleteProcess(pid) {
 export function readMaps(pid, strategy) {
   const q = strategyParam(strategy);
   const res = http.get(`${BASE_URL}/proc/${pid}/maps${q === '' ? '' : `?${q}`}`, {
+    headers: AUTH_HEADERS,
     tags: tags('GET /proc/:pid/maps', strategy),
   });
   check(res, {
@@ -135,6 +146,7 @@ export function pointQuery(pid, addr, strategy) {
   const q = strategyParam(strategy);
   const url = `${BASE_URL}/proc/${pid}/procmap_query?addr=${addr}&flags=COVERING_OR_NEXT_VMA${q === '' ? '' : `&${q}`}`;
   const res = http.get(url, {
+    headers: AUTH_HEADERS,
     tags: tags('GET /proc/:pid/procmap_query', strategy),
     responseCallback: QUERY_STATUSES,
   });

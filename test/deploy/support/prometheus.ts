@@ -25,7 +25,7 @@ export interface Sample {
   value: number;
 }
 
-interface ScrapeJob {
+export interface ScrapeJob {
   job_name: string;
   metrics_path?: string;
   [key: string]: unknown;
@@ -58,6 +58,10 @@ export async function testScrapeConfig(
   };
   const job = committed.scrape_configs.find((j) => j.job_name === jobName);
   if (job === undefined) throw new Error(`${committedConfigPath} has no job ${jobName}`);
+  await withLocalTokenFiles(
+    committed.scrape_configs,
+    await mkdtemp(join(tmpdir(), 'procfs-sim-token-')),
+  );
   return stringify({
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     scrape_configs: [
@@ -69,6 +73,21 @@ export async function testScrapeConfig(
       },
     ],
   });
+}
+
+/**
+ * Points every job's `authorization.credentials_file` (the compose secret's path, absent here)
+ * at a token file written in `dir`, so the config loads and scrapes as committed. The service
+ * under test runs without --token and ignores the header; the token wiring itself is checked
+ * statically (test/deploy/static.test.ts).
+ */
+export async function withLocalTokenFiles(jobs: ScrapeJob[], dir: string): Promise<void> {
+  for (const job of jobs) {
+    const auth = job.authorization as { credentials_file?: string } | undefined;
+    if (auth?.credentials_file === undefined) continue;
+    auth.credentials_file = join(dir, 'token');
+    await writeFile(auth.credentials_file, 'test-token\n');
+  }
 }
 
 export class PrometheusUnderTest {
