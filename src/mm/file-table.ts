@@ -1,6 +1,7 @@
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { type GracePeriods, IMMEDIATE_GRACE, RECLAIM_BATCH } from './deferred-free.js';
 import { ENAMETOOLONG, ENOMEM } from './errno.js';
+import { FileHash } from './file-hash.js';
 import { FileHeap, heapMarkBytes, roundHeapBytes } from './file-heap.js';
 import {
   E_BUILD_ID_LEN,
@@ -91,8 +92,7 @@ const encoder = new TextEncoder();
  */
 
 export class FileTable extends FileTableView {
-  private readonly hashBase32: number;
-  private readonly hashSlots: number;
+  private readonly hash: FileHash;
   private readonly heap: FileHeap;
   /** Per-thread: allocations since the last batched reclaim attempt. */
   private allocTicks = 0;
@@ -100,8 +100,12 @@ export class FileTable extends FileTableView {
   private constructor(buffer: SharedArrayBuffer) {
     super(buffer);
     const i = this.i32;
-    this.hashBase32 = i[H_HASH_BASE] / 4;
-    this.hashSlots = i[H_HASH_SLOTS];
+    this.hash = new FileHash(
+      i,
+      i[H_HASH_BASE] / 4,
+      i[H_HASH_SLOTS],
+      (id) => i[this.e(id) + E_HASH],
+    );
     this.heap = new FileHeap(
       buffer,
       H_HEAP_WORDS,
@@ -179,15 +183,12 @@ export class FileTable extends FileTableView {
     const i32 = this.i32;
     spinLock(i32, H_LOCK);
     try {
-      let slot = h & (this.hashSlots - 1);
-      for (;;) {
-        const id = i32[this.hashBase32 + slot];
-        if (id === 0) break;
-        if (this.sameIdentity(id, path, f.devMajor, f.devMinor, f.inode)) {
-          Atomics.add(i32, this.e(id) + E_REFS, 1);
-          return id;
-        }
-        slot = (slot + 1) & (this.hashSlots - 1);
+      const found = this.hash.find(h, (id) =>
+        this.sameIdentity(id, path, f.devMajor, f.devMinor, f.inode),
+      );
+      if (found > 0) {
+        Atomics.add(i32, this.e(found) + E_REFS, 1);
+        return found;
       }
       const n = path.length + (build?.length ?? 0);
       const at = this.allocBytesLocked(n, grace);
@@ -204,7 +205,7 @@ export class FileTable extends FileTableView {
       i32[e + E_BUILD_ID_OFF] = build !== undefined && build.length > 0 ? at + path.length : 0;
       i32[e + E_BUILD_ID_LEN] = build?.length ?? 0;
       i32[e + E_HASH] = h;
-      i32[this.hashBase32 + slot] = id;
+      this.hash.insert(found, id);
       return id;
     } finally {
       spinUnlock(i32, H_LOCK);
@@ -322,7 +323,7 @@ export class FileTable extends FileTableView {
   private retireLocked(id: number, grace: GracePeriods): void {
     const i32 = this.i32;
     const e = this.e(id);
-    if (i32[e + E_KIND] === FILE_KIND_REGULAR) this.unhashLocked(id);
+    if (i32[e + E_KIND] === FILE_KIND_REGULAR) this.hash.remove(id);
     this.f64[e / 2 + E_F64_STAMP] =
       grace.nextStamp !== undefined ? grace.nextStamp() : grace.retireStamp();
     i32[e + E_NEXT] = 0;
@@ -406,30 +407,6 @@ export class FileTable extends FileTableView {
     i32[e + E_SERIAL] = i32[H_SERIAL] = (i32[H_SERIAL] + 1) | 0;
     i32[e + E_NEXT] = 0;
     Atomics.store(i32, e + E_REFS, 1);
-  }
-
-  /** Removes `id` from the intern hash (linear probing: backward-shift deletion). */
-  private unhashLocked(id: number): void {
-    const i32 = this.i32;
-    const mask = this.hashSlots - 1;
-    const base = this.hashBase32;
-    let hole = i32[this.e(id) + E_HASH] & mask;
-    while (i32[base + hole] !== id) hole = (hole + 1) & mask;
-    for (let j = hole; ; ) {
-      i32[base + hole] = 0;
-      for (;;) {
-        j = (j + 1) & mask;
-        const other = i32[base + j];
-        if (other === 0) return;
-        const home = i32[this.e(other) + E_HASH] & mask;
-        // `other` may fill the hole unless its home lies cyclically in (hole, j].
-        const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
-        if (stays) continue;
-        i32[base + hole] = other;
-        hole = j;
-        break;
-      }
-    }
   }
 
   private sameIdentity(id: number, path: Uint8Array, major: number, minor: number, ino: number) {
