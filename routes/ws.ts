@@ -28,8 +28,6 @@ import {
 } from '../src/schemas/ws-protocol.js';
 
 const RATES_INTERVAL_MS = 1000;
-/** A Sec-WebSocket-Key as RFC 6455 wants it (16 bytes, base64), the ws library's own test. */
-const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 async function collectMaps(chunks: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Uint8Array[] = [];
@@ -104,20 +102,6 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['service'],
       summary: 'WebSocket: events, rates, RPC (a plain GET answers 426 EINVAL)',
       response: errorResponses(426),
-    },
-    // The ws library would refuse a bad handshake with its own text/html 400: refuse it first,
-    // in the errno shape (the refused-upgrades plugin closes the socket after the answer).
-    onRequest: async (request, reply) => {
-      if (String(request.headers.upgrade).toLowerCase() !== 'websocket') return;
-      const key = String(request.headers['sec-websocket-key'] ?? '').trim();
-      const version = request.headers['sec-websocket-version'];
-      if (WS_KEY.test(key) && (version === '13' || version === '8')) return;
-      return reply.code(400).send({
-        error: 'EINVAL',
-        errno: HTTP_ERRNO.EINVAL,
-        message:
-          'bad WebSocket handshake: Sec-WebSocket-Key must be 16 bytes in base64, Sec-WebSocket-Version 13',
-      });
     },
     // A GET without the upgrade: say what the route needs, in the errno shape.
     handler: async (_request, reply) =>
