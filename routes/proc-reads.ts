@@ -11,6 +11,7 @@ import { runBatch } from '../src/schemas/batch.js';
 import { batchBodyLimit, batchCountCheck } from '../src/schemas/body-limits.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
 import { httpError, toErrorReply } from '../src/schemas/errors.js';
+import { ChunkParam, SmapsQuery } from '../src/schemas/proc-files.js';
 import {
   formatQueryAnswer,
   QueryAnswerBody,
@@ -30,14 +31,7 @@ const hot = { logLevel: 'warn' as const };
 
 const MapsQuery = Type.Object({
   strategy: Type.Optional(StrategyName),
-  chunk: Type.Optional(
-    Type.Integer({
-      minimum: 0,
-      maximum: 64 * 1024 * 1024,
-      default: 4096,
-      description: 'max bytes of whole lines per lock window; 0 = one window for the whole file',
-    }),
-  ),
+  chunk: Type.Optional(ChunkParam),
 });
 
 const PointQuery = Type.Object({
@@ -125,6 +119,61 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { strategy, chunk = 4096 } = request.query;
       const chunks = await app.sim.readMaps(request.params.pid, { strategy, chunk });
+      reply.type('text/plain; charset=utf-8');
+      return reply.send((await mapsBody(chunks)) as never);
+    },
+  );
+
+  for (const file of ['smaps', 'smaps_rollup'] as const) {
+    app.get(
+      `/proc/:pid/${file}`,
+      {
+        schema: {
+          tags,
+          summary: `/proc/PID/${file}, byte-identical to Linux 6.18 (read under the mmap read lock)`,
+          params: PidParams,
+          querystring: SmapsQuery,
+          produces: ['text/plain'],
+          response: {
+            200: Type.String({ description: `${file} text (text/plain)` }),
+            ...errorResponses(400, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { strategy, chunk = 4096 } = request.query;
+        if (strategy !== undefined && strategy !== 'mmap_lock') {
+          throw httpError(
+            'EINVAL',
+            `${file} is read under the mmap read lock in Linux 6.18 (it walks page tables): ` +
+              'only strategy=mmap_lock applies',
+          );
+        }
+        const chunks = await app.sim.readProcFile(request.params.pid, file, { chunk });
+        reply.type('text/plain; charset=utf-8');
+        return reply.send((await mapsBody(chunks)) as never);
+      },
+    );
+  }
+
+  app.get(
+    '/proc/:pid/status',
+    {
+      schema: {
+        tags,
+        summary:
+          '/proc/PID/status in the kernel format: Vm*/Rss* lines from the address space, ' +
+          'identity lines simulated (README "procfs reads")',
+        params: PidParams,
+        produces: ['text/plain'],
+        response: {
+          200: Type.String({ description: 'status text (text/plain)' }),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const chunks = await app.sim.readProcFile(request.params.pid, 'status', { chunk: 0 });
       reply.type('text/plain; charset=utf-8');
       return reply.send((await mapsBody(chunks)) as never);
     },

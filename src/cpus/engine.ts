@@ -6,13 +6,29 @@
  * the worker one on each worker CPU (cpu-worker.ts). Replies are plain data (structured-clone
  * friendly); errors are `OpError`s with a positive errno (ESRCH for an unknown pid).
  */
+import type { ReadOpId, StrategyId } from '../metrics/labels.js';
+import { strategyId } from '../metrics/labels.js';
 import type { InstrumentRecorder } from '../metrics/recorder.js';
 import { ESRCH } from '../mm/errno.js';
 import { type MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { type WriterEnv, withWriterHooks } from '../mm/mm-writer.js';
+import type { ByteSink } from '../procfs/byte-sink.js';
 import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
 import { ProcmapQueryResult, queryArgs } from '../procfs/procmap-query.js';
-import { OP_MAPS, ReadWouldWait } from '../procfs/strategies/reader-context.js';
+import { readSmapsChunk, readSmapsRollup } from '../procfs/smaps-text.js';
+import {
+  readVmCounters,
+  type StatusIdentity,
+  VmCounters,
+  writeStatus,
+} from '../procfs/status-text.js';
+import {
+  OP_MAPS,
+  OP_SMAPS,
+  OP_SMAPS_ROLLUP,
+  OP_STATUS,
+  ReadWouldWait,
+} from '../procfs/strategies/reader-context.js';
 import {
   createReaderContext,
   type ReaderContext,
@@ -22,7 +38,7 @@ import {
 import type { RcuDomain } from '../sync/rcu.js';
 import { OpError, type OpHandler } from './cpu-protocol.js';
 import type { SharedConfig } from './shared-config.js';
-import type { QueryAnswer, QueryArgs, StrategyName, SyscallCall } from './sim-api.js';
+import type { ProcFileName, QueryAnswer, QueryArgs, StrategyName, SyscallCall } from './sim-api.js';
 import { execExit, execFork, execSyscall } from './syscall-exec.js';
 
 export interface MapsRequest {
@@ -57,6 +73,18 @@ export interface MutateRequest {
 }
 
 /** One maps read in progress, a chunk per call (Engine.openMaps). */
+export interface ProcFileRequest {
+  pid: number;
+  file: ProcFileName;
+  /** smaps: max bytes of whole blocks per lock window (0 = one window); the others ignore it. */
+  chunk: number;
+  /** status: who the process is (the process table knows, the address space does not). */
+  identity?: StatusIdentity;
+}
+
+const MMAP_LOCK_STRATEGY = strategyId('mmap_lock');
+const PROC_FILE_OPS = { smaps: OP_SMAPS, smaps_rollup: OP_SMAPS_ROLLUP, status: OP_STATUS };
+
 export interface SteppedMapsRead {
   /** The next chunk, or null at EOF. On the event loop: may throw `ReadWouldWait` (below). */
   next(): Uint8Array | null;
@@ -197,11 +225,82 @@ export class Engine {
   openMaps(req: MapsRequest, chunkStats?: number[]): SteppedMapsRead {
     const mm = this.mmOf(req.pid);
     const strategy = this.strategy(req.strategy);
+    return this.openRead(
+      mm,
+      OP_MAPS,
+      strategy.id,
+      (ctx) => strategy.readChunk(ctx, mm, ctx.position, req.chunk, ctx.sink),
+      chunkStats,
+    );
+  }
+
+  /**
+   * A read of smaps (one chunk per `next()`, each under the mmap read lock), smaps_rollup or
+   * status (the whole file at the first `next()`), stepped like `openMaps`.
+   */
+  openProcFile(req: ProcFileRequest): SteppedMapsRead {
+    const mm = this.mmOf(req.pid);
+    const op = PROC_FILE_OPS[req.file];
+    if (req.file === 'smaps') {
+      return this.openRead(mm, op, MMAP_LOCK_STRATEGY, (ctx) =>
+        readSmapsChunk(ctx, mm, ctx.position, req.chunk, ctx.sink),
+      );
+    }
+    const id = req.identity ?? { pid: req.pid, ppid: 0, comm: '' };
+    // One record: the position says whether it was shown (a rolled-back attempt leaves it 0).
+    return this.openRead(mm, op, MMAP_LOCK_STRATEGY, (ctx) => {
+      if (ctx.position.index !== 0) return 0;
+      const n =
+        req.file === 'smaps_rollup'
+          ? readSmapsRollup(ctx, mm, ctx.sink)
+          : this.statusFile(ctx, mm, id, ctx.sink);
+      ctx.position.index = -1;
+      return n;
+    });
+  }
+
+  private readonly counters = new VmCounters();
+
+  private statusFile(ctx: ReaderContext, mm: MmStruct, id: StatusIdentity, sink: ByteSink): number {
+    readVmCounters(ctx, mm, this.counters);
+    writeStatus(sink, id, mm, this.counters);
+    return sink.length;
+  }
+
+  /** A whole read of one of the files of `openProcFile` (a worker CPU: it may wait). */
+  procFile(req: ProcFileRequest): MapsReply {
+    const read = this.openProcFile(req);
+    this.gathered = 0;
+    this.ends.length = 0;
+    try {
+      for (let chunk = read.next(); chunk !== null; chunk = read.next()) this.onChunk(chunk);
+    } finally {
+      read.close();
+    }
+    return { bytes: this.gather.slice(0, this.gathered).buffer, ends: [...this.ends] };
+  }
+
+  /**
+   * A read driven one chunk per `next()` with a reader context of its own (kept for reuse):
+   * `readChunk` appends one chunk to `ctx.sink` from `ctx.position` (bytes, 0 at EOF, -errno).
+   * `next()` returns a copy of the chunk (its counts appended to `chunkStats` first, when
+   * given), or null at EOF and after a failure once a chunk was delivered; a failure before the
+   * first chunk throws. A chunk that would wait for the mmap lock on a context that may not wait
+   * is rolled back (`ReadWouldWait`) and re-run by `nextHoldingLock`. `close()` ends the read
+   * (counted then) and must be called once.
+   */
+  private openRead(
+    mm: MmStruct,
+    op: ReadOpId,
+    strategy: StrategyId,
+    read: (ctx: ReaderContext) => number,
+    chunkStats?: number[],
+  ): SteppedMapsRead {
     const ctx = this.spareReaders.pop() ?? createReaderContext(this.readerOptions);
     const trace = chunkStats === undefined ? null : new ChunkStatsTrace(ctx.stats);
     const pos = ctx.position;
     pos.rewind();
-    ctx.beginRead(OP_MAPS, strategy.id);
+    ctx.beginRead(op, strategy);
     let open = true;
     let delivered = false;
     const close = () => {
@@ -214,7 +313,7 @@ export class Engine {
       ctx.sink.clear();
       const { index, lastPos } = pos;
       try {
-        return strategy.readChunk(ctx, mm, pos, req.chunk, ctx.sink);
+        return read(ctx);
       } catch (err) {
         if (!(err instanceof ReadWouldWait)) throw err;
         // Roll the chunk back: it is read again from here once the lock is held.
@@ -235,13 +334,13 @@ export class Engine {
         return ctx.sink.view().slice();
       }
       close();
-      if (n < 0 && !delivered) throw new OpError(-n, 'maps read failed');
+      if (n < 0 && !delivered) throw new OpError(-n, 'read failed');
       return null;
     };
     return {
       next: () => (open ? finish(readChunk()) : null),
       nextHoldingLock: (waitedNs) => {
-        ctx.coverMmapLock(mm, strategy.id, waitedNs);
+        ctx.coverMmapLock(mm, strategy, waitedNs);
         let n: number;
         try {
           n = open ? readChunk() : 0;
@@ -341,6 +440,10 @@ export class Engine {
       },
       maps: (args) => {
         const reply = this.maps(args as MapsRequest);
+        return { value: reply, transfer: [reply.bytes] };
+      },
+      procFile: (args) => {
+        const reply = this.procFile(args as ProcFileRequest);
         return { value: reply, transfer: [reply.bytes] };
       },
       query: (args) => this.query(args as QueryRequest),

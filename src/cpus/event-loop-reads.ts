@@ -21,7 +21,14 @@ import { SYNC_WORDS_BASE } from '../mm/mm-struct.js';
 import { ReadWouldWait } from '../procfs/strategies/reader-context.js';
 import { mmapReadLockAsync, mmapReadUnlock } from '../sync/index.js';
 import { OpError } from './cpu-protocol.js';
-import { Engine, type MapsRequest, type QueryReply, type QueryRequest } from './engine.js';
+import {
+  Engine,
+  type MapsRequest,
+  type ProcFileRequest,
+  type QueryReply,
+  type QueryRequest,
+  type SteppedMapsRead,
+} from './engine.js';
 import type { EngineShared, EngineTransport } from './transport.js';
 
 export interface EventLoopReadOptions {
@@ -50,55 +57,72 @@ function lockWhenFree(mm: MmStruct): Promise<number> {
   return mmapReadLockAsync(mm.i32, SYNC_WORDS_BASE);
 }
 
-export function eventLoopReads(
+/**
+ * The chunks of a stepped read (maps, smaps…), the first one read before this resolves (so a
+ * missing pid rejects before any chunk). A chunk that would wait for the mmap read lock is
+ * re-run once the event loop holds it (queued without blocking).
+ */
+async function steppedChunks(
   engine: Engine,
-  opts: EventLoopReadOptions,
-): Pick<EngineTransport, 'maps' | 'query'> {
-  return {
-    async maps(req: MapsRequest, chunkStats?: number[]) {
-      const read = engine.openMaps(req, chunkStats);
-      const held = async (err: unknown): Promise<Uint8Array | null> => {
-        if (!(err instanceof ReadWouldWait)) throw err;
-        const waited = await lockWhenFree(err.mm);
-        if (engine.has(req.pid)) return read.nextHoldingLock(waited);
-        mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE); // exited meanwhile: EOF
-        read.close();
-        return null;
-      };
-      let chunk: Uint8Array | null;
-      try {
+  pid: number,
+  read: SteppedMapsRead,
+  bytesPerTurn: number,
+): Promise<AsyncIterable<Uint8Array>> {
+  const held = async (err: unknown): Promise<Uint8Array | null> => {
+    if (!(err instanceof ReadWouldWait)) throw err;
+    const waited = await lockWhenFree(err.mm);
+    if (engine.has(pid)) return read.nextHoldingLock(waited);
+    mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE); // exited meanwhile: EOF
+    read.close();
+    return null;
+  };
+  let chunk: Uint8Array | null;
+  try {
+    try {
+      chunk = read.next();
+    } catch (err) {
+      chunk = await held(err);
+    }
+  } catch (err) {
+    read.close();
+    throw err;
+  }
+  return (async function* chunks() {
+    try {
+      let bytes = 0;
+      while (chunk !== null) {
+        yield chunk;
+        bytes += chunk.length;
+        if (bytes >= bytesPerTurn) {
+          bytes = 0;
+          // No lock is held between chunks: let requests and activities run.
+          await nextTurn();
+          // m_start(): a process that exited since the last chunk ends the file (EOF).
+          if (!engine.has(pid)) break;
+        }
         try {
           chunk = read.next();
         } catch (err) {
           chunk = await held(err);
         }
-      } catch (err) {
-        read.close();
-        throw err;
       }
-      return (async function* chunks() {
-        try {
-          let bytes = 0;
-          while (chunk !== null) {
-            yield chunk;
-            bytes += chunk.length;
-            if (bytes >= opts.bytesPerTurn) {
-              bytes = 0;
-              // The strategy holds no lock between chunks: let requests and activities run.
-              await nextTurn();
-              // m_start(): a process that exited since the last chunk ends the file (EOF).
-              if (!engine.has(req.pid)) break;
-            }
-            try {
-              chunk = read.next();
-            } catch (err) {
-              chunk = await held(err);
-            }
-          }
-        } finally {
-          read.close();
-        }
-      })();
+    } finally {
+      read.close();
+    }
+  })();
+}
+
+export function eventLoopReads(
+  engine: Engine,
+  opts: EventLoopReadOptions,
+): Pick<EngineTransport, 'maps' | 'procFile' | 'query'> {
+  return {
+    async maps(req: MapsRequest, chunkStats?: number[]) {
+      return steppedChunks(engine, req.pid, engine.openMaps(req, chunkStats), opts.bytesPerTurn);
+    },
+
+    async procFile(req: ProcFileRequest) {
+      return steppedChunks(engine, req.pid, engine.openProcFile(req), opts.bytesPerTurn);
     },
 
     async query(req: QueryRequest) {
@@ -141,6 +165,7 @@ export function withEventLoopReads<T extends EngineTransport>(shared: EngineShar
       await workers.unpublish(pid);
     },
     maps: reads.maps,
+    procFile: reads.procFile,
     query: reads.query,
   };
 }

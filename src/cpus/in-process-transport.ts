@@ -25,6 +25,7 @@ export function inProcessTransport(shared: EngineShared, events: TransportEvents
       engine.detach(pid);
     },
     maps: reads.maps,
+    procFile: reads.procFile,
     query: reads.query,
     async mutate(req) {
       return engine.mutate(req);

@@ -142,6 +142,9 @@ export interface ReadOptions {
   strategy?: StrategyName;
 }
 
+/** The files besides maps that `readProcFile` serves. */
+export type ProcFileName = 'smaps' | 'smaps_rollup' | 'status';
+
 export interface MapsReadOptions extends ReadOptions {
   /** Max bytes of whole lines per chunk (one lock window each); 0 = one window for the file. */
   chunk: number;
@@ -259,6 +262,16 @@ export interface SimApi {
    * chunk; a process that exits mid-read ends the stream (EOF, as the kernel's m_start does).
    */
   readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * /proc/PID/smaps (chunks of whole blocks, each under the mmap read lock, like maps),
+   * /proc/PID/smaps_rollup or /proc/PID/status (one chunk each). Rejects ESRCH before the first
+   * chunk.
+   */
+  readProcFile(
+    pid: number,
+    file: ProcFileName,
+    opts: { chunk: number },
+  ): Promise<AsyncIterable<Uint8Array>>;
   /** PROCMAP_QUERY for each args, in order; ESRCH rejects the whole call. */
   query(pid: number, opts: ReadOptions, queries: readonly QueryArgs[]): Promise<QueryOutcome[]>;
 

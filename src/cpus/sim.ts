@@ -29,6 +29,7 @@ import {
   type ProcessDetail,
   type ProcessList,
   type ProcessSummary,
+  type ProcFileName,
   type QueryArgs,
   type QueryOutcome,
   type ReadOptions,
@@ -82,6 +83,8 @@ export interface SimOptions {
 
 interface Proc {
   pid: number;
+  /** The simulated parent (fork), 0 for a process created through the API. */
+  ppid: number;
   comm: string;
   /** The event loop's view of the arena. */
   mm: MmStruct;
@@ -209,12 +212,18 @@ export class Sim implements SimApi {
   }
 
   /** Hands a new arena to every engine thread, then makes the pid visible. */
-  private async publish(mm: MmStruct, comm: string, pid = this.procs.allocPid()): Promise<Proc> {
+  private async publish(
+    mm: MmStruct,
+    comm: string,
+    pid = this.procs.allocPid(),
+    ppid = 0,
+  ): Promise<Proc> {
     mm.reclaim();
     mm.setGracePeriods(this.shared.rcu);
     await this.transport.publish(pid, mm);
     const proc: Proc = {
       pid,
+      ppid,
       comm: comm.slice(0, COMM_MAX),
       mm,
       activity: null,
@@ -312,7 +321,7 @@ export class Sim implements SimApi {
     const parent = this.get(pid);
     return this.procs.admit(async () => {
       const mm = await this.call('fork', () => this.transport.fork(pid));
-      return this.procs.summary(await this.publish(mm, parent.comm));
+      return this.procs.summary(await this.publish(mm, parent.comm, undefined, pid));
     });
   }
 
@@ -343,6 +352,16 @@ export class Sim implements SimApi {
     this.get(pid);
     const req = { pid, strategy: opts.strategy ?? null, chunk: opts.chunk };
     return this.call('maps', () => this.transport.maps(req, opts.chunkStats));
+  }
+
+  async readProcFile(
+    pid: number,
+    file: ProcFileName,
+    opts: { chunk: number },
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const p = this.get(pid);
+    const req = { pid, file, chunk: opts.chunk, identity: { pid, ppid: p.ppid, comm: p.comm } };
+    return this.call(file, () => this.transport.procFile(req));
   }
 
   async query(

@@ -8,7 +8,13 @@
 import type { Instruments } from '../metrics/instruments.js';
 import type { MmGlobalBuffers, MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import type { RcuDomain } from '../sync/rcu.js';
-import type { MapsRequest, MutateRequest, QueryReply, QueryRequest } from './engine.js';
+import type {
+  MapsRequest,
+  MutateRequest,
+  ProcFileRequest,
+  QueryReply,
+  QueryRequest,
+} from './engine.js';
 import type { SharedConfig } from './shared-config.js';
 import type { ActivitySpec, ActivityStatus, SyscallCall } from './sim-api.js';
 
@@ -73,6 +79,8 @@ export interface EngineTransport {
    * read) each chunk's counts are appended there before the chunk is yielded (chunk-stats.ts).
    */
   maps(req: MapsRequest, chunkStats?: number[]): Promise<AsyncIterable<Uint8Array>>;
+  /** smaps (a chunk per lock window), smaps_rollup or status, rejecting like `maps`. */
+  procFile(req: ProcFileRequest): Promise<AsyncIterable<Uint8Array>>;
   query(req: QueryRequest): Promise<QueryReply[]>;
   mutate(req: MutateRequest): Promise<number[]>;
   /** The child's arena, viewed from the event loop (not published yet). */

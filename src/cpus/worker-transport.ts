@@ -63,14 +63,10 @@ export async function startWorkerTransport(
       const traced = { ...req, trace: chunkStats !== undefined };
       const reply = await pool.run<MapsReply>('maps', traced);
       if (reply.stats) for (const n of reply.stats) chunkStats?.push(n);
-      const bytes = new Uint8Array(reply.bytes);
-      return (async function* chunks() {
-        let from = 0;
-        for (const end of reply.ends) {
-          yield bytes.subarray(from, end);
-          from = end;
-        }
-      })();
+      return replyChunks(reply);
+    },
+    async procFile(req) {
+      return replyChunks(await pool.run<MapsReply>('procFile', req));
     },
     query: (req) => pool.run<QueryReply[]>('query', req),
     mutate: (req) => pool.run<number[]>('mutate', req),
@@ -106,4 +102,16 @@ export async function startWorkerTransport(
     },
     close: () => pool.close(),
   };
+}
+
+/** The chunks of a whole read done on a worker CPU (chunk i is bytes [ends[i-1], ends[i])). */
+function replyChunks(reply: MapsReply): AsyncIterable<Uint8Array> {
+  const bytes = new Uint8Array(reply.bytes);
+  return (async function* chunks() {
+    let from = 0;
+    for (const end of reply.ends) {
+      yield bytes.subarray(from, end);
+      from = end;
+    }
+  })();
 }

@@ -34,10 +34,13 @@ export const LOCK_MODES = ['read', 'write'] as const;
 export type LockModeName = (typeof LOCK_MODES)[number];
 export type LockModeId = 0 | 1;
 
-/** Read operations: a maps read (all its chunks) or one PROCMAP_QUERY. */
-export const READ_OPS = ['maps', 'query'] as const;
+/**
+ * Read operations: a maps read (all its chunks), one PROCMAP_QUERY, or a whole read of smaps,
+ * smaps_rollup or status (those three always take the mmap read lock: strategy `mmap_lock`).
+ */
+export const READ_OPS = ['maps', 'query', 'smaps', 'smaps_rollup', 'status'] as const;
 export type ReadOpName = (typeof READ_OPS)[number];
-export type ReadOpId = 0 | 1;
+export type ReadOpId = IndexOf<typeof READ_OPS>;
 
 /** Why a speculative/per-VMA reader fell back to the mmap read lock. */
 export const FALLBACK_REASONS = ['contention', 'fancy_vma', 'detached', 'retry_limit'] as const;

@@ -174,6 +174,13 @@ const fileTails = new FileTailCache();
  * Built once with the same formatter (its addresses are multiples of 4096, so exact as doubles).
  */
 function buildGateLine(): Uint8Array {
+  const sink = new ByteSink(256);
+  writeMapsLine(sink, gateVmaView());
+  return sink.view().slice();
+}
+
+/** A view of the gate VMA (`[vsyscall]`, `--xp`): what smaps shows for it too. */
+export function gateVmaView(): VmaView {
   const v = new VmaView();
   v.start = 0xffffffffff600000;
   v.end = 0xffffffffff601000;
@@ -182,9 +189,7 @@ function buildGateLine(): Uint8Array {
   v.nameSrc = asciiBytes('[vsyscall]');
   v.nameFrom = 0;
   v.nameTo = v.nameSrc.length;
-  const sink = new ByteSink(256);
-  writeMapsLine(sink, v);
-  return sink.view().slice();
+  return v;
 }
 
 export const GATE_LINE: Uint8Array = buildGateLine();

@@ -66,6 +66,8 @@ export interface MapsWalker {
   beginChunk?(): void;
   /** Whether the address space has the x86-64 gate VMA (`[vsyscall]` printed last). */
   readonly hasGate: boolean;
+  /** Appends the gate VMA's record when it is not the maps line (smaps: its block). */
+  writeGate?(sink: ByteSink): void;
 }
 
 /** MapsWalker.next: found, and its line is already in the sink. */
@@ -74,6 +76,11 @@ export const LINE_WRITTEN = 2;
 const RECORD_NONE = 0;
 const RECORD_VMA = 1;
 const RECORD_GATE = 2;
+
+function showGate(walker: MapsWalker, sink: ByteSink): void {
+  if (walker.writeGate) walker.writeGate(sink);
+  else writeGateLine(sink);
+}
 
 /**
  * `proc_get_vma()` + `show_map()`: fetch the record at `pos.index`, updating `lastPos`/`index`,
@@ -90,7 +97,7 @@ function fetchRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView, sink:
   }
   pos.index = POS_GATE;
   if (walker.hasGate) {
-    writeGateLine(sink);
+    showGate(walker, sink);
     return RECORD_GATE;
   }
   // No gate VMA on this mm: m_next() on the gate position ends the file.
@@ -117,7 +124,7 @@ export function readMapsChunk(
   if (pos.index > 0) pos.index = pos.lastPos;
   let record: number;
   if (pos.index === POS_GATE) {
-    writeGateLine(sink);
+    showGate(walker, sink);
     record = RECORD_GATE;
   } else {
     record = fetchRecord(pos, walker, view, sink); // the first record always goes out

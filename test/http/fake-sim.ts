@@ -98,6 +98,18 @@ export class FakeSim implements api.SimApi {
     p.activity = null;
     return had;
   }
+  async readProcFile(
+    pid: number,
+    file: api.ProcFileName,
+    opts: { chunk: number },
+  ): Promise<AsyncIterable<Uint8Array>> {
+    this.get(pid);
+    this.log.push({ method: 'readProcFile', pid, args: { file, ...opts } });
+    const text = new TextEncoder().encode(`${file}\n`);
+    return (async function* () {
+      yield text;
+    })();
+  }
   async readMaps(pid: number, opts: api.MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
     this.get(pid);
     this.log.push({ method: 'readMaps', pid, args: opts });

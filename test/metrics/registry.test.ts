@@ -80,7 +80,10 @@ describe('createMetricsRegistry exposition', () => {
             ),
           );
         } else if (label === 'op') {
-          assert.ok(['maps', 'query'].includes(value), `op=${value}`);
+          assert.ok(
+            ['maps', 'query', 'smaps', 'smaps_rollup', 'status'].includes(value),
+            `op=${value}`,
+          );
         }
       }
     }

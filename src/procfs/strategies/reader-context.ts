@@ -31,6 +31,9 @@ export const HAZARD_NULL_DEREF: HazardKindId = 1;
 
 export const OP_MAPS: ReadOpId = 0;
 export const OP_QUERY: ReadOpId = 1;
+export const OP_SMAPS: ReadOpId = 2;
+export const OP_SMAPS_ROLLUP: ReadOpId = 3;
+export const OP_STATUS: ReadOpId = 4;
 
 const LOCK_MMAP = 0;
 const MODE_READ = 0;
