@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot, runOracle } from '../oracle/oracle-binary.js';
+import { mapsRanges } from './memory-compare.js';
 import { formatOp, formatScript, type Op, prefixWithCheck } from './script.js';
 import {
   type Difference,
@@ -42,8 +43,9 @@ export async function compareOnce(ops: readonly Op[], replay: EngineReplay): Pro
     const e = err as Error;
     engine.push(`engine threw: ${e.stack ?? e.message}`);
   }
-  const oracle = normaliseBody(body);
-  const engineNorm = normaliseBody(engine);
+  const helper = mapsRanges(header.initialMaps);
+  const oracle = normaliseBody(body, helper);
+  const engineNorm = normaliseBody(engine, helper);
   return { header, oracle, engine: engineNorm, diff: firstDifference(oracle, engineNorm) };
 }
 

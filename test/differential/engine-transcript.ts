@@ -9,6 +9,7 @@
 import { EBADF, EINVAL, ENOENT } from '../../src/mm/errno.js';
 import { importMaps } from '../../src/mm/import-maps.js';
 import { MmGlobals, type MmStruct } from '../../src/mm/mm-struct.js';
+import { setFileSize } from '../../src/mm/pages/page-objects.js';
 import { prctlSetVmaAnonName } from '../../src/mm/syscalls/anon-name.js';
 import { populateVma } from '../../src/mm/syscalls/anon-vma.js';
 import { brk } from '../../src/mm/syscalls/brk.js';
@@ -17,13 +18,20 @@ import { mmap } from '../../src/mm/syscalls/mmap.js';
 import { mprotect } from '../../src/mm/syscalls/mprotect.js';
 import { mremap } from '../../src/mm/syscalls/mremap.js';
 import { munmap } from '../../src/mm/syscalls/munmap.js';
+import { touch } from '../../src/mm/syscalls/touch.js';
+import { touchErrno, touchFaults } from '../../src/mm/syscalls/touch-result.js';
 import { VM_WRITE } from '../../src/mm/vm-flags.js';
+import { ByteSink } from '../../src/procfs/byte-sink.js';
 import { MapsCursor, readWholeMaps } from '../../src/procfs/maps-text.js';
 import { procmapQuery } from '../../src/procfs/procmap-query.js';
+import { readSmapsChunk, readSmapsRollup } from '../../src/procfs/smaps-text.js';
+import { readVmCounters, VmCounters, writeStatus } from '../../src/procfs/status-text.js';
+import { createReaderContext, type ReaderContext } from '../../src/procfs/strategies/strategy.js';
 import { directMapsWalker, directQueryTarget } from '../../src/procfs/vma-capture.js';
+import { RcuDomain } from '../../src/sync/rcu.js';
 import { pkeysOf } from './host-capabilities.js';
 import { querySuite } from './query-suite.js';
-import { FD_NONE, type Op } from './script.js';
+import { FD_NONE, FILE_PAGES, type Op } from './script.js';
 import type { OracleHeader } from './transcript.js';
 
 const PAGE = 0x1000;
@@ -48,6 +56,22 @@ function chunkSizes(mm: MmStruct): string {
     sizes.push(n);
   }
   return ['chunks4096', ...sizes].join(' ');
+}
+
+/** smaps_rollup, status and smaps as the engine's formatters print them (oracle-memory.h order). */
+function pushMemory(out: string[], mm: MmStruct, ctx: ReaderContext): void {
+  const sink = new ByteSink();
+  readSmapsRollup(ctx, mm, sink);
+  pushBlock(out, 'rollup', sink.toLatin1());
+  sink.clear();
+  const counters = new VmCounters();
+  readVmCounters(ctx, mm, counters);
+  writeStatus(sink, { pid: 1, ppid: 0, comm: 'exe' }, mm, counters);
+  pushBlock(out, 'status', sink.toLatin1());
+  sink.clear();
+  ctx.position.rewind();
+  while (readSmapsChunk(ctx, mm, ctx.position, 0, sink) > 0) {}
+  pushBlock(out, 'smaps', sink.toLatin1());
 }
 
 function pushBlock(out: string[], tag: string, text: string): void {
@@ -108,6 +132,13 @@ export function engineFromHeader(header: OracleHeader): {
   const fileIds = header.files.map((f) =>
     globals.files.intern({ path: f.path, devMajor: f.major, devMinor: f.minor, inode: f.inode }),
   );
+  // The files' sizes (FILE_PAGES pages each): a fault past the end is SIGBUS.
+  mm.pages.lock();
+  try {
+    for (const id of fileIds) setFileSize(mm.pages, id, false, FILE_PAGES * PAGE);
+  } finally {
+    mm.pages.unlock();
+  }
   return { mm, fileIds, rdwr: header.files.map((f) => f.rdwr) };
 }
 
@@ -122,6 +153,7 @@ export function engineReplay(ops: readonly Op[], header: OracleHeader, out: stri
     args: Parameters<typeof procmapQuery>[0],
     res: Parameters<typeof procmapQuery>[2],
   ) => procmapQuery(args, directQueryTarget(mm), res);
+  const reader = createReaderContext({ rcu: RcuDomain.create(), recorder: null });
   let opIndex = 0;
   for (const o of ops) {
     const i = opIndex++;
@@ -178,11 +210,18 @@ export function engineReplay(ops: readonly Op[], header: OracleHeader, out: stri
       case 'probe':
         probes.push(o.addr);
         continue;
+      case 'touch': {
+        // The helper counts faults (getrusage); a refused access is EFAULT whatever the reason.
+        const t = touch(mm, o.addr, o.len, o.write, null);
+        r = t < 0 ? -touchErrno(t) : touchFaults(t);
+        break;
+      }
       case 'check':
         out.push(`check ${i}`);
         pushBlock(out, 'maps', mapsText(mm));
         out.push(chunkSizes(mm));
         querySuite(query, probes, out);
+        pushMemory(out, mm, reader);
         out.push('check-end');
         continue;
     }

@@ -115,7 +115,17 @@ export function describeHost(c: HostCapabilities): string[] {
     `host CONFIG_ANON_VMA_NAME: ${c.anonVmaName ? 'yes' : 'no'}; max_map_count ${c.maxMapCount}`,
     `host zero page for read faults: ${c.zeroPage ? 'yes' : 'no (read-populated anonymous memory gets an anon_vma)'}; engine configured to match`,
     `host vsyscall: ${c.vsyscall}; overcommit_memory ${c.overcommitMemory}; THP ${c.transparentHugepage ? 'built in' : 'absent'}`,
+    `host THP mode: ${thpMode()} (the engine models madvise: smaps THPeligible 0, no AnonHugePages without MADV_HUGEPAGE)`,
   ];
+}
+
+/** The bracketed word of /sys/kernel/mm/transparent_hugepage/enabled ('absent' without THP). */
+export function thpMode(path = '/sys/kernel/mm/transparent_hugepage/enabled'): string {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync(path, 'latin1'))?.[1] ?? 'unknown';
+  } catch {
+    return 'absent';
+  }
 }
 
 /**

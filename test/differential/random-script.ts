@@ -60,6 +60,8 @@ export interface ScriptLayout {
   stackStart: number;
   /** mmap_base (the end of [vdso]): hints between it and the stack are honoured when free. */
   mmapBase: number;
+  /** Whether touch ops are generated (DIFF_TOUCH=1: known mismatches remain, README). */
+  touch?: boolean;
 }
 
 /** The probe addresses every checkpoint queries (plus the full walks). */
@@ -384,6 +386,19 @@ class Generator {
     return { op: 'anon', addr, len, name: r.pick(names) };
   }
 
+  /**
+   * A read or write of one page (at an offset, sometimes of length 0): a page fault, nothing,
+   * or EFAULT (no VMA, no permission, past the end of the file). One page, because a real
+   * program touching several pages stops at the first one it may not access, while the engine's
+   * touch answers EFAULT for the whole range before touching any (README: touched memory).
+   */
+  private touch(): Op {
+    const r = this.r;
+    const off = r.chance(0.3) ? r.int(0, PAGE - 1) : 0;
+    const len = r.chance(0.05) ? 0 : r.int(1, PAGE - off);
+    return { op: 'touch', addr: this.addr() + off, len, write: r.chance(0.5) };
+  }
+
   /** Ops already decided (a mapping made just so that the next op has a VMA to work on). */
   private readonly pending: Op[] = [];
 
@@ -415,6 +430,7 @@ class Generator {
     if (r.chance(0.003)) return { op: 'unlink', file: r.int(0, FILE_COUNT - 1) };
     if (r.chance(0.01)) return { op: 'fork' };
     if (r.chance(0.002)) return { op: 'forkchild' }; // the rest of the script runs in a child
+    if (this.layout.touch && r.chance(0.15)) return this.touch();
     const x = r.next();
     if (x < 0.3) return r.chance(0.12) ? this.badMmap() : this.mmap();
     if (x < 0.48) return this.munmap();

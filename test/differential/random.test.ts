@@ -28,6 +28,7 @@ const layout: ScriptLayout = {
   anonNames: host.anonVmaName,
   stackStart: Number.parseInt(stackLine.split('-')[0]!, 16),
   mmapBase: Number.parseInt(vdsoLine.split('-')[1]!, 16),
+  touch: process.env.DIFF_TOUCH === '1',
 };
 
 interface Job {

@@ -16,6 +16,7 @@ export type Op =
   | { op: 'forkchild' }
   | { op: 'unlink'; file: number }
   | { op: 'probe'; addr: number }
+  | { op: 'touch'; addr: number; len: number; write: boolean }
   | { op: 'check' };
 
 export type OpKind = Op['op'];
@@ -63,6 +64,8 @@ export function formatOp(o: Op): string {
       return `unlink ${o.file}`;
     case 'probe':
       return `probe ${hex(o.addr)}`;
+    case 'touch':
+      return `touch ${hex(o.addr)} ${hex(o.len)} ${o.write ? 1 : 0}`;
     case 'check':
       return 'check';
   }
@@ -145,6 +148,14 @@ export function parseScript(text: string): Op[] {
         break;
       case 'probe':
         ops.push({ op: 'probe', addr: num(w[1], line) });
+        break;
+      case 'touch':
+        ops.push({
+          op: 'touch',
+          addr: num(w[1], line),
+          len: num(w[2], line),
+          write: num(w[3], line) !== 0,
+        });
         break;
       case 'check':
         ops.push({ op: 'check' });

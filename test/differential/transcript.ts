@@ -13,6 +13,8 @@
 //
 // Both bodies are normalised (normaliseBody) and compared line by line (firstDifference).
 
+import { memoryLines, type Ranges } from './memory-compare.js';
+
 export interface OracleFile {
   index: number;
   major: number;
@@ -180,8 +182,28 @@ export function normaliseLine(line: string): string {
   return line;
 }
 
-export function normaliseBody(lines: readonly string[]): string[] {
-  return lines.map(normaliseLine);
+/**
+ * A body ready to compare: each checkpoint's rollup/status/smaps blocks turned into the
+ * sandbox's share (memory-compare.ts; `helper` = the helper's initial VMA ranges), then every
+ * line through normaliseLine.
+ */
+export function normaliseBody(lines: readonly string[], helper: Ranges = []): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (lines[i] !== 'rollup-begin') {
+      out.push(normaliseLine(lines[i]!));
+      i++;
+      continue;
+    }
+    const rollup = block(lines as string[], i, 'rollup');
+    const status = block(lines as string[], rollup.next, 'status');
+    const smaps = block(lines as string[], status.next, 'smaps');
+    for (const l of memoryLines(rollup.text, status.text, smaps.text, helper)) {
+      out.push(normaliseLine(l));
+    }
+    i = smaps.next;
+  }
+  return out;
 }
 
 export interface Difference {

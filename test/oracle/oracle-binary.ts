@@ -6,7 +6,18 @@
 // which is atomic, so a reader never sees a half-written binary.
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,8 +42,8 @@ export function repoRoot(): string {
 
 export const ORACLE_SOURCE = join(repoRoot(), 'test', 'oracle', 'procfs-oracle.c');
 /** Everything the binary is built from (the .c includes the headers). */
-const ORACLE_SOURCES = ['procfs-oracle.c', 'oracle-sys.h', 'oracle-query.h'].map((f) =>
-  join(repoRoot(), 'test', 'oracle', f),
+const ORACLE_SOURCES = ['procfs-oracle.c', 'oracle-sys.h', 'oracle-query.h', 'oracle-memory.h'].map(
+  (f) => join(repoRoot(), 'test', 'oracle', f),
 );
 export const ORACLE_BUILD_DIR = join(repoRoot(), 'test', 'oracle', 'build');
 export const ORACLE_BINARY = join(ORACLE_BUILD_DIR, 'procfs-oracle');
@@ -82,9 +93,20 @@ export interface OracleRun {
  * that is removed afterwards (the transcript still names it; the engine side uses the same name).
  */
 export async function runOracle(script: string): Promise<OracleRun> {
-  const binary = await buildOracle();
+  const built = await buildOracle();
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'procfs-oracle-')));
   try {
+    // A private copy per run, written back before it runs: its page-cache pages are mapped by
+    // this run's processes only (never by helpers of tests running at the same time) and clean,
+    // so the helper's own Pss and dirty counts stay put while a checkpoint reads them.
+    const binary = join(dir, 'procfs-oracle');
+    copyFileSync(built, binary);
+    const fd = openSync(binary, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     const stdout = await new Promise<string>((resolve, reject) => {
       const child = spawn(binary, [dir], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];

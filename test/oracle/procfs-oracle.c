@@ -24,7 +24,9 @@
  *   forkchild                         the child carries on with the script, the parent waits
  *   unlink IDX                        unlink file IDX (its mappings print " (deleted)")
  *   probe ADDR                        add a PROCMAP_QUERY probe address (no output)
- *   check                             print maps text, 4096-byte read sizes, PROCMAP_QUERY answers
+ *   touch ADDR LEN W                  access every page of the range (W=1: store, 0: load)
+ *   check                             print maps text, 4096-byte read sizes, PROCMAP_QUERY answers,
+ *                                     smaps_rollup, status and smaps (oracle-memory.h)
  * The transcript format is documented in docs/differential.md; test/differential/transcript.ts
  * parses it and test/differential/engine-transcript.ts produces the same format from the engine.
  */
@@ -273,6 +275,8 @@ static void print_max_map_count(void) {
   put_char('\n');
 }
 
+#include "oracle-memory.h"
+
 static void checkpoint(long op) {
   put_str("check ");
   put_dec((u64)op);
@@ -280,6 +284,7 @@ static void checkpoint(long op) {
   print_maps("maps");
   print_chunks();
   print_queries();
+  print_memory();
   put_str("check-end\n");
 }
 
@@ -407,6 +412,7 @@ static void do_fork_continue(long op) {
     sys1(SYS_exit_group, (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
   }
   reopen_maps();
+  prefault_child();
   print_ret_line(op, 0); /* the pid is not comparable; 0 stands for "forked" */
 }
 
@@ -463,6 +469,9 @@ static void run_script(void) {
       u64 a = num(), l = num();
       const char *name = hex_name();
       r = sys5(SYS_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, a, l, name);
+    } else if (word_is("touch")) {
+      u64 a = num(), l = num(), w = num();
+      r = do_touch(a, l, w);
     } else if (word_is("unlink")) {
       u64 idx = num();
       if (idx >= NFILES) die("bad file index");
@@ -530,6 +539,8 @@ int main(int argc, char **argv) {
   if (fd < 0) die("open maps");
   maps_fd = (int)fd;
   create_files(argv[1]);
+  fill_files();
+  install_touch_handlers();
 
   /* CONFIG_ANON_VMA_NAME: an empty range succeeds with it and is EINVAL without it. */
   long anon = sys5(SYS_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0, 0, "x");
@@ -539,6 +550,7 @@ int main(int argc, char **argv) {
   long pkey = sys2(SYS_pkey_alloc, 0, 0);
   if (pkey > 0) sys1(SYS_pkey_free, pkey);
   int zero_page = probe_zero_page();
+  prefault_self();
   put_str("oracle 1\n");
   put_str(anon == 0 ? "anon_vma_name 1\n" : "anon_vma_name 0\n");
   put_str("pkey_alloc ");

@@ -15,6 +15,7 @@ import { VM_LOCKED } from '../vm-flags.js';
 import { forEachObjectPage, OBJ_DIRTY } from './page-objects.js';
 import { type PagePool, R_BITS, R_NEXT, R_OBJ } from './page-pool.js';
 import {
+  PTE_ACCESSED,
   PTE_ANON,
   PTE_DIRTY,
   PTE_SHMEM,
@@ -142,7 +143,7 @@ function accountRun(
   if (bits & PTE_ZERO) return; // vm_normal_page() is NULL for the zero page
   const size = n * PAGE;
   acc.resident += size;
-  if (bits & PTE_YOUNG) acc.referenced += size;
+  if (bits & (PTE_YOUNG | PTE_ACCESSED)) acc.referenced += size;
   if (bits & PTE_ANON) acc.anonymous += size;
   const obj = pool.obj(r);
   if (obj === 0) {

@@ -50,7 +50,9 @@ const PTRS_PER_PTE = 512;
 
 /**
  * The MMU's check: whether this access needs no fault; if so, the PTE's young/dirty bits are set
- * as the hardware sets them (and a written page-cache page is dirtied for every mapping).
+ * as the hardware sets them. Only the PTE: the folio stays clean for the other mappings (a shmem
+ * page read-faulted, then written through its writable PTE, shows Shared_Clean in a duplicate
+ * mapping of it on the host; test/differential touch-file-and-shmem-pages).
  */
 export function accessWithoutFault(mm: MmStruct, vp: number, write: boolean): boolean {
   const pool = mm.pages;
@@ -65,10 +67,6 @@ export function accessWithoutFault(mm: MmStruct, vp: number, write: boolean): bo
     if (write && !(bits & PTE_WRITE)) return false;
     const want = bits | PTE_YOUNG | (write ? PTE_DIRTY : 0);
     if (want !== bits) setPageBits(mm, head, r, vp, want);
-    const obj = pool.obj(r);
-    if (write && obj !== 0 && !(bits & PTE_ANON)) {
-      adjustObject(pool, obj, pool.opage(r) + (vp - pool.key(r)), 1, 0, OBJ_DIRTY);
-    }
     return true;
   } finally {
     pool.unlock();

@@ -13,7 +13,7 @@
  */
 import { I32_PAGE_TABLE } from '../arena-layout.js';
 import type { MmStruct } from '../mm-struct.js';
-import { adjustObject } from './page-objects.js';
+import { adjustObject, OBJ_DIRTY } from './page-objects.js';
 import { type PagePool, R_BITS, R_COUNT, R_NEXT, R_OBJ } from './page-pool.js';
 import { coalesce, forEachInside, linkRun, unlinkRange } from './run-list.js';
 
@@ -29,6 +29,12 @@ export const PTE_ANON = 8;
 export const PTE_SHMEM = 16;
 /** The shared zero page: present, read-only, counted nowhere. */
 export const PTE_ZERO = 32;
+/**
+ * The folio was marked accessed (mark_page_accessed: GUP with FOLL_TOUCH, i.e. MAP_POPULATE /
+ * mlock population): smaps counts the page Referenced even where its PTE is old (a fork
+ * child's copy), as the host shows. A plain fault only makes the PTE young.
+ */
+export const PTE_ACCESSED = 128;
 
 export const PAGE_SHIFT_DIV = 4096;
 
@@ -92,7 +98,10 @@ function dropRun(pool: PagePool, head: number, r: number): void {
   const n = pool.count(r);
   account(pool, head, pool.bits(r), -n);
   const obj = pool.obj(r);
-  if (obj !== 0) adjustObject(pool, obj, pool.opage(r), n, -1, 0);
+  // zap_pte_range(): a dirty PTE of a page-cache/shmem page dirties the folio as it goes, so
+  // the other mappings of the page see it dirty from then on.
+  const dirty = (pool.bits(r) & (PTE_DIRTY | PTE_ANON)) === PTE_DIRTY ? OBJ_DIRTY : 0;
+  if (obj !== 0) adjustObject(pool, obj, pool.opage(r), n, -1, dirty);
   pool.free(r);
 }
 

@@ -32,7 +32,9 @@
 
 import { EACCES, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
+import { accessWithoutFault, handlePageFault } from '../pages/page-fault.js';
 import { pagesShmemCreated } from '../pages/page-hooks.js';
+import { PTE_ACCESSED, tableHead, updatePages } from '../pages/page-table.js';
 import {
   LEGACY_MAP_MASK,
   MAP_ANONYMOUS,
@@ -53,8 +55,10 @@ import {
   MAP_TYPE,
   PAGE_SIZE,
   PROT_WRITE,
+  VM_ACCESS_FLAGS,
   VM_ACCOUNT,
   VM_DONTDUMP,
+  VM_EXEC,
   VM_GROWSDOWN,
   VM_LOCKED,
   VM_MAYEXEC,
@@ -72,7 +76,7 @@ import {
 import { IndexFullError } from '../vma-index.js';
 import { populateVma } from './anon-vma.js';
 import { indexErase, indexStore } from './index-ops.js';
-import { mmapPkeyFlags } from './pkey.js';
+import { mmapPkeyFlags, VM_PKEY_EXEC_ONLY } from './pkey.js';
 import { MMAP_MIN_ADDR, OVERCOMMIT_NEVER, THP_ENABLED } from './tunables.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
 import { AREA_ANON, AREA_REGULAR_FILE, AREA_SHMEM, getUnmappedArea } from './unmapped-area.js';
@@ -205,8 +209,45 @@ function doMmap(
     (vmFlags & VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE)
   ) {
     populateVma(mm, mm.vmaLookup(res));
+    populatePages(mm, res, len);
   }
   return res;
+}
+
+/**
+ * The page faults of mm_populate() (populate_vma_page_range through GUP): a write fault per page
+ * of a private writable mapping (to break COW), a read fault elsewhere (FOLL_FORCE: `-w-`/`--x`
+ * too), nothing in a PROT_NONE or execute-only-key VMA; pages already mapped are skipped and a
+ * page past the end of the file ends it (the error is not mmap's).
+ */
+function populatePages(mm: MmStruct, start: number, len: number): void {
+  const end = start + len;
+  for (let a = start; a < end; a += PAGE_SIZE) {
+    const id = mm.vmaLookup(a);
+    if (id === 0) return;
+    const f = mm.vmas.flags(id);
+    if (
+      (f & VM_ACCESS_FLAGS) === 0 ||
+      ((f & VM_ACCESS_FLAGS) === VM_EXEC && (f & VM_PKEY_EXEC_ONLY) !== 0)
+    )
+      return;
+    const write = (f & (VM_WRITE | VM_SHARED)) === VM_WRITE;
+    const vp = a / PAGE_SIZE;
+    if (!accessWithoutFault(mm, vp, write) && handlePageFault(mm, id, vp, write) < 0) return;
+    markAccessed(mm, vp);
+  }
+}
+
+/** follow_page(FOLL_TOUCH) -> mark_page_accessed() on the page GUP returns. */
+function markAccessed(mm: MmStruct, vp: number): void {
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    const head = tableHead(mm, false);
+    if (head !== 0) updatePages(mm, head, vp, vp + 1, (bits) => bits | PTE_ACCESSED);
+  } finally {
+    pool.unlock();
+  }
 }
 
 /** round_hint_to_min(): a hint below mmap_min_addr moves up to it. */

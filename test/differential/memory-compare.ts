@@ -1,0 +1,113 @@
+// What the differential compares of smaps, smaps_rollup and status: the sandbox's share.
+//
+// The helper process has pages the engine does not model: its binary's text and data, its bss
+// (the static buffers), [heap], [stack], [vdso]. Both sides print the three files whole at each
+// checkpoint (rollup, status, smaps: oracle-memory.h), and this turns each side's three blocks
+// into the lines that are compared:
+//
+// - smaps: every block of a VMA that is not the helper's, byte for byte. The helper's are those
+//   overlapping a VMA of its initial layout, and those named [heap], [stack], [vvar],
+//   [vvar_vclock], [vdso], [vsyscall] (so a script VMA merged into one of the helper's is left
+//   out with it).
+// - smaps_rollup: its header line byte for byte (first VMA start to last VMA end), and each
+//   field minus the sum of that field over the helper's blocks of the same smaps read (the
+//   sandbox's share: exact, because the helper's pages are mapped once or twice, whole kB of
+//   Pss each). Pss_Anon/Pss_File/Pss_Shmem are not in the smaps blocks and are left out.
+// - status: VmSize, VmLck, VmPin, VmData, VmStk, VmExe, VmLib, VmSwap, HugetlbPages byte for
+//   byte (they follow from the VMAs alone); VmRSS, RssAnon, RssFile minus the helper's Rss,
+//   Anonymous and (Rss - Anonymous); RssShmem as is (the helper has no shmem). VmPeak and VmHWM
+//   (high-water marks of the helper's whole life) and VmPTE (page tables) are not compared.
+
+const VMA_LINE = /^([0-9a-f]+)-([0-9a-f]+) /;
+const HELPER_NAMES = ['[heap]', '[stack]', '[vvar]', '[vvar_vclock]', '[vdso]', '[vsyscall]'];
+const STATUS_AS_IS = [
+  'VmSize',
+  'VmLck',
+  'VmPin',
+  'VmData',
+  'VmStk',
+  'VmExe',
+  'VmLib',
+  'VmSwap',
+  'HugetlbPages',
+  'RssShmem',
+];
+const ROLLUP_SKIPPED = new Set(['Pss_Anon', 'Pss_File', 'Pss_Shmem']);
+
+export type Ranges = ReadonlyArray<readonly [number, number]>;
+
+/** The VMA ranges of a maps text (the gate line excluded). */
+export function mapsRanges(maps: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const line of maps.split('\n')) {
+    const m = VMA_LINE.exec(line);
+    if (!m) continue;
+    const start = Number.parseInt(m[1]!, 16);
+    if (start >= 2 ** 47) continue;
+    out.push([start, Number.parseInt(m[2]!, 16)]);
+  }
+  return out;
+}
+
+interface Block {
+  lines: string[];
+  helper: boolean;
+  kb: Map<string, number>;
+}
+
+function fieldKb(line: string): [string, number] | null {
+  const m = /^([A-Za-z_]+):\s+(\d+)( kB)?$/.exec(line);
+  return m ? [m[1]!, Number(m[2])] : null;
+}
+
+function smapsBlocks(smaps: string, helper: Ranges): Block[] {
+  const blocks: Block[] = [];
+  for (const line of smaps.split('\n')) {
+    if (line === '') continue;
+    const m = VMA_LINE.exec(line);
+    if (m) {
+      const start = Number.parseInt(m[1]!, 16);
+      const end = Number.parseInt(m[2]!, 16);
+      const named = HELPER_NAMES.some((n) => line.endsWith(` ${n}`));
+      const overlaps = helper.some(([s, e]) => start < e && s < end);
+      blocks.push({ lines: [line], helper: named || overlaps, kb: new Map() });
+      continue;
+    }
+    const b = blocks[blocks.length - 1];
+    if (!b) throw new Error(`smaps: a field before the first VMA: ${line}`);
+    b.lines.push(line);
+    const f = fieldKb(line);
+    if (f) b.kb.set(f[0], f[1]);
+  }
+  return blocks;
+}
+
+/** The compared lines of one checkpoint's three memory blocks (see the top of this file). */
+export function memoryLines(
+  rollup: string,
+  status: string,
+  smaps: string,
+  helper: Ranges,
+): string[] {
+  const blocks = smapsBlocks(smaps, helper);
+  const helperSum = (field: string) =>
+    blocks.reduce((sum, b) => sum + (b.helper ? (b.kb.get(field) ?? 0) : 0), 0);
+  const out: string[] = [];
+  for (const b of blocks) if (!b.helper) out.push(...b.lines);
+  for (const line of rollup.split('\n')) {
+    if (line === '') continue;
+    const f = fieldKb(line);
+    if (!f) out.push(`rollup ${line}`);
+    else if (!ROLLUP_SKIPPED.has(f[0])) out.push(`rollup ${f[0]} ${f[1] - helperSum(f[0])}`);
+  }
+  const rss = helperSum('Rss');
+  const anon = helperSum('Anonymous');
+  const less: Record<string, number> = { VmRSS: rss, RssAnon: anon, RssFile: rss - anon };
+  for (const line of status.split('\n')) {
+    const f = fieldKb(line);
+    if (!f) continue;
+    if (STATUS_AS_IS.includes(f[0])) out.push(`status ${line}`);
+    else if (less[f[0]] !== undefined) out.push(`status ${f[0]} ${f[1] - less[f[0]]!}`);
+  }
+  return out;
+}
