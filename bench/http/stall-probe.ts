@@ -69,7 +69,14 @@ function pollHealth(base: string) {
   };
 }
 
-async function probe(base: string, name: string, run: () => Promise<string>) {
+/** `post` with its body built up front, so building it does not delay this process's poll. */
+function prepared(base: string, path: string, body: () => string): () => Promise<string> {
+  const text = body();
+  return () => post(base, path, text);
+}
+
+async function probe(base: string, name: string, prepare: () => () => Promise<string>) {
+  const run = prepare();
   const health = pollHealth(base);
   await new Promise((r) => setTimeout(r, 50));
   const t0 = performance.now();
@@ -152,28 +159,23 @@ async function main() {
   const deep = () => `${'['.repeat(8_000_000)}${']'.repeat(8_000_000)}`;
   const calls = (entry: unknown) => JSON.stringify({ calls: Array(65_536).fill(entry) });
   const n = Number(values.subscribers);
-  const cases: Array<[string, () => Promise<string>]> = [
+  const sys = (body: () => string) => () => prepared(base, '/proc/1/syscalls', body);
+  const munmap = (body: () => string) => () => prepared(base, '/proc/1/munmap', body);
+  const cases: Array<[string, () => () => Promise<string>]> = [
     [
       '/syscalls 65,536 invalid entries',
-      () => post(base, '/proc/1/syscalls', calls({ op: 'mmap', length: 'x', prot: 'rw-' })),
+      sys(() => calls({ op: 'mmap', length: 'x', prot: 'rw-' })),
     ],
-    ['/syscalls 65,536 unknown ops', () => post(base, '/proc/1/syscalls', calls({ op: 'nope' }))],
+    ['/syscalls 65,536 unknown ops', sys(() => calls({ op: 'nope' }))],
     [
       '/syscalls 65,536 valid munmaps',
-      () =>
-        post(base, '/proc/1/syscalls', calls({ op: 'munmap', addr: '0x1000', length: '0x1000' })),
+      sys(() => calls({ op: 'munmap', addr: '0x1000', length: '0x1000' })),
     ],
-    [
-      'munmap 15M-digit decimal string',
-      () => post(base, '/proc/1/munmap', `{"addr":"${digits()}","length":"0x1000"}`),
-    ],
-    [
-      'munmap 15M-digit JSON number',
-      () => post(base, '/proc/1/munmap', `{"addr":${digits()},"length":"0x1000"}`),
-    ],
-    ['syscalls 16 MB nested array', () => post(base, '/proc/1/syscalls', `{"calls":${deep()}}`)],
-    ['munmap 16 MB nested array', () => post(base, '/proc/1/munmap', deep())],
-    [`${n} /ws event subscribers, mmap_churn 3 s`, () => subscribers(base, port, n, 3)],
+    ['munmap 15M-digit decimal string', munmap(() => `{"addr":"${digits()}","length":"0x1000"}`)],
+    ['munmap 15M-digit JSON number', munmap(() => `{"addr":${digits()},"length":"0x1000"}`)],
+    ['syscalls 16 MB nested array', sys(() => `{"calls":${deep()}}`)],
+    ['munmap 16 MB nested array', munmap(deep)],
+    [`${n} /ws event subscribers, mmap_churn 3 s`, () => () => subscribers(base, port, n, 3)],
   ];
   try {
     for (const [name, run] of cases) {
