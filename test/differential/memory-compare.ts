@@ -11,8 +11,10 @@
 //   out with it).
 // - smaps_rollup: its header line byte for byte (first VMA start to last VMA end), and each
 //   field minus the sum of that field over the helper's blocks of the same smaps read (the
-//   sandbox's share: exact, because the helper's pages are mapped once or twice, whole kB of
-//   Pss each). Pss_Anon/Pss_File/Pss_Shmem are not in the smaps blocks and are left out.
+//   sandbox's share). The Pss lines are left out: the helper binary's page-cache pages are
+//   shared with every helper running at the same time, so its per-VMA Pss is truncated from
+//   fractions that change run to run (the sandbox's Pss is compared in its smaps blocks);
+//   Pss_Anon/Pss_File/Pss_Shmem are not in the smaps blocks either.
 // - status: VmSize, VmLck, VmPin, VmData, VmStk, VmExe, VmLib, VmSwap, HugetlbPages byte for
 //   byte (they follow from the VMAs alone); VmRSS, RssAnon, RssFile minus the helper's Rss,
 //   Anonymous and (Rss - Anonymous); RssShmem as is (the helper has no shmem). VmPeak and VmHWM
@@ -32,7 +34,7 @@ const STATUS_AS_IS = [
   'HugetlbPages',
   'RssShmem',
 ];
-const ROLLUP_SKIPPED = new Set(['Pss_Anon', 'Pss_File', 'Pss_Shmem']);
+const ROLLUP_SKIPPED = new Set(['Pss', 'Pss_Dirty', 'Pss_Anon', 'Pss_File', 'Pss_Shmem']);
 
 export type Ranges = ReadonlyArray<readonly [number, number]>;
 

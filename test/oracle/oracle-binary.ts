@@ -6,18 +6,7 @@
 // which is atomic, so a reader never sees a half-written binary.
 
 import { execFile, spawn } from 'node:child_process';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  realpathSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -96,17 +85,7 @@ export async function runOracle(script: string): Promise<OracleRun> {
   const built = await buildOracle();
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'procfs-oracle-')));
   try {
-    // A private copy per run, written back before it runs: its page-cache pages are mapped by
-    // this run's processes only (never by helpers of tests running at the same time) and clean,
-    // so the helper's own Pss and dirty counts stay put while a checkpoint reads them.
-    const binary = join(dir, 'procfs-oracle');
-    copyFileSync(built, binary);
-    const fd = openSync(binary, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    const binary = built;
     const stdout = await new Promise<string>((resolve, reject) => {
       const child = spawn(binary, [dir], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
