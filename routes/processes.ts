@@ -112,7 +112,10 @@ const processRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'fork(2): a child with a copy of the address space',
         params: PidParams,
-        response: { 201: Type.Object({ pid: Type.Integer() }), ...errorResponses(400, 404, 429) },
+        response: {
+          201: Type.Object({ pid: Type.Integer() }),
+          ...errorResponses(400, 404, 409, 429),
+        },
       },
     },
     async (request, reply) => {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { defaultMaxMemory } from './cpus/memory-limit.js';
 import { isStrategyName, READS_ON, type ReadsOn, type StrategyName } from './cpus/sim-api.js';
 import { isPkeysMode, PKEYS_MODES, type PkeysMode } from './machine-caps.js';
 
@@ -22,6 +23,8 @@ export interface ServiceConfig {
   maxVmasPerProcess: number;
   /** Activities running at once (EAGAIN beyond); 0 = derived from the CPUs and memory. */
   maxActivities: number;
+  /** --max-memory: bytes the hosted processes may take (arenas, views, activity threads). */
+  maxMemory: number;
   /** Max entries of a batch (`/syscalls`, batch PROCMAP_QUERY). */
   maxBatch: number;
   /** Max request body bytes (413 beyond). */
@@ -55,7 +58,7 @@ export interface ServiceConfig {
   pkeysMode: PkeysMode;
 }
 
-type Kind = 'string' | 'int' | 'strategy' | 'level' | 'pkeys' | 'reads';
+type Kind = 'string' | 'int' | 'bytes' | 'strategy' | 'level' | 'pkeys' | 'reads';
 
 interface OptionSpec {
   key: keyof ServiceConfig;
@@ -148,6 +151,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     min: 0,
     def: () => 0,
     help: 'activities running at once, each a ~10 MB thread (EAGAIN beyond); 0 = min(63 - cpus, RAM/8 / 10 MB)',
+  },
+  {
+    key: 'maxMemory',
+    flag: 'max-memory',
+    env: 'MAX_MEMORY',
+    kind: 'bytes',
+    min: 1 << 20,
+    def: () => defaultMaxMemory(),
+    help: 'bytes the hosted processes may take: committed arena pages, ~5 KB per process per engine thread, 10 MB per activity (creates/forks/mmaps ENOMEM, activities EAGAIN beyond); default half of RAM or of the cgroup memory.max',
   },
   {
     key: 'maxBatch',
@@ -303,6 +315,15 @@ function parseValue(spec: OptionSpec, raw: string, source: string): string | num
       if (!Number.isSafeInteger(n) || n < (spec.min ?? 0) || n > (spec.max ?? Infinity)) {
         const max = spec.max === undefined ? '' : `, max ${spec.max}`;
         throw new ConfigError(`${source}: ${raw} is out of range (min ${spec.min ?? 0}${max})`);
+      }
+      return n;
+    }
+    case 'bytes': {
+      const m = /^([0-9]+)([KMGT]?)$/i.exec(raw);
+      if (!m) throw new ConfigError(`${source}: "${raw}" is not a byte count (e.g. 512M, 8G)`);
+      const n = Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase());
+      if (!Number.isSafeInteger(n) || n < (spec.min ?? 0)) {
+        throw new ConfigError(`${source}: ${raw} is out of range (min ${spec.min ?? 0} bytes)`);
       }
       return n;
     }

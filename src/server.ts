@@ -44,6 +44,7 @@ function createSim(config: ServiceConfig, population: number): Promise<SimApi> {
     maxProcesses: config.maxProcesses,
     maxVmasPerProcess: config.maxVmasPerProcess,
     maxActivities: config.maxActivities === 0 ? undefined : config.maxActivities,
+    maxMemory: config.maxMemory,
     maxBatch: config.maxBatch,
     population,
     pidBase: config.pidBase,

@@ -4,6 +4,7 @@ import { metricsOverheadSection } from '../metrics/overhead.js';
 import { engineSection } from './engine.js';
 import { httpSection } from './http.js';
 import { robustnessSection } from './robustness.js';
+import { scaleSection } from './scale.js';
 import { snapshotSection } from './snapshot.js';
 import { strategiesSection } from './strategies.js';
 
@@ -18,4 +19,5 @@ export const sections: BenchSection[] = [
   strategiesSection,
   snapshotSection,
   robustnessSection,
+  scaleSection,
 ];

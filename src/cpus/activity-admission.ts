@@ -10,11 +10,12 @@
  * caller). The limit is `--max-activities`; the sim sizes its RCU domain so that the event loop,
  * every worker CPU and `max` activity threads all have a slot (`rcuSlotsFor`).
  *
- * Extension point: other budgets (e.g. a memory budget counting ACTIVITY_THREAD_BYTES per
- * running activity) add their check to `admit()`, with their own refusal reason.
+ * The memory budget (`--max-memory`) is checked here too: each admitted activity charges
+ * ACTIVITY_THREAD_BYTES to it (refusal reason `memory`), given back by `release()`.
  */
 import { totalmem } from 'node:os';
 import { EAGAIN } from '../mm/errno.js';
+import type { MemoryBudget } from '../mm/memory-budget.js';
 import { RCU_DEFAULT_MAX_THREADS } from '../sync/layout.js';
 import { SimError } from './sim-api.js';
 
@@ -24,7 +25,7 @@ export const ACTIVITY_THREAD_BYTES = 10 * 1024 * 1024;
 const DEFAULT_MEMORY_SHARE = 1 / 8;
 
 /** Why an activity was refused (the `reason` label of procfs_activities_refused_total). */
-export const ACTIVITY_REFUSAL_REASONS = ['limit', 'thread_start'] as const;
+export const ACTIVITY_REFUSAL_REASONS = ['limit', 'thread_start', 'memory'] as const;
 export type ActivityRefusalReason = (typeof ACTIVITY_REFUSAL_REASONS)[number];
 
 /**
@@ -50,9 +51,13 @@ export class ActivityAdmission {
   private readonly refusals: Record<ActivityRefusalReason, number> = {
     limit: 0,
     thread_start: 0,
+    memory: 0,
   };
 
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    private readonly memory: MemoryBudget | null = null,
+  ) {}
 
   /** Takes a place for one more activity, or throws EAGAIN (counted) and changes nothing. */
   admit(): void {
@@ -60,12 +65,18 @@ export class ActivityAdmission {
       this.refusals.limit++;
       throw new SimError(EAGAIN, 'EAGAIN', `activity limit (${this.max}) reached`);
     }
+    if (this.memory !== null && !this.memory.tryCharge(ACTIVITY_THREAD_BYTES)) {
+      this.refusals.memory++;
+      throw new SimError(EAGAIN, 'EAGAIN', 'memory budget (--max-memory) exhausted');
+    }
     this.held++;
   }
 
   /** Gives back the place `admit` took (the activity stopped, or never started). */
   release(): void {
-    if (this.held > 0) this.held--;
+    if (this.held === 0) return;
+    this.held--;
+    this.memory?.release(ACTIVITY_THREAD_BYTES);
   }
 
   /**

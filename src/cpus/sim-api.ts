@@ -198,6 +198,16 @@ export interface SimConfig {
   maxBatch: number;
   /** The simulated CPU has x86 protection keys (`--pkeys`, resolved). */
   pkeys: boolean;
+  /** The memory budget (`--max-memory`) and what is charged to it now (bytes). */
+  memory?: MemoryGauge;
+}
+
+/** The memory budget: its limit and what is charged (arenas, process views, activities). */
+export interface MemoryGauge {
+  limitBytes: number;
+  usedBytes: number;
+  /** Charges refused so far (ENOMEM / EAGAIN answers; monotonic). */
+  refused: number;
 }
 
 /** One mutation as it happened, for /ws subscribers. */

@@ -8,7 +8,7 @@
 import { Instruments } from '../metrics/instruments.js';
 import type { EngineGauges } from '../metrics/registry.js';
 import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
-import { EBUSY, ESRCH } from '../mm/errno.js';
+import { EBUSY, ENOMEM, ESRCH } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { ActivityAdmission, defaultMaxActivities, rcuSlotsFor } from './activity-admission.js';
@@ -16,6 +16,7 @@ import { CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
 import { OpError } from './cpu-protocol.js';
 import { withEventLoopReads } from './event-loop-reads.js';
 import { inProcessTransport } from './in-process-transport.js';
+import { PROCESS_VIEW_BYTES } from './memory-limit.js';
 import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
 import { ProcessTable } from './process-table.js';
 import { SharedConfig } from './shared-config.js';
@@ -25,6 +26,7 @@ import {
   type CreateProcessOptions,
   type DurableProcesses,
   type MapsReadOptions,
+  type MemoryGauge,
   type MutationListener,
   type ProcessDetail,
   type ProcessList,
@@ -77,6 +79,8 @@ export interface SimOptions {
   maxInFlightPerCpu?: number;
   /** Activities running at once (EAGAIN beyond); 0 or absent: `defaultMaxActivities(cpus)`. */
   maxActivities?: number;
+  /** --max-memory in bytes: arenas, per-process views and activities (default: no limit). */
+  maxMemory?: number;
   /** RCU reader slots (tests only: default room for every CPU and `maxActivities` threads). */
   rcuSlots?: number;
 }
@@ -134,9 +138,13 @@ export class Sim implements SimApi {
     // In-process, the event loop is the only recording thread.
     this.instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
     // 0 = computed, as --max-activities 0 means (a ServiceConfig spread into the options).
-    this.activities = new ActivityAdmission(opts.maxActivities || defaultMaxActivities(opts.cpus));
+    const globals = MmGlobals.create({ pageRecords: 1 << 21, maxMemory: opts.maxMemory });
+    this.activities = new ActivityAdmission(
+      opts.maxActivities || defaultMaxActivities(opts.cpus),
+      globals.budget,
+    );
     this.shared = {
-      globals: MmGlobals.create({ pageRecords: 1 << 21 }),
+      globals,
       rcu: RcuDomain.create(opts.rcuSlots ?? rcuSlotsFor(opts.cpus, this.activities.max)),
       instruments: this.instruments,
       config: SharedConfig.create(opts.strategy),
@@ -163,6 +171,7 @@ export class Sim implements SimApi {
     }
     for (const p of populationPlan(opts.population)) {
       const mm = buildTemplateProcess(p.template, { ...sim.mmOptions(), seed: p.seed });
+      sim.chargeProcess(mm, true);
       const proc = await sim.publish(mm, p.comm);
       // Beyond --max-activities the process stays idle (the refusal is counted).
       if (p.activity) await sim.setActivityOf(proc, p.activity).catch(() => {});
@@ -179,6 +188,7 @@ export class Sim implements SimApi {
       mmOptions: () => this.mmOptions(),
       adopt: async (procs, nextPid) => {
         for (const p of procs) {
+          this.chargeProcess(p.mm, true);
           const proc = await this.publish(p.mm, p.comm, p.pid);
           // Beyond --max-activities the process is restored idle (the refusal is counted).
           if (p.activity) await this.setActivityOf(proc, p.activity).catch(() => {});
@@ -209,6 +219,27 @@ export class Sim implements SimApi {
 
   private get(pid: number): Proc {
     return this.procs.get(pid);
+  }
+
+  /** A process's fixed cost under --max-memory: its views on every engine thread. */
+  private get processBytes(): number {
+    return PROCESS_VIEW_BYTES * (1 + this.transport.cpus);
+  }
+
+  /**
+   * Charges a built, not yet shared arena and the process's fixed cost to the memory budget and
+   * makes its view strict; ENOMEM (nothing charged) past --max-memory unless `force` (restores
+   * and the start-up population, which nobody could retry).
+   */
+  private chargeProcess(mm: MmStruct, force = false): void {
+    if (mm.commit.admit(this.processBytes, force)) return;
+    throw new SimError(ENOMEM, 'ENOMEM', 'memory budget (--max-memory) exhausted');
+  }
+
+  /** Gives back what a process was charged (its arena is freed: exit, or a discarded create). */
+  private releaseProcess(mm: MmStruct): void {
+    mm.commit.releaseAll();
+    this.shared.globals.budget.release(this.processBytes);
   }
 
   /** Hands a new arena to every engine thread, then makes the pid visible. */
@@ -271,6 +302,7 @@ export class Sim implements SimApi {
     this.procs.delete(proc.pid);
     await this.call('exit', () => this.transport.exit(proc.pid));
     await this.transport.unpublish(proc.pid);
+    this.releaseProcess(proc.mm);
   }
 
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -292,6 +324,7 @@ export class Sim implements SimApi {
   async createProcess(opts: CreateProcessOptions): Promise<ProcessSummary> {
     return this.procs.admit(async () => {
       const { mm, comm } = newProcessImage(opts, this.mmOptions());
+      this.chargeProcess(mm); // ENOMEM: the arena is dropped, nothing was shared or charged
       const proc = await this.publish(mm, comm);
       if (opts.activity) {
         try {
@@ -320,7 +353,20 @@ export class Sim implements SimApi {
   async forkProcess(pid: number): Promise<ProcessSummary> {
     const parent = this.get(pid);
     return this.procs.admit(async () => {
-      const mm = await this.call('fork', () => this.transport.fork(pid));
+      // The child is built on an engine thread: reserve what the parent holds first (a copy is
+      // never bigger than its parent's arena), then charge what the child really took.
+      const budget = this.shared.globals.budget;
+      const reserve = parent.mm.commit.chargedBytes + this.processBytes;
+      if (!budget.tryCharge(reserve)) {
+        throw new SimError(ENOMEM, 'ENOMEM', 'memory budget (--max-memory) exhausted');
+      }
+      let mm: MmStruct;
+      try {
+        mm = await this.call('fork', () => this.transport.fork(pid));
+      } finally {
+        budget.release(reserve);
+      }
+      this.chargeProcess(mm, true);
       return this.procs.summary(await this.publish(mm, parent.comm, undefined, pid));
     });
   }
@@ -332,6 +378,7 @@ export class Sim implements SimApi {
     await this.setActivityOf(p, null);
     await this.call('exit', () => this.transport.exit(pid));
     await this.transport.unpublish(pid);
+    this.releaseProcess(p.mm);
   }
 
   async setActivity(pid: number, spec: ActivitySpec): Promise<ActivityStatus> {
@@ -394,7 +441,13 @@ export class Sim implements SimApi {
       maxVmasPerProcess: this.opts.maxVmasPerProcess,
       maxBatch: this.opts.maxBatch,
       pkeys: this.opts.pkeys ?? false,
+      memory: this.memoryGauge(),
     };
+  }
+
+  private memoryGauge(): MemoryGauge {
+    const b = this.shared.globals.budget;
+    return { limitBytes: b.limitBytes, usedBytes: b.usedBytes, refused: b.refusals };
   }
 
   setStrategy(strategy: StrategyName): void {
@@ -428,6 +481,7 @@ export class Sim implements SimApi {
       activities: this.activities.running,
       activitiesRefused: this.activities.refused(),
       fileTable: this.shared.globals.files.usage(),
+      memory: this.memoryGauge(),
     };
   }
 

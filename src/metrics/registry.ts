@@ -24,6 +24,8 @@ export interface EngineGauges {
   activitiesRefused?: Readonly<Record<string, number>>;
   /** The global file table (procfs_file_table_entries{state}, procfs_file_table_capacity). */
   fileTable?: FileTableGauges;
+  /** The memory budget (procfs_memory_budget_bytes{kind}, procfs_memory_budget_refused_total). */
+  memory?: { limitBytes: number; usedBytes: number; refused: number };
 }
 
 export interface FileTableGauges {
@@ -153,6 +155,26 @@ function registerLimitFamilies(registry: Registry, read: () => Promise<EngineGau
     registers: [registry],
     async collect() {
       this.set((await read()).fileTable?.capacity ?? 0);
+    },
+  });
+  new Gauge<'kind'>({
+    name: 'procfs_memory_budget_bytes',
+    help: 'The memory budget (--max-memory): kind=limit, and kind=used = charged now (committed arena pages, per-process views, activity threads).',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const m = (await read()).memory;
+      this.set({ kind: 'limit' }, m?.limitBytes ?? 0);
+      this.set({ kind: 'used' }, m?.usedBytes ?? 0);
+    },
+  });
+  new Counter({
+    name: 'procfs_memory_budget_refused_total',
+    help: 'Allocations refused by the memory budget (creates, forks, mmaps answered ENOMEM; activities EAGAIN).',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc((await read()).memory?.refused ?? 0);
     },
   });
   new Gauge({

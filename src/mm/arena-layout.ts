@@ -102,6 +102,8 @@ export const I32_RETIRE_TAIL = 71;
 export const I32_PAGE_TABLE = 72;
 /** Ring slots ever written: slots below it have been touched (committed by the OS). */
 export const I32_RETIRE_HIGH_WATER = 73;
+/** Pages of this arena charged to the memory budget (arena-commit.ts; mmap write lock). */
+export const I32_PAGES_CHARGED = 74;
 
 // ---- lines 5-6: mm_struct fields (mmap write lock; readers read them racily and validate) ------
 /** mm->map_count. */
@@ -326,8 +328,8 @@ export function committedBytes(v: ArenaViews, g: ArenaGeometry): number {
   const i32 = v.i32;
   const spans = [
     pageSpan(0, g.retireBase + i32[I32_RETIRE_HIGH_WATER] * RETIRE_ENTRY_BYTES),
-    pageSpan(g.vmaBase, g.vmaBase + Math.max(1, i32[I32_VMA_HIGH_WATER]) * VMA_RECORD_BYTES),
-    pageSpan(g.nodeBase, g.nodeBase + Math.max(1, i32[I32_NODE_HIGH_WATER]) * NODE_BYTES),
+    pageSpan(g.vmaBase, g.vmaBase + i32[I32_VMA_HIGH_WATER] * VMA_RECORD_BYTES),
+    pageSpan(g.nodeBase, g.nodeBase + i32[I32_NODE_HIGH_WATER] * NODE_BYTES),
   ];
   let pages = 0;
   let covered = 0; // first page not yet counted (spans are in address order)

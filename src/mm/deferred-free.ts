@@ -1,3 +1,4 @@
+import type { ArenaCommit } from './arena-commit.js';
 import {
   type ArenaGeometry,
   type ArenaViews,
@@ -95,7 +96,17 @@ export class DeferredFree {
   /** Per-thread: reclaim points to skip before the next batched attempt. */
   private backoff = 0;
 
-  constructor(views: ArenaViews, geometry: ArenaGeometry, grace: GracePeriods) {
+  private readonly commit: ArenaCommit;
+  private readonly ringBase: number;
+
+  constructor(
+    views: ArenaViews,
+    geometry: ArenaGeometry,
+    grace: GracePeriods,
+    commit: ArenaCommit,
+  ) {
+    this.commit = commit;
+    this.ringBase = geometry.retireBase;
     this.i32 = views.i32;
     this.capacity = geometry.retireCapacity;
     this.ring = new Float64Array(
@@ -140,7 +151,13 @@ export class DeferredFree {
     this.ring[2 * slot] = stamp;
     this.ring[2 * slot + 1] = item;
     this.i32[I32_RETIRE_TAIL] = tail + 1;
-    if (slot >= this.i32[I32_RETIRE_HIGH_WATER]) this.i32[I32_RETIRE_HIGH_WATER] = slot + 1;
+    if (slot >= this.i32[I32_RETIRE_HIGH_WATER]) {
+      // A first use of this slot may reach a new page: charged, never refused (a retired object
+      // must be queued; the next allocation sees the budget).
+      const prevEnd = this.ringBase + this.i32[I32_RETIRE_HIGH_WATER] * RETIRE_ENTRY_BYTES;
+      this.commit.growForced(prevEnd, this.ringBase + (slot + 1) * RETIRE_ENTRY_BYTES);
+      this.i32[I32_RETIRE_HIGH_WATER] = slot + 1;
+    }
     this.retiredTotal++;
   }
 

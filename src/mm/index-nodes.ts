@@ -1,3 +1,4 @@
+import type { ArenaCommit } from './arena-commit.js';
 import {
   type ArenaGeometry,
   type ArenaViews,
@@ -97,7 +98,10 @@ export class IndexNodes {
   /** Number of node slots, including the unused slot 0. */
   readonly capacity: number;
 
-  constructor(views: ArenaViews, geometry: ArenaGeometry) {
+  private readonly commit: ArenaCommit;
+
+  constructor(views: ArenaViews, geometry: ArenaGeometry, commit: ArenaCommit) {
+    this.commit = commit;
     this.i32 = views.i32;
     this.f64 = views.f64;
     this.u8 = new Uint8Array(views.buffer);
@@ -130,7 +134,10 @@ export class IndexNodes {
     for (let i = 0; i < c; i++) into.push(this.loAt(n, i), this.hiAt(n, i), this.ptr(n, i));
   }
 
-  /** Allocate a node (writer); recorded in opAllocated for rollback. Throws IndexFullError. */
+  /**
+   * Allocate a node (writer); recorded in opAllocated for rollback. Throws IndexFullError when
+   * the arena is full or the memory budget refuses a new page for it.
+   */
   allocNode(): number {
     const i32 = this.i32;
     let n = i32[I32_NODE_FREE_HEAD];
@@ -140,6 +147,10 @@ export class IndexNodes {
       n = i32[I32_NODE_HIGH_WATER];
       if (n === 0) n = 1;
       if (n >= this.capacity) throw new IndexFullError();
+      // A new slot may reach a page the arena has not used yet: charge it (refused: ENOMEM).
+      const base = this.nb32 * 4;
+      const prevEnd = base + (n === 1 ? 0 : n * NODE_BYTES);
+      if (!this.commit.grow(prevEnd, base + (n + 1) * NODE_BYTES)) throw new IndexFullError();
       i32[I32_NODE_HIGH_WATER] = n + 1;
     }
     i32[I32_NODE_IN_USE]++;

@@ -1,4 +1,5 @@
 import { AnonNameTable } from './anon-names.js';
+import { ArenaCommit } from './arena-commit.js';
 import {
   type ArenaGeometry,
   type ArenaViews,
@@ -30,9 +31,14 @@ import {
   writeGeometry,
 } from './arena-layout.js';
 import { DeferredFree, type GracePeriods, IMMEDIATE_GRACE } from './deferred-free.js';
+<<<<<<< HEAD
 import { ENOMEM } from './errno.js';
 import { type FileIdentity, FileTable } from './file-table.js';
 import { dropFileObject } from './pages/page-objects.js';
+=======
+import { FileTable } from './file-table.js';
+import { MemoryBudget } from './memory-budget.js';
+>>>>>>> 4cbd851 (memory budget (issue 11): --max-memory / MAX_MEMORY (default half of RAM or of the cgroup v2 memory.max; K/M/G/T suffixes): arenas charge their committed pages as allocator high-water marks cross pages (ArenaCommit, MemoryBudget in MmGlobals, shared by every thread), ~5 KB per process per engine thread, 10 MB per activity (ActivityAdmission.admit, reason memory); creates (template/import/replay) and forks answer 409 ENOMEM and create nothing, mmaps needing a new page ENOMEM and change nothing, activities 429 EAGAIN; GET /config memory {limit_bytes, used_bytes, refused}, procfs_memory_budget_bytes{kind}, procfs_memory_budget_refused_total; bench section scale (10k processes / 1M VMAs: time, RSS vs budget charged, bytes per VMA <= 256 B); README (Memory budget, config, metrics), ARCHITECTURE (arena growth); fork route declares 409 (routes/processes.ts, one word))
 import { PagePool } from './pages/page-pool.js';
 import { DEFAULT_MAX_MAP_COUNT } from './vm-flags.js';
 import { VmaIndex } from './vma-index.js';
@@ -45,6 +51,7 @@ export interface MmGlobalBuffers {
   files: SharedArrayBuffer;
   anonNames: SharedArrayBuffer;
   pages: SharedArrayBuffer;
+  budget: SharedArrayBuffer;
 }
 
 /**
@@ -57,6 +64,8 @@ export class MmGlobals {
     readonly anonNames: AnonNameTable,
     /** Page tables and page mapcounts of every mm (src/mm/pages). */
     readonly pages: PagePool,
+    /** The service's memory budget (--max-memory): every arena's committed pages are charged. */
+    readonly budget: MemoryBudget,
   ) {}
 
   static create(
@@ -65,6 +74,8 @@ export class MmGlobals {
       fileHeapBytes?: number;
       anonNameSlots?: number;
       pageRecords?: number;
+      /** --max-memory in bytes (default: no limit). */
+      maxMemory?: number;
     } = {},
   ) {
     const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes);
@@ -72,6 +83,7 @@ export class MmGlobals {
       files,
       AnonNameTable.create(opts.anonNameSlots),
       PagePool.create(opts.pageRecords, files.capacity),
+      MemoryBudget.create(opts.maxMemory),
     );
   }
 
@@ -81,11 +93,17 @@ export class MmGlobals {
       FileTable.attach(b.files),
       AnonNameTable.attach(b.anonNames),
       PagePool.attach(b.pages),
+      MemoryBudget.attach(b.budget),
     );
   }
 
   buffers(): MmGlobalBuffers {
-    return { files: this.files.buffer, anonNames: this.anonNames.buffer, pages: this.pages.buffer };
+    return {
+      files: this.files.buffer,
+      anonNames: this.anonNames.buffer,
+      pages: this.pages.buffer,
+      budget: this.budget.buffer,
+    };
   }
 
   private static processDefault: MmGlobals | undefined;
@@ -139,8 +157,19 @@ export class MmStruct {
   /** The arena as Int32 words: src/sync's lock words live at SYNC_WORDS_BASE... and in VMAs. */
   readonly i32: Int32Array;
   private readonly f64: Float64Array;
+  /**
+   * The arena's pages charged to `globals.budget` (arena-commit.ts). Views made by `attach` are
+   * strict (growth past --max-memory is refused: ENOMEM); `create`'s only counts pages until
+   * its creator shares the arena and charges them (`commit.admit`).
+   */
+  readonly commit: ArenaCommit;
 
-  private constructor(buffer: SharedArrayBuffer, globals: MmGlobals, grace: GracePeriods) {
+  private constructor(
+    buffer: SharedArrayBuffer,
+    globals: MmGlobals,
+    grace: GracePeriods,
+    strict: boolean,
+  ) {
     this.buffer = buffer;
     this.views = arenaViews(buffer);
     this.geometry = readGeometry(this.views);
@@ -150,9 +179,16 @@ export class MmStruct {
     this.files = globals.files;
     this.anonNames = globals.anonNames;
     this.pages = globals.pages;
-    this.vmas = new VmaTable(this.views, this.geometry);
-    this.deferred = new DeferredFree(this.views, this.geometry, grace);
-    this.index = new VmaIndex(this.views, this.geometry, this.deferred, (id) => this.vmas.free(id));
+    this.commit = new ArenaCommit(this.i32, globals.budget, strict);
+    this.vmas = new VmaTable(this.views, this.geometry, this.commit);
+    this.deferred = new DeferredFree(this.views, this.geometry, grace, this.commit);
+    this.index = new VmaIndex(
+      this.views,
+      this.geometry,
+      this.deferred,
+      (id) => this.vmas.free(id),
+      this.commit,
+    );
   }
 
   /** A new, empty address space. */
@@ -163,12 +199,19 @@ export class MmStruct {
     writeGeometry(views, g);
     views.i32[I32_MACHINE_CAPS] =
       (opts.pkeys ? MACHINE_CAP_PKEYS : 0) | (opts.noZeroPage ? MACHINE_CAP_NO_ZERO_PAGE : 0);
-    return new MmStruct(buffer, opts.globals ?? MmGlobals.default(), opts.grace ?? IMMEDIATE_GRACE);
+    const mm = new MmStruct(
+      buffer,
+      opts.globals ?? MmGlobals.default(),
+      opts.grace ?? IMMEDIATE_GRACE,
+      false,
+    );
+    mm.commit.countHeader();
+    return mm;
   }
 
   /** View an existing arena (on any thread). `grace` as in create; pass the thread's RCU. */
   static attach(buffer: SharedArrayBuffer, globals: MmGlobals, grace?: GracePeriods): MmStruct {
-    return new MmStruct(buffer, globals, grace ?? IMMEDIATE_GRACE);
+    return new MmStruct(buffer, globals, grace ?? IMMEDIATE_GRACE, true);
   }
 
   /** Use this thread's RCU implementation for deferred free from now on. */

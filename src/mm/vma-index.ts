@@ -1,3 +1,4 @@
+import type { ArenaCommit } from './arena-commit.js';
 import {
   type ArenaGeometry,
   type ArenaViews,
@@ -58,8 +59,9 @@ export class VmaIndex {
     geometry: ArenaGeometry,
     deferred: DeferredFree,
     onReclaimVma: (id: number) => void,
+    commit: ArenaCommit,
   ) {
-    this.nodes = new IndexNodes(views, geometry);
+    this.nodes = new IndexNodes(views, geometry, commit);
     this.rebuilder = new IndexRebuild(this.nodes);
     this.i32 = views.i32;
     this.f64 = views.f64;

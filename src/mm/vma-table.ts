@@ -1,3 +1,4 @@
+import type { ArenaCommit } from './arena-commit.js';
 import {
   type ArenaGeometry,
   type ArenaViews,
@@ -56,7 +57,10 @@ export class VmaTable {
   private static readonly W32 = VMA_RECORD_BYTES / 4;
   private static readonly W64 = VMA_RECORD_BYTES / 8;
 
-  constructor(views: ArenaViews, geometry: ArenaGeometry) {
+  private readonly commit: ArenaCommit;
+
+  constructor(views: ArenaViews, geometry: ArenaGeometry, commit: ArenaCommit) {
+    this.commit = commit;
     this.i32 = views.i32;
     this.u32 = views.u32;
     this.f64 = views.f64;
@@ -177,7 +181,8 @@ export class VmaTable {
    * Allocate a record: all descriptive fields zero, `vm_refcnt` 0 (detached), `vm_lock_seq` -1
    * (the kernel's vma_lock_init sets UINT_MAX), generation bumped. Returns 0 when the arena is
    * full (the caller returns -ENOMEM). Whoever publishes the record in the index marks it
-   * attached (src/sync, `vm_refcnt` := 1).
+   * attached (src/sync, `vm_refcnt` := 1). Also 0 when a new page for it is refused by the
+   * memory budget (arena-commit.ts).
    */
   alloc(): number {
     const i32 = this.i32;
@@ -188,6 +193,10 @@ export class VmaTable {
       id = i32[I32_VMA_HIGH_WATER];
       if (id === 0) id = 1; // slot 0 is "none"
       if (id >= this.capacity) return 0;
+      // A new slot may reach a page the arena has not used yet: charge it (refused: ENOMEM).
+      const base = this.base32 * 4;
+      const prevEnd = base + (id === 1 ? 0 : id * VMA_RECORD_BYTES);
+      if (!this.commit.grow(prevEnd, base + (id + 1) * VMA_RECORD_BYTES)) return 0;
       i32[I32_VMA_HIGH_WATER] = id + 1;
     }
     const b64 = this.base64 + id * VmaTable.W64;

@@ -16,6 +16,19 @@ export const ConfigBody = Type.Object({
   body_limit: Type.Integer(),
   ws_max_message: Type.Integer(),
   pkeys: Type.Boolean({ description: 'the simulated CPU has x86 protection keys (--pkeys)' }),
+  memory: Type.Optional(
+    Type.Object(
+      {
+        limit_bytes: Type.Integer(),
+        used_bytes: Type.Integer(),
+        refused: Type.Integer(),
+      },
+      {
+        description:
+          'the memory budget (--max-memory) and what is charged now: committed arena pages, per-process views, activity threads',
+      },
+    ),
+  ),
 });
 
 export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
@@ -29,5 +42,14 @@ export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
     body_limit: svc.bodyLimit,
     ws_max_message: svc.wsMaxMessage,
     pkeys: sim.pkeys,
+    ...(sim.memory
+      ? {
+          memory: {
+            limit_bytes: sim.memory.limitBytes,
+            used_bytes: sim.memory.usedBytes,
+            refused: sim.memory.refused,
+          },
+        }
+      : {}),
   };
 }
