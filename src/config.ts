@@ -159,7 +159,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'bytes',
     min: 1 << 20,
     def: () => defaultMaxMemory(),
-    help: 'bytes the hosted processes may take: committed arena pages, ~5 KB per process per engine thread, 10 MB per activity (creates/forks/mmaps ENOMEM, activities EAGAIN beyond); default half of RAM or of the cgroup memory.max',
+    help: 'bytes the hosted processes may take: committed arena pages, 8 KB per process, 10 MB per activity (creates/forks/mmaps ENOMEM, activities EAGAIN beyond); default half of RAM or of the cgroup memory.max',
   },
   {
     key: 'maxBatch',

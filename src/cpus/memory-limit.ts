@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 
 /**
- * What one process costs besides its arena's committed pages, per engine thread that holds a
- * view of it (the event loop and each worker CPU): the MmStruct, its typed-array views, index and
- * allocator objects, the SharedArrayBuffer's native backing-store record (measured: 10,000
- * processes cost ~5 KB each on top of their arenas with --cpus 0).
+ * What one process costs besides its arena's committed pages: the views of its arena on the
+ * engine threads (MmStruct, typed arrays, index and allocator objects, the SharedArrayBuffer's
+ * native record; measured: 10,000 processes cost ~5 KB each on top of their arenas with --cpus 0).
+ * One figure for every transport, so both answer the same (GET /config, parity tests).
  */
-export const PROCESS_VIEW_BYTES = 5 * 1024;
+export const PROCESS_VIEW_BYTES = 8 * 1024;
 
 /** Share of the machine's memory the hosted processes may take by default. */
 export const DEFAULT_MEMORY_SHARE = 1 / 2;

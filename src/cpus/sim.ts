@@ -221,9 +221,9 @@ export class Sim implements SimApi {
     return this.procs.get(pid);
   }
 
-  /** A process's fixed cost under --max-memory: its views on every engine thread. */
+  /** A process's fixed cost under --max-memory: its views on the engine threads. */
   private get processBytes(): number {
-    return PROCESS_VIEW_BYTES * (1 + this.transport.cpus);
+    return PROCESS_VIEW_BYTES;
   }
 
   /**

@@ -31,14 +31,10 @@ import {
   writeGeometry,
 } from './arena-layout.js';
 import { DeferredFree, type GracePeriods, IMMEDIATE_GRACE } from './deferred-free.js';
-<<<<<<< HEAD
 import { ENOMEM } from './errno.js';
 import { type FileIdentity, FileTable } from './file-table.js';
-import { dropFileObject } from './pages/page-objects.js';
-=======
-import { FileTable } from './file-table.js';
 import { MemoryBudget } from './memory-budget.js';
->>>>>>> 4cbd851 (memory budget (issue 11): --max-memory / MAX_MEMORY (default half of RAM or of the cgroup v2 memory.max; K/M/G/T suffixes): arenas charge their committed pages as allocator high-water marks cross pages (ArenaCommit, MemoryBudget in MmGlobals, shared by every thread), ~5 KB per process per engine thread, 10 MB per activity (ActivityAdmission.admit, reason memory); creates (template/import/replay) and forks answer 409 ENOMEM and create nothing, mmaps needing a new page ENOMEM and change nothing, activities 429 EAGAIN; GET /config memory {limit_bytes, used_bytes, refused}, procfs_memory_budget_bytes{kind}, procfs_memory_budget_refused_total; bench section scale (10k processes / 1M VMAs: time, RSS vs budget charged, bytes per VMA <= 256 B); README (Memory budget, config, metrics), ARCHITECTURE (arena growth); fork route declares 409 (routes/processes.ts, one word))
+import { dropFileObject } from './pages/page-objects.js';
 import { PagePool } from './pages/page-pool.js';
 import { DEFAULT_MAX_MAP_COUNT } from './vm-flags.js';
 import { VmaIndex } from './vma-index.js';
