@@ -14,7 +14,8 @@
 //   sandbox's share). The Pss lines are left out: the helper binary's page-cache pages are
 //   shared with every helper running at the same time, so its per-VMA Pss is truncated from
 //   fractions that change run to run (the sandbox's Pss is compared in its smaps blocks);
-//   Pss_Anon/Pss_File/Pss_Shmem are not in the smaps blocks either.
+//   Pss_Anon/Pss_File/Pss_Shmem are not in the smaps blocks either. Shared_X and Private_X are
+//   compared as their sum (see ROLLUP_SUMMED).
 // - status: VmSize, VmLck, VmPin, VmData, VmStk, VmExe, VmLib, VmSwap, HugetlbPages byte for
 //   byte (they follow from the VMAs alone); VmRSS, RssAnon, RssFile minus the helper's Rss,
 //   Anonymous and (Rss - Anonymous); RssShmem as is (the helper has no shmem). VmPeak and VmHWM
@@ -35,6 +36,16 @@ const STATUS_AS_IS = [
   'RssShmem',
 ];
 const ROLLUP_SKIPPED = new Set(['Pss', 'Pss_Dirty', 'Pss_Anon', 'Pss_File', 'Pss_Shmem']);
+// The helper's Shared/Private split is not stable between the rollup read and the smaps read: its
+// binary's page-cache pages (dirty until written back after gcc wrote them) count as Shared while
+// another helper maps the same binary. So the rollup's Shared_X + Private_X is compared as one sum
+// (the sandbox's own split is compared byte for byte in its smaps blocks).
+const ROLLUP_SUMMED: Record<string, string> = {
+  Shared_Clean: 'Clean',
+  Private_Clean: 'Clean',
+  Shared_Dirty: 'Dirty',
+  Private_Dirty: 'Dirty',
+};
 
 export type Ranges = ReadonlyArray<readonly [number, number]>;
 
@@ -95,13 +106,16 @@ export function memoryLines(
   const helperSum = (field: string) =>
     blocks.reduce((sum, b) => sum + (b.helper ? (b.kb.get(field) ?? 0) : 0), 0);
   const out: string[] = [];
+  const summed: Record<string, number> = { Clean: 0, Dirty: 0 };
   for (const b of blocks) if (!b.helper) out.push(...b.lines);
   for (const line of rollup.split('\n')) {
     if (line === '') continue;
     const f = fieldKb(line);
     if (!f) out.push(`rollup ${line}`);
+    else if (ROLLUP_SUMMED[f[0]]) summed[ROLLUP_SUMMED[f[0]]] += f[1] - helperSum(f[0]);
     else if (!ROLLUP_SKIPPED.has(f[0])) out.push(`rollup ${f[0]} ${f[1] - helperSum(f[0])}`);
   }
+  for (const [name, kb] of Object.entries(summed)) out.push(`rollup ${name} ${kb}`);
   const rss = helperSum('Rss');
   const anon = helperSum('Anonymous');
   const less: Record<string, number> = { VmRSS: rss, RssAnon: anon, RssFile: rss - anon };
