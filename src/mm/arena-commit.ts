@@ -1,8 +1,10 @@
 /**
  * `ArenaCommit`: charges an arena's committed pages to the service's `MemoryBudget`. The arena's
- * allocators (VMA records, index nodes, the retire ring) use their slots from the low end, so
- * the OS commits a region's pages as its high-water mark crosses into them; each allocator calls
- * `grow(prevEnd, newEnd)` with the byte offsets of its used front before and after such a bump.
+ * allocators (VMA records, index nodes, the retire ring) use their slots from one end, so the
+ * OS commits a region's pages as its high-water mark crosses into them; each allocator calls
+ * `grow(prevEnd, newEnd)` (the ring, which grows down: `growDownForced`) with the byte offsets of
+ * its used front before and after such a bump. The header page and the pivot page, which every
+ * arena uses, are counted from creation (`countFixedPages`).
  *
  * An arena being built (a template, an import, a fork child: not shared with any thread yet) only
  * counts its pages; its creator charges them at once when it shares the arena (`admit`), so a
@@ -13,7 +15,7 @@
  * The pages charged so far are kept in the arena header (I32_PAGES_CHARGED; written under the mmap
  * write lock, or before the arena is shared), so whoever frees the arena releases exactly them.
  */
-import { I32_PAGES_CHARGED, PAGE_BYTES } from './arena-layout.js';
+import { FIXED_PAGES, I32_PAGES_CHARGED, PAGE_BYTES } from './arena-layout.js';
 import type { MemoryBudget } from './memory-budget.js';
 
 export class ArenaCommit {
@@ -33,9 +35,12 @@ export class ArenaCommit {
     return this.i32[I32_PAGES_CHARGED] * PAGE_BYTES;
   }
 
-  /** Counts the header page of a fresh arena (once, by `MmStruct.create`; charged by `admit`). */
-  countHeader(): void {
-    this.i32[I32_PAGES_CHARGED] = 1;
+  /**
+   * Counts the pages every arena commits, the header page and the pivot page (arena-layout.ts
+   * FIXED_PAGES), of a fresh arena (once, by `MmStruct.create`; charged by `admit`).
+   */
+  countFixedPages(): void {
+    this.i32[I32_PAGES_CHARGED] = FIXED_PAGES;
   }
 
   /**
@@ -62,9 +67,13 @@ export class ArenaCommit {
     return true;
   }
 
-  /** As `grow`, but never refused (memory that must be available: a retire ring slot). */
-  growForced(prevEnd: number, newEnd: number): void {
-    const pages = Math.ceil(newEnd / PAGE_BYTES) - Math.ceil(prevEnd / PAGE_BYTES);
+  /**
+   * The retire ring's used front grows down from byte `prevLow` to `newLow` (the page holding
+   * `prevLow` is already counted): charges the new pages it reaches, never refused (a retired
+   * object must be queued; the next allocation sees the budget).
+   */
+  growDownForced(prevLow: number, newLow: number): void {
+    const pages = Math.floor(prevLow / PAGE_BYTES) - Math.floor(newLow / PAGE_BYTES);
     if (pages <= 0) return;
     if (this.strict) this.budget.charge(pages * PAGE_BYTES);
     this.i32[I32_PAGES_CHARGED] += pages;

@@ -9,14 +9,19 @@
  *    `Atomics.load` before the data is read (the JS memory model makes plain writes before a
  *    seq-cst store visible to a thread whose seq-cst load observes it).
  *
- * Regions, 64-byte aligned (records and nodes on page boundaries):
- *   [header: 7 cache lines] [retire ring] [VMA records] [index nodes]
+ * Regions (records and nodes on whole cache lines; the ring's entries are 16 bytes):
+ *   [header: 7 cache lines][VMA records ->] ... [<- retire ring][index nodes ->]
+ *                                                              ^ nodeBase (the "pivot page")
  *
  * Every region is reserved for max_map_count but costs memory only where it was written: the OS
- * commits a page on first touch, and each allocator uses its slots from the low end (bump
- * pointer, LIFO free list), so an arena's resident size is its high-water marks rounded up to
- * pages (`committedBytes`). The small, always-used regions come first so that a small process
- * shares pages between them: the header and the front of the retire ring share page 0.
+ * commits a page on first touch, and each allocator uses its slots from one end (bump pointer,
+ * LIFO free list; the ring restarts at slot 0 whenever it empties), so an arena's resident size
+ * is its high-water marks rounded out to pages (`committedBytes`). The regions are laid out so
+ * that a small process's used fronts share pages (issue 11: bytes per hosted VMA at 1M VMAs, 100
+ * VMAs a process): the VMA records start right after the header, on page 0, and the retire ring
+ * grows DOWN from `nodeBase`, which sits PIVOT_OFFSET bytes into its page, so the ring's front
+ * and the first index nodes share that page. A 100-VMA process commits 4 pages (it took 6 when
+ * every region began on a page of its own).
  *
  * Word indexes below are indexes into an `Int32Array` over the whole arena (I32_*), or into a
  * `Float64Array` over the whole arena (F64_*). A field never shares a cache line with fields that
@@ -26,7 +31,7 @@
 
 export const CACHE_LINE = 64;
 export const ARENA_MAGIC = 0x6d6d5f31; // 'mm_1'
-export const ARENA_VERSION = 3;
+export const ARENA_VERSION = 4;
 
 // ---- line 0: geometry (immutable) -----------------------------------------------------------
 export const I32_MAGIC = 0;
@@ -41,7 +46,11 @@ export const I32_NODE_CAPACITY = 4;
 export const I32_RETIRE_CAPACITY = 5;
 export const I32_VMA_BASE = 6; // byte offset of the VMA record region (immutable)
 export const I32_NODE_BASE = 7; // byte offset of the index node region (immutable)
-export const I32_RETIRE_BASE = 8; // byte offset of the retire ring (Float64 stamp, item pairs)
+/**
+ * Byte offset of the retire ring's low end (immutable). The ring (Float64 stamp, item pairs) ends
+ * at nodeBase and its slot 0 is the highest entry: slot s is at nodeBase - 16 * (s + 1).
+ */
+export const I32_RETIRE_BASE = 8;
 /** Word 9 is unused (was the second retire ring array of version 2). */
 /**
  * The simulated machine's capabilities this mm was created with (immutable; MACHINE_CAP_* bits).
@@ -100,7 +109,8 @@ export const I32_RETIRE_TAIL = 71;
  * not the mmap lock: a fault under a VMA read lock may create it.
  */
 export const I32_PAGE_TABLE = 72;
-/** Ring slots ever written: slots below it have been touched (committed by the OS). */
+/** Ring slots ever written: slots below it have been touched (committed by the OS; the ring
+ * grows down from nodeBase, so they are the bytes [nodeBase - 16 * it, nodeBase)). */
 export const I32_RETIRE_HIGH_WATER = 73;
 /** Pages of this arena charged to the memory budget (arena-commit.ts; mmap write lock). */
 export const I32_PAGES_CHARGED = 74;
@@ -206,6 +216,12 @@ export const RETIRE_ENTRY_BYTES = 16;
 
 /** Page size the OS commits memory in (x86-64): the unit of `committedBytes`. */
 export const PAGE_BYTES = 4096;
+/**
+ * Where nodeBase sits in its page (the pivot page): the ring's first 64 slots lie below it and
+ * index nodes 0-8 above it, on the same page. Every arena commits the pivot page (its first
+ * index node or retire is there), so it is counted from creation with the header page.
+ */
+export const PIVOT_OFFSET = 1024;
 
 export interface ArenaGeometry {
   maxVmas: number;
@@ -236,10 +252,12 @@ export function computeGeometry(maxVmas: number): ArenaGeometry {
   const vmaCapacity = 2 * maxVmas + 64;
   const nodeCapacity = Math.ceil(maxVmas / 2) + 1024;
   const retireCapacity = vmaCapacity + nodeCapacity;
-  const retireBase = HEADER_BYTES;
-  // Page-aligned: a region's used front then spans as few pages as its bytes need.
-  const vmaBase = alignUp(retireBase + retireCapacity * RETIRE_ENTRY_BYTES, PAGE_BYTES);
-  const nodeBase = alignUp(vmaBase + vmaCapacity * VMA_RECORD_BYTES, PAGE_BYTES);
+  const vmaBase = HEADER_BYTES;
+  const ringBytes = retireCapacity * RETIRE_ENTRY_BYTES;
+  // The pivot page: nodeBase PIVOT_OFFSET bytes into the first page past the records and ring.
+  const nodeBase =
+    alignUp(vmaBase + vmaCapacity * VMA_RECORD_BYTES + ringBytes, PAGE_BYTES) + PIVOT_OFFSET;
+  const retireBase = nodeBase - ringBytes;
   const totalBytes = alignUp(nodeBase + nodeCapacity * NODE_BYTES, CACHE_LINE);
   return {
     maxVmas,
@@ -319,24 +337,22 @@ function pageSpan(from: number, to: number): [number, number] {
   return [Math.floor(from / PAGE_BYTES), Math.ceil(to / PAGE_BYTES)];
 }
 
+/** Pages every arena commits from creation: the header page and the pivot page. */
+export const FIXED_PAGES = 2;
+
 /**
  * Bytes of the arena the OS has committed (resident pages), from the allocators' high-water
- * marks: the header and the used front of each region, rounded out to whole pages (a page two
- * regions share counts once). Readers may call it racily (mmap write lock to be exact).
+ * marks: the header with the used front of the records, and the pivot page with the used fronts
+ * of the ring (below it) and of the nodes (above it), rounded out to whole pages. Readers may call
+ * it racily (mmap write lock to be exact).
  */
 export function committedBytes(v: ArenaViews, g: ArenaGeometry): number {
   const i32 = v.i32;
-  const spans = [
-    pageSpan(0, g.retireBase + i32[I32_RETIRE_HIGH_WATER] * RETIRE_ENTRY_BYTES),
-    pageSpan(g.vmaBase, g.vmaBase + i32[I32_VMA_HIGH_WATER] * VMA_RECORD_BYTES),
-    pageSpan(g.nodeBase, g.nodeBase + i32[I32_NODE_HIGH_WATER] * NODE_BYTES),
-  ];
-  let pages = 0;
-  let covered = 0; // first page not yet counted (spans are in address order)
-  for (const [a, b] of spans) {
-    const from = Math.max(a, covered);
-    if (b > from) pages += b - from;
-    covered = Math.max(covered, b);
-  }
-  return pages * PAGE_BYTES;
+  const [a0, a1] = pageSpan(0, g.vmaBase + i32[I32_VMA_HIGH_WATER] * VMA_RECORD_BYTES);
+  const [b0, b1] = pageSpan(
+    g.nodeBase - i32[I32_RETIRE_HIGH_WATER] * RETIRE_ENTRY_BYTES,
+    g.nodeBase + i32[I32_NODE_HIGH_WATER] * NODE_BYTES,
+  );
+  // Only a full ring and full records could meet on one page: count it once.
+  return (a1 - a0 + (b1 - Math.max(b0, a1))) * PAGE_BYTES;
 }

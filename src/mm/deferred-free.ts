@@ -45,11 +45,15 @@ export interface GracePeriods {
  */
 export const RECLAIM_BATCH = 256;
 /**
- * A small arena reclaims sooner: its batch is an eighth of the objects it holds, but at least
+ * A small arena reclaims sooner: its batch is a sixteenth of the objects it holds, but at least
  * this many. Retired objects keep their slots (and pages) until reclaimed, so a fixed batch of
- * 256 index nodes (80 KB) would dwarf a 100-VMA process (issue 11: bytes per hosted VMA).
+ * 256 index nodes (80 KB) would dwarf a 100-VMA process, and even 16 waiting nodes (5 KB) took a
+ * page more than its 10 live nodes (issue 11: bytes per hosted VMA). Writes to such a process are
+ * rare enough that a reclaim every few of them costs nothing measurable.
  */
-export const RECLAIM_MIN_BATCH = 16;
+export const RECLAIM_MIN_BATCH = 8;
+/** The batch is held objects >> RECLAIM_SHARE_SHIFT (a sixteenth), within [MIN, RECLAIM_BATCH]. */
+export const RECLAIM_SHARE_SHIFT = 4;
 /**
  * After an attempt that left objects waiting (a reader still inside a section that began before
  * their grace period), writes skip this many reclaim points before trying again: grace periods
@@ -83,7 +87,10 @@ export interface Reclaimer {
  */
 export class DeferredFree {
   private readonly i32: Int32Array;
-  /** Entry i: stamp at ring[2i], item at ring[2i + 1]. */
+  /**
+   * The ring grows down from nodeBase (arena-layout.ts): slot s is entry capacity - 1 - s of this
+   * view, its stamp at ring[at(s)], its item at ring[at(s) + 1].
+   */
   private readonly ring: Float64Array;
   private readonly capacity: number;
   /** Per-thread: the RCU implementation this thread uses (not stored in the arena). */
@@ -97,7 +104,8 @@ export class DeferredFree {
   private backoff = 0;
 
   private readonly commit: ArenaCommit;
-  private readonly ringBase: number;
+  /** Byte offset of the ring's top (slot 0 lies just below it): the arena's nodeBase. */
+  private readonly ringTop: number;
 
   constructor(
     views: ArenaViews,
@@ -106,7 +114,7 @@ export class DeferredFree {
     commit: ArenaCommit,
   ) {
     this.commit = commit;
-    this.ringBase = geometry.retireBase;
+    this.ringTop = geometry.retireBase + geometry.retireCapacity * RETIRE_ENTRY_BYTES;
     this.i32 = views.i32;
     this.capacity = geometry.retireCapacity;
     this.ring = new Float64Array(
@@ -148,17 +156,23 @@ export class DeferredFree {
       throw new Error('retire ring overflow (an object was retired twice?)');
     }
     const slot = tail % this.capacity;
-    this.ring[2 * slot] = stamp;
-    this.ring[2 * slot + 1] = item;
+    const at = this.at(slot);
+    this.ring[at] = stamp;
+    this.ring[at + 1] = item;
     this.i32[I32_RETIRE_TAIL] = tail + 1;
     if (slot >= this.i32[I32_RETIRE_HIGH_WATER]) {
-      // A first use of this slot may reach a new page: charged, never refused (a retired object
-      // must be queued; the next allocation sees the budget).
-      const prevEnd = this.ringBase + this.i32[I32_RETIRE_HIGH_WATER] * RETIRE_ENTRY_BYTES;
-      this.commit.growForced(prevEnd, this.ringBase + (slot + 1) * RETIRE_ENTRY_BYTES);
+      // A first use of this slot may reach a new page (below the ones in use): charged, never
+      // refused (a retired object must be queued; the next allocation sees the budget).
+      const prevLow = this.ringTop - this.i32[I32_RETIRE_HIGH_WATER] * RETIRE_ENTRY_BYTES;
+      this.commit.growDownForced(prevLow, this.ringTop - (slot + 1) * RETIRE_ENTRY_BYTES);
       this.i32[I32_RETIRE_HIGH_WATER] = slot + 1;
     }
     this.retiredTotal++;
+  }
+
+  /** Float64 index in `ring` of slot `slot`'s stamp (its item follows). */
+  private at(slot: number): number {
+    return 2 * (this.capacity - 1 - slot);
   }
 
   /** reclaim() once RECLAIM_BATCH objects wait (what every write calls; see RECLAIM_BACKOFF). */
@@ -175,7 +189,7 @@ export class DeferredFree {
   /** Objects that may wait before a write reclaims: RECLAIM_BATCH, less for a small arena. */
   batchSize(): number {
     const held = this.i32[I32_VMA_IN_USE] + this.i32[I32_NODE_IN_USE];
-    return Math.min(RECLAIM_BATCH, Math.max(RECLAIM_MIN_BATCH, held >> 3));
+    return Math.min(RECLAIM_BATCH, Math.max(RECLAIM_MIN_BATCH, held >> RECLAIM_SHARE_SHIFT));
   }
 
   /**
@@ -200,12 +214,12 @@ export class DeferredFree {
     const tail = i32[I32_RETIRE_TAIL];
     if (head === tail) return 0;
     // Start the grace period of everything stamped so far (the newest stamp covers the rest).
-    this.grace.startGracePeriod?.(this.ring[2 * ((tail - 1) % this.capacity)]);
+    this.grace.startGracePeriod?.(this.ring[this.at((tail - 1) % this.capacity)]);
     let n = 0;
     while (head !== tail) {
-      const slot = head % this.capacity;
-      if (!this.grace.isGraceOver(this.ring[2 * slot])) break;
-      const item = this.ring[2 * slot + 1];
+      const at = this.at(head % this.capacity);
+      if (!this.grace.isGraceOver(this.ring[at])) break;
+      const item = this.ring[at + 1];
       if (item > 0) to.freeVma(item);
       else to.freeNode(-item);
       head++;

@@ -201,7 +201,7 @@ export class MmStruct {
       opts.grace ?? IMMEDIATE_GRACE,
       false,
     );
-    mm.commit.countHeader();
+    mm.commit.countFixedPages();
     return mm;
   }
 

@@ -47,19 +47,25 @@ describe('arena layout', () => {
     }
   });
 
-  it('sizes regions for max_map_count with slack and aligns them', () => {
+  it('sizes regions for max_map_count with slack and lays them out to share pages', () => {
     const g = L.computeGeometry(65_530);
     assert.ok(
       g.vmaCapacity - 1 >= 2 * 65_530,
       'a full address space can be rewritten in one grace period',
     );
     assert.ok(g.nodeCapacity > 65_530 / 7 + 1024);
-    for (const base of [g.retireBase, g.vmaBase, g.nodeBase, g.totalBytes]) {
+    for (const base of [g.vmaBase, g.nodeBase, g.totalBytes]) {
       assert.equal(base % L.CACHE_LINE, 0);
     }
-    assert.ok(g.retireBase >= L.HEADER_BYTES);
-    assert.ok(g.vmaBase >= g.retireBase + L.RETIRE_ENTRY_BYTES * g.retireCapacity);
-    assert.ok(g.nodeBase >= g.vmaBase + g.vmaCapacity * L.VMA_RECORD_BYTES);
+    assert.equal(g.retireBase % L.RETIRE_ENTRY_BYTES, 0);
+    // Records right after the header (on page 0 with it); the ring ends where the nodes begin,
+    // inside the pivot page, so the ring's front and the first nodes share that page.
+    assert.equal(g.vmaBase, L.HEADER_BYTES);
+    assert.ok(g.retireBase >= g.vmaBase + g.vmaCapacity * L.VMA_RECORD_BYTES);
+    assert.equal(g.retireBase + L.RETIRE_ENTRY_BYTES * g.retireCapacity, g.nodeBase);
+    assert.equal(g.nodeBase % L.PAGE_BYTES, L.PIVOT_OFFSET);
+    assert.ok(L.PIVOT_OFFSET >= 16 * L.RETIRE_ENTRY_BYTES);
+    assert.ok(L.PAGE_BYTES - L.PIVOT_OFFSET >= 8 * L.NODE_BYTES);
     assert.ok(g.totalBytes >= g.nodeBase + g.nodeCapacity * L.NODE_BYTES);
     assert.equal(g.retireCapacity, g.vmaCapacity + g.nodeCapacity);
     assert.equal(L.NODE_BYTES % 8, 0);
@@ -92,17 +98,23 @@ describe('arena layout', () => {
     const g = L.computeGeometry(1000);
     const v = L.arenaViews(L.allocateArena(g.totalBytes));
     L.writeGeometry(v, g);
-    // Empty: page 0 (the header and the ring's front) only.
     const pagesOf = (a: number, b: number) =>
       Math.ceil(b / L.PAGE_BYTES) - Math.floor(a / L.PAGE_BYTES);
-    assert.equal(L.committedBytes(v, g), L.PAGE_BYTES);
+    // Empty: the header page and the pivot page.
+    assert.equal(L.committedBytes(v, g), L.FIXED_PAGES * L.PAGE_BYTES);
+    // A 100-VMA process: records end on page 1; 16 ring slots and 20 nodes on the pivot page
+    // and the next: four pages.
+    v.i32[L.I32_VMA_HIGH_WATER] = 101;
+    v.i32[L.I32_NODE_HIGH_WATER] = 20;
+    v.i32[L.I32_RETIRE_HIGH_WATER] = 16;
+    assert.equal(L.committedBytes(v, g), 4 * L.PAGE_BYTES);
     v.i32[L.I32_VMA_HIGH_WATER] = 200;
     v.i32[L.I32_NODE_HIGH_WATER] = 30;
-    v.i32[L.I32_RETIRE_HIGH_WATER] = 40;
+    v.i32[L.I32_RETIRE_HIGH_WATER] = 400;
     const grown =
-      pagesOf(0, g.retireBase + 40 * L.RETIRE_ENTRY_BYTES) +
-      pagesOf(g.vmaBase, g.vmaBase + 200 * L.VMA_RECORD_BYTES) +
-      pagesOf(g.nodeBase, g.nodeBase + 30 * L.NODE_BYTES);
+      pagesOf(0, g.vmaBase + 200 * L.VMA_RECORD_BYTES) +
+      pagesOf(g.nodeBase - 400 * L.RETIRE_ENTRY_BYTES, g.nodeBase + 30 * L.NODE_BYTES);
     assert.equal(L.committedBytes(v, g), grown * L.PAGE_BYTES);
+    assert.equal(grown, 4 + 5);
   });
 });
