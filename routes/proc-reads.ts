@@ -21,7 +21,7 @@ import {
 } from '../src/schemas/query.js';
 import {
   BatchQueryBody,
-  queryColumnsJson,
+  queryColumnsBytes,
   toCompactQueries,
 } from '../src/schemas/query-columns.js';
 import { UapiValueError } from '../src/schemas/uapi.js';
@@ -226,12 +226,12 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!('queries' in body)) {
         if (body.addrs.length > maxBatch) throw tooBig(body.addrs.length, maxBatch);
         const compact = toCompactQueries(body);
-        const outcomes = await app.sim.query(
+        const cols = await app.sim.queryColumns(
           request.params.pid,
           { strategy: request.query.strategy },
-          compact.args,
+          compact.batch,
         );
-        return reply.send(queryColumnsJson(compact, outcomes) as never);
+        return reply.send(queryColumnsBytes(compact, cols) as never);
       }
       const { queries } = body;
       if (queries.length > maxBatch) {

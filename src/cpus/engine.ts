@@ -15,6 +15,12 @@ import { type WriterEnv, withWriterHooks } from '../mm/mm-writer.js';
 import type { ByteSink } from '../procfs/byte-sink.js';
 import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
 import { ProcmapQueryResult, queryArgs } from '../procfs/procmap-query.js';
+import {
+  type AddressBatch,
+  columnBuffers,
+  newQueryColumns,
+  type QueryColumns,
+} from '../procfs/query-batch.js';
 import { readSmapsChunk, readSmapsRollup } from '../procfs/smaps-text.js';
 import {
   readVmCounters,
@@ -62,6 +68,12 @@ export interface QueryRequest {
   pid: number;
   strategy: StrategyName | null;
   queries: readonly QueryArgs[];
+}
+
+/** A compact batch (query-batch.ts): one flags value and name request for every address. */
+export interface ColumnsRequest extends AddressBatch {
+  pid: number;
+  strategy: StrategyName | null;
 }
 
 /** One answer, or the errno (a positive number) the ioctl failed with. */
@@ -401,6 +413,40 @@ export class Engine {
     return replies;
   }
 
+  /**
+   * A compact batch: the PROCMAP_QUERY of every address, column-wise. On the event loop, as
+   * `query`: a query that would wait throws `ReadWouldWait` (`resumeAt` = its index; the columns
+   * before it filled in `cols`); call again with that `from`, `cols` and `waitedNs` once the
+   * caller holds the mmap read lock, which covers that one query.
+   */
+  queryColumns(
+    req: ColumnsRequest,
+    cols: QueryColumns = newQueryColumns(req.addrs.length),
+    from = 0,
+    waitedNs = -1,
+  ): QueryColumns {
+    const mm = this.mmOf(req.pid);
+    const strategy = this.strategy(req.strategy);
+    const ctx = this.reader;
+    const n = req.addrs.length;
+    let i = from;
+    if (waitedNs >= 0 && i < n) {
+      ctx.coverMmapLock(mm, strategy.id, waitedNs);
+      try {
+        i = strategy.queryBatch(ctx, mm, req, cols, i, i + 1);
+      } finally {
+        ctx.uncoverMmapLock();
+      }
+    }
+    try {
+      strategy.queryBatch(ctx, mm, req, cols, i, n);
+    } catch (err) {
+      if (err instanceof ReadWouldWait) ctx.abandonRead();
+      throw err;
+    }
+    return cols;
+  }
+
   // Mutations take the real per-VMA write locks (withWriterHooks), also on the event loop.
 
   /** The calls in order under the writer protocol: each result (>= 0) or -errno. */
@@ -447,6 +493,10 @@ export class Engine {
         return { value: reply, transfer: [reply.bytes] };
       },
       query: (args) => this.query(args as QueryRequest),
+      queryColumns: (args) => {
+        const cols = this.queryColumns(args as ColumnsRequest);
+        return { value: cols, transfer: columnBuffers(cols) };
+      },
       mutate: (args) => this.mutate(args as MutateRequest),
       fork: (args) => this.fork((args as { pid: number }).pid).buffer,
       exit: (args) => {

@@ -18,10 +18,12 @@
 import { ESRCH } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { SYNC_WORDS_BASE } from '../mm/mm-struct.js';
+import { newQueryColumns } from '../procfs/query-batch.js';
 import { ReadWouldWait } from '../procfs/strategies/reader-context.js';
 import { mmapReadLockAsync, mmapReadUnlock } from '../sync/index.js';
 import { OpError } from './cpu-protocol.js';
 import {
+  type ColumnsRequest,
   Engine,
   type MapsRequest,
   type ProcFileRequest,
@@ -115,7 +117,7 @@ async function steppedChunks(
 export function eventLoopReads(
   engine: Engine,
   opts: EventLoopReadOptions,
-): Pick<EngineTransport, 'maps' | 'procFile' | 'query'> {
+): Pick<EngineTransport, 'maps' | 'procFile' | 'query' | 'queryColumns'> {
   return {
     async maps(req: MapsRequest, chunkStats?: number[]) {
       return steppedChunks(engine, req.pid, engine.openMaps(req, chunkStats), opts.bytesPerTurn);
@@ -127,23 +129,44 @@ export function eventLoopReads(
 
     async query(req: QueryRequest) {
       const replies: QueryReply[] = new Array(req.queries.length);
-      let from = 0;
-      let waited = -1;
-      for (;;) {
-        try {
-          return engine.query(req, replies, from, waited);
-        } catch (err) {
-          if (!(err instanceof ReadWouldWait)) throw err;
-          from = err.resumeAt;
-          waited = await lockWhenFree(err.mm);
-          if (!engine.has(req.pid)) {
-            mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE);
-            throw new OpError(ESRCH, `no process ${req.pid}`);
-          }
-        }
-      }
+      return resumingQueries(engine, req.pid, (from, waited) =>
+        engine.query(req, replies, from, waited),
+      );
+    },
+
+    async queryColumns(req: ColumnsRequest) {
+      const cols = newQueryColumns(req.addrs.length);
+      return resumingQueries(engine, req.pid, (from, waited) =>
+        engine.queryColumns(req, cols, from, waited),
+      );
     },
   };
+}
+
+/**
+ * Runs a batch of queries (`run(from, waitedNs)`) to its end: where one would wait for the mmap
+ * read lock, the event loop queues for the lock without blocking and resumes the batch there.
+ */
+async function resumingQueries<T>(
+  engine: Engine,
+  pid: number,
+  run: (from: number, waitedNs: number) => T,
+): Promise<T> {
+  let from = 0;
+  let waited = -1;
+  for (;;) {
+    try {
+      return run(from, waited);
+    } catch (err) {
+      if (!(err instanceof ReadWouldWait)) throw err;
+      from = err.resumeAt;
+      waited = await lockWhenFree(err.mm);
+      if (!engine.has(pid)) {
+        mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE);
+        throw new OpError(ESRCH, `no process ${pid}`);
+      }
+    }
+  }
 }
 
 /**
@@ -167,5 +190,6 @@ export function withEventLoopReads<T extends EngineTransport>(shared: EngineShar
     maps: reads.maps,
     procFile: reads.procFile,
     query: reads.query,
+    queryColumns: reads.queryColumns,
   };
 }

@@ -27,6 +27,7 @@ export function inProcessTransport(shared: EngineShared, events: TransportEvents
     maps: reads.maps,
     procFile: reads.procFile,
     query: reads.query,
+    queryColumns: reads.queryColumns,
     async mutate(req) {
       return engine.mutate(req);
     },

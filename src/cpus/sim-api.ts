@@ -19,6 +19,7 @@ import type { EngineGauges } from '../metrics/registry.js';
 import { errnoName } from '../mm/errno.js';
 import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
 import { touchErrno, touchReason } from '../mm/syscalls/touch-result.js';
+import type { AddressBatch, QueryColumns } from '../procfs/query-batch.js';
 import type { TracedCall } from './replay/strace-trace.js';
 import type { SyscallCall } from './syscall-call.js';
 
@@ -180,6 +181,8 @@ export interface QueryAnswer {
   buildId: string | null;
 }
 
+export type { AddressBatch, QueryColumns } from '../procfs/query-batch.js';
+
 /** A per-query outcome in a batch: an answer, or the errno the ioctl would return. */
 export type QueryOutcome = QueryAnswer | SimError;
 
@@ -284,6 +287,11 @@ export interface SimApi {
   ): Promise<AsyncIterable<Uint8Array>>;
   /** PROCMAP_QUERY for each args, in order; ESRCH rejects the whole call. */
   query(pid: number, opts: ReadOptions, queries: readonly QueryArgs[]): Promise<QueryOutcome[]>;
+  /**
+   * The compact batch: PROCMAP_QUERY of every address with the same flags (no build id), the
+   * answers column-wise (`errno` 0 where answered); ESRCH rejects the whole call.
+   */
+  queryColumns(pid: number, opts: ReadOptions, batch: AddressBatch): Promise<QueryColumns>;
 
   /** Runs the calls in order like a program's syscalls; a failing call does not stop the rest. */
   syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]>;

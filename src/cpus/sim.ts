@@ -23,6 +23,7 @@ import { SharedConfig } from './shared-config.js';
 import {
   type ActivitySpec,
   type ActivityStatus,
+  type AddressBatch,
   type CreateProcessOptions,
   type DurableProcesses,
   type MapsReadOptions,
@@ -33,6 +34,7 @@ import {
   type ProcessSummary,
   type ProcFileName,
   type QueryArgs,
+  type QueryColumns,
   type QueryOutcome,
   type ReadOptions,
   type ReadsOn,
@@ -420,6 +422,12 @@ export class Sim implements SimApi {
     const req = { pid, strategy: opts.strategy ?? null, queries };
     const replies = await this.call('PROCMAP_QUERY', () => this.transport.query(req));
     return replies.map((r) => (typeof r === 'number' ? queryError(r) : r));
+  }
+
+  async queryColumns(pid: number, opts: ReadOptions, batch: AddressBatch): Promise<QueryColumns> {
+    this.get(pid);
+    const req = { pid, strategy: opts.strategy ?? null, ...batch };
+    return this.call('PROCMAP_QUERY', () => this.transport.queryColumns(req));
   }
 
   async syscalls(pid: number, calls: readonly SyscallCall[]): Promise<SyscallResult[]> {

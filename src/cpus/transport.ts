@@ -7,8 +7,10 @@
  */
 import type { Instruments } from '../metrics/instruments.js';
 import type { MmGlobalBuffers, MmGlobals, MmStruct } from '../mm/mm-struct.js';
+import type { QueryColumns } from '../procfs/query-batch.js';
 import type { RcuDomain } from '../sync/rcu.js';
 import type {
+  ColumnsRequest,
   MapsRequest,
   MutateRequest,
   ProcFileRequest,
@@ -82,6 +84,8 @@ export interface EngineTransport {
   /** smaps (a chunk per lock window), smaps_rollup or status, rejecting like `maps`. */
   procFile(req: ProcFileRequest): Promise<AsyncIterable<Uint8Array>>;
   query(req: QueryRequest): Promise<QueryReply[]>;
+  /** A compact batch, answered column-wise (rejects ESRCH like `query`). */
+  queryColumns(req: ColumnsRequest): Promise<QueryColumns>;
   mutate(req: MutateRequest): Promise<number[]>;
   /** The child's arena, viewed from the event loop (not published yet). */
   fork(pid: number): Promise<MmStruct>;

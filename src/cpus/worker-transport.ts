@@ -6,6 +6,7 @@
  * drains the activities' event rings while someone listens.
  */
 import { MmStruct } from '../mm/mm-struct.js';
+import type { QueryColumns } from '../procfs/query-batch.js';
 import { ActivityEventPump } from './activity-event-pump.js';
 import { ActivityThread } from './activity-thread.js';
 import { CpuPool } from './cpu-pool.js';
@@ -69,6 +70,7 @@ export async function startWorkerTransport(
       return replyChunks(await pool.run<MapsReply>('procFile', req));
     },
     query: (req) => pool.run<QueryReply[]>('query', req),
+    queryColumns: (req) => pool.run<QueryColumns>('queryColumns', req),
     mutate: (req) => pool.run<number[]>('mutate', req),
     async fork(pid) {
       const buffer = await pool.run<SharedArrayBuffer>('fork', { pid });

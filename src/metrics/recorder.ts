@@ -125,6 +125,21 @@ export class InstrumentRecorder {
     observe(this.cells, READ_DURATION_AT + series * HISTOGRAM_CELLS, ns);
   }
 
+  /**
+   * `count` reads completed together in `ns` nanoseconds (a batch of queries timed as a whole):
+   * counted as `count` reads, each observed at the batch's mean duration (the histogram's sum is
+   * exact, its buckets see the mean).
+   */
+  reads(op: ReadOpId, strategy: StrategyId, count: number, ns: number): void {
+    if (this.header[this.enabledWord] === 0 || count <= 0) return;
+    const series = op * N_STRATEGIES + strategy;
+    this.cells[READS_AT + series] += count;
+    const base = READ_DURATION_AT + series * HISTOGRAM_CELLS;
+    const v = ns > 0 ? Math.min(ns, MAX_OBSERVED_NS) : 0;
+    this.cells[base + bucketIndexForNs(v / count)] += count;
+    this.cells[base + HISTOGRAM_SUM_CELL] += v;
+  }
+
   /** A read made `attempts` speculative attempts of which `retries` failed validation. */
   speculation(op: ReadOpId, strategy: StrategyId, attempts: number, retries: number): void {
     if (this.header[this.enabledWord] === 0) return;

@@ -9,20 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Sim } from '../../src/cpus/sim.js';
-import { appWith, testConfig } from './helpers.js';
+import { appWith, BATCH_COLUMNS as COLUMNS, testConfig } from './helpers.js';
 import { repoRoot } from './server-process.js';
 
 const json = { 'content-type': 'application/json' };
-const COLUMNS = [
-  'vma_start',
-  'vma_end',
-  'vma_flags',
-  'vma_offset',
-  'inode',
-  'dev_major',
-  'dev_minor',
-  'vma_name',
-] as const;
 
 describe('compact batch PROCMAP_QUERY', () => {
   let sim: Sim;

@@ -6,8 +6,27 @@
 import type * as api from '../../src/cpus/sim-api.js';
 import { SimError } from '../../src/cpus/sim-api.js';
 import { Instruments } from '../../src/metrics/instruments.js';
+import { newQueryColumns, putAnswer } from '../../src/procfs/query-batch.js';
 
 export const ESRCH = () => new SimError(3, 'ESRCH', 'no such process');
+
+/** The compact batch's columns holding these outcomes, in order. */
+export function columnsOf(outcomes: readonly api.QueryOutcome[]): api.QueryColumns {
+  const c = newQueryColumns(outcomes.length);
+  outcomes.forEach((o, i) => {
+    if (o instanceof SimError) {
+      c.errno[i] = o.errno;
+      return;
+    }
+    putAnswer(c, i, o);
+    if (o.vmaName !== null) {
+      let k = c.names.indexOf(o.vmaName);
+      if (k < 0) k = c.names.push(o.vmaName) - 1;
+      c.name[i] = k;
+    }
+  });
+  return c;
+}
 
 export class FakeSim implements api.SimApi {
   readonly log: Array<{ method: string; pid?: number; args: unknown }> = [];
@@ -126,6 +145,15 @@ export class FakeSim implements api.SimApi {
     this.get(pid);
     this.log.push({ method: 'query', pid, args: { opts, queries } });
     return queries.map((q) => this.queryAnswer(q));
+  }
+  async queryColumns(pid: number, opts: api.ReadOptions, batch: api.AddressBatch) {
+    this.get(pid);
+    this.log.push({ method: 'queryColumns', pid, args: { opts, batch } });
+    const { flags, name } = batch;
+    const outcomes = [...batch.addrs].map((addr) =>
+      this.queryAnswer({ addr, flags, name, buildId: false }),
+    );
+    return columnsOf(outcomes);
   }
   async syscalls(pid: number, calls: readonly api.SyscallCall[]): Promise<api.SyscallResult[]> {
     this.get(pid);

@@ -26,3 +26,15 @@ export async function appWith(
   await app.ready();
   return app;
 }
+
+/** The compact batch's answer columns but `errno`, in their order (API.md "compact form"). */
+export const BATCH_COLUMNS = [
+  'vma_start',
+  'vma_end',
+  'vma_flags',
+  'vma_offset',
+  'inode',
+  'dev_major',
+  'dev_minor',
+  'vma_name',
+] as const;

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type QueryAnswer, type QueryOutcome, SimError } from '../../src/cpus/sim-api.js';
+import { type QueryAnswer, SimError } from '../../src/cpus/sim-api.js';
 import { formatQueryAnswer, queryAnswerJson } from '../../src/schemas/query.js';
-import { queryColumnsJson } from '../../src/schemas/query-columns.js';
+import { queryColumnsBytes } from '../../src/schemas/query-columns.js';
 import { hex } from '../../src/schemas/uapi.js';
+import { columnsOf } from '../http/fake-sim.js';
 
 const u53 = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const page = fc.integer({ min: 0, max: 2 ** 52 / 4096 - 1 }).map((p) => p * 4096);
@@ -48,7 +49,7 @@ test('queryAnswerJson(a) is JSON.stringify(formatQueryAnswer(a)), field order in
   assert.deepEqual(JSON.parse(queryAnswerJson(named)), formatQueryAnswer(named));
 });
 
-test('queryColumnsJson is JSON.stringify of the nine columns, for any mix of answers and errors', () => {
+test('queryColumnsBytes is JSON.stringify of the nine columns, for any mix of answers and errors', () => {
   const outcome = fc.oneof(
     answer,
     fc.constantFrom(2, 3, 22).map((e) => SimError.of(e, 'PROCMAP_QUERY')),
@@ -57,17 +58,14 @@ test('queryColumnsJson is JSON.stringify of the nine columns, for any mix of ans
   const entries = fc.array(fc.option(outcome, { nil: undefined }), { maxLength: 40 });
   fc.assert(
     fc.property(entries, (es) => {
+      const parsed = es.filter((e) => e !== undefined);
       const q = {
-        args: [],
-        slots: [] as number[],
-        errno: es.map((e) => (e === undefined ? 22 : 0)),
+        count: es.length,
+        batch: { addrs: new Float64Array(parsed.length), flags: 0, name: true },
+        bad: es.some((e) => e === undefined)
+          ? Uint8Array.from(es, (e) => (e === undefined ? 1 : 0))
+          : null,
       };
-      const outcomes: QueryOutcome[] = [];
-      es.forEach((e, i) => {
-        if (e === undefined) return;
-        q.slots.push(i);
-        outcomes.push(e);
-      });
       const col = <T>(f: (a: QueryAnswer) => T) =>
         es.map((e) => (e === undefined || e instanceof SimError ? null : f(e)));
       const expected = JSON.stringify({
@@ -81,7 +79,7 @@ test('queryColumnsJson is JSON.stringify of the nine columns, for any mix of ans
         vma_name: col((a) => a.vmaName),
         errno: es.map((e) => (e === undefined ? 22 : e instanceof SimError ? e.errno : 0)),
       });
-      assert.equal(queryColumnsJson(q, outcomes), expected);
+      assert.equal(queryColumnsBytes(q, columnsOf(parsed)).toString('utf8'), expected);
     }),
     { numRuns: 1000 },
   );

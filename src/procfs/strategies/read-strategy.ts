@@ -15,6 +15,7 @@ import {
   procmapQuery,
   type QueryTarget,
 } from '../procmap-query.js';
+import { type AddressBatch, type QueryColumns, runQueryBatch } from '../query-batch.js';
 import { OP_MAPS, OP_QUERY, type ReaderContext } from './reader-context.js';
 
 export interface ReadStrategy {
@@ -47,6 +48,19 @@ export interface ReadStrategy {
   ): number;
   /** One PROCMAP_QUERY ioctl: fills `out`, returns 0 or -errno. Records like readMaps. */
   query(ctx: ReaderContext, mm: MmStruct, args: ProcmapQueryArgs, out: ProcmapQueryResult): number;
+  /**
+   * The PROCMAP_QUERY ioctls of addresses [from, to) of a compact batch, one after the other,
+   * into `cols` (query-batch.ts: what a batch counts). Returns `to`; `ReadWouldWait` carries
+   * where it stopped.
+   */
+  queryBatch(
+    ctx: ReaderContext,
+    mm: MmStruct,
+    batch: AddressBatch,
+    cols: QueryColumns,
+    from: number,
+    to: number,
+  ): number;
 }
 
 /** readMaps in terms of readChunk (what every strategy's readMaps is). */
@@ -100,6 +114,10 @@ export function defineStrategy(name: StrategyName, locking: StrategyLocking): Re
       const r = procmapQuery(args, target, out);
       ctx.endRead();
       return r;
+    },
+    queryBatch(ctx, mm, batch, cols, from, to) {
+      const target = ctx.cached(targetKey, mm, () => locking.queryTarget(ctx, mm));
+      return runQueryBatch(ctx, id, target, batch, cols, from, to);
     },
   };
 }

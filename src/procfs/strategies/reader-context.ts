@@ -186,14 +186,20 @@ export class ReaderContext {
     this.readStartNs = this.recorder?.enabled ? nowNs() : 0;
   }
 
-  endRead(): void {
-    this.stats.reads++;
+  /**
+   * The read begun by `beginRead` is over. `count` > 1: it was a batch of that many reads (each
+   * counted; their speculation counts summed; the duration spread evenly over them).
+   */
+  endRead(count = 1): void {
+    this.stats.reads += count;
     const rec = this.recorder;
     if (rec === null || !rec.enabled) return;
     if (this.readAttempts > 0) {
       rec.speculation(this.op, this.strategy, this.readAttempts, this.readRetries);
     }
-    rec.read(this.op, this.strategy, this.readStartNs === 0 ? 0 : nowNs() - this.readStartNs);
+    const ns = this.readStartNs === 0 ? 0 : nowNs() - this.readStartNs;
+    if (count === 1) rec.read(this.op, this.strategy, ns);
+    else rec.reads(this.op, this.strategy, count, ns);
   }
 
   /** One speculative attempt (a lookup + lock, copy or format that will be validated). */
