@@ -10,6 +10,7 @@ import type { EngineGauges } from '../metrics/registry.js';
 import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
 import { EBUSY, ENOMEM, ESRCH } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
+import { FAULT_RESERVE, RECORD_BYTES } from '../mm/pages/page-pool.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { ActivityAdmission, defaultMaxActivities, rcuSlotsFor } from './activity-admission.js';
 import { CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
@@ -124,6 +125,18 @@ function queryError(errno: number): SimError {
   return e;
 }
 
+/**
+ * Page-state records to reserve: enough for the whole memory budget to be page state (records
+ * are charged to it as they are used, so the budget, not the pool, is the limit a client meets),
+ * plus the records kept for syscalls, at least 64 Ki records, at most 2^27 - 2^16 (just under the
+ * 4 GiB a growable SharedArrayBuffer may have: reserved, not committed); 2 Mi without a budget.
+ */
+export function pageRecordsFor(maxMemory: number | undefined): number {
+  if (maxMemory === undefined || !Number.isFinite(maxMemory)) return 1 << 21;
+  const records = Math.ceil(maxMemory / RECORD_BYTES) + 2 * FAULT_RESERVE;
+  return Math.min((1 << 27) - (1 << 16), Math.max(1 << 16, records));
+}
+
 export class Sim implements SimApi {
   readonly instruments: Instruments;
   private readonly shared: EngineShared;
@@ -140,7 +153,10 @@ export class Sim implements SimApi {
     // In-process, the event loop is the only recording thread.
     this.instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
     // 0 = computed, as --max-activities 0 means (a ServiceConfig spread into the options).
-    const globals = MmGlobals.create({ pageRecords: 1 << 21, maxMemory: opts.maxMemory });
+    const globals = MmGlobals.create({
+      pageRecords: pageRecordsFor(opts.maxMemory),
+      maxMemory: opts.maxMemory,
+    });
     this.activities = new ActivityAdmission(
       opts.maxActivities || defaultMaxActivities(opts.cpus),
       globals.budget,

@@ -10,9 +10,10 @@ import {
   type MutationOpId,
   mutationOpId,
 } from '../metrics/labels.js';
-import { EBADF, EINVAL } from '../mm/errno.js';
+import { EBADF, EINVAL, ENOMEM } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { mmWrite, type WriterEnv } from '../mm/mm-writer.js';
+import { ForkNoMemoryError } from '../mm/syscalls/fork.js';
 import {
   brk,
   exitMm,
@@ -26,6 +27,7 @@ import {
 } from '../mm/syscalls/index.js';
 import { type FaultObserver, touch } from '../mm/syscalls/touch.js';
 import { MAP_ANONYMOUS, PAGE_SIZE } from '../mm/vm-flags.js';
+import { OpError } from './cpu-protocol.js';
 import type { FileRef, SyscallCall } from './sim-api.js';
 
 type MutationCall = Exclude<SyscallCall, { op: 'touch' }>;
@@ -121,10 +123,16 @@ export function execTouch(
 /** fork(2): copies `parent` under its mmap write lock (dup_mmap); the child is not shared yet. */
 export function execFork(parent: MmStruct, env: WriterEnv): MmStruct {
   let child: MmStruct | undefined;
-  mmWrite(parent, env, FORK_OP, () => {
-    child = forkMm(parent);
+  const r = mmWrite(parent, env, FORK_OP, () => {
+    try {
+      child = forkMm(parent);
+    } catch (err) {
+      if (err instanceof ForkNoMemoryError) return -ENOMEM;
+      throw err;
+    }
     return 0;
   });
+  if (r === -ENOMEM) throw new OpError(ENOMEM, 'fork: out of memory (--max-memory)');
   if (!child) throw new Error('fork produced no child');
   return child;
 }

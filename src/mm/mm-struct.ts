@@ -75,21 +75,23 @@ export class MmGlobals {
     } = {},
   ) {
     const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes);
+    const budget = MemoryBudget.create(opts.maxMemory);
     return new MmGlobals(
       files,
       AnonNameTable.create(opts.anonNameSlots),
-      PagePool.create(opts.pageRecords, files.capacity),
-      MemoryBudget.create(opts.maxMemory),
+      PagePool.create(budget, opts.pageRecords, files.capacity),
+      budget,
     );
   }
 
   /** On another thread: view the tables whose buffers `buffers()` returned. */
   static attach(b: MmGlobalBuffers): MmGlobals {
+    const budget = MemoryBudget.attach(b.budget);
     return new MmGlobals(
       FileTable.attach(b.files),
       AnonNameTable.attach(b.anonNames),
-      PagePool.attach(b.pages),
-      MemoryBudget.attach(b.budget),
+      PagePool.attach(b.pages, budget),
+      budget,
     );
   }
 

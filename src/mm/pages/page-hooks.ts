@@ -32,6 +32,9 @@ import {
 } from './page-table.js';
 
 const PAGE = 4096;
+/** Records fork may take at most: splitting the range's edges; per run copied (object, splits, run). */
+const FORK_EDGE_RECORDS = 4;
+const FORK_RUN_RECORDS = 8;
 
 function locked(mm: MmStruct, fn: (head: number) => void): void {
   const pool = mm.pages;
@@ -71,13 +74,16 @@ export function pagesProtect(mm: MmStruct, start: number, end: number, newFlags:
  * copy_page_range() for [start, end) of a parent VMA with an anon_vma into the child: the child
  * maps the same pages (mapcount + 1), copied PTEs start old; anonymous pages become shared
  * copy-on-write (write-protected in both; the first fork gives exclusive pages an object).
+ * False when the page-state records it needs cannot be charged to the memory budget (the copy
+ * stops there; the caller fails the fork with ENOMEM and exits the child).
  */
-export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end: number): void {
+export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end: number): boolean {
   const pool = parent.pages;
   pool.lock();
   try {
     const ph = tableHead(parent, false);
-    if (ph === 0) return;
+    if (ph === 0) return true;
+    if (!pool.canFault(FORK_EDGE_RECORDS)) return false;
     const lo = start / PAGE;
     const hi = end / PAGE;
     let ch = 0;
@@ -88,6 +94,7 @@ export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end:
       copies.push(r);
     }
     for (const r of copies) {
+      if (!pool.canFault(FORK_RUN_RECORDS)) return false;
       const n = pool.count(r);
       let bits = pool.bits(r);
       let obj = pool.obj(r);
@@ -106,6 +113,7 @@ export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end:
       if (ch === 0) ch = tableHead(child, true);
       mapRun(child, ch, vp, n, bits & ~PTE_YOUNG, obj, pool.opage(r));
     }
+    return true;
   } finally {
     pool.unlock();
   }

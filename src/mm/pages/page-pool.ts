@@ -20,9 +20,17 @@
  *   word 7   next record in the list (0 = end); the free-list link of a free record
  * Head records (an mm's page table, an object) reuse the words, see page-table.ts / page-objects.ts.
  * Unused records cost no RSS: the buffer is reserved, not committed, until a record is used.
+ *
+ * Memory budget: records are charged to the service's `MemoryBudget` (--max-memory) a page
+ * (RECORDS_PER_PAGE records) at a time as the used front crosses into a page the OS commits; freed
+ * records go to the free list and are reused by anyone before the front moves again (the charge,
+ * like the committed page, stays). A fault or fork reserves what it may need first (`canFault`):
+ * past the budget it is refused (ENOMEM) and changes nothing; a syscall's few records (zap splits)
+ * are always granted and charged, even past the limit.
  */
 import { spinLock, spinUnlock } from '../../sync/spinlock.js';
-import { allocateArena } from '../arena-layout.js';
+import { allocateArena, PAGE_BYTES } from '../arena-layout.js';
+import type { MemoryBudget } from '../memory-budget.js';
 
 export const RECORD_BYTES = 32;
 const W = RECORD_BYTES / 4;
@@ -43,11 +51,15 @@ const H_HIGH_WATER = 17;
 const H_CAPACITY = 18;
 const H_IN_USE = 19;
 const H_MAX_FILES = 20;
+/** Records covered by budget charges so far (a multiple of RECORDS_PER_PAGE; page lock). */
+const H_RECORDS_CHARGED = 21;
 /** Byte offset of the file -> object table (Int32 per FileTable id; page lock). */
 const FILE_OBJ_BASE = 128;
 
 /** Records kept for syscalls (zaps split runs) when faults find the pool nearly full. */
 export const FAULT_RESERVE = 4096;
+/** Records per committed page: the unit charged to the memory budget. */
+export const RECORDS_PER_PAGE = PAGE_BYTES / RECORD_BYTES;
 
 export class PagePool {
   readonly i32: Int32Array;
@@ -58,7 +70,11 @@ export class PagePool {
   private readonly recordBase32: number;
   private readonly recordBase64: number;
 
-  private constructor(readonly buffer: SharedArrayBuffer) {
+  private constructor(
+    readonly buffer: SharedArrayBuffer,
+    /** What the records are charged to (--max-memory). */
+    readonly budget: MemoryBudget,
+  ) {
     this.i32 = new Int32Array(buffer);
     this.f64 = new Float64Array(buffer);
     this.capacity = this.i32[H_CAPACITY];
@@ -69,18 +85,18 @@ export class PagePool {
     this.recordBase64 = base / 8;
   }
 
-  /** A pool of `records` records for a file table of `maxFiles` ids. */
-  static create(records = 1 << 16, maxFiles = 65_536): PagePool {
+  /** A pool of at most `records` records for a file table of `maxFiles` ids, charged to `budget`. */
+  static create(budget: MemoryBudget, records = 1 << 16, maxFiles = 65_536): PagePool {
     const buffer = allocateArena(recordBase(maxFiles) + records * RECORD_BYTES);
     const i32 = new Int32Array(buffer);
     i32[H_CAPACITY] = records;
     i32[H_HIGH_WATER] = 1; // record 0 is "none"
     i32[H_MAX_FILES] = maxFiles;
-    return new PagePool(buffer);
+    return new PagePool(buffer, budget);
   }
 
-  static attach(buffer: SharedArrayBuffer): PagePool {
-    return new PagePool(buffer);
+  static attach(buffer: SharedArrayBuffer, budget: MemoryBudget): PagePool {
+    return new PagePool(buffer, budget);
   }
 
   /** Take the page lock (spins; never sleeps: usable on the event loop). */
@@ -97,10 +113,27 @@ export class PagePool {
     return this.i32[H_IN_USE];
   }
 
-  /** Whether a fault may allocate `n` more records (keeps FAULT_RESERVE for syscalls). */
+  /** Bytes of records charged to the memory budget (page lock, or racy). */
+  get chargedBytes(): number {
+    return (this.i32[H_RECORDS_CHARGED] / RECORDS_PER_PAGE) * PAGE_BYTES;
+  }
+
+  /**
+   * Whether a fault (or fork) may allocate `n` more records: keeps FAULT_RESERVE of the capacity
+   * for syscalls, and charges the budget for the pages the used front would need beyond what is
+   * charged already; false (nothing charged) past --max-memory (page lock).
+   */
   canFault(n: number): boolean {
-    const free = this.capacity - this.i32[H_IN_USE];
-    return free - n > FAULT_RESERVE;
+    const i32 = this.i32;
+    const inUse = i32[H_IN_USE];
+    if (this.capacity - inUse - n <= FAULT_RESERVE) return false;
+    // Free-listed records and the charged part of the front (record 0 is never used).
+    const lacking = n - (i32[H_RECORDS_CHARGED] - 1 - inUse);
+    if (lacking <= 0) return true;
+    const pages = Math.ceil(lacking / RECORDS_PER_PAGE);
+    if (!this.budget.tryCharge(pages * PAGE_BYTES)) return false;
+    i32[H_RECORDS_CHARGED] += pages * RECORDS_PER_PAGE;
+    return true;
   }
 
   /** A zeroed record, or throws when the pool is exhausted (page lock). */
@@ -113,6 +146,11 @@ export class PagePool {
       r = i32[H_HIGH_WATER];
       if (r >= this.capacity) throw new RangeError('page-state pool exhausted');
       i32[H_HIGH_WATER] = r + 1;
+      if (r >= i32[H_RECORDS_CHARGED]) {
+        // A syscall's record that no fault reserved: always granted, charged even past the limit.
+        this.budget.charge(PAGE_BYTES);
+        i32[H_RECORDS_CHARGED] += RECORDS_PER_PAGE;
+      }
     }
     const w = this.w(r);
     for (let k = 0; k < W; k++) i32[w + k] = 0;

@@ -16,8 +16,22 @@ import { MmStruct } from '../mm-struct.js';
 import { pagesFork } from '../pages/page-hooks.js';
 import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
 import { ANON_VMA_BITS, forkAnonVmaFlags, VM_ANON_VMA } from './anon-vma.js';
+import { exitMm } from './exit.js';
+import { SINGLE_THREADED_HOOKS, setVmaLockHooks } from './vma-lock-hooks.js';
 
-export { exitMm } from './exit.js';
+export { exitMm };
+
+/**
+ * fork could not allocate its copy (dup_mmap's -ENOMEM): the page-state records of the parent's
+ * pages did not fit the memory budget. The half-built child was torn down; the parent keeps its
+ * state (pages already made copy-on-write stay write-protected, as after a failed dup_mmap).
+ */
+export class ForkNoMemoryError extends Error {
+  constructor() {
+    super('fork: page state of the copy does not fit the memory budget (--max-memory)');
+    this.name = 'ForkNoMemoryError';
+  }
+}
 
 /** A copy of `parent`'s address space, as the child of fork() sees it. */
 export function forkMm(parent: MmStruct): MmStruct {
@@ -69,8 +83,18 @@ export function forkMm(parent: MmStruct): MmStruct {
     Atomics.store(child.i32, cv.refcntWord(id), 1);
     child.indexStore(id);
     // copy_page_range(): only VMAs with an anon_vma have their pages copied (vma_needs_copy).
-    if (childFlags & VM_ANON_VMA) pagesFork(parent, child, pv.start(vma), pv.end(vma));
     count++;
+    if (childFlags & VM_ANON_VMA && !pagesFork(parent, child, pv.start(vma), pv.end(vma))) {
+      child.mapCount = count;
+      // The child was never shared: torn down without the per-VMA locks (nobody can hold one).
+      const hooks = setVmaLockHooks(SINGLE_THREADED_HOOKS);
+      try {
+        exitMm(child);
+      } finally {
+        setVmaLockHooks(hooks);
+      }
+      throw new ForkNoMemoryError();
+    }
   }
   child.mapCount = count;
   child.reclaim();

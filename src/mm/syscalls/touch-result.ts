@@ -45,7 +45,7 @@ export function touchErrno(result: number): number {
 /** The reason text of a touch result < 0 ('' when none). */
 export function touchReason(result: number): string {
   const v = -result;
-  if (v === ENOMEM) return 'out of page-state memory (VM_FAULT_OOM)';
+  if (v === ENOMEM) return 'no memory for the page state (--max-memory; VM_FAULT_OOM)';
   return REASONS[v >> 8] ?? '';
 }
 
