@@ -203,6 +203,22 @@ export interface SimConfig {
   pkeys: boolean;
   /** The memory budget (`--max-memory`) and what is charged to it now (bytes). */
   memory?: MemoryGauge;
+  /** Activities running at once (`--max-activities`, resolved: never 0). */
+  maxActivities?: number;
+  /** Capacities of the global tables every process shares. */
+  tables?: SharedTableLimits;
+}
+
+/** What the global tables hold at most (ENOMEM for the call that needs one more). */
+export interface SharedTableLimits {
+  /** File identities mapped at once (files and shared anonymous mappings). */
+  fileEntries: number;
+  /** Bytes of their paths and build ids. */
+  filePathBytes: number;
+  /** Live anon names (`PR_SET_VMA_ANON_NAME` calls whose names are still in use). */
+  anonNames: number;
+  /** Page-state records (each charged to --max-memory as it is first used). */
+  pageRecords: number;
 }
 
 /** The memory budget: its limit and what is charged (arenas, process views, activities). */

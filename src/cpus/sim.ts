@@ -39,6 +39,7 @@ import {
   type QueryOutcome,
   type ReadOptions,
   type ReadsOn,
+  type SharedTableLimits,
   type SimApi,
   type SimConfig,
   SimError,
@@ -466,6 +467,19 @@ export class Sim implements SimApi {
       maxBatch: this.opts.maxBatch,
       pkeys: this.opts.pkeys ?? false,
       memory: this.memoryGauge(),
+      maxActivities: this.activities.max,
+      tables: this.tableLimits(),
+    };
+  }
+
+  private tableLimits(): SharedTableLimits {
+    const g = this.shared.globals;
+    const files = g.files.usage();
+    return {
+      fileEntries: files.capacity,
+      filePathBytes: files.heapBytes,
+      anonNames: g.anonNames.capacity - 1,
+      pageRecords: g.pages.capacity - 1,
     };
   }
 

@@ -15,6 +15,30 @@ export const ConfigBody = Type.Object({
   max_batch: Type.Integer(),
   body_limit: Type.Integer(),
   ws_max_message: Type.Integer(),
+  ws_max_buffered: Type.Integer({ description: 'bytes a /ws client may lag (--ws-max-buffered)' }),
+  ws_max_subscribers: Type.Integer({
+    description: '/ws event subscriptions open at once (--ws-max-subscribers)',
+  }),
+  max_event_loop_delay_ms: Type.Integer({
+    description: 'event-loop delay that makes requests answer 503 (0: off)',
+  }),
+  max_activities: Type.Optional(
+    Type.Integer({ description: 'activities running at once (--max-activities, resolved)' }),
+  ),
+  tables: Type.Optional(
+    Type.Object(
+      {
+        file_entries: Type.Integer(),
+        file_path_bytes: Type.Integer(),
+        anon_names: Type.Integer(),
+        page_records: Type.Integer(),
+      },
+      {
+        description:
+          'capacities of the global tables every process shares (ENOMEM for one more): files mapped at once, their path bytes, live anon names, page-state records (charged to --max-memory as used)',
+      },
+    ),
+  ),
   pkeys: Type.Boolean({ description: 'the simulated CPU has x86 protection keys (--pkeys)' }),
   memory: Type.Optional(
     Type.Object(
@@ -41,6 +65,20 @@ export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
     max_batch: sim.maxBatch,
     body_limit: svc.bodyLimit,
     ws_max_message: svc.wsMaxMessage,
+    ws_max_buffered: svc.wsMaxBuffered,
+    ws_max_subscribers: svc.wsMaxSubscribers,
+    max_event_loop_delay_ms: svc.maxEventLoopDelayMs,
+    ...(sim.maxActivities === undefined ? {} : { max_activities: sim.maxActivities }),
+    ...(sim.tables === undefined
+      ? {}
+      : {
+          tables: {
+            file_entries: sim.tables.fileEntries,
+            file_path_bytes: sim.tables.filePathBytes,
+            anon_names: sim.tables.anonNames,
+            page_records: sim.tables.pageRecords,
+          },
+        }),
     pkeys: sim.pkeys,
     ...(sim.memory
       ? {
