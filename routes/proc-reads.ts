@@ -14,8 +14,8 @@ import { httpError, toErrorReply } from '../src/schemas/errors.js';
 import { ChunkParam, SmapsQuery } from '../src/schemas/proc-files.js';
 import {
   formatQueryAnswer,
+  PointQuery,
   QueryAnswerBody,
-  QueryString,
   queryAnswerJson,
   toQueryArgs,
 } from '../src/schemas/query.js';
@@ -32,11 +32,6 @@ const hot = { logLevel: 'warn' as const };
 const MapsQuery = Type.Object({
   strategy: Type.Optional(StrategyName),
   chunk: Type.Optional(ChunkParam),
-});
-
-const PointQuery = Type.Object({
-  ...QueryString.properties,
-  strategy: Type.Optional(StrategyName),
 });
 
 const BatchResult = Type.Union([

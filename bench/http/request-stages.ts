@@ -17,7 +17,7 @@ import { Sim } from '../../src/cpus/sim.js';
 import type { QueryAnswer, QueryArgs, SimApi } from '../../src/cpus/sim-api.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { PidParams } from '../../src/schemas/common.js';
-import { QueryString, queryAnswerJson, toQueryArgs } from '../../src/schemas/query.js';
+import { PointQuery, queryAnswerJson, toQueryArgs } from '../../src/schemas/query.js';
 import {
   BatchQueryBody,
   queryColumnsBytes,
@@ -127,7 +127,7 @@ export async function measureRequestStages(maps: string, reps: number): Promise<
   const out: StageCost[] = [];
 
   const params = validatorCompiler({ schema: PidParams, httpPart: 'params' } as never) as Validate;
-  const query = validatorCompiler({ schema: QueryString, httpPart: 'querystring' } as never);
+  const query = validatorCompiler({ schema: PointQuery, httpPart: 'querystring' } as never);
   out.push({
     key: 'validation',
     stage: 'validation of params + querystring (compiled conversion plan + Check)',

@@ -12,7 +12,7 @@ import type { InstrumentRecorder } from '../metrics/recorder.js';
 import { ESRCH } from '../mm/errno.js';
 import { type MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { type WriterEnv, withWriterHooks } from '../mm/mm-writer.js';
-import type { ByteSink } from '../procfs/byte-sink.js';
+import { ByteSink } from '../procfs/byte-sink.js';
 import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
 import { ProcmapQueryResult, queryArgs } from '../procfs/procmap-query.js';
 import {
@@ -98,7 +98,10 @@ const MMAP_LOCK_STRATEGY = strategyId('mmap_lock');
 const PROC_FILE_OPS = { smaps: OP_SMAPS, smaps_rollup: OP_SMAPS_ROLLUP, status: OP_STATUS };
 
 export interface SteppedMapsRead {
-  /** The next chunk, or null at EOF. On the event loop: may throw `ReadWouldWait` (below). */
+  /**
+   * The next chunk, or null at EOF. On the event loop: may throw `ReadWouldWait` (below). The
+   * chunk is a view into the read's own buffer: copy it before the next call on this read.
+   */
   next(): Uint8Array | null;
   /**
    * After `next()` threw `ReadWouldWait` (the chunk was rolled back) and the caller then took the
@@ -149,21 +152,13 @@ export class Engine {
   private readonly writer: WriterEnv;
   private readonly out = new ProcmapQueryResult();
   // Chunks of one read are gathered here, then copied once into the reply's buffer.
-  private gather = new Uint8Array(1 << 16);
-  private gathered = 0;
+  private readonly gather = new ByteSink(1 << 16);
   private readonly ends: number[] = [];
   private trace: ChunkStatsTrace | null = null;
   private readonly onChunk = (bytes: Uint8Array) => {
     this.trace?.chunk();
-    const need = this.gathered + bytes.length;
-    if (need > this.gather.length) {
-      const bigger = new Uint8Array(Math.max(this.gather.length * 2, need));
-      bigger.set(this.gather.subarray(0, this.gathered));
-      this.gather = bigger;
-    }
-    this.gather.set(bytes, this.gathered);
-    this.gathered = need;
-    this.ends.push(need);
+    this.gather.append(bytes);
+    this.ends.push(this.gather.length);
   };
 
   private readonly readerOptions: ReaderContextOptions;
@@ -211,7 +206,7 @@ export class Engine {
   /** One whole read of /proc/PID/maps, every chunk in its own lock window. */
   maps(req: MapsRequest): MapsReply {
     const mm = this.mmOf(req.pid);
-    this.gathered = 0;
+    this.gather.clear();
     this.ends.length = 0;
     const trace = req.trace ? new ChunkStatsTrace(this.reader.stats) : null;
     this.trace = trace;
@@ -219,7 +214,7 @@ export class Engine {
     this.trace = null;
     if (err < 0 && this.ends.length === 0) throw new OpError(-err, 'maps read failed');
     const reply: MapsReply = {
-      bytes: this.gather.slice(0, this.gathered).buffer,
+      bytes: this.gather.view().slice().buffer,
       ends: [...this.ends],
     };
     if (trace) reply.stats = trace.rows;
@@ -229,8 +224,8 @@ export class Engine {
   /**
    * A maps read driven one chunk per `next()` (the in-process transport lets other work run
    * between chunks, where the strategy holds no lock). Each open read has a reader context of
-   * its own (kept for reuse); `next()` returns a copy of the chunk (its counts appended to
-   * `chunkStats` first, when given), or null at EOF and after a
+   * its own (kept for reuse); `next()` returns the chunk (a view, valid until the next call; its
+   * counts appended to `chunkStats` first, when given), or null at EOF and after a
    * failure once a chunk was delivered; a failure before the first chunk throws. `close()` ends
    * the read (counted then) and must be called once.
    */
@@ -282,21 +277,21 @@ export class Engine {
   /** A whole read of one of the files of `openProcFile` (a worker CPU: it may wait). */
   procFile(req: ProcFileRequest): MapsReply {
     const read = this.openProcFile(req);
-    this.gathered = 0;
+    this.gather.clear();
     this.ends.length = 0;
     try {
       for (let chunk = read.next(); chunk !== null; chunk = read.next()) this.onChunk(chunk);
     } finally {
       read.close();
     }
-    return { bytes: this.gather.slice(0, this.gathered).buffer, ends: [...this.ends] };
+    return { bytes: this.gather.view().slice().buffer, ends: [...this.ends] };
   }
 
   /**
    * A read driven one chunk per `next()` with a reader context of its own (kept for reuse):
    * `readChunk` appends one chunk to `ctx.sink` from `ctx.position` (bytes, 0 at EOF, -errno).
-   * `next()` returns a copy of the chunk (its counts appended to `chunkStats` first, when
-   * given), or null at EOF and after a failure once a chunk was delivered; a failure before the
+   * `next()` returns the chunk (a view of `ctx.sink`, valid until the next call; its counts
+   * appended to `chunkStats` first, when given), or null at EOF and after a failure once a chunk was delivered; a failure before the
    * first chunk throws. A chunk that would wait for the mmap lock on a context that may not wait
    * is rolled back (`ReadWouldWait`) and re-run by `nextHoldingLock`. `close()` ends the read
    * (counted then) and must be called once.
@@ -343,7 +338,7 @@ export class Engine {
           for (const v of trace.rows) chunkStats.push(v);
           trace.rows.length = 0;
         }
-        return ctx.sink.view().slice();
+        return ctx.sink.view();
       }
       close();
       if (n < 0 && !delivered) throw new OpError(-n, 'read failed');

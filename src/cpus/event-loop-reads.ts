@@ -18,6 +18,7 @@
 import { ESRCH } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { SYNC_WORDS_BASE } from '../mm/mm-struct.js';
+import { ByteSink } from '../procfs/byte-sink.js';
 import { newQueryColumns } from '../procfs/query-batch.js';
 import { ReadWouldWait } from '../procfs/strategies/reader-context.js';
 import { mmapReadLockAsync, mmapReadUnlock } from '../sync/index.js';
@@ -59,16 +60,27 @@ function lockWhenFree(mm: MmStruct): Promise<number> {
   return mmapReadLockAsync(mm.i32, SYNC_WORDS_BASE);
 }
 
+/** A copy of what `gather` holds (then empty). */
+function takePiece(gather: ByteSink): Uint8Array {
+  const piece = Buffer.from(gather.view());
+  gather.clear();
+  return piece;
+}
+
 /**
- * The chunks of a stepped read (maps, smaps…), the first one read before this resolves (so a
- * missing pid rejects before any chunk). A chunk that would wait for the mmap read lock is
- * re-run once the event loop holds it (queued without blocking).
+ * The pieces of a stepped read (maps, smaps…), the first chunk read before this resolves (so a
+ * missing pid rejects before any piece). Each chunk is read in its own lock window, as separate
+ * read() calls are; the chunks of one event-loop turn (up to `bytesPerTurn`) go out as one piece,
+ * or one piece per chunk with `piecePerChunk` (a traced read: its stats are per chunk). A chunk
+ * that would wait for the mmap read lock is re-run once the event loop holds it (queued without
+ * blocking; what was gathered goes out first).
  */
 async function steppedChunks(
   engine: Engine,
   pid: number,
   read: SteppedMapsRead,
-  bytesPerTurn: number,
+  gather: ByteSink,
+  opts: { bytesPerTurn: number; piecePerChunk: boolean },
 ): Promise<AsyncIterable<Uint8Array>> {
   const held = async (err: unknown): Promise<Uint8Array | null> => {
     if (!(err instanceof ReadWouldWait)) throw err;
@@ -78,6 +90,8 @@ async function steppedChunks(
     read.close();
     return null;
   };
+  // The chunk in hand: a view into the read's own buffer (its reader context's), valid until
+  // the read's next call, so also across the caller's first await.
   let chunk: Uint8Array | null;
   try {
     try {
@@ -89,18 +103,33 @@ async function steppedChunks(
     read.close();
     throw err;
   }
-  return (async function* chunks() {
+  return (async function* pieces() {
     try {
       let bytes = 0;
       while (chunk !== null) {
-        yield chunk;
+        gather.append(chunk);
         bytes += chunk.length;
-        if (bytes >= bytesPerTurn) {
+        const turnDone = bytes >= opts.bytesPerTurn;
+        let wait: unknown = null;
+        if (!turnDone && !opts.piecePerChunk) {
+          try {
+            chunk = read.next();
+            continue;
+          } catch (err) {
+            wait = err;
+          }
+        }
+        yield takePiece(gather);
+        if (turnDone) {
           bytes = 0;
           // No lock is held between chunks: let requests and activities run.
           await nextTurn();
           // m_start(): a process that exited since the last chunk ends the file (EOF).
           if (!engine.has(pid)) break;
+        }
+        if (wait !== null) {
+          chunk = await held(wait);
+          continue;
         }
         try {
           chunk = read.next();
@@ -108,6 +137,7 @@ async function steppedChunks(
           chunk = await held(err);
         }
       }
+      if (gather.length > 0) yield takePiece(gather);
     } finally {
       read.close();
     }
@@ -118,13 +148,24 @@ export function eventLoopReads(
   engine: Engine,
   opts: EventLoopReadOptions,
 ): Pick<EngineTransport, 'maps' | 'procFile' | 'query' | 'queryColumns'> {
+  // Where the chunks read in one event-loop turn are gathered, to go out as one piece (one
+  // copy: a typical maps file of ~100 lines is one allocation, not a copy per chunk plus a
+  // concatenation). Shared by the reads of this event loop: a piece is taken out before any
+  // `yield` or `await`, so nothing stays here while another read runs.
+  const gather = new ByteSink(1 << 16);
   return {
     async maps(req: MapsRequest, chunkStats?: number[]) {
-      return steppedChunks(engine, req.pid, engine.openMaps(req, chunkStats), opts.bytesPerTurn);
+      return steppedChunks(engine, req.pid, engine.openMaps(req, chunkStats), gather, {
+        bytesPerTurn: opts.bytesPerTurn,
+        piecePerChunk: chunkStats !== undefined,
+      });
     },
 
     async procFile(req: ProcFileRequest) {
-      return steppedChunks(engine, req.pid, engine.openProcFile(req), opts.bytesPerTurn);
+      return steppedChunks(engine, req.pid, engine.openProcFile(req), gather, {
+        bytesPerTurn: opts.bytesPerTurn,
+        piecePerChunk: false,
+      });
     },
 
     async query(req: QueryRequest) {

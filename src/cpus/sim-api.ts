@@ -289,6 +289,8 @@ export interface SimApi {
    * /proc/PID/maps in chunks of whole lines; each chunk is produced in its own lock window, and
    * the next one resumes by address (seq_file's last_pos rule). Rejects ESRCH before the first
    * chunk; a process that exits mid-read ends the stream (EOF, as the kernel's m_start does).
+   * The stream yields pieces of whole chunks (the event loop yields the chunks read in one turn
+   * as one piece); a traced read (`chunkStats`) yields exactly one piece per chunk.
    */
   readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>>;
   /**

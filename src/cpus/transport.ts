@@ -76,9 +76,10 @@ export interface EngineTransport {
   /** Forgets pid on every engine thread (after `exit`). */
   unpublish(pid: number): Promise<void>;
   /**
-   * Every chunk of one maps read, each from its own lock window. Rejects (ESRCH...) before the
-   * first chunk; a process that exits mid-read ends the stream (EOF). With `chunkStats` (a traced
-   * read) each chunk's counts are appended there before the chunk is yielded (chunk-stats.ts).
+   * Every chunk of one maps read, each from its own lock window, yielded in pieces of whole
+   * chunks. Rejects (ESRCH...) before the first chunk; a process that exits mid-read ends the
+   * stream (EOF). With `chunkStats` (a traced read) each piece is one chunk, its counts appended
+   * there before it is yielded (chunk-stats.ts).
    */
   maps(req: MapsRequest, chunkStats?: number[]): Promise<AsyncIterable<Uint8Array>>;
   /** smaps (a chunk per lock window), smaps_rollup or status, rejecting like `maps`. */

@@ -23,6 +23,13 @@ export class ByteSink {
     this.bytes = next;
   }
 
+  /** Appends a copy of `chunk`. */
+  append(chunk: Uint8Array): void {
+    this.reserve(chunk.length);
+    this.bytes.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+
   /** The valid bytes (a view: copy it before the sink is written again). */
   view(): Uint8Array {
     return this.bytes.subarray(0, this.length);

@@ -12,7 +12,7 @@ import {
   PROCMAP_QUERY_VMA_SHARED,
   PROCMAP_QUERY_VMA_WRITABLE,
 } from '../mm/vm-flags.js';
-import { HexOutput, U64Input } from './common.js';
+import { HexOutput, StrategyName, U64Input } from './common.js';
 import { engineU64, hex, parseU64, UapiValueError } from './uapi.js';
 
 export const QUERY_FLAG_BITS = {
@@ -86,6 +86,12 @@ export const QueryString = Type.Object({
   flags: Type.Optional(Type.String({ maxLength: 200 })),
   name: Type.Optional(Type.Boolean({ description: 'return vma_name (default true)' })),
   build_id: Type.Optional(Type.Boolean({ description: 'return build_id (default true)' })),
+});
+
+/** GET /proc/:pid/procmap_query's querystring: the query and the reader's strategy. */
+export const PointQuery = Type.Object({
+  ...QueryString.properties,
+  strategy: Type.Optional(StrategyName),
 });
 
 export function toQueryArgs(input: {

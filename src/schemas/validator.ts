@@ -25,6 +25,7 @@ interface JsonSchemaLike {
   type?: string | string[];
   properties?: Record<string, JsonSchemaLike>;
   anyOf?: JsonSchemaLike[];
+  enum?: unknown[];
 }
 
 /** What a string value of the property becomes, or null when the fast path cannot tell. */
@@ -35,11 +36,13 @@ function propertyPlan(s: JsonSchemaLike): number | null {
   // A union that accepts strings keeps a string as it is (Value.Convert does not turn "123"
   // into 123 when String is one of the choices).
   if (s.anyOf?.some((x) => x.type === 'string')) return KEEP;
+  // An enum of strings (`strategy`): a string stays itself, and the check decides membership.
+  if (s.enum?.every((x) => typeof x === 'string')) return KEEP;
   return null;
 }
 
 /** Per-property plan of an object schema, or null when the fast path does not apply. */
-function objectPlan(schema: JsonSchemaLike): Map<string, number> | null {
+export function fastPathPlan(schema: JsonSchemaLike): Map<string, number> | null {
   if (schema.type !== 'object' || schema.properties === undefined) return null;
   const plan = new Map<string, number>();
   for (const [key, s] of Object.entries(schema.properties)) {
@@ -70,7 +73,7 @@ function convertFast(plan: Map<string, number>, value: unknown): Record<string, 
 
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   const slow = exactValidatorCompiler(route);
-  const plan = route.httpPart === 'body' ? null : objectPlan(route.schema as JsonSchemaLike);
+  const plan = route.httpPart === 'body' ? null : fastPathPlan(route.schema as JsonSchemaLike);
   if (plan === null) return slow;
   const check = Compile(route.schema);
   return (value: unknown) => {

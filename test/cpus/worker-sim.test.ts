@@ -25,9 +25,17 @@ after(async () => {
   await sim.close();
 });
 
-async function maps(pid: number, chunk: number, strategy?: (typeof STRATEGIES)[number]) {
+/** The pieces of a read; traced, each piece is one chunk (one lock window). */
+async function maps(
+  pid: number,
+  chunk: number,
+  strategy?: (typeof STRATEGIES)[number],
+  chunkStats?: number[],
+) {
   const parts: Buffer[] = [];
-  for await (const c of await sim.readMaps(pid, { chunk, strategy })) parts.push(Buffer.from(c));
+  for await (const c of await sim.readMaps(pid, { chunk, strategy, chunkStats })) {
+    parts.push(Buffer.from(c));
+  }
   return parts;
 }
 
@@ -45,10 +53,14 @@ test('an imported process reads back byte-identical under every strategy, in who
   assert.equal(p.vmas, 4);
   for (const s of STRATEGIES) {
     assert.equal(Buffer.concat(await maps(p.pid, 4096, s)).toString(), TEXT, s);
-    const small = await maps(p.pid, 100, s);
+    const small = await maps(p.pid, 100, s, []);
     assert.ok(small.length >= 4, `${s}: ${small.length} chunks`);
     for (const c of small) assert.equal(c.at(-1), 10);
     assert.equal(Buffer.concat(small).toString(), TEXT, s);
+    // Untraced, the event loop (the default --reads) gathers one turn's chunks into one piece.
+    const pieces = await maps(p.pid, 100, s);
+    assert.equal(pieces.length, 1, `${s}: ${pieces.length} pieces`);
+    assert.equal(Buffer.concat(pieces).toString(), TEXT, s);
   }
 });
 
