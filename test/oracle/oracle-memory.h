@@ -7,8 +7,9 @@
  *   writeback timing).
  * - The helper's own pages: before the header, every page of its rw mappings (data, bss with
  *   the static buffers, heap) is written with its own value, every other page of the binary read,
- *   and 128 KiB of stack touched, so later checkpoints fault nothing of the helper's. A fork
- *   child reads the binary's read-only file pages again (fork does not copy their page tables).
+ *   and 128 KiB of stack touched, so later checkpoints fault nothing of the helper's. After a
+ *   fork both sides write their rw pages again, and a child reads the binary's read-only file
+ *   pages again (fork does not copy their page tables): prefault_after_fork().
  * - touch ADDR LEN W: one access per page, in order, as a program would: a store of 0 (W=1) or a
  *   load (W=0). SIGSEGV/SIGBUS end it with -EFAULT (14); otherwise the result is the number of
  *   page faults getrusage() counted (minor + major).
@@ -16,7 +17,7 @@
 #ifndef PROCFS_ORACLE_MEMORY_H
 #define PROCFS_ORACLE_MEMORY_H
 
-#include <setjmp.h>
+#include <ucontext.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -40,11 +41,10 @@ static void fill_files(void) {
 #define MAX_RANGES 16
 static u64 ro_start[MAX_RANGES], ro_end[MAX_RANGES];
 static int nro;
-/* Its rw mappings but [heap] (the script's brk may release heap pages: the heap is redone from
- * brk(0) in a child). */
+/* Its rw mappings but [heap]: after start nothing of the helper's lives in the heap (glibc's
+ * TLS does, but raw syscalls and touch_pages never use it), and a script's brk changes it. */
 static u64 rw_start[MAX_RANGES], rw_end[MAX_RANGES];
 static int nrw;
-static u64 heap_start;
 
 static u64 hex_at(const char *b, size_t *i, size_t end) {
   u64 v = 0;
@@ -84,8 +84,7 @@ static void prefault_self(void) {
         int heap = 0;
         for (size_t j = k; j + 5 < eol; j++)
           if (maps_buf[j] == '[' && maps_buf[j + 1] == 'h') heap = 1;
-        if (heap) heap_start = s;
-        else if (nrw < MAX_RANGES) rw_start[nrw] = s, rw_end[nrw++] = e;
+        if (!heap && nrw < MAX_RANGES) rw_start[nrw] = s, rw_end[nrw++] = e;
       } else {
         read_range(s, e);
         if (file && nro < MAX_RANGES) ro_start[nro] = s, ro_end[nro++] = e;
@@ -102,24 +101,67 @@ static void rewrite_range(u64 s, u64 e) {
   for (u64 a = s; a < e; a += PAGE) *(volatile char *)a = *(volatile char *)a;
 }
 
-/* In a fork child: the binary's read-only pages again (fork copied no page table for them), and
- * every rw page written (copy-on-write broken now rather than by the checkpoint's own writes),
- * so the child's checkpoint changes none of the helper's counts. */
-static void prefault_child(void) {
+/* After a fork, on both sides: in the child the binary's read-only pages again (fork copied no
+ * page table for them); on both, every rw page but the heap's written (fork write-protected them:
+ * copy-on-write broken, or the page reused once the child is gone, now rather than by a later
+ * checkpoint's or touch's own stores and getrusage() results), so nothing later faults a page of
+ * the helper's. Not the heap: writing the pages a script's brk added would give those VMAs an
+ * anon_vma the script never asked for (and so change their merges). */
+static void prefault_after_fork(void) {
   for (int i = 0; i < nro; i++) read_range(ro_start[i], ro_end[i]);
   for (int i = 0; i < nrw; i++) rewrite_range(rw_start[i], rw_end[i]);
-  if (heap_start != 0) rewrite_range(heap_start, ((u64)sys1(SYS_brk, 0) + PAGE - 1) & ~(PAGE - 1));
   touch_stack();
 }
 
-static sigjmp_buf touch_env;
+/* The accesses of a touch, in assembly so that a fault in them can be resumed without glibc:
+ * touch_pages(first, end, write) loads from (write = 0) or stores 0 to (write != 0) the first
+ * byte of every page from `first` up to `end` and returns 0; a SIGSEGV/SIGBUS in it resumes at
+ * touch_pages_fault, which returns 1. (Not sigsetjmp/siglongjmp: they read the thread pointer's
+ * TLS, which a static binary keeps in its initial heap, and a script's brk may release that.) The
+ * loop is a leaf that never moves %rsp, so the landing's `ret` returns to the caller. */
+long touch_pages(u64 first, u64 end, u64 write);
+extern const char touch_pages_fault[], touch_pages_end[];
+__asm__(".text\n"
+        ".globl touch_pages\n"
+        ".type touch_pages, @function\n"
+        "touch_pages:\n"
+        "  cmp %rsi, %rdi\n"
+        "  jae 3f\n"
+        "1: test %rdx, %rdx\n"
+        "  jz 2f\n"
+        "  movb $0, (%rdi)\n"
+        "  jmp 4f\n"
+        "2: movb (%rdi), %al\n"
+        "4: add $4096, %rdi\n"
+        "  cmp %rsi, %rdi\n"
+        "  jb 1b\n"
+        "3: xor %eax, %eax\n"
+        "  ret\n"
+        ".globl touch_pages_fault\n"
+        "touch_pages_fault:\n"
+        "  mov $1, %eax\n"
+        "  ret\n"
+        ".globl touch_pages_end\n"
+        "touch_pages_end:\n"
+        ".size touch_pages, . - touch_pages\n");
 
-static void on_touch_fault(int sig) { siglongjmp(touch_env, sig); }
+#define GREG_RIP 16 /* REG_RIP of <sys/ucontext.h> (named only under _GNU_SOURCE) */
+
+/* A fault signal inside touch_pages resumes at its landing; anywhere else it is a helper bug. */
+static void on_touch_fault(int sig, siginfo_t *info, void *ctx) {
+  (void)sig;
+  (void)info;
+  ucontext_t *uc = ctx;
+  u64 rip = (u64)uc->uc_mcontext.gregs[GREG_RIP];
+  if (rip < (u64)touch_pages || rip >= (u64)touch_pages_fault) die("fault outside a touch");
+  uc->uc_mcontext.gregs[GREG_RIP] = (long long)touch_pages_fault;
+}
 
 static void install_touch_handlers(void) {
   struct sigaction sa;
   for (size_t i = 0; i < sizeof sa; i++) ((char *)&sa)[i] = 0;
-  sa.sa_handler = on_touch_fault;
+  sa.sa_sigaction = on_touch_fault;
+  sa.sa_flags = SA_SIGINFO;
   if (sigaction(SIGSEGV, &sa, 0) < 0 || sigaction(SIGBUS, &sa, 0) < 0) die("sigaction");
 }
 
@@ -132,15 +174,8 @@ static long faults_now(void) {
 static long do_touch(u64 addr, u64 len, u64 write) {
   if (len == 0) return 0;
   u64 first = addr & ~(PAGE - 1);
-  u64 end = addr + len;
   long before = faults_now();
-  if (sigsetjmp(touch_env, 1) != 0) return -14; /* EFAULT */
-  for (u64 a = first; a < end; a += PAGE) {
-    if (write)
-      *(volatile char *)a = 0;
-    else
-      (void)*(volatile const char *)a;
-  }
+  if (touch_pages(first, addr + len, write) != 0) return -14; /* EFAULT */
   return faults_now() - before;
 }
 

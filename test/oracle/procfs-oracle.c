@@ -412,7 +412,7 @@ static void do_fork_continue(long op) {
     sys1(SYS_exit_group, (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
   }
   reopen_maps();
-  prefault_child();
+  prefault_after_fork();
   print_ret_line(op, 0); /* the pid is not comparable; 0 stands for "forked" */
 }
 
@@ -436,6 +436,7 @@ static void do_fork(long op) {
   }
   int status = 0;
   wait_child(pid, &status);
+  prefault_after_fork();
   print_ret_line(op, 0); /* the pid is not comparable; 0 stands for "forked" */
 }
 

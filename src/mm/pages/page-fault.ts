@@ -14,7 +14,8 @@
  *                       writable dirty PTE, the page-cache page dirty for every mapping
  *   shared shmem        read: allocates the page in the object, fault-around over the pages the
  *                       object holds, PTEs writable (no write-notify) and clean; write: dirty
- *   past the end of the object (file size, shmem size): SIGBUS, nothing mapped
+ *   past the end of the object (file size, shmem size): SIGBUS; a read maps the fault-around
+ *                       window's pages inside the object first, a write nothing
  */
 import { EFAULT, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
@@ -27,8 +28,10 @@ import {
   OBJ_RESIDENT,
   objSize,
 } from './page-objects.js';
+import type { PagePool } from './page-pool.js';
 import {
   mapRun,
+  PTE_ACCESSED,
   PTE_ANON,
   PTE_DIRTY,
   PTE_SHMEM,
@@ -134,7 +137,12 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
     const obj = fileObject(pool, file, shmem);
     const opage = objectPage(mm, id, vp);
     const size = objSize(pool, obj);
-    if (size >= 0 && opage >= size) return -EFAULT;
+    if (size >= 0 && opage >= size) {
+      // SIGBUS from ->fault; a read has run do_fault_around first, which maps the window's pages
+      // inside the object (filemap_map_pages stops at i_size, not at the faulting page).
+      if (!write) faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem));
+      return -EFAULT;
+    }
     if (!(f & VM_SHARED)) {
       if (write) {
         if (r !== 0) zapPages(mm, head, vp, vp + 1);
@@ -142,11 +150,11 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
         mapRun(mm, head, vp, 1, PTE_ANON | PTE_WRITE | PTE_DIRTY | PTE_YOUNG, 0, vp);
         return 0;
       }
-      faultAround(mm, head, id, vp, obj, shmem, PTE_YOUNG | (shmem ? PTE_SHMEM : 0));
+      faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem));
       return 0;
     }
-    const base = PTE_YOUNG | (shmem ? PTE_SHMEM : 0);
     if (write) {
+      const base = PTE_YOUNG | (shmem ? PTE_SHMEM : 0);
       // do_shared_fault / do_page_mkwrite: writable, dirty, the page dirty for every mapping.
       if (r !== 0) {
         adjustObject(pool, obj, opage, 1, 1, 0);
@@ -158,12 +166,18 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
       mapRun(mm, head, vp, 1, base | PTE_WRITE | PTE_DIRTY, obj, opage);
       return 0;
     }
-    // No write-notify on shmem: its PTEs are writable from the start in a writable VMA.
-    faultAround(mm, head, id, vp, obj, shmem, base | (shmem && f & VM_WRITE ? PTE_WRITE : 0));
+    faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem));
     return 0;
   } finally {
     pool.unlock();
   }
+}
+
+/** The PTE bits a read fault of a file or shmem VMA maps its pages with. */
+function readFaultBits(flags: number, shmem: boolean): number {
+  const base = PTE_YOUNG | (shmem ? PTE_SHMEM : 0);
+  // No write-notify on shared shmem: its PTEs are writable from the start in a writable VMA.
+  return flags & VM_SHARED && shmem && flags & VM_WRITE ? base | PTE_WRITE : base;
 }
 
 function anonFault(
@@ -176,10 +190,12 @@ function anonFault(
 ): void {
   const fresh = PTE_ANON | PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
   if (r !== 0) {
-    // do_wp_page: an exclusive anonymous page is reused, anything else (zero page, a page
-    // shared with a fork relative) copied; either way the page is now exclusive and writable.
+    // do_wp_page: an anonymous page nobody else maps is reused (the same folio: it keeps its
+    // accessed mark), anything else (zero page, a page shared with a fork relative) copied into
+    // a new folio; either way the page is now exclusive and writable.
+    const kept = reusedAnonPage(mm.pages, r, vp) ? mm.pages.bits(r) & PTE_ACCESSED : 0;
     zapPages(mm, head, vp, vp + 1);
-    mapRun(mm, head, vp, 1, fresh, 0, vp);
+    mapRun(mm, head, vp, 1, fresh | kept, 0, vp);
     return;
   }
   if (write) {
@@ -190,6 +206,18 @@ function anonFault(
   } else {
     mapRun(mm, head, vp, 1, PTE_ZERO | PTE_YOUNG, 0, vp);
   }
+}
+
+/** wp_can_reuse_anon_folio(): the anonymous page of run r at vp is mapped by this PTE alone. */
+function reusedAnonPage(pool: PagePool, r: number, vp: number): boolean {
+  if (pool.bits(r) & PTE_ZERO) return false;
+  const obj = pool.obj(r);
+  if (obj === 0) return true;
+  let mapcount = 0;
+  forEachObjectPage(pool, obj, pool.opage(r) + (vp - pool.key(r)), 1, (_a, _n, m) => {
+    mapcount = m;
+  });
+  return mapcount === 1;
 }
 
 /**

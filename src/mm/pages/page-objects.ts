@@ -3,7 +3,8 @@
  * exact per page), so Pss and Shared/Private are exact across processes.
  *
  *   file     a regular file's page cache (one object per FileTable id; every page is taken to be
- *            cached, as on a machine that has read the file; pages past `size` do not exist)
+ *            cached, as on a machine that has read the file; pages past `size` do not exist;
+ *            a page written through a shared mapping stays dirty while unmapped: no writeback)
  *   shmem    a shmem file (MAP_SHARED|MAP_ANONYMOUS): pages exist once faulted (OBJ_RESIDENT),
  *            also while nothing maps them; `size` is the object's size (SIGBUS past it)
  *   anon     anonymous pages shared copy-on-write after fork: created by fork for the pages it
@@ -25,6 +26,10 @@ export const OBJ_SHMEM = 3;
 export const OBJ_DIRTY = 1;
 /** A shmem page that exists in the object (kept while unmapped). */
 export const OBJ_RESIDENT = 2;
+/** What an unmapped page keeps: shmem pages exist, dirty page-cache pages stay dirty (there is
+ * no writeback: a later mapping of the page shows it `*_Dirty`, as on the host within the
+ * dirty-expire interval). */
+const OBJ_KEPT = OBJ_RESIDENT | OBJ_DIRTY;
 
 export function objHeadWord(pool: PagePool, obj: number): number {
   return pool.w(obj) + R_COUNT;
@@ -80,7 +85,7 @@ export function setFileSize(pool: PagePool, fileId: number, shmem: boolean, byte
 
 /**
  * Pages [opage, opage + n) of `obj`: mapcount += delta, flags |= setFlags. Runs whose mapcount
- * falls to 0 and that hold no resident shmem page are dropped; an anonymous object left empty is
+ * falls to 0 and that hold neither a resident shmem page nor a dirty page are dropped; an anonymous object left empty is
  * freed (returns false then, true while it lives).
  */
 export function adjustObject(
@@ -97,7 +102,7 @@ export function adjustObject(
   forEachInside(pool, head, opage, opage + n, (r) => {
     pool.setBits(r, pool.bits(r) + delta);
     pool.setObj(r, pool.obj(r) | setFlags);
-    if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_RESIDENT) === 0) dead = true;
+    if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_KEPT) === 0) dead = true;
   });
   if (dead) removeDead(pool, head);
   coalesce(pool, head, opage, opage + n);
@@ -113,7 +118,7 @@ function removeDead(pool: PagePool, head: number): void {
   let r = pool.i32[head];
   while (r !== 0) {
     const next = pool.next(r);
-    if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_RESIDENT) === 0) {
+    if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_KEPT) === 0) {
       if (prev === 0) pool.i32[head] = next;
       else pool.setNext(prev, next);
       pool.free(r);
