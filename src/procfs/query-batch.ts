@@ -43,17 +43,21 @@ export interface QueryColumns {
   names: string[];
 }
 
+/** Columns for `n` answers, all views of one buffer (one allocation, one transfer). */
 export function newQueryColumns(n: number): QueryColumns {
+  const b = new ArrayBuffer(n * 49);
+  const name = new Int32Array(b, n * 40, n);
+  name.fill(-1);
   return {
-    errno: new Int32Array(n),
-    start: new Float64Array(n),
-    end: new Float64Array(n),
-    offset: new Float64Array(n),
-    inode: new Float64Array(n),
-    flags: new Uint8Array(n),
-    devMajor: new Uint32Array(n),
-    devMinor: new Uint32Array(n),
-    name: new Int32Array(n).fill(-1),
+    start: new Float64Array(b, 0, n),
+    end: new Float64Array(b, n * 8, n),
+    offset: new Float64Array(b, n * 16, n),
+    inode: new Float64Array(b, n * 24, n),
+    errno: new Int32Array(b, n * 32, n),
+    devMajor: new Uint32Array(b, n * 36, n),
+    name,
+    devMinor: new Uint32Array(b, n * 44, n),
+    flags: new Uint8Array(b, n * 48, n),
     names: [],
   };
 }
@@ -80,11 +84,9 @@ export function putAnswer(cols: QueryColumns, i: number, a: AnswerFields): void 
   cols.devMinor[i] = a.devMinor;
 }
 
-/** The buffers of the columns (a worker CPU's transfer list). */
+/** The buffer of the columns (a worker CPU's transfer list). */
 export function columnBuffers(c: QueryColumns): ArrayBuffer[] {
-  return [c.errno, c.start, c.end, c.offset, c.inode, c.flags, c.devMajor, c.devMinor, c.name].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  return [c.start.buffer as ArrayBuffer];
 }
 
 // Per thread (one batch runs at a time on a thread): the ioctl's output and scratch.

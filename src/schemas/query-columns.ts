@@ -11,14 +11,13 @@
  *
  * No object per address on either side: the addresses are parsed into a Float64Array, the engine
  * answers into typed columns (`QueryColumns`, src/procfs/query-batch.ts), and the reply is
- * written byte by byte into one Buffer (the hex and decimal writers of the maps formatter; each
- * distinct name serialised once with `JSON.stringify`), byte for byte what `JSON.stringify` gives
+ * written byte by byte into one Buffer (json-bytes.ts), byte for byte what `JSON.stringify` gives
  * for the nine arrays.
  */
 import { Type } from 'typebox';
 import type { AddressBatch, QueryColumns } from '../cpus/sim-api.js';
 import { EINVAL } from '../mm/errno.js';
-import { writeDecimal, writeHex } from '../procfs/hex.js';
+import { JsonBytes, jsonName, MAX_HEX_STRING_BYTES, MAX_NUMBER_BYTES } from './json-bytes.js';
 import { BooleanFlag, parseQueryFlags, QueryFlagsInput, QueryInput } from './query.js';
 import { engineU64, UapiValueError } from './uapi.js';
 
@@ -59,20 +58,31 @@ function hexValue(c: number): number {
   return l >= 97 && l <= 102 ? l - 87 : -1;
 }
 
-/**
- * A "0x…" string of 1–13 hex digits (below 2^52: every user address) parsed as a number, or -1
- * for anything else (engineU64 decides those, and words their errors).
- */
-function shortHex(s: string): number {
-  const n = s.length;
-  if (n < 3 || n > 15 || s.charCodeAt(0) !== 48 || (s.charCodeAt(1) | 0x20) !== 120) return -1;
+/** The hex digits s[from, to) as a number (exact below 2^53), or -1 if one is not a digit. */
+function hexRun(s: string, from: number, to: number): number {
   let v = 0;
-  for (let i = 2; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const d = hexValue(s.charCodeAt(i));
     if (d < 0) return -1;
     v = v * 16 + d;
   }
   return v;
+}
+
+/**
+ * A "0x…" string of 1–16 hex digits parsed as its engine number when that is the value itself
+ * (below 2^53, or a page multiple: `[vsyscall]`'s 0xffffffffff600000), or -1 for anything else
+ * (engineU64 decides those, and words their errors). No BigInt, no regex.
+ */
+function shortHex(s: string): number {
+  const n = s.length;
+  if (n < 3 || n > 18 || s.charCodeAt(0) !== 48 || (s.charCodeAt(1) | 0x20) !== 120) return -1;
+  if (n <= 15) return hexRun(s, 2, n); // at most 13 digits: below 2^52
+  const hi = hexRun(s, 2, n - 8);
+  const lo = hexRun(s, n - 8, n);
+  if (hi < 0 || lo < 0) return -1;
+  const v = hi * 2 ** 32 + lo;
+  return v < 2 ** 53 || lo % 4096 === 0 ? v : -1;
 }
 
 /** An address as the engine number, or -1 when it does not parse (EINVAL in its entry). */
@@ -115,58 +125,8 @@ export function toCompactQueries(body: CompactBatch): CompactQueries {
   return { count: n, batch: { addrs, flags, name }, bad };
 }
 
-/** JSON string literals (as UTF-8 bytes) of the names seen lately: a batch repeats a few names. */
-const nameJson = new Map<string, Buffer>();
-const NAME_CACHE_SIZE = 1024;
-
-function jsonName(name: string): Buffer {
-  let j = nameJson.get(name);
-  if (j === undefined) {
-    j = Buffer.from(JSON.stringify(name), 'utf8');
-    if (nameJson.size >= NAME_CACHE_SIZE) nameJson.clear();
-    nameJson.set(name, j);
-  }
-  return j;
-}
-
-const NULL = [0x6e, 0x75, 0x6c, 0x6c];
-/** Bytes per answered address at most, names aside: 3 × `"0x`+16+`"`, flags, inode, devs, errno, commas. */
-const MAX_ADDRESS_BYTES = 3 * 21 + 3 + 25 + 2 * 11 + 12 + 5;
-const TWO_53 = 2 ** 53;
-
-/** Where the answer is written before it is copied out at its exact size (grown as needed). */
-let scratch = Buffer.allocUnsafeSlow(1 << 16);
-
-/** Writes the output of a column; returns the end. */
-type ColumnWriter = (buf: Buffer, pos: number, j: number) => number;
-
-function writeNull(buf: Buffer, pos: number): number {
-  buf[pos] = NULL[0];
-  buf[pos + 1] = NULL[1];
-  buf[pos + 2] = NULL[2];
-  buf[pos + 3] = NULL[3];
-  return pos + 4;
-}
-
-function writeAscii(buf: Buffer, pos: number, s: string): number {
-  for (let i = 0; i < s.length; i++) buf[pos + i] = s.charCodeAt(i);
-  return pos + s.length;
-}
-
-/** `"0x…"` as `hex()` writes it (lowercase, no padding), for any integral double < 2^64. */
-function writeHexString(buf: Buffer, pos: number, v: number): number {
-  buf[pos] = 0x22;
-  buf[pos + 1] = 0x30;
-  buf[pos + 2] = 0x78;
-  const p = writeHex(buf, pos + 3, v, 1);
-  buf[p] = 0x22;
-  return p + 1;
-}
-
-/** A JSON number as `String(v)` writes it (exactly: decimal digits below 2^53). */
-function writeNumber(buf: Buffer, pos: number, v: number): number {
-  return v < TWO_53 ? writeDecimal(buf, pos, v) : writeAscii(buf, pos, String(v));
-}
+/** Bytes per answered address at most, names aside: 3 hex strings, 4 numbers, errno, commas. */
+const MAX_ADDRESS_BYTES = 3 * MAX_HEX_STRING_BYTES + 5 * MAX_NUMBER_BYTES + 9 + 4;
 
 /**
  * The column-wise answer as JSON bytes: `q` says which addresses parsed (the others are EINVAL),
@@ -180,44 +140,38 @@ export function queryColumnsBytes(q: CompactQueries, cols: QueryColumns): Buffer
   // Names: at most every address's name is the longest one.
   let longest = 0;
   for (const b of names) longest = Math.max(longest, b.length);
-  const bound = 256 + n * (MAX_ADDRESS_BYTES + longest);
-  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * scratch.length));
-  const buf = scratch;
-  let pos = 0;
-  const column = (key: string, first: boolean, write: ColumnWriter) => {
-    pos = writeAscii(buf, pos, first ? `{"${key}":[` : `],"${key}":[`);
+  const out = new JsonBytes();
+  out.reserve(256 + n * (MAX_ADDRESS_BYTES + longest));
+  /** One column: `value(j)` writes answer j's entry; null where there is none. */
+  const column = (key: string, value: (j: number) => void) => {
+    out.ascii(key === 'vma_start' ? `{"${key}":[` : `],"${key}":[`);
     for (let i = 0, j = 0; i < n; i++) {
-      if (i > 0) buf[pos++] = 0x2c;
-      if (bad !== null && bad[i] === 1) pos = writeNull(buf, pos);
+      if (i > 0) out.comma();
+      if (bad !== null && bad[i] === 1) out.null();
       else {
-        pos = errno[j] === 0 ? write(buf, pos, j) : writeNull(buf, pos);
+        if (errno[j] === 0) value(j);
+        else out.null();
         j++;
       }
     }
   };
-  column('vma_start', true, (b, p, j) => writeHexString(b, p, cols.start[j]));
-  column('vma_end', false, (b, p, j) => writeHexString(b, p, cols.end[j]));
-  column('vma_flags', false, (b, p, j) => writeDecimal(b, p, cols.flags[j]));
-  column('vma_offset', false, (b, p, j) => writeHexString(b, p, cols.offset[j]));
-  column('inode', false, (b, p, j) => writeNumber(b, p, cols.inode[j]));
-  column('dev_major', false, (b, p, j) => writeDecimal(b, p, cols.devMajor[j]));
-  column('dev_minor', false, (b, p, j) => writeDecimal(b, p, cols.devMinor[j]));
-  column('vma_name', false, (b, p, j) => {
+  column('vma_start', (j) => out.hexString(cols.start[j]));
+  column('vma_end', (j) => out.hexString(cols.end[j]));
+  column('vma_flags', (j) => out.number(cols.flags[j]));
+  column('vma_offset', (j) => out.hexString(cols.offset[j]));
+  column('inode', (j) => out.number(cols.inode[j]));
+  column('dev_major', (j) => out.number(cols.devMajor[j]));
+  column('dev_minor', (j) => out.number(cols.devMinor[j]));
+  column('vma_name', (j) => {
     const k = cols.name[j];
-    if (k < 0) return writeNull(b, p);
-    const json = names[k];
-    for (let x = 0; x < json.length; x++) b[p + x] = json[x];
-    return p + json.length;
+    if (k < 0) out.null();
+    else out.bytes(names[k]);
   });
-  pos = writeAscii(buf, pos, '],"errno":[');
+  out.ascii('],"errno":[');
   for (let i = 0, j = 0; i < n; i++) {
-    if (i > 0) buf[pos++] = 0x2c;
-    if (bad !== null && bad[i] === 1) pos = writeDecimal(buf, pos, EINVAL);
-    else pos = writeDecimal(buf, pos, errno[j++]);
+    if (i > 0) out.comma();
+    out.number(bad !== null && bad[i] === 1 ? EINVAL : errno[j++]);
   }
-  pos = writeAscii(buf, pos, ']}');
-  // Written into the reused scratch (its bound is far above the answer), then copied out once.
-  const reply = Buffer.allocUnsafe(pos);
-  buf.copy(reply, 0, 0, pos);
-  return reply;
+  out.ascii(']}');
+  return out.done();
 }
