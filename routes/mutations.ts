@@ -26,6 +26,7 @@ const SUMMARIES: Record<SyscallOp, string> = {
   mremap: 'mremap(2)',
   brk: 'brk(2); addr "0x0" returns the current break',
   anon_name: 'prctl(PR_SET_VMA_ANON_NAME)',
+  madvise: 'madvise(2): hugepage / nohugepage (VmFlags hg / nh, THP), dontneed (zaps the pages)',
   touch:
     'access every page of a range (page faults: per-VMA lock, else mmap_lock); EFAULT with the reason for SIGSEGV/SIGBUS',
 };

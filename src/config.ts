@@ -7,7 +7,14 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { defaultMaxMemory } from './cpus/memory-limit.js';
 import { isStrategyName, READS_ON, type ReadsOn, type StrategyName } from './cpus/sim-api.js';
-import { isPkeysMode, PKEYS_MODES, type PkeysMode } from './machine-caps.js';
+import {
+  isPkeysMode,
+  isThpConfigMode,
+  PKEYS_MODES,
+  type PkeysMode,
+  THP_CONFIG_MODES,
+  type ThpConfigMode,
+} from './machine-caps.js';
 
 export interface ServiceConfig {
   host: string;
@@ -56,9 +63,11 @@ export interface ServiceConfig {
   pidBase: number;
   /** Protection keys of the simulated CPU: on, off, or as the host has them (machine-caps.ts). */
   pkeysMode: PkeysMode;
+  /** The simulated kernel's transparent huge page mode, or the host's (machine-caps.ts). */
+  thpMode: ThpConfigMode;
 }
 
-type Kind = 'string' | 'int' | 'bytes' | 'strategy' | 'level' | 'pkeys' | 'reads';
+type Kind = 'string' | 'int' | 'bytes' | 'strategy' | 'level' | 'pkeys' | 'thp' | 'reads';
 
 interface OptionSpec {
   key: keyof ServiceConfig;
@@ -299,6 +308,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     def: () => 'host',
     help: `x86 protection keys of the simulated CPU (${PKEYS_MODES.join('|')}; host = as this machine)`,
   },
+  {
+    key: 'thpMode',
+    flag: 'thp',
+    env: 'THP',
+    kind: 'thp',
+    def: () => 'host',
+    help: `transparent huge pages of the simulated kernel (${THP_CONFIG_MODES.join('|')}; host = /sys/kernel/mm/transparent_hugepage/enabled)`,
+  },
 ];
 
 export class ConfigError extends Error {
@@ -341,6 +358,11 @@ function parseValue(spec: OptionSpec, raw: string, source: string): string | num
     case 'pkeys':
       if (!isPkeysMode(raw)) {
         throw new ConfigError(`${source}: "${raw}" is not one of ${PKEYS_MODES.join(', ')}`);
+      }
+      return raw;
+    case 'thp':
+      if (!isThpConfigMode(raw)) {
+        throw new ConfigError(`${source}: "${raw}" is not one of ${THP_CONFIG_MODES.join(', ')}`);
       }
       return raw;
   }

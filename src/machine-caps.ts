@@ -1,6 +1,7 @@
 /**
  * Capabilities of the simulated machine that change what the kernel does (API.md "Machine
- * capabilities"). Today one: x86 protection keys (`--pkeys on|off|host`).
+ * capabilities"): x86 protection keys (`--pkeys on|off|host`) and the transparent huge page mode
+ * (`--thp always|madvise|never|host`).
  *
  * `host` follows the machine the service runs on. The kernel gives execute-only mappings a
  * protection key exactly when `cpu_feature_enabled(X86_FEATURE_OSPKE)`: the CPU has PKU, the
@@ -10,6 +11,7 @@
  * x86 protection keys.
  */
 import { readFileSync } from 'node:fs';
+import { THP_MODES, type ThpMode } from './mm/pages/thp.js';
 
 export const PKEYS_MODES = ['on', 'off', 'host'] as const;
 export type PkeysMode = (typeof PKEYS_MODES)[number];
@@ -50,4 +52,30 @@ export function hostHasZeroPage(cmdlinePath = '/proc/cmdline'): boolean {
 export function resolvePkeys(mode: PkeysMode, host: () => boolean = hostHasPkeys): boolean {
   if (mode === 'host') return host();
   return mode === 'on';
+}
+
+export const THP_CONFIG_MODES = [...THP_MODES, 'host'] as const;
+export type ThpConfigMode = (typeof THP_CONFIG_MODES)[number];
+
+export function isThpConfigMode(s: string): s is ThpConfigMode {
+  return (THP_CONFIG_MODES as readonly string[]).includes(s);
+}
+
+/**
+ * The host's THP mode: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled
+ * (`always [madvise] never`); `never` where THP is not built in (no such file) or it cannot be read.
+ */
+export function hostThpMode(path = '/sys/kernel/mm/transparent_hugepage/enabled'): ThpMode {
+  try {
+    const m = /\[(\w+)\]/.exec(readFileSync(path, 'latin1'));
+    const mode = m?.[1];
+    return mode === 'always' || mode === 'madvise' ? mode : 'never';
+  } catch {
+    return 'never';
+  }
+}
+
+/** The THP mode a `--thp` value stands for (`host`: detected now). */
+export function resolveThp(mode: ThpConfigMode, host: () => ThpMode = hostThpMode): ThpMode {
+  return mode === 'host' ? host() : mode;
 }

@@ -11,7 +11,7 @@ import { buildApp } from './app.js';
 import { ConfigError, helpText, parseConfig, type ServiceConfig } from './config.js';
 import { Sim } from './cpus/sim.js';
 import type { SimApi } from './cpus/sim-api.js';
-import { hostHasZeroPage, resolvePkeys } from './machine-caps.js';
+import { hostHasZeroPage, resolvePkeys, resolveThp } from './machine-caps.js';
 import { ImageRestoreError } from './mm/image/table-image.js';
 import { RestoreRefusedError, restoreService } from './state/service-image.js';
 import { type LoadResult, StateStore } from './state/state-store.js';
@@ -50,6 +50,7 @@ function createSim(config: ServiceConfig, population: number): Promise<SimApi> {
     pidBase: config.pidBase,
     pkeys: resolvePkeys(config.pkeysMode),
     noZeroPage: !hostHasZeroPage(),
+    thp: resolveThp(config.thpMode),
   });
 }
 

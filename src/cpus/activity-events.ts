@@ -29,6 +29,7 @@ const OPS: readonly SyscallOp[] = [
   'brk',
   'anon_name',
   'touch',
+  'madvise',
 ];
 const OP_CODE = new Map(OPS.map((op, i) => [op, i]));
 const OP_SPAN = 8;
@@ -45,6 +46,7 @@ const ARG_FIELDS = {
   brk: ['addr'],
   anon_name: ['addr', 'length'],
   touch: ['addr', 'length'],
+  madvise: ['addr', 'length', 'advice'],
 } as const satisfies { [K in SyscallOp]: ReadonlyArray<keyof Extract<SyscallCall, { op: K }>> };
 
 /**

@@ -18,6 +18,7 @@ import type { StrategyName } from '../metrics/labels.js';
 import type { EngineGauges } from '../metrics/registry.js';
 import { errnoName } from '../mm/errno.js';
 import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
+import type { ThpMode } from '../mm/pages/thp.js';
 import { touchErrno, touchReason } from '../mm/syscalls/touch-result.js';
 import type { AddressBatch, QueryColumns } from '../procfs/query-batch.js';
 import type { TracedCall } from './replay/strace-trace.js';
@@ -201,6 +202,8 @@ export interface SimConfig {
   maxBatch: number;
   /** The simulated CPU has x86 protection keys (`--pkeys`, resolved). */
   pkeys: boolean;
+  /** The simulated kernel's THP mode (`--thp`, resolved). */
+  thp: ThpMode;
   /** The memory budget (`--max-memory`) and what is charged to it now (bytes). */
   memory?: MemoryGauge;
   /** Activities running at once (`--max-activities`, resolved: never 0). */

@@ -11,6 +11,7 @@ import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
 import { EBUSY, ENOMEM, ESRCH } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
 import { FAULT_RESERVE, RECORD_BYTES } from '../mm/pages/page-pool.js';
+import type { ThpMode } from '../mm/pages/thp.js';
 import { RcuDomain } from '../sync/rcu.js';
 import { ActivityAdmission, defaultMaxActivities, rcuSlotsFor } from './activity-admission.js';
 import { CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
@@ -79,6 +80,8 @@ export interface SimOptions {
    * page (default false: Linux's rule; the server follows the host, machine-caps.ts).
    */
   noZeroPage?: boolean;
+  /** The simulated kernel's THP mode (default `madvise`, the reference host's; src/mm/pages/thp.ts). */
+  thp?: ThpMode;
   /** Requests in flight per worker CPU before new ones are refused with EBUSY (503). */
   maxInFlightPerCpu?: number;
   /** Activities running at once (EAGAIN beyond); 0 or absent: `defaultMaxActivities(cpus)`. */
@@ -233,6 +236,7 @@ export class Sim implements SimApi {
       grace: IMMEDIATE_GRACE,
       pkeys,
       noZeroPage,
+      thp: this.opts.thp ?? 'madvise',
     };
   }
 
@@ -466,6 +470,7 @@ export class Sim implements SimApi {
       maxVmasPerProcess: this.opts.maxVmasPerProcess,
       maxBatch: this.opts.maxBatch,
       pkeys: this.opts.pkeys ?? false,
+      thp: this.opts.thp ?? 'madvise',
       memory: this.memoryGauge(),
       maxActivities: this.activities.max,
       tables: this.tableLimits(),

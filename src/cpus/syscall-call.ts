@@ -42,6 +42,8 @@ export type SyscallCallOf<File> =
     }
   | { op: 'brk'; addr: number }
   | { op: 'anon_name'; addr: number; length: number; name: string | null }
+  /** madvise(2); `advice` is the kernel's MADV_* value (src/mm/syscalls/madvise.ts). */
+  | { op: 'madvise'; addr: number; length: number; advice: number }
   /** Accesses every page of the range (page faults); result: src/mm/syscalls/touch-result.ts. */
   | { op: 'touch'; addr: number; length: number; write: boolean };
 

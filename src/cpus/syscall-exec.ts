@@ -19,6 +19,7 @@ import {
   exitMm,
   type FileMapping,
   forkMm,
+  madvise,
   mmap,
   mprotect,
   mremap,
@@ -39,6 +40,7 @@ const OP_IDS: Record<MutationCall['op'], MutationOpId> = {
   mremap: mutationOpId('mremap'),
   brk: mutationOpId('brk'),
   anon_name: mutationOpId('anon_name'),
+  madvise: mutationOpId('madvise'),
 };
 const FORK_OP = mutationOpId('fork');
 const EXIT_OP = mutationOpId('exit');
@@ -90,6 +92,8 @@ export function applySyscall(mm: MmStruct, c: SyscallCall): number {
       return brk(mm, c.addr);
     case 'anon_name':
       return prctlSetVmaAnonName(mm, c.addr, c.length, c.name);
+    case 'madvise':
+      return madvise(mm, c.addr, c.length, c.advice);
   }
 }
 

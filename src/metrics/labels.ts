@@ -61,9 +61,10 @@ export const MUTATION_OPS = [
   'anon_name',
   'fork',
   'exit',
+  'madvise',
 ] as const;
 export type MutationOpName = (typeof MUTATION_OPS)[number];
-export type MutationOpId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+export type MutationOpId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 /** The page-fault path (arch/x86/mm/fault.c): the per-VMA lock, or the mmap_lock fallback. */
 export const FAULT_PATHS = ['vma_lock', 'mmap_lock'] as const;

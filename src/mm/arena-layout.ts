@@ -66,6 +66,12 @@ export const MACHINE_CAP_PKEYS = 1;
  * anonymous memory then gives it an anon_vma (syscalls/anon-vma.ts populateVma).
  */
 export const MACHINE_CAP_NO_ZERO_PAGE = 2;
+/**
+ * The THP mode (/sys/kernel/mm/transparent_hugepage/enabled, pages/thp.ts): neither bit is
+ * `madvise` (the reference host's), else `always` or `never`.
+ */
+export const MACHINE_CAP_THP_ALWAYS = 4;
+export const MACHINE_CAP_THP_NEVER = 8;
 
 // ---- lines 1-2: sync words, owned by src/sync ---------------------------------------------
 /**

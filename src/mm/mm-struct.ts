@@ -25,6 +25,8 @@ import {
   I32_MAP_COUNT,
   MACHINE_CAP_NO_ZERO_PAGE,
   MACHINE_CAP_PKEYS,
+  MACHINE_CAP_THP_ALWAYS,
+  MACHINE_CAP_THP_NEVER,
   readGeometry,
   SYNC_WORDS_BASE,
   SYNC_WORDS_COUNT,
@@ -36,6 +38,7 @@ import { type FileIdentity, FileTable } from './file-table.js';
 import { MemoryBudget } from './memory-budget.js';
 import { dropFileObject } from './pages/page-objects.js';
 import { PagePool } from './pages/page-pool.js';
+import type { ThpMode } from './pages/thp.js';
 import { DEFAULT_MAX_MAP_COUNT } from './vm-flags.js';
 import { VmaIndex } from './vma-index.js';
 import { VmaTable } from './vma-table.js';
@@ -129,6 +132,8 @@ export interface MmCreateOptions {
    * differential test sets it on hosts that boot so). Default false.
    */
   noZeroPage?: boolean;
+  /** The THP mode (pages/thp.ts). Default `madvise`, the reference host's. */
+  thp?: ThpMode;
 }
 
 /**
@@ -196,7 +201,10 @@ export class MmStruct {
     const views = arenaViews(buffer);
     writeGeometry(views, g);
     views.i32[I32_MACHINE_CAPS] =
-      (opts.pkeys ? MACHINE_CAP_PKEYS : 0) | (opts.noZeroPage ? MACHINE_CAP_NO_ZERO_PAGE : 0);
+      (opts.pkeys ? MACHINE_CAP_PKEYS : 0) |
+      (opts.noZeroPage ? MACHINE_CAP_NO_ZERO_PAGE : 0) |
+      (opts.thp === 'always' ? MACHINE_CAP_THP_ALWAYS : 0) |
+      (opts.thp === 'never' ? MACHINE_CAP_THP_NEVER : 0);
     const mm = new MmStruct(
       buffer,
       opts.globals ?? MmGlobals.default(),
@@ -225,6 +233,13 @@ export class MmStruct {
   /** Whether read faults allocate pages instead of mapping the zero page (immutable). */
   get noZeroPage(): boolean {
     return (this.i32[I32_MACHINE_CAPS] & MACHINE_CAP_NO_ZERO_PAGE) !== 0;
+  }
+
+  /** The THP mode of the simulated kernel (immutable, set by `create`). */
+  get thpMode(): ThpMode {
+    const caps = this.i32[I32_MACHINE_CAPS];
+    if (caps & MACHINE_CAP_THP_ALWAYS) return 'always';
+    return caps & MACHINE_CAP_THP_NEVER ? 'never' : 'madvise';
   }
 
   /** max_map_count of this mm. */

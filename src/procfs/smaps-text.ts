@@ -19,6 +19,7 @@
 import type { MmStruct } from '../mm/mm-struct.js';
 import { SYNC_WORDS_BASE } from '../mm/mm-struct.js';
 import { gatherVmaPages, newPageCounts, resetPageCounts } from '../mm/pages/page-counts.js';
+import { thpEligible } from '../mm/pages/thp.js';
 import { mmapLockIsContended } from '../sync/index.js';
 import type { ByteSink } from './byte-sink.js';
 import { gateVmaView } from './maps-line.js';
@@ -28,13 +29,10 @@ import type { ReaderContext } from './strategies/reader-context.js';
 import { directMapsWalker } from './vma-capture.js';
 import type { VmaView } from './vma-view.js';
 
-/**
- * THPeligible: `thp_vma_allowable_orders(vma, TVA_SMAPS)`. The modelled kernel runs THP in
- * `madvise` mode (as the reference host) with shmem THP `never`, and the engine has no madvise,
- * so no VMA carries VM_HUGEPAGE: 0 for every VMA.
- */
-function thpEligible(_view: VmaView): number {
-  return 0;
+/** THPeligible: `thp_vma_allowable_orders(vma, TVA_SMAPS)` (src/mm/pages/thp.ts). */
+function thpEligibleOf(mm: MmStruct, view: VmaView): number {
+  const anonymous = !view.hasFile && mm.vmas.ops(view.id) === 0;
+  return thpEligible(mm.thpMode, view.flags, view.start, view.end, anonymous) ? 1 : 0;
 }
 
 /**
@@ -53,7 +51,7 @@ function smapsWalker(mm: MmStruct): MapsWalker {
       if (r !== 1) return r;
       resetPageCounts(mss);
       gatherVmaPages(mm, view.id, mss);
-      writeSmapsBlock(sink, view, mss, mm.pkeys, thpEligible(view));
+      writeSmapsBlock(sink, view, mss, mm.pkeys, thpEligibleOf(mm, view));
       return LINE_WRITTEN;
     },
     writeGate(sink: ByteSink): void {

@@ -40,6 +40,9 @@ export const ConfigBody = Type.Object({
     ),
   ),
   pkeys: Type.Boolean({ description: 'the simulated CPU has x86 protection keys (--pkeys)' }),
+  thp: Type.Union([Type.Literal('always'), Type.Literal('madvise'), Type.Literal('never')], {
+    description: 'transparent huge page mode of the simulated kernel (--thp)',
+  }),
   memory: Type.Optional(
     Type.Object(
       {
@@ -80,6 +83,7 @@ export function formatConfig(sim: SimConfig, svc: ServiceConfig) {
           },
         }),
     pkeys: sim.pkeys,
+    thp: sim.thp,
     ...(sim.memory
       ? {
           memory: {

@@ -4,6 +4,7 @@
  */
 import { Type } from 'typebox';
 import type { SyscallCall, SyscallOp } from '../cpus/sim-api.js';
+import { MADVISE_ADVICE } from '../mm/syscalls/madvise.js';
 import {
   FAULT_PATHS,
   type FaultPath,
@@ -22,6 +23,7 @@ export const RESULT_SCHEMAS = {
   mremap: Type.Object({ addr: HexOutput }),
   brk: Type.Object({ brk: HexOutput }),
   anon_name: Type.Object({}),
+  madvise: Type.Object({}),
   touch: Type.Object({
     faults: Type.Integer({ minimum: 0, description: 'page faults taken (as getrusage counts)' }),
     path: Type.Union([Type.Enum([...FAULT_PATHS]), Type.Null()], {
@@ -117,5 +119,9 @@ export function formatCallArgs(call: SyscallCall): Record<string, unknown> {
       return { addr: hex(call.addr), length: hex(call.length), name: call.name };
     case 'touch':
       return { addr: hex(call.addr), length: hex(call.length), write: call.write };
+    case 'madvise': {
+      const name = Object.entries(MADVISE_ADVICE).find(([, v]) => v === call.advice)?.[0];
+      return { addr: hex(call.addr), length: hex(call.length), advice: name ?? call.advice };
+    }
   }
 }

@@ -9,6 +9,7 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { FileRef, SyscallCall, SyscallOp } from '../cpus/sim-api.js';
+import { MADVISE_ADVICE } from '../mm/syscalls/madvise.js';
 import { ProtString, U64Input } from './common.js';
 import { engineU64, UapiValueError } from './uapi.js';
 
@@ -93,6 +94,18 @@ const AnonNameFields = {
   }),
 };
 
+const MadviseFields = {
+  addr: U64Input,
+  length: U64Input,
+  advice: Type.Union(
+    [
+      Type.Enum(Object.keys(MADVISE_ADVICE)),
+      Type.Integer({ minimum: -0x80000000, maximum: 0x7fffffff }),
+    ],
+    { description: 'MADV_* by name ("hugepage", "nohugepage", "dontneed") or as a number' },
+  ),
+};
+
 const TouchFields = {
   addr: U64Input,
   length: U64Input,
@@ -110,6 +123,7 @@ export const MremapBody = Type.Object(MremapFields, strict);
 export const BrkBody = Type.Object(BrkFields, strict);
 export const AnonNameBody = Type.Object(AnonNameFields, strict);
 export const TouchBody = Type.Object(TouchFields, strict);
+export const MadviseBody = Type.Object(MadviseFields, strict);
 
 /** The single-endpoint body schema of each op (POST /proc/:pid/<op>). */
 export const BODY_SCHEMAS = {
@@ -120,6 +134,7 @@ export const BODY_SCHEMAS = {
   brk: BrkBody,
   anon_name: AnonNameBody,
   touch: TouchBody,
+  madvise: MadviseBody,
 } as const satisfies Record<SyscallOp, TSchema>;
 
 export const SYSCALL_OPS = Object.keys(BODY_SCHEMAS) as SyscallOp[];
@@ -314,6 +329,18 @@ export function toSyscallCall<Op extends SyscallOp>(op: Op, body: BodyOf<Op>): S
         addr: engineU64('addr', b.addr),
         length: engineU64('length', b.length),
         name: b.name,
+      };
+    }
+    case 'madvise': {
+      const b = body as BodyOf<'madvise'>;
+      return {
+        op,
+        addr: engineU64('addr', b.addr),
+        length: engineU64('length', b.length),
+        advice:
+          typeof b.advice === 'number'
+            ? b.advice
+            : MADVISE_ADVICE[b.advice as keyof typeof MADVISE_ADVICE],
       };
     }
     case 'touch': {

@@ -78,6 +78,22 @@ test('--pkeys on|off|host (env PKEYS), default host; other values are refused', 
   assert.throws(() => parseConfig([], { PKEYS: '1' }), /env PKEYS/);
 });
 
+test('--thp always|madvise|never|host (env THP), default host; other values are refused', () => {
+  const mode = (argv: string[], env: Record<string, string> = {}) => {
+    const r = parseConfig(argv, env);
+    return r.help ? undefined : r.config.thpMode;
+  };
+  assert.equal(mode([]), 'host');
+  assert.equal(mode(['--thp', 'always']), 'always');
+  assert.equal(mode([], { THP: 'never' }), 'never');
+  assert.equal(mode(['--thp=madvise'], { THP: 'always' }), 'madvise');
+  assert.throws(
+    () => parseConfig(['--thp', 'on'], {}),
+    /--thp: "on" is not one of always, madvise, never, host/,
+  );
+  assert.throws(() => parseConfig([], { THP: 'inherit' }), /env THP/);
+});
+
 test('--token-file / TOKEN_FILE: the token from a file (a mounted secret), trimmed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'procfs-sim-token-'));
   try {

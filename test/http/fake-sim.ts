@@ -174,6 +174,7 @@ export class FakeSim implements api.SimApi {
       maxVmasPerProcess: 65530,
       maxBatch: 8,
       pkeys: false,
+      thp: 'madvise',
     };
   }
   setStrategy(strategy: api.StrategyName): void {

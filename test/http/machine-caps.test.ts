@@ -7,7 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cpuinfoHasOspke, hostHasPkeys, resolvePkeys } from '../../src/machine-caps.js';
+import {
+  cpuinfoHasOspke,
+  hostHasPkeys,
+  hostThpMode,
+  resolvePkeys,
+  resolveThp,
+} from '../../src/machine-caps.js';
 
 const cpu = (flags: string) =>
   `processor\t: 0\nvendor_id\t: X\nmodel name\t: Y\nflags\t\t: fpu vme ${flags} sse\nbugs\t\t: spectre_v1\n\n`;
@@ -48,4 +54,27 @@ test('on and off ignore the host; host asks it', () => {
   assert.equal(resolvePkeys('host', host(true)), true);
   assert.equal(resolvePkeys('host', host(false)), false);
   assert.equal(asked, 2);
+});
+
+test('--thp host reads the bracketed mode of transparent_hugepage/enabled; none (no THP) is never', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'thp-'));
+  try {
+    writeFileSync(join(dir, 'madvise'), 'always [madvise] never\n');
+    writeFileSync(join(dir, 'always'), '[always] madvise never\n');
+    writeFileSync(join(dir, 'never'), 'always madvise [never]\n');
+    for (const m of ['madvise', 'always', 'never']) assert.equal(hostThpMode(join(dir, m)), m);
+    assert.equal(hostThpMode(join(dir, 'missing')), 'never');
+    let asked = 0;
+    const host = () => {
+      asked++;
+      return 'always' as const;
+    };
+    assert.equal(resolveThp('never', host), 'never');
+    assert.equal(resolveThp('madvise', host), 'madvise');
+    assert.equal(asked, 0);
+    assert.equal(resolveThp('host', host), 'always');
+    assert.equal(asked, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -157,6 +157,8 @@ export class ReplaySource {
         return { op: 'anon_name', addr: at(c.addr), length: c.length, name: c.name };
       case 'touch':
         return { op: 'touch', addr: at(c.addr), length: c.length, write: c.write };
+      case 'madvise':
+        return { op: 'madvise', addr: at(c.addr), length: c.length, advice: c.advice };
     }
   }
 

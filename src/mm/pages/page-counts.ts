@@ -18,6 +18,7 @@ import {
   PTE_ACCESSED,
   PTE_ANON,
   PTE_DIRTY,
+  PTE_HUGE,
   PTE_SHMEM,
   PTE_YOUNG,
   PTE_ZERO,
@@ -42,7 +43,7 @@ export interface PageCounts {
   anonymous: number;
   /** Always 0 (no MADV_FREE modelled). */
   lazyFree: number;
-  /** PMD-mapped anonymous THPs (AnonHugePages). */
+  /** PMD-mapped anonymous THPs (AnonHugePages; a split PMD's pages no longer count). */
   anonHugePages: number;
   /** Always 0 (shmem THP `never` here). */
   shmemPmdMapped: number;
@@ -145,6 +146,7 @@ function accountRun(
   acc.resident += size;
   if (bits & (PTE_YOUNG | PTE_ACCESSED)) acc.referenced += size;
   if (bits & PTE_ANON) acc.anonymous += size;
+  if (bits & PTE_HUGE) acc.anonHugePages += size; // smaps_pmd_entry(): only anonymous THPs here
   const obj = pool.obj(r);
   if (obj === 0) {
     accumulate(acc, bits, size, n * PAGE_PSS, (bits & PTE_DIRTY) !== 0, vmLocked, true);

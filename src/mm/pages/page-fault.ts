@@ -1,6 +1,6 @@
 /**
  * What the MMU and handle_mm_fault() do to the page state of one page (Linux 6.18 on x86-64,
- * 4 KiB pages, THP `madvise`: no huge pages without MADV_HUGEPAGE, which is not modelled).
+ * 4 KiB pages, 2 MiB transparent huge pages where the mm's THP mode allows them: pages/thp.ts).
  * The caller (syscalls/touch.ts) holds the VMA read lock or the mmap read lock, has done the
  * access check and given the VMA its anon_vma when `faultNeedsAnonVma`; these functions take the
  * page lock themselves.
@@ -8,6 +8,13 @@
  *   private anonymous   read: the zero page (or, without one, a new page: writable and dirty in
  *                       a writable VMA, clean in a read-only one); write: a new dirty page, or a
  *                       copy of a zero-page / fork-shared page (do_wp_page: reuse when exclusive)
+ *   ... THP-eligible    a fault in a 2 MiB block inside the VMA with nothing mapped in it maps
+ *                       the whole block with one PMD (do_huge_pmd_anonymous_page): a new huge
+ *                       page, dirty (and writable in a writable VMA) even for a read when the
+ *                       machine has no zero page; else a read maps the huge zero page. A write to
+ *                       the huge zero page allocates a huge page (do_huge_zero_wp_pmd); a write
+ *                       to a write-protected huge page reuses it when no fork relative maps it,
+ *                       else splits the PMD and copies the one page (do_huge_pmd_wp_page)
  *   private file        read: fault-around maps the window's page-cache pages read-only; write:
  *                       an anonymous dirty copy (do_cow_fault / wp_page_copy), no fault-around
  *   shared file (ext4)  read: fault-around, read-only PTEs (page_mkwrite: write-notify); write:
@@ -34,15 +41,18 @@ import {
   PTE_ACCESSED,
   PTE_ANON,
   PTE_DIRTY,
+  PTE_HUGE,
   PTE_SHMEM,
   PTE_WRITE,
   PTE_YOUNG,
   PTE_ZERO,
   runsWord,
   tableHead,
+  updatePages,
   zapPages,
 } from './page-table.js';
 import { findRun } from './run-list.js';
+import { HPAGE_PMD_NR, hugeFaultBlock } from './thp.js';
 
 /** A PTE that is present but inaccessible (mprotect PROT_NONE: x86's _PAGE_PROTNONE). */
 export const PTE_PROTNONE = 64;
@@ -69,7 +79,14 @@ export function accessWithoutFault(mm: MmStruct, vp: number, write: boolean): bo
     if (bits & PTE_PROTNONE) return false;
     if (write && !(bits & PTE_WRITE)) return false;
     const want = bits | PTE_YOUNG | (write ? PTE_DIRTY : 0);
-    if (want !== bits) setPageBits(mm, head, r, vp, want);
+    if (want === bits) return true;
+    if (bits & PTE_HUGE) {
+      // The MMU sets the PMD's bits: the whole huge page.
+      const block = vp - (vp % HPAGE_PMD_NR);
+      updatePages(mm, head, block, block + HPAGE_PMD_NR, () => want);
+    } else {
+      setPageBits(mm, head, r, vp, want);
+    }
     return true;
   } finally {
     pool.unlock();
@@ -92,11 +109,23 @@ function objectPage(mm: MmStruct, id: number, vp: number): number {
   return mm.vmas.pgoff(id) + (vp - mm.vmas.start(id) / 4096);
 }
 
-/** Whether a fault on vp would allocate an anonymous page in a VMA that has no anon_vma yet. */
-export function faultWantsAnonPage(mm: MmStruct, id: number, write: boolean): boolean {
+/**
+ * Whether a fault on vp needs the VMA's anon_vma (vmf_anon_prepare / anon_vma_prepare): a private
+ * write, a read that allocates (no zero page), or a fault that maps a huge page (the huge zero
+ * page too: do_huge_pmd_anonymous_page prepares it first).
+ */
+export function faultWantsAnonPage(mm: MmStruct, id: number, vp: number, write: boolean): boolean {
   const f = mm.vmas.flags(id);
   if (f & VM_SHARED) return false;
-  return write || (mm.vmas.file(id) === 0 && mm.noZeroPage);
+  if (write || (mm.vmas.file(id) === 0 && mm.noZeroPage)) return true;
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    const head = tableHead(mm, false);
+    return hugeFaultBlock(mm, id, vp, head === 0 ? 0 : runsWord(pool, head)) >= 0;
+  } finally {
+    pool.unlock();
+  }
 }
 
 /** Whether vp lies past the end of the VMA's file or shmem object (SIGBUS). */
@@ -130,7 +159,10 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
     const head = tableHead(mm, true);
     const r = findRun(pool, runsWord(pool, head), vp);
     if (file === 0 && !(f & VM_SHARED)) {
-      anonFault(mm, head, r, vp, write, f);
+      const block = r === 0 ? hugeFaultBlock(mm, id, vp, runsWord(pool, head)) : -1;
+      if (block >= 0) hugeAnonFault(mm, head, block, write, f);
+      else if (r !== 0 && pool.bits(r) & PTE_HUGE) hugeWpFault(mm, head, r, vp);
+      else anonFault(mm, head, r, vp, write, f);
       return 0;
     }
     const shmem = mm.files.isShmem(file);
@@ -218,6 +250,48 @@ function reusedAnonPage(pool: PagePool, r: number, vp: number): boolean {
     mapcount = m;
   });
   return mapcount === 1;
+}
+
+/** do_huge_pmd_anonymous_page(): the block mapped by one PMD. */
+function hugeAnonFault(mm: MmStruct, head: number, block: number, write: boolean, flags: number) {
+  if (!write && !mm.noZeroPage) {
+    mapRun(mm, head, block, HPAGE_PMD_NR, PTE_ZERO | PTE_YOUNG | PTE_HUGE, 0, block);
+    return;
+  }
+  // __do_huge_pmd_anonymous_page(): pmd_mkdirty, maybe_pmd_mkwrite.
+  const w = flags & VM_WRITE ? PTE_WRITE : 0;
+  mapRun(mm, head, block, HPAGE_PMD_NR, PTE_ANON | PTE_DIRTY | PTE_YOUNG | PTE_HUGE | w, 0, block);
+}
+
+/**
+ * do_huge_pmd_wp_page() (a write to a write-protected PMD; the VMA is writable): the huge zero
+ * page is replaced by a new huge page (do_huge_zero_wp_pmd); a huge page no fork relative maps
+ * any more is reused; one still shared splits its PMD and the page is copied (the PTE fallback).
+ */
+function hugeWpFault(mm: MmStruct, head: number, r: number, vp: number): void {
+  const pool = mm.pages;
+  const block = vp - (vp % HPAGE_PMD_NR);
+  const obj = pool.obj(r);
+  const fresh = PTE_ANON | PTE_WRITE | PTE_DIRTY | PTE_YOUNG | PTE_HUGE;
+  if (pool.bits(r) & PTE_ZERO || obj === 0 || !sharedWithRelative(mm, r, block)) {
+    // Reused (the same folio keeps its accessed mark) or, for the huge zero page, a new one.
+    const kept = pool.bits(r) & PTE_ZERO ? 0 : pool.bits(r) & PTE_ACCESSED;
+    zapPages(mm, head, block, block + HPAGE_PMD_NR);
+    mapRun(mm, head, block, HPAGE_PMD_NR, fresh | kept, 0, block);
+    return;
+  }
+  zapPages(mm, head, vp, vp + 1); // splits the PMD first (splitHugeAt)
+  mapRun(mm, head, vp, 1, fresh & ~PTE_HUGE, 0, vp);
+}
+
+/** Whether a page of the huge page at `block` (run r, with an object) has mapcount > 1. */
+function sharedWithRelative(mm: MmStruct, r: number, block: number): boolean {
+  let shared = false;
+  const opage = mm.pages.opage(r) + (block - mm.pages.key(r));
+  forEachObjectPage(mm.pages, mm.pages.obj(r), opage, HPAGE_PMD_NR, (_a, _n, mapcount) => {
+    if (mapcount > 1) shared = true;
+  });
+  return shared;
 }
 
 /**

@@ -10,6 +10,8 @@
  *   pagesFork     dup_mmap's copy_page_range for one VMA that has an anon_vma
  *   pagesExit     exit_mmap
  *   pagesShmemCreated  a new shmem object's size (SIGBUS past it, also after mremap grows it)
+ *   pagesSplitHuge     a VMA boundary now at `addr` (a split, or a merge that moves a boundary):
+ *                 vma_adjust_trans_huge() splits the PMD-mapped huge page across it
  */
 import type { MmStruct } from '../mm-struct.js';
 import { VM_ACCESS_FLAGS, VM_SHARED, VM_WRITE } from '../vm-flags.js';
@@ -26,6 +28,7 @@ import {
   PTE_YOUNG,
   PTE_ZERO,
   runsWord,
+  splitHugeAt,
   tableHead,
   updatePages,
   zapPages,
@@ -131,4 +134,8 @@ export function pagesShmemCreated(mm: MmStruct, fileId: number, bytes: number): 
   } finally {
     pool.unlock();
   }
+}
+
+export function pagesSplitHuge(mm: MmStruct, addr: number): void {
+  locked(mm, (head) => splitHugeAt(mm.pages, runsWord(mm.pages, head), addr / PAGE));
 }

@@ -15,7 +15,7 @@ import { I32_PAGE_TABLE } from '../arena-layout.js';
 import type { MmStruct } from '../mm-struct.js';
 import { adjustObject, OBJ_DIRTY } from './page-objects.js';
 import { type PagePool, R_BITS, R_COUNT, R_NEXT, R_OBJ } from './page-pool.js';
-import { coalesce, forEachInside, linkRun, unlinkRange } from './run-list.js';
+import { coalesce, findRun, forEachInside, linkRun, splitAt, unlinkRange } from './run-list.js';
 
 /** The PTE allows writes (a write needs no fault). */
 export const PTE_WRITE = 1;
@@ -35,6 +35,16 @@ export const PTE_ZERO = 32;
  * child's copy), as the host shows. A plain fault only makes the PTE young.
  */
 export const PTE_ACCESSED = 128;
+/**
+ * The pages are mapped by PMDs (a transparent huge page each, pages/thp.ts): the run starts on a
+ * 512-page boundary and spans whole 512-page blocks, one PMD each. A change that cuts a block
+ * (an edge of a zap, protection change, move or VMA split inside it) splits that PMD first
+ * (__split_huge_pmd): its pages stay, as PTEs with the same bits.
+ */
+export const PTE_HUGE = 256;
+
+/** Pages per PMD (HPAGE_PMD_NR). */
+const PMD_PAGES = 512;
 
 export const PAGE_SHIFT_DIV = 4096;
 
@@ -50,6 +60,22 @@ export function tableHead(mm: MmStruct, create: boolean): number {
 
 export function runsWord(pool: PagePool, head: number): number {
   return pool.w(head) + R_COUNT;
+}
+
+/**
+ * __split_huge_pmd() at page `vp`: when `vp` falls strictly inside a block of a PMD-mapped run,
+ * that block becomes PTE-mapped (page lock). A boundary on a 2 MiB edge splits nothing.
+ */
+export function splitHugeAt(pool: PagePool, w: number, vp: number): void {
+  const off = vp % PMD_PAGES;
+  if (off === 0) return;
+  const r = findRun(pool, w, vp);
+  if (r === 0 || !(pool.bits(r) & PTE_HUGE)) return;
+  const block = vp - off;
+  splitAt(pool, w, block);
+  splitAt(pool, w, block + PMD_PAGES);
+  const b = findRun(pool, w, block);
+  pool.setBits(b, pool.bits(b) & ~PTE_HUGE);
 }
 
 function counterWord(pool: PagePool, head: number, bits: number): number {
@@ -108,6 +134,7 @@ function dropRun(pool: PagePool, head: number, r: number): void {
 /** zap_page_range: unmap every page in [lo, hi) pages (page lock). */
 export function zapPages(mm: MmStruct, head: number, lo: number, hi: number): void {
   const pool = mm.pages;
+  splitHugeEdges(pool, runsWord(pool, head), lo, hi);
   unlinkRange(pool, runsWord(pool, head), lo, hi, (r) => dropRun(pool, head, r));
 }
 
@@ -121,8 +148,15 @@ export function updatePages(
 ): void {
   const pool = mm.pages;
   const w = runsWord(pool, head);
+  splitHugeEdges(pool, w, lo, hi);
   forEachInside(pool, w, lo, hi, (r) => pool.setBits(r, fn(pool.bits(r), pool.obj(r))));
   coalesce(pool, w, lo, hi);
+}
+
+/** Split the PMDs that straddle `lo` or `hi` (page lock). */
+function splitHugeEdges(pool: PagePool, w: number, lo: number, hi: number): void {
+  splitHugeAt(pool, w, lo);
+  splitHugeAt(pool, w, hi);
 }
 
 /** Scratch for moves (one per thread). */
@@ -133,9 +167,12 @@ export function movePages(mm: MmStruct, head: number, lo: number, hi: number, to
   const pool = mm.pages;
   const w = runsWord(pool, head);
   moving.length = 0;
+  splitHugeEdges(pool, w, lo, hi);
   unlinkRange(pool, w, lo, hi, (r) => moving.push(r));
   const delta = to - lo;
   for (const r of moving) {
+    // move_huge_pmd() only when both ends are PMD aligned; otherwise the PMD is split.
+    if (delta % PMD_PAGES !== 0) pool.setBits(r, pool.bits(r) & ~PTE_HUGE);
     pool.setKey(r, pool.key(r) + delta);
     if (pool.obj(r) === 0) pool.setOpage(r, pool.key(r));
     linkRun(pool, w, r);

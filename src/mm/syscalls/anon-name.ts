@@ -20,7 +20,7 @@
 import { EAGAIN, EBADF, EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
 import { ANON_VMA_NAME_MAX_LEN } from '../vm-flags.js';
-import { add64, offsetInPage, pageAlign64 } from './u64.js';
+import { madviseRangeEnd, madviseWalkVmas } from './madvise-walk.js';
 import { vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaModifyName } from './vma-modify.js';
 
@@ -62,45 +62,15 @@ export function prctlSetVmaAnonName(
 
 /** madvise_set_anon_name(): range checks, then the walk. */
 function madviseSetAnonName(mm: MmStruct, start: number, lenIn: number, handle: number): number {
-  if (offsetInPage(start)) return -EINVAL;
-  const len = pageAlign64(lenIn);
-  // Check to see whether len was rounded up from small -ve to zero.
-  if (lenIn !== 0 && len === 0) return -EINVAL;
-  const end = add64(start, len);
-  if (end < start) return -EINVAL;
-  if (end === start) return 0;
-  return walkVmas(mm, start, end, handle);
-}
-
-/** madvise_walk_vmas() with the __MADV_SET_ANON_VMA_NAME behaviour. */
-function walkVmas(mm: MmStruct, startIn: number, lastEnd: number, handle: number): number {
-  const v = mm.vmas;
-  let start = startIn;
-  let unmappedError = 0;
-  let vma = mm.findVma(start);
-  let prev = vma !== 0 && start > v.start(vma) ? vma : mm.findVmaPrev(start);
-  for (;;) {
-    if (vma === 0) return -ENOMEM;
-    if (start < v.start(vma)) {
-      // A gap in the range: carry on, report ENOMEM at the end.
-      unmappedError = -ENOMEM;
-      start = v.start(vma);
-      if (start >= lastEnd) break;
-    }
-    let end = Math.min(v.end(vma), lastEnd);
+  const end = madviseRangeEnd(start, lenIn);
+  if (end <= start) return Math.min(end, 0);
+  return madviseWalkVmas(mm, start, end, (prev, vma, s, e) => {
     // Only anonymous mappings can be named (shared anonymous memory included).
-    const file = v.file(vma);
+    const file = mm.vmas.file(vma);
     if (file !== 0 && !mm.files.isShmem(file)) return -EBADF;
-    const res = updateVmaName(mm, prev, vma, start, end, handle);
-    if (res < 0) return res === -ENOMEM ? -EAGAIN : res;
-    vma = res;
-    prev = vma;
-    if (end < v.end(vma)) end = v.end(vma);
-    if (end >= lastEnd) break;
-    vma = mm.findVma(v.end(vma));
-    start = end;
-  }
-  return unmappedError;
+    const res = updateVmaName(mm, prev, vma, s, e, handle);
+    return res === -ENOMEM ? -EAGAIN : res;
+  });
 }
 
 /** madvise_update_vma() + replace_anon_vma_name(): returns the VMA now covering the range. */

@@ -44,6 +44,7 @@ export function forkMm(parent: MmStruct): MmStruct {
     grace: IMMEDIATE_GRACE,
     pkeys: parent.pkeys,
     noZeroPage: parent.noZeroPage,
+    thp: parent.thpMode,
   });
   child.startCode = parent.startCode;
   child.endCode = parent.endCode;

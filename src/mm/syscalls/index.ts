@@ -4,6 +4,7 @@ export { populateVma } from './anon-vma.js';
 export { brk } from './brk.js';
 export { exitMm } from './exit.js';
 export { forkMm } from './fork.js';
+export { MADVISE_ADVICE, madvise } from './madvise.js';
 export { type FileMapping, mmap } from './mmap.js';
 export { mprotect } from './mprotect.js';
 export { mremap } from './mremap.js';

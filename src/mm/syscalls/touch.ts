@@ -215,7 +215,7 @@ function faultUnderVmaLock(mm: MmStruct, addr: number, write: boolean): number {
   try {
     const reason = accessError(mm, v.flags(id), write);
     if (reason !== 0) return touchRefused(reason);
-    if (faultWantsAnonPage(mm, id, write) && !hasAnonVma(mm, id)) {
+    if (faultWantsAnonPage(mm, id, addr / PAGE_SIZE, write) && !hasAnonVma(mm, id)) {
       // vmf_anon_prepare(): under the VMA lock only with the mmap read lock, if it is free.
       if (!mmapReadTrylock(mm.i32, SYNC_WORDS_BASE)) return RETRY;
       try {
@@ -248,7 +248,7 @@ function faultUnderMmapLock(mm: MmStruct, addr: number, write: boolean): number 
     if (id === 0 || v.start(id) > addr) return touchRefused(REASON_NO_VMA);
     const reason = accessError(mm, v.flags(id), write);
     if (reason !== 0) return touchRefused(reason);
-    if (faultWantsAnonPage(mm, id, write)) prepareAnonVma(mm, id);
+    if (faultWantsAnonPage(mm, id, addr / PAGE_SIZE, write)) prepareAnonVma(mm, id);
     return faultResult(handlePageFault(mm, id, addr / PAGE_SIZE, write));
   } finally {
     mmapReadUnlock(mm.i32, SYNC_WORDS_BASE);

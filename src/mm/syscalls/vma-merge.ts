@@ -22,6 +22,7 @@
  * VMAs it absorbs; absorbed VMAs are then detached and retired.
  */
 import type { MmStruct } from '../mm-struct.js';
+import { pagesSplitHuge } from '../pages/page-hooks.js';
 import { hasCloseOp } from '../special-mappings.js';
 import { PAGE_SIZE, VM_IGNORE_MERGE, VM_SPECIAL } from '../vm-flags.js';
 import { ANON_VMA_BITS, anonVmaOf, dupAnonVma, isForkChildFlags } from './anon-vma.js';
@@ -211,6 +212,7 @@ function commitMerge(g: MergeState): void {
     const nextPgoff = v.pgoff(next) - pages(v.start(next) - g.end);
     v.setRange(next, g.end, v.end(next), nextPgoff);
     indexStore(mm, g.end, v.end(next), next);
+    pagesSplitHuge(mm, g.end); // vma_adjust_trans_huge(): the moved boundary
   } else {
     const target = g.target;
     // dup_anon_vma(): the target takes the anon_vma of what it absorbs.
@@ -224,6 +226,7 @@ function commitMerge(g: MergeState): void {
       v.setRange(middle, g.end, v.end(middle), v.pgoff(middle) + pages(g.end - v.start(middle)));
     }
     indexStore(mm, g.start, g.end, target);
+    if (g.adjustMiddleStart) pagesSplitHuge(mm, g.end); // vma_adjust_trans_huge()
   }
   if (g.removeMiddle) removeMergedVma(mm, g.middle);
   if (g.removeNext) removeMergedVma(mm, g.next);

@@ -12,6 +12,7 @@
  */
 import { EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
+import { pagesSplitHuge } from '../pages/page-hooks.js';
 import { hasCloseOp } from '../special-mappings.js';
 import { PAGE_SIZE } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
@@ -53,6 +54,8 @@ export function splitVmaUnchecked(
     return -ENOMEM;
   }
   mm.mapCount = mm.mapCount + 1;
+  // vma_adjust_trans_huge(): a huge page across the new boundary is split (its PMD).
+  pagesSplitHuge(mm, addr);
   return nu;
 }
 

@@ -1,6 +1,8 @@
 // Test helpers for the syscall tests: a fresh address space and a compact, independent dump of
 // its VMAs (start-end, rwxp/s, VM_ACCOUNT, pgoff, file, anon name) to compare against.
+
 import { MmGlobals, MmStruct } from '../../../src/mm/mm-struct.js';
+import type { ThpMode } from '../../../src/mm/pages/thp.js';
 import { VM_ACCOUNT, VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from '../../../src/mm/vm-flags.js';
 
 /** x86-64 TASK_SIZE minus 128 MiB: mmap_base of a process without randomisation. */
@@ -16,7 +18,7 @@ export const PAGE = 4096;
 export function newMm(
   maxVmas = 1024,
   globals?: MmGlobals,
-  machine: { pkeys?: boolean; noZeroPage?: boolean } = {},
+  machine: { pkeys?: boolean; noZeroPage?: boolean; thp?: ThpMode } = {},
 ): MmStruct {
   const mm = MmStruct.create({
     ...machine,
