@@ -59,9 +59,9 @@ export const MUTATION_OPS = [
   'mremap',
   'brk',
   'anon_name',
+  'madvise',
   'fork',
   'exit',
-  'madvise',
 ] as const;
 export type MutationOpName = (typeof MUTATION_OPS)[number];
 export type MutationOpId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;

@@ -46,7 +46,7 @@ describe('metric label enums match API.md', () => {
     // API.md: the /syscalls ops, then POST /processes/:pid/fork and DELETE (exit).
     assert.deepEqual(
       [...MUTATION_OPS],
-      ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'anon_name', 'fork', 'exit'],
+      ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'anon_name', 'madvise', 'fork', 'exit'],
     );
   });
 });

@@ -82,9 +82,17 @@ describe('createMetricsRegistry exposition', () => {
         if (label === 'result') assert.match(value, /^(ok|E[A-Z0-9]+)$/);
         if (label === 'op' && s.name.startsWith('procfs_mutation')) {
           assert.ok(
-            ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'anon_name', 'fork', 'exit'].includes(
-              value,
-            ),
+            [
+              'mmap',
+              'munmap',
+              'mprotect',
+              'mremap',
+              'brk',
+              'anon_name',
+              'madvise',
+              'fork',
+              'exit',
+            ].includes(value),
           );
         } else if (label === 'op') {
           assert.ok(
@@ -205,7 +213,7 @@ describe('createMetricsRegistry exposition', () => {
       exp.samples.filter((s) => s.name === 'procfs_mutations_total' && s.labels.result !== 'ok');
     assert.equal(errnoSeries().length, 0);
     assert.equal(samplesOf(exp, 'procfs_read_duration_seconds').length, 0);
-    assert.equal(exp.samples.filter((s) => s.name === 'procfs_mutations_total').length, 8);
+    assert.equal(exp.samples.filter((s) => s.name === 'procfs_mutations_total').length, 9);
 
     rec.mutation(2, 13, 5000); // mprotect -> EACCES (id 13 = EACCES, errno 13)
     rec.read(0, 1, 2500);
