@@ -139,7 +139,7 @@ export function formatQueryAnswer(a: QueryAnswer) {
 }
 
 /** `vma_flags_names` as JSON for each of the 16 values of the four VMA_* bits. */
-const FLAG_NAMES_JSON: readonly string[] = Array.from({ length: 16 }, (_, bits) =>
+export const FLAG_NAMES_JSON: readonly string[] = Array.from({ length: 16 }, (_, bits) =>
   JSON.stringify(VMA_FLAG_NAMES.filter((n) => bits & QUERY_FLAG_BITS[n])),
 );
 

@@ -1,7 +1,7 @@
 /**
  * The hand serialisations equal JSON.stringify of the objects they stand for: the point query's
- * answer and the compact batch's columns, for any answer (names with quotes, backslashes,
- * newlines, non-ASCII; 48-bit and 64-bit values) and any mix of errors.
+ * answer, the compact batch's columns and the per-query batch's results, for any answer (names
+ * with quotes, backslashes, newlines, non-ASCII; 48-bit and 64-bit values) and any mix of errors.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { type QueryAnswer, SimError } from '../../src/cpus/sim-api.js';
 import { formatQueryAnswer, queryAnswerJson } from '../../src/schemas/query.js';
 import { queryColumnsBytes } from '../../src/schemas/query-columns.js';
+import { queryResultsBytes } from '../../src/schemas/query-results.js';
 import { hex } from '../../src/schemas/uapi.js';
 import { columnsOf } from '../http/fake-sim.js';
 
@@ -80,6 +81,31 @@ test('queryColumnsBytes is JSON.stringify of the nine columns, for any mix of an
         errno: es.map((e) => (e === undefined ? 22 : e instanceof SimError ? e.errno : 0)),
       });
       assert.equal(queryColumnsBytes(q, columnsOf(parsed)).toString('utf8'), expected);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('queryResultsBytes is JSON.stringify of {results}, for answers, errors and bad entries', () => {
+  const entry = fc.oneof(
+    answer,
+    fc.constantFrom(2, 3, 22, 36).map((e) => SimError.of(e, 'PROCMAP_QUERY')),
+    fc
+      .string({ unit: 'binary', maxLength: 30 })
+      .map((m) => ({ error: 'EINVAL', errno: 22, message: `addr: "${m}" is not an address` })),
+  );
+  fc.assert(
+    fc.property(fc.array(entry, { maxLength: 40 }), (es) => {
+      const expected = JSON.stringify({
+        results: es.map((e) =>
+          e instanceof SimError
+            ? { error: e.code, errno: e.errno }
+            : 'vmaStart' in e
+              ? formatQueryAnswer(e)
+              : e,
+        ),
+      });
+      assert.equal(queryResultsBytes(es).toString('utf8'), expected);
     }),
     { numRuns: 1000 },
   );

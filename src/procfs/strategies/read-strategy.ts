@@ -49,6 +49,16 @@ export interface ReadStrategy {
   /** One PROCMAP_QUERY ioctl: fills `out`, returns 0 or -errno. Records like readMaps. */
   query(ctx: ReaderContext, mm: MmStruct, args: ProcmapQueryArgs, out: ProcmapQueryResult): number;
   /**
+   * `query` inside a read the caller began (`ctx.beginRead(OP_QUERY, id)`) and ends
+   * (`ctx.endRead(count)`, one count per query): a batch of queries timed as a whole.
+   */
+  queryInRead(
+    ctx: ReaderContext,
+    mm: MmStruct,
+    args: ProcmapQueryArgs,
+    out: ProcmapQueryResult,
+  ): number;
+  /**
    * The PROCMAP_QUERY ioctls of addresses [from, to) of a compact batch, one after the other,
    * into `cols` (query-batch.ts: what a batch counts). Returns `to`; `ReadWouldWait` carries
    * where it stopped.
@@ -109,11 +119,14 @@ export function defineStrategy(name: StrategyName, locking: StrategyLocking): Re
       return readWholeFile(this, ctx, mm, chunkLimit, onChunk);
     },
     query(ctx, mm, args, out) {
-      const target = ctx.cached(targetKey, mm, () => locking.queryTarget(ctx, mm));
       ctx.beginRead(OP_QUERY, id);
-      const r = procmapQuery(args, target, out);
+      const r = this.queryInRead(ctx, mm, args, out);
       ctx.endRead();
       return r;
+    },
+    queryInRead(ctx, mm, args, out) {
+      const target = ctx.cached(targetKey, mm, () => locking.queryTarget(ctx, mm));
+      return procmapQuery(args, target, out);
     },
     queryBatch(ctx, mm, batch, cols, from, to) {
       const target = ctx.cached(targetKey, mm, () => locking.queryTarget(ctx, mm));
