@@ -16,6 +16,7 @@ import {
   W32,
   W64,
 } from './index-nodes.js';
+import { IndexPacker } from './index-pack.js';
 
 /**
  * The copy-on-write mutation algorithms of the VMA index (writer only, mmap write lock). Given
@@ -31,13 +32,13 @@ export class IndexRebuild {
   private readonly nb64: number;
   /** Change in the number of entries made by the current mutation. */
   countDelta = 0;
-  /** The entry the current mutation inserts (lo and id), or id 0 for an erase. */
-  private insLo = 0;
-  private insId = 0;
+  /** How rebuilt items become nodes (even, or split at the insert of an ascending/descending run). */
+  private readonly packer: IndexPacker;
   /** Start of the entry the previous mutation on this view inserted (-1: none). A hint only. */
   private prevInsLo = -1;
 
   constructor(private readonly nodes: IndexNodes) {
+    this.packer = new IndexPacker(nodes);
     this.i32 = nodes.i32;
     this.f64 = nodes.f64;
     this.u8 = nodes.u8;
@@ -51,11 +52,11 @@ export class IndexRebuild {
    */
   rebuild(oldRoot: number, lo: number, hi: number, id: number): number {
     this.countDelta = 0;
-    this.insLo = lo;
-    this.insId = id;
+    this.packer.insLo = lo;
+    this.packer.insId = id;
     const prev = this.prevInsLo;
     this.prevInsLo = id !== 0 ? lo : -1;
-    const fast = this.pathCopyMutation(oldRoot, lo, hi, id);
+    const fast = this.pathCopyMutation(oldRoot, lo, hi, id, prev);
     if (fast >= 0) return fast;
     let repl: ItemList | null = null;
     if (id !== 0) {
@@ -79,7 +80,13 @@ export class IndexRebuild {
    * Copies that leaf and its ancestors (one node per level), fixing the bounds on the way up.
    * Returns the new root, or -1 (nothing allocated) when the general rebuild is needed.
    */
-  private pathCopyMutation(root: number, lo: number, hi: number, id: number): number {
+  private pathCopyMutation(
+    root: number,
+    lo: number,
+    hi: number,
+    id: number,
+    prevInsLo: number,
+  ): number {
     if (root === 0) return -1;
     const i32 = this.i32;
     const f64 = this.f64;
@@ -97,7 +104,7 @@ export class IndexRebuild {
         t = a;
       } else {
         if (id === 0) return -1; // erase of nothing: the general path returns "no change"
-        t = a > 0 ? a - 1 : 0;
+        t = this.gapChild(n, a, c, prevInsLo);
       }
       pathNode[depth] = n;
       pathPos[depth] = t;
@@ -206,7 +213,7 @@ export class IndexRebuild {
     let lvl = level;
     let cur = items;
     while (cur.length > F) {
-      cur = this.pack(cur, lvl);
+      cur = this.packer.pack(cur, lvl);
       lvl++;
     }
     if (cur.length === 0) return 0;
@@ -292,7 +299,7 @@ export class IndexRebuild {
       to = a;
       while (to + 1 < c && this.loAt(n, to + 1) < hi) to++;
     } else {
-      from = a > 0 ? a - 1 : 0;
+      from = this.gapChild(n, a, c, prevInsLo);
       to = from;
     }
     const merged = new ItemList();
@@ -321,65 +328,28 @@ export class IndexRebuild {
       }
     }
     for (let i = 0; i < from; i++) out.push(this.loAt(n, i), this.hiAt(n, i), this.ptr(n, i));
-    if (merged.length > 0) {
-      const cut = level === 1 && merged.length > F ? this.appendCut(merged, prevInsLo) : -1;
-      out.append(cut > 0 ? this.packAtInsert(merged, cut) : this.pack(merged, level - 1));
-    }
+    if (merged.length > 0) out.append(this.packer.children(merged, level - 1, prevInsLo));
     for (let i = to + 1; i < c; i++) out.push(this.loAt(n, i), this.hiAt(n, i), this.ptr(n, i));
     return out;
   }
 
-  /** Pack items (at `level`) into as few nodes as fit, evenly filled; returns their items. */
-  private pack(items: ItemList, level: number): ItemList {
-    const n = items.length;
-    const out = new ItemList();
-    if (n === 0) return out;
-    const m = Math.ceil(n / F);
-    const base = Math.floor(n / m);
-    let extra = n - base * m;
-    let pos = 0;
-    for (let k = 0; k < m; k++) {
-      const size = base + (extra > 0 ? 1 : 0);
-      if (extra > 0) extra--;
-      const node = this.makeNode(level, items, pos, size);
-      out.push(items.lo[pos], items.hi[pos + size - 1], node);
-      pos += size;
-    }
-    return out;
-  }
-
   /**
-   * Where to split overflowing leaf items for an ascending append: when the inserted entry comes
-   * right after the previous mutation's insert and is followed by fewer than NODE_MIN_FILL
-   * entries (mmap after mmap at rising addresses below the stack, a fork or an import copying in
-   * order), the index just past it; else -1 (an even split). Splitting there keeps the leaves
-   * behind the append point full, as B-trees do for rightmost appends; halves would leave each
-   * of them half empty for good (twice the index bytes per VMA; issue 11's memory budget).
+   * The child of internal node `n` (count `c`) that gets an entry falling in no child's range,
+   * between children a - 1 and a (`a`: the first child whose hi is above the entry). Usually
+   * a - 1, the entry appended at its end. But when the entry comes right below the previous
+   * insert, which starts child a (mmap after mmap top-down, below the ones before), child a if
+   * its leaf has room: prepended there, such a run of inserts fills leaves from their start and
+   * leaves child a - 1 (often unrelated older entries) as it was. Appending at the end of a - 1
+   * instead, every split of it left half of its leaf to those older entries for good (leaves
+   * half full under top-down mmaps: twice the index bytes per VMA; issue 11's memory budget).
    */
-  private appendCut(items: ItemList, prevInsLo: number): number {
-    if (this.insId === 0) return -1;
-    for (let i = items.length - 1; i > 0 && items.length - i <= NODE_MIN_FILL; i--) {
-      if (items.ptr[i] === this.insId && items.lo[i] === this.insLo) {
-        return items.lo[i - 1] === prevInsLo ? i + 1 : -1;
-      }
+  private gapChild(n: number, a: number, c: number, prevInsLo: number): number {
+    if (a === 0) return 0;
+    if (a < c && this.loAt(n, a) === prevInsLo) {
+      const child = this.ptr(n, a);
+      if (this.level(n) > 1 || this.countOf(child) < F) return a;
     }
-    return -1;
-  }
-
-  /**
-   * Leaves for items split at `cut`: full leaves up to the cut (the last takes the remainder),
-   * then one leaf with what follows (below minimum fill: the next update there merges it with
-   * its left neighbour again).
-   */
-  private packAtInsert(items: ItemList, cut: number): ItemList {
-    const out = new ItemList();
-    const emit = (pos: number, size: number) => {
-      const node = this.makeNode(0, items, pos, size);
-      out.push(items.lo[pos], items.hi[pos + size - 1], node);
-    };
-    for (let pos = 0; pos < cut; pos += F) emit(pos, Math.min(F, cut - pos));
-    if (cut < items.length) emit(cut, items.length - cut);
-    return out;
+    return a - 1;
   }
 
   private allocNode(): number {
