@@ -24,7 +24,7 @@ import {
   PROCMAP_QUERY_VMA_SHARED,
   PROCMAP_QUERY_VMA_WRITABLE,
 } from '../mm/vm-flags.js';
-import { NAME_NONE, rawNameLength, writeName } from './vma-name.js';
+import { NAME_NONE, NAME_PATH, rawNameLength, writeName } from './vma-name.js';
 import { VmaView } from './vma-view.js';
 
 // The uapi constants live in src/mm/vm-flags.ts (include/uapi/linux/fs.h); named here as used.
@@ -85,8 +85,16 @@ export class ProcmapQueryResult {
   vmaNameSize = 0;
   /** Build-ID length; 0 = none (or none asked). */
   buildIdSize = 0;
-  /** The raw name (no `\012` escaping, no NUL), valid when vmaNameSize > 0. */
+  /** The raw name (no `\012` escaping, no NUL), valid when vmaNameSize > 0 and `nameCopied`. */
   name: Uint8Array = new Uint8Array(PATH_MAX);
+  /**
+   * For callers that cache names (QueryScratch.knownName): whether the name has a key naming its
+   * text (a file path: `nameKey` = file serial × 2 + deleted), and whether its bytes were copied
+   * into `name` (false: the caller said it knows that key's text).
+   */
+  nameKeyed = false;
+  nameKey = 0;
+  nameCopied = true;
   /** Build-ID bytes when buildIdSize > 0. */
   buildId: Uint8Array | null = null;
 
@@ -252,7 +260,12 @@ function fillVmaFields(v: VmaView, out: ProcmapQueryResult): void {
  * The name part: `name_sz` = name length + 1 (NUL) must fit in min(PATH_MAX, vma_name_size),
  * else ENAMETOOLONG (d_path's failure for a path; the snprintf check for other names).
  */
-function fillName(v: VmaView, nameBufSize: number, out: ProcmapQueryResult): number {
+function fillName(
+  v: VmaView,
+  nameBufSize: number,
+  out: ProcmapQueryResult,
+  knownName: ((key: number) => boolean) | null,
+): number {
   if (v.nameKind === NAME_NONE) {
     out.vmaNameSize = 0;
     return 0;
@@ -260,8 +273,14 @@ function fillName(v: VmaView, nameBufSize: number, out: ProcmapQueryResult): num
   const bufSize = Math.min(PATH_MAX, nameBufSize);
   const len = rawNameLength(v.nameKind, v.nameTo - v.nameFrom, v.deleted);
   if (len + 1 > bufSize) return -ENAMETOOLONG;
-  writeName(out.name, 0, v.nameKind, v.nameSrc, v.nameFrom, v.nameTo, v.deleted, false);
   out.vmaNameSize = len + 1;
+  // A path's text is fixed for its file serial (and deleted flag), read here under the lock.
+  out.nameKeyed = v.nameKind === NAME_PATH;
+  out.nameKey = v.fileSerial * 2 + (v.deleted ? 1 : 0);
+  out.nameCopied = !(out.nameKeyed && knownName !== null && knownName(out.nameKey));
+  if (out.nameCopied) {
+    writeName(out.name, 0, v.nameKind, v.nameSrc, v.nameFrom, v.nameTo, v.deleted, false);
+  }
   return 0;
 }
 
@@ -276,6 +295,11 @@ export class QueryScratch {
     buildIdSize: 0,
     buildIdAddr: 0,
   };
+  /**
+   * Set by a caller that caches names by key (ProcmapQueryResult.nameKey): a name whose key this
+   * says is known is not copied into the result (its length is still checked).
+   */
+  knownName: ((key: number) => boolean) | null = null;
 }
 
 const defaultScratch = new QueryScratch();
@@ -305,7 +329,7 @@ export function procmapQuery(
   fillVmaFields(view, out);
   out.vmaNameSize = 0;
   if (k.nameSize !== 0) {
-    err = fillName(view, k.nameSize, out);
+    err = fillName(view, k.nameSize, out, scratch.knownName);
     if (err) {
       target.teardown();
       return err;

@@ -94,15 +94,29 @@ const out = new ProcmapQueryResult();
 const scratch = new QueryScratch();
 /** Names already in the batch being filled: name -> index in its `names`. */
 const nameIndex = new Map<string, number>();
+/** The same by name key (ProcmapQueryResult.nameKey: a file path's serial): no bytes to decode. */
+const keyIndex = new Map<number, number>();
 let nameIndexOf: QueryColumns | null = null;
+scratch.knownName = (key) => keyIndex.has(key);
+
+/** Starts indexing the names of `cols` (a new batch, or one resumed after others ran). */
+function indexNamesOf(cols: QueryColumns): void {
+  if (nameIndexOf === cols) return;
+  nameIndex.clear();
+  keyIndex.clear();
+  for (let k = 0; k < cols.names.length; k++) nameIndex.set(cols.names[k], k);
+  nameIndexOf = cols;
+}
+
+/** The index in `cols.names` of the name `out` holds (decoded only if its key is new). */
+function nameOf(cols: QueryColumns): number {
+  if (!out.nameCopied) return keyIndex.get(out.nameKey) as number;
+  const i = internName(cols, out.nameString() as string);
+  if (out.nameKeyed) keyIndex.set(out.nameKey, i);
+  return i;
+}
 
 function internName(cols: QueryColumns, name: string): number {
-  if (nameIndexOf !== cols) {
-    // A new batch (or one resumed after others ran): index what it already holds.
-    nameIndex.clear();
-    for (let k = 0; k < cols.names.length; k++) nameIndex.set(cols.names[k], k);
-    nameIndexOf = cols;
-  }
   let i = nameIndex.get(name);
   if (i === undefined) {
     i = cols.names.length;
@@ -130,6 +144,7 @@ export function runQueryBatch(
   const args = queryArgs(0, batch.flags, batch.name, false);
   const addrs = batch.addrs;
   let i = from;
+  indexNamesOf(cols);
   ctx.beginRead(OP_QUERY, strategy);
   try {
     for (; i < to; i++) {
@@ -140,7 +155,7 @@ export function runQueryBatch(
         continue;
       }
       putAnswer(cols, i, out);
-      if (out.vmaNameSize > 0) cols.name[i] = internName(cols, out.nameString() as string);
+      if (out.vmaNameSize > 0) cols.name[i] = nameOf(cols);
     }
   } catch (err) {
     if (err instanceof ReadWouldWait) err.resumeAt = i;
