@@ -34,6 +34,8 @@ export class ActivityThread {
     pid: number,
     /** The sim's subscription gate; without one (tests) the thread never records events. */
     gate: EventsGate = EventsGate.create(),
+    /** Called once if the thread dies after it started (the reason: its error, or its exit). */
+    private readonly onDied: (reason: string) => void = () => {},
   ) {
     const ring = MutationRing.create(EVENT_RING_CAPACITY, EVENT_RECORD_CELLS);
     this.events = new ActivityEventReader(ring, spec);
@@ -49,27 +51,47 @@ export class ActivityThread {
       name: `activity-${pid}`,
     });
     const threadId = this.worker.threadId;
-    this.exited = new Promise((resolve) =>
-      this.worker.once('exit', () => {
-        // A thread that crashed never released its instrument block: give it back (counts kept).
-        Instruments.attach(engine.instruments).releaseBlocksOfThread(threadId);
-        resolve();
-      }),
-    );
+    // Every listener is set now, synchronously: 'ready' and a crash right after it may arrive in
+    // one turn. Before 'ready' a failure rejects `started`; after it, the activity has died: it
+    // must not take the service down, and it must not be silent either (its status shows the
+    // failure, the sim hears of it: log line, metric).
+    let running = false;
+    let rejectStart: (err: Error) => void = () => {};
     this.started = new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      const onExit = () => reject(new Error('the activity thread exited before it started'));
-      this.worker.once('error', onError);
-      this.worker.once('exit', onExit);
-      this.worker.once('message', () => {
-        this.worker.off('error', onError);
-        this.worker.off('exit', onExit);
-        resolve();
+      rejectStart = reject;
+      this.worker.on('message', (m: unknown) => {
+        if (m === 'ready') {
+          running = true;
+          resolve();
+        } else if (typeof (m as { died?: unknown })?.died === 'string') {
+          this.die((m as { died: string }).died);
+        }
       });
     });
     this.started.catch(() => {}); // the caller awaits it; never an unhandled rejection
-    // An activity that crashes later stops counting; it must not take the service down.
-    this.worker.on('error', () => {});
+    this.worker.on('error', (err) => {
+      if (running) this.die(err.stack ?? String(err));
+      else rejectStart(err);
+    });
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        // A thread that crashed never released its instrument block: give it back (counts kept).
+        Instruments.attach(engine.instruments).releaseBlocksOfThread(threadId);
+        if (!running) rejectStart(new Error('the activity thread exited before it started'));
+        else if (!this.counters.stopRequested && !this.counters.finished)
+          this.die(`the activity thread exited (code ${code}) without being stopped`);
+        resolve();
+      }),
+    );
+  }
+
+  /** Why the thread died after it started (null: it did not). */
+  failure: string | null = null;
+
+  private die(reason: string): void {
+    if (this.failure !== null) return;
+    this.failure = reason;
+    this.onDied(reason);
   }
 
   status(): ActivityStatus {
@@ -82,6 +104,7 @@ export class ActivityThread {
     };
     if (this.spec.kind === 'replay')
       status.replay = { mismatches: this.counters.mismatches, done: this.counters.finished };
+    if (this.failure !== null) status.failure = this.failure;
     return status;
   }
 

@@ -49,40 +49,51 @@ installWriterHooks();
 // cannot start (every reader slot taken...) threw before this line: the parent sees 'error'.
 parentPort?.postMessage('ready');
 
-const source = sourceFor(data.spec);
-const rate = data.spec.ratePerS;
-const started = performance.now();
-let previous: number | undefined;
-let done = 0;
-while (!counters.stopRequested) {
-  const dueS = source.nextDueS ?? null;
-  if (dueS !== null) {
-    // A replay keeps its recorded pace: the next call is due dueS after the start.
-    const dueMs = dueS * 1000 - (performance.now() - started);
-    if (dueMs > 0) {
-      counters.sleepUnlessStopped(dueMs);
-      continue;
-    }
-  }
-  if (rate !== null && rate > 0) {
-    // Capped: the n-th call is due at n / rate seconds after the start.
-    const dueMs = (done / rate) * 1000 - (performance.now() - started);
-    if (dueMs > 0) {
-      counters.sleepUnlessStopped(dueMs);
-      continue;
-    }
-  }
-  const call = source.next(previous);
-  if (call === null) {
-    counters.finish(source.passDone);
-    break;
-  }
-  const r = execSyscall(mm, env, call);
-  previous = r;
-  done++;
-  if (source.mismatches !== undefined) counters.setMismatches(source.mismatches);
-  counters.countCall(r < 0, source.passDone);
-  events.afterCall(call, r, source.passDone);
+try {
+  runActivity();
+} catch (err) {
+  // A bug in a call source or the engine: the thread stops, and says why (ActivityThread shows
+  // it as the activity's failure); its RCU slot and instrument block are released below.
+  parentPort?.postMessage({ died: (err as Error)?.stack ?? String(err) });
+} finally {
+  recorder.release();
+  rcu.unregister();
 }
-recorder.release();
-rcu.unregister();
+
+function runActivity(): void {
+  const source = sourceFor(data.spec);
+  const rate = data.spec.ratePerS;
+  const started = performance.now();
+  let previous: number | undefined;
+  let done = 0;
+  while (!counters.stopRequested) {
+    const dueS = source.nextDueS ?? null;
+    if (dueS !== null) {
+      // A replay keeps its recorded pace: the next call is due dueS after the start.
+      const dueMs = dueS * 1000 - (performance.now() - started);
+      if (dueMs > 0) {
+        counters.sleepUnlessStopped(dueMs);
+        continue;
+      }
+    }
+    if (rate !== null && rate > 0) {
+      // Capped: the n-th call is due at n / rate seconds after the start.
+      const dueMs = (done / rate) * 1000 - (performance.now() - started);
+      if (dueMs > 0) {
+        counters.sleepUnlessStopped(dueMs);
+        continue;
+      }
+    }
+    const call = source.next(previous);
+    if (call === null) {
+      counters.finish(source.passDone);
+      break;
+    }
+    const r = execSyscall(mm, env, call);
+    previous = r;
+    done++;
+    if (source.mismatches !== undefined) counters.setMismatches(source.mismatches);
+    counters.countCall(r < 0, source.passDone);
+    events.afterCall(call, r, source.passDone);
+  }
+}

@@ -10,7 +10,12 @@ import type { MmStruct } from '../mm/mm-struct.js';
 import { eventLoopEngine, eventLoopReads } from './event-loop-reads.js';
 import { LocalActivity } from './local-activity.js';
 import { SimError } from './sim-api.js';
-import type { EngineShared, EngineTransport, TransportEvents } from './transport.js';
+import {
+  ActivityStartError,
+  type EngineShared,
+  type EngineTransport,
+  type TransportEvents,
+} from './transport.js';
 
 export function inProcessTransport(shared: EngineShared, events: TransportEvents): EngineTransport {
   const engine = eventLoopEngine(shared);
@@ -38,15 +43,27 @@ export function inProcessTransport(shared: EngineShared, events: TransportEvents
       engine.exit(pid);
     },
     async startActivity(pid: number, mm: MmStruct, spec) {
-      const activity = new LocalActivity(spec, (call) => {
-        const r = engine.execute(mm, call);
-        events.mutation(pid, call, r);
-        return r < 0 ? SimError.ofCall(call, r) : r;
-      });
+      let activity: LocalActivity;
+      try {
+        activity = makeActivity();
+      } catch (err) {
+        throw new ActivityStartError((err as Error).message);
+      }
       return {
         status: () => activity.status(),
         stop: async () => activity.stop(),
       };
+      function makeActivity(): LocalActivity {
+        return new LocalActivity(
+          spec,
+          (call) => {
+            const r = engine.execute(mm, call);
+            events.mutation(pid, call, r);
+            return r < 0 ? SimError.ofCall(call, r) : r;
+          },
+          (reason) => events.activityDied(pid, reason),
+        );
+      }
     },
     setEventsWanted() {},
     async close() {},

@@ -158,9 +158,14 @@ export class LocalActivity {
   private immediate: NodeJS.Immediate | null = null;
   private timeout: NodeJS.Timeout | null = null;
 
+  /** Why the activity died by itself (a call source or the engine threw), or null. */
+  private failure: string | null = null;
+
   constructor(
     readonly spec: ActivitySpec,
     private readonly run: (call: SyscallCall) => SyscallResult,
+    /** Called once if a step throws: the activity stops there, the service goes on. */
+    private readonly onDied: (reason: string) => void = () => {},
   ) {
     this.source = sourceFor(spec);
     this.counts = { spec, startedAt: Date.now(), calls: 0, errors: 0, iterations: 0 };
@@ -168,11 +173,11 @@ export class LocalActivity {
   }
 
   status(): ActivityStatus {
-    if (this.spec.kind !== 'replay') return { ...this.counts };
-    return {
-      ...this.counts,
-      replay: { mismatches: this.source.mismatches ?? 0, done: this.finished },
-    };
+    const status: ActivityStatus = { ...this.counts };
+    if (this.spec.kind === 'replay')
+      status.replay = { mismatches: this.source.mismatches ?? 0, done: this.finished };
+    if (this.failure !== null) status.failure = this.failure;
+    return status;
   }
 
   stop(): void {
@@ -185,8 +190,19 @@ export class LocalActivity {
     this.timeout = null;
   }
 
-  /** Runs the next call; false when the source has run out (the activity is then done). */
+  /** Runs the next call; false when the source has run out or the activity died. */
   private step(): boolean {
+    try {
+      return this.stepOnce();
+    } catch (err) {
+      this.failure = (err as Error)?.stack ?? String(err);
+      this.stop();
+      this.onDied(this.failure);
+      return false;
+    }
+  }
+
+  private stepOnce(): boolean {
     const call = this.source.next(this.previous);
     if (call === null) {
       this.finished = true;

@@ -127,6 +127,8 @@ export interface ActivityStatus {
   iterations: number;
   /** Replays only. */
   replay?: ReplayStatus;
+  /** Set when the activity died by itself after it started (its thread crashed): why. */
+  failure?: string;
 }
 
 export interface CreateProcessOptions {
@@ -322,6 +324,11 @@ export interface SimApi {
 
   /** Every mutation (HTTP, /ws and activities). Returns the unsubscribe function. */
   onMutation(listener: MutationListener): () => void;
+  /**
+   * An activity died by itself after it started (its thread crashed): the reason. Its status then
+   * carries `failure`; it keeps its place until stopped. Optional: fakes need not implement it.
+   */
+  onActivityDied?(listener: (pid: number, reason: string) => void): () => void;
   /**
    * The shared instrument blocks every thread of this sim records into (src/metrics); the
    * metrics plugin sums them on scrape and for the /ws rates.

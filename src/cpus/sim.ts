@@ -147,6 +147,9 @@ export class Sim implements SimApi {
   private readonly procs: ProcessTable<Proc>;
   private readonly listeners = new Set<MutationListener>();
   private readonly droppedListeners = new Set<(pid: number, count: number) => void>();
+  private readonly diedListeners = new Set<(pid: number, reason: string) => void>();
+  /** Activities that died by themselves after they started (procfs_activities_died_total). */
+  private activitiesDied = 0;
   private transport!: EngineTransport;
   private readonly readsOn: ReadsOn;
   readonly activities: ActivityAdmission;
@@ -180,6 +183,10 @@ export class Sim implements SimApi {
       mutation: (pid, call, r) => sim.emit(pid, call, r < 0 ? SimError.ofCall(call, r) : r),
       dropped: (pid, count) => {
         for (const l of sim.droppedListeners) l(pid, count);
+      },
+      activityDied: (pid, reason) => {
+        sim.activitiesDied++;
+        for (const l of sim.diedListeners) l(pid, reason);
       },
     };
     if (opts.cpus === 0) sim.transport = inProcessTransport(sim.shared, events);
@@ -518,10 +525,18 @@ export class Sim implements SimApi {
     };
   }
 
+  onActivityDied(listener: (pid: number, reason: string) => void): () => void {
+    this.diedListeners.add(listener);
+    return () => {
+      this.diedListeners.delete(listener);
+    };
+  }
+
   gauges(): EngineGauges {
     return {
       ...this.procs.gauges(),
       activities: this.activities.running,
+      activitiesDied: this.activitiesDied,
       activitiesRefused: this.activities.refused(),
       fileTable: this.shared.globals.files.usage(),
       memory: this.memoryGauge(),

@@ -51,6 +51,8 @@ export interface TransportEvents {
   mutation(pid: number, call: SyscallCall, ret: number): void;
   /** Activity events lost because the process outran its event ring. */
   dropped(pid: number, count: number): void;
+  /** An activity died by itself after it started (its thread crashed), with the reason. */
+  activityDied(pid: number, reason: string): void;
 }
 
 /** An activity thread that died before it ran (the reason in the message). */

@@ -82,7 +82,9 @@ export async function startWorkerTransport(
     async startActivity(pid, mm, spec): Promise<ActivityRun> {
       let thread: ActivityThread;
       try {
-        thread = new ActivityThread(spec, mm.buffer, data, pid, pump.gate);
+        thread = new ActivityThread(spec, mm.buffer, data, pid, pump.gate, (reason) =>
+          events.activityDied(pid, reason),
+        );
         await thread.started;
       } catch (err) {
         throw new ActivityStartError((err as Error).message);

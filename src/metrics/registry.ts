@@ -22,6 +22,8 @@ export interface EngineGauges {
   activities?: number;
   /** Activities refused so far, by reason (procfs_activities_refused_total; monotonic). */
   activitiesRefused?: Readonly<Record<string, number>>;
+  /** Activities whose thread died after it started (procfs_activities_died_total; monotonic). */
+  activitiesDied?: number;
   /** The global file table (procfs_file_table_entries{state}, procfs_file_table_capacity). */
   fileTable?: FileTableGauges;
   /** The memory budget (procfs_memory_budget_bytes{kind}, procfs_memory_budget_refused_total). */
@@ -136,6 +138,15 @@ function registerLimitFamilies(registry: Registry, read: () => Promise<EngineGau
       const refused = (await read()).activitiesRefused ?? {};
       this.reset();
       for (const [reason, n] of Object.entries(refused)) this.inc({ reason }, n);
+    },
+  });
+  new Counter({
+    name: 'procfs_activities_died_total',
+    help: 'Activities whose thread died by itself after it started (a crash: the activity shows the failure).',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc((await read()).activitiesDied ?? 0);
     },
   });
   new Gauge<'state'>({

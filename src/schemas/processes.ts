@@ -158,7 +158,19 @@ export const ActivityStatusBody = Type.Object({
   calls: Type.Integer(),
   errors: Type.Integer(),
   iterations: Type.Integer(),
+  state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')], {
+    description:
+      'failed: its thread died after it started (a bug; logged at error, counted in procfs_activities_died_total); done: a replay ran to its end',
+  }),
+  error: Type.Union([Type.String(), Type.Null()], {
+    description: 'why it failed (null unless state is failed)',
+  }),
 });
+
+function activityState(a: ActivityStatus): 'running' | 'done' | 'failed' {
+  if (a.failure !== undefined) return 'failed';
+  return a.replay?.done ? 'done' : 'running';
+}
 
 export function formatActivity(a: ActivityStatus) {
   const base = {
@@ -167,6 +179,8 @@ export function formatActivity(a: ActivityStatus) {
     calls: a.calls,
     errors: a.errors,
     iterations: a.iterations,
+    state: activityState(a),
+    error: a.failure === undefined ? null : a.failure.split('\n')[0],
   };
   if (a.spec.kind === 'profile') return { profile: a.spec.profile, ...base };
   if (a.spec.kind === 'replay') {

@@ -25,6 +25,11 @@ export interface SimPluginOptions {
 async function simPlugin(app: FastifyInstance, opts: SimPluginOptions): Promise<void> {
   app.decorate('sim', opts.sim);
   app.decorate('serviceConfig', opts.config);
+  // An activity that dies after it started is a bug: say so where monitoring looks.
+  const unsubscribe = opts.sim.onActivityDied?.((pid, reason) =>
+    app.log.error({ pid, reason }, 'activity thread died'),
+  );
+  app.addHook('onClose', async () => unsubscribe?.());
   if (opts.closeSim) {
     app.addHook('onClose', async () => {
       await opts.sim.close();
