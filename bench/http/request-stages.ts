@@ -18,13 +18,9 @@ import type { QueryAnswer, QueryArgs, SimApi } from '../../src/cpus/sim-api.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { PidParams } from '../../src/schemas/common.js';
 import { PointQuery, queryAnswerJson, toQueryArgs } from '../../src/schemas/query.js';
-import {
-  BatchQueryBody,
-  queryColumnsBytes,
-  toCompactQueries,
-} from '../../src/schemas/query-columns.js';
 import { validatorCompiler } from '../../src/schemas/validator.js';
 import { median } from '../lib/figure.js';
+import { measureBatchStages } from './batch-stages.js';
 
 type Validate = (value: unknown) => unknown;
 
@@ -177,42 +173,8 @@ export async function measureRequestStages(maps: string, reps: number): Promise<
       us: perCall(reps, calls, () => queryAnswerJson(answer)),
     });
 
-    // The batch: per address, the parsing of a compact body and the column-wise answer.
-    const starts = maps
-      .trimEnd()
-      .split('\n')
-      .map((l) => `0x${l.split('-')[0]}`);
-    const addrs = Array.from({ length: 1000 }, (_, i) => starts[i % starts.length]);
-    const compact = toCompactQueries({ addrs });
-    const body = JSON.stringify({ addrs });
-    const parsed = JSON.parse(body);
-    const validateBody = validatorCompiler({ schema: BatchQueryBody, httpPart: 'body' } as never);
-    out.push({
-      key: 'batch.json',
-      stage: 'compact batch: JSON.parse of the body, per address',
-      us: perCall(reps, 200, () => JSON.parse(body)) / 1000,
-    });
-    out.push({
-      key: 'batch.validate',
-      stage: 'compact batch: body validation, per address',
-      us: perCall(reps, 200, () => (validateBody as Validate)(parsed)) / 1000,
-    });
-    const cols = await sim.queryColumns(pid, {}, compact.batch);
-    out.push({
-      key: 'batch.parse',
-      stage: 'compact batch: address parsing into a Float64Array, per address',
-      us: perCall(reps, 200, () => toCompactQueries({ addrs })) / 1000,
-    });
-    out.push({
-      key: 'batch.engine',
-      stage: 'compact batch: engine on the event loop (sim.queryColumns), per address',
-      us: (await perAsyncCall(reps, 200, 1, () => sim.queryColumns(pid, {}, compact.batch))) / 1000,
-    });
-    out.push({
-      key: 'batch.serialize',
-      stage: 'compact batch: column-wise answer written into a Buffer, per address',
-      us: perCall(reps, 200, () => queryColumnsBytes(compact, cols)) / 1000,
-    });
+    // The batches, per address (batch-stages.ts).
+    out.push(...(await measureBatchStages(sim, pid, maps, reps, { perCall, perAsyncCall })));
   } finally {
     await Promise.all([sim.close(), dispatching.close()]);
   }

@@ -277,7 +277,7 @@ function fillName(
   // A path's text is fixed for its file serial (and deleted flag), read here under the lock.
   out.nameKeyed = v.nameKind === NAME_PATH;
   out.nameKey = v.fileSerial * 2 + (v.deleted ? 1 : 0);
-  out.nameCopied = !(out.nameKeyed && knownName !== null && knownName(out.nameKey));
+  out.nameCopied = !(out.nameKeyed && knownName?.(out.nameKey));
   if (out.nameCopied) {
     writeName(out.name, 0, v.nameKind, v.nameSrc, v.nameFrom, v.nameTo, v.deleted, false);
   }

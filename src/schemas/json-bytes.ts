@@ -47,6 +47,12 @@ export class JsonBytes {
     this.pos = p + src.length;
   }
 
+  /** A whole piece at once (native copy: for pieces of a hundred bytes or more). */
+  copy(src: Buffer): void {
+    this.buf.set(src, this.pos);
+    this.pos += src.length;
+  }
+
   comma(): void {
     this.buf[this.pos++] = 0x2c;
   }

@@ -57,8 +57,28 @@ function writeAnswer(out: JsonBytes, a: QueryAnswer): void {
   out.ascii('}');
 }
 
-/** `JSON.stringify({ results })` of the entries (answers as `formatQueryAnswer` shapes them). */
+/** Whether two answers have the same JSON (a batch asks about the same VMAs again and again). */
+function sameAnswer(a: QueryAnswer, b: QueryAnswer): boolean {
+  return (
+    a.vmaEnd === b.vmaEnd &&
+    a.vmaFlags === b.vmaFlags &&
+    a.vmaPageSize === b.vmaPageSize &&
+    a.vmaOffset === b.vmaOffset &&
+    a.inode === b.inode &&
+    a.devMajor === b.devMajor &&
+    a.devMinor === b.devMinor &&
+    a.vmaName === b.vmaName &&
+    a.buildId === b.buildId
+  );
+}
+
+/**
+ * `JSON.stringify({ results })` of the entries (answers as `formatQueryAnswer` shapes them). An
+ * answer equal to one already written in this reply (same VMA start and every field) is copied
+ * from there instead of being written again.
+ */
 export function queryResultsBytes(results: readonly QueryResultEntry[]): Buffer {
+  const written = new Map<number, { a: QueryAnswer; json: Buffer }>();
   const out = new JsonBytes();
   out.reserve(16);
   out.ascii('{"results":[');
@@ -74,7 +94,15 @@ export function queryResultsBytes(results: readonly QueryResultEntry[]): Buffer 
       out.number(e.errno);
       out.ascii('}');
     } else if (isAnswer(e)) {
+      const seen = written.get(e.vmaStart);
+      if (seen !== undefined && sameAnswer(seen.a, e)) {
+        out.reserve(seen.json.length);
+        out.copy(seen.json);
+        continue;
+      }
+      const from = out.pos;
       writeAnswer(out, e);
+      written.set(e.vmaStart, { a: e, json: Buffer.from(out.buf.subarray(from, out.pos)) });
     } else {
       const body = Buffer.from(JSON.stringify(e), 'utf8');
       out.reserve(body.length);

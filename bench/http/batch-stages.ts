@@ -1,0 +1,119 @@
+/**
+ * The per-address stages of the two batch forms of POST /proc/:pid/procmap_query (1,000 addresses
+ * of the layout, as the HTTP section sends them), each the code the route runs for it, measured
+ * like the other stages (request-stages.ts): JSON.parse of the body, its validation, the parsing
+ * of the addresses, the engine on the event loop, the reply written as bytes.
+ */
+import type { SimApi } from '../../src/cpus/sim-api.js';
+import { runBatch } from '../../src/schemas/batch.js';
+import { toQueryArgs } from '../../src/schemas/query.js';
+import {
+  BatchQueryBody,
+  queryColumnsBytes,
+  toCompactQueries,
+} from '../../src/schemas/query-columns.js';
+import { type QueryResultEntry, queryResultsBytes } from '../../src/schemas/query-results.js';
+import { validatorCompiler } from '../../src/schemas/validator.js';
+import type { StageCost } from './request-stages.js';
+
+type Validate = (value: unknown) => unknown;
+
+export interface StageTimers {
+  /** CPU µs per call of a synchronous stage. */
+  perCall(reps: number, calls: number, fn: () => unknown): number;
+  /** Event-loop CPU µs per call of an async stage. */
+  perAsyncCall(
+    reps: number,
+    calls: number,
+    inFlight: number,
+    fn: () => Promise<unknown>,
+  ): Promise<number>;
+}
+
+const ADDRESSES = 1000;
+const CALLS = 200;
+
+export async function measureBatchStages(
+  sim: SimApi,
+  pid: number,
+  maps: string,
+  reps: number,
+  t: StageTimers,
+): Promise<StageCost[]> {
+  const starts = maps
+    .trimEnd()
+    .split('\n')
+    .map((l) => `0x${l.split('-')[0]}`);
+  const addrs = Array.from({ length: ADDRESSES }, (_, i) => starts[i % starts.length]);
+  const validate = validatorCompiler({ schema: BatchQueryBody, httpPart: 'body' } as never);
+  const perAddress = (fn: () => unknown) => t.perCall(reps, CALLS, fn) / ADDRESSES;
+  const out: StageCost[] = [];
+  const common = (key: string, form: string, body: string) => {
+    const parsed = JSON.parse(body);
+    out.push(
+      {
+        key: `${key}.json`,
+        stage: `${form}: JSON.parse of the body, per address`,
+        us: perAddress(() => JSON.parse(body)),
+      },
+      {
+        key: `${key}.validate`,
+        stage: `${form}: body validation, per address`,
+        us: perAddress(() => (validate as Validate)(parsed)),
+      },
+    );
+  };
+
+  // Compact: {"addrs":[…]}, answered column-wise.
+  common('batch', 'compact batch', JSON.stringify({ addrs }));
+  const compact = toCompactQueries({ addrs });
+  const cols = await sim.queryColumns(pid, {}, compact.batch);
+  out.push(
+    {
+      key: 'batch.parse',
+      stage: 'compact batch: address parsing into a Float64Array, per address',
+      us: perAddress(() => toCompactQueries({ addrs })),
+    },
+    {
+      key: 'batch.engine',
+      stage: 'compact batch: engine on the event loop (sim.queryColumns), per address',
+      us:
+        (await t.perAsyncCall(reps, CALLS, 1, () => sim.queryColumns(pid, {}, compact.batch))) /
+        ADDRESSES,
+    },
+    {
+      key: 'batch.serialize',
+      stage: 'compact batch: column-wise answer written into a Buffer, per address',
+      us: perAddress(() => queryColumnsBytes(compact, cols)),
+    },
+  );
+
+  // Per query: {"queries":[{"addr":…},…]}, one result object per query.
+  const queries = addrs.map((addr) => ({ addr }));
+  common('batch_q', 'per-query batch', JSON.stringify({ queries }));
+  const args = queries.map(toQueryArgs);
+  const results = await runBatch(queries, {
+    parse: toQueryArgs,
+    badEntry: (e) => e,
+    run: (a) => sim.query(pid, {}, a),
+    format: (o) => o,
+  });
+  out.push(
+    {
+      key: 'batch_q.parse',
+      stage: 'per-query batch: entry parsing (toQueryArgs), per address',
+      us: perAddress(() => queries.map(toQueryArgs)),
+    },
+    {
+      key: 'batch_q.engine',
+      stage: 'per-query batch: engine on the event loop (sim.query), per address',
+      us: (await t.perAsyncCall(reps, CALLS, 1, () => sim.query(pid, {}, args))) / ADDRESSES,
+    },
+    {
+      key: 'batch_q.serialize',
+      stage: 'per-query batch: results written into a Buffer, per address',
+      us: perAddress(() => queryResultsBytes(results as QueryResultEntry[])),
+    },
+  );
+  return out;
+}
