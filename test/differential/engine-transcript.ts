@@ -6,6 +6,7 @@
 // `off & ~PAGE_MASK` EINVAL, both checked before the mm is touched) and unlink (the file table's
 // deleted flag).
 
+import { hostThpMode } from '../../src/machine-caps.js';
 import { EBADF, EINVAL, ENOENT } from '../../src/mm/errno.js';
 import { importMaps } from '../../src/mm/import-maps.js';
 import { MmGlobals, type MmStruct } from '../../src/mm/mm-struct.js';
@@ -14,6 +15,7 @@ import { prctlSetVmaAnonName } from '../../src/mm/syscalls/anon-name.js';
 import { populateVma } from '../../src/mm/syscalls/anon-vma.js';
 import { brk } from '../../src/mm/syscalls/brk.js';
 import { exitMm, forkMm } from '../../src/mm/syscalls/fork.js';
+import { madvise } from '../../src/mm/syscalls/madvise.js';
 import { mmap } from '../../src/mm/syscalls/mmap.js';
 import { mprotect } from '../../src/mm/syscalls/mprotect.js';
 import { mremap } from '../../src/mm/syscalls/mremap.js';
@@ -105,6 +107,8 @@ export function engineFromHeader(header: OracleHeader): {
     maxVmas: header.maxMapCount,
     pkeys: pkeysOf(header).pkeys,
     noZeroPage: !header.zeroPage,
+    // The host's transparent huge page mode (its sysfs file; the helper runs on this machine).
+    thp: hostThpMode(),
   });
   mm.startCode = header.stat.start_code!;
   mm.endCode = header.stat.end_code!;
@@ -216,6 +220,9 @@ export function engineReplay(ops: readonly Op[], header: OracleHeader, out: stri
         r = t < 0 ? -touchErrno(t) : touchFaults(t);
         break;
       }
+      case 'madvise':
+        r = madvise(mm, o.addr, o.len, o.advice);
+        break;
       case 'check':
         out.push(`check ${i}`);
         pushBlock(out, 'maps', mapsText(mm));

@@ -115,7 +115,7 @@ export function describeHost(c: HostCapabilities): string[] {
     `host CONFIG_ANON_VMA_NAME: ${c.anonVmaName ? 'yes' : 'no'}; max_map_count ${c.maxMapCount}`,
     `host zero page for read faults: ${c.zeroPage ? 'yes' : 'no (read-populated anonymous memory gets an anon_vma)'}; engine configured to match`,
     `host vsyscall: ${c.vsyscall}; overcommit_memory ${c.overcommitMemory}; THP ${c.transparentHugepage ? 'built in' : 'absent'}`,
-    `host THP mode: ${thpMode()} (the engine models madvise: smaps THPeligible 0, no AnonHugePages without MADV_HUGEPAGE)`,
+    `host THP mode: ${thpMode()}; engine configured to match (huge pages: thp.test.ts)`,
   ];
 }
 

@@ -17,6 +17,7 @@ export type Op =
   | { op: 'unlink'; file: number }
   | { op: 'probe'; addr: number }
   | { op: 'touch'; addr: number; len: number; write: boolean }
+  | { op: 'madvise'; addr: number; len: number; advice: number }
   | { op: 'check' };
 
 export type OpKind = Op['op'];
@@ -66,6 +67,8 @@ export function formatOp(o: Op): string {
       return `probe ${hex(o.addr)}`;
     case 'touch':
       return `touch ${hex(o.addr)} ${hex(o.len)} ${o.write ? 1 : 0}`;
+    case 'madvise':
+      return `madvise ${hex(o.addr)} ${hex(o.len)} ${hex(o.advice)}`;
     case 'check':
       return 'check';
   }
@@ -155,6 +158,14 @@ export function parseScript(text: string): Op[] {
           addr: num(w[1], line),
           len: num(w[2], line),
           write: num(w[3], line) !== 0,
+        });
+        break;
+      case 'madvise':
+        ops.push({
+          op: 'madvise',
+          addr: num(w[1], line),
+          len: num(w[2], line),
+          advice: num(w[3], line),
         });
         break;
       case 'check':

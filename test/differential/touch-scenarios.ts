@@ -194,3 +194,83 @@ export const TOUCH_SCENARIOS: Scenario[] = [
     ],
   },
 ];
+
+const M2 = 0x200000;
+/** 2 MiB-aligned, above the 128-page sandbox: room for PMD-mapped huge pages. */
+const T = S + 8 * M2;
+const MADV_DONTNEED = 4;
+const MADV_HUGEPAGE = 14;
+const MADV_NOHUGEPAGE = 15;
+
+function madvise(addr: number, len: number, advice: number): Op {
+  return { op: 'madvise', addr, len, advice };
+}
+
+/**
+ * Transparent huge pages (run by thp.test.ts, which checks that the kernel really gave the huge
+ * pages: THP allocation can fail on a fragmented host, and khugepaged may collapse pages in the
+ * background). The engine is configured with the host's THP mode, so the script compares byte
+ * for byte in every mode; in `madvise` (the reference host) only the advised VMAs get them.
+ */
+export const THP_SCENARIOS: Scenario[] = [
+  {
+    // MADV_HUGEPAGE splits the VMA (hg, THPeligible 1 where a 2 MiB block fits); one fault maps
+    // a whole huge page (a read too on a host without a zero page; else the huge zero page);
+    // mprotect of one page splits the VMA and the PMD (the pages stay, PTE-mapped), merging
+    // back keeps it split; MADV_NOHUGEPAGE of one page does the same with nh; errno of bad calls.
+    name: 'thp-madvise-fault-split',
+    ops: [
+      ...probes,
+      anon(T, 4 * 512, RW),
+      madvise(T + M2, 2 * M2, MADV_HUGEPAGE),
+      madvise(T + 1, P, MADV_HUGEPAGE),
+      madvise(T, P, 999),
+      madvise(T + 4 * M2, P, MADV_HUGEPAGE),
+      check,
+      touch(T + M2, 1, false),
+      touch(T + M2 + 3 * P, 1, true),
+      touch(T + 2 * M2 + 7 * P, 1, true),
+      touch(T + 2 * M2, 512, true),
+      touch(T + 3 * M2, 4, true),
+      check,
+      mprotect(T + 2 * M2 + P, 1, R),
+      check,
+      mprotect(T + 2 * M2 + P, 1, RW),
+      madvise(T + M2 + 2 * P, P, MADV_NOHUGEPAGE),
+      check,
+      anon(T + 8 * M2, 512, R),
+      madvise(T + 8 * M2, M2, MADV_HUGEPAGE),
+      touch(T + 8 * M2 + 5 * P, 2, false),
+      check,
+    ],
+  },
+  {
+    // A fork child shares the huge pages (Pss halves, Shared_Dirty, reads cost no fault); its
+    // write splits the PMD
+    // and copies one page. MADV_DONTNEED of a page splits the PMD and drops the page; of a
+    // whole huge page frees it (the next fault maps a PMD again); an aligned mremap keeps the
+    // PMD, an unaligned one splits it; munmap of part of one splits it.
+    name: 'thp-fork-dontneed-mremap',
+    ops: [
+      ...probes,
+      anon(T, 3 * 512, RW),
+      madvise(T, 3 * M2, MADV_HUGEPAGE),
+      touch(T, 3 * 512, true),
+      { op: 'forkchild' },
+      // The child reads them first: a fork's copied PMDs start old, and which folios the
+      // kernel's LRU has marked referenced by then is its own business (Referenced differs).
+      touch(T, 3 * 512, false),
+      check,
+      touch(T + P, 1, true),
+      check,
+      madvise(T + M2 + P, P, MADV_DONTNEED),
+      madvise(T + 2 * M2, M2, MADV_DONTNEED),
+      touch(T + 2 * M2 + 9 * P, 1, true),
+      check,
+      mremap(T + 2 * M2, 512, 512, MREMAP_MAYMOVE | MREMAP_FIXED, T + 6 * M2),
+      mremap(T + M2, 512, 512, MREMAP_MAYMOVE | MREMAP_FIXED, T + 9 * M2 + P),
+      munmap(T + 5 * P, 1),
+      check,
+    ],
+  },
+];

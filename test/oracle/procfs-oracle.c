@@ -25,6 +25,7 @@
  *   unlink IDX                        unlink file IDX (its mappings print " (deleted)")
  *   probe ADDR                        add a PROCMAP_QUERY probe address (no output)
  *   touch ADDR LEN W                  access every page of the range (W=1: store, 0: load)
+ *   madvise ADDR LEN ADVICE           madvise(2)
  *   check                             print maps text, 4096-byte read sizes, PROCMAP_QUERY answers,
  *                                     smaps_rollup, status and smaps (oracle-memory.h)
  * The transcript format is documented in docs/differential.md; test/differential/transcript.ts
@@ -473,6 +474,9 @@ static void run_script(void) {
     } else if (word_is("touch")) {
       u64 a = num(), l = num(), w = num();
       r = do_touch(a, l, w);
+    } else if (word_is("madvise")) {
+      u64 a = num(), l = num(), adv = num();
+      r = sys3(SYS_madvise, a, l, adv);
     } else if (word_is("unlink")) {
       u64 idx = num();
       if (idx >= NFILES) die("bad file index");
