@@ -138,6 +138,33 @@ test('every dashboard query returns series from a real Prometheus scraping the r
         { op: 'munmap', addr, length },
       ],
     });
+    // Where lockless retries come from, whatever the machine's load: a retry is a write landing
+    // between the sequence a reader recorded (at its chunk's start, or at its last momentary mmap
+    // lock: every named or special VMA of the node layouts above) and a line's validation, so it
+    // needs the writer to run inside a reader's window. The busy processes above give few such
+    // windows (mmap_churn spends most of its cycle faulting, which moves no sequence; the namer
+    // holds the lock nearly always, so readers take it and cannot retry), and a loaded 2-core
+    // machine once ran the whole deadline without one. Here: 2,048 plain VMAs read in one window
+    // (?chunk=0, ~1 ms of speculation) while a writer flips one VMA's prot 5,000 times a second,
+    // holding the lock a few µs each time: most reads retry.
+    const flipper = await service.createProcess({ comm: 'e2e-flipper', template: 'minimal' });
+    const flipBase = 0x2000_0000_0000;
+    const calls = Array.from({ length: 2048 }, (_, i) => ({
+      op: 'mmap',
+      addr: `0x${(flipBase + i * 0x1000).toString(16)}`,
+      length: '0x1000',
+      prot: i % 2 ? 'r--' : 'rw-',
+      flags: ['private', 'anonymous', 'fixed'],
+    }));
+    assert.equal((await service.json('POST', `/proc/${flipper}/syscalls`, { calls })).status, 200);
+    const flip = `0x${flipBase.toString(16)}`;
+    await service.startActivity(flipper, {
+      loop: [
+        { op: 'mprotect', addr: flip, length: '0x1000', prot: 'r--' },
+        { op: 'mprotect', addr: flip, length: '0x1000', prot: 'rw-' },
+      ],
+      rate_per_s: 5000,
+    });
     const idle = await service.createProcess({ comm: 'e2e-idle', template: 'minimal' });
     const exited = await service.createProcess({ comm: 'e2e-exited', template: 'minimal' });
     assert.equal((await service.json('DELETE', `/processes/${exited}`)).status, 204);
@@ -149,6 +176,7 @@ test('every dashboard query returns series from a real Prometheus scraping the r
       exitedPid: exited,
       strategies: STRATEGIES,
       workers: 6,
+      speculative: { pid: flipper, strategy: SPECULATIVE },
     });
     load.start();
 

@@ -15,6 +15,11 @@ export interface LoadPlan {
   exitedPid: number;
   strategies: readonly string[];
   workers: number;
+  /**
+   * One more loop reading this pid's whole maps in one lock window (`?chunk=0`) under this
+   * strategy, back to back: where speculation retries come from (see the dashboard test).
+   */
+  speculative?: { pid: number; strategy: string };
 }
 
 export interface LoadReport {
@@ -32,6 +37,13 @@ export class ReadLoad {
 
   start(): void {
     for (let w = 0; w < this.plan.workers; w++) this.loops.push(this.loop(w));
+    const spec = this.plan.speculative;
+    if (spec) this.loops.push(this.speculativeLoop(spec.pid, spec.strategy));
+  }
+
+  private async speculativeLoop(pid: number, strategy: string): Promise<void> {
+    const url = `${this.plan.baseUrl}/proc/${pid}/maps?strategy=${strategy}&chunk=0`;
+    while (!this.stopping) await this.expect('GET maps chunk=0', 200, fetch(url));
   }
 
   async stop(): Promise<LoadReport> {
