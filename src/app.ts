@@ -28,6 +28,7 @@ import eventFanoutPlugin from './plugins/app/event-fanout.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import originHostPlugin from './plugins/app/origin-host.js';
 import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
+import { routeLevelChildLoggers } from './plugins/app/route-loggers.js';
 import simPlugin from './plugins/app/sim.js';
 import statePlugin from './plugins/app/state.js';
 import swaggerPlugin from './plugins/external/swagger.js';
@@ -94,6 +95,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Parser and router errors in the errno shape too (src/plugins/app/client-errors.ts).
     clientErrorHandler,
     frameworkErrors,
+    // One shared child per route log level (src/plugins/app/route-loggers.ts).
+    childLoggerFactory: routeLevelChildLoggers(),
   });
   await app.register(refusedUpgradesPlugin);
   await app.register(originHostPlugin, { config });
@@ -131,7 +134,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500 && status !== 503) request.log.error({ err }, 'request failed');
+    if (status >= 500 && status !== 503) {
+      // A route with its own log level shares a logger without the reqId binding: add it.
+      const log = request.log;
+      const bound = 'bindings' in log && typeof log.bindings === 'function' && log.bindings().reqId;
+      log.error(bound ? { err } : { err, reqId: request.id }, 'request failed');
+    }
     if ((status === 503 || status === 429) && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', String(config.retryAfterS));
     }

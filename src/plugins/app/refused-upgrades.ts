@@ -47,21 +47,19 @@ function isUpgrade(raw: IncomingMessage): boolean {
 
 async function refusedUpgrades(app: FastifyInstance): Promise<void> {
   // Synchronous hooks: they run on every request, and cost a promise each when async.
+  // Only upgrade requests pay anything (no onSend or onResponse hook for every request): the
+  // header is set before anything can answer, and every answer keeps it; the socket goes once
+  // the answer is written (an upgrade that succeeds is hijacked: it writes no answer here).
   app.addHook('onRequest', (request, reply, done) => {
-    const problem = isUpgrade(request.raw) ? handshakeProblem(request.headers) : null;
+    if (!isUpgrade(request.raw)) return done();
+    reply.header('connection', 'close');
+    reply.raw.once('finish', () => request.raw.socket.destroySoon());
+    const problem = handshakeProblem(request.headers);
     if (problem === null) return done();
     reply
       .code(400)
       .header('sec-websocket-version', '13')
       .send({ error: 'EINVAL', errno: HTTP_ERRNO.EINVAL, message: problem });
-  });
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (isUpgrade(request.raw)) reply.header('connection', 'close');
-    done(null, payload);
-  });
-  app.addHook('onResponse', (request, _reply, done) => {
-    if (isUpgrade(request.raw)) request.raw.socket.destroySoon();
-    done();
   });
 }
 
