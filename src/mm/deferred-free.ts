@@ -88,8 +88,9 @@ export interface Reclaimer {
 export class DeferredFree {
   private readonly i32: Int32Array;
   /**
-   * The ring grows down from nodeBase (arena-layout.ts): slot s is entry capacity - 1 - s of this
-   * view, its stamp at ring[at(s)], its item at ring[at(s) + 1].
+   * The arena as Float64 slots (the shared view: a typed array of its own per arena per thread
+   * would cost memory per hosted process). The ring grows down from nodeBase (arena-layout.ts):
+   * slot s's stamp is at ring[at(s)], its item at ring[at(s) + 1].
    */
   private readonly ring: Float64Array;
   private readonly capacity: number;
@@ -117,11 +118,7 @@ export class DeferredFree {
     this.ringTop = geometry.retireBase + geometry.retireCapacity * RETIRE_ENTRY_BYTES;
     this.i32 = views.i32;
     this.capacity = geometry.retireCapacity;
-    this.ring = new Float64Array(
-      views.buffer,
-      geometry.retireBase,
-      (this.capacity * RETIRE_ENTRY_BYTES) / 8,
-    );
+    this.ring = views.f64;
     this.grace = grace;
   }
 
@@ -172,7 +169,7 @@ export class DeferredFree {
 
   /** Float64 index in `ring` of slot `slot`'s stamp (its item follows). */
   private at(slot: number): number {
-    return 2 * (this.capacity - 1 - slot);
+    return (this.ringTop - (slot + 1) * RETIRE_ENTRY_BYTES) / 8;
   }
 
   /** reclaim() once RECLAIM_BATCH objects wait (what every write calls; see RECLAIM_BACKOFF). */

@@ -91,7 +91,6 @@ export class ItemList {
 export class IndexNodes {
   readonly i32: Int32Array;
   readonly f64: Float64Array;
-  readonly u8: Uint8Array;
   /** Int32 / Float64 index of node 0 (node n starts at nb32 + n * W32, nb64 + n * W64). */
   readonly nb32: number;
   readonly nb64: number;
@@ -104,7 +103,6 @@ export class IndexNodes {
     this.commit = commit;
     this.i32 = views.i32;
     this.f64 = views.f64;
-    this.u8 = new Uint8Array(views.buffer);
     this.nb32 = geometry.nodeBase / 4;
     this.nb64 = geometry.nodeBase / 8;
     this.capacity = geometry.nodeCapacity;

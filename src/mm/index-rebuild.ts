@@ -1,4 +1,4 @@
-import { NODE_BYTES, NODE_I32_COUNT, NODE_I32_LEVEL, NODE_MIN_FILL } from './arena-layout.js';
+import { NODE_I32_COUNT, NODE_I32_LEVEL, NODE_MIN_FILL } from './arena-layout.js';
 import {
   F,
   HI64,
@@ -27,7 +27,6 @@ import { IndexPacker } from './index-pack.js';
 export class IndexRebuild {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
-  private readonly u8: Uint8Array;
   private readonly nb32: number;
   private readonly nb64: number;
   /** Change in the number of entries made by the current mutation. */
@@ -41,7 +40,6 @@ export class IndexRebuild {
     this.packer = new IndexPacker(nodes);
     this.i32 = nodes.i32;
     this.f64 = nodes.f64;
-    this.u8 = nodes.u8;
     this.nb32 = nodes.nb32;
     this.nb64 = nodes.nb64;
   }
@@ -193,8 +191,8 @@ export class IndexRebuild {
       const old = pathNode[d];
       const pos = pathPos[d];
       const copy = this.allocNode();
-      const ob = this.nb32 * 4 + old * NODE_BYTES;
-      this.u8.copyWithin(this.nb32 * 4 + copy * NODE_BYTES, ob, ob + NODE_BYTES);
+      const ob = this.nb32 + old * W32;
+      i32.copyWithin(this.nb32 + copy * W32, ob, ob + W32);
       const c32 = this.nb32 + copy * W32;
       const c64 = this.nb64 + copy * W64;
       f64[c64 + LO64 + pos] = cLo;

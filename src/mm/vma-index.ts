@@ -48,7 +48,12 @@ export class VmaIndex {
   private readonly nb32: number;
   private readonly nb64: number;
   private readonly nodes: IndexNodes;
-  private readonly rebuilder: IndexRebuild;
+  /**
+   * The writer's mutation algorithms, made on this view's first mutation: most views (a reader
+   * thread's, per process) never write, and each object kept per view is memory per hosted
+   * process on every engine thread (issue 11's memory budget).
+   */
+  private rebuilder: IndexRebuild | null = null;
   /** Number of node slots, including the unused slot 0. */
   readonly nodeCapacity: number;
   private readonly deferred: DeferredFree;
@@ -62,7 +67,6 @@ export class VmaIndex {
     commit: ArenaCommit,
   ) {
     this.nodes = new IndexNodes(views, geometry, commit);
-    this.rebuilder = new IndexRebuild(this.nodes);
     this.i32 = views.i32;
     this.f64 = views.f64;
     this.nb32 = this.nodes.nb32;
@@ -224,11 +228,12 @@ export class VmaIndex {
 
   private mutateOnce(lo: number, hi: number, id: number): void {
     const i32 = this.i32;
+    const rebuilder = (this.rebuilder ??= new IndexRebuild(this.nodes));
     opAllocated.n = 0;
     opRetired.n = 0;
     let newRoot: number;
     try {
-      newRoot = this.rebuilder.rebuild(i32[I32_INDEX_ROOT], lo, hi, id);
+      newRoot = rebuilder.rebuild(i32[I32_INDEX_ROOT], lo, hi, id);
     } catch (e) {
       // Nothing was published: give back every node this operation allocated (and still holds).
       for (let i = 0; i < opAllocated.n; i++) {
@@ -238,7 +243,7 @@ export class VmaIndex {
       throw e;
     }
     if (newRoot < 0) return; // no change
-    i32[I32_INDEX_COUNT] += this.rebuilder.countDelta;
+    i32[I32_INDEX_COUNT] += rebuilder.countDelta;
     Atomics.store(i32, I32_INDEX_ROOT, newRoot);
     this.deferred.retireNodes(opRetired.ids, opRetired.n);
   }
