@@ -14,7 +14,7 @@ import { type MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { type WriterEnv, withWriterHooks } from '../mm/mm-writer.js';
 import { ByteSink } from '../procfs/byte-sink.js';
 import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
-import { ProcmapQueryResult, queryArgs } from '../procfs/procmap-query.js';
+import { ProcmapQueryResult, queryArgs, setQueryArgs } from '../procfs/procmap-query.js';
 import {
   type AddressBatch,
   columnBuffers,
@@ -152,6 +152,8 @@ export class Engine {
   private readonly mms = new Map<number, MmStruct>();
   private readonly writer: WriterEnv;
   private readonly out = new ProcmapQueryResult();
+  /** The ioctl's input of the query running (reused: read only during the query). */
+  private readonly args = queryArgs(0, 0, false, false);
   // Chunks of one read are gathered here, then copied once into the reply's buffer.
   private readonly gather = new ByteSink(1 << 16);
   private readonly ends: number[] = [];
@@ -401,7 +403,7 @@ export class Engine {
     try {
       for (; i < n; i++) {
         const q = req.queries[i];
-        const args = queryArgs(q.addr, q.flags, q.name, q.buildId);
+        const args = setQueryArgs(this.args, q.addr, q.flags, q.name, q.buildId);
         const r = strategy.queryInRead(ctx, mm, args, out);
         replies[i] = r < 0 ? -r : answerOf(out, q);
       }

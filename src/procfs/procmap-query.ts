@@ -360,13 +360,34 @@ export function queryArgs(
   wantName: boolean,
   wantBuildId: boolean,
 ): ProcmapQueryArgs {
-  return {
+  const a: ProcmapQueryArgs = {
     size: PROCMAP_QUERY_STRUCT_SIZE,
-    queryFlags: flags,
-    queryAddr: addr,
-    vmaNameSize: wantName ? PATH_MAX : 0,
-    vmaNameAddr: wantName ? 1 : 0,
-    buildIdSize: wantBuildId ? 20 : 0,
-    buildIdAddr: wantBuildId ? 1 : 0,
+    queryFlags: 0,
+    queryAddr: 0,
+    vmaNameSize: 0,
+    vmaNameAddr: 0,
+    buildIdSize: 0,
+    buildIdAddr: 0,
+    trailingNonZero: false,
   };
+  return setQueryArgs(a, addr, flags, wantName, wantBuildId);
+}
+
+/** `queryArgs` into an existing args object (a batch reuses one); returns it. */
+export function setQueryArgs(
+  a: ProcmapQueryArgs,
+  addr: number,
+  flags: number,
+  wantName: boolean,
+  wantBuildId: boolean,
+): ProcmapQueryArgs {
+  a.size = PROCMAP_QUERY_STRUCT_SIZE;
+  a.queryFlags = flags;
+  a.queryAddr = addr;
+  a.vmaNameSize = wantName ? PATH_MAX : 0;
+  a.vmaNameAddr = wantName ? 1 : 0;
+  a.buildIdSize = wantBuildId ? 20 : 0;
+  a.buildIdAddr = wantBuildId ? 1 : 0;
+  a.trailingNonZero = false;
+  return a;
 }
