@@ -60,7 +60,7 @@ export interface ScriptLayout {
   stackStart: number;
   /** mmap_base (the end of [vdso]): hints between it and the stack are honoured when free. */
   mmapBase: number;
-  /** Whether touch ops are generated (DIFF_TOUCH=1: known mismatches remain, README). */
+  /** Whether touch ops (single-page reads and writes) are generated: yes unless false. */
   touch?: boolean;
 }
 
@@ -430,7 +430,7 @@ class Generator {
     if (r.chance(0.003)) return { op: 'unlink', file: r.int(0, FILE_COUNT - 1) };
     if (r.chance(0.01)) return { op: 'fork' };
     if (r.chance(0.002)) return { op: 'forkchild' }; // the rest of the script runs in a child
-    if (this.layout.touch && r.chance(0.15)) return this.touch();
+    if (this.layout.touch !== false && r.chance(0.15)) return this.touch();
     const x = r.next();
     if (x < 0.3) return r.chance(0.12) ? this.badMmap() : this.mmap();
     if (x < 0.48) return this.munmap();

@@ -28,7 +28,6 @@ const layout: ScriptLayout = {
   anonNames: host.anonVmaName,
   stackStart: Number.parseInt(stackLine.split('-')[0]!, 16),
   mmapBase: Number.parseInt(vdsoLine.split('-')[1]!, 16),
-  touch: process.env.DIFF_TOUCH === '1',
 };
 
 interface Job {
@@ -79,6 +78,7 @@ test('random differential scripts cover every op kind and at least 5,000 calls',
   assert.ok(totalCalls >= 5000, `only ${totalCalls} calls`);
   const kinds = new Set(planned.flatMap((j) => j.ops.map((o) => o.op)));
   const expected = ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'fork', 'forkchild', 'unlink'];
+  expected.push('touch');
   expected.push('check');
   if (host.anonVmaName) expected.push('anon');
   for (const k of expected) assert.ok(kinds.has(k as Op['op']), `no ${k} op generated`);

@@ -38,11 +38,23 @@ test('the generator is seeded and prefix-stable', () => {
   assert.notDeepEqual(generateScript(43, 150, layout), short);
   // It covers every op kind and a share of deliberately invalid calls.
   const kinds = new Set(long.map((o) => o.op));
-  for (const k of ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'anon', 'probe', 'check']) {
+  for (const k of [
+    'mmap',
+    'munmap',
+    'mprotect',
+    'mremap',
+    'brk',
+    'anon',
+    'touch',
+    'probe',
+    'check',
+  ]) {
     assert.ok(kinds.has(k as never), `no ${k} in 600 ops`);
   }
   const noAnon = generateScript(42, 600, { ...layout, anonNames: false });
   assert.ok(!noAnon.some((o) => o.op === 'anon'));
+  const noTouch = generateScript(42, 600, { ...layout, touch: false });
+  assert.ok(!noTouch.some((o) => o.op === 'touch'));
   // Nothing but brk ever touches the helper's own low mappings or [vvar] and above: a range either
   // lies in the sandbox or below [vvar], or is one the kernel rejects whole (end past TASK_SIZE).
   const sandbox = 0x1000_0000_0000;

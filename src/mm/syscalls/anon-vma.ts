@@ -20,9 +20,10 @@
  * on simulated memory and that merge comparisons skip (ANON_VMA_BITS): VM_MAYBE_GUARD = "has
  * one", VM_UFFD_WP = "inherited through fork", and a 3-bit identity in VM_UFFD_MISSING,
  * VM_SOFTDIRTY and VM_MERGEABLE. A new anon_vma reuses a compatible neighbour's, as
- * find_mergeable_anon_vma() does, and otherwise takes the identity (start page mod 7) + 1: two
- * anon_vmas created apart are told apart unless their start pages are congruent mod 7 (then the
- * simulation takes them for one). A real anon_vma field in the record would remove that limit.
+ * find_mergeable_anon_vma() does, and otherwise takes an identity that the nearest anon_vmas on
+ * both sides (three each way) do not have: two anon_vmas created apart are told apart unless they
+ * were further apart than that when the second was made and later meet (then the simulation may
+ * take them for one). A real anon_vma field in the record would remove that limit.
  */
 import type { MmStruct } from '../mm-struct.js';
 import {
@@ -137,6 +138,47 @@ export function anonVmaPrepare(mm: MmStruct, id: number): void {
     v.setFlags(id, (f & ~ANON_VMA_BITS) | (v.flags(prev) & (VM_ANON_VMA | ID_MASK)));
     return;
   }
-  const ident = ((v.start(id) / PAGE_SIZE) % 7) + 1;
-  v.setFlags(id, (f & ~ANON_VMA_BITS) | VM_ANON_VMA | idBits(ident));
+  v.setFlags(id, (f & ~ANON_VMA_BITS) | VM_ANON_VMA | idBits(freshIdentity(mm, id)));
+}
+
+/** How far freshIdentity() looks on each side: VMAs visited, anon_vmas collected. */
+const IDENTITY_SCAN_VMAS = 8;
+const IDENTITY_SCAN_HOLDERS = 3;
+
+/**
+ * The identity (1..7) of a new anon_vma for VMA `id`: one that none of the nearest anon_vmas on
+ * either side has (up to three each way, within eight VMAs), since those are the VMAs that later
+ * merges are likely to compare it with (a neighbour, or one that becomes a neighbour when the VMAs
+ * between merge away). Six excluded values at most, so one of the seven is always free.
+ */
+function freshIdentity(mm: MmStruct, id: number): number {
+  const v = mm.vmas;
+  let used = 0;
+  const note = (other: number): boolean => {
+    const a = anonVmaOf(v.flags(other));
+    if (a === 0) return false;
+    used |= 1 << identityOf(a);
+    return true;
+  };
+  let holders = 0;
+  let o = mm.findVmaPrev(v.start(id));
+  for (let n = 0; o !== 0 && n < IDENTITY_SCAN_VMAS && holders < IDENTITY_SCAN_HOLDERS; n++) {
+    if (note(o)) holders++;
+    o = mm.findVmaPrev(v.start(o));
+  }
+  holders = 0;
+  o = mm.findVma(v.end(id));
+  for (let n = 0; o !== 0 && n < IDENTITY_SCAN_VMAS && holders < IDENTITY_SCAN_HOLDERS; n++) {
+    if (note(o)) holders++;
+    o = mm.findVma(v.end(o));
+  }
+  for (let ident = 1; ident <= 7; ident++) if (!(used & (1 << ident))) return ident;
+  return 1; // unreachable: at most six identities are excluded
+}
+
+/** The 3-bit identity of an anon_vma state (anonVmaOf), 1..7. */
+function identityOf(state: number): number {
+  let n = 0;
+  for (let i = 0; i < ID_BITS.length; i++) if (state & ID_BITS[i]) n |= 1 << i;
+  return n;
 }

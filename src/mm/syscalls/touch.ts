@@ -111,7 +111,8 @@ export function touch(
   const refusal = checkRange(mm, first, end, write);
   if (refusal !== 0) {
     if (refusal < 0) return refusal;
-    // SIGBUS at page `refusal`: fault it alone (a private write prepares the anon_vma first).
+    // A fault at page `refusal` refused after a side effect: SIGBUS (a private write has
+    // prepared the anon_vma first) or a stack grown down to a page the access check refuses.
     const r = userFault(mm, refusal, write, observer);
     return r < 0 ? r : touchRefused(REASON_PAST_EOF);
   }
@@ -127,7 +128,9 @@ export function touch(
 
 /**
  * The whole range, before anything is touched: 0 when every page may be accessed, a refusal
- * (< 0), or the address (> 0) of the first page past the end of its object (SIGBUS).
+ * (< 0), or the address (> 0) of a page whose fault is refused after a side effect: the first
+ * page past the end of its object (SIGBUS), or a page in a stack gap whose VMA refuses the access
+ * (the stack grows first).
  * Racy reads under RCU (no lock): the faults check again.
  */
 function checkRange(mm: MmStruct, first: number, end: number, write: boolean): number {
@@ -144,6 +147,8 @@ function checkRange(mm: MmStruct, first: number, end: number, write: boolean): n
         if (!growable) {
           return touchRefused(v.flags(id) & VM_GROWSDOWN ? REASON_STACK_GAP : REASON_NO_VMA);
         }
+        // lock_mm_and_find_vma() grows the stack before access_error() refuses the access.
+        if (accessError(mm, v.flags(id), write) !== 0) return a;
       }
       const reason = accessError(mm, v.flags(id), write);
       if (reason !== 0) return touchRefused(reason);
