@@ -7,6 +7,7 @@
  */
 import { Instruments } from '../metrics/instruments.js';
 import type { EngineGauges } from '../metrics/registry.js';
+import { MAX_ANON_NAME_SLOTS } from '../mm/anon-names.js';
 import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
 import { EBUSY, ENOMEM, ESRCH } from '../mm/errno.js';
 import { MmGlobals, type MmStruct } from '../mm/mm-struct.js';
@@ -162,6 +163,9 @@ export class Sim implements SimApi {
     // 0 = computed, as --max-activities 0 means (a ServiceConfig spread into the options).
     const globals = MmGlobals.create({
       pageRecords: pageRecordsFor(opts.maxMemory),
+      // As many live anon names as a handle can name (1 Mi: one per VMA of 1M VMAs), charged to
+      // the budget as used: a client meets --max-memory before it can starve the others.
+      anonNameSlots: MAX_ANON_NAME_SLOTS,
       maxMemory: opts.maxMemory,
     });
     this.activities = new ActivityAdmission(

@@ -1,5 +1,7 @@
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
+import { PAGE_BYTES } from './arena-layout.js';
 import { EINVAL, ENOMEM } from './errno.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { ANON_VMA_NAME_MAX_LEN } from './vm-flags.js';
 
 /**
@@ -51,15 +53,23 @@ export class AnonNameTable {
   readonly bytes: Uint8Array;
   readonly capacity: number;
 
-  private constructor(buffer: SharedArrayBuffer) {
+  private constructor(
+    buffer: SharedArrayBuffer,
+    /** What the slots' pages are charged to as the high-water mark reaches them (--max-memory). */
+    private readonly budget: MemoryBudget | null,
+  ) {
     this.buffer = buffer;
     this.i32 = new Int32Array(buffer);
     this.bytes = new Uint8Array(buffer);
     this.capacity = this.i32[H_CAPACITY];
   }
 
-  /** A new table with room for `slots` live names (default 262,143). */
-  static create(slots = 262_143): AnonNameTable {
+  /**
+   * A new table with room for `slots` live names (default 262,143; the service takes the most the
+   * handle allows). With a budget, the slots' pages are charged as first used, a name that would
+   * pass the limit is ENOMEM; the buffer is reserved, not committed, beyond the high-water mark.
+   */
+  static create(slots = 262_143, budget: MemoryBudget | null = null): AnonNameTable {
     if (!Number.isInteger(slots) || slots < 1 || slots > MAX_ANON_NAME_SLOTS) {
       throw new RangeError(`anon name slots must be in [1, ${MAX_ANON_NAME_SLOTS}]`);
     }
@@ -67,11 +77,11 @@ export class AnonNameTable {
     const i32 = new Int32Array(buffer);
     i32[H_CAPACITY] = slots + 1;
     i32[H_HIGH_WATER] = 1;
-    return new AnonNameTable(buffer);
+    return new AnonNameTable(buffer, budget);
   }
 
-  static attach(buffer: SharedArrayBuffer): AnonNameTable {
-    return new AnonNameTable(buffer);
+  static attach(buffer: SharedArrayBuffer, budget: MemoryBudget | null = null): AnonNameTable {
+    return new AnonNameTable(buffer, budget);
   }
 
   static slotOf(handle: number): number {
@@ -102,7 +112,7 @@ export class AnonNameTable {
       i32[H_FREE_HEAD] = i32[this.w(slot, S_FREE_NEXT)];
     } else {
       slot = i32[H_HIGH_WATER];
-      if (slot >= this.capacity) {
+      if (slot >= this.capacity || !this.chargeSlot(slot)) {
         spinUnlock(i32, H_LOCK);
         return -ENOMEM;
       }
@@ -118,6 +128,16 @@ export class AnonNameTable {
     Atomics.add(i32, H_LIVE, 1);
     spinUnlock(i32, H_LOCK);
     return ((gen & GEN_MASK) << SLOT_BITS) | slot;
+  }
+
+  /** Charges the pages slot `slot` (the new high-water mark) reaches first; false past the budget. */
+  private chargeSlot(slot: number): boolean {
+    if (this.budget === null) return true;
+    // Pages up to the end of slot `slot`; before the first name nothing is charged (not even the
+    // header's page), so an unused table costs the budget nothing.
+    const through = (s: number) => Math.ceil((HEADER_BYTES + (s + 1) * SLOT_BYTES) / PAGE_BYTES);
+    const pages = through(slot) - (slot === 1 ? 0 : through(slot - 1));
+    return pages === 0 || this.budget.tryCharge(pages * PAGE_BYTES);
   }
 
   /** Take another reference (anon_vma_name_get), e.g. when a VMA is split or duplicated. */

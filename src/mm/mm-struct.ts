@@ -81,7 +81,7 @@ export class MmGlobals {
     const budget = MemoryBudget.create(opts.maxMemory);
     return new MmGlobals(
       files,
-      AnonNameTable.create(opts.anonNameSlots),
+      AnonNameTable.create(opts.anonNameSlots, budget),
       PagePool.create(budget, opts.pageRecords, files.capacity),
       budget,
     );
@@ -92,7 +92,7 @@ export class MmGlobals {
     const budget = MemoryBudget.attach(b.budget);
     return new MmGlobals(
       FileTable.attach(b.files),
-      AnonNameTable.attach(b.anonNames),
+      AnonNameTable.attach(b.anonNames, budget),
       PagePool.attach(b.pages, budget),
       budget,
     );

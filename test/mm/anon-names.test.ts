@@ -2,8 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnonNameTable } from '../../src/mm/anon-names.js';
 import { EINVAL, ENOMEM } from '../../src/mm/errno.js';
+import { MemoryBudget } from '../../src/mm/memory-budget.js';
 
 describe('AnonNameTable', () => {
+  it('charges its slots to the memory budget as first used: ENOMEM past it, freed slots reused', () => {
+    const budget = MemoryBudget.create(3 * 4096); // 3 pages: the header's page and two more
+    const t = AnonNameTable.create(1000, budget);
+    const handles: number[] = [];
+    for (let h = t.alloc('n'); h > 0; h = t.alloc('n')) handles.push(h);
+    // 96-byte slots after a 64-byte header and the unused slot 0: 126 names fit in 3 pages.
+    assert.equal(handles.length, Math.floor((3 * 4096 - 64) / 96) - 1);
+    assert.equal(budget.usedBytes, 3 * 4096);
+    assert.ok(budget.refusals >= 1);
+    assert.equal(t.alloc('n'), -ENOMEM, 'refused past the budget, not at the capacity (1000)');
+    t.put(handles.pop()!);
+    assert.ok(t.alloc('again') > 0, 'a freed slot is reused without a new charge');
+    assert.equal(budget.usedBytes, 3 * 4096);
+  });
+
   it('allocates, reads back and compares names by content', () => {
     const t = AnonNameTable.create(8);
     const a = t.alloc('my buf');
