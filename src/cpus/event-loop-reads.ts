@@ -168,14 +168,14 @@ export function eventLoopReads(
       });
     },
 
-    async query(req: QueryRequest) {
+    query(req: QueryRequest) {
       const replies: QueryReply[] = new Array(req.queries.length);
       return resumingQueries(engine, req.pid, (from, waited) =>
         engine.query(req, replies, from, waited),
       );
     },
 
-    async queryColumns(req: ColumnsRequest) {
+    queryColumns(req: ColumnsRequest) {
       const cols = newQueryColumns(req.addrs.length);
       return resumingQueries(engine, req.pid, (from, waited) =>
         engine.queryColumns(req, cols, from, waited),
@@ -187,25 +187,39 @@ export function eventLoopReads(
 /**
  * Runs a batch of queries (`run(from, waitedNs)`) to its end: where one would wait for the mmap
  * read lock, the event loop queues for the lock without blocking and resumes the batch there.
+ * The first attempt runs at once (no async frame: a point query is a few µs, and each promise
+ * layer of a request costs a share of that); only a batch that must wait goes async.
  */
-async function resumingQueries<T>(
+function resumingQueries<T>(
   engine: Engine,
   pid: number,
   run: (from: number, waitedNs: number) => T,
 ): Promise<T> {
-  let from = 0;
-  let waited = -1;
+  try {
+    return Promise.resolve(run(0, -1));
+  } catch (err) {
+    return resumeAfterWait(engine, pid, run, err);
+  }
+}
+
+async function resumeAfterWait<T>(
+  engine: Engine,
+  pid: number,
+  run: (from: number, waitedNs: number) => T,
+  first: unknown,
+): Promise<T> {
+  let err = first;
   for (;;) {
+    if (!(err instanceof ReadWouldWait)) throw err;
+    const waited = await lockWhenFree(err.mm);
+    if (!engine.has(pid)) {
+      mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE);
+      throw new OpError(ESRCH, `no process ${pid}`);
+    }
     try {
-      return run(from, waited);
-    } catch (err) {
-      if (!(err instanceof ReadWouldWait)) throw err;
-      from = err.resumeAt;
-      waited = await lockWhenFree(err.mm);
-      if (!engine.has(pid)) {
-        mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE);
-        throw new OpError(ESRCH, `no process ${pid}`);
-      }
+      return run(err.resumeAt, waited);
+    } catch (next) {
+      err = next;
     }
   }
 }

@@ -17,6 +17,7 @@ import { RcuDomain } from '../sync/rcu.js';
 import { ActivityAdmission, defaultMaxActivities, rcuSlotsFor } from './activity-admission.js';
 import { CpuRequestError, PoolSaturatedError } from './cpu-pool.js';
 import { OpError } from './cpu-protocol.js';
+import type { QueryReply } from './engine.js';
 import { withEventLoopReads } from './event-loop-reads.js';
 import { inProcessTransport } from './in-process-transport.js';
 import { PROCESS_VIEW_BYTES } from './memory-limit.js';
@@ -452,7 +453,12 @@ export class Sim implements SimApi {
   ): Promise<QueryOutcome[]> {
     this.get(pid);
     const req = { pid, strategy: opts.strategy ?? null, queries };
-    const replies = await this.call('PROCMAP_QUERY', () => this.transport.query(req));
+    let replies: QueryReply[];
+    try {
+      replies = await this.transport.query(req); // inline `call`: one promise layer less
+    } catch (err) {
+      throw transportError(err, 'PROCMAP_QUERY');
+    }
     return replies.map((r) => (typeof r === 'number' ? queryError(r) : r));
   }
 
