@@ -149,7 +149,8 @@ export const TOUCH_SCENARIOS: Scenario[] = [
     // first; a page-cache page written through a shared mapping stays dirty after the munmap
     // (a later private mapping shows it Private_Dirty); a populated page written after the fork
     // child is gone is reused (the same folio, still marked accessed: Referenced in the next
-    // child although its PTE is old there).
+    // child although its PTE is old there); munmap of young page-cache PTEs marks those folios
+    // accessed, so a later private mapping's copies in a fork child show them Referenced.
     name: 'touch-page-cache-state',
     ops: [
       ...probes,
@@ -164,6 +165,12 @@ export const TOUCH_SCENARIOS: Scenario[] = [
       anon(S + 40 * P, 4, RW, ANON_FIXED | MAP_POPULATE),
       { op: 'fork' },
       touch(S + 41 * P, 1, true),
+      file(S + 50 * P, 4, R, 0, 0),
+      touch(S + 50 * P, 1, false),
+      munmap(S + 50 * P, 4),
+      file(S + 60 * P, 4, RW, 0, 0),
+      touch(S + 60 * P, 1, true),
+      touch(S + 61 * P, 1, false),
       { op: 'forkchild' },
       check,
     ],

@@ -12,7 +12,7 @@
  */
 import type { MmStruct } from '../mm-struct.js';
 import { VM_LOCKED } from '../vm-flags.js';
-import { forEachObjectPage, OBJ_DIRTY } from './page-objects.js';
+import { forEachObjectPage, OBJ_DIRTY, OBJ_REFERENCED } from './page-objects.js';
 import { type PagePool, R_BITS, R_NEXT, R_OBJ } from './page-pool.js';
 import {
   PTE_ACCESSED,
@@ -144,7 +144,8 @@ function accountRun(
   if (bits & PTE_ZERO) return; // vm_normal_page() is NULL for the zero page
   const size = n * PAGE;
   acc.resident += size;
-  if (bits & (PTE_YOUNG | PTE_ACCESSED)) acc.referenced += size;
+  const young = (bits & (PTE_YOUNG | PTE_ACCESSED)) !== 0;
+  if (young) acc.referenced += size;
   if (bits & PTE_ANON) acc.anonymous += size;
   if (bits & PTE_HUGE) acc.anonHugePages += size; // smaps_pmd_entry(): only anonymous THPs here
   const obj = pool.obj(r);
@@ -157,6 +158,7 @@ function accountRun(
     const m = Math.max(mapcount, 1);
     const perPage = m >= 2 ? Math.floor(PAGE_PSS / m) : PAGE_PSS;
     const dirty = (bits & PTE_DIRTY) !== 0 || (flags & OBJ_DIRTY) !== 0;
+    if (!young && flags & OBJ_REFERENCED) acc.referenced += count * PAGE;
     accumulate(acc, bits, count * PAGE, count * perPage, dirty, vmLocked, m < 2);
   });
 }

@@ -51,7 +51,7 @@ function locked(mm: MmStruct, fn: (head: number) => void): void {
 }
 
 export function pagesZap(mm: MmStruct, start: number, end: number): void {
-  locked(mm, (head) => zapPages(mm, head, start / PAGE, end / PAGE));
+  locked(mm, (head) => zapPages(mm, head, start / PAGE, end / PAGE, true));
 }
 
 export function pagesMove(mm: MmStruct, from: number, len: number, to: number): void {

@@ -26,10 +26,14 @@ export const OBJ_SHMEM = 3;
 export const OBJ_DIRTY = 1;
 /** A shmem page that exists in the object (kept while unmapped). */
 export const OBJ_RESIDENT = 2;
+/** The folio's PG_referenced / PG_active (mark_page_accessed() on the classic LRU): smaps counts
+ * a referenced page `Referenced` even through an old PTE (a fork child's copy). */
+export const OBJ_REFERENCED = 4;
+const OBJ_ACTIVE = 8;
 /** What an unmapped page keeps: shmem pages exist, dirty page-cache pages stay dirty (there is
  * no writeback: a later mapping of the page shows it `*_Dirty`, as on the host within the
  * dirty-expire interval). */
-const OBJ_KEPT = OBJ_RESIDENT | OBJ_DIRTY;
+const OBJ_KEPT = OBJ_RESIDENT | OBJ_DIRTY | OBJ_REFERENCED | OBJ_ACTIVE;
 
 export function objHeadWord(pool: PagePool, obj: number): number {
   return pool.w(obj) + R_COUNT;
@@ -111,6 +115,22 @@ export function adjustObject(
     return false;
   }
   return true;
+}
+
+/**
+ * folio_mark_accessed() on pages [opage, opage + n) of `obj` (zap of a young PTE): an
+ * unreferenced folio becomes referenced, a referenced inactive one active and unreferenced, an
+ * active one referenced (the host shows referenced after one and three marks, not after two).
+ */
+export function markObjectAccessed(pool: PagePool, obj: number, opage: number, n: number): void {
+  const head = objHeadWord(pool, obj);
+  fillGaps(pool, head, opage, opage + n);
+  forEachInside(pool, head, opage, opage + n, (r) => {
+    const f = pool.obj(r);
+    if (!(f & OBJ_REFERENCED)) pool.setObj(r, f | OBJ_REFERENCED);
+    else if (!(f & OBJ_ACTIVE)) pool.setObj(r, (f | OBJ_ACTIVE) & ~OBJ_REFERENCED);
+  });
+  coalesce(pool, head, opage, opage + n);
 }
 
 function removeDead(pool: PagePool, head: number): void {

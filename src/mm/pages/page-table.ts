@@ -13,7 +13,7 @@
  */
 import { I32_PAGE_TABLE } from '../arena-layout.js';
 import type { MmStruct } from '../mm-struct.js';
-import { adjustObject, OBJ_DIRTY } from './page-objects.js';
+import { adjustObject, markObjectAccessed, OBJ_DIRTY } from './page-objects.js';
 import { type PagePool, R_BITS, R_COUNT, R_NEXT, R_OBJ } from './page-pool.js';
 import { coalesce, findRun, forEachInside, linkRun, splitAt, unlinkRange } from './run-list.js';
 
@@ -120,22 +120,30 @@ export function mapRun(
 }
 
 /** Drop run r (already unlinked): counters, mapcounts, record (page lock). */
-function dropRun(pool: PagePool, head: number, r: number): void {
+function dropRun(pool: PagePool, head: number, r: number, unmap: boolean): void {
   const n = pool.count(r);
-  account(pool, head, pool.bits(r), -n);
+  const bits = pool.bits(r);
+  account(pool, head, bits, -n);
   const obj = pool.obj(r);
   // zap_pte_range(): a dirty PTE of a page-cache/shmem page dirties the folio as it goes, so
-  // the other mappings of the page see it dirty from then on.
-  const dirty = (pool.bits(r) & (PTE_DIRTY | PTE_ANON)) === PTE_DIRTY ? OBJ_DIRTY : 0;
+  // the other mappings of the page see it dirty from then on; a young one marks it accessed.
+  const dirty = (bits & (PTE_DIRTY | PTE_ANON)) === PTE_DIRTY ? OBJ_DIRTY : 0;
+  if (obj !== 0 && unmap && (bits & (PTE_YOUNG | PTE_ANON)) === PTE_YOUNG) {
+    markObjectAccessed(pool, obj, pool.opage(r), n);
+  }
   if (obj !== 0) adjustObject(pool, obj, pool.opage(r), n, -1, dirty);
   pool.free(r);
 }
 
-/** zap_page_range: unmap every page in [lo, hi) pages (page lock). */
-export function zapPages(mm: MmStruct, head: number, lo: number, hi: number): void {
+/**
+ * Unmap every page in [lo, hi) pages (page lock). `unmap`: zap_page_range of an unmapping
+ * (munmap, MAP_FIXED over, MADV_DONTNEED, exit), which marks the page-cache folios of young PTEs
+ * accessed; false: the engine re-mapping a page with other bits (a fault replacing its PTE).
+ */
+export function zapPages(mm: MmStruct, head: number, lo: number, hi: number, unmap = false): void {
   const pool = mm.pages;
   splitHugeEdges(pool, runsWord(pool, head), lo, hi);
-  unlinkRange(pool, runsWord(pool, head), lo, hi, (r) => dropRun(pool, head, r));
+  unlinkRange(pool, runsWord(pool, head), lo, hi, (r) => dropRun(pool, head, r, unmap));
 }
 
 /** Apply `fn(bits) -> bits` to the runs in [lo, hi) pages (page lock). */
@@ -184,7 +192,7 @@ export function movePages(mm: MmStruct, head: number, lo: number, hi: number, to
 /** Free the whole table (exit_mmap after every page was zapped) (page lock). */
 export function freeTable(mm: MmStruct, head: number): void {
   const pool = mm.pages;
-  zapPages(mm, head, 0, 2 ** 40);
+  zapPages(mm, head, 0, 2 ** 40, true);
   pool.free(head);
   Atomics.store(mm.i32, I32_PAGE_TABLE, 0);
 }
