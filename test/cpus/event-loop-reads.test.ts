@@ -70,18 +70,26 @@ test('event-loop reads queue for a held mmap lock without blocking, then answer 
         url: `/proc/${pid}/procmap_query?strategy=lockless`,
         payload: { queries: [{ addr: '0x0', flags: 'COVERING_OR_NEXT_VMA' }, { addr: '0x1' }] },
       });
+    // The compact batch under mmap_lock: its first address queues, the rest follow it.
+    const compact = () =>
+      app.inject({
+        method: 'POST',
+        url: `/proc/${pid}/procmap_query?strategy=mmap_lock`,
+        payload: { addrs: ['0x0', '0x401000', '0x7f0000000010', '0x500000'] },
+      });
     const before = {
       maps: (await get(mapsUrl)).body,
       query: (await get(queryUrl)).body,
       batch: (await batch()).body,
+      compact: (await compact()).body,
     };
     assert.equal(before.maps, TEXT);
     const waitsBefore = mmapReadWaits((await get('/metrics')).body, 'mmap_lock');
 
     mmapWriteLock(mm.i32, SYNC_WORDS_BASE); // a writer in its critical section
-    const pending = [get(queryUrl), get(mapsUrl), batch()];
-    await until('three queued readers', () => {
-      return mmapLockState(mm.i32, SYNC_WORDS_BASE).blockedReaders === 3;
+    const pending = [get(queryUrl), get(mapsUrl), batch(), compact()];
+    await until('four queued readers', () => {
+      return mmapLockState(mm.i32, SYNC_WORDS_BASE).blockedReaders === 4;
     });
     // The event loop is not blocked: other requests are served, per_vma reads answer.
     assert.equal((await get('/healthz')).statusCode, 200);
@@ -89,12 +97,15 @@ test('event-loop reads queue for a held mmap lock without blocking, then answer 
     assert.equal(perVma.body, before.query);
     mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
 
-    const [query, maps, batched] = await Promise.all(pending);
+    const [query, maps, batched, compacted] = await Promise.all(pending);
     assert.equal(query.body, before.query);
     assert.equal(maps.body, before.maps);
     assert.equal(batched.body, before.batch);
+    assert.equal(compacted.body, before.compact);
     const after = (await get('/metrics')).body;
-    assert.equal(mmapReadWaits(after, 'mmap_lock'), waitsBefore + 1); // the queued query
+    // Every acquisition is observed: the queued query's, and the compact batch's one per
+    // address (its first one queued, the others after it).
+    assert.equal(mmapReadWaits(after, 'mmap_lock'), waitsBefore + 1 + 4);
     const state = mmapLockState(mm.i32, SYNC_WORDS_BASE);
     assert.deepEqual(state, {
       readers: 0,
