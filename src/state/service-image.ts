@@ -1,11 +1,11 @@
 /**
- * A whole service as a snapshot holds it (payload formats v1, v2): the pid range and counter, the
- * referenced global-table entries, then every process in list order with its comm, its activity
- * definition (JSON, as the API takes it) and its address-space image.
+ * A whole service as a snapshot holds it (payload formats v1, v2, v3): the pid range and counter,
+ * the referenced global-table entries, then every process in list order with its comm, its
+ * activity definition (JSON, as the API takes it) and its address-space image.
  *
- *   u32 pidBase, u32 nextPid, tables (table-image.ts), u32 process count,
- *   per process: u32 pid, string comm, string activity JSON ("" = idle), mm image (mm-image.ts;
- *   v2 added the machine caps to it)
+ *   u32 pidBase, u32 nextPid, tables (table-image.ts), v3: page objects (page-image.ts),
+ *   u32 process count, per process: u32 pid, string comm, string activity JSON ("" = idle),
+ *   mm image (mm-image.ts; v2 added the machine caps to it), v3: its page runs (page-image.ts)
  *
  * `captureService` reads each address space under its mmap read lock (taken without blocking
  * the event loop), so each process is a consistent image even while CPUs and activities keep
@@ -24,6 +24,17 @@ import {
   writeMmImage,
 } from '../mm/image/mm-image.js';
 import {
+  captureMmPages,
+  type MmPagesImage,
+  type ObjectImage,
+  PageCapture,
+  PageRestore,
+  readMmPages,
+  readObjects,
+  writeMmPages,
+  writeObjects,
+} from '../mm/image/page-image.js';
+import {
   readTables,
   TableCapture,
   TableRestore,
@@ -40,12 +51,16 @@ export interface ProcessImage {
   comm: string;
   activity: ActivitySpec | null;
   mm: MmImage;
+  /** Its page state (null from a v1/v2 snapshot: no pages). */
+  pages: MmPagesImage | null;
 }
 
 export interface ServiceImage {
   pidBase: number;
   nextPid: number;
   tables: TablesImage;
+  /** The page objects the processes' runs refer to (v3). */
+  objects: ObjectImage[];
   processes: ProcessImage[];
 }
 
@@ -62,6 +77,7 @@ export async function captureService(
   const globals = durable.mmOptions().globals;
   if (globals === undefined) throw new Error('captureService: the sim gave no global tables');
   const tables = new TableCapture(globals.files, globals.anonNames);
+  const objects = new PageCapture();
   const processes: ProcessImage[] = [];
   for (const p of durable.processes()) {
     let activity: ActivitySpec | null;
@@ -74,12 +90,20 @@ export async function captureService(
     try {
       // Exited while we waited for the lock: its address space is gone, and so is the process.
       if (!durable.processes().some((q) => q.pid === p.pid)) continue;
-      processes.push({ pid: p.pid, comm: p.comm, activity, mm: captureMm(p.mm, tables) });
+      const mm = captureMm(p.mm, tables);
+      const pages = captureMmPages(p.mm, tables, objects);
+      processes.push({ pid: p.pid, comm: p.comm, activity, mm, pages });
     } finally {
       mmapReadUnlock(p.mm.i32, SYNC_WORDS_BASE);
     }
   }
-  return { pidBase: durable.pidBase, nextPid: durable.nextPid(), tables: tables.image, processes };
+  return {
+    pidBase: durable.pidBase,
+    nextPid: durable.nextPid(),
+    tables: tables.image,
+    objects: objects.objects,
+    processes,
+  };
 }
 
 export function encodeService(img: ServiceImage): Uint8Array {
@@ -89,15 +113,26 @@ export function encodeService(img: ServiceImage): Uint8Array {
   w.u32(img.pidBase);
   w.u32(img.nextPid);
   writeTables(w, img.tables);
+  writeObjects(w, img.objects);
   w.u32(img.processes.length);
   for (const p of img.processes) {
     w.u32(p.pid);
     w.string(p.comm);
     w.string(p.activity === null ? '' : JSON.stringify(p.activity));
     writeMmImage(w, p.mm);
+    writeMmPages(w, p.pages ?? EMPTY_PAGES);
   }
   return w.result();
 }
+
+const EMPTY_PAGES: MmPagesImage = {
+  hiwater: 0,
+  first: new Float64Array(0),
+  opage: new Float64Array(0),
+  pages: new Uint32Array(0),
+  bits: new Uint32Array(0),
+  obj: new Uint32Array(0),
+};
 
 const MAX_COMM_BYTES = 64;
 const MAX_ACTIVITY_BYTES = 64 << 20;
@@ -110,6 +145,7 @@ export function decodeService(payload: Uint8Array, version: number): ServiceImag
   const owns = (pid: number) => pid > pidBase && pid < pidBase + PID_RANGE;
   if (!owns(nextPid)) throw new ImageFormatError(`next pid ${nextPid} outside the pid range`);
   const tables = readTables(r);
+  const objects = version >= 3 ? readObjects(r, tables.files.length) : [];
   const n = r.u32('process count');
   if (n > r.remaining) throw new ImageFormatError(`process count ${n} exceeds the payload`);
   const processes: ProcessImage[] = [];
@@ -133,10 +169,11 @@ export function decodeService(payload: Uint8Array, version: number): ServiceImag
       }
     }
     const mm = readMmImage(r, version, tables.files.length, tables.names.length);
-    processes.push({ pid, comm, activity, mm });
+    const pages = version >= 3 ? readMmPages(r, objects.length) : null;
+    processes.push({ pid, comm, activity, mm, pages });
   }
   if (r.remaining !== 0) throw new ImageFormatError(`${r.remaining} bytes after the last process`);
-  return { pidBase, nextPid, tables, processes };
+  return { pidBase, nextPid, tables, objects, processes };
 }
 
 export class RestoreRefusedError extends Error {
@@ -161,15 +198,14 @@ export async function restoreService(
   if (globals === undefined) throw new Error('restoreService: the sim gave no global tables');
   const tables = new TableRestore(img.tables, globals.files, globals.anonNames, opts.grace);
   const built: { pid: number; comm: string; activity: ActivitySpec | null; mm: MmStruct }[] = [];
+  const pages = new PageRestore(img.objects, tables, globals.pages);
   try {
     for (const p of img.processes) {
-      built.push({
-        pid: p.pid,
-        comm: p.comm,
-        activity: p.activity,
-        mm: buildMm(p.mm, tables, opts),
-      });
+      const mm = buildMm(p.mm, tables, opts);
+      built.push({ pid: p.pid, comm: p.comm, activity: p.activity, mm });
+      if (p.pages !== null) pages.restoreMm(mm, p.pages);
     }
+    pages.finish();
   } catch (err) {
     for (const b of built) exitMm(b.mm); // a failed restore keeps no file reference
     throw err;

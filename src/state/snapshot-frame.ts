@@ -22,9 +22,10 @@ export const FRAME_HEADER_BYTES = 56;
 export const SNAPSHOT_FORMATS: Readonly<Record<number, string>> = {
   1: 'logical-v1 (mm fields, VMAs as columns, referenced files and anon names, activities)',
   2: 'logical-v2 (v1 + per-process machine caps: protection keys)',
+  3: 'logical-v3 (v2 + page state: page objects, per-process page-table runs)',
 };
 /** The version this build writes. */
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const SNAPSHOT_FORMAT_VERSION = 3;
 /** The oldest version this build still reads. */
 export const OLDEST_READABLE_VERSION = 1;
 

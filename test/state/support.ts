@@ -64,6 +64,19 @@ export async function richState(sim: SimApi): Promise<void> {
     anon(0, 0x2000, true),
     { op: 'mprotect', addr: 0x500000000000, length: 0x1000, prot: 1 },
   ]);
+  // Page state: written and shmem pages, huge pages (MADV_HUGEPAGE), one PMD split by a
+  // one-page mprotect; the fork below shares them (Pss halves, an anonymous page object).
+  await sim.syscalls(bash, [
+    anon(0x500000200000, 0x400000),
+    { op: 'madvise', addr: 0x500000200000, length: 0x400000, advice: 14 },
+    { op: 'touch', addr: 0x500000200000, length: 0x200000, write: true },
+    { op: 'touch', addr: 0x500000400000, length: 0x3000, write: true },
+    { op: 'touch', addr: 0x500000500000, length: 0x1000, write: false },
+    { op: 'touch', addr: 0x500000003000, length: 0x2000, write: true },
+    { op: 'mprotect', addr: 0x500000300000, length: 0x1000, prot: 1 },
+    anon(0x500001000000, 0x4000, true),
+    { op: 'touch', addr: 0x500001000000, length: 0x2000, write: true },
+  ]);
   await sim.forkProcess(bash);
   await sim.forkProcess(edge);
   await sim.exitProcess(gone);
@@ -81,8 +94,15 @@ async function mapsText(sim: SimApi, pid: number): Promise<string> {
   return s;
 }
 
+async function procFile(sim: SimApi, pid: number, file: 'smaps' | 'status'): Promise<string> {
+  let s = '';
+  for await (const c of await sim.readProcFile(pid, file, { chunk: 0 }))
+    s += Buffer.from(c).toString();
+  return s;
+}
+
 /** Everything a client can observe of `sim` (activity counters and start times left out). */
-export async function observe(sim: SimApi): Promise<unknown> {
+export async function observe(sim: SimApi, memory = false): Promise<unknown> {
   const list = await sim.listProcesses(0, 1 << 20);
   const procs = [];
   for (const { pid } of list.processes) {
@@ -93,6 +113,13 @@ export async function observe(sim: SimApi): Promise<unknown> {
       ...detail,
       activity: detail.activity?.spec ?? null,
       maps,
+      ...(memory
+        ? {
+            smaps: await procFile(sim, pid, 'smaps'),
+            // PPid: a snapshot does not record which process forked which.
+            status: (await procFile(sim, pid, 'status')).replace(/^PPid:.*$/m, 'PPid:'),
+          }
+        : {}),
       walk: walk.map((w) => (w instanceof Error ? w.message : w)),
     });
   }
