@@ -16,7 +16,7 @@ import { RECORD_BYTES } from '../../src/mm/pages/page-pool.js';
 import { appWith } from '../http/helpers.js';
 
 const json = { 'content-type': 'application/json' };
-const LIMIT = 2 * 1024 * 1024; // 2 MiB: at most 65,536 page-state records
+const LIMIT = 1024 * 1024; // 1 MiB: at most 32,768 page-state records
 const BATCH = 4096;
 const HOSTILE = 0x1000_0000_0000;
 const VICTIM = 0x2000_0000_0000;
