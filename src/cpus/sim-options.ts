@@ -1,0 +1,113 @@
+/**
+ * `SimOptions`: how a `Sim` is started, and what is derived from them once: the state shared by
+ * every engine thread (`createSimShared`: page records sized from the memory budget, the RCU
+ * domain, activity admission) and the options new address spaces are built with (`mmOptionsFor`).
+ */
+import { Instruments } from '../metrics/instruments.js';
+import { MAX_ANON_NAME_SLOTS } from '../mm/anon-names.js';
+import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
+import { MmGlobals } from '../mm/mm-struct.js';
+import { FAULT_RESERVE, RECORD_BYTES } from '../mm/pages/page-pool.js';
+import type { ThpMode } from '../mm/pages/thp.js';
+import { RcuDomain } from '../sync/rcu.js';
+import { ActivityAdmission, defaultMaxActivities, rcuSlotsFor } from './activity-admission.js';
+import { SharedConfig } from './shared-config.js';
+import type { ReadsOn, StrategyName } from './sim-api.js';
+import type { EngineShared } from './transport.js';
+
+export interface SimOptions {
+  strategy: StrategyName;
+  /** Worker CPUs; 0 = the engine runs on the event loop. */
+  cpus: number;
+  /**
+   * With worker CPUs: reads on the event loop (default; event-loop-reads.ts) or dispatched to
+   * the workers like mutations.
+   */
+  reads?: ReadsOn;
+  maxProcesses: number;
+  maxVmasPerProcess: number;
+  maxBatch: number;
+  /** Processes created at start (templates in rotation, a few with activities). */
+  population: number;
+  /** Pids are pidBase + 1 … (process-table.ts). */
+  pidBase?: number;
+  /** The simulated CPU has x86 protection keys (default false); a process may override it. */
+  pkeys?: boolean;
+  /**
+   * Read faults on private anonymous memory allocate a page instead of mapping the shared zero
+   * page (default false: Linux's rule; the server follows the host, machine-caps.ts).
+   */
+  noZeroPage?: boolean;
+  /** The simulated kernel's THP mode (default `madvise`, the reference host's; src/mm/pages/thp.ts). */
+  thp?: ThpMode;
+  /** Requests in flight per worker CPU before new ones are refused with EBUSY (503). */
+  maxInFlightPerCpu?: number;
+  /** Activities running at once (EAGAIN beyond); 0 or absent: `defaultMaxActivities(cpus)`. */
+  maxActivities?: number;
+  /** --max-memory in bytes: arenas, per-process views and activities (default: no limit). */
+  maxMemory?: number;
+  /** RCU reader slots (tests only: default room for every CPU and `maxActivities` threads). */
+  rcuSlots?: number;
+}
+
+/** Where reads run: always the event loop without worker CPUs. */
+export function readsOnFor(opts: SimOptions): ReadsOn {
+  return opts.cpus === 0 ? 'event-loop' : (opts.reads ?? 'event-loop');
+}
+
+/**
+ * Page-state records to reserve: enough for the whole memory budget to be page state (records
+ * are charged to it as they are used, so the budget, not the pool, is the limit a client meets),
+ * plus the records kept for syscalls, at least 64 Ki records, at most 2^27 - 2^16 (just under the
+ * 4 GiB a growable SharedArrayBuffer may have: reserved, not committed); 2 Mi without a budget.
+ */
+export function pageRecordsFor(maxMemory: number | undefined): number {
+  if (maxMemory === undefined || !Number.isFinite(maxMemory)) return 1 << 21;
+  const records = Math.ceil(maxMemory / RECORD_BYTES) + 2 * FAULT_RESERVE;
+  return Math.min((1 << 27) - (1 << 16), Math.max(1 << 16, records));
+}
+
+/** The state every engine thread of one sim shares, and the sim's activity admission. */
+export function createSimShared(opts: SimOptions): {
+  shared: EngineShared;
+  activities: ActivityAdmission;
+} {
+  // In-process, the event loop is the only recording thread.
+  const instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
+  const globals = MmGlobals.create({
+    pageRecords: pageRecordsFor(opts.maxMemory),
+    // As many live anon names as a handle can name (1 Mi: one per VMA of 1M VMAs), charged to
+    // the budget as used: a client meets --max-memory before it can starve the others.
+    anonNameSlots: MAX_ANON_NAME_SLOTS,
+    maxMemory: opts.maxMemory,
+  });
+  // 0 = computed, as --max-activities 0 means (a ServiceConfig spread into the options).
+  const activities = new ActivityAdmission(
+    opts.maxActivities || defaultMaxActivities(opts.cpus),
+    globals.budget,
+  );
+  const shared: EngineShared = {
+    globals,
+    rcu: RcuDomain.create(opts.rcuSlots ?? rcuSlotsFor(opts.cpus, activities.max)),
+    instruments,
+    config: SharedConfig.create(opts.strategy),
+  };
+  return { shared, activities };
+}
+
+/**
+ * Options for building a new address space on the event loop. It is not shared with any thread
+ * until it is published, so it is built with IMMEDIATE_GRACE (replaced index nodes are reused at
+ * once: the arena's high-water marks, its resident pages, stay what it holds); publishing hands
+ * it the RCU before any other thread sees it.
+ */
+export function mmOptionsFor(opts: SimOptions, shared: EngineShared) {
+  return {
+    maxVmas: opts.maxVmasPerProcess,
+    globals: shared.globals,
+    grace: IMMEDIATE_GRACE,
+    pkeys: opts.pkeys ?? false,
+    noZeroPage: opts.noZeroPage ?? false,
+    thp: opts.thp ?? 'madvise',
+  };
+}
