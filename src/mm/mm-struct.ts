@@ -1,4 +1,4 @@
-import { AnonNameTable } from './anon-names.js';
+import type { AnonNameTable } from './anon-names.js';
 import { ArenaCommit } from './arena-commit.js';
 import {
   type ArenaGeometry,
@@ -6,23 +6,8 @@ import {
   allocateArena,
   arenaViews,
   computeGeometry,
-  F64_ARG_START,
-  F64_BRK,
-  F64_DATA_VM,
-  F64_END_CODE,
-  F64_END_DATA,
-  F64_EXEC_VM,
-  F64_LOCKED_VM,
-  F64_MMAP_BASE,
-  F64_STACK_VM,
-  F64_START_BRK,
-  F64_START_CODE,
-  F64_START_DATA,
-  F64_START_STACK,
-  F64_TOTAL_VM,
   I32_EXE_FILE,
   I32_MACHINE_CAPS,
-  I32_MAP_COUNT,
   MACHINE_CAP_NO_ZERO_PAGE,
   MACHINE_CAP_PKEYS,
   MACHINE_CAP_THP_ALWAYS,
@@ -34,86 +19,18 @@ import {
 } from './arena-layout.js';
 import { DeferredFree, type GracePeriods, IMMEDIATE_GRACE } from './deferred-free.js';
 import { ENOMEM } from './errno.js';
-import { type FileIdentity, FileTable } from './file-table.js';
-import { MemoryBudget } from './memory-budget.js';
+import type { FileIdentity, FileTable } from './file-table.js';
+import { MmGlobals } from './mm-globals.js';
+import { MmHeader } from './mm-header.js';
 import { dropFileObject } from './pages/page-objects.js';
-import { PagePool } from './pages/page-pool.js';
+import type { PagePool } from './pages/page-pool.js';
 import type { ThpMode } from './pages/thp.js';
 import { DEFAULT_MAX_MAP_COUNT } from './vm-flags.js';
 import { VmaIndex } from './vma-index.js';
 import { VmaTable } from './vma-table.js';
 
+export { type MmGlobalBuffers, MmGlobals } from './mm-globals.js';
 export { SYNC_WORDS_BASE, SYNC_WORDS_COUNT };
-
-/** The buffers of the global tables, as sent to a worker with postMessage. */
-export interface MmGlobalBuffers {
-  files: SharedArrayBuffer;
-  anonNames: SharedArrayBuffer;
-  pages: SharedArrayBuffer;
-  budget: SharedArrayBuffer;
-}
-
-/**
- * The global tables every mm shares (file identities, anon names). One instance per thread;
- * all instances of one service view the same buffers.
- */
-export class MmGlobals {
-  private constructor(
-    readonly files: FileTable,
-    readonly anonNames: AnonNameTable,
-    /** Page tables and page mapcounts of every mm (src/mm/pages). */
-    readonly pages: PagePool,
-    /** The service's memory budget (--max-memory): every arena's committed pages are charged. */
-    readonly budget: MemoryBudget,
-  ) {}
-
-  static create(
-    opts: {
-      maxFiles?: number;
-      fileHeapBytes?: number;
-      anonNameSlots?: number;
-      pageRecords?: number;
-      /** --max-memory in bytes (default: no limit). */
-      maxMemory?: number;
-    } = {},
-  ) {
-    const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes);
-    const budget = MemoryBudget.create(opts.maxMemory);
-    return new MmGlobals(
-      files,
-      AnonNameTable.create(opts.anonNameSlots, budget),
-      PagePool.create(budget, opts.pageRecords, files.capacity),
-      budget,
-    );
-  }
-
-  /** On another thread: view the tables whose buffers `buffers()` returned. */
-  static attach(b: MmGlobalBuffers): MmGlobals {
-    const budget = MemoryBudget.attach(b.budget);
-    return new MmGlobals(
-      FileTable.attach(b.files),
-      AnonNameTable.attach(b.anonNames, budget),
-      PagePool.attach(b.pages, budget),
-      budget,
-    );
-  }
-
-  buffers(): MmGlobalBuffers {
-    return {
-      files: this.files.buffer,
-      anonNames: this.anonNames.buffer,
-      pages: this.pages.buffer,
-      budget: this.budget.buffer,
-    };
-  }
-
-  private static processDefault: MmGlobals | undefined;
-  /** This thread's default globals, created on first use (for `MmStruct.create()` without any). */
-  static default(): MmGlobals {
-    MmGlobals.processDefault ??= MmGlobals.create();
-    return MmGlobals.processDefault;
-  }
-}
 
 export interface MmCreateOptions {
   /** max_map_count for this mm (default 65,530). */
@@ -142,10 +59,10 @@ export interface MmCreateOptions {
  * tables. Any thread handed `buffer` (and the globals' buffers) can `attach` and read it;
  * writers must hold the mmap write lock (src/sync) for every method marked "writer".
  *
- * Header fields are written by writers under the mmap write lock and read by readers without a
- * lock (racy reads that strategies validate with the mm sequence count).
+ * Header fields (mm-header.ts) are written by writers under the mmap write lock and read by
+ * readers without a lock (racy reads that strategies validate with the mm sequence count).
  */
-export class MmStruct {
+export class MmStruct extends MmHeader {
   readonly buffer: SharedArrayBuffer;
   readonly views: ArenaViews;
   readonly geometry: ArenaGeometry;
@@ -157,9 +74,6 @@ export class MmStruct {
   readonly anonNames: AnonNameTable;
   /** The global page-state pool (src/mm/pages; its own page lock). */
   readonly pages: PagePool;
-  /** The arena as Int32 words: src/sync's lock words live at SYNC_WORDS_BASE... and in VMAs. */
-  readonly i32: Int32Array;
-  private readonly f64: Float64Array;
   /**
    * The arena's pages charged to `globals.budget` (arena-commit.ts). Views made by `attach` are
    * strict (growth past --max-memory is refused: ENOMEM); `create`'s only counts pages until
@@ -173,11 +87,11 @@ export class MmStruct {
     grace: GracePeriods,
     strict: boolean,
   ) {
+    const views = arenaViews(buffer);
+    super(views);
     this.buffer = buffer;
-    this.views = arenaViews(buffer);
-    this.geometry = readGeometry(this.views);
-    this.i32 = this.views.i32;
-    this.f64 = this.views.f64;
+    this.views = views;
+    this.geometry = readGeometry(views);
     this.globals = globals;
     this.files = globals.files;
     this.anonNames = globals.anonNames;
@@ -225,125 +139,11 @@ export class MmStruct {
     this.deferred.grace = grace;
   }
 
-  /** Whether the simulated CPU has protection keys (immutable, set by `create`). */
-  get pkeys(): boolean {
-    return (this.i32[I32_MACHINE_CAPS] & MACHINE_CAP_PKEYS) !== 0;
-  }
-
-  /** Whether read faults allocate pages instead of mapping the zero page (immutable). */
-  get noZeroPage(): boolean {
-    return (this.i32[I32_MACHINE_CAPS] & MACHINE_CAP_NO_ZERO_PAGE) !== 0;
-  }
-
-  /** The THP mode of the simulated kernel (immutable, set by `create`). */
-  get thpMode(): ThpMode {
-    const caps = this.i32[I32_MACHINE_CAPS];
-    if (caps & MACHINE_CAP_THP_ALWAYS) return 'always';
-    return caps & MACHINE_CAP_THP_NEVER ? 'never' : 'madvise';
-  }
-
   /** max_map_count of this mm. */
   get maxMapCount(): number {
     return this.geometry.maxVmas;
   }
 
-  // ---- header (mmap write lock to write; racy to read) -------------------------------------
-  get startCode(): number {
-    return this.f64[F64_START_CODE];
-  }
-  set startCode(v: number) {
-    this.f64[F64_START_CODE] = v;
-  }
-  get endCode(): number {
-    return this.f64[F64_END_CODE];
-  }
-  set endCode(v: number) {
-    this.f64[F64_END_CODE] = v;
-  }
-  get startData(): number {
-    return this.f64[F64_START_DATA];
-  }
-  set startData(v: number) {
-    this.f64[F64_START_DATA] = v;
-  }
-  get endData(): number {
-    return this.f64[F64_END_DATA];
-  }
-  set endData(v: number) {
-    this.f64[F64_END_DATA] = v;
-  }
-  get startBrk(): number {
-    return this.f64[F64_START_BRK];
-  }
-  set startBrk(v: number) {
-    this.f64[F64_START_BRK] = v;
-  }
-  get brk(): number {
-    return this.f64[F64_BRK];
-  }
-  set brk(v: number) {
-    this.f64[F64_BRK] = v;
-  }
-  get startStack(): number {
-    return this.f64[F64_START_STACK];
-  }
-  set startStack(v: number) {
-    this.f64[F64_START_STACK] = v;
-  }
-  get mmapBase(): number {
-    return this.f64[F64_MMAP_BASE];
-  }
-  set mmapBase(v: number) {
-    this.f64[F64_MMAP_BASE] = v;
-  }
-  get argStart(): number {
-    return this.f64[F64_ARG_START];
-  }
-  set argStart(v: number) {
-    this.f64[F64_ARG_START] = v;
-  }
-  /** mm->map_count: number of VMAs (kept by the syscalls; checked against maxMapCount). */
-  get mapCount(): number {
-    return this.i32[I32_MAP_COUNT];
-  }
-  set mapCount(v: number) {
-    this.i32[I32_MAP_COUNT] = v;
-  }
-  /** Pages (total_vm, locked_vm, data_vm, exec_vm, stack_vm) as in mm_struct. */
-  get totalVm(): number {
-    return this.f64[F64_TOTAL_VM];
-  }
-  set totalVm(v: number) {
-    this.f64[F64_TOTAL_VM] = v;
-  }
-  get lockedVm(): number {
-    return this.f64[F64_LOCKED_VM];
-  }
-  set lockedVm(v: number) {
-    this.f64[F64_LOCKED_VM] = v;
-  }
-  get dataVm(): number {
-    return this.f64[F64_DATA_VM];
-  }
-  set dataVm(v: number) {
-    this.f64[F64_DATA_VM] = v;
-  }
-  get execVm(): number {
-    return this.f64[F64_EXEC_VM];
-  }
-  set execVm(v: number) {
-    this.f64[F64_EXEC_VM] = v;
-  }
-  get stackVm(): number {
-    return this.f64[F64_STACK_VM];
-  }
-  set stackVm(v: number) {
-    this.f64[F64_STACK_VM] = v;
-  }
-  /** mm->exe_file as a FileTable id (0 = none); the mm holds a reference (`setExeFile`). */
-  get exeFile(): number {
-    return this.i32[I32_EXE_FILE];
-  }
   /** set_mm_exe_file: takes a reference on `file` (held by the caller), puts the old one. */
   setExeFile(file: number): void {
     const old = this.exeFile;
