@@ -4,7 +4,8 @@
  * handlers of everything a transport asks for: maps reads, PROCMAP_QUERY batches, syscalls, fork
  * and exit. Both transports run exactly this code: the in-process one calls it on the event loop,
  * the worker one on each worker CPU (cpu-worker.ts). Replies are plain data (structured-clone
- * friendly); errors are `OpError`s with a positive errno (ESRCH for an unknown pid).
+ * friendly); errors are `OpError`s with a positive errno (ESRCH for an unknown pid). The query
+ * handlers are in engine-queries.ts, the stepped procfs reads in stepped-read.ts.
  */
 import type { ReadOpId, StrategyId } from '../metrics/labels.js';
 import { strategyId } from '../metrics/labels.js';
@@ -14,13 +15,7 @@ import { type MmGlobals, MmStruct } from '../mm/mm-struct.js';
 import { type WriterEnv, withWriterHooks } from '../mm/mm-writer.js';
 import { ByteSink } from '../procfs/byte-sink.js';
 import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
-import { ProcmapQueryResult, queryArgs, setQueryArgs } from '../procfs/procmap-query.js';
-import {
-  type AddressBatch,
-  columnBuffers,
-  newQueryColumns,
-  type QueryColumns,
-} from '../procfs/query-batch.js';
+import { columnBuffers, newQueryColumns, type QueryColumns } from '../procfs/query-batch.js';
 import { readSmapsChunk, readSmapsRollup } from '../procfs/smaps-text.js';
 import {
   readVmCounters,
@@ -30,11 +25,9 @@ import {
 } from '../procfs/status-text.js';
 import {
   OP_MAPS,
-  OP_QUERY,
   OP_SMAPS,
   OP_SMAPS_ROLLUP,
   OP_STATUS,
-  ReadWouldWait,
 } from '../procfs/strategies/reader-context.js';
 import {
   createReaderContext,
@@ -44,9 +37,19 @@ import {
 } from '../procfs/strategies/strategy.js';
 import type { RcuDomain } from '../sync/rcu.js';
 import { OpError, type OpHandler } from './cpu-protocol.js';
+import {
+  type ColumnsRequest,
+  QueryHandlers,
+  type QueryReply,
+  type QueryRequest,
+} from './engine-queries.js';
 import type { SharedConfig } from './shared-config.js';
-import type { ProcFileName, QueryAnswer, QueryArgs, StrategyName, SyscallCall } from './sim-api.js';
+import type { ProcFileName, StrategyName, SyscallCall } from './sim-api.js';
+import { openSteppedRead, type SteppedMapsRead } from './stepped-read.js';
 import { execExit, execFork, execSyscall } from './syscall-exec.js';
+
+export type { ColumnsRequest, QueryReply, QueryRequest } from './engine-queries.js';
+export type { SteppedMapsRead } from './stepped-read.js';
 
 export interface MapsRequest {
   pid: number;
@@ -64,21 +67,6 @@ export interface MapsReply {
   /** Traced reads only: CHUNK_STATS_WIDTH counts per chunk. */
   stats?: number[];
 }
-
-export interface QueryRequest {
-  pid: number;
-  strategy: StrategyName | null;
-  queries: readonly QueryArgs[];
-}
-
-/** A compact batch (query-batch.ts): one flags value and name request for every address. */
-export interface ColumnsRequest extends AddressBatch {
-  pid: number;
-  strategy: StrategyName | null;
-}
-
-/** One answer, or the errno (a positive number) the ioctl failed with. */
-export type QueryReply = QueryAnswer | number;
 
 export interface MutateRequest {
   pid: number;
@@ -98,21 +86,6 @@ export interface ProcFileRequest {
 const MMAP_LOCK_STRATEGY = strategyId('mmap_lock');
 const PROC_FILE_OPS = { smaps: OP_SMAPS, smaps_rollup: OP_SMAPS_ROLLUP, status: OP_STATUS };
 
-export interface SteppedMapsRead {
-  /**
-   * The next chunk, or null at EOF. On the event loop: may throw `ReadWouldWait` (below). The
-   * chunk is a view into the read's own buffer: copy it before the next call on this read.
-   */
-  next(): Uint8Array | null;
-  /**
-   * After `next()` threw `ReadWouldWait` (the chunk was rolled back) and the caller then took the
-   * mmap read lock of `err.mm`, waiting `waitedNs`: the same chunk again, holding that lock for
-   * it; the lock is released before this returns.
-   */
-  nextHoldingLock(waitedNs: number): Uint8Array | null;
-  close(): void;
-}
-
 export interface EngineOptions {
   globals: MmGlobals;
   rcu: RcuDomain;
@@ -127,33 +100,12 @@ export interface EngineOptions {
   mayWait?: boolean;
 }
 
-/** Copies the ioctl's output into the API's answer (name/build id only when asked for). */
-function answerOf(out: ProcmapQueryResult, q: QueryArgs): QueryAnswer {
-  return {
-    vmaStart: out.vmaStart,
-    vmaEnd: out.vmaEnd,
-    vmaFlags: out.vmaFlags,
-    vmaPageSize: out.vmaPageSize,
-    vmaOffset: out.vmaOffset,
-    inode: out.inode,
-    devMajor: out.devMajor,
-    devMinor: out.devMinor,
-    vmaName: q.name ? out.nameString() : null,
-    buildId:
-      q.buildId && out.buildIdSize > 0 && out.buildId
-        ? Buffer.from(out.buildId.subarray(0, out.buildIdSize)).toString('hex')
-        : null,
-  };
-}
-
 export class Engine {
   /** This thread's reader: strategies count into `reader.stats` and the thread's recorder. */
   readonly reader: ReaderContext;
   private readonly mms = new Map<number, MmStruct>();
   private readonly writer: WriterEnv;
-  private readonly out = new ProcmapQueryResult();
-  /** The ioctl's input of the query running (reused: read only during the query). */
-  private readonly args = queryArgs(0, 0, false, false);
+  private readonly queries: QueryHandlers;
   // Chunks of one read are gathered here, then copied once into the reply's buffer.
   private readonly gather = new ByteSink(1 << 16);
   private readonly ends: number[] = [];
@@ -171,6 +123,7 @@ export class Engine {
   constructor(private readonly opts: EngineOptions) {
     this.readerOptions = { rcu: opts.rcu, recorder: opts.recorder, mayWait: opts.mayWait };
     this.reader = createReaderContext(this.readerOptions);
+    this.queries = new QueryHandlers(this.reader);
     const config = opts.config;
     this.writer = {
       recorder: opts.recorder,
@@ -290,15 +243,7 @@ export class Engine {
     return { bytes: this.gather.view().slice().buffer, ends: [...this.ends] };
   }
 
-  /**
-   * A read driven one chunk per `next()` with a reader context of its own (kept for reuse):
-   * `readChunk` appends one chunk to `ctx.sink` from `ctx.position` (bytes, 0 at EOF, -errno).
-   * `next()` returns the chunk (a view of `ctx.sink`, valid until the next call; its counts
-   * appended to `chunkStats` first, when given), or null at EOF and after a failure once a chunk was delivered; a failure before the
-   * first chunk throws. A chunk that would wait for the mmap lock on a context that may not wait
-   * is rolled back (`ReadWouldWait`) and re-run by `nextHoldingLock`. `close()` ends the read
-   * (counted then) and must be called once.
-   */
+  /** A stepped read (stepped-read.ts) on a reader context of its own, kept for reuse. */
   private openRead(
     mm: MmStruct,
     op: ReadOpId,
@@ -307,61 +252,12 @@ export class Engine {
     chunkStats?: number[],
   ): SteppedMapsRead {
     const ctx = this.spareReaders.pop() ?? createReaderContext(this.readerOptions);
-    const trace = chunkStats === undefined ? null : new ChunkStatsTrace(ctx.stats);
-    const pos = ctx.position;
-    pos.rewind();
-    ctx.beginRead(op, strategy);
-    let open = true;
-    let delivered = false;
-    const close = () => {
-      if (!open) return;
-      open = false;
-      ctx.endRead();
-      this.spareReaders.push(ctx);
-    };
-    const readChunk = (): number => {
-      ctx.sink.clear();
-      const { index, lastPos } = pos;
-      try {
-        return read(ctx);
-      } catch (err) {
-        if (!(err instanceof ReadWouldWait)) throw err;
-        // Roll the chunk back: it is read again from here once the lock is held.
-        ctx.abandonRead();
-        pos.index = index;
-        pos.lastPos = lastPos;
-        throw err;
-      }
-    };
-    const finish = (n: number): Uint8Array | null => {
-      if (n > 0) {
-        delivered = true;
-        if (trace && chunkStats) {
-          trace.chunk();
-          for (const v of trace.rows) chunkStats.push(v);
-          trace.rows.length = 0;
-        }
-        return ctx.sink.view();
-      }
-      close();
-      if (n < 0 && !delivered) throw new OpError(-n, 'read failed');
-      return null;
-    };
-    return {
-      next: () => (open ? finish(readChunk()) : null),
-      nextHoldingLock: (waitedNs) => {
-        ctx.coverMmapLock(mm, strategy, waitedNs);
-        let n: number;
-        try {
-          n = open ? readChunk() : 0;
-        } finally {
-          ctx.uncoverMmapLock();
-        }
-        return open ? finish(n) : null;
-      },
-      close,
-    };
+    return openSteppedRead(ctx, mm, op, strategy, read, this.releaseReader, chunkStats);
   }
+
+  private readonly releaseReader = (ctx: ReaderContext) => {
+    this.spareReaders.push(ctx);
+  };
 
   /** Whether pid's address space is attached here. */
   has(pid: number): boolean {
@@ -382,41 +278,7 @@ export class Engine {
     waitedNs = -1,
   ): QueryReply[] {
     const mm = this.mmOf(req.pid);
-    const strategy = this.strategy(req.strategy);
-    const ctx = this.reader;
-    const out = this.out;
-    const n = req.queries.length;
-    // One read per query, the batch timed as a whole (query-batch.ts: what a batch counts).
-    let i = from;
-    if (waitedNs >= 0 && i < n) {
-      ctx.coverMmapLock(mm, strategy.id, waitedNs);
-      try {
-        const q = req.queries[i];
-        const r = strategy.query(ctx, mm, queryArgs(q.addr, q.flags, q.name, q.buildId), out);
-        replies[i++] = r < 0 ? -r : answerOf(out, q);
-      } finally {
-        ctx.uncoverMmapLock();
-      }
-    }
-    const start = i;
-    ctx.beginRead(OP_QUERY, strategy.id);
-    try {
-      for (; i < n; i++) {
-        const q = req.queries[i];
-        const args = setQueryArgs(this.args, q.addr, q.flags, q.name, q.buildId);
-        const r = strategy.queryInRead(ctx, mm, args, out);
-        replies[i] = r < 0 ? -r : answerOf(out, q);
-      }
-    } catch (err) {
-      if (err instanceof ReadWouldWait) {
-        ctx.abandonRead();
-        err.resumeAt = i;
-      }
-      throw err;
-    } finally {
-      ctx.endRead(i - start);
-    }
-    return replies;
+    return this.queries.query(mm, this.strategy(req.strategy), req, replies, from, waitedNs);
   }
 
   /**
@@ -432,25 +294,7 @@ export class Engine {
     waitedNs = -1,
   ): QueryColumns {
     const mm = this.mmOf(req.pid);
-    const strategy = this.strategy(req.strategy);
-    const ctx = this.reader;
-    const n = req.addrs.length;
-    let i = from;
-    if (waitedNs >= 0 && i < n) {
-      ctx.coverMmapLock(mm, strategy.id, waitedNs);
-      try {
-        i = strategy.queryBatch(ctx, mm, req, cols, i, i + 1);
-      } finally {
-        ctx.uncoverMmapLock();
-      }
-    }
-    try {
-      strategy.queryBatch(ctx, mm, req, cols, i, n);
-    } catch (err) {
-      if (err instanceof ReadWouldWait) ctx.abandonRead();
-      throw err;
-    }
-    return cols;
+    return this.queries.queryColumns(mm, this.strategy(req.strategy), req, cols, from, waitedNs);
   }
 
   // Mutations take the real per-VMA write locks (withWriterHooks), also on the event loop.
