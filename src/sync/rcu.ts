@@ -239,6 +239,27 @@ export class RcuDomain implements GracePeriods {
   }
 
   /**
+   * The waits of one grace period (both `synchronize`s): each reader slot whose section blocks
+   * `stamp`, as [slot, word seen], rescanned after every wait; the caller sleeps until that word
+   * changes. The caller counts in RCU_SYNC_WAITERS from the first step until its loop ends (the
+   * `finally` also runs when the loop throws: for-of closes the generator).
+   */
+  private *graceWaits(stamp: number, observer?: WaitObserver): Generator<[number, number]> {
+    const w = this.words;
+    Atomics.add(w, RCU_SYNC_WAITERS, 1);
+    try {
+      for (let idx = this.findBlockingSlot(stamp); idx >= 0; idx = this.findBlockingSlot(stamp)) {
+        const v = Atomics.load(w, idx);
+        if (!sectionBlocks(v, stamp)) continue;
+        observer?.beforeWait();
+        yield [idx, v];
+      }
+    } finally {
+      Atomics.sub(w, RCU_SYNC_WAITERS, 1);
+    }
+  }
+
+  /**
    * `synchronize_rcu` (blocking, worker threads only): returns once every read section open at
    * the call has ended. Returns the nanoseconds waited.
    */
@@ -248,18 +269,7 @@ export class RcuDomain implements GracePeriods {
     if (this.isGraceOver(stamp)) return 0;
     assertMayBlock('synchronizeRcu');
     const t0 = nowNs();
-    const w = this.words;
-    Atomics.add(w, RCU_SYNC_WAITERS, 1);
-    try {
-      for (let idx = this.findBlockingSlot(stamp); idx >= 0; idx = this.findBlockingSlot(stamp)) {
-        const v = Atomics.load(w, idx);
-        if (!sectionBlocks(v, stamp)) continue;
-        observer?.beforeWait();
-        sleepWhileEqual(w, idx, v);
-      }
-    } finally {
-      Atomics.sub(w, RCU_SYNC_WAITERS, 1);
-    }
+    for (const [idx, v] of this.graceWaits(stamp, observer)) sleepWhileEqual(this.words, idx, v);
     const waited = nowNs() - t0;
     this.stats.syncWaits++;
     this.stats.syncWaitNs += waited;
@@ -272,17 +282,8 @@ export class RcuDomain implements GracePeriods {
     const stamp = this.retireStamp();
     if (this.isGraceOver(stamp)) return 0;
     const t0 = nowNs();
-    const w = this.words;
-    Atomics.add(w, RCU_SYNC_WAITERS, 1);
-    try {
-      for (let idx = this.findBlockingSlot(stamp); idx >= 0; idx = this.findBlockingSlot(stamp)) {
-        const v = Atomics.load(w, idx);
-        if (!sectionBlocks(v, stamp)) continue;
-        observer?.beforeWait();
-        await sleepWhileEqualAsync(w, idx, v);
-      }
-    } finally {
-      Atomics.sub(w, RCU_SYNC_WAITERS, 1);
+    for (const [idx, v] of this.graceWaits(stamp, observer)) {
+      await sleepWhileEqualAsync(this.words, idx, v);
     }
     this.isGraceOver(stamp); // refresh the cached bound
     return nowNs() - t0;
