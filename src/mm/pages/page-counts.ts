@@ -25,6 +25,7 @@ import {
   runsWord,
   tableHead,
 } from './page-table.js';
+import { firstRunFrom } from './run-list.js';
 
 /** smaps' fixed-point shift for proportional sizes (PSS_SHIFT). */
 export const PSS_SHIFT = 12;
@@ -115,7 +116,8 @@ export function gatherVmaPages(mm: MmStruct, id: number, acc: PageCounts, from =
   try {
     const head = tableHead(mm, false);
     if (head === 0) return;
-    for (let r = pool.i32[runsWord(pool, head)]; r !== 0; r = pool.next(r)) {
+    const w = runsWord(pool, head);
+    for (let r = firstRunFrom(pool, w, lo); r !== 0; r = pool.next(r)) {
       const k = pool.key(r);
       if (k >= hi) break;
       const a = Math.max(k, lo);

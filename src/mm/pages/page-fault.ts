@@ -152,7 +152,8 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
   const pool = mm.pages;
   pool.lock();
   try {
-    if (!pool.canFault(FAULT_AROUND_PAGES * 2 + 4)) return -ENOMEM;
+    // A run and an object run per fault-around page, a few splits, and their index records.
+    if (!pool.canFault(FAULT_AROUND_PAGES * 3 + 4)) return -ENOMEM;
     const v = mm.vmas;
     const f = v.flags(id);
     const file = v.file(id);
@@ -321,14 +322,27 @@ function faultAround(
   const size = objSize(pool, obj);
   const w = runsWord(pool, head);
   const first = vp - pteOff;
+  // Each stretch of pages to map is mapped at once (one object update, one run): the same
+  // state as page by page, since mapping one page changes nothing the others are checked for.
+  let stretch = first + from;
+  const flush = (end: number) => {
+    if (end > stretch) {
+      const opage = objectPage(mm, id, stretch);
+      adjustObject(pool, obj, opage, end - stretch, 1, shmem ? OBJ_RESIDENT : 0);
+      mapRun(mm, head, stretch, end - stretch, bits, obj, opage);
+    }
+  };
   for (let p = first + from; p < first + to; p++) {
-    if (findRun(pool, w, p) !== 0) continue;
     const opage = objectPage(mm, id, p);
-    if (size >= 0 && opage >= size) continue;
-    if (shmem && p !== vp && !residentShmemPage(mm, obj, opage)) continue;
-    adjustObject(pool, obj, opage, 1, 1, shmem ? OBJ_RESIDENT : 0);
-    mapRun(mm, head, p, 1, bits, obj, opage);
+    const skip =
+      findRun(pool, w, p) !== 0 ||
+      (size >= 0 && opage >= size) ||
+      (shmem && p !== vp && !residentShmemPage(mm, obj, opage));
+    if (!skip) continue;
+    flush(p);
+    stretch = p + 1;
   }
+  flush(first + to);
 }
 
 function residentShmemPage(mm: MmStruct, obj: number, opage: number): boolean {

@@ -33,11 +33,16 @@ import {
   updatePages,
   zapPages,
 } from './page-table.js';
+import { lastRunBefore, runAfter } from './run-list.js';
 
 const PAGE = 4096;
-/** Records fork may take at most: splitting the range's edges; per run copied (object, splits, run). */
-const FORK_EDGE_RECORDS = 4;
-const FORK_RUN_RECORDS = 8;
+/**
+ * Records fork reserves: splitting the range's edges; per run copied (object, splits, run), each
+ * with room for its share of skip-list index records (run-index.ts: a seventh of a record per run
+ * on average, so this covers the expected case; an unlucky tall tower is charged as it comes).
+ */
+const FORK_EDGE_RECORDS = 6;
+const FORK_RUN_RECORDS = 11;
 
 function locked(mm: MmStruct, fn: (head: number) => void): void {
   const pool = mm.pages;
@@ -92,8 +97,10 @@ export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end:
     let ch = 0;
     const copies: number[] = [];
     updatePages(parent, ph, lo, hi, (bits) => bits); // split at the edges
-    for (let r = pool.i32[runsWord(pool, ph)]; r !== 0 && pool.key(r) < hi; r = pool.next(r)) {
-      if (pool.key(r) < lo) continue;
+    const w = runsWord(pool, ph);
+    // The runs starting in [lo, hi) (the edge splits may have merged back into a run before lo).
+    const before = lastRunBefore(pool, w, lo, false);
+    for (let r = runAfter(pool, w, before); r !== 0 && pool.key(r) < hi; r = pool.next(r)) {
       copies.push(r);
     }
     for (const r of copies) {

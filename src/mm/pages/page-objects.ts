@@ -16,7 +16,16 @@
  * R_OBJ = OBJ_* flags. Everything under the page lock (page-pool.ts).
  */
 import { type PagePool, R_COUNT } from './page-pool.js';
-import { coalesce, forEachInside } from './run-list.js';
+import {
+  coalesce,
+  firstRunFrom,
+  forEachInside,
+  freeList,
+  insertAfter,
+  lastRunBefore,
+  removeAfter,
+  runAfter,
+} from './run-list.js';
 
 export const OBJ_ANON = 1;
 export const OBJ_FILE = 2;
@@ -73,11 +82,7 @@ export function fileObject(pool: PagePool, fileId: number, shmem: boolean): numb
 export function dropFileObject(pool: PagePool, fileId: number): void {
   const o = pool.fileObject(fileId);
   if (o === 0) return;
-  for (let r = pool.i32[objHeadWord(pool, o)]; r !== 0; ) {
-    const next = pool.next(r);
-    pool.free(r);
-    r = next;
-  }
+  freeList(pool, objHeadWord(pool, o));
   pool.free(o);
   pool.setFileObject(fileId, 0);
 }
@@ -108,7 +113,7 @@ export function adjustObject(
     pool.setObj(r, pool.obj(r) | setFlags);
     if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_KEPT) === 0) dead = true;
   });
-  if (dead) removeDead(pool, head);
+  if (dead) removeDead(pool, head, opage, opage + n);
   coalesce(pool, head, opage, opage + n);
   if (pool.i32[head] === 0 && objKind(pool, obj) === OBJ_ANON) {
     pool.free(obj);
@@ -133,31 +138,30 @@ export function markObjectAccessed(pool: PagePool, obj: number, opage: number, n
   coalesce(pool, head, opage, opage + n);
 }
 
-function removeDead(pool: PagePool, head: number): void {
-  let prev = 0;
-  let r = pool.i32[head];
-  while (r !== 0) {
-    const next = pool.next(r);
+/** Drop the runs of [lo, hi) (edges already split there) left with no mapping and nothing kept. */
+function removeDead(pool: PagePool, head: number, lo: number, hi: number): void {
+  let prev = lastRunBefore(pool, head, lo, false);
+  for (let r = runAfter(pool, head, prev); r !== 0 && pool.key(r) < hi; ) {
     if (pool.bits(r) <= 0 && (pool.obj(r) & OBJ_KEPT) === 0) {
-      if (prev === 0) pool.i32[head] = next;
-      else pool.setNext(prev, next);
-      pool.free(r);
+      pool.free(removeAfter(pool, head, prev));
     } else {
       prev = r;
     }
-    r = next;
+    r = runAfter(pool, head, prev);
   }
 }
 
 /** Insert mapcount-0 runs over the parts of [lo, hi) no run covers. */
 function fillGaps(pool: PagePool, head: number, lo: number, hi: number): void {
-  let prev = 0;
-  let r = pool.i32[head];
+  // prev: the last run starting below `at`; r: the run after it.
+  let prev = lastRunBefore(pool, head, lo, false);
+  let r = runAfter(pool, head, prev);
   let at = lo;
   while (at < hi) {
-    while (r !== 0 && pool.key(r) + pool.count(r) <= at) {
-      prev = r;
-      r = pool.next(r);
+    if (prev !== 0 && pool.key(prev) + pool.count(prev) > at) {
+      // prev covers at
+      at = pool.key(prev) + pool.count(prev);
+      continue;
     }
     const gapEnd = r === 0 ? hi : Math.min(hi, pool.key(r));
     if (gapEnd > at) {
@@ -165,15 +169,12 @@ function fillGaps(pool: PagePool, head: number, lo: number, hi: number): void {
       pool.setKey(nu, at);
       pool.setOpage(nu, at);
       pool.setCount(nu, gapEnd - at);
-      pool.setNext(nu, r);
-      if (prev === 0) pool.i32[head] = nu;
-      else pool.setNext(prev, nu);
+      insertAfter(pool, head, prev, nu);
       prev = nu;
       at = gapEnd;
       continue;
     }
-    // r covers at
-    at = pool.key(r) + pool.count(r);
+    // r starts at `at`
     prev = r;
     r = pool.next(r);
   }
@@ -192,7 +193,8 @@ export function forEachObjectPage(
 ): void {
   const end = opage + n;
   let at = opage;
-  for (let r = pool.i32[objHeadWord(pool, obj)]; r !== 0 && at < end; r = pool.next(r)) {
+  const head = objHeadWord(pool, obj);
+  for (let r = firstRunFrom(pool, head, opage); r !== 0 && at < end; r = pool.next(r)) {
     const k = pool.key(r);
     const e = k + pool.count(r);
     if (e <= at) continue;

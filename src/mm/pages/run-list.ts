@@ -4,29 +4,68 @@
  * are kept in ascending `key` order. Used for an mm's page table (key = virtual page) and for an
  * object's mapcounts (key = object page). Two neighbouring runs are merged when they continue
  * each other: contiguous keys and object pages, equal bits and obj.
+ *
+ * Every lookup starts from the list's skip-list index (run-index.ts): O(log runs) to reach a
+ * page, then a walk over the runs the operation touches. Runs are linked and unlinked only
+ * here (`insertAfter`, `removeAfter`, `freeList`), which keep the index in step.
  */
 import type { PagePool } from './page-pool.js';
+import { freeIndex, indexInsert, indexRemove, lastRunBefore } from './run-index.js';
 
-/** The run containing `page`, or 0; `prevOut[0]` gets the run before it (or the last run before `page`). */
-export function findRun(
-  pool: PagePool,
-  headWord: number,
-  page: number,
-  prevOut?: number[],
-): number {
-  let prev = 0;
-  let r = pool.i32[headWord];
-  while (r !== 0) {
-    const k = pool.key(r);
-    if (k > page) break;
-    if (page < k + pool.count(r)) {
-      if (prevOut) prevOut[0] = prev;
-      return r;
-    }
-    prev = r;
-    r = pool.next(r);
+export { lastRunBefore } from './run-index.js';
+
+/** Link run `r` (not in any list) after `prev` (0: at the head) and index it. */
+export function insertAfter(pool: PagePool, headWord: number, prev: number, r: number): void {
+  if (prev === 0) {
+    pool.setNext(r, pool.i32[headWord]);
+    pool.i32[headWord] = r;
+  } else {
+    pool.setNext(r, pool.next(prev));
+    pool.setNext(prev, r);
   }
-  if (prevOut) prevOut[0] = prev;
+  indexInsert(pool, headWord, r);
+}
+
+/** Unlink the run after `prev` (0: the first run) and return it (not freed). */
+export function removeAfter(pool: PagePool, headWord: number, prev: number): number {
+  const r = prev === 0 ? pool.i32[headWord] : pool.next(prev);
+  indexRemove(pool, headWord, r);
+  if (prev === 0) pool.i32[headWord] = pool.next(r);
+  else pool.setNext(prev, pool.next(r));
+  if (pool.i32[headWord] === 0) freeIndex(pool, headWord);
+  return r;
+}
+
+/** Free every run of the list and its index; the list is left empty. */
+export function freeList(pool: PagePool, headWord: number): void {
+  freeIndex(pool, headWord);
+  for (let r = pool.i32[headWord]; r !== 0; ) {
+    const next = pool.next(r);
+    pool.free(r);
+    r = next;
+  }
+  pool.i32[headWord] = 0;
+}
+
+/** The first run of the list after `prev` (0: the first run of the list). */
+export function runAfter(pool: PagePool, headWord: number, prev: number): number {
+  return prev === 0 ? pool.i32[headWord] : pool.next(prev);
+}
+
+/**
+ * The first run that ends after `page` (contains it or lies above it), or 0: where a walk over
+ * the runs from `page` upwards starts.
+ */
+export function firstRunFrom(pool: PagePool, headWord: number, page: number): number {
+  const r = lastRunBefore(pool, headWord, page, true);
+  if (r !== 0 && page < pool.key(r) + pool.count(r)) return r;
+  return runAfter(pool, headWord, r);
+}
+
+/** The run containing `page`, or 0. */
+export function findRun(pool: PagePool, headWord: number, page: number): number {
+  const r = lastRunBefore(pool, headWord, page, true);
+  if (r !== 0 && page < pool.key(r) + pool.count(r)) return r;
   return 0;
 }
 
@@ -43,9 +82,8 @@ export function splitAt(pool: PagePool, headWord: number, page: number): void {
   pool.setCount(nu, pool.count(r) - left);
   pool.setBits(nu, pool.bits(r));
   pool.setObj(nu, pool.obj(r));
-  pool.setNext(nu, pool.next(r));
   pool.setCount(r, left);
-  pool.setNext(r, nu);
+  insertAfter(pool, headWord, r, nu);
 }
 
 /**
@@ -61,33 +99,16 @@ export function unlinkRange(
 ): void {
   splitAt(pool, headWord, lo);
   splitAt(pool, headWord, hi);
-  let prev = 0;
-  let r = pool.i32[headWord];
-  while (r !== 0 && pool.key(r) < lo) {
-    prev = r;
-    r = pool.next(r);
+  const prev = lastRunBefore(pool, headWord, lo, false);
+  for (let r = runAfter(pool, headWord, prev); r !== 0 && pool.key(r) < hi; ) {
+    take(removeAfter(pool, headWord, prev));
+    r = runAfter(pool, headWord, prev);
   }
-  while (r !== 0 && pool.key(r) < hi) {
-    const next = pool.next(r);
-    take(r);
-    r = next;
-  }
-  if (prev === 0) pool.i32[headWord] = r;
-  else pool.setNext(prev, r);
 }
 
 /** Link run `r` (not in any list; its range is free in this list) in order. */
 export function linkRun(pool: PagePool, headWord: number, r: number): void {
-  const key = pool.key(r);
-  let prev = 0;
-  let cur = pool.i32[headWord];
-  while (cur !== 0 && pool.key(cur) < key) {
-    prev = cur;
-    cur = pool.next(cur);
-  }
-  pool.setNext(r, cur);
-  if (prev === 0) pool.i32[headWord] = r;
-  else pool.setNext(prev, r);
+  insertAfter(pool, headWord, lastRunBefore(pool, headWord, pool.key(r), false), r);
 }
 
 function continues(pool: PagePool, a: number, b: number): boolean {
@@ -102,15 +123,16 @@ function continues(pool: PagePool, a: number, b: number): boolean {
 
 /** Merge neighbouring runs that continue each other, for runs touching [lo, hi]. */
 export function coalesce(pool: PagePool, headWord: number, lo: number, hi: number): void {
-  let r = pool.i32[headWord];
+  // Runs before the last one starting below lo end below lo: they touch nothing in [lo, hi].
+  let r = lastRunBefore(pool, headWord, lo, false);
+  if (r === 0) r = pool.i32[headWord];
   while (r !== 0) {
     const next = pool.next(r);
     if (next === 0) return;
     if (pool.key(next) > hi) return;
     if (pool.key(r) + pool.count(r) >= lo && continues(pool, r, next)) {
       pool.setCount(r, pool.count(r) + pool.count(next));
-      pool.setNext(r, pool.next(next));
-      pool.free(next);
+      pool.free(removeAfter(pool, headWord, r));
       continue;
     }
     r = next;
@@ -127,7 +149,8 @@ export function forEachInside(
 ): void {
   splitAt(pool, headWord, lo);
   splitAt(pool, headWord, hi);
-  for (let r = pool.i32[headWord]; r !== 0 && pool.key(r) < hi; r = pool.next(r)) {
-    if (pool.key(r) >= lo) fn(r);
+  const prev = lastRunBefore(pool, headWord, lo, false);
+  for (let r = runAfter(pool, headWord, prev); r !== 0 && pool.key(r) < hi; r = pool.next(r)) {
+    fn(r);
   }
 }

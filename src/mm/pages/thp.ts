@@ -15,6 +15,7 @@
 import type { MmStruct } from '../mm-struct.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE } from '../vm-flags.js';
 import type { PagePool } from './page-pool.js';
+import { firstRunFrom } from './run-list.js';
 
 /** Pages in a PMD-mapped huge page (HPAGE_PMD_NR). */
 export const HPAGE_PMD_NR = 512;
@@ -49,12 +50,8 @@ export function thpEligible(
 
 /** Whether some run of the list at `headWord` has a page in [lo, hi) (page lock). */
 function anyRunIn(pool: PagePool, headWord: number, lo: number, hi: number): boolean {
-  for (let r = pool.i32[headWord]; r !== 0; r = pool.next(r)) {
-    const k = pool.key(r);
-    if (k >= hi) return false;
-    if (k + pool.count(r) > lo) return true;
-  }
-  return false;
+  const r = firstRunFrom(pool, headWord, lo);
+  return r !== 0 && pool.key(r) < hi;
 }
 
 /**
