@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { isWholeRead } from '../src/cpus/read-pieces.js';
 import { SimError } from '../src/cpus/sim-api.js';
 import { runBatch } from '../src/schemas/batch.js';
 import { batchBodyLimit, batchCountCheck } from '../src/schemas/body-limits.js';
@@ -58,22 +59,30 @@ function tooBig(n: number, maxBatch: number) {
 /** Maps texts up to this size go out as one Buffer; longer ones are streamed. */
 const MAPS_BUFFERED_BYTES = 256 * 1024;
 
+/** The pieces as one Buffer (the piece itself when there is one: no copy). */
+function concatPieces(parts: readonly Uint8Array[]): Buffer {
+  if (parts.length === 1) return Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length);
+  return Buffer.concat(parts);
+}
+
 /**
  * The maps reply: the chunks (each made in its own lock window) concatenated into one Buffer
  * sent with a Content-Length, or, once they pass MAPS_BUFFERED_BYTES, a stream of what was
  * gathered and the rest. A stream costs several µs per request (chunked encoding, stream
  * machinery), which a typical file of ~100 lines (8 KiB) does not need.
  */
-async function mapsBody(chunks: AsyncIterable<Uint8Array>): Promise<Buffer | Readable> {
+function mapsBody(chunks: AsyncIterable<Uint8Array>): Buffer | Promise<Buffer | Readable> {
+  const whole = isWholeRead(chunks);
+  return whole !== null ? concatPieces(whole) : gatheredBody(chunks);
+}
+
+async function gatheredBody(chunks: AsyncIterable<Uint8Array>): Promise<Buffer | Readable> {
   const it = chunks[Symbol.asyncIterator]();
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const r = await it.next();
-    if (r.done) {
-      if (parts.length === 1) return Buffer.from(parts[0].buffer, parts[0].byteOffset, size);
-      return Buffer.concat(parts, size);
-    }
+    if (r.done) return concatPieces(parts);
     parts.push(r.value);
     size += r.value.length;
     if (size > MAPS_BUFFERED_BYTES) break;
@@ -110,7 +119,8 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { strategy, chunk = 4096 } = request.query;
       const chunks = await app.sim.readMaps(request.params.pid, { strategy, chunk });
       reply.type('text/plain; charset=utf-8');
-      return reply.send((await mapsBody(chunks)) as never);
+      const body = mapsBody(chunks);
+      return reply.send((body instanceof Buffer ? body : await body) as never);
     },
   );
 
@@ -141,7 +151,8 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         const chunks = await app.sim.readProcFile(request.params.pid, file, { chunk });
         reply.type('text/plain; charset=utf-8');
-        return reply.send((await mapsBody(chunks)) as never);
+        const body = mapsBody(chunks);
+        return reply.send((body instanceof Buffer ? body : await body) as never);
       },
     );
   }
@@ -165,7 +176,8 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const chunks = await app.sim.readProcFile(request.params.pid, 'status', { chunk: 0 });
       reply.type('text/plain; charset=utf-8');
-      return reply.send((await mapsBody(chunks)) as never);
+      const body = mapsBody(chunks);
+      return reply.send((body instanceof Buffer ? body : await body) as never);
     },
   );
 

@@ -1,8 +1,8 @@
 /**
  * `buildApp(options)`: the fastify app as a factory that tests `inject()` into and server.ts
- * listens with. Layers as in fastify/demo: external plugins (swagger, under-pressure, websocket),
- * then the app's own plugins (the sim, the metrics registry), then one route plugin per resource,
- * and one error path that turns every failure into the errno JSON of API.md.
+ * listens with. Layers as in fastify/demo: external plugins (swagger, under-pressure), then the
+ * app's own plugins (the sim, the metrics registry), then one route plugin per resource (GET /ws
+ * in a context of its own with the websocket plugin), and one error path that turns every failure into the errno JSON of API.md.
  */
 
 import { timingSafeEqual } from 'node:crypto';
@@ -160,7 +160,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     healthCheck: opts.healthCheck,
     healthCheckIntervalMs: opts.healthCheckIntervalMs,
   });
-  await app.register(websocketPlugin, { maxMessageBytes: config.wsMaxMessage });
 
   await app.register(simPlugin, { sim: opts.sim, config, closeSim: opts.closeSim ?? true });
   await app.register(metricsPlugin);
@@ -174,7 +173,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(procReadRoutes);
   await app.register(mutationRoutes);
   await app.register(snapshotRoutes);
-  await app.register(wsRoutes);
+  // GET /ws with the WebSocket plugin, in a context of their own (its hooks stay off other routes).
+  await app.register(websocketPlugin, { maxMessageBytes: config.wsMaxMessage, routes: wsRoutes });
   await app.register(pageRoutes);
   return app;
 }

@@ -32,6 +32,7 @@ import {
   type QueryRequest,
   type SteppedMapsRead,
 } from './engine.js';
+import { PieceSlab, ReadPieces } from './read-pieces.js';
 import type { EngineShared, EngineTransport } from './transport.js';
 
 export interface EventLoopReadOptions {
@@ -60,28 +61,72 @@ function lockWhenFree(mm: MmStruct): Promise<number> {
   return mmapReadLockAsync(mm.i32, SYNC_WORDS_BASE);
 }
 
-/** A copy of what `gather` holds (then empty). */
-function takePiece(gather: ByteSink): Uint8Array {
-  const piece = Buffer.from(gather.view());
-  gather.clear();
+/** Where a turn's gathering stopped (`gatherTurn`). */
+const Stop = {
+  /** The file ended. */
+  Eof: 0,
+  /** The turn's byte budget is used: the next chunk is read in a later turn. */
+  Turn: 1,
+  /** One piece per chunk (a traced read): the next chunk is read at once. */
+  Piece: 2,
+  /** The next chunk would wait for the mmap read lock (`Gathering.wait`). */
+  Wait: 3,
+} as const;
+type Stop = (typeof Stop)[keyof typeof Stop];
+
+/** The state of a stepped read between turns (event loop only). */
+interface Gathering {
+  read: SteppedMapsRead;
+  /** The chunks of the current turn (shared by the event loop's reads: emptied by `take`). */
+  gather: ByteSink;
+  slab: PieceSlab;
+  bytesPerTurn: number;
+  piecePerChunk: boolean;
+  /** What `next()` threw when the last turn stopped with `Stop.Wait`. */
+  wait: unknown;
+}
+
+/** Gathers `chunk` and the chunks after it that belong to the same turn; says why it stopped. */
+function gatherTurn(g: Gathering, first: Uint8Array): Stop {
+  let chunk: Uint8Array | null = first;
+  let bytes = 0;
+  for (;;) {
+    g.gather.append(chunk);
+    bytes += chunk.length;
+    if (bytes >= g.bytesPerTurn) return Stop.Turn;
+    if (g.piecePerChunk) return Stop.Piece;
+    try {
+      chunk = g.read.next();
+    } catch (err) {
+      g.wait = err;
+      return Stop.Wait;
+    }
+    if (chunk === null) return Stop.Eof;
+  }
+}
+
+/** A copy of what the turn gathered (the shared `gather` is then empty). */
+function take(g: Gathering): Uint8Array {
+  const piece = g.slab.copy(g.gather.view());
+  g.gather.clear();
   return piece;
 }
 
 /**
- * The pieces of a stepped read (maps, smaps…), the first chunk read before this resolves (so a
+ * The pieces of a stepped read (maps, smaps…), the first turn read before this resolves (so a
  * missing pid rejects before any piece). Each chunk is read in its own lock window, as separate
  * read() calls are; the chunks of one event-loop turn (up to `bytesPerTurn`) go out as one piece,
- * or one piece per chunk with `piecePerChunk` (a traced read: its stats are per chunk). A chunk
+ * or one piece per chunk with `piecePerChunk` (a traced read: its stats are per chunk). A read
+ * that ends within its first turn (a typical maps file) is returned whole (`ReadPieces`). A chunk
  * that would wait for the mmap read lock is re-run once the event loop holds it (queued without
  * blocking; what was gathered goes out first).
  */
 async function steppedChunks(
   engine: Engine,
   pid: number,
-  read: SteppedMapsRead,
-  gather: ByteSink,
-  opts: { bytesPerTurn: number; piecePerChunk: boolean },
+  g: Gathering,
 ): Promise<AsyncIterable<Uint8Array>> {
+  const { read } = g;
   const held = async (err: unknown): Promise<Uint8Array | null> => {
     if (!(err instanceof ReadWouldWait)) throw err;
     const waited = await lockWhenFree(err.mm);
@@ -90,54 +135,49 @@ async function steppedChunks(
     read.close();
     return null;
   };
-  // The chunk in hand: a view into the read's own buffer (its reader context's), valid until
-  // the read's next call, so also across the caller's first await.
-  let chunk: Uint8Array | null;
-  try {
+  const nextChunk = (): Promise<Uint8Array | null> | Uint8Array | null => {
     try {
-      chunk = read.next();
+      return read.next();
     } catch (err) {
-      chunk = await held(err);
+      return held(err);
     }
+  };
+  // The chunk in hand: a view into the read's own buffer (its reader context's), valid until
+  // the read's next call, so also across the first await.
+  let stop: Stop;
+  try {
+    let first = nextChunk();
+    if (first instanceof Promise) first = await first;
+    stop = first === null ? Stop.Eof : gatherTurn(g, first);
   } catch (err) {
     read.close();
     throw err;
   }
+  if (stop === Stop.Eof) {
+    read.close();
+    return new ReadPieces(g.gather.length > 0 ? [take(g)] : []);
+  }
+  let piece = take(g);
   return (async function* pieces() {
     try {
-      let bytes = 0;
-      while (chunk !== null) {
-        gather.append(chunk);
-        bytes += chunk.length;
-        const turnDone = bytes >= opts.bytesPerTurn;
-        let wait: unknown = null;
-        if (!turnDone && !opts.piecePerChunk) {
-          try {
-            chunk = read.next();
-            continue;
-          } catch (err) {
-            wait = err;
-          }
-        }
-        yield takePiece(gather);
-        if (turnDone) {
-          bytes = 0;
+      for (;;) {
+        yield piece;
+        if (stop === Stop.Turn) {
           // No lock is held between chunks: let requests and activities run.
           await nextTurn();
           // m_start(): a process that exited since the last chunk ends the file (EOF).
-          if (!engine.has(pid)) break;
+          if (!engine.has(pid)) return;
         }
-        if (wait !== null) {
-          chunk = await held(wait);
-          continue;
-        }
-        try {
-          chunk = read.next();
-        } catch (err) {
-          chunk = await held(err);
+        const chunk = stop === Stop.Wait ? await held(g.wait) : await nextChunk();
+        g.wait = null;
+        if (chunk === null) return;
+        stop = gatherTurn(g, chunk);
+        piece = take(g);
+        if (stop === Stop.Eof) {
+          yield piece;
+          return;
         }
       }
-      if (gather.length > 0) yield takePiece(gather);
     } finally {
       read.close();
     }
@@ -153,19 +193,23 @@ export function eventLoopReads(
   // concatenation). Shared by the reads of this event loop: a piece is taken out before any
   // `yield` or `await`, so nothing stays here while another read runs.
   const gather = new ByteSink(1 << 16);
+  const slab = new PieceSlab();
+  const gathering = (read: SteppedMapsRead, piecePerChunk: boolean): Gathering => ({
+    read,
+    gather,
+    slab,
+    bytesPerTurn: opts.bytesPerTurn,
+    piecePerChunk,
+    wait: null,
+  });
   return {
     async maps(req: MapsRequest, chunkStats?: number[]) {
-      return steppedChunks(engine, req.pid, engine.openMaps(req, chunkStats), gather, {
-        bytesPerTurn: opts.bytesPerTurn,
-        piecePerChunk: chunkStats !== undefined,
-      });
+      const read = engine.openMaps(req, chunkStats);
+      return steppedChunks(engine, req.pid, gathering(read, chunkStats !== undefined));
     },
 
     async procFile(req: ProcFileRequest) {
-      return steppedChunks(engine, req.pid, engine.openProcFile(req), gather, {
-        bytesPerTurn: opts.bytesPerTurn,
-        piecePerChunk: false,
-      });
+      return steppedChunks(engine, req.pid, gathering(engine.openProcFile(req), false));
     },
 
     query(req: QueryRequest) {
