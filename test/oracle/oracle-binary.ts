@@ -31,9 +31,14 @@ export function repoRoot(): string {
 
 export const ORACLE_SOURCE = join(repoRoot(), 'test', 'oracle', 'procfs-oracle.c');
 /** Everything the binary is built from (the .c includes the headers). */
-const ORACLE_SOURCES = ['procfs-oracle.c', 'oracle-sys.h', 'oracle-query.h', 'oracle-memory.h'].map(
-  (f) => join(repoRoot(), 'test', 'oracle', f),
-);
+const ORACLE_SOURCES = [
+  'procfs-oracle.c',
+  'oracle-sys.h',
+  'oracle-query.h',
+  'oracle-proc-files.h',
+  'oracle-memory.h',
+  'oracle-script-parse.h',
+].map((f) => join(repoRoot(), 'test', 'oracle', f));
 export const ORACLE_BUILD_DIR = join(repoRoot(), 'test', 'oracle', 'build');
 export const ORACLE_BINARY = join(ORACLE_BUILD_DIR, 'procfs-oracle');
 
