@@ -13,7 +13,7 @@ import { Sim } from './cpus/sim.js';
 import type { SimApi } from './cpus/sim-api.js';
 import { hostHasZeroPage, resolvePkeys, resolveThp } from './machine-caps.js';
 import { ImageRestoreError } from './mm/image/table-image.js';
-import { RestoreRefusedError, restoreService } from './state/service-image.js';
+import { RestoreRefusedError, type RestoreTotals, restoreService } from './state/service-image.js';
 import { type LoadResult, StateStore } from './state/state-store.js';
 
 function loggerOptions(config: ServiceConfig): FastifyServerOptions['logger'] {
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   let loaded: LoadResult | null = store === null ? null : await store.load();
   const population = loaded === null || loaded.kind === 'none' ? config.population : 0;
   const sim = await createSim(config, population);
-  let restored: { processes: number; vmas: number } | null = null;
+  let restored: RestoreTotals | null = null;
   if (store !== null && loaded?.kind === 'found') {
     try {
       restored = await restoreService(loaded.image, sim.durable as NonNullable<SimApi['durable']>);
@@ -93,6 +93,12 @@ async function main(): Promise<void> {
   });
   if (loaded?.kind === 'found' && restored !== null) {
     app.log.info({ path: loaded.path, bytes: loaded.bytes, ...restored }, 'state restored');
+    if (restored.otherThp > 0) {
+      app.log.warn(
+        { otherThp: restored.otherThp, modes: restored.otherThpModes, thp: config.thpMode },
+        `${restored.otherThp} restored process(es) keep the THP mode they were snapshotted under (${Object.keys(restored.otherThpModes).join(', ')}), not this service's --thp; new processes take --thp`,
+      );
+    }
   } else if (loaded?.kind === 'refused') {
     app.log.error(
       { path: loaded.path, movedTo: loaded.movedTo, reason: loaded.reason },

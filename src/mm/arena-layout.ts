@@ -144,6 +144,13 @@ export const F64_EXEC_VM = 52;
 export const F64_STACK_VM = 53;
 /** mm->arg_start / arg_end / env_start / env_end (for completeness of imported layouts). */
 export const F64_ARG_START = 54;
+/**
+ * mm->hiwater_vm in pages: total_vm's high-water mark, raised (update_hiwater_vm) only where the
+ * kernel raises it, right before an unmap lowers total_vm (vma-munmap.ts); mremap's move restores
+ * it around its unmap of the source. Protected by the mmap write lock (every writer of it holds
+ * it); /proc/PID/status reads it racily, as task_mem() does.
+ */
+export const F64_HIWATER_VM = 55;
 
 export const HEADER_BYTES = 7 * CACHE_LINE;
 

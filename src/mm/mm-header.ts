@@ -12,6 +12,7 @@ import {
   F64_END_CODE,
   F64_END_DATA,
   F64_EXEC_VM,
+  F64_HIWATER_VM,
   F64_LOCKED_VM,
   F64_MMAP_BASE,
   F64_STACK_VM,
@@ -125,6 +126,13 @@ export class MmHeader {
   }
   set totalVm(v: number) {
     this.f64[F64_TOTAL_VM] = v;
+  }
+  /** mm->hiwater_vm in pages (F64_HIWATER_VM: mmap write lock). */
+  get hiwaterVm(): number {
+    return this.f64[F64_HIWATER_VM];
+  }
+  set hiwaterVm(v: number) {
+    this.f64[F64_HIWATER_VM] = v;
   }
   get lockedVm(): number {
     return this.f64[F64_LOCKED_VM];

@@ -8,7 +8,8 @@
  *   summed over the VMAs under the mmap read lock, and the RSS counters come from the page state.
  *   `VmExe`/`VmLib` split `exec_vm` at the code segment (`start_code`/`end_code`) as the kernel
  *   does. `VmHWM` is the page state's high-water mark (hiwater_rss, kept where the kernel
- *   updates it); the engine keeps no `hiwater_vm`, so `VmPeak` = `VmSize`.
+ *   updates it); `VmPeak` is max(hiwater_vm, total_vm) (get_mm_hiwater_vm), hiwater_vm being
+ *   raised where the kernel raises it (syscalls/vma-munmap.ts).
  * - Every other line is what a tool parsing status expects to find, with simulated values:
  *   Name (the process's comm, escaped like the kernel), Pid/Tgid/NSpid… (its pid), PPid (its
  *   parent's pid for a fork child, else 0), a sleeping single-threaded process of user and
@@ -41,6 +42,8 @@ export class VmCounters {
   rssAnon = 0;
   rssFile = 0;
   rssShmem = 0;
+  /** hiwater_vm (pages) before the max with total. */
+  hiwaterVm = 0;
   /** hiwater_rss (bytes) before the max with the current RSS. */
   hiwaterRss = 0;
   /** Page-table bytes (mm_pgtables_bytes). */
@@ -61,6 +64,7 @@ export function sumVmCounters(mm: MmStruct, out: VmCounters): void {
     else if ((f & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) === VM_WRITE) out.data += pages;
     if (f & VM_LOCKED) out.locked += pages;
   }
+  out.hiwaterVm = mm.hiwaterVm;
   const rss = mmRss(mm);
   out.rssAnon = rss.anon;
   out.rssFile = rss.file;
@@ -109,7 +113,7 @@ export function writeTaskMem(sink: ByteSink, mm: MmStruct, v: VmCounters): void 
   const codeEnd = Math.ceil(mm.endCode / 4096) * 4096;
   const text = Math.min(Math.max(codeEnd - codeStart, 0), totalBytes);
   const kb = [
-    v.total * 4,
+    Math.max(v.hiwaterVm, v.total) * 4,
     v.total * 4,
     v.locked * 4,
     0,

@@ -19,6 +19,7 @@ import { ByteReader, ByteWriter, ImageFormatError } from '../mm/image/byte-buffe
 import {
   buildMm,
   captureMm,
+  imageThpMode,
   type MmImage,
   readMmImage,
   writeMmImage,
@@ -67,6 +68,18 @@ export interface ServiceImage {
 export interface CaptureTotals {
   processes: number;
   vmas: number;
+}
+
+/**
+ * What a restore did: the totals, and how many processes keep a THP mode other than the
+ * service's `--thp` (a v4 snapshot taken under another mode: each process restores with the
+ * mode it was captured under, so its smaps does not change across the restart; new processes
+ * take `--thp`).
+ */
+export interface RestoreTotals extends CaptureTotals {
+  otherThp: number;
+  /** The recorded modes of those processes, by mode (empty when otherThp is 0). */
+  otherThpModes: Record<string, number>;
 }
 
 /** The image of every live process of `sim`. */
@@ -187,7 +200,7 @@ export class RestoreRefusedError extends Error {
 export async function restoreService(
   img: ServiceImage,
   durable: DurableProcesses,
-): Promise<CaptureTotals> {
+): Promise<RestoreTotals> {
   if (img.pidBase !== durable.pidBase) {
     throw new RestoreRefusedError(
       `the snapshot was taken with --pid-base ${img.pidBase}, this service runs with --pid-base ${durable.pidBase}`,
@@ -214,6 +227,16 @@ export async function restoreService(
   }
   await durable.adopt(built, img.nextPid);
   let vmas = 0;
-  for (const p of img.processes) vmas += p.mm.count;
-  return { processes: built.length, vmas };
+  let otherThp = 0;
+  const otherThpModes: Record<string, number> = {};
+  const serviceThp = opts.thp ?? 'madvise';
+  for (const p of img.processes) {
+    vmas += p.mm.count;
+    const mode = imageThpMode(p.mm);
+    if (mode !== null && mode !== serviceThp) {
+      otherThp++;
+      otherThpModes[mode] = (otherThpModes[mode] ?? 0) + 1;
+    }
+  }
+  return { processes: built.length, vmas, otherThp, otherThpModes };
 }

@@ -23,9 +23,10 @@ export const SNAPSHOT_FORMATS: Readonly<Record<number, string>> = {
   1: 'logical-v1 (mm fields, VMAs as columns, referenced files and anon names, activities)',
   2: 'logical-v2 (v1 + per-process machine caps: protection keys)',
   3: 'logical-v3 (v2 + page state: page objects, per-process page-table runs)',
+  4: 'logical-v4 (v3 + per-process zero-page capability and THP mode, hiwater_vm)',
 };
 /** The version this build writes. */
-export const SNAPSHOT_FORMAT_VERSION = 3;
+export const SNAPSHOT_FORMAT_VERSION = 4;
 /** The oldest version this build still reads. */
 export const OLDEST_READABLE_VERSION = 1;
 

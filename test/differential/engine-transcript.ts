@@ -110,6 +110,8 @@ export function engineFromHeader(header: OracleHeader): {
     // The host's transparent huge page mode (its sysfs file; the helper runs on this machine).
     thp: hostThpMode(),
   });
+  // hiwater_vm: the helper's peak before the script (exec and the loader unmapped memory).
+  mm.hiwaterVm = header.vmPeakKb / 4;
   mm.startCode = header.stat.start_code!;
   mm.endCode = header.stat.end_code!;
   mm.startData = header.stat.start_data!;

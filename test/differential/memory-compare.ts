@@ -16,14 +16,17 @@
 //   fractions that change run to run (the sandbox's Pss is compared in its smaps blocks);
 //   Pss_Anon/Pss_File/Pss_Shmem are not in the smaps blocks either. Shared_X and Private_X are
 //   compared as their sum (see ROLLUP_SUMMED).
-// - status: VmSize, VmLck, VmPin, VmData, VmStk, VmExe, VmLib, VmSwap, HugetlbPages byte for
-//   byte (they follow from the VMAs alone); VmRSS, RssAnon, RssFile minus the helper's Rss,
-//   Anonymous and (Rss - Anonymous); RssShmem as is (the helper has no shmem). VmPeak and VmHWM
-//   (high-water marks of the helper's whole life) and VmPTE (page tables) are not compared.
+// - status: VmPeak, VmSize, VmLck, VmPin, VmData, VmStk, VmExe, VmLib, VmSwap, HugetlbPages
+//   byte for byte (they follow from the VMAs alone; VmPeak from the helper's peak before the
+//   script, which the header gives the engine); VmRSS, RssAnon, RssFile minus the helper's Rss,
+//   Anonymous and (Rss - Anonymous); RssShmem as is (the helper has no shmem). VmHWM (the high-
+//   water mark of the helper's whole life: its own pages count) and VmPTE (page tables, which
+//   the helper's VMAs share with the script's) are not compared.
 
 const VMA_LINE = /^([0-9a-f]+)-([0-9a-f]+) /;
 const HELPER_NAMES = ['[heap]', '[stack]', '[vvar]', '[vvar_vclock]', '[vdso]', '[vsyscall]'];
 const STATUS_AS_IS = [
+  'VmPeak',
   'VmSize',
   'VmLck',
   'VmPin',

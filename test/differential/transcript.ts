@@ -4,7 +4,8 @@
 //   header (oracle only):  oracle 1 / anon_vma_name 0|1 / pkey_alloc KEY|-errno / zero_page 0|1 /
 //                          stat NAME 0xVALUE ... /
 //                          max_map_count N / anon_vma 0xSTART... / file I MAJ MIN
-//                          INO rdwr|rdonly PATH / maps-begin ... maps-end / q self ... (build ID)
+//                          INO rdwr|rdonly PATH / vm_peak KB / maps-begin ... maps-end /
+//                          q self ... (build ID)
 //   body (both sides):     r OP RET                       one per syscall (RET hex, or -errno)
 //                          fork-child OP + forkmaps-begin ... forkmaps-end   (the child's maps)
 //                          check OP + maps-begin ... maps-end + chunks4096 N... (the sizes
@@ -43,6 +44,8 @@ export interface OracleHeader {
   /** Starts of the initial VMAs that hold anonymous pages (so have an anon_vma). */
   anonVmaStarts: number[];
   files: OracleFile[];
+  /** The helper's VmPeak (kB) right before the script: its hiwater_vm (0 if not printed). */
+  vmPeakKb: number;
   /** The helper's /proc/self/maps right after start, before the script. */
   initialMaps: string;
   /** Build ID (hex) of the helper binary, from PROCMAP_QUERY; '' if none. */
@@ -102,6 +105,8 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
     });
     i++;
   }
+  let vmPeakKb = 0;
+  if (lines[i]?.startsWith('vm_peak ')) vmPeakKb = Number(lines[i++]!.split(' ')[1]);
   const maps = block(lines, i, 'maps');
   i = maps.next;
   const self = parseQueryLine(lines[i] ?? '');
@@ -121,6 +126,7 @@ export function parseOracleOutput(stdout: string): OracleTranscript {
       maxMapCount,
       anonVmaStarts,
       files,
+      vmPeakKb,
       initialMaps: maps.text,
       binaryBuildId: self.buildIdHex === '-' ? '' : (self.buildIdHex ?? ''),
       binaryPath: self.name ?? '',

@@ -8,8 +8,14 @@
  *
  * `captureMm` must run while `mm` is read-locked (mmap read lock) or otherwise quiescent.
  */
-import { MACHINE_CAP_PKEYS } from '../arena-layout.js';
+import {
+  MACHINE_CAP_NO_ZERO_PAGE,
+  MACHINE_CAP_PKEYS,
+  MACHINE_CAP_THP_ALWAYS,
+  MACHINE_CAP_THP_NEVER,
+} from '../arena-layout.js';
 import { type MmCreateOptions, MmStruct } from '../mm-struct.js';
+import type { ThpMode } from '../pages/thp.js';
 import { OPS_DUMMY } from '../special-mappings.js';
 import { exitMm } from '../syscalls/exit.js';
 import { vmaMarkAttached } from '../syscalls/vma-lock-hooks.js';
@@ -33,15 +39,29 @@ const HEADER_FIELDS = [
   'dataVm',
   'execVm',
   'stackVm',
+  'hiwaterVm', // v4
 ] as const satisfies readonly (keyof MmStruct)[];
+/** HEADER_FIELDS written before v4 (no hiwater_vm: it restores as 0, VmPeak = VmSize). */
+const HEADER_FIELDS_V3 = HEADER_FIELDS.length - 1;
+
+/** Every MACHINE_CAP_* bit an image may carry (v4; v2-v3: protection keys only). */
+const IMAGE_CAPS =
+  MACHINE_CAP_PKEYS | MACHINE_CAP_NO_ZERO_PAGE | MACHINE_CAP_THP_ALWAYS | MACHINE_CAP_THP_NEVER;
+/** The format that first recorded the zero-page capability and the THP mode. */
+const FULL_CAPS_VERSION = 4;
 
 /** Largest max_map_count an image may ask for (the kernel's sysctl is an int; ours sizes an arena). */
 const MAX_MAX_VMAS = 1 << 24;
 
 export interface MmImage {
   maxVmas: number;
-  /** MACHINE_CAP_* bits the mm was created with (protection keys). */
+  /**
+   * MACHINE_CAP_* bits the mm was created with: protection keys, and (v4, `fullCaps`) the
+   * zero-page capability and the THP mode.
+   */
   machineCaps: number;
+  /** Whether machineCaps records the zero page and THP mode (v4); else the service's apply. */
+  fullCaps: boolean;
   header: Float64Array;
   /** exe_file as a file ref (0 none). */
   exeFile: number;
@@ -60,7 +80,12 @@ export function captureMm(mm: MmStruct, tables: TableCapture): MmImage {
   const n = mm.mapCount;
   const img: MmImage = {
     maxVmas: mm.maxMapCount,
-    machineCaps: mm.pkeys ? MACHINE_CAP_PKEYS : 0,
+    machineCaps:
+      (mm.pkeys ? MACHINE_CAP_PKEYS : 0) |
+      (mm.noZeroPage ? MACHINE_CAP_NO_ZERO_PAGE : 0) |
+      (mm.thpMode === 'always' ? MACHINE_CAP_THP_ALWAYS : 0) |
+      (mm.thpMode === 'never' ? MACHINE_CAP_THP_NEVER : 0),
+    fullCaps: true,
     header: Float64Array.from(HEADER_FIELDS, (f) => mm[f]),
     exeFile: tables.fileRef(mm.exeFile),
     count: 0,
@@ -89,13 +114,35 @@ export function captureMm(mm: MmStruct, tables: TableCapture): MmImage {
   return img;
 }
 
-/** A new address space from `img`; refs resolve through `tables`. Not yet shared with anyone. */
+/** The THP mode an image records (null: written before v4, the service's applies). */
+export function imageThpMode(img: MmImage): ThpMode | null {
+  if (!img.fullCaps) return null;
+  if (img.machineCaps & MACHINE_CAP_THP_ALWAYS) return 'always';
+  return img.machineCaps & MACHINE_CAP_THP_NEVER ? 'never' : 'madvise';
+}
+
+/**
+ * A new address space from `img`; refs resolve through `tables`. Not yet shared with anyone.
+ * It keeps the machine capabilities it was captured with (a v4 image: protection keys, zero
+ * page, THP mode), so its smaps and later faults are those it would have had without the
+ * restart; `opts` gives the rest (and, for older images, the zero page and THP mode).
+ */
 export function buildMm(img: MmImage, tables: TableRestore, opts: MmCreateOptions): MmStruct {
   const pkeys = (img.machineCaps & MACHINE_CAP_PKEYS) !== 0;
-  const mm = MmStruct.create({ ...opts, maxVmas: img.maxVmas, pkeys });
+  const caps: MmCreateOptions = { ...opts, maxVmas: img.maxVmas, pkeys };
+  if (img.fullCaps) {
+    caps.noZeroPage = (img.machineCaps & MACHINE_CAP_NO_ZERO_PAGE) !== 0;
+    caps.thp = imageThpMode(img) ?? undefined;
+  }
+  const mm = MmStruct.create(caps);
   HEADER_FIELDS.forEach((f, i) => {
     mm[f] = img.header[i];
   });
+  // total_vm is the pages the VMAs cover (syscalls/index-ops.ts keeps it so); images written
+  // before it was kept carry a stale value.
+  let totalVm = 0;
+  for (let i = 0; i < img.count; i++) totalVm += (img.end[i] - img.start[i]) / PAGE_SIZE;
+  mm.totalVm = totalVm;
   try {
     mm.setExeFile(tables.fileId(img.exeFile));
     const v = mm.vmas;
@@ -123,7 +170,10 @@ export function buildMm(img: MmImage, tables: TableRestore, opts: MmCreateOption
   return mm;
 }
 
-/** Writes the current format's image (v2: machine caps after max_map_count). */
+/**
+ * Writes the current format's image (v2: machine caps after max_map_count; v4: every cap bit,
+ * hiwater_vm after the other mm fields).
+ */
 export function writeMmImage(w: ByteWriter, img: MmImage): void {
   w.u32(img.maxVmas);
   w.u32(img.machineCaps);
@@ -145,7 +195,8 @@ export function writeMmImage(w: ByteWriter, img: MmImage): void {
  * never builds an address space the engine could not have produced.
  *
  * Format v1 had no machine caps: every mm then behaved as on a CPU with protection keys, so a v1
- * image restores with them.
+ * image restores with them. Before v4 the caps held protection keys only and the mm fields had
+ * no hiwater_vm (restored as 0).
  */
 export function readMmImage(
   r: ByteReader,
@@ -157,11 +208,15 @@ export function readMmImage(
   if (maxVmas < 1 || maxVmas > MAX_MAX_VMAS) {
     throw new ImageFormatError(`max_map_count ${maxVmas} out of range`);
   }
+  const fullCaps = version >= FULL_CAPS_VERSION;
   const machineCaps = version >= 2 ? r.u32('machine caps') : MACHINE_CAP_PKEYS;
-  if ((machineCaps & ~MACHINE_CAP_PKEYS) !== 0) {
+  const known = fullCaps ? IMAGE_CAPS : MACHINE_CAP_PKEYS;
+  const thpBoth = MACHINE_CAP_THP_ALWAYS | MACHINE_CAP_THP_NEVER;
+  if ((machineCaps & ~known) !== 0 || (machineCaps & thpBoth) === thpBoth) {
     throw new ImageFormatError(`unknown machine caps 0x${machineCaps.toString(16)}`);
   }
-  const header = r.f64s(HEADER_FIELDS.length, 'mm header');
+  const header = new Float64Array(HEADER_FIELDS.length);
+  header.set(r.f64s(fullCaps ? HEADER_FIELDS.length : HEADER_FIELDS_V3, 'mm header'));
   for (let i = 0; i < header.length; i++) {
     if (!Number.isSafeInteger(header[i]) || header[i] < 0) {
       throw new ImageFormatError(`mm header ${HEADER_FIELDS[i]} = ${header[i]}`);
@@ -174,6 +229,7 @@ export function readMmImage(
   const img: MmImage = {
     maxVmas,
     machineCaps,
+    fullCaps,
     header,
     exeFile,
     count,

@@ -14,7 +14,7 @@
 import { IMMEDIATE_GRACE } from '../deferred-free.js';
 import { MmStruct } from '../mm-struct.js';
 import { pagesFork } from '../pages/page-hooks.js';
-import { VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
+import { PAGE_SIZE, VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
 import { ANON_VMA_BITS, forkAnonVmaFlags, VM_ANON_VMA } from './anon-vma.js';
 import { exitMm } from './exit.js';
 import { SINGLE_THREADED_HOOKS, setVmaLockHooks } from './vma-lock-hooks.js';
@@ -56,7 +56,9 @@ export function forkMm(parent: MmStruct): MmStruct {
   child.mmapBase = parent.mmapBase;
   child.argStart = parent.argStart;
   child.setExeFile(parent.exeFile);
-  child.totalVm = parent.totalVm;
+  // total_vm loses the VM_DONTCOPY VMAs (it is summed below as the copies are made); dup_mm()
+  // then starts the child's hiwater_vm at its total_vm (the parent's peak is not inherited).
+  let totalVm = 0;
   child.dataVm = parent.dataVm;
   child.execVm = parent.execVm;
   child.stackVm = parent.stackVm;
@@ -83,6 +85,7 @@ export function forkMm(parent: MmStruct): MmStruct {
     // The child is not visible to any other thread yet: attach without the lock hooks.
     Atomics.store(child.i32, cv.refcntWord(id), 1);
     child.indexStore(id);
+    totalVm += (pv.end(vma) - pv.start(vma)) / PAGE_SIZE;
     // copy_page_range(): only VMAs with an anon_vma have their pages copied (vma_needs_copy).
     count++;
     if (childFlags & VM_ANON_VMA && !pagesFork(parent, child, pv.start(vma), pv.end(vma))) {
@@ -98,6 +101,8 @@ export function forkMm(parent: MmStruct): MmStruct {
     }
   }
   child.mapCount = count;
+  child.totalVm = totalVm;
+  child.hiwaterVm = totalVm;
   child.reclaim();
   child.setGracePeriods(parent.deferred.grace);
   return child;

@@ -306,6 +306,9 @@ function moveVma(mm: MmStruct, r: RemapState): number {
   pagesMove(mm, r.addr, r.oldLen, r.newAddr);
   // The source may have been merged into the copy (never-faulted anonymous memory).
   if (vmaStart >= v.start(newVma) && vmaStart < v.end(newVma)) vma = newVma;
+  // total_vm now counts the copy and the source: the unmap below would raise hiwater_vm to that
+  // passing sum, so move_vma() puts the high-water mark back afterwards.
+  const hiwaterVm = mm.hiwaterVm;
   if (r.flags & MREMAP_DONTUNMAP) {
     // dontunmap_complete(): the old VMA can no longer be mlock()ed, and if it was moved whole
     // its anon_vma links are dropped (its pages went to the copy).
@@ -324,6 +327,7 @@ function moveVma(mm: MmStruct, r: RemapState): number {
     // failing unmap (old_len 0: duplicating a shared mapping) leaves the source in place.
     doMunmap(mm, r.addr, r.oldLen);
   }
+  mm.hiwaterVm = hiwaterVm;
   return r.newAddr;
 }
 

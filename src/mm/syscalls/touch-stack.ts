@@ -45,7 +45,6 @@ export function expandStack(mm: MmStruct, addrIn: number): number {
   vmaStartWrite(mm, vma);
   v.setRange(vma, addr, v.end(vma), v.pgoff(vma) - grow);
   indexStore(mm, addr, v.end(vma), vma);
-  mm.totalVm += grow;
   mm.stackVm += grow;
   if (v.flags(vma) & VM_LOCKED) mm.lockedVm += grow;
   return 0;

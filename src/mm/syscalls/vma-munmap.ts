@@ -37,6 +37,8 @@ export class MunmapState {
   /** Pages of the collected VMAs, and of those with VM_ACCOUNT. */
   nrPages = 0;
   nrAccounted = 0;
+  /** total_vm when the gather ended (the complete step raises hiwater_vm to it). */
+  totalVmBefore = 0;
 
   reset(start: number, end: number): this {
     this.start = start;
@@ -92,6 +94,7 @@ export function gatherMunmapVmas(
     vma = mm.findVma(v.end(vma));
   }
   if (neighbours) st.next = mm.findVma(end);
+  st.totalVmBefore = mm.totalVm;
   return 0;
 }
 
@@ -105,9 +108,12 @@ export function vmaClose(mm: MmStruct, id: number): void {
 
 /**
  * vms_complete_munmap_vmas(): the collected VMAs are already gone from the index (the caller
- * erased or overwrote their range); detach, close and retire them.
+ * erased or overwrote their range); detach, close and retire them. When pages were unmapped,
+ * update_hiwater_vm() "before we lower total_vm": with total_vm as it was when the gather ended
+ * (mmap(MAP_FIXED) accounts its new VMA only after this, so its pages are not in it).
  */
 export function completeMunmapVmas(mm: MmStruct, st: MunmapState): void {
+  if (st.nrPages > 0 && mm.hiwaterVm < st.totalVmBefore) mm.hiwaterVm = st.totalVmBefore;
   mm.mapCount = mm.mapCount - st.count;
   const ids = st.ids;
   for (let i = 0; i < st.count; i++) {
