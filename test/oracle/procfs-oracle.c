@@ -111,30 +111,6 @@ static void print_files(void) {
 
 #include "oracle-proc-files.h"
 
-/* VmPeak of /proc/self/status (kB): the high-water mark of the helper's life so far (exec, the
- * loader, the zero-page probe's munmap), which the engine starts from (mm->hiwater_vm). Printed
- * after every setup step; nothing after the header maps or unmaps outside the script. */
-static void print_vm_peak(void) {
-  long fd = sys4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0) die("open status");
-  size_t len = read_whole((int)fd, maps_buf, sizeof maps_buf);
-  sys1(SYS_close, fd);
-  static const char key[] = "\nVmPeak:";
-  for (size_t i = 0; i + sizeof key - 1 < len; i++) {
-    size_t k = 0;
-    while (k < sizeof key - 1 && maps_buf[i + k] == key[k]) k++;
-    if (k < sizeof key - 1) continue;
-    u64 v = 0;
-    for (size_t j = i + k; j < len && maps_buf[j] != '\n'; j++)
-      if (maps_buf[j] >= '0' && maps_buf[j] <= '9') v = v * 10 + (u64)(maps_buf[j] - '0');
-    put_str("vm_peak ");
-    put_dec(v);
-    put_char('\n');
-    return;
-  }
-  die("no VmPeak in /proc/self/status");
-}
-
 #include "oracle-memory.h"
 
 static void checkpoint(long op) {
