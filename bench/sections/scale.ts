@@ -14,13 +14,16 @@
  *   - the cost of those touches per fault at 1M VMAs against the same touches in a sim that
  *     hosts one such process (100 VMAs), measured first with a warm JIT: a page-table or
  *     page-object lookup that walked its runs would make the first grow with the scale (the
- *     kernel's page-table walk is a fixed number of levels), against 2x.
+ *     kernel's page-table walk is a fixed number of levels), against 2x;
+ *   - the same inside one page table: a fault at 100,000 runs (20,000 with --quick) against one
+ *     at a few hundred (scale-runs.ts), against 2x.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Sim } from '../../src/cpus/sim.js';
 import { type SimApi, SimError, type SyscallCall } from '../../src/cpus/sim-api.js';
 import { type BenchSection, type Figure, median, ratioFigure } from '../lib/figure.js';
+import { probeManyRuns } from './scale-runs.js';
 
 const EXTRA_MMAPS = 9;
 const MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
@@ -111,7 +114,7 @@ export const scaleSection: BenchSection = {
     const sim = await Sim.start({
       strategy: 'per_vma',
       cpus: 0,
-      maxProcesses: processes,
+      maxProcesses: processes + 1, // the page-table probe's processes, one at a time
       maxVmasPerProcess: 65530,
       maxBatch: 256,
       population: 0,
@@ -146,6 +149,10 @@ export const scaleSection: BenchSection = {
       const usAtScale = median(usPerTouch.slice(Math.floor(usPerTouch.length * 0.9)));
       ctx.progress(
         `touched ${touched} VMAs in ${touchSeconds.toFixed(1)} s (${usAtScale.toFixed(1)} µs/touch, ${usAlone.toFixed(1)} alone): RSS +${(grownWithPages / 1e6).toFixed(1)} MB`,
+      );
+      const probe = await probeManyRuns(sim, ctx.quick ? 20_000 : 100_000);
+      ctx.progress(
+        `one page table of ${probe.runs} runs: ${probe.usMany.toFixed(1)} µs/touch (${probe.usFew.toFixed(1)} at 256-1,280)`,
       );
       const figures: Figure[] = [
         ratioFigure({
@@ -197,6 +204,16 @@ export const scaleSection: BenchSection = {
           baseline: { name: 'the same touches with 100 VMAs hosted', value: usAlone },
           goal: { op: '<=', ratio: 2 },
           note: `${note}; median over the last tenth of the processes (batches of ~90 touches, highest VMA first) vs median of 30 processes touched alone (after 30 warming the JIT); all ${touched.toLocaleString('en')} touches took ${touchSeconds.toFixed(1)} s`,
+        }),
+        ratioFigure({
+          id: 'scale.touch_us_many_runs',
+          section: 'Scale',
+          what: `µs per touch (a write fault) in a page table of ${probe.runs.toLocaleString('en')} runs`,
+          unit: 'µs',
+          value: probe.usMany,
+          baseline: { name: 'the same touches at 256-1,280 runs', value: probe.usFew },
+          goal: { op: '<=', ratio: 2 },
+          note: `one process writes every other page of a mapping in ascending order (a run per touch, each after the others), batches of 256 touches; medians of batches 2-5 of 5 processes and of the last twentieth (at least 20 batches) of the big one, after a 2,048-run warm-up process; ${note}`,
         }),
       ];
       return figures;
