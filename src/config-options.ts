@@ -173,7 +173,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'bytes',
     min: 1 << 20,
     def: () => defaultMaxMemory(),
-    help: 'bytes the hosted processes may take: committed arena pages, 8 KB per process, 10 MB per activity (creates/forks/mmaps ENOMEM, activities EAGAIN beyond); default half of RAM or of the cgroup memory.max',
+    help: 'bytes the hosted processes may take: committed arena pages, 8 KB per process, 10 MB per activity, the pages the shared tables (page state, file table, anon names) use (creates/forks/mmaps ENOMEM, activities EAGAIN beyond); default half of RAM or of the cgroup memory.max',
   },
   {
     key: 'maxBatch',

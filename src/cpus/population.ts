@@ -70,7 +70,7 @@ export const COMM_MAX = 15;
  * The address space and comm of `POST /processes`: an imported maps text, or a template (random
  * ASLR placement, as for a real exec), on a CPU with protection keys if `opts.pkeys` (default:
  * `mmOptions.pkeys`, the service's). An unparsable text is a SimError with the importer's errno
- * (EINVAL, or ENOMEM beyond max_map_count).
+ * (EINVAL, or ENOMEM beyond max_map_count or when the file table's new entries pass the budget).
  */
 export function newProcessImage(
   opts: CreateProcessOptions,
@@ -78,15 +78,15 @@ export function newProcessImage(
 ): { mm: MmStruct; comm: string } {
   let mm: MmStruct;
   if (opts.pkeys !== undefined) mmOptions = { ...mmOptions, pkeys: opts.pkeys };
-  if (opts.maps !== undefined) {
-    try {
-      mm = importMaps(opts.maps, mmOptions);
-    } catch (e) {
-      if (!(e instanceof MapsImportError)) throw e;
-      throw new SimError(e.errno, errnoName(e.errno), e.message);
-    }
-  } else {
-    mm = buildTemplateProcess(opts.template ?? 'minimal', mmOptions);
+  try {
+    mm =
+      opts.maps !== undefined
+        ? importMaps(opts.maps, mmOptions)
+        : buildTemplateProcess(opts.template ?? 'minimal', mmOptions);
+  } catch (e) {
+    // A template's files too may not fit (ENOMEM past --max-memory): an errno, not a 500.
+    if (!(e instanceof MapsImportError)) throw e;
+    throw new SimError(e.errno, errnoName(e.errno), e.message);
   }
   const comm = opts.comm ?? (opts.maps !== undefined ? 'imported' : (opts.template ?? 'minimal'));
   return { mm, comm: comm.slice(0, COMM_MAX) };

@@ -6,6 +6,7 @@
 import { Instruments } from '../metrics/instruments.js';
 import { MAX_ANON_NAME_SLOTS } from '../mm/anon-names.js';
 import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
+import { FILE_ID_SIDE_BYTES, fileTableReserveFor } from '../mm/file-table-layout.js';
 import { MmGlobals } from '../mm/mm-struct.js';
 import { FAULT_RESERVE, RECORD_BYTES } from '../mm/pages/page-pool.js';
 import type { ThpMode } from '../mm/pages/thp.js';
@@ -58,13 +59,15 @@ export function readsOnFor(opts: SimOptions): ReadsOn {
 /**
  * Page-state records to reserve: enough for the whole memory budget to be page state (records
  * are charged to it as they are used, so the budget, not the pool, is the limit a client meets),
- * plus the records kept for syscalls, at least 64 Ki records, at most 2^27 - 2^16 (just under the
- * 4 GiB a growable SharedArrayBuffer may have: reserved, not committed); 2 Mi without a budget.
+ * plus the records kept for syscalls, at least 64 Ki records, at most what fits beside the pool's
+ * per-file slots (`maxFiles` of them) in 4 GiB - 4 MiB (a growable SharedArrayBuffer stays under
+ * 4 GiB: reserved, not committed); 2 Mi without a budget.
  */
-export function pageRecordsFor(maxMemory: number | undefined): number {
+export function pageRecordsFor(maxMemory: number | undefined, maxFiles = 65_536): number {
   if (maxMemory === undefined || !Number.isFinite(maxMemory)) return 1 << 21;
   const records = Math.ceil(maxMemory / RECORD_BYTES) + 2 * FAULT_RESERVE;
-  return Math.min((1 << 27) - (1 << 16), Math.max(1 << 16, records));
+  const most = Math.floor((2 ** 32 - (4 << 20) - maxFiles * FILE_ID_SIDE_BYTES) / RECORD_BYTES);
+  return Math.min(most, Math.max(1 << 16, records));
 }
 
 /** The state every engine thread of one sim shares, and the sim's activity admission. */
@@ -74,8 +77,12 @@ export function createSimShared(opts: SimOptions): {
 } {
   // In-process, the event loop is the only recording thread.
   const instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
+  // The file table reserves as much as the budget could pay for, charged as used (issue 11).
+  const files = fileTableReserveFor(opts.maxMemory);
   const globals = MmGlobals.create({
-    pageRecords: pageRecordsFor(opts.maxMemory),
+    maxFiles: files.maxFiles,
+    fileHeapBytes: files.heapBytes,
+    pageRecords: pageRecordsFor(opts.maxMemory, files.maxFiles + 1),
     // As many live anon names as a handle can name (1 Mi: one per VMA of 1M VMAs), charged to
     // the budget as used: a client meets --max-memory before it can starve the others.
     anonNameSlots: MAX_ANON_NAME_SLOTS,

@@ -35,11 +35,13 @@ export interface FileTableGauges {
   live: number;
   /** Unreferenced entries waiting for an RCU grace period before their slot is reused. */
   retired: number;
-  /** Entries the table can hold at once. */
+  /** Entries the table can hold at once (reserved; charged to the budget as used). */
   capacity: number;
   /** Path-byte heap in use and its size (entries share nothing: each has its own block). */
   heapUsedBytes: number;
   heapBytes: number;
+  /** Bytes of the table's pages charged to the memory budget (entries, hash, heap reached). */
+  chargedBytes: number;
 }
 
 export interface MetricsRegistryOptions {
@@ -162,7 +164,7 @@ function registerLimitFamilies(registry: Registry, read: () => Promise<EngineGau
   });
   new Gauge({
     name: 'procfs_file_table_capacity',
-    help: 'Entries the global file table holds at once (mmaps of new files answer ENOMEM beyond).',
+    help: 'Entries the global file table reserves (mmaps of new files answer ENOMEM beyond, or sooner past --max-memory: see procfs_file_table_charged_bytes).',
     registers: [registry],
     async collect() {
       this.set((await read()).fileTable?.capacity ?? 0);
@@ -194,6 +196,14 @@ function registerLimitFamilies(registry: Registry, read: () => Promise<EngineGau
     registers: [registry],
     async collect() {
       this.set((await read()).fileTable?.heapUsedBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'procfs_file_table_charged_bytes',
+    help: 'Bytes of the global file table (entries, hash, heap pages its high-water marks reached) charged to the memory budget; never given back.',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).fileTable?.chargedBytes ?? 0);
     },
   });
 }

@@ -4,7 +4,9 @@
  * give their bytes back and a client that maps and unmaps new paths forever cannot fill it.
  *
  * Blocks are MIN_BLOCK << order bytes (order 0 … MAX_ORDER), aligned to their size relative to
- * the heap base. A free block holds its free-list links in its first 8 bytes (next, prev: byte
+ * the heap base. The heap is reserved, not committed: top-order blocks are carved from a front
+ * (the high-water mark) only when no free block is left, so the pages the OS commits are the ones
+ * below the front, and the owner charges them to the memory budget as the front moves (`grow`). A free block holds its free-list links in its first 8 bytes (next, prev: byte
  * offsets from the heap base, -1 = none); `marks[unit]` is order + 1 for the first unit of a free
  * block, 0 otherwise, so `free` finds a free buddy to merge with in O(1).
  *
@@ -21,9 +23,11 @@ export const HEAP_MIN_BLOCK = 32;
 export const HEAP_MAX_ORDER = 8;
 export const HEAP_MAX_BLOCK = HEAP_MIN_BLOCK << HEAP_MAX_ORDER;
 
-/** Int32 words of bookkeeping a heap needs in the header (list heads + used bytes). */
-export const HEAP_HEADER_WORDS = HEAP_MAX_ORDER + 2;
+/** Int32 words of bookkeeping a heap needs in the header (list heads, used bytes, the front). */
+export const HEAP_HEADER_WORDS = HEAP_MAX_ORDER + 3;
 const W_USED = HEAP_MAX_ORDER + 1;
+/** Bytes below the high-water mark (carved into blocks so far): a multiple of HEAP_MAX_BLOCK. */
+const W_FRONT = HEAP_MAX_ORDER + 2;
 
 /** Bytes of the mark array for a heap of `heapBytes` (a multiple of HEAP_MAX_BLOCK). */
 export function heapMarkBytes(heapBytes: number): number {
@@ -49,6 +53,7 @@ export class FileHeap {
   /**
    * `headerWord`: first of HEAP_HEADER_WORDS Int32 words; the heap is `heapBytes` at byte offset
    * `heapBase` (a multiple of 8) and the marks `heapMarkBytes(heapBytes)` at `marksBase`.
+   * `grow(front)` is asked before the front moves to `front` bytes; false refuses (alloc: -1).
    */
   constructor(
     buffer: SharedArrayBuffer,
@@ -56,18 +61,25 @@ export class FileHeap {
     private readonly heapBase: number,
     private readonly heapBytes: number,
     marksBase: number,
+    private readonly grow: (front: number) => boolean = () => true,
   ) {
     this.i32 = new Int32Array(buffer);
     this.marks = new Uint8Array(buffer, marksBase, heapMarkBytes(heapBytes));
   }
 
-  /** Writes an empty heap: every top-order block free. Before the buffer is shared. */
+  /**
+   * Writes an empty heap: no free block, the front at 0 (nothing below it touched, so nothing
+   * committed: a reserve of any size costs no page here). Before the buffer is shared.
+   */
   format(): void {
     for (let o = 0; o <= HEAP_MAX_ORDER; o++) this.i32[this.headerWord + o] = -1;
     this.i32[this.headerWord + W_USED] = 0;
-    for (let off = this.heapBytes - HEAP_MAX_BLOCK; off >= 0; off -= HEAP_MAX_BLOCK) {
-      this.push(off, HEAP_MAX_ORDER);
-    }
+    this.i32[this.headerWord + W_FRONT] = 0;
+  }
+
+  /** Bytes below the high-water mark: what the heap has touched (and the OS committed). */
+  get frontBytes(): number {
+    return this.i32[this.headerWord + W_FRONT];
   }
 
   /** Bytes in allocated blocks (block sizes, not requested sizes). */
@@ -84,7 +96,8 @@ export class FileHeap {
     const want = orderFor(n);
     let order = want;
     while (order <= HEAP_MAX_ORDER && this.head(order) < 0) order++;
-    if (order > HEAP_MAX_ORDER) return -1;
+    if (order > HEAP_MAX_ORDER && !this.carve()) return -1;
+    order = Math.min(order, HEAP_MAX_ORDER);
     const off = this.head(order);
     this.unlink(off, order);
     // Split down to the wanted order, freeing the upper halves.
@@ -109,6 +122,16 @@ export class FileHeap {
       order++;
     }
     this.push(off, order);
+  }
+
+  /** Frees one more top-order block at the front (if the reserve and `grow` allow). */
+  private carve(): boolean {
+    const w = this.headerWord + W_FRONT;
+    const front = this.i32[w];
+    if (front + HEAP_MAX_BLOCK > this.heapBytes || !this.grow(front + HEAP_MAX_BLOCK)) return false;
+    this.i32[w] = front + HEAP_MAX_BLOCK;
+    this.push(front, HEAP_MAX_ORDER);
+    return true;
   }
 
   private head(order: number): number {

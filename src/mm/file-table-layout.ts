@@ -1,8 +1,11 @@
 /**
- * Layout of the FileTable's SharedArrayBuffer (file-table.ts has the protection rules):
- * header, fixed-size entries, the intern hash, the byte heap (file-heap.ts) and its marks.
+ * Layout of the FileTable's SharedArrayBuffer (file-table.ts has the protection rules): the
+ * header page, the byte heap (file-heap.ts) and its marks, fixed-size entries, the intern hash
+ * (file-hash.ts). Each region starts on a page and is used from its start (a high-water mark), so
+ * a large reserve costs only the pages in use; `committedPages` is what the budget is charged.
  */
-import { HEAP_HEADER_WORDS } from './file-heap.js';
+import { PAGE_BYTES } from './arena-layout.js';
+import { HEAP_HEADER_WORDS, HEAP_MAX_BLOCK, HEAP_MIN_BLOCK, heapMarkBytes } from './file-heap.js';
 
 export const FILE_KIND_REGULAR = 0;
 /** MAP_SHARED|MAP_ANONYMOUS memory: shmem "/dev/zero", fresh inode each time, always deleted. */
@@ -14,7 +17,7 @@ export const H_COUNT = 1;
 export const H_CAPACITY = 2;
 export const H_FREE_HEAD = 3;
 export const H_HASH_SLOTS = 4;
-export const H_ENTRIES_BASE = 5; // byte offsets
+export const H_ENTRIES_BASE = 5; // byte offsets (may pass 2^31: read them as Uint32, `>>> 0`)
 export const H_HASH_BASE = 6;
 export const H_HEAP_BASE = 7;
 export const H_HEAP_BYTES = 8;
@@ -26,8 +29,16 @@ export const H_RETIRE_TAIL = 13;
 export const H_SERIAL = 14;
 export const H_SHMEM_PATH = 15;
 export const H_HEAP_WORDS = 16; // HEAP_HEADER_WORDS words
+/** Regular entries in the intern hash (file-hash.ts). */
+export const H_HASH_USED = 27;
+/** Hash slots reserved (the slots in use are H_HASH_SLOTS). */
+export const H_HASH_MAX_SLOTS = 28;
+/** Pages charged to the memory budget so far (beyond a fresh table's; only grows). */
+export const H_CHARGED_PAGES = 29;
 export const F64_NEXT_SHMEM_INODE = 15;
 export const HEADER_BYTES = 128;
+/** Hash slots a fresh table uses (one page); it doubles as entries come. */
+export const INITIAL_HASH_SLOTS = 1024;
 
 /** Entry: 64 bytes = 16 Int32 words; Float64s at word 8 (inode) and 14 (retire stamp). */
 export const ENTRY_BYTES = 64;
@@ -69,10 +80,93 @@ export interface FileTableUsage {
   capacity: number;
   heapUsedBytes: number;
   heapBytes: number;
+  /** Bytes of its committed pages charged to the memory budget (entries, hash, heap, marks). */
+  chargedBytes: number;
 }
 
-if (H_HEAP_WORDS + HEAP_HEADER_WORDS > F64_NEXT_SHMEM_INODE * 2) {
-  throw new Error('file-table-layout: heap words overlap the shmem inode');
+if (H_HEAP_WORDS + HEAP_HEADER_WORDS > H_HASH_USED) {
+  throw new Error('file-table-layout: heap words overlap the hash words');
+}
+
+/** Most entries a table reserves: ids fit the VMA's Int32 file field many times over. */
+export const MAX_FILE_ENTRIES = (1 << 24) - 1;
+/** Most heap bytes a table reserves: heap offsets are Int32 byte offsets (< 2 GiB). */
+export const MAX_FILE_HEAP_BYTES = 1792 << 20;
+/** Bytes of per-file-id state kept elsewhere (the page pool's file -> object slot), charged here. */
+export const FILE_ID_SIDE_BYTES = 4;
+
+/** Where a table's regions lie (byte offsets) for `maxFiles` entries and `heapBytes` of heap. */
+export interface FileTableGeometry {
+  capacity: number;
+  heapBase: number;
+  heapBytes: number;
+  marksBase: number;
+  entriesBase: number;
+  hashBase: number;
+  maxHashSlots: number;
+  totalBytes: number;
+}
+
+const pageUp = (n: number) => Math.ceil(n / PAGE_BYTES) * PAGE_BYTES;
+
+export function fileTableGeometry(maxFiles: number, heapBytes: number): FileTableGeometry {
+  if (!Number.isInteger(maxFiles) || maxFiles < 1 || maxFiles > MAX_FILE_ENTRIES) {
+    throw new RangeError(`file table entries must be in [1, ${MAX_FILE_ENTRIES}]`);
+  }
+  if (!(heapBytes > 0 && heapBytes <= MAX_FILE_HEAP_BYTES)) {
+    throw new RangeError(`file table heap must be in (0, ${MAX_FILE_HEAP_BYTES}] bytes`);
+  }
+  const heap = Math.max(1, Math.ceil(heapBytes / HEAP_MAX_BLOCK)) * HEAP_MAX_BLOCK;
+  let maxHashSlots = 1;
+  while (maxHashSlots < 2 * (maxFiles + 1)) maxHashSlots <<= 1;
+  const heapBase = PAGE_BYTES;
+  const marksBase = heapBase + heap;
+  const entriesBase = pageUp(marksBase + heapMarkBytes(heap));
+  const hashBase = pageUp(entriesBase + (maxFiles + 1) * ENTRY_BYTES);
+  return {
+    capacity: maxFiles + 1,
+    heapBase,
+    heapBytes: heap,
+    marksBase,
+    entriesBase,
+    hashBase,
+    maxHashSlots,
+    totalBytes: pageUp(hashBase + maxHashSlots * 4),
+  };
+}
+
+/**
+ * Pages a table has touched with `count` entry ids handed out (high-water mark), its heap's front
+ * at `heapFront` bytes and `hashSlots` hash slots in use (every region is used from its start),
+ * plus the per-id state kept elsewhere (FILE_ID_SIDE_BYTES). The header page is not counted.
+ */
+export function committedPages(count: number, heapFront: number, hashSlots: number): number {
+  const pages = (bytes: number) => Math.ceil(bytes / PAGE_BYTES);
+  return (
+    pages(count * ENTRY_BYTES) +
+    pages(count * FILE_ID_SIDE_BYTES) +
+    pages(heapFront) +
+    pages(heapFront / HEAP_MIN_BLOCK) +
+    pages(hashSlots * 4)
+  );
+}
+
+/**
+ * The reserve for a service whose memory budget is `maxMemory` bytes: as many entries and heap
+ * bytes as the budget could pay for (an entry's slot is charged, and every heap byte), so a
+ * client meets the budget before the table, up to MAX_FILE_ENTRIES / MAX_FILE_HEAP_BYTES
+ * (~3 GiB of address space, reserved, not committed); at least the historical 65,535 entries
+ * and 8 MiB. Without a budget: the most.
+ */
+export function fileTableReserveFor(maxMemory: number | undefined): {
+  maxFiles: number;
+  heapBytes: number;
+} {
+  const b = maxMemory !== undefined && Number.isFinite(maxMemory) ? maxMemory : Infinity;
+  return {
+    maxFiles: Math.min(MAX_FILE_ENTRIES, Math.max(65_535, Math.ceil(b / ENTRY_BYTES))),
+    heapBytes: Math.min(MAX_FILE_HEAP_BYTES, Math.max(8 << 20, b)),
+  };
 }
 
 /** FNV-1a over the path bytes, then the device and inode. */

@@ -40,7 +40,7 @@ export class FileTableView {
     this.f64 = new Float64Array(buffer);
     this.bytes = new Uint8Array(buffer);
     this.capacity = this.i32[H_CAPACITY];
-    this.entries32 = this.i32[H_ENTRIES_BASE] / 4;
+    this.entries32 = (this.i32[H_ENTRIES_BASE] >>> 0) / 4;
   }
 
   /** Int32 index of entry `id`'s first word. */

@@ -1,54 +1,43 @@
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
-import { type GracePeriods, IMMEDIATE_GRACE, RECLAIM_BATCH } from './deferred-free.js';
+import { type GracePeriods, IMMEDIATE_GRACE } from './deferred-free.js';
 import { ENAMETOOLONG, ENOMEM } from './errno.js';
-import { FileHash } from './file-hash.js';
-import { FileHeap, heapMarkBytes, roundHeapBytes } from './file-heap.js';
 import {
   E_BUILD_ID_LEN,
   E_BUILD_ID_OFF,
   E_DELETED,
   E_F64_INODE,
-  E_F64_STAMP,
   E_HASH,
   E_KIND,
   E_MAJOR,
   E_MINOR,
-  E_NEXT,
   E_PATH_LEN,
   E_PATH_OFF,
   E_REFS,
-  E_SERIAL,
-  ENTRY_BYTES,
   F64_NEXT_SHMEM_INODE,
   FILE_KIND_REGULAR,
   FILE_KIND_SHMEM,
   type FileIdentity,
-  type FileTableUsage,
+  fileTableGeometry,
   H_CAPACITY,
   H_COUNT,
   H_ENTRIES_BASE,
-  H_FREE_HEAD,
   H_HASH_BASE,
+  H_HASH_MAX_SLOTS,
   H_HASH_SLOTS,
   H_HEAP_BASE,
   H_HEAP_BYTES,
-  H_HEAP_WORDS,
-  H_LIVE,
   H_LOCK,
   H_MARKS_BASE,
-  H_RETIRE_HEAD,
-  H_RETIRE_TAIL,
-  H_RETIRED,
-  H_SERIAL,
   H_SHMEM_PATH,
-  HEADER_BYTES,
   hashIdentity,
+  INITIAL_HASH_SLOTS,
   SHMEM_DEV_MAJOR,
   SHMEM_DEV_MINOR,
   SHMEM_FIRST_INODE,
   SHMEM_PATH,
 } from './file-table-layout.js';
-import { FileTableView } from './file-table-view.js';
+import { FileTableSlots } from './file-table-slots.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { BUILD_ID_SIZE_MAX, PATH_MAX } from './vm-flags.js';
 
 export {
@@ -82,6 +71,7 @@ const encoder = new TextEncoder();
  *  - entry `deleted` word: may change later (unlink); Atomics.store / Atomics.load.
  *  - retire link and stamp of an entry: under the lock, after its refs reached 0.
  *  - heap bytes of a live or retired entry never change; a block is reused only after reclaim.
+ *  - memory budget: see file-table-slots.ts (pages charged as the high-water marks reach them).
  *
  * Readers key per-file caches on `serial(id)` (unique over the table's lifetime), never on the id
  * or the byte offsets alone: both are reused after reclaim.
@@ -91,53 +81,37 @@ const encoder = new TextEncoder();
  * when `deleted(id)`, and escapes '\n' as "\\012" (maps only).
  */
 
-export class FileTable extends FileTableView {
-  private readonly hash: FileHash;
-  private readonly heap: FileHeap;
-  /** Per-thread: allocations since the last batched reclaim attempt. */
-  private allocTicks = 0;
-
-  private constructor(buffer: SharedArrayBuffer) {
-    super(buffer);
-    const i = this.i32;
-    this.hash = new FileHash(
-      i,
-      i[H_HASH_BASE] / 4,
-      i[H_HASH_SLOTS],
-      (id) => i[this.e(id) + E_HASH],
-    );
-    this.heap = new FileHeap(
-      buffer,
-      H_HEAP_WORDS,
-      i[H_HEAP_BASE],
-      i[H_HEAP_BYTES],
-      i[H_MARKS_BASE],
-    );
+export class FileTable extends FileTableSlots {
+  private constructor(buffer: SharedArrayBuffer, budget: MemoryBudget | null) {
+    super(buffer, budget);
   }
 
-  /** A new table for up to `maxFiles` identities at once and `heapBytes` of path/build-id bytes. */
-  static create(maxFiles = 65_535, heapBytes = 8 << 20): FileTable {
-    let hashSlots = 1;
-    while (hashSlots < 2 * (maxFiles + 1)) hashSlots <<= 1;
-    const heapSize = roundHeapBytes(heapBytes);
-    const entriesBase = HEADER_BYTES;
-    const hashBase = entriesBase + Math.ceil(((maxFiles + 1) * ENTRY_BYTES) / 64) * 64;
-    const heapBase = hashBase + hashSlots * 4;
-    const marksBase = heapBase + heapSize;
-    const buffer = new SharedArrayBuffer(Math.ceil((marksBase + heapMarkBytes(heapSize)) / 8) * 8);
+  /**
+   * A new table for up to `maxFiles` identities at once and `heapBytes` of path/build-id bytes,
+   * reserved (fileTableGeometry), not committed: with a `budget`, the pages its entries, hash and
+   * heap reach are charged as they first reach them, and a file that would pass the budget is
+   * ENOMEM. The service sizes it with `fileTableReserveFor(--max-memory)`.
+   */
+  static create(maxFiles = 65_535, heapBytes = 8 << 20, budget: MemoryBudget | null = null) {
+    const g = fileTableGeometry(maxFiles, heapBytes);
+    // A plain SharedArrayBuffer: a reserve past glibc's largest mmap threshold (32 MiB) is mmap'd
+    // by calloc (zero pages, committed as touched); typed arrays over a growable one
+    // (allocateArena) made interns about 2x slower here (measured on a loaded machine).
+    const buffer = new SharedArrayBuffer(g.totalBytes);
     const i32 = new Int32Array(buffer);
-    i32[H_CAPACITY] = maxFiles + 1;
+    i32[H_CAPACITY] = g.capacity;
     i32[H_COUNT] = 1; // id 0 = "no file"
-    i32[H_HASH_SLOTS] = hashSlots;
-    i32[H_ENTRIES_BASE] = entriesBase;
-    i32[H_HASH_BASE] = hashBase;
-    i32[H_HEAP_BASE] = heapBase;
-    i32[H_HEAP_BYTES] = heapSize;
-    i32[H_MARKS_BASE] = marksBase;
+    i32[H_HASH_SLOTS] = Math.min(INITIAL_HASH_SLOTS, g.maxHashSlots);
+    i32[H_HASH_MAX_SLOTS] = g.maxHashSlots;
+    i32[H_ENTRIES_BASE] = g.entriesBase;
+    i32[H_HASH_BASE] = g.hashBase;
+    i32[H_HEAP_BASE] = g.heapBase;
+    i32[H_HEAP_BYTES] = g.heapBytes;
+    i32[H_MARKS_BASE] = g.marksBase;
     new Float64Array(buffer)[F64_NEXT_SHMEM_INODE] = SHMEM_FIRST_INODE;
-    const t = new FileTable(buffer);
+    const t = new FileTable(buffer, budget);
     t.heap.format();
-    // Every shmem entry shares these bytes (never freed).
+    // Every shmem entry shares these bytes (never freed): the heap's first block, not charged.
     const at = t.heap.alloc(SHMEM_PATH.length);
     if (at < 0) throw new RangeError('FileTable.create: heap too small');
     t.bytes.set(SHMEM_PATH, at);
@@ -145,32 +119,16 @@ export class FileTable extends FileTableView {
     return t;
   }
 
-  static attach(buffer: SharedArrayBuffer): FileTable {
-    return new FileTable(buffer);
-  }
-
-  /** Highest id handed out so far, plus one (ids are 1..count-1; reclaimed ones are reused). */
-  get count(): number {
-    return Atomics.load(this.i32, H_COUNT);
-  }
-
-  /** Entries live and retired, and heap use (a racy snapshot: gauges, tests). */
-  usage(): FileTableUsage {
-    const i = this.i32;
-    return {
-      live: Atomics.load(i, H_LIVE),
-      retired: Atomics.load(i, H_RETIRED),
-      capacity: this.capacity - 1,
-      heapUsedBytes: this.heap.usedBytes,
-      heapBytes: this.heap.capacityBytes,
-    };
+  static attach(buffer: SharedArrayBuffer, budget: MemoryBudget | null = null): FileTable {
+    return new FileTable(buffer, budget);
   }
 
   /**
    * The id of the file (path, dev, inode) with a new reference for the caller (`put` it), made
    * if no live entry has that identity (interned: while referenced, the same identity always gives
    * the same id). -ENAMETOOLONG for a path of PATH_MAX bytes or more, -ENOMEM when the table or
-   * its byte heap is full (after reclaiming what `grace` allows).
+   * its byte heap is full or the memory budget refuses the pages a new entry needs (after
+   * reclaiming what `grace` allows); nothing changes then.
    */
   intern(f: FileIdentity, grace: GracePeriods = IMMEDIATE_GRACE): number {
     const path = typeof f.path === 'string' ? encoder.encode(f.path) : f.path;
@@ -190,6 +148,13 @@ export class FileTable extends FileTableView {
         Atomics.add(i32, this.e(found) + E_REFS, 1);
         return found;
       }
+      // Room in the hash first (it may double: charged; then the empty slot found is stale).
+      const slots = this.hash.slots;
+      const room = this.hash.reserveOne((s) =>
+        this.chargeLocked(i32[H_COUNT], this.heap.frontBytes, s),
+      );
+      if (!room) return -ENOMEM;
+      const slot = this.hash.slots === slots ? found : this.hash.find(h, () => false);
       const n = path.length + (build?.length ?? 0);
       const at = this.allocBytesLocked(n, grace);
       if (at < 0) return -ENOMEM;
@@ -205,7 +170,7 @@ export class FileTable extends FileTableView {
       i32[e + E_BUILD_ID_OFF] = build !== undefined && build.length > 0 ? at + path.length : 0;
       i32[e + E_BUILD_ID_LEN] = build?.length ?? 0;
       i32[e + E_HASH] = h;
-      this.hash.insert(found, id);
+      this.hash.insert(slot, id);
       return id;
     } finally {
       spinUnlock(i32, H_LOCK);
@@ -303,110 +268,6 @@ export class FileTable extends FileTableView {
   /** References held on `id` (tests, snapshot checks). */
   refs(id: number): number {
     return Atomics.load(this.i32, this.e(id) + E_REFS);
-  }
-
-  /** Reclaims every retired entry whose grace period is over. Returns how many. */
-  reclaim(grace: GracePeriods = IMMEDIATE_GRACE): number {
-    spinLock(this.i32, H_LOCK);
-    try {
-      return this.reclaimLocked(grace);
-    } finally {
-      spinUnlock(this.i32, H_LOCK);
-    }
-  }
-
-  /** Entries retired and not reclaimed yet (what waiting for a grace period could free). */
-  get retired(): number {
-    return Atomics.load(this.i32, H_RETIRED);
-  }
-
-  private retireLocked(id: number, grace: GracePeriods): void {
-    const i32 = this.i32;
-    const e = this.e(id);
-    if (i32[e + E_KIND] === FILE_KIND_REGULAR) this.hash.remove(id);
-    this.f64[e / 2 + E_F64_STAMP] =
-      grace.nextStamp !== undefined ? grace.nextStamp() : grace.retireStamp();
-    i32[e + E_NEXT] = 0;
-    const tail = i32[H_RETIRE_TAIL];
-    if (tail === 0) i32[H_RETIRE_HEAD] = id;
-    else i32[this.e(tail) + E_NEXT] = id;
-    i32[H_RETIRE_TAIL] = id;
-    Atomics.sub(i32, H_LIVE, 1);
-    Atomics.add(i32, H_RETIRED, 1);
-  }
-
-  private reclaimLocked(grace: GracePeriods): number {
-    const i32 = this.i32;
-    const tail = i32[H_RETIRE_TAIL];
-    if (tail === 0) return 0;
-    // Start the grace period of everything retired so far (the newest stamp covers the rest).
-    grace.startGracePeriod?.(this.f64[this.e(tail) / 2 + E_F64_STAMP]);
-    let n = 0;
-    for (let id = i32[H_RETIRE_HEAD]; id !== 0; id = i32[H_RETIRE_HEAD]) {
-      const e = this.e(id);
-      if (!grace.isGraceOver(this.f64[e / 2 + E_F64_STAMP])) break;
-      i32[H_RETIRE_HEAD] = i32[e + E_NEXT];
-      if (i32[H_RETIRE_HEAD] === 0) i32[H_RETIRE_TAIL] = 0;
-      if (i32[e + E_KIND] === FILE_KIND_REGULAR) {
-        this.heap.free(i32[e + E_PATH_OFF], i32[e + E_PATH_LEN] + i32[e + E_BUILD_ID_LEN]);
-      }
-      i32[e + E_NEXT] = i32[H_FREE_HEAD];
-      i32[H_FREE_HEAD] = id;
-      Atomics.sub(i32, H_RETIRED, 1);
-      n++;
-    }
-    return n;
-  }
-
-  /** A free entry id (reclaiming retired ones if needed), or -ENOMEM. Counts it live. */
-  private allocEntryLocked(grace: GracePeriods): number {
-    const i32 = this.i32;
-    // Reclaim when out of fresh slots, and in batches (like call_rcu's): every 64th allocation
-    // while RECLAIM_BATCH entries wait, so the table and its heap stay dense.
-    const batch = i32[H_RETIRED] >= RECLAIM_BATCH && (++this.allocTicks & 63) === 0;
-    if (batch || (i32[H_FREE_HEAD] === 0 && i32[H_COUNT] >= this.capacity)) {
-      this.reclaimLocked(grace);
-    }
-    let id = i32[H_FREE_HEAD];
-    if (id !== 0) {
-      i32[H_FREE_HEAD] = i32[this.e(id) + E_NEXT];
-    } else {
-      id = i32[H_COUNT];
-      if (id >= this.capacity) return -ENOMEM;
-      Atomics.store(i32, H_COUNT, id + 1);
-    }
-    Atomics.add(i32, H_LIVE, 1);
-    return id;
-  }
-
-  /** A heap block for `n` bytes (reclaiming retired entries if needed), or -1. */
-  private allocBytesLocked(n: number, grace: GracePeriods): number {
-    const at = this.heap.alloc(Math.max(1, n));
-    if (at >= 0 || this.reclaimLocked(grace) === 0) return at;
-    return this.heap.alloc(Math.max(1, n));
-  }
-
-  private fillLocked(
-    id: number,
-    at: number,
-    len: number,
-    major: number,
-    minor: number,
-    inode: number,
-    kind: number,
-  ): void {
-    const i32 = this.i32;
-    const e = this.e(id);
-    i32[e + E_PATH_OFF] = at;
-    i32[e + E_PATH_LEN] = len;
-    i32[e + E_MAJOR] = major;
-    i32[e + E_MINOR] = minor;
-    i32[e + E_DELETED] = 0;
-    i32[e + E_KIND] = kind;
-    this.f64[e / 2 + E_F64_INODE] = inode;
-    i32[e + E_SERIAL] = i32[H_SERIAL] = (i32[H_SERIAL] + 1) | 0;
-    i32[e + E_NEXT] = 0;
-    Atomics.store(i32, e + E_REFS, 1);
   }
 
   private sameIdentity(id: number, path: Uint8Array, major: number, minor: number, ino: number) {

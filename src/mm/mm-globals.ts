@@ -39,8 +39,8 @@ export class MmGlobals {
       maxMemory?: number;
     } = {},
   ) {
-    const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes);
     const budget = MemoryBudget.create(opts.maxMemory);
+    const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes, budget);
     return new MmGlobals(
       files,
       AnonNameTable.create(opts.anonNameSlots, budget),
@@ -53,7 +53,7 @@ export class MmGlobals {
   static attach(b: MmGlobalBuffers): MmGlobals {
     const budget = MemoryBudget.attach(b.budget);
     return new MmGlobals(
-      FileTable.attach(b.files),
+      FileTable.attach(b.files, budget),
       AnonNameTable.attach(b.anonNames, budget),
       PagePool.attach(b.pages, budget),
       budget,
