@@ -1,8 +1,9 @@
 /**
  * Replaying a recorded program as a busy process (POST /processes {replay}), through inject() on
  * both transports (the event loop, and an activity thread beside worker CPUs): the Node and JVM
- * start-ups end with the maps the traced process had, every result as recorded; a looping replay
- * undoes each pass so the next one matches again; unreadable traces are refused and create nothing.
+ * start-ups end with the maps the traced process had, every result as recorded; madvise lines run
+ * (the modelled advices; others are counted); a looping replay undoes each pass so the next one
+ * matches again; unreadable traces are refused and create nothing.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -87,6 +88,42 @@ for (const cpus of [0, 1])
         assert.equal(maps.body, read(name, 'final-maps.txt').replaceAll(' (deleted)\n', '\n'));
       });
 
+    test('madvise lines run: advices applied, results compared, unmodelled advices counted', async () => {
+      const B = 0x7f0000000000;
+      const trace = [
+        `mmap(0x${B.toString(16)}, 4194304, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0) = 0x${B.toString(16)}`,
+        `madvise(0x${B.toString(16)}, 2097152, MADV_HUGEPAGE) = 0`,
+        `madvise(0x${(B + 0x200000).toString(16)}, 2097152, MADV_NOHUGEPAGE) = 0`,
+        `madvise(0x${(B + 0x1000).toString(16)}, 4096, MADV_DONTNEED) = 0`,
+        // Recorded EINVAL, but the engine succeeds: a mismatch, counted; the replay goes on.
+        `madvise(0x${B.toString(16)}, 4096, MADV_DONTNEED) = -1 EINVAL (Invalid argument)`,
+        // The kernel's own answer for a hole (ENOMEM): reproduced, not a mismatch.
+        `madvise(0x${(B + 0x800000).toString(16)}, 4096, MADV_HUGEPAGE) = -1 ENOMEM (Cannot allocate memory)`,
+        `madvise(0x${B.toString(16)}, 4096, MADV_DONTFORK) = 0`,
+      ].join('\n');
+      const r = await app.inject({
+        method: 'POST',
+        url: '/processes',
+        headers: json,
+        payload: { replay: trace, speed: 0 },
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      const { pid } = r.json() as { pid: number };
+      const a = await waitActivity(app, pid, (x) => x.replay.done);
+      assert.equal(a.replay.trace_calls, 6);
+      assert.equal(a.replay.calls, 6);
+      assert.equal(a.replay.mismatches, 1);
+      assert.deepEqual(a.replay.unmodelled, { 'madvise(MADV_DONTFORK)': 1 });
+      const smaps = (await app.inject({ method: 'GET', url: `/proc/${pid}/smaps` })).body;
+      const flags = (start: number) => {
+        const at = smaps.indexOf(`${start.toString(16)}-`);
+        assert.ok(at >= 0, `a VMA at ${start.toString(16)}`);
+        return /^VmFlags: (.*)$/m.exec(smaps.slice(at))![1]!.split(' ');
+      };
+      assert.ok(flags(B).includes('hg'), 'MADV_HUGEPAGE applied (the VMA was split)');
+      assert.ok(flags(B + 0x200000).includes('nh'), 'MADV_NOHUGEPAGE applied');
+    });
+
     test('a looping replay undoes each pass: 8 passes later it matches the recording and holds no more', async () => {
       const name = 'node-startup';
       const r = await app.inject({
@@ -125,7 +162,7 @@ for (const cpus of [0, 1])
       ).total;
       const bad: Array<[Record<string, unknown>, RegExp]> = [
         [{ replay: 'brk(NULL) = 0x1000\nmmap(NULL, 4096, PROT_RE' }, /line 2/],
-        [{ replay: 'madvise(0x1000, 4096, MADV_DONTNEED) = 0' }, /no call the engine models/],
+        [{ replay: 'madvise(0x1000, 4096, MADV_DONTFORK) = 0' }, /no call the engine models/],
         [{ replay: 'brk(NULL) = 0x1000', activity: { profile: 'jit' } }, /not both/],
         [{ speed: 2 }, /go with "replay"/],
         [{ final_maps: '' }, /go with "replay"/],

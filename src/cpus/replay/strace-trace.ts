@@ -4,13 +4,15 @@
  * the engine models, in the order the kernel ran them, with its recorded result.
  *
  * What strace prints that is not a call (signals, exits, the capture's injected marks) is passed
- * over; calls the engine does not model (madvise, mlock, other prctls, ...) are counted by name in
- * `unmodelled`, not run; a line that cannot be read is an error naming its line number, so a
+ * over; calls the engine does not model (mlock, other prctls, ...) are counted by name in
+ * `unmodelled`, not run, and so is a madvise with an advice the engine does not model, under
+ * `madvise(MADV_NAME)` (MADV_DONTNEED, MADV_HUGEPAGE and MADV_NOHUGEPAGE run); a line that cannot be read is an error naming its line number, so a
  * truncated or foreign trace is refused whole rather than half-replayed.
  *
  * Addresses are kept exactly as recorded: relocating kernel-chosen addresses is the runner's job.
  */
 import { ERRNO_BY_NAME } from '../../mm/errno.js';
+import { MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE } from '../../mm/syscalls/madvise.js';
 import {
   MAP_32BIT,
   MAP_ABOVE4G,
@@ -74,7 +76,10 @@ export interface ParsedTrace {
    * takes its place when it resumed (its effect was somewhere in between; with its result known).
    */
   calls: TracedCall[];
-  /** Calls in the trace the engine does not model, by syscall name (e.g. `madvise: 6`). */
+  /**
+   * Calls in the trace the engine does not model, by syscall name (e.g. `mlock: 6`); a madvise
+   * whose advice it does not model by name and advice (`madvise(MADV_DONTFORK): 6`).
+   */
   unmodelled: Record<string, number>;
 }
 
@@ -119,6 +124,12 @@ const MAP_NAMES: Readonly<Record<string, number>> = {
   MAP_FIXED_NOREPLACE,
   MAP_UNINITIALIZED,
   MAP_FILE: 0,
+};
+/** The advice values the engine's madvise models (src/mm/syscalls/madvise.ts). */
+const MADV_MODELLED: Readonly<Record<string, number>> = {
+  MADV_DONTNEED,
+  MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE,
 };
 const MREMAP_NAMES: Readonly<Record<string, number>> = {
   MREMAP_MAYMOVE,
@@ -181,9 +192,11 @@ export function parseStraceTrace(text: string): ParsedTrace {
     }
     if (ret === '?' || tail.includes('(INJECTED)')) continue; // no result / the capture's own marks
     const result = parseResult(ret, tail, lineNo);
-    const call = toCall(name, splitArgs(args), lineNo);
+    const a = splitArgs(args);
+    const call = toCall(name, a, lineNo);
     if (call === null) {
-      unmodelled[name] = (unmodelled[name] ?? 0) + 1;
+      const key = name === 'madvise' ? `madvise(${a[2] ?? ''})` : name;
+      unmodelled[key] = (unmodelled[key] ?? 0) + 1;
       continue;
     }
     calls.push({ line: startLine, tid, time: startTime, call, result });
@@ -250,6 +263,23 @@ function toCall(name: string, a: string[], line: number): TracedSyscall | null {
         newSize: parseNumber(a[2]!, line),
         flags,
         newAddr: a.length > 4 ? parseNumber(a[4]!, line) : 0,
+      };
+    }
+    case 'madvise': {
+      arity(3);
+      // By name as strace prints it, or a number (an advice strace has no name for).
+      const adv = a[2]!;
+      const advice = /^\d+$/.test(adv)
+        ? Number(adv)
+        : Object.hasOwn(MADV_MODELLED, adv)
+          ? MADV_MODELLED[adv]
+          : undefined;
+      if (advice === undefined || !Object.values(MADV_MODELLED).includes(advice)) return null;
+      return {
+        op: 'madvise',
+        addr: parseNumber(a[0]!, line),
+        length: parseNumber(a[1]!, line),
+        advice,
       };
     }
     case 'prctl': {
