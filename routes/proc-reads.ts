@@ -8,10 +8,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isWholeRead } from '../src/cpus/read-pieces.js';
 import { SimError } from '../src/cpus/sim-api.js';
-import { runBatch } from '../src/schemas/batch.js';
 import { batchBodyLimit, batchCountCheck } from '../src/schemas/body-limits.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
-import { httpError, toErrorReply } from '../src/schemas/errors.js';
+import { httpError } from '../src/schemas/errors.js';
 import { ChunkParam, SmapsQuery } from '../src/schemas/proc-files.js';
 import { PointQuery, QueryAnswerBody, queryAnswerJson, toQueryArgs } from '../src/schemas/query.js';
 import {
@@ -19,8 +18,8 @@ import {
   queryColumnsBytes,
   toCompactQueries,
 } from '../src/schemas/query-columns.js';
-import { type QueryResultEntry, queryResultsBytes } from '../src/schemas/query-results.js';
-import { UapiValueError } from '../src/schemas/uapi.js';
+import { batchQueryValidator, QueryEntryBatch } from '../src/schemas/query-entries.js';
+import { queryResultsBytes } from '../src/schemas/query-results.js';
 
 const tags = ['procfs'];
 const hot = { logLevel: 'warn' as const };
@@ -208,6 +207,7 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ...hot,
       bodyLimit: batchBodyLimit(app.serviceConfig),
       preValidation: batchCountCheck(maxBatch, 'queries', 'addrs'),
+      validatorCompiler: batchQueryValidator,
       schema: {
         tags,
         summary:
@@ -224,36 +224,20 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
+      const opts = { strategy: request.query.strategy };
       reply.type('application/json; charset=utf-8');
-      if (!('queries' in body)) {
-        if (body.addrs.length > maxBatch) throw tooBig(body.addrs.length, maxBatch);
-        const compact = toCompactQueries(body);
-        const cols = await app.sim.queryColumns(
-          request.params.pid,
-          { strategy: request.query.strategy },
-          compact.batch,
-        );
-        return reply.send(queryColumnsBytes(compact, cols) as never);
+      // The per-query form arrives parsed by the body validator (query-entries.ts): entries
+      // that do not parse have their own EINVAL; the others go to the engine in one call.
+      if (body instanceof QueryEntryBatch) {
+        if (body.count > maxBatch) throw tooBig(body.count, maxBatch);
+        const cols = await app.sim.queryColumns(request.params.pid, opts, body.batch);
+        return reply.send(queryResultsBytes(body, cols) as never);
       }
-      const { queries } = body;
-      if (queries.length > maxBatch) {
-        throw tooBig(queries.length, maxBatch);
-      }
-      // Entries that do not parse get their own EINVAL; the others go to the sim in one call.
-      const results = await runBatch(queries, {
-        parse: toQueryArgs,
-        badEntry(e) {
-          if (!(e instanceof UapiValueError)) throw e;
-          return toErrorReply(e).body;
-        },
-        run: (args) =>
-          app.sim.query(request.params.pid, { strategy: request.query.strategy }, args),
-        format: (o) => o,
-      });
-      // Written as bytes here rather than by the response schema: a union per entry makes the
-      // schema serializer validate every entry, and a string of that size costs more to measure
-      // and encode than building it (query-results.ts).
-      return reply.send(queryResultsBytes(results as QueryResultEntry[]) as never);
+      if ('queries' in body) throw new Error('per-query batch not parsed by its validator');
+      if (body.addrs.length > maxBatch) throw tooBig(body.addrs.length, maxBatch);
+      const compact = toCompactQueries(body);
+      const cols = await app.sim.queryColumns(request.params.pid, opts, compact.batch);
+      return reply.send(queryColumnsBytes(compact, cols) as never);
     },
   );
 };

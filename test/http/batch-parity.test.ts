@@ -4,7 +4,8 @@
  * and on worker CPUs (reads on the event loop, and on the workers): every column entry equals the
  * point query's answer, and the batch moves every counter of its strategy (reads, speculation
  * attempts, fallbacks, mmap lock acquisitions) exactly as the same point queries do — a batch
- * counts one read per address; only durations are per batch.
+ * counts one read per address; only durations are per batch. The same for the per-query batch
+ * (`{"queries":[…]}`, per-entry flags, name and build-id requests, entries that do not parse).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -95,6 +96,70 @@ function delta(after: Map<string, number>, before: Map<string, number>): Map<str
   return d;
 }
 
+/**
+ * The per-query batch (`{"queries":[…]}`, each entry its own flags, name and build-id requests,
+ * a few entries that do not parse) against the same point queries: each result is the point
+ * query's body byte for byte (or its error and errno), and the batch counts as they do.
+ */
+async function perQueryParity(
+  app: FastifyInstance,
+  pid: number,
+  strategy: string,
+  addrs: string[],
+  where: string,
+): Promise<void> {
+  const entries = addrs.map((addr, i) => ({
+    addr:
+      i % 3 === 0
+        ? addr
+        : i % 3 === 1
+          ? BigInt(addr).toString()
+          : addr.toUpperCase().replace('0X', '0x'),
+    flags: FLAGS[i % FLAGS.length],
+    name: i % 4 !== 1,
+    build_id: i % 5 === 2 ? 0 : 1,
+  }));
+  // Entries that do not parse: EINVAL in their own result, with the point query's message.
+  const bad = [{ addr: '0x10000000000000000' }, { addr: '0x1000', flags: 'NOPE' }];
+  const queries = [...entries.slice(0, 7), bad[0], ...entries.slice(7), bad[1]];
+  const c0 = await counters(app);
+  const r = await app.inject({
+    method: 'POST',
+    url: `/proc/${pid}/procmap_query?strategy=${strategy}`,
+    headers: json,
+    payload: { queries },
+  });
+  assert.equal(r.statusCode, 200, r.body);
+  const { results } = r.json();
+  assert.equal(results.length, queries.length);
+  const c1 = await counters(app);
+  for (const [i, q] of queries.entries()) {
+    const params = new URLSearchParams({
+      addr: q.addr,
+      flags: ('flags' in q && q.flags) || '0',
+      strategy,
+      name: String('name' in q ? q.name : true),
+      build_id: String('build_id' in q ? q.build_id === 1 : true),
+    });
+    const one = await app.inject({ method: 'GET', url: `/proc/${pid}/procmap_query?${params}` });
+    const at = `${where}: per-query entry ${i} ${JSON.stringify(q)}`;
+    if (one.statusCode === 200) assert.equal(JSON.stringify(results[i]), one.body, at);
+    else {
+      const e = one.json();
+      const parsed = !bad.includes(q);
+      assert.deepEqual(results[i], parsed ? { error: e.error, errno: e.errno } : e, at);
+    }
+  }
+  const c2 = await counters(app);
+  const batch = delta(c1, c0);
+  assert.equal(
+    batch.get(`procfs_reads_total{op="query",strategy="${strategy}"}`),
+    entries.length,
+    where,
+  );
+  assert.deepEqual(batch, delta(c2, c1), `${where}: the per-query batch counts as its queries`);
+}
+
 async function parity(cpus: number, reads: ReadsOn): Promise<void> {
   const limits = { maxBatch: 1024, bodyLimit: 1 << 20 };
   const sim = await Sim.start({ ...testConfig({ ...limits, cpus }), cpus, reads, population: 0 });
@@ -163,6 +228,7 @@ async function parity(cpus: number, reads: ReadsOn): Promise<void> {
           addrs.length,
         );
         assert.deepEqual(batch, delta(c2, c1), `${where}: the batch counts as its point queries`);
+        await perQueryParity(app, pid, strategy, addrs, where);
       }
     }
   } finally {
@@ -175,6 +241,6 @@ for (const [cpus, reads] of [
   [1, 'event-loop'],
   [1, 'workers'],
 ] as const) {
-  test(`compact batch = point queries, every strategy, cpus ${cpus}, reads ${reads}`, () =>
+  test(`compact and per-query batch = point queries, every strategy, cpus ${cpus}, reads ${reads}`, () =>
     parity(cpus, reads));
 }

@@ -6,7 +6,12 @@
 import type * as api from '../../src/cpus/sim-api.js';
 import { SimError } from '../../src/cpus/sim-api.js';
 import { Instruments } from '../../src/metrics/instruments.js';
-import { newQueryColumns, putAnswer } from '../../src/procfs/query-batch.js';
+import {
+  newQueryColumns,
+  putAnswer,
+  WANT_BUILD_ID,
+  WANT_NAME,
+} from '../../src/procfs/query-batch.js';
 
 export const ESRCH = () => new SimError(3, 'ESRCH', 'no such process');
 
@@ -23,6 +28,11 @@ export function columnsOf(outcomes: readonly api.QueryOutcome[]): api.QueryColum
       let k = c.names.indexOf(o.vmaName);
       if (k < 0) k = c.names.push(o.vmaName) - 1;
       c.name[i] = k;
+    }
+    if (o.buildId !== null) {
+      let k = c.buildIds.indexOf(o.buildId);
+      if (k < 0) k = c.buildIds.push(o.buildId) - 1;
+      c.buildId[i] = k;
     }
   });
   return c;
@@ -148,12 +158,20 @@ export class FakeSim implements api.SimApi {
   }
   async queryColumns(pid: number, opts: api.ReadOptions, batch: api.AddressBatch) {
     this.get(pid);
-    this.log.push({ method: 'queryColumns', pid, args: { opts, batch } });
-    const { flags, name } = batch;
-    const outcomes = [...batch.addrs].map((addr) =>
-      this.queryAnswer({ addr, flags, name, buildId: false }),
+    // The queries the batch stands for (the per-query form: each address's own flags and wants).
+    const { flags, name, entries } = batch;
+    const queries: api.QueryArgs[] = [...batch.addrs].map((addr, i) =>
+      entries === undefined
+        ? { addr, flags, name, buildId: false }
+        : {
+            addr,
+            flags: entries.flags[i],
+            name: (entries.want[i] & WANT_NAME) !== 0,
+            buildId: (entries.want[i] & WANT_BUILD_ID) !== 0,
+          },
     );
-    return columnsOf(outcomes);
+    this.log.push({ method: 'queryColumns', pid, args: { opts, batch, queries } });
+    return columnsOf(queries.map((q) => this.queryAnswer(q)));
   }
   async syscalls(pid: number, calls: readonly api.SyscallCall[]): Promise<api.SyscallResult[]> {
     this.get(pid);

@@ -1,0 +1,172 @@
+/**
+ * The per-query batch (`POST /proc/:pid/procmap_query` with `{"queries":[{"addr":…,"flags":…,
+ * "name":…,"build_id":…},…]}`): its entries checked and parsed in ONE pass over the parsed JSON
+ * into the engine's columns (an `AddressBatch` with `entries`, query-batch.ts), instead of the
+ * schema walking every entry and a conversion building an object per entry after it.
+ *
+ * The one pass is the route's body validator (`batchQueryValidator`): an entry the body schema
+ * accepts is parsed exactly as `toQueryArgs` (query.ts) would — one whose address or flags do
+ * not convert gets its own EINVAL entry (`toErrorReply` of the same error), as before —, and a
+ * body whose shape this pass does not recognise as valid goes to the schema validator, which
+ * refuses it with the same 400 as ever (or accepts it: it is then parsed without the shape check).
+ * The shape check accepts only what the schema accepts (QueryInput: the keys addr, flags, name,
+ * build_id; addr a u64 string or safe integer; flags a string of at most 200 characters or a safe
+ * integer; name and build_id booleans, 0 or 1).
+ */
+import type { FastifySchemaCompiler } from 'fastify';
+import type { TSchema } from 'typebox';
+import { type AddressBatch, WANT_BUILD_ID, WANT_NAME } from '../procfs/query-batch.js';
+import { type ErrorBody, toErrorReply } from './errors.js';
+import { parseQueryFlags } from './query.js';
+import { engineU64, U64_MAX_CHARS, UapiValueError } from './uapi.js';
+import { validatorCompiler } from './validator.js';
+
+/** A per-query batch, parsed: what the batch route hands the engine and writes the reply of. */
+export class QueryEntryBatch {
+  constructor(
+    /** Entries in the request. */
+    readonly count: number,
+    /** The entries that parsed, in order (row j of the engine's answer is the j-th of them). */
+    readonly batch: AddressBatch,
+    /** null: every entry parsed; else the error body of each entry that did not (else undefined). */
+    readonly bad: (ErrorBody | undefined)[] | null,
+  ) {}
+}
+
+const U64_STRING = /^(0[xX][0-9a-fA-F]+|[0-9]+)$/;
+const FLAGS_MAX_CHARS = 200;
+
+function isU64Input(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0;
+  return typeof v === 'string' && v.length <= U64_MAX_CHARS && U64_STRING.test(v);
+}
+
+function isFlagsInput(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0;
+  return typeof v === 'string' && v.length <= FLAGS_MAX_CHARS;
+}
+
+function isBooleanFlag(v: unknown): boolean {
+  return v === true || v === false || v === 0 || v === 1;
+}
+
+/** Whether `e` is certainly a valid `QueryInput` (false: let the schema decide). */
+function isQueryInput(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+  const entry = e as Record<string, unknown>;
+  let addr = false;
+  for (const key in entry) {
+    const v = entry[key];
+    if (key === 'addr') {
+      if (!isU64Input(v)) return false;
+      addr = true;
+    } else if (key === 'flags') {
+      if (!isFlagsInput(v)) return false;
+    } else if (key === 'name' || key === 'build_id') {
+      if (!isBooleanFlag(v)) return false;
+    } else {
+      return false;
+    }
+  }
+  return addr;
+}
+
+interface QueryEntry {
+  addr: string | number;
+  flags?: string | number;
+  name?: boolean | 0 | 1;
+  build_id?: boolean | 0 | 1;
+}
+
+/**
+ * Parses the entries: each is a valid `QueryInput` if `schemaChecked`; else each is checked here
+ * and null comes back at the first that is not certainly valid.
+ */
+export function parseQueryEntries(
+  queries: readonly unknown[],
+  schemaChecked: boolean,
+): QueryEntryBatch | null {
+  const n = queries.length;
+  let addrs = new Float64Array(n);
+  let flags = new Int32Array(n);
+  let want = new Uint8Array(n);
+  let bad: (ErrorBody | undefined)[] | null = null;
+  // A batch repeats a few flags values: each is converted once.
+  const flagValues = new Map<string | number, number | UapiValueError>();
+  let good = 0;
+  for (let i = 0; i < n; i++) {
+    if (!schemaChecked && !isQueryInput(queries[i])) return null;
+    const e = queries[i] as QueryEntry;
+    let err: UapiValueError | null = null;
+    let addr = 0;
+    let f: number | UapiValueError = 0;
+    try {
+      addr = engineU64('addr', e.addr);
+    } catch (x) {
+      if (!(x instanceof UapiValueError)) throw x;
+      err = x;
+    }
+    if (err === null && e.flags !== undefined) {
+      const known = flagValues.get(e.flags);
+      f = known ?? flagsValue(e.flags);
+      if (known === undefined) flagValues.set(e.flags, f);
+      if (f instanceof UapiValueError) err = f;
+    }
+    if (err !== null) {
+      bad ??= new Array(n);
+      bad[i] = toErrorReply(err).body;
+      continue;
+    }
+    addrs[good] = addr;
+    flags[good] = f as number;
+    want[good] =
+      (e.name === undefined || e.name ? WANT_NAME : 0) |
+      (e.build_id === undefined || e.build_id ? WANT_BUILD_ID : 0);
+    good++;
+  }
+  if (good < n) {
+    addrs = addrs.slice(0, good);
+    flags = flags.slice(0, good);
+    want = want.slice(0, good);
+  }
+  return new QueryEntryBatch(n, { addrs, flags: 0, name: true, entries: { flags, want } }, bad);
+}
+
+function flagsValue(input: string | number): number | UapiValueError {
+  try {
+    return parseQueryFlags(input);
+  } catch (x) {
+    if (x instanceof UapiValueError) return x;
+    throw x;
+  }
+}
+
+/**
+ * The batch route's validator compiler: its body validator parses a per-query batch in one pass
+ * (a `QueryEntryBatch` becomes the request's body); everything else is the app's validator.
+ */
+export const batchQueryValidator: FastifySchemaCompiler<TSchema> = (route) => {
+  const schema = validatorCompiler(route);
+  if (route.httpPart !== 'body') return schema;
+  return (value: unknown) => {
+    const queries = perQueryEntries(value);
+    if (queries !== null) {
+      const parsed = parseQueryEntries(queries, false);
+      if (parsed !== null) return { value: parsed };
+    }
+    const result = schema(value) as { value?: unknown; error?: unknown } | boolean;
+    if (queries === null || result === false || (typeof result === 'object' && result.error)) {
+      return result as never;
+    }
+    // The schema accepts what the one pass was not sure of: parse it without the shape check.
+    return { value: parseQueryEntries(queries, true) };
+  };
+};
+
+/** The entries of a `{"queries":[…]}` body (its only key), or null. */
+function perQueryEntries(body: unknown): unknown[] | null {
+  if (typeof body !== 'object' || body === null) return null;
+  if (!Object.hasOwn(body, 'queries') || Object.keys(body).length !== 1) return null;
+  const queries = (body as { queries?: unknown }).queries;
+  return Array.isArray(queries) ? queries : null;
+}
