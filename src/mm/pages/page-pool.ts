@@ -78,8 +78,8 @@ export class PagePool {
     // Views of a fixed length: over a growable SharedArrayBuffer (allocateArena) a view without
     // one tracks the buffer's length, and V8 then compiles every element access several times
     // slower (measured ~5x on a record key read).
-    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2);
-    this.f64 = new Float64Array(buffer, 0, buffer.byteLength >> 3);
+    this.i32 = new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
+    this.f64 = new Float64Array(buffer, 0, Math.floor(buffer.byteLength / 8));
     this.capacity = this.i32[H_CAPACITY];
     this.maxFiles = this.i32[H_MAX_FILES];
     this.fileObjBase = FILE_OBJ_BASE / 4;
