@@ -6,10 +6,15 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 
 /**
- * What one process costs besides its arena's committed pages: the views of its arena on the
- * engine threads (MmStruct, typed arrays, index and allocator objects, the SharedArrayBuffer's
- * native record; measured: 10,000 processes cost ~5 KB each on top of their arenas with --cpus 0).
- * One figure for every transport, so both answer the same (GET /config, parity tests).
+ * What one process costs besides its arena's committed pages, one figure for every transport (so
+ * both answer the same: GET /config, the transport parity test). Measured on a loaded machine,
+ * RSS after a full GC: the event loop's view of its arena (MmStruct: typed arrays, index and
+ * allocator objects, the SharedArrayBuffer's native record and mapping) and its process record,
+ * ~7.2 KB per process at --cpus 0 (5,000 `node`-template processes, RSS minus their arena
+ * charge; 1.7 KB of it JS heap); each engine worker thread's view (MmStruct.attach; the event
+ * loop's engine adopts the Sim's own view), 1.3 KB of heap and ~2.0 KB of RSS (5,000 views
+ * attached in a worker; the same processes cost 3.8 KB more each at --cpus 2). So 8 KB covers
+ * --cpus 0 with a ~10 % margin and falls ~2 KB per worker short beyond it (~1.4 KB at --cpus 2).
  */
 export const PROCESS_VIEW_BYTES = 8 * 1024;
 
