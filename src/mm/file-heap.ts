@@ -91,6 +91,14 @@ export class FileHeap {
     return this.heapBytes;
   }
 
+  /** Whether a free block holds `n` bytes (else `alloc` must move the front). */
+  hasFree(n: number): boolean {
+    for (let order = orderFor(n); order <= HEAP_MAX_ORDER; order++) {
+      if (this.head(order) >= 0) return true;
+    }
+    return false;
+  }
+
   /** A block of at least `n` (1 … HEAP_MAX_BLOCK) bytes: its absolute byte offset, or -1. */
   alloc(n: number): number {
     const want = orderFor(n);

@@ -169,16 +169,14 @@ export class FileTableSlots extends FileTableView {
   protected allocEntryLocked(grace: GracePeriods): number {
     const i32 = this.i32;
     // Reclaim in batches (like call_rcu's): every 64th allocation while RECLAIM_BATCH entries
-    // wait, so the table and its heap stay dense; and when no free or fresh id is left.
+    // wait, so the table and its heap stay dense; and before a fresh id (the high-water mark
+    // moving, charged) while any wait, so freed ids are reused first.
     if (i32[H_RETIRED] >= RECLAIM_BATCH && (++this.allocTicks & 63) === 0) {
       this.reclaimLocked(grace);
     }
+    if (i32[H_FREE_HEAD] === 0 && i32[H_RETIRED] > 0) this.reclaimLocked(grace);
     let id = i32[H_FREE_HEAD];
-    if (id === 0 && !this.growEntriesLocked()) {
-      this.reclaimLocked(grace);
-      id = i32[H_FREE_HEAD];
-      if (id === 0) return -ENOMEM;
-    }
+    if (id === 0 && !this.growEntriesLocked()) return -ENOMEM;
     if (id !== 0) {
       i32[H_FREE_HEAD] = i32[this.e(id) + E_NEXT];
     } else {
@@ -215,8 +213,8 @@ export class FileTableSlots extends FileTableView {
 
   /** A heap block for `n` bytes (reclaiming retired entries if needed), or -1. */
   protected allocBytesLocked(n: number, grace: GracePeriods): number {
-    const at = this.heap.alloc(Math.max(1, n));
-    if (at >= 0 || this.reclaimLocked(grace) === 0) return at;
+    // Blocks of reclaimable entries first: the heap's front moves (charged) only when none fits.
+    if (!this.heap.hasFree(Math.max(1, n)) && this.i32[H_RETIRED] > 0) this.reclaimLocked(grace);
     return this.heap.alloc(Math.max(1, n));
   }
 
