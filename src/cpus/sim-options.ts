@@ -3,7 +3,7 @@
  * every engine thread (`createSimShared`: page records sized from the memory budget, the RCU
  * domain, activity admission) and the options new address spaces are built with (`mmOptionsFor`).
  */
-import { Instruments } from '../metrics/instruments.js';
+import { DEFAULT_CAPACITY, Instruments, MAX_INSTRUMENT_BLOCKS } from '../metrics/instruments.js';
 import { MAX_ANON_NAME_SLOTS } from '../mm/anon-names.js';
 import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
 import { FILE_ID_SIDE_BYTES, fileTableReserveFor } from '../mm/file-table-layout.js';
@@ -75,8 +75,6 @@ export function createSimShared(opts: SimOptions): {
   shared: EngineShared;
   activities: ActivityAdmission;
 } {
-  // In-process, the event loop is the only recording thread.
-  const instruments = Instruments.create(opts.cpus === 0 ? { capacity: 4 } : {});
   // The file table reserves as much as the budget could pay for, charged as used (issue 11).
   const files = fileTableReserveFor(opts.maxMemory);
   const globals = MmGlobals.create({
@@ -93,9 +91,17 @@ export function createSimShared(opts: SimOptions): {
     opts.maxActivities || defaultMaxActivities(opts.cpus),
     globals.budget,
   );
+  const rcuSlots = opts.rcuSlots ?? rcuSlotsFor(opts.cpus, activities.max);
+  // In-process, the event loop is the only recording thread; with worker CPUs, a block for every
+  // thread that may run (as the RCU slots): 1,024 blocks used to refuse activity threads past
+  // ~1,000 under a larger --max-activities (EAGAIN below the configured limit).
+  const instruments = Instruments.create({
+    capacity:
+      opts.cpus === 0 ? 4 : Math.min(MAX_INSTRUMENT_BLOCKS, Math.max(DEFAULT_CAPACITY, rcuSlots)),
+  });
   const shared: EngineShared = {
     globals,
-    rcu: RcuDomain.create(opts.rcuSlots ?? rcuSlotsFor(opts.cpus, activities.max)),
+    rcu: RcuDomain.create(rcuSlots),
     instruments,
     config: SharedConfig.create(opts.strategy),
   };

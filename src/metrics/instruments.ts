@@ -53,7 +53,7 @@ export interface InstrumentsOptions {
 export const DEFAULT_CAPACITY = 1024;
 /** Longest a claim or release waits for TABLE_LOCK (normally held for microseconds). */
 const TABLE_LOCK_BUDGET_MS = 1_000;
-const MAX_CAPACITY = 65_536;
+export const MAX_INSTRUMENT_BLOCKS = 65_536;
 
 export class Instruments {
   readonly buffer: SharedArrayBuffer;
@@ -76,8 +76,8 @@ export class Instruments {
   /** A new, zeroed buffer (normally once per app instance, on the main thread). */
   static create(options: InstrumentsOptions = {}): Instruments {
     const capacity = options.capacity ?? DEFAULT_CAPACITY;
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
-      throw new RangeError(`instrument capacity must be an integer in 1..${MAX_CAPACITY}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_INSTRUMENT_BLOCKS) {
+      throw new RangeError(`instrument capacity must be an integer in 1..${MAX_INSTRUMENT_BLOCKS}`);
     }
     const layout = bufferLayout(capacity);
     const buffer = new SharedArrayBuffer(layout.totalBytes);
