@@ -85,6 +85,8 @@ export function fakeMmFromText(text: string): FakeMm {
     v.devMinor = l.devMinor;
     v.inode = l.inode;
     v.fileId = v.hasFile ? v.id : 0;
+    // A file's serial keys its path text (QueryScratch.knownName): one per fake file.
+    v.fileSerial = v.fileId;
     v.nameKind = KIND_TO_NAME[l.kind];
     v.deleted = l.deleted;
     const body = l.kind === KIND_HEAP || l.kind === KIND_STACK ? '' : l.name;
