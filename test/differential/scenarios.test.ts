@@ -12,7 +12,7 @@ import {
   specialMappingsScenario,
 } from './layout-scenarios.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
-import { TOUCH_SCENARIOS } from './touch-scenarios.js';
+import { MADVISE_SCENARIOS, TOUCH_SCENARIOS } from './touch-scenarios.js';
 
 const host = await probeHost();
 const caps = await hostCapabilities();
@@ -21,6 +21,7 @@ assert.ok(vvarLine, 'the helper has a [vvar] mapping');
 const all: Scenario[] = [
   ...SCENARIOS,
   ...TOUCH_SCENARIOS,
+  ...MADVISE_SCENARIOS,
   brkScenario(host.stat.start_brk!, host.stat.brk!),
   specialMappingsScenario(Number.parseInt(vvarLine.split('-')[0]!, 16)),
   chunkBoundaryScenario(host.initialMaps, 4096),

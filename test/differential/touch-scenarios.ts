@@ -281,3 +281,35 @@ export const THP_SCENARIOS: Scenario[] = [
     ],
   },
 ];
+
+const MADV_DONTFORK = 10;
+const MADV_DOFORK = 11;
+
+/** madvise advices that change VMA flags without huge pages (run with the other scenarios). */
+export const MADVISE_SCENARIOS: Scenario[] = [
+  {
+    // MADV_DONTFORK splits off VM_DONTCOPY (VmFlags `dc`) and a fork child does not get those
+    // pages (its maps, VmSize and VmPeak without them); MADV_DOFORK merges the pieces back; a
+    // hole in the range is ENOMEM after the VMAs before it were advised.
+    name: 'madvise-dontfork-dofork',
+    ops: [
+      ...probes,
+      anon(S, 8, RW),
+      touch(S, 8, true),
+      madvise(S + 2 * P, 2 * P, MADV_DONTFORK),
+      check,
+      { op: 'fork' },
+      madvise(S + 3 * P, P, MADV_DOFORK),
+      check,
+      madvise(S + 2 * P, P, MADV_DOFORK),
+      anon(S + 10 * P, 2, RW),
+      madvise(S + 6 * P, 6 * P, MADV_DONTFORK),
+      check,
+      { op: 'forkchild' },
+      check,
+      madvise(S, 12 * P, MADV_DOFORK),
+      munmap(S, 2),
+      check,
+    ],
+  },
+];

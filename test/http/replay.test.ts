@@ -99,7 +99,8 @@ for (const cpus of [0, 1])
         `madvise(0x${B.toString(16)}, 4096, MADV_DONTNEED) = -1 EINVAL (Invalid argument)`,
         // The kernel's own answer for a hole (ENOMEM): reproduced, not a mismatch.
         `madvise(0x${(B + 0x800000).toString(16)}, 4096, MADV_HUGEPAGE) = -1 ENOMEM (Cannot allocate memory)`,
-        `madvise(0x${B.toString(16)}, 4096, MADV_DONTFORK) = 0`,
+        `madvise(0x${(B + 0x3ff000).toString(16)}, 4096, MADV_DONTFORK) = 0`,
+        `madvise(0x${B.toString(16)}, 4096, MADV_FREE) = 0`,
       ].join('\n');
       const r = await app.inject({
         method: 'POST',
@@ -110,10 +111,10 @@ for (const cpus of [0, 1])
       assert.equal(r.statusCode, 201, r.body);
       const { pid } = r.json() as { pid: number };
       const a = await waitActivity(app, pid, (x) => x.replay.done);
-      assert.equal(a.replay.trace_calls, 6);
-      assert.equal(a.replay.calls, 6);
+      assert.equal(a.replay.trace_calls, 7);
+      assert.equal(a.replay.calls, 7);
       assert.equal(a.replay.mismatches, 1);
-      assert.deepEqual(a.replay.unmodelled, { 'madvise(MADV_DONTFORK)': 1 });
+      assert.deepEqual(a.replay.unmodelled, { 'madvise(MADV_FREE)': 1 });
       const smaps = (await app.inject({ method: 'GET', url: `/proc/${pid}/smaps` })).body;
       const flags = (start: number) => {
         const at = smaps.indexOf(`${start.toString(16)}-`);
@@ -122,6 +123,7 @@ for (const cpus of [0, 1])
       };
       assert.ok(flags(B).includes('hg'), 'MADV_HUGEPAGE applied (the VMA was split)');
       assert.ok(flags(B + 0x200000).includes('nh'), 'MADV_NOHUGEPAGE applied');
+      assert.ok(flags(B + 0x3ff000).includes('dc'), 'MADV_DONTFORK applied (split off the end)');
     });
 
     test('a looping replay undoes each pass: 8 passes later it matches the recording and holds no more', async () => {
@@ -162,7 +164,7 @@ for (const cpus of [0, 1])
       ).total;
       const bad: Array<[Record<string, unknown>, RegExp]> = [
         [{ replay: 'brk(NULL) = 0x1000\nmmap(NULL, 4096, PROT_RE' }, /line 2/],
-        [{ replay: 'madvise(0x1000, 4096, MADV_DONTFORK) = 0' }, /no call the engine models/],
+        [{ replay: 'madvise(0x1000, 4096, MADV_FREE) = 0' }, /no call the engine models/],
         [{ replay: 'brk(NULL) = 0x1000', activity: { profile: 'jit' } }, /not both/],
         [{ speed: 2 }, /go with "replay"/],
         [{ final_maps: '' }, /go with "replay"/],

@@ -6,13 +6,20 @@
  * What strace prints that is not a call (signals, exits, the capture's injected marks) is passed
  * over; calls the engine does not model (mlock, other prctls, ...) are counted by name in
  * `unmodelled`, not run, and so is a madvise with an advice the engine does not model, under
- * `madvise(MADV_NAME)` (MADV_DONTNEED, MADV_HUGEPAGE and MADV_NOHUGEPAGE run); a line that cannot be read is an error naming its line number, so a
+ * `madvise(MADV_NAME)` (MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTFORK and
+ * MADV_DOFORK run); a line that cannot be read is an error naming its line number, so a
  * truncated or foreign trace is refused whole rather than half-replayed.
  *
  * Addresses are kept exactly as recorded: relocating kernel-chosen addresses is the runner's job.
  */
 import { ERRNO_BY_NAME } from '../../mm/errno.js';
-import { MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE } from '../../mm/syscalls/madvise.js';
+import {
+  MADV_DOFORK,
+  MADV_DONTFORK,
+  MADV_DONTNEED,
+  MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE,
+} from '../../mm/syscalls/madvise.js';
 import {
   MAP_32BIT,
   MAP_ABOVE4G,
@@ -78,7 +85,7 @@ export interface ParsedTrace {
   calls: TracedCall[];
   /**
    * Calls in the trace the engine does not model, by syscall name (e.g. `mlock: 6`); a madvise
-   * whose advice it does not model by name and advice (`madvise(MADV_DONTFORK): 6`).
+   * whose advice it does not model by name and advice (`madvise(MADV_FREE): 6`).
    */
   unmodelled: Record<string, number>;
 }
@@ -130,6 +137,8 @@ const MADV_MODELLED: Readonly<Record<string, number>> = {
   MADV_DONTNEED,
   MADV_HUGEPAGE,
   MADV_NOHUGEPAGE,
+  MADV_DONTFORK,
+  MADV_DOFORK,
 };
 const MREMAP_NAMES: Readonly<Record<string, number>> = {
   MREMAP_MAYMOVE,

@@ -33,7 +33,7 @@ import {
   updatePages,
   zapPages,
 } from './page-table.js';
-import { lastRunBefore, runAfter } from './run-list.js';
+import { coalesce, lastRunBefore, runAfter, splitAt } from './run-list.js';
 
 const PAGE = 4096;
 /**
@@ -96,9 +96,14 @@ export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end:
     const hi = end / PAGE;
     let ch = 0;
     const copies: number[] = [];
-    updatePages(parent, ph, lo, hi, (bits) => bits); // split at the edges
+    updatePages(parent, ph, lo, hi, (bits) => bits); // split the huge pages at the edges
     const w = runsWord(pool, ph);
-    // The runs starting in [lo, hi) (the edge splits may have merged back into a run before lo).
+    // Runs at the VMA's edges are cut there (updatePages merged them back): pages of a
+    // neighbour that is not copied (VM_DONTCOPY, VM_WIPEONFORK) must keep their PTEs as they
+    // are; identical neighbours are merged again below.
+    splitAt(pool, w, lo);
+    splitAt(pool, w, hi);
+    // The runs in [lo, hi).
     const before = lastRunBefore(pool, w, lo, false);
     for (let r = runAfter(pool, w, before); r !== 0 && pool.key(r) < hi; r = pool.next(r)) {
       copies.push(r);
@@ -123,6 +128,7 @@ export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end:
       if (ch === 0) ch = tableHead(child, true);
       mapRun(child, ch, vp, n, bits & ~PTE_YOUNG, obj, pool.opage(r));
     }
+    coalesce(pool, w, lo, hi);
     return true;
   } finally {
     pool.unlock();

@@ -7,6 +7,8 @@
  *   MADV_NOHUGEPAGE   the VMA gets VM_NOHUGEPAGE (`nh`) and loses VM_HUGEPAGE
  *   MADV_DONTNEED     the pages of the range are zapped (Rss drops; private anonymous memory
  *                     reads back as zeroes); a VM_LOCKED or VM_PFNMAP VMA: EINVAL
+ *   MADV_DONTFORK     the VMA gets VM_DONTCOPY (`dc`): a fork child does not get it
+ *   MADV_DOFORK       the VMA loses VM_DONTCOPY; a VM_IO VMA: EINVAL
  *
  * Order of checks: an advice value the engine does not model (Linux knows more: MADV_NORMAL,
  * MADV_FREE, ...) is EINVAL like an unknown one, before the range; then the range
@@ -24,13 +26,22 @@
 import { EAGAIN, EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
 import { pagesZap } from '../pages/page-hooks.js';
-import { VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, VM_PFNMAP } from '../vm-flags.js';
+import {
+  VM_DONTCOPY,
+  VM_HUGEPAGE,
+  VM_IO,
+  VM_LOCKED,
+  VM_NOHUGEPAGE,
+  VM_PFNMAP,
+} from '../vm-flags.js';
 import { ANON_VMA_BITS } from './anon-vma.js';
 import { madviseRangeEnd, madviseWalkVmas } from './madvise-walk.js';
 import { vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaModifyFlags } from './vma-modify.js';
 
 export const MADV_DONTNEED = 4;
+export const MADV_DONTFORK = 10;
+export const MADV_DOFORK = 11;
 export const MADV_HUGEPAGE = 14;
 export const MADV_NOHUGEPAGE = 15;
 
@@ -39,20 +50,22 @@ export const MADVISE_ADVICE = {
   dontneed: MADV_DONTNEED,
   hugepage: MADV_HUGEPAGE,
   nohugepage: MADV_NOHUGEPAGE,
+  dontfork: MADV_DONTFORK,
+  dofork: MADV_DOFORK,
 } as const;
+
+const MODELLED: ReadonlySet<number> = new Set(Object.values(MADVISE_ADVICE));
 
 /** madvise(addr, len, advice): 0 or -errno. */
 export function madvise(mm: MmStruct, start: number, lenIn: number, advice: number): number {
-  if (advice !== MADV_DONTNEED && advice !== MADV_HUGEPAGE && advice !== MADV_NOHUGEPAGE) {
-    return -EINVAL;
-  }
+  if (!MODELLED.has(advice)) return -EINVAL;
   const end = madviseRangeEnd(start, lenIn);
   if (end <= start) return Math.min(end, 0);
   if (advice === MADV_DONTNEED) {
     return madviseWalkVmas(mm, start, end, (_prev, vma, s, e) => dontneed(mm, vma, s, e));
   }
   return madviseWalkVmas(mm, start, end, (prev, vma, s, e) => {
-    const res = hugepageAdvise(mm, prev, vma, s, e, advice);
+    const res = flagAdvise(mm, prev, vma, s, e, advice);
     return res === -ENOMEM ? -EAGAIN : res;
   });
 }
@@ -64,8 +77,22 @@ function dontneed(mm: MmStruct, vma: number, start: number, end: number): number
   return vma;
 }
 
-/** hugepage_madvise() + madvise_update_vma(): the VMA now covering [start, end), or -errno. */
-function hugepageAdvise(
+/** madvise_vma_behavior()'s new flags for a flag advice, or -EINVAL. */
+function advisedFlags(old: number, advice: number): number {
+  switch (advice) {
+    case MADV_HUGEPAGE: // hugepage_madvise()
+      return ((old & ~VM_NOHUGEPAGE) | VM_HUGEPAGE) >>> 0;
+    case MADV_NOHUGEPAGE:
+      return ((old & ~VM_HUGEPAGE) | VM_NOHUGEPAGE) >>> 0;
+    case MADV_DONTFORK:
+      return (old | VM_DONTCOPY) >>> 0;
+    default: // MADV_DOFORK
+      return old & VM_IO ? -EINVAL : (old & ~VM_DONTCOPY) >>> 0;
+  }
+}
+
+/** A flag advice + madvise_update_vma(): the VMA now covering [start, end), or -errno. */
+function flagAdvise(
   mm: MmStruct,
   prev: number,
   vma: number,
@@ -74,11 +101,8 @@ function hugepageAdvise(
   advice: number,
 ): number {
   const old = mm.vmas.flags(vma);
-  const newFlags =
-    advice === MADV_HUGEPAGE
-      ? ((old & ~VM_NOHUGEPAGE) | VM_HUGEPAGE) >>> 0
-      : ((old & ~VM_HUGEPAGE) | VM_NOHUGEPAGE) >>> 0;
-  if (newFlags === old) return vma;
+  const newFlags = advisedFlags(old, advice);
+  if (newFlags < 0 || newFlags === old) return newFlags < 0 ? newFlags : vma;
   const res = vmaModifyFlags(mm, prev, vma, start, end, newFlags);
   if (res < 0) return res;
   vmaStartWrite(mm, res);

@@ -9,7 +9,12 @@ import { test } from 'node:test';
 import { splitArgs } from '../../../src/cpus/replay/strace-args.js';
 import { parseStraceTrace, TraceSyntaxError } from '../../../src/cpus/replay/strace-trace.js';
 import { EINVAL, ENOMEM } from '../../../src/mm/errno.js';
-import { MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE } from '../../../src/mm/syscalls/madvise.js';
+import {
+  MADV_DONTFORK,
+  MADV_DONTNEED,
+  MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE,
+} from '../../../src/mm/syscalls/madvise.js';
 import {
   MAP_ANONYMOUS,
   MAP_DENYWRITE,
@@ -85,6 +90,7 @@ test('prefix forms: none, -f, [pid N], -ttt or not; errno results; every modelle
     'prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0x7f0000200000, 8192, NULL) = 0',
     'madvise(0x7f0000200000, 8192, MADV_DONTNEED) = 0',
     'madvise(0x7f0000200000, 8192, MADV_DONTFORK) = 0',
+    'madvise(0x7f0000200000, 8192, MADV_FREE) = 0',
     'madvise(0x7f0000200000, 8192, MADV_HUGEPAGE) = -1 EINVAL (Invalid argument)',
     'madvise(0x7f0000200000, 8192, 15) = 0',
     'madvise(0x7f0000200000, 8192, 0x63 /* MADV_??? */) = -1 EINVAL (Invalid argument)',
@@ -106,18 +112,19 @@ test('prefix forms: none, -f, [pid N], -ttt or not; errno results; every modelle
       [0, null, 'anon_name', 0],
       [0, null, 'anon_name', 0],
       [0, null, 'madvise', 0],
+      [0, null, 'madvise', 0],
       [0, null, 'madvise', -EINVAL],
       [0, null, 'madvise', 0],
     ],
   );
   assert.deepEqual(
-    calls.slice(-3).map((c) => c.call.op === 'madvise' && c.call.advice),
-    [MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE],
+    calls.slice(-4).map((c) => c.call.op === 'madvise' && c.call.advice),
+    [MADV_DONTNEED, MADV_DONTFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE],
   );
   // Advices the engine does not model are counted, by advice, like unmodelled syscalls.
   assert.deepEqual(unmodelled, {
     pkey_mprotect: 1,
-    'madvise(MADV_DONTFORK)': 1,
+    'madvise(MADV_FREE)': 1,
     'madvise(0x63 /* MADV_??? */)': 1,
   });
   const huge = calls[1]!.call;
