@@ -37,6 +37,16 @@ const SIMS: Array<[string, () => Promise<SimApi>]> = [
   ['event loop', () => Sim.start({ ...testConfig(), cpus: 0, population: 1 })],
 ];
 
+/** Resolves at the sim's next mutation. */
+function nextMutation(sim: SimApi): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const off = sim.onMutation(() => {
+      off();
+      resolve();
+    });
+  });
+}
+
 for (const [name, makeSim] of SIMS)
   test(`${name}: parallel chunked maps reads race a busy process; the invariants hold`, async () => {
     const sim = await makeSim();
@@ -56,12 +66,7 @@ for (const [name, makeSim] of SIMS)
       { op: 'mprotect', addr: `0x${(R + 0x1000).toString(16)}`, length: '0x1000', prot: 'r--' },
       { op: 'mprotect', addr: `0x${(R + 0x1000).toString(16)}`, length: '0x1000', prot: 'rw-' },
     ];
-    const started = new Promise<void>((resolve) => {
-      const off = sim.onMutation(() => {
-        off();
-        resolve();
-      });
-    });
+    const started = nextMutation(sim);
     const put = await app.inject({
       method: 'PUT',
       url: `/processes/${pid}/activity`,
@@ -72,31 +77,37 @@ for (const [name, makeSim] of SIMS)
 
     let sawMerged = 0;
     let sawSplit = 0;
-    const readers = [];
-    // Different chunk sizes put the churned region in different chunks, i.e. different windows.
-    for (let i = 0; i < 40; i++) {
-      const strategy = STRATEGIES[i % STRATEGIES.length];
-      readers.push(
-        app.inject({
-          method: 'GET',
-          url: `/proc/${pid}/maps?chunk=${200 + 97 * i}&strategy=${strategy}`,
-        }),
-      );
-    }
-    for (const r of await Promise.all(readers)) {
-      assert.equal(r.statusCode, 200);
-      assert.ok(r.body.endsWith('\n'));
-      const lines = r.body.trimEnd().split('\n');
-      for (const l of lines) assert.match(l, LINE);
-      const outside = lines.filter((l) => !REGION_LINES.has(l));
-      assert.deepEqual(
-        outside,
-        stable,
-        'a VMA outside the churned region was skipped or duplicated',
-      );
-      const inside = lines.filter((l) => REGION_LINES.has(l));
-      if (inside.includes(MERGED)) sawMerged++;
-      if (inside.includes(SPLIT[1])) sawSplit++;
+    // Rounds of 40 parallel readers until both states were seen (bounded): on a loaded machine the
+    // activity thread can sit descheduled through a whole round, so between rounds the test waits
+    // for its next mutation rather than for time.
+    for (let round = 0; round < 50 && !(sawMerged > 0 && sawSplit > 0); round++) {
+      if (round > 0) await nextMutation(sim);
+      const readers = [];
+      // Different chunk sizes put the churned region in different chunks, i.e. different windows.
+      for (let i = 0; i < 40; i++) {
+        const strategy = STRATEGIES[i % STRATEGIES.length];
+        readers.push(
+          app.inject({
+            method: 'GET',
+            url: `/proc/${pid}/maps?chunk=${200 + 97 * i}&strategy=${strategy}`,
+          }),
+        );
+      }
+      for (const r of await Promise.all(readers)) {
+        assert.equal(r.statusCode, 200);
+        assert.ok(r.body.endsWith('\n'));
+        const lines = r.body.trimEnd().split('\n');
+        for (const l of lines) assert.match(l, LINE);
+        const outside = lines.filter((l) => !REGION_LINES.has(l));
+        assert.deepEqual(
+          outside,
+          stable,
+          'a VMA outside the churned region was skipped or duplicated',
+        );
+        const inside = lines.filter((l) => REGION_LINES.has(l));
+        if (inside.includes(MERGED)) sawMerged++;
+        if (inside.includes(SPLIT[1])) sawSplit++;
+      }
     }
     const activity = (
       await app.inject({ method: 'GET', url: `/processes/${pid}/activity` })
