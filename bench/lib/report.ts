@@ -43,19 +43,36 @@ export interface RunInfo {
   reps: number;
 }
 
-export async function writeResults(root: string, info: RunInfo, figures: Figure[]): Promise<void> {
-  const machine = {
+function machineInfo() {
+  return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: os.release(),
     node: process.version,
   };
+}
+
+async function writeJson(root: string, name: string, info: RunInfo, figures: Figure[]) {
   await mkdir(path.join(root, 'bench/results'), { recursive: true });
   await writeFile(
-    path.join(root, 'bench/results/latest.json'),
-    `${JSON.stringify({ ...info, machine, figures }, null, 2)}\n`,
+    path.join(root, 'bench/results', name),
+    `${JSON.stringify({ ...info, machine: machineInfo(), figures }, null, 2)}\n`,
   );
+}
+
+/** A --quick or --only run: its figures in bench/results/partial.json (untracked), nothing else. */
+export async function writePartialResults(
+  root: string,
+  info: RunInfo,
+  figures: Figure[],
+): Promise<void> {
+  await writeJson(root, 'partial.json', info, figures);
+}
+
+export async function writeResults(root: string, info: RunInfo, figures: Figure[]): Promise<void> {
+  const machine = machineInfo();
+  await writeJson(root, 'latest.json', info, figures);
   const mdPath = path.join(root, 'BENCHMARKS.md');
   let md = '';
   try {
