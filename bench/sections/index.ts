@@ -3,6 +3,7 @@ import type { BenchSection } from '../lib/figure.js';
 import { metricsOverheadSection } from '../metrics/overhead.js';
 import { engineSection } from './engine.js';
 import { httpSection } from './http.js';
+import { mapsServiceSection } from './maps-service.js';
 import { robustnessSection } from './robustness.js';
 import { scaleSection } from './scale.js';
 import { snapshotSection } from './snapshot.js';
@@ -14,6 +15,7 @@ const indexSection: BenchSection = { name: 'index', run: benchIndexMutation };
 export const sections: BenchSection[] = [
   engineSection,
   indexSection,
+  mapsServiceSection,
   metricsOverheadSection,
   httpSection,
   strategiesSection,
