@@ -203,8 +203,14 @@ export function eventLoopReads(
     wait: null,
   });
   return {
-    async maps(req: MapsRequest, chunkStats?: number[]) {
-      const read = engine.openMaps(req, chunkStats);
+    // Not async: steppedChunks is the read's one promise layer (a missing pid still rejects).
+    maps(req: MapsRequest, chunkStats?: number[]) {
+      let read: SteppedMapsRead;
+      try {
+        read = engine.openMaps(req, chunkStats);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       return steppedChunks(engine, req.pid, gathering(read, chunkStats !== undefined));
     },
 
