@@ -224,6 +224,12 @@ export interface SharedTableLimits {
   anonNames: number;
   /** Page-state records (each charged to --max-memory as it is first used). */
   pageRecords: number;
+  /**
+   * Bytes charged to --max-memory per file entry, path byte, anon name and page record: their
+   * size, or more when the budget is larger than the table (src/mm/table-charge.ts), so that the
+   * budget, never a table, is what a client runs out of.
+   */
+  charges: { fileEntry: number; filePathByte: number; anonName: number; pageRecord: number };
 }
 
 /** The memory budget: its limit and what is charged (arenas, process views, activities). */

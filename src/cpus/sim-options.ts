@@ -4,7 +4,7 @@
  * domain, activity admission) and the options new address spaces are built with (`mmOptionsFor`).
  */
 import { DEFAULT_CAPACITY, Instruments, MAX_INSTRUMENT_BLOCKS } from '../metrics/instruments.js';
-import { MAX_ANON_NAME_SLOTS } from '../mm/anon-names.js';
+import { anonNameSlotsFor } from '../mm/anon-names.js';
 import { IMMEDIATE_GRACE } from '../mm/deferred-free.js';
 import { FILE_ID_SIDE_BYTES, fileTableReserveFor } from '../mm/file-table-layout.js';
 import { MmGlobals } from '../mm/mm-struct.js';
@@ -49,6 +49,11 @@ export interface SimOptions {
   maxMemory?: number;
   /** RCU reader slots (tests only: default room for every CPU and `maxActivities` threads). */
   rcuSlots?: number;
+  /**
+   * Shared tables smaller than --max-memory sizes them (tests only: the charge rule of
+   * src/mm/table-charge.ts checked without filling 44 M names or 1.75 GiB of paths).
+   */
+  tableSizes?: { anonNameSlots?: number; maxFiles?: number; fileHeapBytes?: number };
 }
 
 /** Where reads run: always the event loop without worker CPUs. */
@@ -77,14 +82,17 @@ export function createSimShared(opts: SimOptions): {
 } {
   // The file table reserves as much as the budget could pay for, charged as used (issue 11).
   const files = fileTableReserveFor(opts.maxMemory);
+  const sizes = opts.tableSizes ?? {};
+  const maxFiles = sizes.maxFiles ?? files.maxFiles;
   const globals = MmGlobals.create({
-    maxFiles: files.maxFiles,
-    fileHeapBytes: files.heapBytes,
-    pageRecords: pageRecordsFor(opts.maxMemory, files.maxFiles + 1),
-    // As many live anon names as a handle can name (1 Mi: one per VMA of 1M VMAs), charged to
-    // the budget as used: a client meets --max-memory before it can starve the others.
-    anonNameSlots: MAX_ANON_NAME_SLOTS,
+    maxFiles,
+    fileHeapBytes: sizes.fileHeapBytes ?? files.heapBytes,
+    pageRecords: pageRecordsFor(opts.maxMemory, maxFiles + 1),
+    // As many live anon names as the budget could pay for (up to 44.7 M), each charged at least
+    // budget / slots (table-charge.ts): a client meets --max-memory before it can starve others.
+    anonNameSlots: sizes.anonNameSlots ?? anonNameSlotsFor(opts.maxMemory),
     maxMemory: opts.maxMemory,
+    guardTables: true,
   });
   // 0 = computed, as --max-activities 0 means (a ServiceConfig spread into the options).
   const activities = new ActivityAdmission(

@@ -205,6 +205,12 @@ export class Sim implements SimApi {
       filePathBytes: files.heapBytes,
       anonNames: g.anonNames.capacity - 1,
       pageRecords: g.pages.capacity - 1,
+      charges: {
+        fileEntry: g.files.charges.entry,
+        filePathByte: g.files.charges.heapByte,
+        anonName: g.anonNames.slotCharge,
+        pageRecord: g.pages.recordCharge,
+      },
     };
   }
 
@@ -247,6 +253,7 @@ export class Sim implements SimApi {
       activitiesDied: this.listeners.activitiesDied,
       activitiesRefused: this.activities.refused(),
       fileTable: this.shared.globals.files.usage(),
+      anonNames: this.shared.globals.anonNames.usage(),
       memory: this.memoryGauge(),
     };
   }

@@ -28,6 +28,17 @@ export interface EngineGauges {
   fileTable?: FileTableGauges;
   /** The memory budget (procfs_memory_budget_bytes{kind}, procfs_memory_budget_refused_total). */
   memory?: { limitBytes: number; usedBytes: number; refused: number };
+  /** The global anon-name table (procfs_anon_names{state}, procfs_anon_names_charged_bytes). */
+  anonNames?: AnonNameGauges;
+}
+
+export interface AnonNameGauges {
+  /** Names referenced by a VMA (prctl PR_SET_VMA_ANON_NAME). */
+  live: number;
+  /** Names the table can hold at once (reserved; charged to the budget as used). */
+  capacity: number;
+  /** Bytes charged to the memory budget for the slots its high-water mark reached. */
+  chargedBytes: number;
 }
 
 export interface FileTableGauges {
@@ -196,6 +207,25 @@ function registerLimitFamilies(registry: Registry, read: () => Promise<EngineGau
     registers: [registry],
     async collect() {
       this.set((await read()).fileTable?.heapUsedBytes ?? 0);
+    },
+  });
+  new Gauge<'state'>({
+    name: 'procfs_anon_names',
+    help: 'Global anon-name table (prctl PR_SET_VMA_ANON_NAME): state=live names, state=capacity (prctls answer ENOMEM from --max-memory before it is reached).',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const a = (await read()).anonNames;
+      this.set({ state: 'live' }, a?.live ?? 0);
+      this.set({ state: 'capacity' }, a?.capacity ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'procfs_anon_names_charged_bytes',
+    help: 'Bytes of the global anon-name table charged to the memory budget (the slots its high-water mark reached); never given back.',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).anonNames?.chargedBytes ?? 0);
     },
   });
   new Gauge({

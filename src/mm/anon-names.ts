@@ -2,17 +2,32 @@ import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { PAGE_BYTES } from './arena-layout.js';
 import { EINVAL, ENOMEM } from './errno.js';
 import type { MemoryBudget } from './memory-budget.js';
+import { chargePerEntry } from './table-charge.js';
 import { ANON_VMA_NAME_MAX_LEN } from './vm-flags.js';
 
 /**
  * `AnonNameTable`: the global table of anon-name slots (Linux's `struct anon_vma_name`), in one
  * SharedArrayBuffer shared by all mms and threads.
  *
- * A VMA stores a *handle* = (generation mod 2^11) << 20 | slot. Slots are reference counted and,
+ * A VMA stores a *handle* = (generation mod 2^21) * 2^32 + slot, a double with 53 integer bits in
+ * the record's Float64 anon-name word (arena-layout.ts: one 8-byte load, so a racing reader sees
+ * one handle, never a slot from one and a generation from another). Slots are reference counted and,
  * as in Linux (`anon_vma_name_put` -> kfree), freed the moment the last reference drops — NOT
  * after an RCU grace period. Freeing bumps the slot's generation, so a speculative reader holding
  * a stale handle can tell that the storage it reads was freed or reused (`isLive`). That is the
  * hazard `lockless_nofallback` exposes and counts.
+ *
+ * Capacity (issue 11): as many slots as a 4 GiB buffer holds (one Uint8Array views all the names:
+ * Node 20's typed arrays end at 2^32 elements), 44.7 M, sized by the service from --max-memory,
+ * and each slot is charged `chargePerEntry` (table-charge.ts): its 96 bytes, or budget / capacity
+ * when the budget is larger than the slots, so the budget always refuses a name before the table
+ * is full. The handle was (gen mod 2^11) << 20 | slot in an Int32, 1 Mi slots: ~300 MB of named
+ * VMAs filled it under a 12 GB budget, and every other process's prctl answered ENOMEM.
+ *
+ * Generation bits: 21, was 11. A lockless reader's check (`isLive`) is fooled only if its slot is
+ * freed and reallocated a multiple of 2^21 times between its load of the handle and its check;
+ * each reuse is a prctl or an unmap under some mmap lock, so that takes a reader stalled for
+ * 2 M writer critical sections (~1 s at the engine's ~0.5 us a call), where 2,048 took ~1 ms.
  *
  * Field protection:
  *  - header lock word: the spinlock itself; free-list head, high water: under the spinlock.
@@ -24,20 +39,46 @@ import { ANON_VMA_NAME_MAX_LEN } from './vm-flags.js';
  *  - slot free-next: under the spinlock, meaningful only while free.
  */
 
-const SLOT_BITS = 20;
-const SLOT_MASK = (1 << SLOT_BITS) - 1;
-const GEN_MASK = 0x7ff;
-export const MAX_ANON_NAME_SLOTS = SLOT_MASK; // slot 0 is "none"
+/** A handle's slot is its low 32 bits (`handle >>> 0`: ToUint32 takes it modulo 2^32). */
+const SLOT_SPAN = 2 ** 32;
+/** Generation bits kept in a handle: 53 - 32. */
+const GEN_MASK = 0x1f_ffff;
 
 const H_LOCK = 0;
 const H_FREE_HEAD = 1;
 const H_HIGH_WATER = 2;
 const H_CAPACITY = 3;
 const H_LIVE = 4;
+/** Float64 index: bytes the budget is charged per slot (chargePerEntry; set at create). */
+const H_F64_SLOT_CHARGE = 3;
 const HEADER_BYTES = 64;
 
 /** Slot = 4 Int32 words + 80 name bytes = 96 bytes. */
-const SLOT_BYTES = 16 + ANON_VMA_NAME_MAX_LEN;
+export const ANON_NAME_SLOT_BYTES = 16 + ANON_VMA_NAME_MAX_LEN;
+const SLOT_BYTES = ANON_NAME_SLOT_BYTES;
+/** Most slots: the header and slot 0 ("none") included, the buffer stays within 4 GiB. */
+export const MAX_ANON_NAME_SLOTS = Math.floor((SLOT_SPAN - HEADER_BYTES) / SLOT_BYTES) - 1;
+
+/**
+ * Slots for a service whose budget is `maxMemory` bytes: as many as the budget could pay for at
+ * 96 bytes a slot (reserved, committed as used), up to MAX_ANON_NAME_SLOTS (then each is charged
+ * more, table-charge.ts); at least 65,535. Without a budget: the historical 1 Mi.
+ */
+export function anonNameSlotsFor(maxMemory: number | undefined): number {
+  if (maxMemory === undefined || !Number.isFinite(maxMemory)) return (1 << 20) - 1;
+  const paid = Math.ceil((maxMemory + PAGE_BYTES) / SLOT_BYTES); // the page: table-charge.ts
+  return Math.min(MAX_ANON_NAME_SLOTS, Math.max(65_535, paid));
+}
+
+/** The handle naming `slot` at generation `gen`. */
+function handleOf(gen: number, slot: number): number {
+  return (gen & GEN_MASK) * SLOT_SPAN + slot;
+}
+
+/** The generation bits of `handle`. */
+function genOf(handle: number): number {
+  return (handle - (handle >>> 0)) / SLOT_SPAN;
+}
 const S_REFCNT = 0;
 const S_GEN = 1;
 const S_LEN = 2;
@@ -52,6 +93,8 @@ export class AnonNameTable {
   /** All slots' bytes; a name is `bytes.subarray(nameOffset(h), nameOffset(h) + nameLength(h))`. */
   readonly bytes: Uint8Array;
   readonly capacity: number;
+  /** Bytes the budget is charged per slot (header, fixed at create). */
+  readonly slotCharge: number;
 
   private constructor(
     buffer: SharedArrayBuffer,
@@ -62,14 +105,20 @@ export class AnonNameTable {
     this.i32 = new Int32Array(buffer);
     this.bytes = new Uint8Array(buffer);
     this.capacity = this.i32[H_CAPACITY];
+    this.slotCharge = new Float64Array(buffer, 0, HEADER_BYTES / 8)[H_F64_SLOT_CHARGE];
   }
 
   /**
-   * A new table with room for `slots` live names (default 262,143; the service takes the most the
-   * handle allows). With a budget, the slots' pages are charged as first used, a name that would
-   * pass the limit is ENOMEM; the buffer is reserved, not committed, beyond the high-water mark.
+   * A new table with room for `slots` live names (default 262,143; the service sizes it with
+   * `anonNameSlotsFor(--max-memory)`). With a budget, slots are charged as first used at
+   * `chargePerEntry(96, slots, maxMemory)` bytes each, a name that would pass the limit is ENOMEM;
+   * the buffer is reserved, not committed, beyond the high-water mark.
    */
-  static create(slots = 262_143, budget: MemoryBudget | null = null): AnonNameTable {
+  static create(
+    slots = 262_143,
+    budget: MemoryBudget | null = null,
+    maxMemory?: number,
+  ): AnonNameTable {
     if (!Number.isInteger(slots) || slots < 1 || slots > MAX_ANON_NAME_SLOTS) {
       throw new RangeError(`anon name slots must be in [1, ${MAX_ANON_NAME_SLOTS}]`);
     }
@@ -77,6 +126,11 @@ export class AnonNameTable {
     const i32 = new Int32Array(buffer);
     i32[H_CAPACITY] = slots + 1;
     i32[H_HIGH_WATER] = 1;
+    new Float64Array(buffer, 0, HEADER_BYTES / 8)[H_F64_SLOT_CHARGE] = chargePerEntry(
+      SLOT_BYTES,
+      slots,
+      maxMemory,
+    );
     return new AnonNameTable(buffer, budget);
   }
 
@@ -85,7 +139,7 @@ export class AnonNameTable {
   }
 
   static slotOf(handle: number): number {
-    return handle & SLOT_MASK;
+    return handle >>> 0;
   }
 
   private w(slot: number, word: number): number {
@@ -127,24 +181,41 @@ export class AnonNameTable {
     Atomics.store(i32, this.w(slot, S_REFCNT), 1);
     Atomics.add(i32, H_LIVE, 1);
     spinUnlock(i32, H_LOCK);
-    return ((gen & GEN_MASK) << SLOT_BITS) | slot;
+    return handleOf(gen, slot);
   }
 
-  /** Charges the pages slot `slot` (the new high-water mark) reaches first; false past the budget. */
+  /**
+   * Pages charged once slots 1..`slot` have been used, at `slotCharge` bytes a slot (whole pages
+   * as the running total crosses them); before the first name nothing is charged (not even the
+   * header's page), so an unused table costs the budget nothing.
+   */
+  private chargedPagesThrough(slot: number): number {
+    if (slot < 1) return 0;
+    return Math.ceil((HEADER_BYTES + (slot + 1) * this.slotCharge) / PAGE_BYTES);
+  }
+
+  /** Charges what slot `slot` (the new high-water mark) adds; false past the budget. */
   private chargeSlot(slot: number): boolean {
     if (this.budget === null) return true;
-    // Pages up to the end of slot `slot`; before the first name nothing is charged (not even the
-    // header's page), so an unused table costs the budget nothing.
-    const through = (s: number) => Math.ceil((HEADER_BYTES + (s + 1) * SLOT_BYTES) / PAGE_BYTES);
-    const pages = through(slot) - (slot === 1 ? 0 : through(slot - 1));
+    const pages = this.chargedPagesThrough(slot) - this.chargedPagesThrough(slot - 1);
     return pages === 0 || this.budget.tryCharge(pages * PAGE_BYTES);
+  }
+
+  /** Live names, capacity, bytes charged to the budget (a racy snapshot: gauges, tests). */
+  usage(): { live: number; capacity: number; chargedBytes: number } {
+    const used = Atomics.load(this.i32, H_HIGH_WATER) - 1;
+    return {
+      live: this.live,
+      capacity: this.capacity - 1,
+      chargedBytes: this.budget === null ? 0 : this.chargedPagesThrough(used) * PAGE_BYTES,
+    };
   }
 
   /** Take another reference (anon_vma_name_get), e.g. when a VMA is split or duplicated. */
   ref(handle: number): void {
     if (handle === 0) return;
     this.assertCurrent(handle, 'ref');
-    const old = Atomics.add(this.i32, this.w(handle & SLOT_MASK, S_REFCNT), 1);
+    const old = Atomics.add(this.i32, this.w(handle >>> 0, S_REFCNT), 1);
     if (old <= 0) throw new Error(`anon name ${handle}: ref of a freed slot`);
   }
 
@@ -154,7 +225,7 @@ export class AnonNameTable {
    */
   put(handle: number): void {
     if (handle === 0) return;
-    const slot = handle & SLOT_MASK;
+    const slot = handle >>> 0;
     const i32 = this.i32;
     this.assertCurrent(handle, 'put');
     const old = Atomics.sub(i32, this.w(slot, S_REFCNT), 1);
@@ -170,15 +241,15 @@ export class AnonNameTable {
 
   /** Holders only: a stale handle (slot freed and reused) must never change the new owner's count. */
   private assertCurrent(handle: number, what: string): void {
-    const gen = Atomics.load(this.i32, this.w(handle & SLOT_MASK, S_GEN));
-    if ((gen & GEN_MASK) !== handle >>> SLOT_BITS) {
+    const gen = Atomics.load(this.i32, this.w(handle >>> 0, S_GEN));
+    if ((gen & GEN_MASK) !== genOf(handle)) {
       throw new Error(`anon name ${handle}: ${what} through a stale handle (slot freed/reused)`);
     }
   }
 
   /** Current reference count of the handle's slot (0 = free). */
   refcount(handle: number): number {
-    return Atomics.load(this.i32, this.w(handle & SLOT_MASK, S_REFCNT));
+    return Atomics.load(this.i32, this.w(handle >>> 0, S_REFCNT));
   }
 
   /** Current generation of the slot (full counter, not masked). */
@@ -192,20 +263,20 @@ export class AnonNameTable {
    * name; false means it read freed or reused storage (use-after-free hazard).
    */
   isLive(handle: number): boolean {
-    const slot = handle & SLOT_MASK;
+    const slot = handle >>> 0;
     if (slot === 0) return false;
     const gen = Atomics.load(this.i32, this.w(slot, S_GEN));
-    return (gen & GEN_MASK) === handle >>> SLOT_BITS && this.refcount(handle) > 0;
+    return (gen & GEN_MASK) === genOf(handle) && this.refcount(handle) > 0;
   }
 
   /** Byte offset of the handle's name in `bytes` (plain read; valid while the slot is live). */
   nameOffset(handle: number): number {
-    return HEADER_BYTES + (handle & SLOT_MASK) * SLOT_BYTES + 16;
+    return HEADER_BYTES + (handle >>> 0) * SLOT_BYTES + 16;
   }
 
   /** Name length in bytes, without the NUL (plain read; clamped so a racy read stays in-slot). */
   nameLength(handle: number): number {
-    const n = this.i32[this.w(handle & SLOT_MASK, S_LEN)];
+    const n = this.i32[this.w(handle >>> 0, S_LEN)];
     return n < 0 ? 0 : Math.min(n, ANON_VMA_NAME_MAX_LEN - 1);
   }
 

@@ -169,19 +169,25 @@ export const HEADER_BYTES = 7 * CACHE_LINE;
  * only shows when several CPUs read-lock the same VMA at once.
  *
  *   bytes  0-23  start, end, pgoff (Float64)
- *   bytes 24-47  flags, file, anon name, ops, gen, free-next (Int32)
+ *   bytes 24-47  flags, file, (spare), ops, gen, free-next (Int32)
  *   bytes 48-55  vm_refcnt, vm_lock_seq (Int32, src/sync)
- *   bytes 56-63  two spare Int32 words (keep additions this small: 64 B is the budget)
+ *   bytes 56-63  anon name handle (Float64: 32 slot bits, 21 generation bits, anon-names.ts)
+ * One spare Int32 word is left (byte 32): keep additions this small, 64 B is the budget.
  */
 export const VMA_RECORD_BYTES = CACHE_LINE;
 /** Float64 slot offsets within a record (record byte offset / 8 + slot). */
 export const VMA_F64_START = 0; // vm_start, bytes
 export const VMA_F64_END = 1; // vm_end, bytes (exclusive)
 export const VMA_F64_PGOFF = 2; // vm_pgoff, in pages
+/**
+ * AnonNameTable handle, 0 = none. A Float64 (was Int32 word 8, 20 slot bits: a table of 1 Mi
+ * names one client could fill under a large budget, issue 11) so that one plain load reads the
+ * whole handle: a lockless reader never pairs one name's slot with another's generation.
+ */
+export const VMA_F64_ANON_NAME = 7;
 /** Int32 word offsets within a record (record byte offset / 4 + word). */
 export const VMA_I32_FLAGS = 6; // vm_flags (uint32 bits)
 export const VMA_I32_FILE = 7; // FileTable id, 0 = anonymous
-export const VMA_I32_ANON_NAME = 8; // AnonNameTable handle, 0 = none
 export const VMA_I32_OPS = 9; // special-mapping ops index (special-mappings.ts), 0 = none
 /**
  * Incremented by the allocator each time the record is (re)allocated, before it is published;

@@ -2,10 +2,11 @@
  * Layout of the FileTable's SharedArrayBuffer (file-table.ts has the protection rules): the
  * header page, the byte heap (file-heap.ts) and its marks, fixed-size entries, the intern hash
  * (file-hash.ts). Each region starts on a page and is used from its start (a high-water mark), so
- * a large reserve costs only the pages in use; `committedPages` is what the budget is charged.
+ * a large reserve costs only the pages in use; `chargedPages` is what the budget is charged.
  */
 import { PAGE_BYTES } from './arena-layout.js';
 import { HEAP_HEADER_WORDS, HEAP_MAX_BLOCK, HEAP_MIN_BLOCK, heapMarkBytes } from './file-heap.js';
+import { chargePerEntry } from './table-charge.js';
 
 export const FILE_KIND_REGULAR = 0;
 /** MAP_SHARED|MAP_ANONYMOUS memory: shmem "/dev/zero", fresh inode each time, always deleted. */
@@ -36,6 +37,12 @@ export const H_HASH_MAX_SLOTS = 28;
 /** Pages charged to the memory budget so far (beyond a fresh table's; only grows). */
 export const H_CHARGED_PAGES = 29;
 export const F64_NEXT_SHMEM_INODE = 15;
+/**
+ * Float64s past the 128-byte header, still on the header page (the heap starts on the next one),
+ * fixed at create: bytes the budget is charged per entry and per heap byte (table-charge.ts).
+ */
+export const F64_ENTRY_CHARGE = 16;
+export const F64_HEAP_BYTE_CHARGE = 17;
 export const HEADER_BYTES = 128;
 /** Hash slots a fresh table uses (one page); it doubles as entries come. */
 export const INITIAL_HASH_SLOTS = 1024;
@@ -135,17 +142,47 @@ export function fileTableGeometry(maxFiles: number, heapBytes: number): FileTabl
   };
 }
 
+/** What a table charges the budget per entry and per heap byte (table-charge.ts). */
+export interface FileTableCharges {
+  entry: number;
+  heapByte: number;
+}
+
 /**
- * Pages a table has touched with `count` entry ids handed out (high-water mark), its heap's front
+ * Charges for a table of `maxFiles` entries and a heap of `heapBytes` under a budget of
+ * `maxMemory` bytes (undefined: the bytes themselves): each region alone runs the budget out
+ * before it is full. The heap's first top block is the fresh table's (not charged).
+ */
+export function fileTableCharges(
+  maxFiles: number,
+  heapBytes: number,
+  maxMemory: number | undefined,
+): FileTableCharges {
+  const g = fileTableGeometry(maxFiles, heapBytes);
+  return {
+    entry: chargePerEntry(ENTRY_BYTES, maxFiles, maxMemory),
+    heapByte: chargePerEntry(1, Math.max(1, g.heapBytes - HEAP_MAX_BLOCK), maxMemory),
+  };
+}
+
+/**
+ * Pages charged for a table with `count` entry ids handed out (high-water mark), its heap's front
  * at `heapFront` bytes and `hashSlots` hash slots in use (every region is used from its start),
  * plus the per-id state kept elsewhere (FILE_ID_SIDE_BYTES). The header page is not counted.
+ * These are the pages touched when `charges` are the bytes themselves (entry 64, heap byte 1);
+ * under a budget larger than a region, more (table-charge.ts).
  */
-export function committedPages(count: number, heapFront: number, hashSlots: number): number {
+export function chargedPages(
+  count: number,
+  heapFront: number,
+  hashSlots: number,
+  charges: FileTableCharges = { entry: ENTRY_BYTES, heapByte: 1 },
+): number {
   const pages = (bytes: number) => Math.ceil(bytes / PAGE_BYTES);
   return (
-    pages(count * ENTRY_BYTES) +
+    pages(count * charges.entry) +
     pages(count * FILE_ID_SIDE_BYTES) +
-    pages(heapFront) +
+    pages(heapFront * charges.heapByte) +
     pages(heapFront / HEAP_MIN_BLOCK) +
     pages(hashSlots * 4)
   );
@@ -153,19 +190,23 @@ export function committedPages(count: number, heapFront: number, hashSlots: numb
 
 /**
  * The reserve for a service whose memory budget is `maxMemory` bytes: as many entries and heap
- * bytes as the budget could pay for (an entry's slot is charged, and every heap byte), so a
- * client meets the budget before the table, up to MAX_FILE_ENTRIES / MAX_FILE_HEAP_BYTES
- * (~3 GiB of address space, reserved, not committed); at least the historical 65,535 entries
- * and 8 MiB. Without a budget: the most.
+ * bytes as the budget could pay for (an entry's slot is charged, and every heap byte), up to
+ * MAX_FILE_ENTRIES / MAX_FILE_HEAP_BYTES (~3 GiB of address space, reserved, not committed;
+ * past them, from ~1 GiB and ~1.75 GiB of budget, each entry / heap byte is charged more:
+ * fileTableCharges), so a client meets the budget before the table; at least the historical
+ * 65,535 entries and 8 MiB. Without a budget: the most.
  */
 export function fileTableReserveFor(maxMemory: number | undefined): {
   maxFiles: number;
   heapBytes: number;
 } {
-  const b = maxMemory !== undefined && Number.isFinite(maxMemory) ? maxMemory : Infinity;
+  // A page more than the budget (and the heap's uncharged first block): what the charge rule
+  // needs for an entry to be charged its own size (table-charge.ts).
+  const b =
+    maxMemory !== undefined && Number.isFinite(maxMemory) ? maxMemory + PAGE_BYTES : Infinity;
   return {
     maxFiles: Math.min(MAX_FILE_ENTRIES, Math.max(65_535, Math.ceil(b / ENTRY_BYTES))),
-    heapBytes: Math.min(MAX_FILE_HEAP_BYTES, Math.max(8 << 20, b)),
+    heapBytes: Math.min(MAX_FILE_HEAP_BYTES, Math.max(8 << 20, b + HEAP_MAX_BLOCK)),
   };
 }
 

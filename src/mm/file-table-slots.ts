@@ -18,7 +18,7 @@ import { ENOMEM } from './errno.js';
 import { FileHash } from './file-hash.js';
 import { FileHeap, HEAP_MAX_BLOCK } from './file-heap.js';
 import {
-  committedPages,
+  chargedPages,
   E_BUILD_ID_LEN,
   E_DELETED,
   E_F64_INODE,
@@ -32,7 +32,10 @@ import {
   E_PATH_OFF,
   E_REFS,
   E_SERIAL,
+  F64_ENTRY_CHARGE,
+  F64_HEAP_BYTE_CHARGE,
   FILE_KIND_REGULAR,
+  type FileTableCharges,
   type FileTableUsage,
   H_CHARGED_PAGES,
   H_COUNT,
@@ -61,6 +64,8 @@ export class FileTableSlots extends FileTableView {
   protected readonly heap: FileHeap;
   /** Pages a fresh table has touched (not charged: the service's fixed cost). */
   private readonly basePages: number;
+  /** Bytes charged per entry and per heap byte (fixed at create, table-charge.ts). */
+  readonly charges: FileTableCharges;
   /** Per-thread: allocations since the last batched reclaim attempt. */
   private allocTicks = 0;
 
@@ -87,10 +92,12 @@ export class FileTableSlots extends FileTableView {
       i[H_MARKS_BASE],
       (front) => this.chargeLocked(i[H_COUNT], front, this.hash.slots),
     );
-    this.basePages = committedPages(
+    this.charges = { entry: this.f64[F64_ENTRY_CHARGE], heapByte: this.f64[F64_HEAP_BYTE_CHARGE] };
+    this.basePages = chargedPages(
       1,
       HEAP_MAX_BLOCK,
       Math.min(INITIAL_HASH_SLOTS, this.hash.maxSlots),
+      this.charges,
     );
   }
 
@@ -196,14 +203,15 @@ export class FileTableSlots extends FileTableView {
   }
 
   /**
-   * Charges the budget for the pages the table touches once `count` ids are handed out, the
+   * Charges the budget for the pages the table touches once `count` ids are handed out (at
+   * `charges`: more than the pages under a budget larger than the reserve, table-charge.ts), the
    * heap's front is at `heapFront` and the hash uses `hashSlots` (high-water marks: they only
    * grow, and so does the charge, like the pages the OS committed). False (nothing charged):
    * past the budget.
    */
   protected chargeLocked(count: number, heapFront: number, hashSlots: number): boolean {
     const i32 = this.i32;
-    const want = committedPages(count, heapFront, hashSlots) - this.basePages;
+    const want = chargedPages(count, heapFront, hashSlots, this.charges) - this.basePages;
     const more = want - i32[H_CHARGED_PAGES];
     if (more <= 0) return true;
     if (this.budget !== null && !this.budget.tryCharge(more * PAGE_BYTES)) return false;

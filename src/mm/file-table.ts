@@ -13,10 +13,13 @@ import {
   E_PATH_LEN,
   E_PATH_OFF,
   E_REFS,
+  F64_ENTRY_CHARGE,
+  F64_HEAP_BYTE_CHARGE,
   F64_NEXT_SHMEM_INODE,
   FILE_KIND_REGULAR,
   FILE_KIND_SHMEM,
   type FileIdentity,
+  fileTableCharges,
   fileTableGeometry,
   H_CAPACITY,
   H_COUNT,
@@ -92,7 +95,13 @@ export class FileTable extends FileTableSlots {
    * heap reach are charged as they first reach them, and a file that would pass the budget is
    * ENOMEM. The service sizes it with `fileTableReserveFor(--max-memory)`.
    */
-  static create(maxFiles = 65_535, heapBytes = 8 << 20, budget: MemoryBudget | null = null) {
+  static create(
+    maxFiles = 65_535,
+    heapBytes = 8 << 20,
+    budget: MemoryBudget | null = null,
+    /** Charge entries and heap bytes so this budget runs out before either (table-charge.ts). */
+    chargeAgainst?: number,
+  ) {
     const g = fileTableGeometry(maxFiles, heapBytes);
     // A plain SharedArrayBuffer: a reserve past glibc's largest mmap threshold (32 MiB) is mmap'd
     // by calloc (zero pages, committed as touched); typed arrays over a growable one
@@ -108,7 +117,11 @@ export class FileTable extends FileTableSlots {
     i32[H_HEAP_BASE] = g.heapBase;
     i32[H_HEAP_BYTES] = g.heapBytes;
     i32[H_MARKS_BASE] = g.marksBase;
-    new Float64Array(buffer)[F64_NEXT_SHMEM_INODE] = SHMEM_FIRST_INODE;
+    const f64 = new Float64Array(buffer);
+    f64[F64_NEXT_SHMEM_INODE] = SHMEM_FIRST_INODE;
+    const charges = fileTableCharges(maxFiles, heapBytes, chargeAgainst);
+    f64[F64_ENTRY_CHARGE] = charges.entry;
+    f64[F64_HEAP_BYTE_CHARGE] = charges.heapByte;
     const t = new FileTable(buffer, budget);
     t.heap.format();
     // Every shmem entry shares these bytes (never freed): the heap's first block, not charged.

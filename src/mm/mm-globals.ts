@@ -37,14 +37,21 @@ export class MmGlobals {
       pageRecords?: number;
       /** --max-memory in bytes (default: no limit). */
       maxMemory?: number;
+      /**
+       * Charge each table entry at least maxMemory / its capacity (table-charge.ts), so that the
+       * budget runs out before any table: the service sets it; a unit test's small tables under
+       * a large budget would otherwise charge an entry many pages.
+       */
+      guardTables?: boolean;
     } = {},
   ) {
     const budget = MemoryBudget.create(opts.maxMemory);
-    const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes, budget);
+    const against = opts.guardTables === true ? opts.maxMemory : undefined;
+    const files = FileTable.create(opts.maxFiles, opts.fileHeapBytes, budget, against);
     return new MmGlobals(
       files,
-      AnonNameTable.create(opts.anonNameSlots, budget),
-      PagePool.create(budget, opts.pageRecords, files.capacity),
+      AnonNameTable.create(opts.anonNameSlots, budget, against),
+      PagePool.create(budget, opts.pageRecords, files.capacity, against),
       budget,
     );
   }

@@ -5,10 +5,10 @@ import {
   I32_VMA_FREE_HEAD,
   I32_VMA_HIGH_WATER,
   I32_VMA_IN_USE,
+  VMA_F64_ANON_NAME,
   VMA_F64_END,
   VMA_F64_PGOFF,
   VMA_F64_START,
-  VMA_I32_ANON_NAME,
   VMA_I32_FILE,
   VMA_I32_FLAGS,
   VMA_I32_FREE_NEXT,
@@ -90,7 +90,7 @@ export class VmaTable {
   }
   /** AnonNameTable handle, 0 for none. */
   anonName(id: number): number {
-    return this.i32[this.base32 + id * VmaTable.W32 + VMA_I32_ANON_NAME];
+    return this.f64[this.base64 + id * VmaTable.W64 + VMA_F64_ANON_NAME];
   }
   /** Special-mapping ops index (special-mappings.ts): 0 none, OPS_DUMMY after vma_close. */
   ops(id: number): number {
@@ -140,7 +140,7 @@ export class VmaTable {
   }
   /** Stores the handle only; reference counting is the caller's (see MmStruct.setAnonName). */
   setAnonName(id: number, v: number): void {
-    this.i32[this.base32 + id * VmaTable.W32 + VMA_I32_ANON_NAME] = v;
+    this.f64[this.base64 + id * VmaTable.W64 + VMA_F64_ANON_NAME] = v;
   }
   setOps(id: number, v: number): void {
     this.i32[this.base32 + id * VmaTable.W32 + VMA_I32_OPS] = v;
@@ -163,11 +163,11 @@ export class VmaTable {
     this.f64[d64 + VMA_F64_START] = this.f64[s64 + VMA_F64_START];
     this.f64[d64 + VMA_F64_END] = this.f64[s64 + VMA_F64_END];
     this.f64[d64 + VMA_F64_PGOFF] = this.f64[s64 + VMA_F64_PGOFF];
+    this.f64[d64 + VMA_F64_ANON_NAME] = this.f64[s64 + VMA_F64_ANON_NAME];
     const s32 = this.base32 + src * VmaTable.W32;
     const d32 = this.base32 + dst * VmaTable.W32;
     this.i32[d32 + VMA_I32_FLAGS] = this.i32[s32 + VMA_I32_FLAGS];
     this.i32[d32 + VMA_I32_FILE] = this.i32[s32 + VMA_I32_FILE];
-    this.i32[d32 + VMA_I32_ANON_NAME] = this.i32[s32 + VMA_I32_ANON_NAME];
     this.i32[d32 + VMA_I32_OPS] = this.i32[s32 + VMA_I32_OPS];
   }
 
@@ -203,10 +203,10 @@ export class VmaTable {
     this.f64[b64 + VMA_F64_START] = 0;
     this.f64[b64 + VMA_F64_END] = 0;
     this.f64[b64 + VMA_F64_PGOFF] = 0;
+    this.f64[b64 + VMA_F64_ANON_NAME] = 0;
     const b32 = this.base32 + id * VmaTable.W32;
     i32[b32 + VMA_I32_FLAGS] = 0;
     i32[b32 + VMA_I32_FILE] = 0;
-    i32[b32 + VMA_I32_ANON_NAME] = 0;
     i32[b32 + VMA_I32_OPS] = 0;
     i32[b32 + VMA_I32_FREE_NEXT] = 0;
     i32[b32 + VMA_I32_GEN] = (i32[b32 + VMA_I32_GEN] + 1) | 0;

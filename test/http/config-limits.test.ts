@@ -76,11 +76,22 @@ test('GET /config shows the shared tables’ capacities', async () => {
   // The file table reserves what the budget (64 MiB here) could pay for, charged as used: an
   // entry per 64 bytes and a heap byte per byte (it was 65,535 entries and 8 MiB, whatever the
   // budget: one client could fill it for everyone while the budget had room).
-  assert.equal(tables.file_entries, (64 << 20) / 64);
-  assert.equal(tables.file_path_bytes, 64 << 20);
-  // As many live names as a handle can name, charged to the budget as used (not a smaller table
-  // that one client could fill for everyone): at least one per VMA of 1M VMAs.
-  assert.ok(tables.anon_names >= 1_000_000, `${tables.anon_names}`);
+  // A page more than the budget: the charge rule's margin (src/mm/table-charge.ts).
+  assert.equal(tables.file_entries, (64 << 20) / 64 + 4096 / 64);
+  assert.ok(tables.file_path_bytes >= (64 << 20) + 4096 + 8192, `${tables.file_path_bytes}`);
+  // As many live names as the budget could pay for at 96 B each (not a smaller table that one
+  // client could fill for everyone; it was 1 Mi names whatever the budget).
+  assert.equal(tables.anon_names, Math.ceil(((64 << 20) + 4096) / 96));
   // The page pool is sized to the memory budget (64 MiB of 32-byte records, and more).
   assert.ok(tables.page_records >= (64 << 20) / 32, `${tables.page_records}`);
+  // A budget the tables can back: every entry is charged its own size.
+  assert.deepEqual(
+    [
+      tables.file_entry_charge,
+      tables.file_path_byte_charge,
+      tables.anon_name_charge,
+      tables.page_record_charge,
+    ],
+    [64, 1, 96, 32],
+  );
 });

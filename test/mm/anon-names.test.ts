@@ -76,4 +76,38 @@ describe('AnonNameTable', () => {
     u.put(h);
     assert.equal(t.isLive(h), false);
   });
+
+  it('names more than the old 20-bit handle held, and keeps a stale handle stale past 2,048 reuses', () => {
+    const slots = (1 << 20) + 8; // past 1,048,575 (the old handle's slot field)
+    const t = AnonNameTable.create(slots);
+    let last = 0;
+    for (let i = 0; i < slots; i++) last = t.alloc(`n${i}`);
+    assert.ok(last > 0 && AnonNameTable.slotOf(last) === slots, `${last}`);
+    assert.equal(t.get(last), `n${slots - 1}`);
+    assert.ok(t.isLive(last));
+    assert.equal(t.alloc('full'), -ENOMEM, 'the capacity still holds without a budget');
+    // One slot freed and reused 2,048 times (the old 11-bit generation wrapped: the first handle
+    // looked live again), then 2,049 times: the stale handle is never taken for the live name.
+    const stale = last;
+    let h = stale;
+    for (let i = 0; i < 4096; i++) {
+      t.put(h);
+      h = t.alloc(`r${i}`);
+      assert.equal(AnonNameTable.slotOf(h), slots);
+      assert.equal(t.isLive(stale), false, `after ${i + 1} reuses`);
+    }
+    assert.ok(t.isLive(h));
+  });
+
+  it('charges a slot budget / capacity when the budget is larger than the table', () => {
+    const budget = MemoryBudget.create(64 * 4096);
+    const t = AnonNameTable.create(16, budget, 64 * 4096);
+    assert.equal(t.slotCharge, (65 * 4096) / 16);
+    const handles: number[] = [];
+    for (let h = t.alloc('n'); h > 0; h = t.alloc('n')) handles.push(h);
+    assert.ok(handles.length < 16, `${handles.length} names: the budget ran out first`);
+    assert.ok(budget.usedBytes > 60 * 4096, `${budget.usedBytes} charged`);
+    assert.equal(t.usage().chargedBytes, budget.usedBytes);
+    assert.equal(t.usage().live, handles.length);
+  });
 });

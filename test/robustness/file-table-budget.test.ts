@@ -10,12 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { Sim } from '../../src/cpus/sim.js';
-import { appWith } from '../http/helpers.js';
+import { hex, mmapFile, tableHarness } from './table-client.js';
 
-const json = { 'content-type': 'application/json' };
-const hex = (n: number) => `0x${n.toString(16)}`;
 /** Distinct files the hostile client maps at once: more than the old table held (65,535). */
 const SHORT_FILES = 70_000;
 /** 4,000-byte paths (a 4 KiB heap block each): 12 MiB, more than the old heap (8 MiB). */
@@ -23,68 +20,17 @@ const LONG_FILES = 3_000;
 const LONG = 'L'.repeat(3_980);
 const BATCH = 10_000;
 
-interface Memory {
-  limit_bytes: number;
-  used_bytes: number;
-  refused: number;
-}
-
-function mmapFile(addr: number, path: string, inode: number) {
-  return {
-    op: 'mmap',
-    addr: hex(addr),
-    length: '0x1000',
-    prot: 'r--',
-    flags: ['private', 'fixed'],
-    path,
-    dev: '08:01',
-    inode,
-  };
-}
-
 function harness(cpus: number, maxMemory: number) {
-  const h = {
-    sim: undefined as unknown as Sim,
-    app: undefined as unknown as FastifyInstance,
-    async start() {
-      const opts = { strategy: 'per_vma' as const, maxProcesses: 16, maxVmasPerProcess: 65_530 };
-      h.sim = await Sim.start({ ...opts, cpus, maxBatch: BATCH, population: 0, maxMemory });
-      h.app = await appWith(h.sim, { maxBatch: BATCH, bodyLimit: 16 << 20 });
-    },
-    async stop() {
-      await h.app.close();
-      await h.sim.close();
-    },
-    post: (url: string, payload: object) =>
-      h.app.inject({ method: 'POST', url, headers: json, payload }),
-    async memory(): Promise<Memory> {
-      return (await h.app.inject({ method: 'GET', url: '/config' })).json().memory;
-    },
-    async metric(name: string): Promise<number> {
-      const text = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-      assert.ok(line, `${name} in /metrics`);
-      return Number(line.split(' ')[1]);
-    },
-    async create(): Promise<number> {
-      const r = await h.post('/processes', { template: 'minimal' });
-      assert.equal(r.statusCode, 201, r.body);
-      return r.json().pid;
-    },
+  const opts = { strategy: 'per_vma' as const, maxProcesses: 16, maxVmasPerProcess: 65_530 };
+  const base = tableHarness(
+    () => Sim.start({ ...opts, cpus, maxBatch: BATCH, population: 0, maxMemory }),
+    BATCH,
+  );
+  const h = Object.assign(base, {
     async vmas(pid: number): Promise<number> {
-      return (await h.app.inject({ method: 'GET', url: `/processes/${pid}` })).json().vmas;
+      return (await base.app.inject({ method: 'GET', url: `/processes/${pid}` })).json().vmas;
     },
-    /** Runs the calls in batches; the results' errors in order (undefined = done). */
-    async run(pid: number, calls: object[], batch = BATCH): Promise<Array<string | undefined>> {
-      const errors: Array<string | undefined> = [];
-      for (let i = 0; i < calls.length; i += batch) {
-        const r = await h.post(`/proc/${pid}/syscalls`, { calls: calls.slice(i, i + batch) });
-        assert.equal(r.statusCode, 200, r.body.slice(0, 300));
-        for (const x of r.json().results as Array<{ error?: string }>) errors.push(x.error);
-      }
-      return errors;
-    },
-  };
+  });
   return h;
 }
 

@@ -31,6 +31,7 @@
 import { spinLock, spinUnlock } from '../../sync/spinlock.js';
 import { allocateArena, PAGE_BYTES } from '../arena-layout.js';
 import type { MemoryBudget } from '../memory-budget.js';
+import { chargePerEntry } from '../table-charge.js';
 
 export const RECORD_BYTES = 32;
 const W = RECORD_BYTES / 4;
@@ -53,6 +54,11 @@ const H_IN_USE = 19;
 const H_MAX_FILES = 20;
 /** Records covered by budget charges so far (a multiple of RECORDS_PER_PAGE; page lock). */
 const H_RECORDS_CHARGED = 21;
+/**
+ * Pages charged per RECORDS_PER_PAGE records (fixed at create): 1, the page they fill, or more
+ * when the budget is larger than the pool (table-charge.ts: the budget runs out first).
+ */
+const H_BLOCK_PAGES = 22;
 /** Byte offset of the file -> object table (Int32 per FileTable id; page lock). */
 const FILE_OBJ_BASE = 128;
 
@@ -60,6 +66,16 @@ const FILE_OBJ_BASE = 128;
 export const FAULT_RESERVE = 4096;
 /** Records per committed page: the unit charged to the memory budget. */
 export const RECORDS_PER_PAGE = PAGE_BYTES / RECORD_BYTES;
+
+/**
+ * Pages charged per RECORDS_PER_PAGE records of a pool of `records` under a budget of `maxMemory`
+ * bytes: the records faults may use (all but FAULT_RESERVE) cost the budget more than it holds
+ * (table-charge.ts); 1 (the page they fill) when the pool is as large as the budget.
+ */
+export function recordBlockPages(records: number, maxMemory: number | undefined): number {
+  const perRecord = chargePerEntry(RECORD_BYTES, Math.max(1, records - FAULT_RESERVE), maxMemory);
+  return Math.ceil((RECORDS_PER_PAGE * perRecord) / PAGE_BYTES);
+}
 
 export class PagePool {
   readonly i32: Int32Array;
@@ -88,11 +104,21 @@ export class PagePool {
     this.recordBase64 = base / 8;
   }
 
-  /** A pool of at most `records` records for a file table of `maxFiles` ids, charged to `budget`. */
-  static create(budget: MemoryBudget, records = 1 << 16, maxFiles = 65_536): PagePool {
+  /**
+   * A pool of at most `records` records for a file table of `maxFiles` ids, charged to `budget`;
+   * with `chargeAgainst` (--max-memory) records the faults may use are charged so that this budget
+   * runs out before them (table-charge.ts).
+   */
+  static create(
+    budget: MemoryBudget,
+    records = 1 << 16,
+    maxFiles = 65_536,
+    chargeAgainst?: number,
+  ): PagePool {
     const buffer = allocateArena(recordBase(maxFiles) + records * RECORD_BYTES);
     const i32 = new Int32Array(buffer);
     i32[H_CAPACITY] = records;
+    i32[H_BLOCK_PAGES] = recordBlockPages(records, chargeAgainst);
     i32[H_HIGH_WATER] = 1; // record 0 is "none"
     i32[H_MAX_FILES] = maxFiles;
     return new PagePool(buffer, budget);
@@ -116,9 +142,14 @@ export class PagePool {
     return this.i32[H_IN_USE];
   }
 
+  /** Bytes charged to the memory budget per record (32, or more under a large budget). */
+  get recordCharge(): number {
+    return (this.i32[H_BLOCK_PAGES] * PAGE_BYTES) / RECORDS_PER_PAGE;
+  }
+
   /** Bytes of records charged to the memory budget (page lock, or racy). */
   get chargedBytes(): number {
-    return (this.i32[H_RECORDS_CHARGED] / RECORDS_PER_PAGE) * PAGE_BYTES;
+    return (this.i32[H_RECORDS_CHARGED] / RECORDS_PER_PAGE) * this.i32[H_BLOCK_PAGES] * PAGE_BYTES;
   }
 
   /**
@@ -133,9 +164,9 @@ export class PagePool {
     // Free-listed records and the charged part of the front (record 0 is never used).
     const lacking = n - (i32[H_RECORDS_CHARGED] - 1 - inUse);
     if (lacking <= 0) return true;
-    const pages = Math.ceil(lacking / RECORDS_PER_PAGE);
-    if (!this.budget.tryCharge(pages * PAGE_BYTES)) return false;
-    i32[H_RECORDS_CHARGED] += pages * RECORDS_PER_PAGE;
+    const blocks = Math.ceil(lacking / RECORDS_PER_PAGE);
+    if (!this.budget.tryCharge(blocks * i32[H_BLOCK_PAGES] * PAGE_BYTES)) return false;
+    i32[H_RECORDS_CHARGED] += blocks * RECORDS_PER_PAGE;
     return true;
   }
 
@@ -151,7 +182,7 @@ export class PagePool {
       i32[H_HIGH_WATER] = r + 1;
       if (r >= i32[H_RECORDS_CHARGED]) {
         // A syscall's record that no fault reserved: always granted, charged even past the limit.
-        this.budget.charge(PAGE_BYTES);
+        this.budget.charge(i32[H_BLOCK_PAGES] * PAGE_BYTES);
         i32[H_RECORDS_CHARGED] += RECORDS_PER_PAGE;
       }
     }
