@@ -16,7 +16,7 @@
 
 import type { Metric, Registry } from 'prom-client';
 import type { InstrumentAggregator } from './aggregator.js';
-import { BUCKET_BOUNDS_SECONDS, FINITE_BUCKET_COUNT, INF_BUCKET } from './buckets.js';
+import { BUCKET_BOUNDS_SECONDS, INF_BUCKET } from './buckets.js';
 import {
   FAMILIES,
   HISTOGRAM_SUM_CELL,
@@ -27,9 +27,9 @@ import {
 } from './families.js';
 import { MUTATION_RESULT_OK } from './labels.js';
 
-type Labels = Record<string, string | number>;
+export type Labels = Record<string, string | number>;
 
-interface ExposedValue {
+export interface ExposedValue {
   /** For get(): all labels. For getForPromString(): only `le` (or none); see sharedLabels. */
   labels: Labels;
   /** The series' labels, one cached object per series: Registry caches its formatted text
@@ -54,6 +54,41 @@ const LE_LABELS: readonly Labels[] = [
   ...BUCKET_BOUNDS_SECONDS.map((le) => Object.freeze({ le })),
   Object.freeze({ le: '+Inf' }),
 ];
+
+/** getForPromString()'s values with every label in `labels` (what get() returns). */
+export function withAllLabels<F extends { values: ExposedValue[] }>(data: F): F {
+  const values = data.values.map(({ labels, sharedLabels, value, metricName }) => ({
+    labels: { ...sharedLabels, ...labels },
+    value,
+    metricName,
+  }));
+  return { ...data, values };
+}
+
+/**
+ * One histogram series in prom-client's value format: the cumulative finite buckets (`cells` from
+ * `at`, one per `le` but the last), the +Inf bucket (the count, by definition), _sum and _count.
+ */
+export function pushHistogramSeries(
+  values: ExposedValue[],
+  name: string,
+  le: readonly Labels[],
+  sharedLabels: Labels,
+  cells: ArrayLike<number>,
+  at: number,
+  count: number,
+  sum: number,
+): void {
+  const bucketName = `${name}_bucket`;
+  let cumulative = 0;
+  for (let b = 0; b < le.length - 1; b++) {
+    cumulative += cells[at + b];
+    values.push({ labels: le[b], sharedLabels, value: cumulative, metricName: bucketName });
+  }
+  values.push({ labels: le[le.length - 1], sharedLabels, value: count, metricName: bucketName });
+  values.push({ labels: NO_LABELS, sharedLabels, value: sum, metricName: `${name}_sum` });
+  values.push({ labels: NO_LABELS, sharedLabels, value: count, metricName: `${name}_count` });
+}
 
 /** A counter series printed even while zero? (see the header comment) */
 function shownFromStart(family: MetricFamily, labelIds: readonly number[]): boolean {
@@ -117,51 +152,16 @@ export class SharedFamilyMetric {
 
   /** The same values with every label in `labels` (getMetricsAsJSON, AggregatorRegistry). */
   async get(): Promise<ExposedFamily> {
-    const data = await this.getForPromString();
-    data.values = data.values.map(({ labels, sharedLabels, value, metricName }) => ({
-      labels: { ...sharedLabels, ...labels },
-      value,
-      metricName,
-    }));
-    return data;
+    return withAllLabels(await this.getForPromString());
   }
 
   /** Shared counters cannot be reset from one thread; Registry.resetMetrics() leaves them. */
   reset(): void {}
 
   private pushHistogram(values: ExposedValue[], series: number, at: number, count: number): void {
-    const bucketName = `${this.name}_bucket`;
-    const sharedLabels = this.labelsOf(series);
-    let cumulative = 0;
-    for (let b = 0; b < FINITE_BUCKET_COUNT; b++) {
-      cumulative += this.totals[at + b];
-      values.push({
-        labels: LE_LABELS[b],
-        sharedLabels,
-        value: cumulative,
-        metricName: bucketName,
-      });
-    }
-    // The +Inf bucket is the count by definition (count is the sum of every bucket).
-    values.push({
-      labels: LE_LABELS[INF_BUCKET],
-      sharedLabels,
-      value: count,
-      metricName: bucketName,
-    });
     const sumSeconds = this.totals[at + HISTOGRAM_SUM_CELL] / 1e9;
-    values.push({
-      labels: NO_LABELS,
-      sharedLabels,
-      value: sumSeconds,
-      metricName: `${this.name}_sum`,
-    });
-    values.push({
-      labels: NO_LABELS,
-      sharedLabels,
-      value: count,
-      metricName: `${this.name}_count`,
-    });
+    const shared = this.labelsOf(series);
+    pushHistogramSeries(values, this.name, LE_LABELS, shared, this.totals, at, count, sumSeconds);
   }
 
   private labelsOf(series: number): Labels {

@@ -3,17 +3,11 @@
 // thread's instruments, the gauges procfs_processes / procfs_vmas, and the HTTP request
 // duration histogram that the service observes from an onResponse hook.
 
-import {
-  Counter,
-  collectDefaultMetrics,
-  exponentialBuckets,
-  Gauge,
-  Histogram,
-  Registry,
-} from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { InstrumentAggregator, type InstrumentTotals } from './aggregator.js';
 import { registerSharedFamilies } from './exposition.js';
 import type { Instruments } from './instruments.js';
+import { RequestDurationHistogram } from './request-durations.js';
 
 export interface EngineGauges {
   processes: number;
@@ -62,21 +56,16 @@ export interface MetricsRegistryOptions {
   gauges: () => EngineGauges | Promise<EngineGauges>;
 }
 
-export type HttpLabel = 'method' | 'route' | 'status_code';
-
 export interface MetricsRegistry {
   readonly registry: Registry;
   /**
    * http_request_duration_seconds{method, route, status_code}: observe seconds, with `route`
    * the route pattern (e.g. `/proc/:pid/maps`), never the raw URL (unbounded cardinality).
    */
-  readonly httpRequestDuration: Histogram<HttpLabel>;
+  readonly httpRequestDuration: RequestDurationHistogram;
   /** Engine totals now (for the WebSocket rates stream; see rates.ts). Never decreasing. */
   totals(): InstrumentTotals;
 }
-
-/** HTTP latency buckets: 50 µs … ~6.6 s, factor 2. */
-export const HTTP_DURATION_BUCKETS: readonly number[] = exponentialBuckets(0.00005, 2, 18);
 
 export function createMetricsRegistry(options: MetricsRegistryOptions): MetricsRegistry {
   const registry = new Registry();
@@ -121,13 +110,7 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): MetricsR
 
   registerLimitFamilies(registry, readGauges);
 
-  const httpRequestDuration = new Histogram<HttpLabel>({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by method, route pattern and status code.',
-    labelNames: ['method', 'route', 'status_code'],
-    buckets: [...HTTP_DURATION_BUCKETS],
-    registers: [registry],
-  });
+  const httpRequestDuration = new RequestDurationHistogram().register(registry);
 
   return { registry, httpRequestDuration, totals: () => ratesAggregator.totals() };
 }

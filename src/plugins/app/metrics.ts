@@ -21,18 +21,29 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   });
   app.decorate('metrics', metrics);
 
-  // One label object per method, route and status, made once (prom-client hashes it per observe).
-  const labelSets = new Map<string, { method: string; route: string; status_code: string }>();
+  // The series of a route, method and status, found once (a series number per status code).
+  const seriesOf = new Map<string, Map<string, number[]>>();
+  const histogram = metrics.httpRequestDuration;
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the URL (no pid in labels); unknown routes share one value.
     const route = request.routeOptions.url ?? 'unknown';
-    const key = `${request.method} ${reply.statusCode} ${route}`;
-    let labels = labelSets.get(key);
-    if (labels === undefined) {
-      labels = { method: request.method, route, status_code: String(reply.statusCode) };
-      labelSets.set(key, labels);
+    const status = reply.statusCode;
+    let byMethod = seriesOf.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      seriesOf.set(route, byMethod);
     }
-    metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    let byStatus = byMethod.get(request.method);
+    if (byStatus === undefined) {
+      byStatus = [];
+      byMethod.set(request.method, byStatus);
+    }
+    let series = byStatus[status];
+    if (series === undefined) {
+      series = histogram.series(request.method, route, status);
+      byStatus[status] = series;
+    }
+    histogram.observeSeries(series, reply.elapsedTime / 1000);
     done();
   });
 }
