@@ -192,12 +192,25 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: QueryAnswerBody, ...errorResponses(400, 404) },
       },
     },
-    async (request, reply) => {
-      const { strategy, ...query } = request.query;
-      const [outcome] = await app.sim.query(request.params.pid, { strategy }, [toQueryArgs(query)]);
-      if (outcome instanceof SimError) throw outcome;
-      // Serialised by hand (the 200 schema documents it; a string skips the schema serializer).
-      return reply.type('application/json; charset=utf-8').send(queryAnswerJson(outcome) as never);
+    // Not an async function: the answer is sent from the engine's promise, and a failure goes to
+    // the error handler the same way (reply.send of an Error), without the handler's own promise
+    // and fastify's wait on it (one promise and two microtask turns less per request).
+    (request, reply) => {
+      const query = request.query;
+      const args = [toQueryArgs(query)];
+      const failed = (err: unknown) => {
+        reply.send((err instanceof Error ? err : new Error(String(err))) as never);
+      };
+      app.sim.query(request.params.pid, { strategy: query.strategy }, args).then((outcomes) => {
+        try {
+          const outcome = outcomes[0];
+          if (outcome instanceof SimError) return failed(outcome);
+          // Serialised by hand (the 200 schema documents it; a string skips the schema serializer).
+          reply.type('application/json; charset=utf-8').send(queryAnswerJson(outcome) as never);
+        } catch (err) {
+          failed(err);
+        }
+      }, failed);
     },
   );
 
