@@ -94,6 +94,43 @@ function addNoop(app: FastifyInstance): FastifyInstance {
   return app;
 }
 
+/** The hello-world's route (bench/http/hello-server.ts): a constant JSON body of `bytes`. */
+function addHello(app: FastifyInstance, bytes: number): FastifyInstance {
+  const body = `{"pad":"${'x'.repeat(Math.max(0, bytes - 10))}"}`;
+  app.get('/body', (_req, reply) => {
+    reply.type('application/json').send(body);
+  });
+  return app;
+}
+
+/**
+ * A whole point query through the app (`inject`: routing, hooks, validation, handler, engine,
+ * serialisation, metrics; no socket, no HTTP parser), and the hello-world's route with a body of
+ * the same size through a bare fastify the same way: their difference is all the JavaScript a
+ * point query adds to the hello-world's, the socket aside.
+ */
+async function injectCosts(sim: SimApi, pid: number, addr: string, reps: number) {
+  const config = defaultConfig({ population: 0, port: 0 });
+  const app = await buildApp({ config, sim, closeSim: false });
+  const url = `/proc/${pid}/procmap_query?addr=${addr}`;
+  const headers = { host: '127.0.0.1:8080' };
+  const probe = await app.inject({ method: 'GET', url, headers });
+  if (probe.statusCode !== 200) throw new Error(`inject ${url}: ${probe.statusCode} ${probe.body}`);
+  const bare = addHello(Fastify({ logger: false }), probe.body.length);
+  await bare.ready();
+  try {
+    const query = await perAsyncCall(reps, 4000, 1, () =>
+      app.inject({ method: 'GET', url, headers }),
+    );
+    const hello = await perAsyncCall(reps, 4000, 1, () =>
+      bare.inject({ method: 'GET', url: '/body', headers }),
+    );
+    return { query, hello };
+  } finally {
+    await Promise.all([app.close(), bare.close()]);
+  }
+}
+
 /**
  * The app's own hooks (onRequest: Host/Origin check, shutdown shedding, under-pressure, token;
  * onSend/onResponse: refused upgrades, request metrics): `inject()` of a constant route on the
@@ -166,6 +203,24 @@ export async function measureRequestStages(maps: string, reps: number): Promise<
         'engine: dispatch to a worker CPU + answer (--reads workers), event-loop share, 64 in flight',
       us: await perAsyncCall(reps, calls / 4, 64, () => simQuery(dispatching, pidW, args)),
     });
+    const inject = await injectCosts(sim, pid, addr, reps);
+    out.push(
+      {
+        key: 'inject.query',
+        stage: 'a whole point query through the app (inject, no socket)',
+        us: inject.query,
+      },
+      {
+        key: 'inject.hello',
+        stage: 'the hello-world route, same body size, bare fastify (inject, no socket)',
+        us: inject.hello,
+      },
+      {
+        key: 'inject.gap',
+        stage: 'what a point query adds to the hello-world in JavaScript (the two above)',
+        us: inject.query - inject.hello,
+      },
+    );
     const answer = await simQuery(sim, pid, args);
     out.push({
       key: 'serialize',

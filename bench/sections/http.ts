@@ -91,6 +91,29 @@ async function hello(bytes: number, type: string) {
   };
 }
 
+/** How long the idle server's CPU is sampled. */
+const IDLE_MS = 2000;
+
+/** A server with one quiet process (--population 1) and the bench layout imported in it. */
+async function quietServer(layout: string) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const args = ['dist/src/server.js', '--port', String(port), '--population', '1'];
+  const server = await startServer(args, `${base}/healthz`);
+  try {
+    const proc = (await json(`${base}/processes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ comm: 'bench', maps: `${layout}\n` }),
+    })) as { pid: number };
+    const queryUrl = `${base}/proc/${proc.pid}/procmap_query?addr=0x${layout.split('-')[0]}`;
+    return { queryUrl, pid: server.pid as number, stop: () => stop(server) };
+  } catch (err) {
+    await stop(server);
+    throw err;
+  }
+}
+
 /** The stage figures recorded before the issue 10 HTTP work (stages-before.json). */
 interface StagesBefore {
   measured: string;
@@ -142,6 +165,12 @@ export const httpSection: BenchSection = {
 
       const run = (label: string, url: string, opts?: { method?: string; body?: string }) =>
         load(ctx, label, url, serverPid, seconds, opts);
+      // The default server's own CPU with no request: its busy background threads (default
+      // population) and timers, as a share of one core.
+      const idleBefore = sampleCpu(serverPid);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      const idleCoreShare =
+        (sampleCpu(serverPid).processUs - idleBefore.processUs) / (IDLE_MS * 1000);
       const maps = await run('GET maps', mapsUrl);
       const query = await run('GET procmap_query', queryUrl);
       const batch = await run('POST procmap_query (1000 queries)', batchUrl, post(batchBody));
@@ -151,6 +180,17 @@ export const httpSection: BenchSection = {
         `${base}/proc/${proc.pid}/brk`,
         post(JSON.stringify({ addr: '0x0' })),
       );
+
+      // Diagnostic: the same point query on a server without the default population's busy
+      // background threads (--population 1: one quiet process), to show what they cost a request.
+      const quiet = await quietServer(layout);
+      const quietQuery = await load(
+        ctx,
+        'GET procmap_query, --population 1',
+        quiet.queryUrl,
+        quiet.pid,
+        seconds,
+      ).finally(quiet.stop);
 
       /** A hello-world serving `bytes` bytes of `type`, loaded like our routes, then stopped. */
       const loadHello = async (bytes: number, type: string) => {
@@ -238,6 +278,36 @@ export const httpSection: BenchSection = {
           figures.push(ratioFigure({ ...f, what: `${what}: ${part}`, baseline }));
         }
       }
+      const quietWhat =
+        'point query, diagnostic: server with --population 1 (no busy background threads)';
+      const helloBaseline = {
+        name: 'hello-world, same body size',
+        value: helloQuery.cpu.processUs,
+      };
+      for (const [part, value] of [
+        ['whole process', quietQuery.cpu.processUs],
+        ['the event loop', quietQuery.cpu.mainThreadUs],
+      ] as const) {
+        const f = { id: `http.cpu.query_quiet.${part}`, section: cpuSection, unit: 'µs', value };
+        figures.push(ratioFigure({ ...f, what: `${quietWhat}: ${part}`, baseline: helloBaseline }));
+      }
+      figures.push(
+        ratioFigure({
+          id: 'http.query_quiet',
+          section: cpuSection,
+          what: `${quietWhat}: requests/s`,
+          unit: 'req/s',
+          value: quietQuery.rps,
+          baseline: { name: helloQueryName, value: helloQuery.rps },
+        }),
+        {
+          id: 'http.cpu.idle',
+          section: cpuSection,
+          what: 'the default server idle (no requests): its CPU, in % of one core',
+          unit: '%',
+          value: 100 * idleCoreShare,
+        },
+      );
       for (const [id, what, l] of [
         ['compact', 'compact batch of 1,000 addresses', compact],
         ['batch', 'per-query batch of 1,000 addresses', batch],
