@@ -21,22 +21,18 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   });
   app.decorate('metrics', metrics);
 
-  // The series of a route, method and status, found once (a series number per status code).
-  const seriesOf = new Map<string, Map<string, number[]>>();
+  // The series of a method, route and status, found once: by `method route`, then by status.
+  const seriesOf = new Map<string, number[]>();
   const histogram = metrics.httpRequestDuration;
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the URL (no pid in labels); unknown routes share one value.
     const route = request.routeOptions.url ?? 'unknown';
     const status = reply.statusCode;
-    let byMethod = seriesOf.get(route);
-    if (byMethod === undefined) {
-      byMethod = new Map();
-      seriesOf.set(route, byMethod);
-    }
-    let byStatus = byMethod.get(request.method);
+    const key = `${request.method} ${route}`;
+    let byStatus = seriesOf.get(key);
     if (byStatus === undefined) {
       byStatus = [];
-      byMethod.set(request.method, byStatus);
+      seriesOf.set(key, byStatus);
     }
     let series = byStatus[status];
     if (series === undefined) {
