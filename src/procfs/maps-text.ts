@@ -24,6 +24,7 @@
  */
 import { ByteSink } from './byte-sink.js';
 import { writeGateLine, writeMapsLine } from './maps-line.js';
+import { MapsLineMemo } from './maps-line-memo.js';
 import { VmaView } from './vma-view.js';
 
 export const POS_END = -1;
@@ -55,9 +56,10 @@ export interface MapsWalker {
    * Returns 1 when found, 0 when there is none (then the gate comes), or -errno (e.g. -EINTR),
    * which ends the chunk. A walker that formats the line itself (to validate *after*
    * formatting and truncate a torn line: the lockless strategies) appends it to `sink` and
-   * returns LINE_WRITTEN; `view.end` must still be set.
+   * returns LINE_WRITTEN; `view.end` must still be set. A maps line goes through `lines` when
+   * given (`lines.write`; a line truncated again: `lines.drop`), so that the memo stays in step.
    */
-  next(from: number, view: VmaView, sink: ByteSink): number;
+  next(from: number, view: VmaView, sink: ByteSink, lines: MapsLineMemo | null): number;
   /**
    * Called at the start of every chunk (m_start, after the chunk's lock is taken): a walker that
    * caches an iterator between `next` calls must drop it here, since anything may have changed
@@ -86,13 +88,22 @@ function showGate(walker: MapsWalker, sink: ByteSink): void {
  * `proc_get_vma()` + `show_map()`: fetch the record at `pos.index`, updating `lastPos`/`index`,
  * and append its line. Returns RECORD_VMA, RECORD_GATE, RECORD_NONE (no gate), or -errno.
  */
-function fetchRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView, sink: ByteSink): number {
-  const r = walker.next(pos.index, view, sink);
+function fetchRecord(
+  pos: MapsPosition,
+  walker: MapsWalker,
+  view: VmaView,
+  sink: ByteSink,
+  lines: MapsLineMemo | null,
+): number {
+  const r = walker.next(pos.index, view, sink, lines);
   if (r < 0) return r;
   pos.lastPos = pos.index;
   if (r > 0) {
     pos.index = view.end;
-    if (r !== LINE_WRITTEN) writeMapsLine(sink, view);
+    if (r !== LINE_WRITTEN) {
+      if (lines !== null) lines.write(sink, view);
+      else writeMapsLine(sink, view);
+    }
     return RECORD_VMA;
   }
   pos.index = POS_GATE;
@@ -108,7 +119,8 @@ function fetchRecord(pos: MapsPosition, walker: MapsWalker, view: VmaView, sink:
 /**
  * One read() of the maps file: appends at most one chunk of whole lines to `sink` and advances
  * `pos`. Returns the number of bytes appended (0 at EOF) or -errno if the very first lookup
- * failed (a later failure just ends the chunk, as seq_read_iter returns what it has).
+ * failed (a later failure just ends the chunk, as seq_read_iter returns what it has). Maps lines
+ * go through `lines` (the reader's memo of its last read of this mm) when given.
  */
 export function readMapsChunk(
   pos: MapsPosition,
@@ -116,10 +128,12 @@ export function readMapsChunk(
   walker: MapsWalker,
   sink: ByteSink,
   view: VmaView,
+  lines: MapsLineMemo | null = null,
 ): number {
   if (pos.index === POS_END) return 0;
   const chunkStart = sink.length;
   walker.beginChunk?.();
+  lines?.beginChunk(pos.index === 0);
   // m_start(): a non-sentinel position is replaced by the position of the record that did not fit.
   if (pos.index > 0) pos.index = pos.lastPos;
   let record: number;
@@ -127,10 +141,13 @@ export function readMapsChunk(
     showGate(walker, sink);
     record = RECORD_GATE;
   } else {
-    record = fetchRecord(pos, walker, view, sink); // the first record always goes out
+    record = fetchRecord(pos, walker, view, sink, lines); // the first record always goes out
   }
-  if (record < 0) return record;
-  if (record === RECORD_NONE) return 0;
+  if (record === RECORD_VMA) lines?.keep(sink, view);
+  if (record < 0 || record === RECORD_NONE) {
+    lines?.endChunk(sink);
+    return record; // -errno, or 0: EOF
+  }
   for (;;) {
     // m_next()
     if (pos.index === POS_GATE) {
@@ -138,15 +155,18 @@ export function readMapsChunk(
       break;
     }
     const mark = sink.length;
-    record = fetchRecord(pos, walker, view, sink);
+    record = fetchRecord(pos, walker, view, sink, lines);
     if (record <= RECORD_NONE) break;
     if (limit > 0 && sink.length - chunkStart >= limit) {
       // Overflow (or the chunk was already full): drop the line; `pos.lastPos` still points
       // before it, so the next chunk looks it up again.
+      if (record === RECORD_VMA) lines?.drop(mark);
       sink.length = mark;
       break;
     }
+    if (record === RECORD_VMA) lines?.keep(sink, view);
   }
+  lines?.endChunk(sink);
   return sink.length - chunkStart;
 }
 
@@ -158,6 +178,8 @@ export class MapsCursor {
   readonly position = new MapsPosition();
   readonly sink: ByteSink;
   readonly view = new VmaView();
+  /** The lines of this cursor's last read, to copy where the next read shows the same. */
+  readonly lines = new MapsLineMemo();
 
   /** `limit`: chunk size in bytes (the read() size); 0 = no limit. */
   constructor(readonly limit = 4096) {
@@ -174,7 +196,7 @@ export class MapsCursor {
    */
   readChunk(walker: MapsWalker): number {
     this.sink.clear();
-    return readMapsChunk(this.position, this.limit, walker, this.sink, this.view);
+    return readMapsChunk(this.position, this.limit, walker, this.sink, this.view, this.lines);
   }
 
   chunk(): Uint8Array {

@@ -47,7 +47,7 @@ function smapsWalker(mm: MmStruct): MapsWalker {
     hasGate: inner.hasGate,
     beginChunk: () => inner.beginChunk?.(),
     next(from: number, view: VmaView, sink: ByteSink): number {
-      const r = inner.next(from, view, sink);
+      const r = inner.next(from, view, sink, null);
       if (r !== 1) return r;
       resetPageCounts(mss);
       gatherVmaPages(mm, view.id, mss);

@@ -20,6 +20,7 @@ import type { StrategyName } from '../../metrics/labels.js';
 import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import { writeMapsLine } from '../maps-line.js';
+import type { MapsLineMemo } from '../maps-line-memo.js';
 import { LINE_WRITTEN, type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
 import { CAPTURE_NULL_DEREF, captureVma, captureVmaAs, usesAnonName } from '../vma-capture.js';
@@ -33,6 +34,12 @@ import {
   type ReaderContext,
 } from './reader-context.js';
 import { Speculation } from './speculation.js';
+
+/** A maps line through the reader's memo (a copy where it matches) or formatted. */
+function writeLine(sink: ByteSink, view: VmaView, lines: MapsLineMemo | null): void {
+  if (lines !== null) lines.write(sink, view);
+  else writeMapsLine(sink, view);
+}
 
 class LocklessReader implements MapsWalker {
   readonly hasGate = true;
@@ -48,12 +55,17 @@ class LocklessReader implements MapsWalker {
   }
 
   /** The first VMA with vm_end > from, read under the mmap read lock (a fallback). */
-  private lockedRead(from: number, view: VmaView, sink: ByteSink | null): number {
+  private lockedRead(
+    from: number,
+    view: VmaView,
+    sink: ByteSink | null,
+    lines: MapsLineMemo | null,
+  ): number {
     return this.spec.underMmapLock(() => {
       const id = this.mm.findVma(from);
       if (id === 0) return 0;
       captureVma(this.mm, id, view);
-      if (sink !== null) writeMapsLine(sink, view);
+      if (sink !== null) writeLine(sink, view, lines);
       return 1;
     });
   }
@@ -62,7 +74,7 @@ class LocklessReader implements MapsWalker {
    * The first VMA with vm_end > from into `view` (and its line into `sink` when given), read
    * speculatively and validated. Caller is inside its RCU read section with `spec` begun.
    */
-  read(from: number, view: VmaView, sink: ByteSink | null): number {
+  read(from: number, view: VmaView, sink: ByteSink | null, lines: MapsLineMemo | null): number {
     const { ctx, mm, spec } = this;
     const t = mm.vmas;
     const hooks = ctx.hooks;
@@ -78,11 +90,11 @@ class LocklessReader implements MapsWalker {
         const ops = t.ops(id);
         if (this.fancyFallback && (anon !== 0 || ops !== 0)) {
           ctx.fallback(FALLBACK_FANCY_VMA);
-          return this.lockedRead(from, view, sink);
+          return this.lockedRead(from, view, sink, lines);
         }
         const mark = sink === null ? 0 : sink.length;
         let hazard = captureVmaAs(mm, id, view, anon, ops, sink === null, hooks?.beforeNameCall);
-        if (sink !== null) writeMapsLine(sink, view);
+        if (sink !== null) writeLine(sink, view, lines);
         hooks?.beforeValidate?.(mm, id);
         // After the last use of the name bytes: were they still this VMA's name?
         if (usesAnonName(view) && !mm.anonNames.isLive(anon)) {
@@ -91,11 +103,14 @@ class LocklessReader implements MapsWalker {
         }
         if (hazard & CAPTURE_NULL_DEREF) ctx.hazard(HAZARD_NULL_DEREF);
         if (spec.valid() && hazard === 0) return 1;
-        if (sink !== null) sink.length = mark; // never hand out a line that may be torn
+        if (sink !== null) {
+          lines?.drop(mark);
+          sink.length = mark; // never hand out a line that may be torn
+        }
       }
       if (retries >= ctx.retryLimit) {
         ctx.fallback(FALLBACK_RETRY_LIMIT);
-        return this.lockedRead(from, view, sink);
+        return this.lockedRead(from, view, sink, lines);
       }
       retries++;
       ctx.retry();
@@ -104,8 +119,8 @@ class LocklessReader implements MapsWalker {
   }
 
   /** The maps walker: formats the line, then validates (a torn line is truncated, retried). */
-  next(from: number, view: VmaView, sink: ByteSink): number {
-    const r = this.read(from, view, sink);
+  next(from: number, view: VmaView, sink: ByteSink, lines: MapsLineMemo | null): number {
+    const r = this.read(from, view, sink, lines);
     return r > 0 ? LINE_WRITTEN : r;
   }
 }
@@ -122,7 +137,7 @@ class LocklessQueryTarget implements QueryTarget {
     return 0;
   }
   next(addr: number, view: VmaView): number {
-    return this.reader.read(addr, view, null);
+    return this.reader.read(addr, view, null, null);
   }
   teardown(): void {
     this.reader.ctx.rcu.readUnlock();
@@ -140,7 +155,7 @@ function locklessLocking(name: string, fancyFallback: boolean): StrategyLocking 
       reader.spec.begin();
       ctx.rcu.readLock();
       try {
-        return readMapsChunk(pos, limit, reader, sink, ctx.view);
+        return readMapsChunk(pos, limit, reader, sink, ctx.view, ctx.mapsLines(mm));
       } finally {
         ctx.rcu.readUnlock();
       }

@@ -39,7 +39,7 @@ export default defineStrategy('mmap_lock', {
     const walker = ctx.cached<MapsWalker>('mmap_lock', mm, () => directMapsWalker(mm));
     ctx.mmapReadLock(mm);
     try {
-      return readMapsChunk(pos, limit, walker, sink, ctx.view);
+      return readMapsChunk(pos, limit, walker, sink, ctx.view, ctx.mapsLines(mm));
     } finally {
       ctx.mmapReadUnlock(mm);
     }

@@ -156,7 +156,7 @@ export default defineStrategy('per_vma', {
     ctx.rcu.readLock();
     cursor.invalidate();
     try {
-      return readMapsChunk(pos, limit, walker, sink, ctx.view);
+      return readMapsChunk(pos, limit, walker, sink, ctx.view, ctx.mapsLines(mm));
     } finally {
       if (walk.finish()) ctx.rcu.readUnlock(); // m_stop
     }

@@ -16,6 +16,7 @@ import { SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
 import { mmapReadLock, mmapReadTrylock, mmapReadUnlock, nowNs } from '../../sync/index.js';
 import type { RcuDomain } from '../../sync/rcu.js';
 import { ByteSink } from '../byte-sink.js';
+import { MapsLineMemo } from '../maps-line-memo.js';
 import { MapsPosition } from '../maps-text.js';
 import { VmaView } from '../vma-view.js';
 
@@ -176,6 +177,11 @@ export class ReaderContext {
       m.set(mm, v);
     }
     return v;
+  }
+
+  /** This context's memo of the maps lines it last read from `mm` (maps-line-memo.ts). */
+  mapsLines(mm: MmStruct): MapsLineMemo {
+    return this.cached('maps-lines', mm, () => new MapsLineMemo());
   }
 
   beginRead(op: ReadOpId, strategy: StrategyId): void {

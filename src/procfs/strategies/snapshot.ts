@@ -83,7 +83,7 @@ export default defineStrategy('snapshot', {
     walker.spec.begin();
     ctx.rcu.readLock();
     try {
-      return readMapsChunk(pos, limit, walker, sink, ctx.view);
+      return readMapsChunk(pos, limit, walker, sink, ctx.view, ctx.mapsLines(mm));
     } finally {
       ctx.rcu.readUnlock();
     }

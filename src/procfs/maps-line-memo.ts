@@ -1,0 +1,319 @@
+/**
+ * `MapsLineMemo`: a reader's copy of the lines it printed in its last read of one address space,
+ * each kept with the key it was formatted from, so that a line whose VMA shows the same fields
+ * again is copied instead of formatted (issue 10: formatting was ~40% of a maps line's cost).
+ *
+ * What it does not change: the strategy still finds, locks (or validates) and copies every VMA
+ * into the `VmaView` exactly as before; only the last step, view → bytes, becomes a compare and a
+ * copy. The key is everything `writeMapsLine` prints (maps-line.ts), so the bytes of a hit are the
+ * bytes formatting would give: start, end, the printed flag bits, whether there is a file and
+ * then pgoff, device, inode and `deleted`, the name kind, and the name's identity — the array
+ * its bytes come from plus their offsets, and for a path the file's serial (a FileTable entry's
+ * bytes never change while its serial lives, and serials are never reused: file-table.ts). Lines
+ * with an anon name (bytes copied per read from storage that is reused at once) are always
+ * formatted.
+ *
+ * Lines are matched in read order (entry k = the k-th line of the previous read), and
+ * consecutive hits are copied as one run (one `set` per chunk when nothing changed). The first
+ * line that differs ends matching for the rest of that read: from there the memo is rewritten
+ * with the lines as this read formats them. Entries are added only by `keep`, after the caller
+ * knows the line stands (a lockless reader's validation passed, the chunk did not overflow).
+ *
+ * Per thread, the memos' memory is bounded (`MEMO_BUDGET_BYTES`, least recently read memos
+ * emptied first). Not thread-safe: one memo per reader context and mm (or per `MapsCursor`).
+ */
+import type { ByteSink } from './byte-sink.js';
+import { writeMapsLine } from './maps-line.js';
+import { NAME_ANON, NAME_ANON_SHMEM } from './vma-name.js';
+import type { VmaView } from './vma-view.js';
+
+/** The flag bits a maps line prints: VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE. */
+const PRINTED_FLAGS = 0x87;
+const MISC_DELETED = 1 << 12;
+const MISC_FILE = 1 << 13;
+/** The misc word of an entry whose line is never copied (an anon name). */
+const UNCACHED = -1;
+
+/** Memory of all memos of one thread (text + keys). */
+export const MEMO_BUDGET_BYTES = 16 << 20;
+/** Key bytes per entry: 4 Float64 + 7 Int32 + one reference. */
+const ENTRY_BYTES = 4 * 8 + 7 * 4 + 8;
+
+// The memos of this thread that hold memory, and what they hold.
+const holding = new Set<MapsLineMemo>();
+let heldBytes = 0;
+let readClock = 0;
+
+const LAST_NONE = 0;
+const LAST_HIT = 1;
+const LAST_MISS = 2;
+
+function misc(v: VmaView): number {
+  const kind = v.nameKind;
+  if (kind === NAME_ANON || kind === NAME_ANON_SHMEM) return UNCACHED;
+  return (
+    (v.flags & PRINTED_FLAGS) |
+    (kind << 8) |
+    (v.deleted ? MISC_DELETED : 0) |
+    (v.hasFile ? MISC_FILE : 0)
+  );
+}
+
+export class MapsLineMemo {
+  // Entries [0, n): entry i's line is text[off[i], off[i + 1]).
+  private n = 0;
+  private cap = 0;
+  private start = new Float64Array(0);
+  private end = new Float64Array(0);
+  private pgoff = new Float64Array(0);
+  private inode = new Float64Array(0);
+  private misc = new Int32Array(0);
+  private major = new Int32Array(0);
+  private minor = new Int32Array(0);
+  private serial = new Int32Array(0);
+  private nameFrom = new Int32Array(0);
+  private nameTo = new Int32Array(0);
+  private off = new Int32Array(1);
+  private names: (Uint8Array | null)[] = [];
+  private text = new Uint8Array(0);
+  private bytes = 0;
+  private lastUse = 0;
+
+  // The read in progress: the entry the next line is compared with, and whether lines still
+  // match (else the memo is being rewritten from entry `next` on; `storing` false: not at all).
+  private next = 0;
+  private matching = true;
+  private storing = true;
+  // The same at the end of the last chunk that completed (a chunk rolled back restarts there).
+  private chunkNext = 0;
+  private chunkMatching = true;
+  private chunkStoring = true;
+  // Consecutive hits not yet copied: text[runSrc, runSrc + runLen) → sink at runDst.
+  private runSrc = 0;
+  private runDst = 0;
+  private runLen = 0;
+  // The line written last (`write`), until `keep` or `drop`.
+  private last = LAST_NONE;
+  private lastStart = 0;
+
+  /** Start of a chunk; `fromStart`: the first chunk of a read (position 0). */
+  beginChunk(fromStart: boolean): void {
+    this.runLen = 0;
+    this.last = LAST_NONE;
+    if (fromStart) {
+      this.lastUse = ++readClock;
+      this.next = 0;
+      this.matching = true;
+      this.storing = true;
+    } else {
+      this.next = this.chunkNext;
+      this.matching = this.chunkMatching;
+      this.storing = this.chunkStoring;
+    }
+  }
+
+  /** End of a chunk that stands: the pending run is copied into the sink. */
+  endChunk(sink: ByteSink): void {
+    this.flush(sink);
+    this.chunkNext = this.next;
+    this.chunkMatching = this.matching;
+    this.chunkStoring = this.storing;
+  }
+
+  /** Appends `v`'s maps line to `sink`: a copy of the memo's line when the key matches. */
+  write(sink: ByteSink, v: VmaView): void {
+    const e = this.next;
+    if (this.matching && e < this.n && this.matches(e, v, misc(v))) {
+      const src = this.off[e];
+      const len = this.off[e + 1] - src;
+      sink.reserve(len);
+      const dst = sink.length;
+      if (
+        this.runLen > 0 &&
+        this.runSrc + this.runLen === src &&
+        this.runDst + this.runLen === dst
+      ) {
+        this.runLen += len;
+      } else {
+        this.flush(sink);
+        this.runSrc = src;
+        this.runDst = dst;
+        this.runLen = len;
+      }
+      sink.length = dst + len;
+      this.last = LAST_HIT;
+      return;
+    }
+    this.last = LAST_MISS;
+    this.lastStart = sink.length;
+    writeMapsLine(sink, v);
+  }
+
+  /** The line just written is gone (`sink.length` goes back to `mark`, the line's start). */
+  drop(mark: number): void {
+    if (this.last === LAST_HIT && mark < this.runDst + this.runLen) {
+      this.runLen = mark > this.runDst ? mark - this.runDst : 0;
+    }
+    this.last = LAST_NONE;
+  }
+
+  /** The line just written (`v`'s) stands: the next line is compared with the next entry. */
+  keep(sink: ByteSink, v: VmaView): void {
+    const last = this.last;
+    this.last = LAST_NONE;
+    if (last === LAST_NONE) return;
+    const e = this.next++;
+    if (last === LAST_HIT) return;
+    const key = misc(v);
+    if (this.matching) {
+      // A line that is never copied still lines up with the same kind of entry.
+      if (key === UNCACHED && e < this.n && this.misc[e] === UNCACHED) return;
+      this.matching = false;
+      if (e < this.n) this.n = e;
+    }
+    // Entries are rewritten in order; an eviction that emptied the memo mid-read stops that.
+    if (!this.storing || e !== this.n) {
+      this.storing = false;
+      return;
+    }
+    const len = key === UNCACHED ? 0 : sink.length - this.lastStart;
+    const at = this.off[e];
+    if (!this.reserve(e + 1, at + len)) {
+      this.storing = false;
+      return;
+    }
+    this.start[e] = v.start;
+    this.end[e] = v.end;
+    this.misc[e] = key;
+    this.pgoff[e] = v.pgoff;
+    this.inode[e] = v.inode;
+    this.major[e] = v.devMajor;
+    this.minor[e] = v.devMinor;
+    this.serial[e] = v.fileSerial;
+    this.names[e] = v.nameSrc;
+    this.nameFrom[e] = v.nameFrom;
+    this.nameTo[e] = v.nameTo;
+    if (len > 0) this.text.set(sink.bytes.subarray(this.lastStart, sink.length), at);
+    this.off[e + 1] = at + len;
+    this.n = e + 1;
+  }
+
+  /** Whether entry `e` was formatted from the same printed fields as `v` (whose misc is `key`). */
+  private matches(e: number, v: VmaView, key: number): boolean {
+    if (
+      key === UNCACHED ||
+      this.misc[e] !== key ||
+      this.start[e] !== v.start ||
+      this.end[e] !== v.end
+    ) {
+      return false;
+    }
+    if (
+      v.hasFile &&
+      (this.pgoff[e] !== v.pgoff ||
+        this.inode[e] !== v.inode ||
+        this.major[e] !== v.devMajor ||
+        this.minor[e] !== v.devMinor ||
+        this.serial[e] !== v.fileSerial)
+    ) {
+      return false;
+    }
+    return (
+      this.names[e] === v.nameSrc && this.nameFrom[e] === v.nameFrom && this.nameTo[e] === v.nameTo
+    );
+  }
+
+  private flush(sink: ByteSink): void {
+    if (this.runLen === 0) return;
+    sink.reserve(0);
+    sink.bytes.set(this.text.subarray(this.runSrc, this.runSrc + this.runLen), this.runDst);
+    this.runLen = 0;
+  }
+
+  /** Room for `entries` entries and `textBytes` bytes of text; false past the thread's budget. */
+  private reserve(entries: number, textBytes: number): boolean {
+    if (entries <= this.cap && textBytes <= this.text.length) return true;
+    const cap = Math.max(entries, this.cap * 2, 64);
+    const textCap = Math.max(textBytes, this.text.length * 2, 4096);
+    const bytes = cap * ENTRY_BYTES + textCap;
+    if (bytes > MEMO_BUDGET_BYTES) return false;
+    makeRoom(this, bytes - this.bytes);
+    if (entries > this.cap) this.growEntries(cap);
+    if (textBytes > this.text.length) {
+      const text = new Uint8Array(textCap);
+      text.set(this.text.subarray(0, this.off[this.n]));
+      this.text = text;
+    }
+    heldBytes += bytes - this.bytes;
+    this.bytes = bytes;
+    holding.add(this);
+    return true;
+  }
+
+  private growEntries(cap: number): void {
+    const n = this.n;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    const i32 = (a: Int32Array, extra = 0) => {
+      const b = new Int32Array(cap + extra);
+      b.set(a.subarray(0, n + extra));
+      return b;
+    };
+    this.start = f64(this.start);
+    this.end = f64(this.end);
+    this.pgoff = f64(this.pgoff);
+    this.inode = f64(this.inode);
+    this.misc = i32(this.misc);
+    this.major = i32(this.major);
+    this.minor = i32(this.minor);
+    this.serial = i32(this.serial);
+    this.nameFrom = i32(this.nameFrom);
+    this.nameTo = i32(this.nameTo);
+    this.off = i32(this.off, 1);
+    this.names.length = cap;
+    this.cap = cap;
+  }
+
+  /** Empties the memo (its memory goes back to the thread's budget). */
+  release(): void {
+    heldBytes -= this.bytes;
+    holding.delete(this);
+    this.bytes = 0;
+    this.n = 0;
+    this.cap = 0;
+    this.start = this.end = this.pgoff = this.inode = new Float64Array(0);
+    this.misc = this.major = this.minor = this.serial = new Int32Array(0);
+    this.nameFrom = this.nameTo = new Int32Array(0);
+    this.off = new Int32Array(1);
+    this.names = [];
+    this.text = new Uint8Array(0);
+  }
+
+  /** Bytes this memo holds (text and keys). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /** When it was last read (a per-thread clock). */
+  get lastRead(): number {
+    return this.lastUse;
+  }
+}
+
+/** Empties the least recently read memos (never `growing`) until `more` bytes fit the budget. */
+function makeRoom(growing: MapsLineMemo, more: number): void {
+  if (heldBytes + more <= MEMO_BUDGET_BYTES) return;
+  const byAge = [...holding].filter((m) => m !== growing).sort((a, b) => a.lastRead - b.lastRead);
+  for (const m of byAge) {
+    if (heldBytes + more <= (MEMO_BUDGET_BYTES * 3) / 4) break;
+    m.release();
+  }
+}
+
+/** Bytes the memos of this thread hold (tests). */
+export function memoBytesHeld(): number {
+  return heldBytes;
+}

@@ -1,0 +1,82 @@
+/**
+ * Every strategy reads through its context's maps line memo (src/procfs/maps-line-memo.ts). A
+ * VMA changed in place between two reads — start (munmap of its head), flags (mprotect), end (mremap in place), name kind and
+ * name (prctl anon name), heap end (brk), a file unlinked, a file mapping split — must show the change on the very next
+ * read, whatever was memoised, in one chunk and in small chunks.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  brk,
+  mmap,
+  mprotect,
+  mremap,
+  munmap,
+  prctlSetVmaAnonName,
+} from '../../../src/mm/syscalls/index.js';
+import { MAP_FIXED_NOREPLACE, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
+import { ALL_STRATEGIES } from '../../../src/procfs/strategies/strategy.js';
+import { context, directText, readAll } from './helpers.js';
+import { layoutMm, PAGE, v, write } from './layout.js';
+
+/** A file of its own (unique path and inode) mapped read-only at `at`, 2 pages. */
+function mapOwnFile(mm: ReturnType<typeof layoutMm>, at: number, name: string): number {
+  const fileId = mm.internFile({
+    path: `/tmp/memo/${name}`,
+    devMajor: 8,
+    devMinor: 3,
+    inode: 4242,
+  });
+  const flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
+  const r = write(mm, () =>
+    mmap(mm, at, 2 * PAGE, 1, flags, { fileId, offset: 0, writable: false }),
+  );
+  mm.putFile(fileId); // the mapping holds its own reference
+  assert.equal(r, at);
+  return fileId;
+}
+
+for (const s of ALL_STRATEGIES) {
+  for (const limit of [0, 700]) {
+    test(`${s.name} (chunks ${limit || 'none'}): in-place changes show on the next read`, () => {
+      const mm = layoutMm();
+      const ctx = context();
+      const check = (what: string) => {
+        const got = readAll(s, ctx, mm, limit);
+        assert.equal(got.err, 0, what);
+        assert.equal(got.text, directText(mm, limit), what);
+      };
+      check('first read');
+      check('second read (copied from the memo)');
+      assert.ok(ctx.mapsLines(mm).heldBytes > 0, 'the reader memoised its lines');
+      const file = mapOwnFile(mm, v(10), `${s.name}-${limit}`);
+      const changes: [string, () => void][] = [
+        ['munmap of a head page (start)', () => write(mm, () => munmap(mm, v(0), PAGE))],
+        ['mprotect (flags)', () => write(mm, () => mprotect(mm, v(3), 2 * PAGE, 5))],
+        [
+          'mremap in place (end)',
+          () => write(mm, () => mremap(mm, v(7), 2 * PAGE, 4 * PAGE, 0, 0)),
+        ],
+        [
+          'anon name set (kind)',
+          () => write(mm, () => prctlSetVmaAnonName(mm, v(2), 2 * PAGE, 'x')),
+        ],
+        [
+          'anon name renamed',
+          () => write(mm, () => prctlSetVmaAnonName(mm, v(6), 2 * PAGE, 'new')),
+        ],
+        ['anon name cleared', () => write(mm, () => prctlSetVmaAnonName(mm, v(6), 2 * PAGE, null))],
+        ['brk (heap end)', () => write(mm, () => (brk(mm, mm.brk + 2 * PAGE) > 0 ? 0 : -1))],
+        ['file unlinked (deleted)', () => mm.files.markDeleted(file)],
+        ['mprotect of a file mapping (split)', () => write(mm, () => mprotect(mm, v(10), PAGE, 3))],
+      ];
+      for (const [what, change] of changes) {
+        const before = directText(mm);
+        change();
+        assert.notEqual(directText(mm), before, `${what} changed the file`);
+        check(what);
+        check(`${what}, read again`);
+      }
+    });
+  }
+}
