@@ -6,12 +6,7 @@
  */
 
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, {
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import configRoutes from '../routes/config.js';
 import healthRoutes from '../routes/health.js';
 import metricsRoutes from '../routes/metrics.js';
@@ -28,6 +23,11 @@ import eventFanoutPlugin from './plugins/app/event-fanout.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import originHostPlugin from './plugins/app/origin-host.js';
 import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
+import requestGatePlugin, {
+  ANSWERED,
+  PASS,
+  type RequestCheck,
+} from './plugins/app/request-gate.js';
 import { routeLevelChildLoggers } from './plugins/app/route-loggers.js';
 import simPlugin from './plugins/app/sim.js';
 import statePlugin from './plugins/app/state.js';
@@ -63,23 +63,24 @@ export interface AppOptions {
  * `bearer.<base64url(token)>` offered after `procfs-sim` (the one the server picks), as
  * Kubernetes' API server does. Compared in constant time.
  */
-function bearerTokenCheck(token: string) {
+function bearerTokenCheck(token: string): RequestCheck {
   const expected = Buffer.from(`Bearer ${token}`);
   const expectedProtocol = Buffer.from(`bearer.${Buffer.from(token).toString('base64url')}`);
   const matches = (got: Buffer, want: Buffer) =>
     got.length === want.length && timingSafeEqual(got, want);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return (request, reply) => {
     const path = request.url.split('?')[0];
-    if (path === '/healthz' || path === '/' || path.startsWith('/ui/')) return;
-    if (matches(Buffer.from(request.headers.authorization ?? ''), expected)) return;
+    if (path === '/healthz' || path === '/' || path.startsWith('/ui/')) return PASS;
+    if (matches(Buffer.from(request.headers.authorization ?? ''), expected)) return PASS;
     if (path === '/ws') {
       const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',');
-      if (offered.some((p) => matches(Buffer.from(p.trim()), expectedProtocol))) return;
+      if (offered.some((p) => matches(Buffer.from(p.trim()), expectedProtocol))) return PASS;
     }
-    return reply
+    reply
       .code(401)
       .header('www-authenticate', 'Bearer')
       .send({ error: 'EACCES', errno: HTTP_ERRNO.EACCES, message: 'missing or bad bearer token' });
+    return ANSWERED;
   };
 }
 
@@ -98,23 +99,26 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // One shared child per route log level (src/plugins/app/route-loggers.ts).
     childLoggerFactory: routeLevelChildLoggers(),
   });
+  // The checks every request passes, in this order, in one synchronous onRequest hook
+  // (src/plugins/app/request-gate.ts); under-pressure's comes last (registered below).
+  await app.register(requestGatePlugin);
   await app.register(refusedUpgradesPlugin);
   await app.register(originHostPlugin, { config });
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  // Synchronous (no promise per request).
-  app.addHook('onRequest', (_request, reply, done) => {
-    if (!closing) return done();
+  app.requestGate.add((_request, reply) => {
+    if (!closing) return PASS;
     // In-flight requests finish; new ones (on kept-alive connections) are shed.
     reply
       .code(503)
       .header('connection', 'close')
       .header('retry-after', String(config.retryAfterS))
       .send({ error: 'EBUSY', errno: HTTP_ERRNO.EBUSY, message: 'the service is shutting down' });
+    return ANSWERED;
   });
-  if (config.token !== '') app.addHook('onRequest', bearerTokenCheck(config.token));
+  if (config.token !== '') app.requestGate.add(bearerTokenCheck(config.token));
   // TypeBox validation: bodies are checked without coercion (a JSON number stays a number, so
   // unsafe integers cannot sneak in as strings); params and querystrings are converted, exactly
   // (src/schemas/exact-params.ts), with a fast path for plain values (src/schemas/validator.ts).
@@ -153,6 +157,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   });
 
+  await app.register(simPlugin, { sim: opts.sim, config, closeSim: opts.closeSim ?? true });
+  // Before every route (its onRoute hook gives each route its request-duration hook).
+  await app.register(metricsPlugin);
   await app.register(swaggerPlugin);
   await app.register(underPressurePlugin, {
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
@@ -161,8 +168,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     healthCheckIntervalMs: opts.healthCheckIntervalMs,
   });
 
-  await app.register(simPlugin, { sim: opts.sim, config, closeSim: opts.closeSim ?? true });
-  await app.register(metricsPlugin);
   await app.register(eventFanoutPlugin);
   await app.register(statePlugin, { store: opts.stateStore ?? null });
 

@@ -50,6 +50,38 @@ describe('service', () => {
     assert.doesNotMatch(r.body, /pid="/);
   });
 
+  test('request durations: one series per method, route pattern and status; others "unknown"', async () => {
+    /** The _count of a series in the exposition (0 when absent). */
+    const count = async (method: string, route: string, status: number) => {
+      const body = (await fx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = body
+        .split('\n')
+        .find((l) =>
+          l.startsWith(
+            `http_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`,
+          ),
+        );
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    const cases: Array<[string, string, string, number]> = [
+      ['GET', '/proc/1/maps', '/proc/:pid/maps', 200],
+      ['HEAD', '/proc/1/maps', '/proc/:pid/maps', 200],
+      ['GET', '/proc/1/maps?strategy=yolo', '/proc/:pid/maps', 400],
+      ['GET', '/docs/json', '/docs/json', 200],
+      ['GET', '/no/such/route', 'unknown', 404],
+      ['DELETE', '/healthz', 'unknown', 404],
+      // Refused by the request gate on a known route: still that route's series.
+      ['GET', '/proc/1/maps', '/proc/:pid/maps', 403],
+    ];
+    for (const [method, url, route, status] of cases) {
+      const before = await count(method, route, status);
+      const headers = status === 403 ? { host: 'evil.example' } : {};
+      const r = await fx.app.inject({ method: method as 'GET', url, headers });
+      assert.equal(r.statusCode, status, `${method} ${url}`);
+      assert.equal(await count(method, route, status), before + 1, `${method} ${url}`);
+    }
+  });
+
   test('docs: OpenAPI document lists every route, UI served', async () => {
     const r = await fx.app.inject({ method: 'GET', url: '/docs/json' });
     assert.equal(r.statusCode, 200);

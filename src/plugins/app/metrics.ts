@@ -4,7 +4,7 @@
  * shared-memory block on each scrape, the process/VMA gauges, and HTTP request durations by
  * route pattern, observed here.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { createMetricsRegistry, type MetricsRegistry } from '../../metrics/registry.js';
 
@@ -21,25 +21,48 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   });
   app.decorate('metrics', metrics);
 
-  // The series of a method, route and status, found once: by `method route`, then by status.
-  const seriesOf = new Map<string, number[]>();
+  // Each route's requests are observed by a hook of its own, given the route's method and
+  // pattern when the route is added (onRoute): `request.routeOptions`, which a hook shared by every
+  // route must read them from, builds a 13-field object per request. The route pattern, never the
+  // URL (no pid in labels). Requests no route takes (404s, and those a check refused on the way)
+  // share the route value "unknown", observed by the one app-wide hook, which passes the others.
   const histogram = metrics.httpRequestDuration;
+  const observer = (method: string, route: string) => {
+    // Series by status code, found once each.
+    const byStatus: number[] = [];
+    return (reply: FastifyReply) => {
+      const status = reply.statusCode;
+      let series = byStatus[status];
+      if (series === undefined) {
+        series = histogram.series(method, route, status);
+        byStatus[status] = series;
+      }
+      histogram.observeSeries(series, reply.elapsedTime / 1000);
+    };
+  };
+  // Series makers by method, made on first use (a GET route also answers HEAD with these hooks).
+  const byMethod = (route: string) => {
+    const observers = new Map<string, (reply: FastifyReply) => void>();
+    return (method: string) => {
+      let observe = observers.get(method);
+      if (observe === undefined) {
+        observe = observer(method, route);
+        observers.set(method, observe);
+      }
+      return observe;
+    };
+  };
+  app.addHook('onRoute', (route) => {
+    const observerOf = byMethod(route.url);
+    const hook: onResponseHookHandler = (request, reply, done) => {
+      observerOf(request.method)(reply);
+      done();
+    };
+    route.onResponse = route.onResponse === undefined ? [hook] : [route.onResponse, hook].flat();
+  });
+  const unknownOf = byMethod('unknown');
   app.addHook('onResponse', (request, reply, done) => {
-    // The route pattern, never the URL (no pid in labels); unknown routes share one value.
-    const route = request.routeOptions.url ?? 'unknown';
-    const status = reply.statusCode;
-    const key = `${request.method} ${route}`;
-    let byStatus = seriesOf.get(key);
-    if (byStatus === undefined) {
-      byStatus = [];
-      seriesOf.set(key, byStatus);
-    }
-    let series = byStatus[status];
-    if (series === undefined) {
-      series = histogram.series(request.method, route, status);
-      byStatus[status] = series;
-    }
-    histogram.observeSeries(series, reply.elapsedTime / 1000);
+    if (request.is404) unknownOf(request.method)(reply);
     done();
   });
 }

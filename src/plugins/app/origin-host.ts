@@ -13,14 +13,10 @@
  *   `--allowed-origins`. Requests without an Origin (curl, scripts, k6) are not browsers' and pass.
  */
 import type { IncomingMessage } from 'node:http';
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  HookHandlerDoneFunction,
-} from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceConfig } from '../../config.js';
+import { ANSWERED, PASS } from './request-gate.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
@@ -107,28 +103,26 @@ async function originHost(app: FastifyInstance, opts: { config: ServiceConfig })
     }
     return ok;
   };
-  // A synchronous hook (no promise per request): every request passes here.
-  app.addHook(
-    'onRequest',
-    (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      const host = request.headers.host ?? '';
-      if (!hostAllowed(host) && request.url.split('?')[0] !== '/healthz') {
-        refuse(reply, `Host "${host}" is not this service's (see --allowed-hosts)`);
-        return;
-      }
-      const origin = request.headers.origin;
-      if (origin === undefined || origins === null) return done();
-      if (READ_METHODS.has(request.method) && !isUpgrade(request.raw)) return done();
-      let parsed: URL | null = null;
-      try {
-        parsed = new URL(origin);
-      } catch {
-        // "null" (sandboxed frames, file://) and garbage: foreign.
-      }
-      if (parsed && (sameOrigin(parsed, host) || origins.has(parsed.origin))) return done();
-      refuse(reply, `cross-origin request from "${origin}" refused (see --allowed-origins)`);
-    },
-  );
+  // Every request passes here (src/plugins/app/request-gate.ts).
+  app.requestGate.add((request: FastifyRequest, reply: FastifyReply) => {
+    const host = request.headers.host ?? '';
+    if (!hostAllowed(host) && request.url.split('?')[0] !== '/healthz') {
+      refuse(reply, `Host "${host}" is not this service's (see --allowed-hosts)`);
+      return ANSWERED;
+    }
+    const origin = request.headers.origin;
+    if (origin === undefined || origins === null) return PASS;
+    if (READ_METHODS.has(request.method) && !isUpgrade(request.raw)) return PASS;
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // "null" (sandboxed frames, file://) and garbage: foreign.
+    }
+    if (parsed && (sameOrigin(parsed, host) || origins.has(parsed.origin))) return PASS;
+    refuse(reply, `cross-origin request from "${origin}" refused (see --allowed-origins)`);
+    return ANSWERED;
+  });
 }
 
-export default fp(originHost, { name: 'origin-host' });
+export default fp(originHost, { name: 'origin-host', dependencies: ['request-gate'] });

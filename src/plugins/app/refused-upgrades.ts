@@ -17,6 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HTTP_ERRNO } from '../../schemas/errors.js';
+import { ANSWERED, PASS } from './request-gate.js';
 
 /** RFC 6455 4.2.1: the key is 16 random bytes in base64; ws also accepts version 8. */
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -46,21 +47,21 @@ function isUpgrade(raw: IncomingMessage): boolean {
 }
 
 async function refusedUpgrades(app: FastifyInstance): Promise<void> {
-  // Synchronous hooks: they run on every request, and cost a promise each when async.
   // Only upgrade requests pay anything (no onSend or onResponse hook for every request): the
   // header is set before anything can answer, and every answer keeps it; the socket goes once
   // the answer is written (an upgrade that succeeds is hijacked: it writes no answer here).
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!isUpgrade(request.raw)) return done();
+  app.requestGate.add((request, reply) => {
+    if (!isUpgrade(request.raw)) return PASS;
     reply.header('connection', 'close');
     reply.raw.once('finish', () => request.raw.socket.destroySoon());
     const problem = handshakeProblem(request.headers);
-    if (problem === null) return done();
+    if (problem === null) return PASS;
     reply
       .code(400)
       .header('sec-websocket-version', '13')
       .send({ error: 'EINVAL', errno: HTTP_ERRNO.EINVAL, message: problem });
+    return ANSWERED;
   });
 }
 
-export default fp(refusedUpgrades, { name: 'refused-upgrades' });
+export default fp(refusedUpgrades, { name: 'refused-upgrades', dependencies: ['request-gate'] });
