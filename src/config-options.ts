@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { defaultMaxMemory } from './cpus/memory-limit.js';
+import { PID_RANGE } from './cpus/process-table.js';
 import { READS_ON, type ReadsOn, type StrategyName } from './cpus/sim-api.js';
 import {
   PKEYS_MODES,
@@ -23,6 +24,7 @@ export interface ServiceConfig {
   reads: ReadsOn;
   /** Processes created at start-up from the templates. */
   population: number;
+  /** Process limit (EAGAIN beyond); 0 = derived from --max-memory (defaultMaxProcesses). */
   maxProcesses: number;
   maxVmasPerProcess: number;
   /** Activities running at once (EAGAIN beyond); 0 = derived from the CPUs and memory. */
@@ -144,9 +146,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: 'max-processes',
     env: 'MAX_PROCESSES',
     kind: 'int',
-    min: 1,
-    def: () => 4096,
-    help: 'process limit (POST /processes and fork answer EAGAIN beyond)',
+    min: 0,
+    max: PID_RANGE - 1,
+    def: () => 0,
+    help: 'process limit (POST /processes and fork answer EAGAIN beyond); 0 = one more than --max-memory pays for at 16 KiB a process, so the budget (ENOMEM) is met first',
   },
   {
     key: 'maxVmasPerProcess',

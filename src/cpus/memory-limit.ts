@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { FIXED_PAGES, PAGE_BYTES } from '../mm/arena-layout.js';
+import { PID_RANGE } from './process-table.js';
 
 /**
  * What one process costs besides its arena's committed pages, one figure for every transport (so
@@ -17,6 +19,26 @@ import { totalmem } from 'node:os';
  * --cpus 0 with a ~10 % margin and falls ~2 KB per worker short beyond it (~1.4 KB at --cpus 2).
  */
 export const PROCESS_VIEW_BYTES = 8 * 1024;
+
+/**
+ * The least the budget is charged for a process: its fixed cost and the two pages every arena
+ * commits (the header and the pivot page), whatever its address space holds.
+ */
+export const MIN_PROCESS_CHARGE = PROCESS_VIEW_BYTES + FIXED_PAGES * PAGE_BYTES;
+
+/**
+ * The default `--max-processes`: one more process than the budget could pay for at the least a
+ * process is charged, so that a client creating processes meets ENOMEM from the budget, the one
+ * limit every client shares, before the process table is full (issue 11; the same rule as the
+ * shared tables, table-charge.ts). The pid table grows as processes come (a Map, and arenas are
+ * address-space reservations committed as used), so a large limit costs nothing up front.
+ * Bounded by the pids a table owns (Linux's PID_MAX_LIMIT): beyond a ~64 GiB budget the pid range
+ * is what a client meets, with EAGAIN as fork(2) at pid_max.
+ */
+export function defaultMaxProcesses(maxMemory: number): number {
+  if (!Number.isFinite(maxMemory)) return PID_RANGE - 1;
+  return Math.min(PID_RANGE - 1, Math.floor(maxMemory / MIN_PROCESS_CHARGE) + 1);
+}
 
 /** Share of the machine's memory the hosted processes may take by default. */
 export const DEFAULT_MEMORY_SHARE = 1 / 2;

@@ -31,7 +31,7 @@ export class ProcessTable<P extends ProcessEntry> {
   closed = false;
 
   constructor(
-    private readonly maxProcesses: number,
+    readonly maxProcesses: number,
     readonly pidBase = 0,
   ) {
     if (!Number.isSafeInteger(pidBase) || pidBase < 0 || pidBase + PID_RANGE > 2 ** 31) {

@@ -25,6 +25,7 @@ export interface SimOptions {
    * the workers like mutations.
    */
   reads?: ReadsOn;
+  /** Process limit (EAGAIN beyond); 0: `defaultMaxProcesses(maxMemory)`. */
   maxProcesses: number;
   maxVmasPerProcess: number;
   maxBatch: number;

@@ -6,7 +6,7 @@
 import { ENOMEM, ESRCH } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { ActivityAdmission } from './activity-admission.js';
-import { PROCESS_VIEW_BYTES } from './memory-limit.js';
+import { defaultMaxProcesses, PROCESS_VIEW_BYTES } from './memory-limit.js';
 import { buildTemplateProcess, COMM_MAX, newProcessImage, populationPlan } from './population.js';
 import { ProcessTable } from './process-table.js';
 import {
@@ -53,7 +53,10 @@ export class SimProcesses {
     private readonly activities: ActivityAdmission,
     private readonly transport: EngineTransport,
   ) {
-    this.table = new ProcessTable(opts.maxProcesses, opts.pidBase);
+    // 0 = derived from the budget, as --max-processes 0 means (a ServiceConfig spread into options).
+    const max =
+      opts.maxProcesses || defaultMaxProcesses(opts.maxMemory ?? Number.POSITIVE_INFINITY);
+    this.table = new ProcessTable(max, opts.pidBase);
   }
 
   /** The process, or ESRCH. */

@@ -186,7 +186,7 @@ export class Sim implements SimApi {
       strategy: this.shared.config.strategy,
       cpus: this.transport.cpus,
       reads: readsOnFor(this.opts),
-      maxProcesses: this.opts.maxProcesses,
+      maxProcesses: this.processes.table.maxProcesses,
       maxVmasPerProcess: this.opts.maxVmasPerProcess,
       maxBatch: this.opts.maxBatch,
       pkeys: this.opts.pkeys ?? false,
