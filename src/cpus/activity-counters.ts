@@ -5,17 +5,20 @@
  *
  * Int32 word 0: stop flag (event loop sets 1 with Atomics.store + notify; the thread polls it
  * between calls and sleeps on it when rate-capped, so a stop wakes it at once).
+ * Int32 word 1: a replay has run to its end (1), stored with Atomics after its last counts, so a
+ * reader that loads it first (Atomics) and then the counts sees every call of the run: read in
+ * the other order, a preempted reader could pair a stale `calls` with `finished`.
  * Float64 cells (after the first cache line): calls, errors, iterations, and for a replay its
- * mismatches and whether it has run to its end (1).
+ * mismatches.
  */
 const STOP_WORD = 0;
+const FINISHED_WORD = 1;
 const F64_OFFSET = 64;
 const CALLS = 0;
 const ERRORS = 1;
 const ITERATIONS = 2;
 const MISMATCHES = 3;
-const FINISHED = 4;
-const CELLS = 5;
+const CELLS = 4;
 const BYTES = F64_OFFSET + CELLS * 8;
 
 export class ActivityCounters {
@@ -62,8 +65,9 @@ export class ActivityCounters {
   get mismatches(): number {
     return this.cells[MISMATCHES];
   }
+  /** Load this before the counts (see the header). */
   get finished(): boolean {
-    return this.cells[FINISHED] !== 0;
+    return Atomics.load(this.words, FINISHED_WORD) !== 0;
   }
 
   /** Activity thread only: a replay's mismatches so far. */
@@ -74,7 +78,7 @@ export class ActivityCounters {
   /** Activity thread only: the source ran out (a replay reached its end); `passDone` counts it. */
   finish(passDone: boolean): void {
     if (passDone) this.cells[ITERATIONS] += 1;
-    this.cells[FINISHED] = 1;
+    Atomics.store(this.words, FINISHED_WORD, 1);
   }
 
   /** Activity thread only. */

@@ -95,6 +95,8 @@ export class ActivityThread {
   }
 
   status(): ActivityStatus {
+    // `finished` first: once it reads true, the counts below include every call of the run.
+    const finished = this.counters.finished;
     const status: ActivityStatus = {
       spec: this.spec,
       startedAt: this.startedAt,
@@ -103,7 +105,7 @@ export class ActivityThread {
       iterations: this.counters.iterations,
     };
     if (this.spec.kind === 'replay')
-      status.replay = { mismatches: this.counters.mismatches, done: this.counters.finished };
+      status.replay = { mismatches: this.counters.mismatches, done: finished };
     if (this.failure !== null) status.failure = this.failure;
     return status;
   }
