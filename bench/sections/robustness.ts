@@ -9,16 +9,21 @@
  *   - RSS growth per 1,000 churn cycles (create/fork/mutate/exit through HTTP, worker CPUs),
  *     goal ≤ 64 MB (the slope over the second half of the loop): the leaks of issue 11 finding 3 were 14.5–28.7 MB per cycle (14,500–28,700 MB
  *     per 1,000), so the bound is 0.4 % of the smaller one, and above the ~15 MB plateau that
- *     worker heaps and allocator caches reach in the first few hundred cycles.
+ *     worker heaps and allocator caches reach in the first few hundred cycles;
+ *   - one client filling the process table with its cheapest processes under a 96 MiB budget:
+ *     refused by the budget (ENOMEM), goal 0 refusals from the table (EAGAIN), with less than one
+ *     process's charge (16 KiB) of budget left.
  */
 import fc from 'fast-check';
 import { buildApp } from '../../src/app.js';
+import { MIN_PROCESS_CHARGE } from '../../src/cpus/memory-limit.js';
 import { Sim } from '../../src/cpus/sim.js';
 import type { BenchSection, Figure } from '../lib/figure.js';
 import { churnSoak } from '../robustness/churn-soak.js';
 import { DEFAULT_SEED, fuzzConfig, fuzzFixture } from '../robustness/fuzz-fixture.js';
 import type { Tally } from '../robustness/hostile-client.js';
 import { routeRequests, routeRuns, routeSpecs } from '../robustness/http-requests.js';
+import { fillProcessTable } from '../robustness/process-fill.js';
 import { routeKeyString, routeTable } from '../robustness/route-table.js';
 import { runConnectionStorm } from '../robustness/storm-run.js';
 import { sendWs, WsReplies, wsMessages } from '../robustness/ws-fuzz.js';
@@ -168,6 +173,34 @@ export const robustnessSection: BenchSection = {
     } finally {
       await app.close();
     }
+
+    ctx.progress('process table: one client fills it');
+    const f = await fillProcessTable(96 << 20);
+    const refused = Object.values(f.refusals).reduce((a, b) => a + b, 0);
+    const fillNote = `${f.made} processes made of a limit of ${f.limit} (default --max-processes at a 96 MiB budget) in ${(f.ms / 1000).toFixed(1)} s; refusals ${JSON.stringify(f.refusals)}`;
+    figures.push(
+      {
+        ...share(
+          'process_table.eagain',
+          'process table filled by one client: refusals from the table (EAGAIN), not the budget',
+          f.refusals['429 EAGAIN'] ?? 0,
+          { name: 'refusals', value: refused },
+          0,
+        ),
+        note: fillNote,
+      },
+      {
+        id: 'robustness.process_table.budget_left',
+        section: SECTION,
+        what: 'process table filled by one client: budget left at its refusal',
+        unit: 'bytes',
+        value: f.budgetLeftBytes,
+        baseline: { name: 'least charge of a process', value: MIN_PROCESS_CHARGE },
+        ratio: f.budgetLeftBytes / MIN_PROCESS_CHARGE,
+        goal: { op: '<=', ratio: 1 },
+        met: f.budgetLeftBytes < MIN_PROCESS_CHARGE,
+      },
+    );
     return figures;
   },
 };
