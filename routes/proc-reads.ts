@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isWholeRead } from '../src/cpus/read-pieces.js';
 import { SimError } from '../src/cpus/sim-api.js';
+import { handedOverQuery } from '../src/plugins/app/point-query-fast-path.js';
 import { batchBodyLimit, batchCountCheck } from '../src/schemas/body-limits.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
 import { httpError } from '../src/schemas/errors.js';
@@ -201,7 +202,11 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const failed = (err: unknown) => {
         reply.send((err instanceof Error ? err : new Error(String(err))) as never);
       };
-      app.sim.query(request.params.pid, { strategy: query.strategy }, args).then((outcomes) => {
+      // The fast path's answer when it asked the engine already (point-query-fast-path.ts).
+      const pending =
+        handedOverQuery(request.raw) ??
+        app.sim.query(request.params.pid, { strategy: query.strategy }, args);
+      pending.then((outcomes) => {
         try {
           const outcome = outcomes[0];
           if (outcome instanceof SimError) return failed(outcome);

@@ -22,12 +22,9 @@ import { clientErrorHandler, frameworkErrors } from './plugins/app/client-errors
 import eventFanoutPlugin from './plugins/app/event-fanout.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import originHostPlugin from './plugins/app/origin-host.js';
+import { PointQueryFastPath } from './plugins/app/point-query-fast-path.js';
 import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
-import requestGatePlugin, {
-  ANSWERED,
-  PASS,
-  type RequestCheck,
-} from './plugins/app/request-gate.js';
+import requestGatePlugin, { ANSWERED, type RequestCheck } from './plugins/app/request-gate.js';
 import { routeLevelChildLoggers } from './plugins/app/route-loggers.js';
 import simPlugin from './plugins/app/sim.js';
 import statePlugin from './plugins/app/state.js';
@@ -40,6 +37,12 @@ import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './schemas/json-depth.js';
 import { UapiValueError } from './schemas/uapi.js';
 import { validatorCompiler } from './schemas/validator.js';
 import type { StateStore } from './state/state-store.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    pointQueryFastPath: PointQueryFastPath;
+  }
+}
 
 export interface AppOptions {
   config: ServiceConfig;
@@ -68,25 +71,33 @@ function bearerTokenCheck(token: string): RequestCheck {
   const expectedProtocol = Buffer.from(`bearer.${Buffer.from(token).toString('base64url')}`);
   const matches = (got: Buffer, want: Buffer) =>
     got.length === want.length && timingSafeEqual(got, want);
-  return (request, reply) => {
-    const path = request.url.split('?')[0];
-    if (path === '/healthz' || path === '/' || path.startsWith('/ui/')) return PASS;
-    if (matches(Buffer.from(request.headers.authorization ?? ''), expected)) return PASS;
-    if (path === '/ws') {
-      const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',');
-      if (offered.some((p) => matches(Buffer.from(p.trim()), expectedProtocol))) return PASS;
-    }
-    reply
-      .code(401)
-      .header('www-authenticate', 'Bearer')
-      .send({ error: 'EACCES', errno: HTTP_ERRNO.EACCES, message: 'missing or bad bearer token' });
-    return ANSWERED;
+  return {
+    passes(raw) {
+      const path = (raw.url ?? '').split('?')[0];
+      if (path === '/healthz' || path === '/' || path.startsWith('/ui/')) return true;
+      if (matches(Buffer.from(raw.headers.authorization ?? ''), expected)) return true;
+      if (path !== '/ws') return false;
+      const offered = String(raw.headers['sec-websocket-protocol'] ?? '').split(',');
+      return offered.some((p) => matches(Buffer.from(p.trim()), expectedProtocol));
+    },
+    otherwise(_request, reply) {
+      reply.code(401).header('www-authenticate', 'Bearer').send({
+        error: 'EACCES',
+        errno: HTTP_ERRNO.EACCES,
+        message: 'missing or bad bearer token',
+      });
+      return ANSWERED;
+    },
   };
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
+  // GET /proc/<pid>/procmap_query?addr=0x… answered before fastify when it succeeds
+  // (src/plugins/app/point-query-fast-path.ts); starts once the app is ready.
+  const pointQueryFastPath = new PointQueryFastPath();
   const app = Fastify({
+    serverFactory: pointQueryFastPath.serverFactory,
     logger: opts.logger ?? false,
     // Routes that need more raise it (src/schemas/body-limits.ts).
     bodyLimit: smallBodyLimit(config),
@@ -108,15 +119,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.requestGate.add((_request, reply) => {
-    if (!closing) return PASS;
-    // In-flight requests finish; new ones (on kept-alive connections) are shed.
-    reply
-      .code(503)
-      .header('connection', 'close')
-      .header('retry-after', String(config.retryAfterS))
-      .send({ error: 'EBUSY', errno: HTTP_ERRNO.EBUSY, message: 'the service is shutting down' });
-    return ANSWERED;
+  app.requestGate.add({
+    passes: () => !closing,
+    otherwise(_request, reply) {
+      // In-flight requests finish; new ones (on kept-alive connections) are shed.
+      reply
+        .code(503)
+        .header('connection', 'close')
+        .header('retry-after', String(config.retryAfterS))
+        .send({ error: 'EBUSY', errno: HTTP_ERRNO.EBUSY, message: 'the service is shutting down' });
+      return ANSWERED;
+    },
   });
   if (config.token !== '') app.requestGate.add(bearerTokenCheck(config.token));
   // TypeBox validation: bodies are checked without coercion (a JSON number stays a number, so
@@ -181,5 +194,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // GET /ws with the WebSocket plugin, in a context of their own (its hooks stay off other routes).
   await app.register(websocketPlugin, { maxMessageBytes: config.wsMaxMessage, routes: wsRoutes });
   await app.register(pageRoutes);
+  app.decorate('pointQueryFastPath', pointQueryFastPath);
+  app.addHook('onReady', async () => pointQueryFastPath.attach(app));
   return app;
 }

@@ -4,13 +4,18 @@
  * shared-memory block on each scrape, the process/VMA gauges, and HTTP request durations by
  * route pattern, observed here.
  */
-import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { createMetricsRegistry, type MetricsRegistry } from '../../metrics/registry.js';
+
+/** Counts one request that ended with `status` after `seconds` in http_request_duration_seconds. */
+export type ObserveRequest = (status: number, seconds: number) => void;
 
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: MetricsRegistry;
+    /** Request durations of a method and route pattern (for requests answered outside a route). */
+    requestDurations: { observer(method: string, route: string): ObserveRequest };
   }
 }
 
@@ -27,22 +32,22 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   // URL (no pid in labels). Requests no route takes (404s, and those a check refused on the way)
   // share the route value "unknown", observed by the one app-wide hook, which passes the others.
   const histogram = metrics.httpRequestDuration;
-  const observer = (method: string, route: string) => {
-    // Series by status code, found once each.
+  /** Observes one method and route's requests; series by status code, found once each. */
+  const observer = (method: string, route: string): ObserveRequest => {
     const byStatus: number[] = [];
-    return (reply: FastifyReply) => {
-      const status = reply.statusCode;
+    return (status, seconds) => {
       let series = byStatus[status];
       if (series === undefined) {
         series = histogram.series(method, route, status);
         byStatus[status] = series;
       }
-      histogram.observeSeries(series, reply.elapsedTime / 1000);
+      histogram.observeSeries(series, seconds);
     };
   };
-  // Series makers by method, made on first use (a GET route also answers HEAD with these hooks).
+  app.decorate('requestDurations', { observer });
+  // Observers by method, made on first use (a GET route also answers HEAD with these hooks).
   const byMethod = (route: string) => {
-    const observers = new Map<string, (reply: FastifyReply) => void>();
+    const observers = new Map<string, ObserveRequest>();
     return (method: string) => {
       let observe = observers.get(method);
       if (observe === undefined) {
@@ -55,14 +60,14 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route) => {
     const observerOf = byMethod(route.url);
     const hook: onResponseHookHandler = (request, reply, done) => {
-      observerOf(request.method)(reply);
+      observerOf(request.method)(reply.statusCode, reply.elapsedTime / 1000);
       done();
     };
     route.onResponse = route.onResponse === undefined ? [hook] : [route.onResponse, hook].flat();
   });
   const unknownOf = byMethod('unknown');
   app.addHook('onResponse', (request, reply, done) => {
-    if (request.is404) unknownOf(request.method)(reply);
+    if (request.is404) unknownOf(request.method)(reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }

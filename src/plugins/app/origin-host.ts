@@ -104,24 +104,32 @@ async function originHost(app: FastifyInstance, opts: { config: ServiceConfig })
     return ok;
   };
   // Every request passes here (src/plugins/app/request-gate.ts).
-  app.requestGate.add((request: FastifyRequest, reply: FastifyReply) => {
-    const host = request.headers.host ?? '';
-    if (!hostAllowed(host) && request.url.split('?')[0] !== '/healthz') {
-      refuse(reply, `Host "${host}" is not this service's (see --allowed-hosts)`);
+  app.requestGate.add({
+    passes(raw: IncomingMessage) {
+      if (!hostAllowed(raw.headers.host ?? '')) return false;
+      const origin = raw.headers.origin;
+      if (origin === undefined || origins === null) return true;
+      return READ_METHODS.has(raw.method ?? '') && !isUpgrade(raw);
+    },
+    otherwise(request: FastifyRequest, reply: FastifyReply) {
+      const host = request.headers.host ?? '';
+      if (!hostAllowed(host) && request.url.split('?')[0] !== '/healthz') {
+        refuse(reply, `Host "${host}" is not this service's (see --allowed-hosts)`);
+        return ANSWERED;
+      }
+      const origin = request.headers.origin;
+      if (origin === undefined || origins === null) return PASS;
+      if (READ_METHODS.has(request.method) && !isUpgrade(request.raw)) return PASS;
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        // "null" (sandboxed frames, file://) and garbage: foreign.
+      }
+      if (parsed && (sameOrigin(parsed, host) || origins.has(parsed.origin))) return PASS;
+      refuse(reply, `cross-origin request from "${origin}" refused (see --allowed-origins)`);
       return ANSWERED;
-    }
-    const origin = request.headers.origin;
-    if (origin === undefined || origins === null) return PASS;
-    if (READ_METHODS.has(request.method) && !isUpgrade(request.raw)) return PASS;
-    let parsed: URL | null = null;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      // "null" (sandboxed frames, file://) and garbage: foreign.
-    }
-    if (parsed && (sameOrigin(parsed, host) || origins.has(parsed.origin))) return PASS;
-    refuse(reply, `cross-origin request from "${origin}" refused (see --allowed-origins)`);
-    return ANSWERED;
+    },
   });
 }
 

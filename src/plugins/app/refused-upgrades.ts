@@ -50,17 +50,19 @@ async function refusedUpgrades(app: FastifyInstance): Promise<void> {
   // Only upgrade requests pay anything (no onSend or onResponse hook for every request): the
   // header is set before anything can answer, and every answer keeps it; the socket goes once
   // the answer is written (an upgrade that succeeds is hijacked: it writes no answer here).
-  app.requestGate.add((request, reply) => {
-    if (!isUpgrade(request.raw)) return PASS;
-    reply.header('connection', 'close');
-    reply.raw.once('finish', () => request.raw.socket.destroySoon());
-    const problem = handshakeProblem(request.headers);
-    if (problem === null) return PASS;
-    reply
-      .code(400)
-      .header('sec-websocket-version', '13')
-      .send({ error: 'EINVAL', errno: HTTP_ERRNO.EINVAL, message: problem });
-    return ANSWERED;
+  app.requestGate.add({
+    passes: (raw) => !isUpgrade(raw),
+    otherwise(request, reply) {
+      reply.header('connection', 'close');
+      reply.raw.once('finish', () => request.raw.socket.destroySoon());
+      const problem = handshakeProblem(request.headers);
+      if (problem === null) return PASS;
+      reply
+        .code(400)
+        .header('sec-websocket-version', '13')
+        .send({ error: 'EINVAL', errno: HTTP_ERRNO.EINVAL, message: problem });
+      return ANSWERED;
+    },
   });
 }
 

@@ -13,7 +13,6 @@
 import fastifyUnderPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { PASS } from '../app/request-gate.js';
 
 export interface UnderPressureOptions {
   maxEventLoopDelayMs: number;
@@ -50,10 +49,12 @@ async function underPressure(app: FastifyInstance, opts: UnderPressureOptions): 
   });
   const retryAfter = String(opts.retryAfterS || 10); // under-pressure's own default for 0
   const error = new UnderPressureError();
-  app.requestGate.add((_request, reply) => {
-    if (!isUnderPressure()) return PASS;
-    reply.code(503).header('retry-after', retryAfter);
-    return error;
+  app.requestGate.add({
+    passes: () => !isUnderPressure(),
+    otherwise(_request, reply) {
+      reply.code(503).header('retry-after', retryAfter);
+      return error;
+    },
   });
 }
 

@@ -1,0 +1,174 @@
+/**
+ * The point query's fast path (src/plugins/app/point-query-fast-path.ts) on a real listening
+ * server (inject() goes around it): the plain form `?addr=0x…` must answer exactly what fastify's
+ * route answers for the same query (compared with `&flags=0`, the same query by the route), take
+ * the fast path only for a VMA found with every request check passing, hand every other outcome
+ * to fastify with the engine's answer (the read counted once), and count its requests in the
+ * route's request-duration series.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { Sim } from '../../src/cpus/sim.js';
+import { testConfig } from './helpers.js';
+
+const TOKEN = 'fast-path-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+interface Answer {
+  status: number;
+  type: string | null;
+  length: string | null;
+  retryAfter: string | null;
+  body: string;
+}
+
+describe('point query fast path (real server)', () => {
+  let sim: Sim;
+  let app: FastifyInstance;
+  let base = '';
+  let healthy = true;
+  let pid = 0;
+  let hit = '';
+
+  before(async () => {
+    const c = testConfig({ token: TOKEN });
+    sim = await Sim.start({ ...c, cpus: 0, population: 0 });
+    app = await buildApp({
+      config: c,
+      sim,
+      healthCheck: async () => healthy,
+      healthCheckIntervalMs: 10,
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const r = await fetch(`${base}/processes`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ template: 'bash' }),
+    });
+    pid = ((await r.json()) as { pid: number }).pid;
+    const maps = await (await fetch(`${base}/proc/${pid}/maps`, { headers: AUTH })).text();
+    hit = maps.split('-')[0];
+  });
+  after(() => app.close());
+
+  /** GET over node's client (fetch would not send our Host header). */
+  const get = (path: string, headers: Record<string, string> = AUTH): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const req = request(`${base}${path}`, { headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => {
+          const h = (name: string) => (res.headers[name] as string | undefined) ?? null;
+          resolve({
+            status: res.statusCode ?? 0,
+            type: h('content-type'),
+            length: h('content-length'),
+            retryAfter: h('retry-after'),
+            body,
+          });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  /** The plain form's answer, whether fastify saw it, and the route's answer to the same query. */
+  const both = async (path: string, headers?: Record<string, string>) => {
+    const seen = app.pointQueryFastPath.answered;
+    const plain = await get(path, headers);
+    const viaFastify = app.pointQueryFastPath.answered === seen;
+    const routed = await get(`${path}&flags=0`, headers);
+    assert.equal(app.pointQueryFastPath.answered, seen + (viaFastify ? 0 : 1), 'flags=0: fastify');
+    return { plain, viaFastify, routed };
+  };
+  const metric = async (prefix: string) => {
+    const text = (await get('/metrics')).body;
+    const line = text.split('\n').find((l) => l.startsWith(prefix));
+    return line === undefined ? 0 : Number(line.split(' ').at(-1));
+  };
+  const queryDurations = (status: number) =>
+    metric(
+      `http_request_duration_seconds_count{method="GET",route="/proc/:pid/procmap_query",status_code="${status}"}`,
+    );
+  const queryReads = () => metric('procfs_reads_total{op="query",strategy="per_vma"}');
+
+  test('a VMA found: the route`s bytes, without fastify, counted once', async () => {
+    const [d0, r0] = [await queryDurations(200), await queryReads()];
+    const { plain, viaFastify, routed } = await both(`/proc/${pid}/procmap_query?addr=0x${hit}`);
+    assert.equal(viaFastify, false);
+    assert.equal(plain.status, 200);
+    assert.deepEqual(plain, routed);
+    assert.equal(JSON.parse(plain.body).vma_start, `0x${hit}`);
+    assert.equal(await queryDurations(200), d0 + 2);
+    assert.equal(await queryReads(), r0 + 2);
+  });
+
+  test('no VMA, no process: fastify answers with the engine`s answer, read counted once', async () => {
+    for (const [path, status, error] of [
+      [`/proc/${pid}/procmap_query?addr=0x10`, 404, 'ENOENT'],
+      [`/proc/${pid}/procmap_query?addr=0xffffffffffffffff`, 404, 'ENOENT'],
+      ['/proc/99999/procmap_query?addr=0x10', 404, 'ESRCH'],
+    ] as const) {
+      const r0 = await queryReads();
+      const d0 = await queryDurations(status);
+      const { plain, viaFastify, routed } = await both(path);
+      assert.equal(viaFastify, true, path);
+      assert.equal(plain.status, status, path);
+      assert.equal(JSON.parse(plain.body).error, error, path);
+      assert.deepEqual(plain, routed, path);
+      if (error === 'ENOENT') assert.equal(await queryReads(), r0 + 2, path);
+      assert.equal(await queryDurations(status), d0 + 2, path);
+    }
+  });
+
+  test('a request a check refuses is fastify`s: token, Host, overload', async () => {
+    const path = `/proc/${pid}/procmap_query?addr=0x${hit}`;
+    const noToken = await both(path, {});
+    assert.equal(noToken.viaFastify, true);
+    assert.equal(noToken.plain.status, 401);
+    assert.deepEqual(noToken.plain, noToken.routed);
+
+    const badHost = await both(path, { ...AUTH, host: 'evil.example' });
+    assert.equal(badHost.viaFastify, true);
+    assert.equal(badHost.plain.status, 403);
+    assert.deepEqual(badHost.plain, badHost.routed);
+
+    healthy = false;
+    try {
+      // The health check runs every 10 ms: wait (bounded) until the service says it is overloaded.
+      let seen: Answer | null = null;
+      for (let i = 0; i < 500 && seen?.status !== 503; i++) {
+        seen = await get('/config');
+        if (seen.status !== 503) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(seen?.status, 503);
+      const loaded = await both(path);
+      assert.equal(loaded.viaFastify, true);
+      assert.equal(loaded.plain.status, 503);
+      assert.equal(JSON.parse(loaded.plain.body).error, 'EBUSY');
+      assert.ok(loaded.plain.retryAfter !== null);
+      assert.deepEqual(loaded.plain, loaded.routed);
+    } finally {
+      healthy = true;
+    }
+  });
+
+  test('other forms are fastify`s: other keys, decimal, a body, HEAD', async () => {
+    for (const [path, init] of [
+      [`/proc/${pid}/procmap_query?addr=0x${hit}&strategy=mmap_lock`, {}],
+      [`/proc/${pid}/procmap_query?addr=${Number.parseInt(hit, 16)}`, {}],
+      [`/proc/${pid}/procmap_query?addr=0x${hit}`, { method: 'HEAD' }],
+      [`/proc/0${pid}/procmap_query?addr=0x${hit}`, {}],
+    ] as const) {
+      const seen = app.pointQueryFastPath.answered;
+      const r = await fetch(`${base}${path}`, { headers: AUTH, ...init });
+      await r.arrayBuffer();
+      assert.equal(app.pointQueryFastPath.answered, seen, path);
+    }
+  });
+});
