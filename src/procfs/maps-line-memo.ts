@@ -233,8 +233,16 @@ export class MapsLineMemo {
   /** Room for `entries` entries and `textBytes` bytes of text; false past the thread's budget. */
   private reserve(entries: number, textBytes: number): boolean {
     if (entries <= this.cap && textBytes <= this.text.length) return true;
-    const cap = Math.max(entries, this.cap * 2, 64);
-    const textCap = Math.max(textBytes, this.text.length * 2, 4096);
+    // Doubling what is short (only that); near the budget, just what is needed.
+    let cap = entries > this.cap ? Math.max(entries, this.cap * 2, 64) : this.cap;
+    let textCap =
+      textBytes > this.text.length
+        ? Math.max(textBytes, this.text.length * 2, 4096)
+        : this.text.length;
+    if (cap * ENTRY_BYTES + textCap > MEMO_BUDGET_BYTES) {
+      cap = Math.max(entries, this.cap);
+      textCap = Math.max(textBytes, this.text.length);
+    }
     const bytes = cap * ENTRY_BYTES + textCap;
     if (bytes > MEMO_BUDGET_BYTES) return false;
     makeRoom(this, bytes - this.bytes);
@@ -290,6 +298,11 @@ export class MapsLineMemo {
     this.off = new Int32Array(1);
     this.names = [];
     this.text = new Uint8Array(0);
+  }
+
+  /** Lines memoised (tests). */
+  get entries(): number {
+    return this.n;
   }
 
   /** Bytes this memo holds (text and keys). */

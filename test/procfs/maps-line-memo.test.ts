@@ -198,6 +198,20 @@ test('memo: a chunk rolled back (never ended) is read again from the last chunk 
   assert.equal(readThrough(memo, views), fresh(views));
 });
 
+test('memo: a 65,000-line file is memoised whole (growth near the budget takes what it needs)', () => {
+  // ~95 bytes a line: 6 MB of text, past the 4 MB step where doubling both arrays would not fit.
+  const src = PATHS.slice();
+  const many = Array.from({ length: 65_000 }, (_, i) =>
+    file(0x7f00_0000_0000 + i * 3 * PAGE, src, 0, 16),
+  );
+  const memo = new MapsLineMemo();
+  assert.equal(readThrough(memo, many, 4096), fresh(many));
+  assert.equal(memo.entries, many.length);
+  assert.ok(memo.heldBytes <= MEMO_BUDGET_BYTES);
+  assert.equal(readThrough(memo, many, 4096), fresh(many));
+  memo.release();
+});
+
 test('memo: the thread budget bounds what all memos hold', () => {
   const big = Array.from({ length: 40_000 }, (_, i) => anon(0x10000 + i * 2 * PAGE, 1));
   const memos = Array.from({ length: 12 }, () => new MapsLineMemo());
