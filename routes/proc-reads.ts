@@ -1,6 +1,7 @@
 /**
  * procfs reads (API.md "procfs reads"): `/proc/:pid/maps` streamed chunk by chunk (each chunk is
- * produced in its own lock window by the sim), and PROCMAP_QUERY, point (GET) and batch (POST).
+ * produced in its own lock window by the sim), and the point PROCMAP_QUERY (GET; the batch, POST,
+ * is routes/query-batch.ts).
  * These are the hot routes under load, so their request logs are off below `warn`.
  */
 import { Readable } from 'node:stream';
@@ -9,18 +10,10 @@ import { Type } from 'typebox';
 import { isWholeRead } from '../src/cpus/read-pieces.js';
 import { SimError } from '../src/cpus/sim-api.js';
 import { handedOverQuery } from '../src/plugins/app/point-query-fast-path.js';
-import { batchBodyLimit, batchCountCheck } from '../src/schemas/body-limits.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
 import { httpError } from '../src/schemas/errors.js';
 import { ChunkParam, SmapsQuery } from '../src/schemas/proc-files.js';
 import { PointQuery, QueryAnswerBody, queryAnswerJson, toQueryArgs } from '../src/schemas/query.js';
-import {
-  BatchQueryBody,
-  queryColumnsBytes,
-  toCompactQueries,
-} from '../src/schemas/query-columns.js';
-import { batchQueryValidator, QueryEntryBatch } from '../src/schemas/query-entries.js';
-import { queryResultsBytes } from '../src/schemas/query-results.js';
 
 const tags = ['procfs'];
 const hot = { logLevel: 'warn' as const };
@@ -29,32 +22,6 @@ const MapsQuery = Type.Object({
   strategy: Type.Optional(StrategyName),
   chunk: Type.Optional(ChunkParam),
 });
-
-const BatchResult = Type.Union([
-  QueryAnswerBody,
-  Type.Object({
-    error: Type.String(),
-    errno: Type.Integer(),
-    message: Type.Optional(Type.String()),
-  }),
-]);
-
-/** The compact form's answer (documentation only: the handler serialises it itself). */
-const QueryColumns = Type.Object({
-  vma_start: Type.Array(Type.Union([Type.String(), Type.Null()])),
-  vma_end: Type.Array(Type.Union([Type.String(), Type.Null()])),
-  vma_flags: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
-  vma_offset: Type.Array(Type.Union([Type.String(), Type.Null()])),
-  inode: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
-  dev_major: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
-  dev_minor: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
-  vma_name: Type.Array(Type.Union([Type.String(), Type.Null()])),
-  errno: Type.Array(Type.Integer()),
-});
-
-function tooBig(n: number, maxBatch: number) {
-  return httpError('E2BIG', `batch of ${n} queries exceeds the limit ${maxBatch}`);
-}
 
 /** Maps texts up to this size go out as one Buffer; longer ones are streamed. */
 const MAPS_BUFFERED_BYTES = 256 * 1024;
@@ -97,8 +64,6 @@ async function gatheredBody(chunks: AsyncIterable<Uint8Array>): Promise<Buffer |
 }
 
 const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const maxBatch = app.serviceConfig.maxBatch;
-
   app.get(
     '/proc/:pid/maps',
     {
@@ -216,46 +181,6 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           failed(err);
         }
       }, failed);
-    },
-  );
-
-  app.post(
-    '/proc/:pid/procmap_query',
-    {
-      ...hot,
-      bodyLimit: batchBodyLimit(app.serviceConfig),
-      preValidation: batchCountCheck(maxBatch, 'queries', 'addrs'),
-      validatorCompiler: batchQueryValidator,
-      schema: {
-        tags,
-        summary:
-          'Batch PROCMAP_QUERY: {"queries":[…]} answers one result per query, in order; ' +
-          '{"addrs":[…],"flags":…} answers column-wise (API.md "compact form")',
-        params: PidParams,
-        querystring: Type.Object({ strategy: Type.Optional(StrategyName) }),
-        body: BatchQueryBody,
-        response: {
-          200: Type.Union([Type.Object({ results: Type.Array(BatchResult) }), QueryColumns]),
-          ...errorResponses(400, 404, 413),
-        },
-      },
-    },
-    async (request, reply) => {
-      const body = request.body;
-      const opts = { strategy: request.query.strategy };
-      reply.type('application/json; charset=utf-8');
-      // The per-query form arrives parsed by the body validator (query-entries.ts): entries
-      // that do not parse have their own EINVAL; the others go to the engine in one call.
-      if (body instanceof QueryEntryBatch) {
-        if (body.count > maxBatch) throw tooBig(body.count, maxBatch);
-        const cols = await app.sim.queryColumns(request.params.pid, opts, body.batch);
-        return reply.send(queryResultsBytes(body, cols) as never);
-      }
-      if ('queries' in body) throw new Error('per-query batch not parsed by its validator');
-      if (body.addrs.length > maxBatch) throw tooBig(body.addrs.length, maxBatch);
-      const compact = toCompactQueries(body);
-      const cols = await app.sim.queryColumns(request.params.pid, opts, compact.batch);
-      return reply.send(queryColumnsBytes(compact, cols) as never);
     },
   );
 };

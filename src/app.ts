@@ -14,6 +14,7 @@ import mutationRoutes from '../routes/mutations.js';
 import pageRoutes from '../routes/page.js';
 import procReadRoutes from '../routes/proc-reads.js';
 import processRoutes from '../routes/processes.js';
+import queryBatchRoutes from '../routes/query-batch.js';
 import snapshotRoutes from '../routes/snapshot.js';
 import wsRoutes from '../routes/ws.js';
 import type { ServiceConfig } from './config.js';
@@ -33,8 +34,7 @@ import underPressurePlugin from './plugins/external/under-pressure.js';
 import websocketPlugin from './plugins/external/websocket.js';
 import { smallBodyLimit } from './schemas/body-limits.js';
 import { HTTP_ERRNO, toErrorReply } from './schemas/errors.js';
-import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './schemas/json-depth.js';
-import { UapiValueError } from './schemas/uapi.js';
+import { jsonBodyParser } from './schemas/json-body.js';
 import { validatorCompiler } from './schemas/validator.js';
 import type { StateStore } from './state/state-store.js';
 
@@ -136,18 +136,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // unsafe integers cannot sneak in as strings); params and querystrings are converted, exactly
   // (src/schemas/exact-params.ts), with a fast path for plain values (src/schemas/validator.ts).
   app.setValidatorCompiler(validatorCompiler);
+  const parseJson = jsonBodyParser(app);
 
-  // An empty body with a JSON content type (curl -H 'content-type: application/json' -X POST …/fork)
-  // means "no body", not a parse error; a body nested deeper than any request needs is refused
-  // before parsing (src/schemas/json-depth.ts); anything else goes to fastify's (proto-safe) parser.
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const bytes = body as Buffer;
-    if (bytes.length === 0) done(null, undefined);
-    else if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) {
-      done(new UapiValueError('EINVAL', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
-    } else jsonParser(request, bytes as unknown as string, done); // it takes a Buffer too
-  });
+  // Empty body = no body; nesting depth checked before parsing (src/schemas/json-body.ts).
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) =>
+    parseJson(request, body as Buffer, done),
+  );
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
@@ -189,6 +183,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes);
   await app.register(processRoutes);
   await app.register(procReadRoutes);
+  await app.register(queryBatchRoutes);
   await app.register(mutationRoutes);
   await app.register(snapshotRoutes);
   // GET /ws with the WebSocket plugin, in a context of their own (its hooks stay off other routes).

@@ -2,8 +2,9 @@
  * The per-address stages of the two batch forms of POST /proc/:pid/procmap_query (1,000 addresses
  * of the layout, as the HTTP section sends them), each the code the route runs for it, measured
  * like the other stages (request-stages.ts): JSON.parse of the body, its validation, the parsing
- * of the addresses (for the per-query form one pass with the validation), the engine on the event
- * loop, the reply written as bytes.
+ * of the addresses (for the per-query form one pass with the validation, or — the route's own
+ * body parser — one pass over the bytes), the engine on the event loop, the reply written as
+ * bytes (into reused memory, as the route does).
  */
 import type { SimApi } from '../../src/cpus/sim-api.js';
 import {
@@ -12,7 +13,9 @@ import {
   toCompactQueries,
 } from '../../src/schemas/query-columns.js';
 import { batchQueryValidator, type QueryEntryBatch } from '../../src/schemas/query-entries.js';
+import { scanQueryEntries } from '../../src/schemas/query-entries-scan.js';
 import { queryResultsBytes } from '../../src/schemas/query-results.js';
+import { ReplyBuffers } from '../../src/schemas/reply-buffers.js';
 import type { StageCost } from './request-stages.js';
 
 type Validate = (value: unknown) => unknown;
@@ -48,6 +51,7 @@ export async function measureBatchStages(
   const validate = batchQueryValidator({ schema: BatchQueryBody, httpPart: 'body' } as never);
   const perAddress = (fn: () => unknown) => t.perCall(reps, CALLS, fn) / ADDRESSES;
   const out: StageCost[] = [];
+  const replies = new ReplyBuffers();
   const common = (key: string, form: string, body: string) => {
     const parsed = JSON.parse(body);
     out.push(
@@ -84,7 +88,7 @@ export async function measureBatchStages(
     {
       key: 'batch.serialize',
       stage: 'compact batch: column-wise answer written into a Buffer, per address',
-      us: perAddress(() => queryColumnsBytes(compact, cols)),
+      us: perAddress(() => replies.release(queryColumnsBytes(compact, cols, replies.take))),
     },
   );
 
@@ -95,16 +99,23 @@ export async function measureBatchStages(
   const entries = (validate as Validate)(parsed) as { value: QueryEntryBatch };
   const batch = entries.value.batch;
   const answers = await sim.queryColumns(pid, {}, batch);
+  const bytes = Buffer.from(body);
   out.push(
     {
+      key: 'batch_q.scan',
+      stage:
+        'per-query batch: body parsed from its bytes into columns (the route body parser), per address',
+      us: perAddress(() => scanQueryEntries(bytes, ADDRESSES)),
+    },
+    {
       key: 'batch_q.json',
-      stage: 'per-query batch: JSON.parse of the body, per address',
+      stage: 'per-query batch, a body the scanner declines: JSON.parse of the body, per address',
       us: perAddress(() => JSON.parse(body)),
     },
     {
       key: 'batch_q.validate',
       stage:
-        'per-query batch: body validation and entry parsing, one pass (the route validator), per address',
+        'per-query batch, a body the scanner declines: validation and entry parsing, one pass (the route validator), per address',
       us: perAddress(() => (validate as Validate)(parsed)),
     },
     {
@@ -117,7 +128,9 @@ export async function measureBatchStages(
     {
       key: 'batch_q.serialize',
       stage: 'per-query batch: results written into a Buffer from the columns, per address',
-      us: perAddress(() => queryResultsBytes(entries.value, answers)),
+      us: perAddress(() =>
+        replies.release(queryResultsBytes(entries.value, answers, replies.take)),
+      ),
     },
   );
   return out;

@@ -25,9 +25,9 @@ export class JsonBytes {
     scratch = bigger;
   }
 
-  /** The reply: a copy of what was written, at its size. */
-  done(): Buffer {
-    const reply = Buffer.allocUnsafe(this.pos);
+  /** The reply: a copy of what was written, at its size (in a Buffer from `alloc`). */
+  done(alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+    const reply = alloc(this.pos);
     this.buf.copy(reply, 0, 0, this.pos);
     return reply;
   }

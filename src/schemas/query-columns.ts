@@ -19,7 +19,8 @@ import type { AddressBatch, QueryColumns } from '../cpus/sim-api.js';
 import { EINVAL } from '../mm/errno.js';
 import { JsonBytes, jsonName, MAX_HEX_STRING_BYTES, MAX_NUMBER_BYTES } from './json-bytes.js';
 import { BooleanFlag, parseQueryFlags, QueryFlagsInput, QueryInput } from './query.js';
-import { engineU64, UapiValueError } from './uapi.js';
+import type { ReplyAlloc } from './reply-buffers.js';
+import { engineU64, hexDigit, UapiValueError } from './uapi.js';
 
 export const CompactBatchBody = Type.Object(
   {
@@ -51,18 +52,11 @@ export interface CompactQueries {
   bad: Uint8Array | null;
 }
 
-/** Value of a hex digit's char code, or -1. */
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const l = c | 0x20;
-  return l >= 97 && l <= 102 ? l - 87 : -1;
-}
-
 /** The hex digits s[from, to) as a number (exact below 2^53), or -1 if one is not a digit. */
 function hexRun(s: string, from: number, to: number): number {
   let v = 0;
   for (let i = from; i < to; i++) {
-    const d = hexValue(s.charCodeAt(i));
+    const d = hexDigit(s.charCodeAt(i));
     if (d < 0) return -1;
     v = v * 16 + d;
   }
@@ -130,9 +124,13 @@ const MAX_ADDRESS_BYTES = 3 * MAX_HEX_STRING_BYTES + 5 * MAX_NUMBER_BYTES + 9 + 
 
 /**
  * The column-wise answer as JSON bytes: `q` says which addresses parsed (the others are EINVAL),
- * `cols` holds the engine's answers of those, in order.
+ * `cols` holds the engine's answers of those, in order; in a Buffer from `alloc`.
  */
-export function queryColumnsBytes(q: CompactQueries, cols: QueryColumns): Buffer {
+export function queryColumnsBytes(
+  q: CompactQueries,
+  cols: QueryColumns,
+  alloc: ReplyAlloc = Buffer.allocUnsafe,
+): Buffer {
   const n = q.count;
   const bad = q.bad;
   const errno = cols.errno;
@@ -173,5 +171,5 @@ export function queryColumnsBytes(q: CompactQueries, cols: QueryColumns): Buffer
     out.number(bad !== null && bad[i] === 1 ? EINVAL : errno[j++]);
   }
   out.ascii(']}');
-  return out.done();
+  return out.done(alloc);
 }

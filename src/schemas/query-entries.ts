@@ -36,12 +36,12 @@ export class QueryEntryBatch {
 const U64_STRING = /^(0[xX][0-9a-fA-F]+|[0-9]+)$/;
 const FLAGS_MAX_CHARS = 200;
 
-function isU64Input(v: unknown): boolean {
+export function isU64Input(v: unknown): boolean {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0;
   return typeof v === 'string' && v.length <= U64_MAX_CHARS && U64_STRING.test(v);
 }
 
-function isFlagsInput(v: unknown): boolean {
+export function isFlagsInput(v: unknown): boolean {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0;
   return typeof v === 'string' && v.length <= FLAGS_MAX_CHARS;
 }
@@ -79,6 +79,101 @@ interface QueryEntry {
 }
 
 /**
+ * The engine's columns of a per-query batch, filled entry by entry (by `parseQueryEntries` from
+ * parsed JSON, or by the body scanner from the bytes: query-entries-scan.ts).
+ */
+export class EntryColumns {
+  private addrs: Float64Array;
+  private flags: Int32Array;
+  private want: Uint8Array;
+  private bad: (ErrorBody | undefined)[] | null = null;
+  /** Entries added. */
+  count = 0;
+  /** Entries that parsed (the engine's rows). */
+  private good = 0;
+  /** A batch repeats a few flags values: each is converted once. */
+  private readonly flagValues = new Map<string | number, number | UapiValueError>();
+
+  /** Room for `capacity` entries (more grow the columns). */
+  constructor(capacity: number) {
+    this.addrs = new Float64Array(capacity);
+    this.flags = new Int32Array(capacity);
+    this.want = new Uint8Array(capacity);
+  }
+
+  /**
+   * Adds an entry whose values the schema accepts (`QueryInput`): parsed as `toQueryArgs` would,
+   * or its own EINVAL entry when its address or flags do not convert.
+   */
+  add(
+    addr: string | number,
+    flags: string | number | undefined,
+    name: boolean | 0 | 1 | undefined,
+    buildId: boolean | 0 | 1 | undefined,
+  ): void {
+    let err: UapiValueError | null = null;
+    let a = 0;
+    let f: number | UapiValueError = 0;
+    try {
+      a = engineU64('addr', addr);
+    } catch (x) {
+      if (!(x instanceof UapiValueError)) throw x;
+      err = x;
+    }
+    if (err === null && flags !== undefined) {
+      const known = this.flagValues.get(flags);
+      f = known ?? flagsValue(flags);
+      if (known === undefined) this.flagValues.set(flags, f);
+      if (f instanceof UapiValueError) err = f;
+    }
+    if (err !== null) {
+      this.bad ??= [];
+      this.bad[this.count++] = toErrorReply(err).body;
+      return;
+    }
+    const want =
+      (name === undefined || name ? WANT_NAME : 0) |
+      (buildId === undefined || buildId ? WANT_BUILD_ID : 0);
+    this.addParsed(a, f as number, want);
+  }
+
+  /** Adds an entry already parsed: its engine address, ioctl flags and WANT_* bits. */
+  addParsed(addr: number, flags: number, want: number): void {
+    const j = this.good;
+    if (j === this.addrs.length) this.grow();
+    this.addrs[j] = addr;
+    this.flags[j] = flags;
+    this.want[j] = want;
+    this.good = j + 1;
+    this.count++;
+  }
+
+  private grow(): void {
+    const n = 2 * this.addrs.length + 16;
+    const addrs = new Float64Array(n);
+    addrs.set(this.addrs);
+    const flags = new Int32Array(n);
+    flags.set(this.flags);
+    const want = new Uint8Array(n);
+    want.set(this.want);
+    this.addrs = addrs;
+    this.flags = flags;
+    this.want = want;
+  }
+
+  done(): QueryEntryBatch {
+    const g = this.good;
+    const fit = <T extends Float64Array | Int32Array | Uint8Array>(a: T) =>
+      (a.length === g ? a : a.slice(0, g)) as T;
+    const entries = { flags: fit(this.flags), want: fit(this.want) };
+    const batch = { addrs: fit(this.addrs), flags: 0, name: true, entries };
+    const bad = this.bad;
+    if (bad !== null) bad.length = this.count;
+    return new QueryEntryBatch(this.count, batch, bad);
+  }
+}
+
+/**
  * Parses the entries: each is a valid `QueryInput` if `schemaChecked`; else each is checked here
  * and null comes back at the first that is not certainly valid.
  */
@@ -87,49 +182,13 @@ export function parseQueryEntries(
   schemaChecked: boolean,
 ): QueryEntryBatch | null {
   const n = queries.length;
-  let addrs = new Float64Array(n);
-  let flags = new Int32Array(n);
-  let want = new Uint8Array(n);
-  let bad: (ErrorBody | undefined)[] | null = null;
-  // A batch repeats a few flags values: each is converted once.
-  const flagValues = new Map<string | number, number | UapiValueError>();
-  let good = 0;
+  const cols = new EntryColumns(n);
   for (let i = 0; i < n; i++) {
     if (!schemaChecked && !isQueryInput(queries[i])) return null;
     const e = queries[i] as QueryEntry;
-    let err: UapiValueError | null = null;
-    let addr = 0;
-    let f: number | UapiValueError = 0;
-    try {
-      addr = engineU64('addr', e.addr);
-    } catch (x) {
-      if (!(x instanceof UapiValueError)) throw x;
-      err = x;
-    }
-    if (err === null && e.flags !== undefined) {
-      const known = flagValues.get(e.flags);
-      f = known ?? flagsValue(e.flags);
-      if (known === undefined) flagValues.set(e.flags, f);
-      if (f instanceof UapiValueError) err = f;
-    }
-    if (err !== null) {
-      bad ??= new Array(n);
-      bad[i] = toErrorReply(err).body;
-      continue;
-    }
-    addrs[good] = addr;
-    flags[good] = f as number;
-    want[good] =
-      (e.name === undefined || e.name ? WANT_NAME : 0) |
-      (e.build_id === undefined || e.build_id ? WANT_BUILD_ID : 0);
-    good++;
+    cols.add(e.addr, e.flags, e.name, e.build_id);
   }
-  if (good < n) {
-    addrs = addrs.slice(0, good);
-    flags = flags.slice(0, good);
-    want = want.slice(0, good);
-  }
-  return new QueryEntryBatch(n, { addrs, flags: 0, name: true, entries: { flags, want } }, bad);
+  return cols.done();
 }
 
 function flagsValue(input: string | number): number | UapiValueError {
@@ -149,6 +208,8 @@ export const batchQueryValidator: FastifySchemaCompiler<TSchema> = (route) => {
   const schema = validatorCompiler(route);
   if (route.httpPart !== 'body') return schema;
   return (value: unknown) => {
+    // Already parsed from the bytes by the route's body parser (query-entries-scan.ts).
+    if (value instanceof QueryEntryBatch) return { value };
     const queries = perQueryEntries(value);
     if (queries !== null) {
       const parsed = parseQueryEntries(queries, false);

@@ -5,12 +5,19 @@
  * failed, or the error body of an entry that did not parse. Byte for byte `JSON.stringify` of the
  * same array (test/schemas/query-json.test.ts): as a string, a reply of a few hundred kilobytes
  * cost more to measure and encode on its way out than everything else the route does.
+ *
+ * A batch asks about the same few VMAs again and again (1,000 addresses of a 100-VMA process),
+ * so the reply is made of few distinct pieces: each distinct answer, error entry and bad entry is
+ * written once into a scratch (first pass, which also sums the reply's size), then the reply is
+ * allocated at its exact size and filled with one native copy per entry (second pass): a piece's
+ * first use is copied from the scratch, every later one from that first use within the reply.
  */
 import { errnoName } from '../mm/errno.js';
 import type { QueryColumns } from '../procfs/query-batch.js';
 import { JsonBytes, jsonName, MAX_HEX_STRING_BYTES, MAX_NUMBER_BYTES } from './json-bytes.js';
 import { FLAG_NAMES_JSON } from './query.js';
 import type { QueryEntryBatch } from './query-entries.js';
+import type { ReplyAlloc } from './reply-buffers.js';
 
 const FLAG_NAMES = FLAG_NAMES_JSON.map((j) => Buffer.from(j, 'latin1'));
 /** Bytes of an answer at most, name and build id aside (keys, 3 hex strings, 5 numbers, flags). */
@@ -85,60 +92,148 @@ function sameAnswer(c: QueryColumns, a: number, b: number): boolean {
   );
 }
 
-/** Where an answer was written in this reply: its row and bytes [from, to). */
-interface Written {
-  row: number;
-  from: number;
-  to: number;
+/**
+ * The distinct pieces of one reply, reused from batch to batch (one is written at a time): piece
+ * k is scratch bytes [from[k], to[k]); `row[k]` the engine row of an answer piece (else -1).
+ * `table` finds an answer piece by its VMA start (open addressing, piece + 1, 0 = empty).
+ */
+class Pieces {
+  from = new Int32Array(256);
+  to = new Int32Array(256);
+  row = new Int32Array(256);
+  /** Where the piece was first copied into the reply being filled (-1: not yet). */
+  at = new Int32Array(256);
+  count = 0;
+  table = new Int32Array(1024);
+  mask = 1023;
+  /** Piece of each entry of the batch. */
+  ofEntry = new Int32Array(1024);
+
+  reset(entries: number): void {
+    this.count = 0;
+    if (this.ofEntry.length < entries) this.ofEntry = new Int32Array(2 * entries);
+    // At most one answer piece per entry: a table at least twice that stays short of full.
+    let size = 1024;
+    while (size < 2 * entries) size *= 2;
+    if (this.table.length !== size) this.table = new Int32Array(size);
+    else this.table.fill(0);
+    this.mask = size - 1;
+  }
+
+  add(from: number, to: number, row: number): number {
+    const k = this.count++;
+    if (k === this.from.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(2 * a.length);
+        b.set(a);
+        return b;
+      };
+      this.from = grow(this.from);
+      this.to = grow(this.to);
+      this.row = grow(this.row);
+      this.at = grow(this.at);
+    }
+    this.from[k] = from;
+    this.to[k] = to;
+    this.row[k] = row;
+    this.at[k] = -1;
+    return k;
+  }
+
+  /** The table slot where the answer of `row` is, or the empty slot it would go in. */
+  slotOf(cols: QueryColumns, row: number): number {
+    // Page-aligned starts: their page numbers, mixed (Fibonacci hashing), pick the slot.
+    let h = Math.imul((cols.start[row] / 4096) >>> 0, 0x9e3779b1) & this.mask;
+    for (;;) {
+      const p = this.table[h];
+      if (p === 0 || sameAnswer(cols, this.row[p - 1], row)) return h;
+      h = (h + 1) & this.mask;
+    }
+  }
 }
+
+const pieces = new Pieces();
+const HEAD = Buffer.from('{"results":[', 'latin1');
 
 /**
  * `JSON.stringify({ results })` of the batch `q` whose parsed entries the engine answered in
- * `cols` (entry i that did not parse: its error body; else the next row). An answer equal to one
- * already written in this reply (same VMA start and every field) is copied from there.
+ * `cols` (entry i that did not parse: its error body; else the next row), in a Buffer from
+ * `alloc`.
  */
-export function queryResultsBytes(q: QueryEntryBatch, cols: QueryColumns): Buffer {
+export function queryResultsBytes(
+  q: QueryEntryBatch,
+  cols: QueryColumns,
+  alloc: ReplyAlloc = Buffer.allocUnsafe,
+): Buffer {
+  const n = q.count;
+  const bad = q.bad;
+  const p = pieces;
+  p.reset(n);
+  const ofEntry = p.ofEntry;
   const names = cols.names.map(jsonName);
   // A build id is lowercase hex: its JSON is the string in quotes.
   const buildIds = cols.buildIds.map((h) => Buffer.from(`"${h}"`, 'latin1'));
-  const written = new Map<number, Written>();
-  const bad = q.bad;
+  const errnoPiece = new Map<number, number>();
   const out = new JsonBytes();
-  out.reserve(16);
-  out.ascii('{"results":[');
-  for (let i = 0, j = 0; i < q.count; i++) {
-    if (i > 0) {
-      out.reserve(1);
-      out.comma();
-    }
+  // First pass: each entry's piece, each distinct piece written once; the reply's size.
+  let size = HEAD.length + 2 + Math.max(0, n - 1);
+  for (let i = 0, j = 0; i < n; i++) {
+    let k: number;
     const badBody = bad === null ? undefined : bad[i];
     if (badBody !== undefined) {
       const body = Buffer.from(JSON.stringify(badBody), 'utf8');
       out.reserve(body.length);
+      const from = out.pos;
       out.bytes(body);
-      continue;
+      k = p.add(from, out.pos, -1);
+    } else {
+      const row = j++;
+      const errno = cols.errno[row];
+      if (errno !== 0) {
+        const known = errnoPiece.get(errno);
+        if (known !== undefined) k = known;
+        else {
+          const e = errorEntry(errno);
+          out.reserve(e.length);
+          const from = out.pos;
+          out.bytes(e);
+          k = p.add(from, out.pos, -1);
+          errnoPiece.set(errno, k);
+        }
+      } else {
+        const slot = p.slotOf(cols, row);
+        k = p.table[slot] - 1;
+        if (k < 0) {
+          const from = out.pos;
+          writeAnswer(out, cols, row, names, buildIds);
+          k = p.add(from, out.pos, row);
+          p.table[slot] = k + 1;
+        }
+      }
     }
-    const row = j++;
-    const errno = cols.errno[row];
-    if (errno !== 0) {
-      const e = errorEntry(errno);
-      out.reserve(e.length);
-      out.bytes(e);
-      continue;
-    }
-    const seen = written.get(cols.start[row]);
-    if (seen !== undefined && sameAnswer(cols, seen.row, row)) {
-      const n = seen.to - seen.from;
-      out.reserve(n);
-      out.buf.copyWithin(out.pos, seen.from, seen.to);
-      out.pos += n;
-      continue;
-    }
-    const from = out.pos;
-    writeAnswer(out, cols, row, names, buildIds);
-    written.set(cols.start[row], { row, from, to: out.pos });
+    ofEntry[i] = k;
+    size += p.to[k] - p.from[k];
   }
-  out.reserve(2);
-  out.ascii(']}');
-  return out.done();
+  // Second pass: the reply at its size, one copy per entry.
+  const scratch = out.buf;
+  const reply = alloc(size);
+  reply.set(HEAD, 0);
+  let pos = HEAD.length;
+  const { from, to, at } = p;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) reply[pos++] = 0x2c;
+    const k = ofEntry[i];
+    const len = to[k] - from[k];
+    const first = at[k];
+    if (first < 0) {
+      at[k] = pos;
+      scratch.copy(reply, pos, from[k], to[k]);
+    } else {
+      reply.copyWithin(pos, first, first + len);
+    }
+    pos += len;
+  }
+  reply[pos] = 0x5d;
+  reply[pos + 1] = 0x7d;
+  return reply;
 }

@@ -86,7 +86,7 @@ export function toEngineNumber(v: bigint): number {
 }
 
 /** Value of a hex digit's char code, or -1. */
-function hexDigit(c: number): number {
+export function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48; // 0-9
   const l = c | 0x20; // a-f, A-F
   return l >= 97 && l <= 102 ? l - 87 : -1;
