@@ -163,8 +163,9 @@ export class EntryColumns {
 
   done(): QueryEntryBatch {
     const g = this.good;
+    // Views of the first `g` (no copy: the columns live as long as the request).
     const fit = <T extends Float64Array | Int32Array | Uint8Array>(a: T) =>
-      (a.length === g ? a : a.slice(0, g)) as T;
+      (a.length === g ? a : a.subarray(0, g)) as T;
     const entries = { flags: fit(this.flags), want: fit(this.want) };
     const batch = { addrs: fit(this.addrs), flags: 0, name: true, entries };
     const bad = this.bad;

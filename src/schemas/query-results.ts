@@ -10,10 +10,12 @@
  * so the reply is made of few distinct pieces: each distinct answer, error entry and bad entry is
  * written once into a scratch (first pass, which also sums the reply's size), then the reply is
  * allocated at its exact size and filled with one native copy per entry (second pass): a piece's
- * first use is copied from the scratch, every later one from that first use within the reply.
+ * first use is copied from where it was written, every later one from that first use within the
+ * reply. An answer written for an earlier batch is taken from there (answer-bytes-cache.ts).
  */
 import { errnoName } from '../mm/errno.js';
 import type { QueryColumns } from '../procfs/query-batch.js';
+import { AnswerBytesCache } from './answer-bytes-cache.js';
 import { JsonBytes, jsonName, MAX_HEX_STRING_BYTES, MAX_NUMBER_BYTES } from './json-bytes.js';
 import { FLAG_NAMES_JSON } from './query.js';
 import type { QueryEntryBatch } from './query-entries.js';
@@ -94,10 +96,12 @@ function sameAnswer(c: QueryColumns, a: number, b: number): boolean {
 
 /**
  * The distinct pieces of one reply, reused from batch to batch (one is written at a time): piece
- * k is scratch bytes [from[k], to[k]); `row[k]` the engine row of an answer piece (else -1).
- * `table` finds an answer piece by its VMA start (open addressing, piece + 1, 0 = empty).
+ * k is bytes [from[k], to[k]) of `source[k]` (null: the scratch); `row[k]` the engine row of an
+ * answer piece (else -1). `table` finds an answer piece by its VMA start (open addressing,
+ * piece + 1, 0 = empty).
  */
 class Pieces {
+  source: (Buffer | null)[] = [];
   from = new Int32Array(256);
   to = new Int32Array(256);
   row = new Int32Array(256);
@@ -120,8 +124,9 @@ class Pieces {
     this.mask = size - 1;
   }
 
-  add(from: number, to: number, row: number): number {
+  add(source: Buffer | null, from: number, to: number, row: number): number {
     const k = this.count++;
+    this.source[k] = source;
     if (k === this.from.length) {
       const grow = (a: Int32Array) => {
         const b = new Int32Array(2 * a.length);
@@ -153,6 +158,7 @@ class Pieces {
 }
 
 const pieces = new Pieces();
+const answers = new AnswerBytesCache();
 const HEAD = Buffer.from('{"results":[', 'latin1');
 
 /**
@@ -170,9 +176,18 @@ export function queryResultsBytes(
   const p = pieces;
   p.reset(n);
   const ofEntry = p.ofEntry;
-  const names = cols.names.map(jsonName);
+  // The batch's names and build ids as JSON, made when an answer is first written.
+  let nameBytes: Buffer[] | null = null;
+  let buildIdBytes: Buffer[] | null = null;
+  const names = () => {
+    nameBytes ??= cols.names.map(jsonName);
+    return nameBytes;
+  };
   // A build id is lowercase hex: its JSON is the string in quotes.
-  const buildIds = cols.buildIds.map((h) => Buffer.from(`"${h}"`, 'latin1'));
+  const buildIds = () => {
+    buildIdBytes ??= cols.buildIds.map((h) => Buffer.from(`"${h}"`, 'latin1'));
+    return buildIdBytes;
+  };
   const errnoPiece = new Map<number, number>();
   const out = new JsonBytes();
   // First pass: each entry's piece, each distinct piece written once; the reply's size.
@@ -185,7 +200,7 @@ export function queryResultsBytes(
       out.reserve(body.length);
       const from = out.pos;
       out.bytes(body);
-      k = p.add(from, out.pos, -1);
+      k = p.add(null, from, out.pos, -1);
     } else {
       const row = j++;
       const errno = cols.errno[row];
@@ -197,16 +212,21 @@ export function queryResultsBytes(
           out.reserve(e.length);
           const from = out.pos;
           out.bytes(e);
-          k = p.add(from, out.pos, -1);
+          k = p.add(null, from, out.pos, -1);
           errnoPiece.set(errno, k);
         }
       } else {
         const slot = p.slotOf(cols, row);
         k = p.table[slot] - 1;
         if (k < 0) {
-          const from = out.pos;
-          writeAnswer(out, cols, row, names, buildIds);
-          k = p.add(from, out.pos, row);
+          let bytes = answers.get(cols, row);
+          if (bytes === undefined) {
+            const from = out.pos;
+            writeAnswer(out, cols, row, names(), buildIds());
+            bytes = answers.put(cols, row, out.buf.subarray(from, out.pos));
+            out.pos = from;
+          }
+          k = p.add(bytes, 0, bytes.length, row);
           p.table[slot] = k + 1;
         }
       }
@@ -227,7 +247,7 @@ export function queryResultsBytes(
     const first = at[k];
     if (first < 0) {
       at[k] = pos;
-      scratch.copy(reply, pos, from[k], to[k]);
+      (p.source[k] ?? scratch).copy(reply, pos, from[k], to[k]);
     } else {
       reply.copyWithin(pos, first, first + len);
     }
