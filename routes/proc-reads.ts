@@ -7,12 +7,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { isWholeRead } from '../src/cpus/read-pieces.js';
+import { isWholeRead, piecesBuffer } from '../src/cpus/read-pieces.js';
 import { SimError } from '../src/cpus/sim-api.js';
-import { handedOverQuery } from '../src/plugins/app/point-query-fast-path.js';
+import { handedOverMaps, handedOverQuery } from '../src/plugins/app/read-fast-path.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
 import { httpError } from '../src/schemas/errors.js';
-import { ChunkParam, SmapsQuery } from '../src/schemas/proc-files.js';
+import { ChunkParam, DEFAULT_CHUNK, SmapsQuery } from '../src/schemas/proc-files.js';
 import { PointQuery, QueryAnswerBody, queryAnswerJson, toQueryArgs } from '../src/schemas/query.js';
 
 const tags = ['procfs'];
@@ -26,12 +26,6 @@ const MapsQuery = Type.Object({
 /** Maps texts up to this size go out as one Buffer; longer ones are streamed. */
 const MAPS_BUFFERED_BYTES = 256 * 1024;
 
-/** The pieces as one Buffer (the piece itself when there is one: no copy). */
-function concatPieces(parts: readonly Uint8Array[]): Buffer {
-  if (parts.length === 1) return Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length);
-  return Buffer.concat(parts);
-}
-
 /**
  * The maps reply: the chunks (each made in its own lock window) concatenated into one Buffer
  * sent with a Content-Length, or, once they pass MAPS_BUFFERED_BYTES, a stream of what was
@@ -40,7 +34,7 @@ function concatPieces(parts: readonly Uint8Array[]): Buffer {
  */
 function mapsBody(chunks: AsyncIterable<Uint8Array>): Buffer | Promise<Buffer | Readable> {
   const whole = isWholeRead(chunks);
-  return whole !== null ? concatPieces(whole) : gatheredBody(chunks);
+  return whole !== null ? piecesBuffer(whole) : gatheredBody(chunks);
 }
 
 async function gatheredBody(chunks: AsyncIterable<Uint8Array>): Promise<Buffer | Readable> {
@@ -49,7 +43,7 @@ async function gatheredBody(chunks: AsyncIterable<Uint8Array>): Promise<Buffer |
   let size = 0;
   for (;;) {
     const r = await it.next();
-    if (r.done) return concatPieces(parts);
+    if (r.done) return piecesBuffer(parts);
     parts.push(r.value);
     size += r.value.length;
     if (size > MAPS_BUFFERED_BYTES) break;
@@ -81,8 +75,10 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { strategy, chunk = 4096 } = request.query;
-      const chunks = await app.sim.readMaps(request.params.pid, { strategy, chunk });
+      const { strategy, chunk = DEFAULT_CHUNK } = request.query;
+      // The fast path's read when it asked the engine already (read-fast-path.ts).
+      const chunks = await (handedOverMaps(request.raw) ??
+        app.sim.readMaps(request.params.pid, { strategy, chunk }));
       reply.type('text/plain; charset=utf-8');
       const body = mapsBody(chunks);
       return reply.send((body instanceof Buffer ? body : await body) as never);
@@ -167,7 +163,7 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const failed = (err: unknown) => {
         reply.send((err instanceof Error ? err : new Error(String(err))) as never);
       };
-      // The fast path's answer when it asked the engine already (point-query-fast-path.ts).
+      // The fast path's answer when it asked the engine already (read-fast-path.ts).
       const pending =
         handedOverQuery(request.raw) ??
         app.sim.query(request.params.pid, { strategy: query.strategy }, args);

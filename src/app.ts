@@ -23,7 +23,7 @@ import { clientErrorHandler, frameworkErrors } from './plugins/app/client-errors
 import eventFanoutPlugin from './plugins/app/event-fanout.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import originHostPlugin from './plugins/app/origin-host.js';
-import { PointQueryFastPath } from './plugins/app/point-query-fast-path.js';
+import { ReadFastPath } from './plugins/app/read-fast-path.js';
 import refusedUpgradesPlugin from './plugins/app/refused-upgrades.js';
 import requestGatePlugin, { ANSWERED, type RequestCheck } from './plugins/app/request-gate.js';
 import { routeLevelChildLoggers } from './plugins/app/route-loggers.js';
@@ -40,7 +40,7 @@ import type { StateStore } from './state/state-store.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    pointQueryFastPath: PointQueryFastPath;
+    readFastPath: ReadFastPath;
   }
 }
 
@@ -93,11 +93,11 @@ function bearerTokenCheck(token: string): RequestCheck {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
-  // GET /proc/<pid>/procmap_query?addr=0x… answered before fastify when it succeeds
-  // (src/plugins/app/point-query-fast-path.ts); starts once the app is ready.
-  const pointQueryFastPath = new PointQueryFastPath();
+  // GET /proc/<pid>/procmap_query?addr=0x… and GET /proc/<pid>/maps answered before fastify when
+  // they succeed (src/plugins/app/read-fast-path.ts); starts once the app is ready.
+  const readFastPath = new ReadFastPath();
   const app = Fastify({
-    serverFactory: pointQueryFastPath.serverFactory,
+    serverFactory: readFastPath.serverFactory,
     logger: opts.logger ?? false,
     // Routes that need more raise it (src/schemas/body-limits.ts).
     bodyLimit: smallBodyLimit(config),
@@ -189,7 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // GET /ws with the WebSocket plugin, in a context of their own (its hooks stay off other routes).
   await app.register(websocketPlugin, { maxMessageBytes: config.wsMaxMessage, routes: wsRoutes });
   await app.register(pageRoutes);
-  app.decorate('pointQueryFastPath', pointQueryFastPath);
-  app.addHook('onReady', async () => pointQueryFastPath.attach(app));
+  app.decorate('readFastPath', readFastPath);
+  app.addHook('onReady', async () => readFastPath.attach(app));
   return app;
 }

@@ -27,6 +27,12 @@ export function isWholeRead(chunks: AsyncIterable<Uint8Array>): readonly Uint8Ar
   return chunks instanceof ReadPieces ? chunks.pieces : null;
 }
 
+/** Pieces as one Buffer (the piece itself when there is one: no copy). */
+export function piecesBuffer(parts: readonly Uint8Array[]): Buffer {
+  if (parts.length === 1) return Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length);
+  return Buffer.concat(parts);
+}
+
 const SLAB_BYTES = 256 * 1024;
 
 /** Copies of byte ranges, carved out of shared slabs (event loop only: not thread-safe). */

@@ -5,11 +5,14 @@
 import { Type } from 'typebox';
 import { StrategyName } from './common.js';
 
+/** A read() of one page, as `cat` does: the chunk when `?chunk=` is absent. */
+export const DEFAULT_CHUNK = 4096;
+
 /** `?chunk=`: the read() size of each lock window. */
 export const ChunkParam = Type.Integer({
   minimum: 0,
   maximum: 64 * 1024 * 1024,
-  default: 4096,
+  default: DEFAULT_CHUNK,
   description: 'max bytes of whole lines per lock window; 0 = one window for the whole file',
 });
 

@@ -6,8 +6,8 @@
  * path), and the checks answer nothing on the common path.
  *
  * A check is two parts: `passes(raw)`, a test on node's request alone that is true only when the
- * check lets the request through untouched (the common case, and all the point query's fast path
- * asks: point-query-fast-path.ts), and `otherwise(request, reply)`, run when it is false, which
+ * check lets the request through untouched (the common case, and all the reads' fast path
+ * asks: read-fast-path.ts), and `otherwise(request, reply)`, run when it is false, which
  * returns PASS (the request goes on after all), ANSWERED (it sent the reply itself), or an Error,
  * which goes to the app's error handler as if a hook had failed with it.
  */

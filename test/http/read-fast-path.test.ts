@@ -1,10 +1,10 @@
 /**
- * The point query's fast path (src/plugins/app/point-query-fast-path.ts) on a real listening
- * server (inject() goes around it): the plain form `?addr=0x…` must answer exactly what fastify's
- * route answers for the same query (compared with `&flags=0`, the same query by the route), take
- * the fast path only for a VMA found with every request check passing, hand every other outcome
- * to fastify with the engine's answer (the read counted once), and count its requests in the
- * route's request-duration series.
+ * The reads' fast path (src/plugins/app/read-fast-path.ts) on a real listening server (inject()
+ * goes around it): the plain forms (`procmap_query?addr=0x…`, `maps`) must answer exactly what
+ * fastify's routes answer for the same read (compared with `&flags=0` and `?chunk=4096`, the same
+ * reads by the routes), take the fast path only for a success with every request check passing,
+ * hand every other outcome to fastify with the engine's answer (the read counted once), and count
+ * their requests in the routes' request-duration series.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -15,6 +15,9 @@ import { Sim } from '../../src/cpus/sim.js';
 import { testConfig } from './helpers.js';
 
 const TOKEN = 'fast-path-token';
+/** The gate line an imported x86-64 layout ends with. */
+const VSYSCALL =
+  'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 interface Answer {
@@ -25,7 +28,7 @@ interface Answer {
   body: string;
 }
 
-describe('point query fast path (real server)', () => {
+describe('reads fast path (real server)', () => {
   let sim: Sim;
   let app: FastifyInstance;
   let base = '';
@@ -34,8 +37,9 @@ describe('point query fast path (real server)', () => {
   let hit = '';
 
   before(async () => {
-    const c = testConfig({ token: TOKEN });
-    sim = await Sim.start({ ...c, cpus: 0, population: 0 });
+    const c = testConfig({ token: TOKEN, bodyLimit: 1 << 20 });
+    // One worker CPU, reads on the event loop: the server's own transport (a maps read comes back whole).
+    sim = await Sim.start({ ...c, cpus: 1, population: 0 });
     app = await buildApp({
       config: c,
       sim,
@@ -77,13 +81,14 @@ describe('point query fast path (real server)', () => {
       req.on('error', reject);
       req.end();
     });
-  /** The plain form's answer, whether fastify saw it, and the route's answer to the same query. */
+  /** The plain form's answer, whether fastify saw it, and the route's answer to the same read. */
   const both = async (path: string, headers?: Record<string, string>) => {
-    const seen = app.pointQueryFastPath.answered;
+    const seen = app.readFastPath.answered;
     const plain = await get(path, headers);
-    const viaFastify = app.pointQueryFastPath.answered === seen;
-    const routed = await get(`${path}&flags=0`, headers);
-    assert.equal(app.pointQueryFastPath.answered, seen + (viaFastify ? 0 : 1), 'flags=0: fastify');
+    const viaFastify = app.readFastPath.answered === seen;
+    const routedPath = path.endsWith('/maps') ? `${path}?chunk=4096` : `${path}&flags=0`;
+    const routed = await get(routedPath, headers);
+    assert.equal(app.readFastPath.answered, seen + (viaFastify ? 0 : 1), 'flags=0: fastify');
     return { plain, viaFastify, routed };
   };
   const metric = async (prefix: string) => {
@@ -155,7 +160,51 @@ describe('point query fast path (real server)', () => {
       assert.deepEqual(loaded.plain, loaded.routed);
     } finally {
       healthy = true;
+      // Bounded wait until the next health check has seen it.
+      for (let i = 0; i < 500 && (await get('/config')).status === 503; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
     }
+  });
+
+  test('maps: a text in one piece without fastify; a longer one and no process via fastify', async () => {
+    const ok = await both(`/proc/${pid}/maps`);
+    assert.equal(ok.viaFastify, false);
+    assert.equal(ok.plain.status, 200);
+    assert.deepEqual(ok.plain, ok.routed);
+    const d0 = await metric(
+      'http_request_duration_seconds_count{method="GET",route="/proc/:pid/maps",status_code="200"}',
+    );
+    const r0 = await metric('procfs_reads_total{op="maps",strategy="per_vma"}');
+
+    // ~100 KB of maps text: more than one event-loop turn (64 KiB), streamed by the route.
+    const lines = Array.from({ length: 2000 }, (_, i) => {
+      const start = (0x7f0000000000 + i * 0x3000).toString(16);
+      const end = (0x7f0000000000 + i * 0x3000 + 0x1000).toString(16);
+      return `${start}-${end} rw-p 00000000 00:00 0 `;
+    });
+    const created = await fetch(`${base}/processes`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ comm: 'big', maps: `${[...lines, VSYSCALL].join('\n')}\n` }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const big = ((await created.json()) as { pid: number }).pid;
+    const long = await both(`/proc/${big}/maps`);
+    assert.equal(long.viaFastify, true);
+    assert.equal(long.plain.status, 200);
+    assert.ok(long.plain.body.length > 64 * 1024);
+    assert.deepEqual(long.plain, long.routed);
+    assert.equal(await metric('procfs_reads_total{op="maps",strategy="per_vma"}'), r0 + 2);
+    const d1 = await metric(
+      'http_request_duration_seconds_count{method="GET",route="/proc/:pid/maps",status_code="200"}',
+    );
+    assert.equal(d1, d0 + 2);
+
+    const none = await both('/proc/99999/maps');
+    assert.equal(none.viaFastify, true);
+    assert.equal(none.plain.status, 404);
+    assert.deepEqual(none.plain, none.routed);
   });
 
   test('other forms are fastify`s: other keys, decimal, a body, HEAD', async () => {
@@ -164,11 +213,13 @@ describe('point query fast path (real server)', () => {
       [`/proc/${pid}/procmap_query?addr=${Number.parseInt(hit, 16)}`, {}],
       [`/proc/${pid}/procmap_query?addr=0x${hit}`, { method: 'HEAD' }],
       [`/proc/0${pid}/procmap_query?addr=0x${hit}`, {}],
+      [`/proc/${pid}/maps?strategy=mmap_lock`, {}],
+      [`/proc/${pid}/maps`, { method: 'HEAD' }],
     ] as const) {
-      const seen = app.pointQueryFastPath.answered;
+      const seen = app.readFastPath.answered;
       const r = await fetch(`${base}${path}`, { headers: AUTH, ...init });
       await r.arrayBuffer();
-      assert.equal(app.pointQueryFastPath.answered, seen, path);
+      assert.equal(app.readFastPath.answered, seen, path);
     }
   });
 });
