@@ -132,9 +132,11 @@ async function injectCosts(sim: SimApi, pid: number, addr: string, reps: number)
 }
 
 /**
- * The app's own hooks (onRequest: Host/Origin check, shutdown shedding, under-pressure, token;
- * onSend/onResponse: refused upgrades, request metrics): `inject()` of a constant route on the
- * real app minus the same on a bare fastify.
+ * The app's own hooks (onRequest: the request gate, src/plugins/app/request-gate.ts: upgrade
+ * refusal, Host/Origin, shutdown shedding, token, under-pressure; onResponse: request durations):
+ * `inject()` of a constant route on the real app minus the same on a bare fastify (0 when the
+ * difference is below inject's own noise). The reads' fast path (read-fast-path.ts) is not
+ * measured here: inject goes around the server.
  */
 async function hookCost(sim: SimApi, reps: number): Promise<number> {
   const config = defaultConfig({ population: 0, port: 0 });
