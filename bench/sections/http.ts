@@ -180,6 +180,17 @@ export const httpSection: BenchSection = {
         `${base}/proc/${proc.pid}/brk`,
         post(JSON.stringify({ addr: '0x0' })),
       );
+      // Diagnostic: maps and the point query again on the same server once it has served every
+      // load above (~3 min in a full run). The figures above are taken in the server's first
+      // seconds, while V8 is still tiering up the default population's activity threads (each
+      // thread on its own, at ~200 calls/s): the idle server's CPU falls from ~25 % of a core in
+      // its first 5 s to ~10 % after a minute. These show the settled service.
+      const idleAfterBefore = sampleCpu(serverPid);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      const idleSettledShare =
+        (sampleCpu(serverPid).processUs - idleAfterBefore.processUs) / (IDLE_MS * 1000);
+      const mapsSettled = await run('GET maps, settled', mapsUrl);
+      const querySettled = await run('GET procmap_query, settled', queryUrl);
 
       // Diagnostic: the same point query on a server without the default population's busy
       // background threads (--population 1: one quiet process), to show what they cost a request.
@@ -230,6 +241,22 @@ export const httpSection: BenchSection = {
           value: query.p99ms,
           baseline: { name: `${helloQueryName}, p99`, value: helloQuery.p99ms },
           goal: { op: '<=', ratio: 2 },
+        }),
+        ratioFigure({
+          id: 'http.maps_settled',
+          section,
+          what: 'GET /proc/:pid/maps, diagnostic: the same server after the runs above (settled)',
+          unit: 'req/s',
+          value: mapsSettled.rps,
+          baseline: { name: helloMapsName, value: helloMaps.rps },
+        }),
+        ratioFigure({
+          id: 'http.query_settled',
+          section,
+          what: 'GET /proc/:pid/procmap_query, diagnostic: the same server after the runs above (settled)',
+          unit: 'req/s',
+          value: querySettled.rps,
+          baseline: { name: helloQueryName, value: helloQuery.rps },
         }),
         ratioFigure({
           id: 'http.mutation',
@@ -306,6 +333,13 @@ export const httpSection: BenchSection = {
           what: 'the default server idle (no requests): its CPU, in % of one core',
           unit: '%',
           value: 100 * idleCoreShare,
+        },
+        {
+          id: 'http.cpu.idle_settled',
+          section: cpuSection,
+          what: 'the default server idle after the runs above (settled): its CPU, in % of one core',
+          unit: '%',
+          value: 100 * idleSettledShare,
         },
       );
       for (const [id, what, l] of [
