@@ -94,6 +94,13 @@ async function hello(bytes: number, type: string) {
 /** How long the idle server's CPU is sampled. */
 const IDLE_MS = 2000;
 
+/** Process `pid`'s CPU over IDLE_MS with no request, as a share of one core. */
+async function idleCoreShare(pid: number): Promise<number> {
+  const before = sampleCpu(pid);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  return (sampleCpu(pid).processUs - before.processUs) / (IDLE_MS * 1000);
+}
+
 /** A server with one quiet process (--population 1) and the bench layout imported in it. */
 async function quietServer(layout: string) {
   const port = await freePort();
@@ -167,10 +174,7 @@ export const httpSection: BenchSection = {
         load(ctx, label, url, serverPid, seconds, opts);
       // The default server's own CPU with no request: its busy background threads (default
       // population) and timers, as a share of one core.
-      const idleBefore = sampleCpu(serverPid);
-      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-      const idleCoreShare =
-        (sampleCpu(serverPid).processUs - idleBefore.processUs) / (IDLE_MS * 1000);
+      const idleStartShare = await idleCoreShare(serverPid);
       const maps = await run('GET maps', mapsUrl);
       const query = await run('GET procmap_query', queryUrl);
       const batch = await run('POST procmap_query (1000 queries)', batchUrl, post(batchBody));
@@ -185,10 +189,7 @@ export const httpSection: BenchSection = {
       // seconds, while V8 is still tiering up the default population's activity threads (each
       // thread on its own, at ~200 calls/s): the idle server's CPU falls from ~25 % of a core in
       // its first 5 s to ~10 % after a minute. These show the settled service.
-      const idleAfterBefore = sampleCpu(serverPid);
-      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-      const idleSettledShare =
-        (sampleCpu(serverPid).processUs - idleAfterBefore.processUs) / (IDLE_MS * 1000);
+      const idleSettledShare = await idleCoreShare(serverPid);
       const mapsSettled = await run('GET maps, settled', mapsUrl);
       const querySettled = await run('GET procmap_query, settled', queryUrl);
 
@@ -332,7 +333,7 @@ export const httpSection: BenchSection = {
           section: cpuSection,
           what: 'the default server idle (no requests): its CPU, in % of one core',
           unit: '%',
-          value: 100 * idleCoreShare,
+          value: 100 * idleStartShare,
         },
         {
           id: 'http.cpu.idle_settled',

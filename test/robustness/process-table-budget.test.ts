@@ -11,17 +11,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import {
+  type CreateAnswer,
+  fillUntilRefused,
+  VSYSCALL_ONLY,
+} from '../../bench/robustness/process-fill.js';
 import { defaultMaxProcesses, MIN_PROCESS_CHARGE } from '../../src/cpus/memory-limit.js';
 import { PID_RANGE } from '../../src/cpus/process-table.js';
 import { type RunningServer, startServer, stopServer } from '../http/server-process.js';
 
 const MAX_MEMORY = 96 << 20;
-/** The cheapest process there is: no VMA but the gate line (two arena pages + its views). */
-const VSYSCALL_ONLY = {
-  maps: 'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n',
-};
-/** Creates in flight at once (the hostile client is in a hurry). */
-const PARALLEL = 16;
 
 test('the default process limit is one more process than the budget pays for', () => {
   for (const budget of [1 << 20, 4 << 20, 96 << 20, 12.6e9, 64 * 2 ** 30, 2 ** 40]) {
@@ -62,24 +61,13 @@ for (const cpus of [0, 1]) {
     test('meets ENOMEM from the budget, never EAGAIN from the table; a freed process serves the next client', async () => {
       const cfg = await config();
       assert.equal(cfg.max_processes, defaultMaxProcesses(MAX_MEMORY));
-      const made: number[] = [];
-      const refusals: Record<string, number> = {};
-      let refused = false;
-      while (!refused) {
-        const answers = await Promise.all(
-          Array.from({ length: PARALLEL }, () => post('/processes', VSYSCALL_ONLY)),
-        );
-        for (const r of answers) {
-          const body = (await r.json()) as { pid: number; error: string };
-          if (r.status === 201) made.push(body.pid);
-          else {
-            refused = true;
-            const kind = `${r.status} ${body.error}`;
-            refusals[kind] = (refusals[kind] ?? 0) + 1;
-          }
-        }
-        assert.ok(made.length < cfg.max_processes, 'created past the process limit');
-      }
+      const { pids: made, refusals } = await fillUntilRefused(
+        async () => {
+          const r = await post('/processes', VSYSCALL_ONLY);
+          return { status: r.status, body: (await r.json()) as CreateAnswer['body'] };
+        },
+        (n) => assert.ok(n < cfg.max_processes, 'created past the process limit'),
+      );
       console.log(
         `# --cpus ${cpus}: ${made.length} processes made, limit ${cfg.max_processes}, refusals ${JSON.stringify(refusals)}`,
       );
