@@ -4,7 +4,8 @@
  * the event loop, request logging at info — the hot routes log at warn —, under-pressure on, the
  * default population with its busy processes), for GET /proc/:pid/maps of a 100-VMA process, a
  * point PROCMAP_QUERY, batch queries of 1,000 addresses (per-query and compact form) and a
- * mutation — each beside a fastify hello-world serving a body of the same size in the same run.
+ * mutation — maps and the point query each beside a fastify hello-world serving a body of the
+ * same size, their runs alternating with the hello-world's (ours, hello, ours, …) in the same run.
  * Goals: maps ≥ 0.7× and point query ≥ 0.8× of hello-world requests/s, point-query p99 ≤ 2× the
  * hello-world's, batch ≥ 1M addresses/s. Also the server CPU per request (process and event
  * loop), and the per-stage breakdown of a request (request-stages.ts) beside the figures recorded
@@ -47,27 +48,29 @@ interface Load {
   cpu: CpuSample;
 }
 
-/** `reps` autocannon runs against `url` served by process `pid`; fails on any error or non-2xx. */
-async function load(
-  ctx: BenchContext,
-  label: string,
-  url: string,
-  pid: number,
-  seconds: number,
-  opts: { method?: string; body?: string } = {},
-): Promise<Load> {
-  const runs: Array<CannonResult & { cpu: CpuSample }> = [];
-  for (let r = 0; r < ctx.reps; r++) {
-    ctx.progress(`${label}: run ${r + 1}/${ctx.reps}`);
-    const before = sampleCpu(pid);
-    const res = await autocannon(url, seconds, CONNECTIONS, opts);
-    const cpu = cpuPerRequest(before, sampleCpu(pid), res.total);
-    if (res.errors > 0 || res.non2xx > 0) {
-      const statuses = JSON.stringify(res.statuses);
-      throw new Error(`${label}: ${res.errors} errors, ${res.non2xx} non-2xx answers ${statuses}`);
-    }
-    runs.push({ ...res, cpu });
+/** What one autocannon run loads: a URL served by process `pid`. */
+interface Target {
+  label: string;
+  url: string;
+  pid: number;
+  opts?: { method?: string; body?: string };
+}
+
+type Run = CannonResult & { cpu: CpuSample };
+
+/** One autocannon run against `t`; fails on any error or non-2xx. */
+async function runOnce(t: Target, seconds: number): Promise<Run> {
+  const before = sampleCpu(t.pid);
+  const res = await autocannon(t.url, seconds, CONNECTIONS, t.opts ?? {});
+  const cpu = cpuPerRequest(before, sampleCpu(t.pid), res.total);
+  if (res.errors > 0 || res.non2xx > 0) {
+    const statuses = JSON.stringify(res.statuses);
+    throw new Error(`${t.label}: ${res.errors} errors, ${res.non2xx} non-2xx answers ${statuses}`);
   }
+  return { ...res, cpu };
+}
+
+function summarise(runs: Run[]): Load {
   return {
     rps: median(runs.map((x) => x.rps)),
     p99ms: median(runs.map((x) => x.p99ms)),
@@ -76,6 +79,38 @@ async function load(
       mainThreadUs: median(runs.map((x) => x.cpu.mainThreadUs)),
     },
   };
+}
+
+/** `reps` autocannon runs against `t`. */
+async function load(ctx: BenchContext, t: Target, seconds: number): Promise<Load> {
+  const runs: Run[] = [];
+  for (let r = 0; r < ctx.reps; r++) {
+    ctx.progress(`${t.label}: run ${r + 1}/${ctx.reps}`);
+    runs.push(await runOnce(t, seconds));
+  }
+  return summarise(runs);
+}
+
+/**
+ * `reps` runs against `ours` and as many against `baseline`, alternating (ours, baseline, ours,
+ * …), so the two medians come from the same minutes: this machine's speed drifts by 20–30 %
+ * from one minute to the next (a hello-world read 41.0k and 53.1k req/s in two full runs), and
+ * a ratio of medians taken minutes apart carries that drift.
+ */
+async function loadPaired(
+  ctx: BenchContext,
+  ours: Target,
+  baseline: Target,
+  seconds: number,
+): Promise<[Load, Load]> {
+  const a: Run[] = [];
+  const b: Run[] = [];
+  for (let r = 0; r < ctx.reps; r++) {
+    ctx.progress(`${ours.label} / ${baseline.label}: pair ${r + 1}/${ctx.reps}`);
+    a.push(await runOnce(ours, seconds));
+    b.push(await runOnce(baseline, seconds));
+  }
+  return [summarise(a), summarise(b)];
 }
 
 /** Starts a hello-world that serves `bytes` bytes of `type`; returns its URL, pid and a stopper. */
@@ -145,6 +180,7 @@ export const httpSection: BenchSection = {
     );
     const serverPid = server.pid as number;
     const figures: Figure[] = [];
+    const stoppers: Array<() => Promise<unknown>> = [];
     try {
       // A 100-VMA process: the host's own layout with anonymous/file mappings, as kbench builds it.
       // (At most 99 lines of it, then its [vsyscall] gate line, which an import must end with.)
@@ -170,13 +206,40 @@ export const httpSection: BenchSection = {
       const batchUrl = `${base}/proc/${proc.pid}/procmap_query`;
       const post = (body: string) => ({ method: 'POST', body });
 
-      const run = (label: string, url: string, opts?: { method?: string; body?: string }) =>
-        load(ctx, label, url, serverPid, seconds, opts);
+      const ours = (label: string, url: string, opts?: Target['opts']): Target => ({
+        label,
+        url,
+        pid: serverPid,
+        opts,
+      });
+      const run = (label: string, url: string, opts?: Target['opts']) =>
+        load(ctx, ours(label, url, opts), seconds);
+      // The hello-worlds serving the same bodies, alive beside ours for the whole section (idle,
+      // a hello-world costs nothing); each of ours is loaded in turn with its hello-world.
+      const helloMapsServer = await hello(mapsBytes, 'text/plain');
+      stoppers.push(helloMapsServer.stop);
+      const helloQueryServer = await hello(queryBytes, 'application/json');
+      stoppers.push(helloQueryServer.stop);
+      const helloTarget = (h: { url: string; pid: number }, bytes: number): Target => ({
+        label: `hello-world ${bytes} B`,
+        url: h.url,
+        pid: h.pid,
+      });
       // The default server's own CPU with no request: its busy background threads (default
       // population) and timers, as a share of one core.
       const idleStartShare = await idleCoreShare(serverPid);
-      const maps = await run('GET maps', mapsUrl);
-      const query = await run('GET procmap_query', queryUrl);
+      const [maps, helloMaps] = await loadPaired(
+        ctx,
+        ours('GET maps', mapsUrl),
+        helloTarget(helloMapsServer, mapsBytes),
+        seconds,
+      );
+      const [query, helloQuery] = await loadPaired(
+        ctx,
+        ours('GET procmap_query', queryUrl),
+        helloTarget(helloQueryServer, queryBytes),
+        seconds,
+      );
       const batch = await run('POST procmap_query (1000 queries)', batchUrl, post(batchBody));
       const compact = await run('POST procmap_query (1000 addrs)', batchUrl, post(compactBody));
       const mutation = await run(
@@ -186,9 +249,9 @@ export const httpSection: BenchSection = {
       );
       // Diagnostic: maps and the point query again on the same server once it has served every
       // load above (~3 min in a full run). The figures above are taken in the server's first
-      // seconds, while V8 is still tiering up the default population's activity threads (each
-      // thread on its own, at ~200 calls/s): the idle server's CPU falls from ~25 % of a core in
-      // its first 5 s to ~10 % after a minute. These show the settled service.
+      // minute, while V8 is still tiering up the default population's activity threads (each
+      // thread on its own, at ~200 calls/s). These show the settled service, against the same
+      // hello-world medians as the rows above.
       const idleSettledShare = await idleCoreShare(serverPid);
       const mapsSettled = await run('GET maps, settled', mapsUrl);
       const querySettled = await run('GET procmap_query, settled', queryUrl);
@@ -198,19 +261,9 @@ export const httpSection: BenchSection = {
       const quiet = await quietServer(layout);
       const quietQuery = await load(
         ctx,
-        'GET procmap_query, --population 1',
-        quiet.queryUrl,
-        quiet.pid,
+        { label: 'GET procmap_query, --population 1', url: quiet.queryUrl, pid: quiet.pid },
         seconds,
       ).finally(quiet.stop);
-
-      /** A hello-world serving `bytes` bytes of `type`, loaded like our routes, then stopped. */
-      const loadHello = async (bytes: number, type: string) => {
-        const h = await hello(bytes, type);
-        return load(ctx, `hello-world ${bytes} B`, h.url, h.pid, seconds).finally(h.stop);
-      };
-      const helloMaps = await loadHello(mapsBytes, 'text/plain');
-      const helloQuery = await loadHello(queryBytes, 'application/json');
 
       const section = 'HTTP (autocannon, 50 connections, separate process)';
       const helloMapsName = `fastify hello-world, ${mapsBytes} B body`;
@@ -374,6 +427,7 @@ export const httpSection: BenchSection = {
         );
       }
     } finally {
+      for (const s of stoppers) await s();
       await stop(server);
     }
     return figures;
