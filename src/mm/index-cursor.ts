@@ -10,14 +10,27 @@ import { F, HI64, LO64, PTR32, W32, W64 } from './index-nodes.js';
  * Ordered iteration over one snapshot of the index (the root loaded by `seek`). Valid as long as
  * the caller stays inside the RCU read section in which it called `seek` (or holds the mmap
  * lock). After `seek`/`next` return true, `id`, `start`, `end` describe the current entry.
+ *
+ * The leaf the cursor is on is kept as plain fields (its word offsets, its item count and the
+ * position in it), so that `next` within a leaf — all but one step in F — is an increment, a
+ * compare and three loads. Caching the count is exact: a node reachable from a published root is
+ * never modified (vma-index.ts), and the snapshot's nodes are not reused before the caller's RCU
+ * read section ends.
  */
 export class IndexCursor {
   id = 0;
   start = 0;
   end = 0;
+  /** Inner levels of the path: node and item index per depth [0, leafDepth). */
   private readonly path = new Int32Array(MAX_INDEX_HEIGHT);
   private readonly pos = new Int32Array(MAX_INDEX_HEIGHT);
+  /** Depth of the leaf level (-1: not positioned). */
   private leafDepth = -1;
+  /** The leaf: its Int32 and Float64 word offsets, its item count (clamped) and the position. */
+  private leaf32 = 0;
+  private leaf64 = 0;
+  private leafCount = 0;
+  private leafPos = 0;
 
   constructor(
     private readonly i32: Int32Array,
@@ -38,13 +51,13 @@ export class IndexCursor {
       let i = 0;
       while (i < c && this.f64[hb + i] <= addr) i++;
       if (i === c) break;
-      this.path[d] = n;
-      this.pos[d] = i;
       if (i32[b32 + NODE_I32_LEVEL] === 0) {
         this.leafDepth = d;
-        this.load();
+        this.enterLeaf(n, c, i);
         return true;
       }
+      this.path[d] = n;
+      this.pos[d] = i;
       n = i32[b32 + PTR32 + i];
     }
     this.leafDepth = -1;
@@ -54,10 +67,21 @@ export class IndexCursor {
 
   /** Advance to the next entry. False at the end. */
   next(): boolean {
-    let d = this.leafDepth;
-    if (d < 0) return false;
+    if (this.leafDepth < 0) return false;
+    const i = this.leafPos + 1;
+    if (i < this.leafCount) {
+      this.leafPos = i;
+      this.load(i);
+      return true;
+    }
+    return this.nextLeaf();
+  }
+
+  /** `next` past the end of the current leaf: climb to an inner item with a successor, descend. */
+  private nextLeaf(): boolean {
     const i32 = this.i32;
-    // Climb until a level has a next item.
+    const leafDepth = this.leafDepth;
+    let d = leafDepth - 1;
     while (d >= 0) {
       const c = Math.min(i32[this.nb32 + this.path[d] * W32 + NODE_I32_COUNT], F);
       if (this.pos[d] + 1 < c) break;
@@ -70,22 +94,28 @@ export class IndexCursor {
     }
     this.pos[d]++;
     // Descend leftmost.
-    while (d < this.leafDepth) {
-      const child = i32[this.nb32 + this.path[d] * W32 + PTR32 + this.pos[d]];
-      d++;
-      this.path[d] = child;
+    let n = i32[this.nb32 + this.path[d] * W32 + PTR32 + this.pos[d]];
+    while (++d < leafDepth) {
+      this.path[d] = n;
       this.pos[d] = 0;
+      n = i32[this.nb32 + n * W32 + PTR32];
     }
-    this.load();
+    this.enterLeaf(n, Math.min(i32[this.nb32 + n * W32 + NODE_I32_COUNT], F), 0);
     return true;
   }
 
-  private load(): void {
-    const n = this.path[this.leafDepth];
-    const i = this.pos[this.leafDepth];
-    const b64 = this.nb64 + n * W64;
+  private enterLeaf(n: number, count: number, i: number): void {
+    this.leaf32 = this.nb32 + n * W32;
+    this.leaf64 = this.nb64 + n * W64;
+    this.leafCount = count;
+    this.leafPos = i;
+    this.load(i);
+  }
+
+  private load(i: number): void {
+    const b64 = this.leaf64;
     this.start = this.f64[b64 + LO64 + i];
     this.end = this.f64[b64 + HI64 + i];
-    this.id = this.i32[this.nb32 + n * W32 + PTR32 + i];
+    this.id = this.i32[this.leaf32 + PTR32 + i];
   }
 }

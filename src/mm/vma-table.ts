@@ -21,6 +21,10 @@ import {
 
 const TWO_32 = 0x1_0000_0000;
 
+/** Int32 and Float64 words per VMA record. */
+export const VMA_W32 = VMA_RECORD_BYTES / 4;
+export const VMA_W64 = VMA_RECORD_BYTES / 8;
+
 /** Low 32 bits of an address below 2^53, as a uint32 (cheap: ToUint32 is modulo 2^32). */
 export function lo32(x: number): number {
   return x >>> 0;
@@ -52,10 +56,15 @@ export class VmaTable {
   readonly f64: Float64Array;
   /** Number of record slots (including unused slot 0). */
   readonly capacity: number;
-  private readonly base32: number;
-  private readonly base64: number;
-  private static readonly W32 = VMA_RECORD_BYTES / 4;
-  private static readonly W64 = VMA_RECORD_BYTES / 8;
+  /**
+   * Word offsets of record 0 in `i32`/`u32` and in `f64`: record `id`'s fields are at
+   * `base32 + id * VMA_W32 + VMA_I32_*` and `base64 + id * VMA_W64 + VMA_F64_*` (for readers
+   * that read several fields of one record in a loop without a call per field).
+   */
+  readonly base32: number;
+  readonly base64: number;
+  private static readonly W32 = VMA_W32;
+  private static readonly W64 = VMA_W64;
 
   private readonly commit: ArenaCommit;
 

@@ -8,8 +8,17 @@
  * excludes writers (tests, single-threaded tools). Strategies that lock per VMA or speculate
  * build their own `MapsWalker`/`QueryTarget` around `findVma` + `captureVma` (+ validation).
  */
+import {
+  VMA_F64_ANON_NAME,
+  VMA_F64_END,
+  VMA_F64_START,
+  VMA_I32_FILE,
+  VMA_I32_FLAGS,
+  VMA_I32_OPS,
+} from '../mm/arena-layout.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { OPS_NONE, SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
+import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
 import type { MapsWalker } from './maps-text.js';
 import type { QueryTarget } from './procmap-query.js';
 import {
@@ -55,7 +64,9 @@ function anonNameInto(mm: MmStruct, handle: number, view: VmaView, copy: boolean
  */
 export function captureVma(mm: MmStruct, id: number, view: VmaView): void {
   const t = mm.vmas;
-  captureVmaAs(mm, id, view, t.anonName(id), t.ops(id), true, undefined);
+  const anon = t.f64[t.base64 + id * VMA_W64 + VMA_F64_ANON_NAME];
+  const ops = t.i32[t.base32 + id * VMA_W32 + VMA_I32_OPS];
+  captureVmaAs(mm, id, view, anon, ops, true, undefined);
 }
 
 /**
@@ -77,35 +88,24 @@ export function captureVmaAs(
   copyName: boolean,
   beforeNameCall: ((mm: MmStruct, id: number) => void) | undefined,
 ): number {
+  // Sized for V8's inliner: the common cases (a file with its path; an anonymous VMA with no
+  // name op and no anon name) are here, the rest in functions of their own (at 550+ bytes of
+  // bytecode this was never inlined), and the record's fields are read directly rather than
+  // through VmaTable's accessors (each inlined accessor counts against the caller's budget,
+  // which the per_vma lock path needs).
   const t = mm.vmas;
+  const r64 = t.base64 + id * VMA_W64;
+  const r32 = t.base32 + id * VMA_W32;
   view.id = id;
-  const start = t.start(id);
-  const end = t.end(id);
+  const start = t.f64[r64 + VMA_F64_START];
+  const end = t.f64[r64 + VMA_F64_END];
   view.start = start;
   view.end = end;
-  view.flags = t.flags(id);
+  view.flags = t.u32[r32 + VMA_I32_FLAGS];
   view.deleted = false;
-  const file = t.file(id);
+  const file = t.i32[r32 + VMA_I32_FILE];
   if (file !== 0) {
-    const files = mm.files;
-    view.hasFile = true;
-    view.fileId = file;
-    view.fileSerial = files.serial(file);
-    view.pgoff = t.pgoff(id);
-    view.devMajor = files.devMajor(file);
-    view.devMinor = files.devMinor(file);
-    view.inode = files.inode(file);
-    if (anon !== 0) {
-      view.nameKind = NAME_ANON_SHMEM;
-      anonNameInto(mm, anon, view, copyName);
-    } else {
-      view.nameKind = NAME_PATH;
-      const off = files.pathOffset(file);
-      view.nameSrc = files.bytes;
-      view.nameFrom = off;
-      view.nameTo = off + files.pathLength(file);
-      view.deleted = files.deleted(file);
-    }
+    captureFile(mm, id, file, view, anon, copyName);
     return 0;
   }
   view.hasFile = false;
@@ -115,10 +115,70 @@ export function captureVmaAs(
   view.devMajor = 0;
   view.devMinor = 0;
   view.inode = 0;
+  if (ops === OPS_NONE && anon === 0) {
+    view.nameKind = heapStackOrNone(mm, start, end);
+    return 0;
+  }
+  const r = captureOtherName(mm, view, ops, beforeNameCall);
+  if (r === 0 && anon !== 0 && view.nameKind === NAME_NONE) {
+    view.nameKind = NAME_ANON;
+    anonNameInto(mm, anon, view, copyName);
+  }
+  return r;
+}
+
+/** captureVmaAs of a file-backed VMA (`file`): the file's fields, then its path or anon name. */
+function captureFile(
+  mm: MmStruct,
+  id: number,
+  file: number,
+  view: VmaView,
+  anon: number,
+  copyName: boolean,
+): void {
+  const files = mm.files;
+  view.hasFile = true;
+  view.fileId = file;
+  view.fileSerial = files.serial(file);
+  view.pgoff = mm.vmas.pgoff(id);
+  view.devMajor = files.devMajor(file);
+  view.devMinor = files.devMinor(file);
+  view.inode = files.inode(file);
+  if (anon !== 0) {
+    view.nameKind = NAME_ANON_SHMEM;
+    anonNameInto(mm, anon, view, copyName);
+    return;
+  }
+  view.nameKind = NAME_PATH;
+  const off = files.pathOffset(file);
+  view.nameSrc = files.bytes;
+  view.nameFrom = off;
+  view.nameTo = off + files.pathLength(file);
+  view.deleted = files.deleted(file);
+}
+
+/** get_vma_name()'s [heap] / [stack] / nothing for an anonymous VMA with no other name. */
+function heapStackOrNone(mm: MmStruct, start: number, end: number): number {
+  if (isInitialHeap(start, end, mm.startBrk, mm.brk)) return NAME_HEAP;
+  if (isInitialStack(start, end, mm.startStack)) return NAME_STACK;
+  return NAME_NONE;
+}
+
+/**
+ * get_vma_name() of an anonymous VMA with a special mapping's ops (or an anon name, which the
+ * caller adds when this finds no other name): the name op, then [heap] / [stack]. Returns 0 or
+ * CAPTURE_NULL_DEREF.
+ */
+function captureOtherName(
+  mm: MmStruct,
+  view: VmaView,
+  ops: number,
+  beforeNameCall: ((mm: MmStruct, id: number) => void) | undefined,
+): number {
   if (ops !== OPS_NONE && (SPECIAL_MAPPINGS[ops]?.nameBytes ?? null) !== null) {
     // `if (vma->vm_ops && vma->vm_ops->name)` passed; the call re-reads vm_ops.
-    beforeNameCall?.(mm, id);
-    const called = SPECIAL_MAPPINGS[t.ops(id)]?.nameBytes ?? null;
+    beforeNameCall?.(mm, view.id);
+    const called = SPECIAL_MAPPINGS[mm.vmas.ops(view.id)]?.nameBytes ?? null;
     if (called === null) {
       view.nameKind = NAME_NONE; // the kernel would have jumped to NULL here
       return CAPTURE_NULL_DEREF;
@@ -127,16 +187,9 @@ export function captureVmaAs(
     view.nameSrc = called;
     view.nameFrom = 0;
     view.nameTo = called.length;
-  } else if (isInitialHeap(start, end, mm.startBrk, mm.brk)) {
-    view.nameKind = NAME_HEAP;
-  } else if (isInitialStack(start, end, mm.startStack)) {
-    view.nameKind = NAME_STACK;
-  } else if (anon !== 0) {
-    view.nameKind = NAME_ANON;
-    anonNameInto(mm, anon, view, copyName);
-  } else {
-    view.nameKind = NAME_NONE;
+    return 0;
   }
+  view.nameKind = heapStackOrNone(mm, view.start, view.end);
   return 0;
 }
 

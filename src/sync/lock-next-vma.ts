@@ -54,6 +54,8 @@ export interface NextVmaReader {
 export class VmaReadWalk {
   /** The read-locked VMA (0: none). */
   locked = 0;
+  /** Word index of its `vm_refcnt` (set with it, so the unlock needs no lookup). */
+  private lockedWord = 0;
   /** The mmap read lock is held to the end of the chunk/query (after an overflow). */
   mmapLocked = false;
 
@@ -72,7 +74,7 @@ export class VmaReadWalk {
   /** `vma_end_read(locked_vma)`. */
   unlockVma(): void {
     if (this.locked !== 0) {
-      vmaEndRead(this.w, this.reader.refcntWord(this.locked));
+      vmaEndRead(this.w, this.lockedWord);
       this.locked = 0;
     }
   }
@@ -123,8 +125,12 @@ export class VmaReadWalk {
     const id = reader.vmaNext(from, seq);
     if (id === 0) return 0;
     reader.afterLookup(id);
-    const r = vmaStartRead(w, mm, reader.refcntWord(id), reader.lockSeqWord(id));
-    if (r === VMA_LOCKED && from < reader.vmaEnd(id) && from >= reader.vmaStart(id)) return id;
+    const refcnt = reader.refcntWord(id);
+    const r = vmaStartRead(w, mm, refcnt, reader.lockSeqWord(id));
+    if (r === VMA_LOCKED && from < reader.vmaEnd(id) && from >= reader.vmaStart(id)) {
+      this.lockedWord = refcnt;
+      return id;
+    }
     return this.lockNextVmaRest(from, seq, id, r);
   }
 
@@ -152,6 +158,7 @@ export class VmaReadWalk {
             }
           }
         }
+        this.lockedWord = reader.refcntWord(id);
         return id;
       }
       reader.attempt();
@@ -175,7 +182,10 @@ export class VmaReadWalk {
     reader.beforeFallbackLock();
     reader.mmapReadLock();
     let id = reader.findVma(from);
-    if (id !== 0 && !vmaStartReadLocked(this.w, reader.refcntWord(id))) id = LOCK_OVERFLOW;
+    if (id !== 0) {
+      this.lockedWord = reader.refcntWord(id);
+      if (!vmaStartReadLocked(this.w, this.lockedWord)) id = LOCK_OVERFLOW;
+    }
     reader.mmapReadUnlock();
     reader.rcuReadLock();
     return id;

@@ -21,7 +21,7 @@
  * Readers never wait. Writers (vmaStartWrite, vmaMarkDetached) wait for readers to leave:
  * blocking variants on worker threads, *Async variants for the event loop. Differences from
  * Linux: vmaStartRead does not drop the caller's RCU read section on failure (the caller does);
- * the "vma was recycled into another mm" check is an optional owner word the caller names.
+ * there is no "vma was recycled into another mm" check (a record belongs to one mm's arena).
  */
 import { MM_LOCK_SEQ } from './layout.js';
 import { mmLockSeqRaw, mmWriteLockHeld } from './mm-seqcount.js';
@@ -43,7 +43,7 @@ export const VM_LOCK_SEQ_INIT = -1;
 
 /** vmaStartRead results. */
 export const VMA_LOCKED = 0;
-/** Write-locked, readers excluded, refcount at its limit, or recycled: fall back to mmap lock. */
+/** Write-locked, readers excluded or refcount at its limit: fall back to the mmap lock. */
 export const VMA_FAIL = 1;
 /** Detached after the lookup (vm_refcnt was 0): look the address up again. */
 export const VMA_EAGAIN = 2;
@@ -74,8 +74,8 @@ function refcntIncNotZeroLimited(words: Int32Array, refcnt: number): number {
 /**
  * `vma_start_read` (caller is inside an RCU read section; never waits). LOCKED: the VMA is
  * read-locked and attached, no writer can change it until vmaEndRead. FAIL: it is write-locked,
- * a writer is excluding readers, the count is at its limit, or (if `ownerWord` >= 0) the record
- * no longer holds `expectedOwner` (recycled); the caller falls back to the mmap read lock.
+ * a writer is excluding readers, or the count is at its limit; the caller falls back to the mmap
+ * read lock.
  * EAGAIN: it was detached (vm_refcnt 0) after the lookup; the caller looks up again.
  */
 export function vmaStartRead(
@@ -83,18 +83,12 @@ export function vmaStartRead(
   mm: number,
   refcnt: number,
   lockSeq: number,
-  ownerWord = -1,
-  expectedOwner = 0,
 ): VmaReadResult {
   // Pessimistic early check with plain loads (Linux: READ_ONCE); its result is not relied on,
   // the re-check below is.
   if (words[lockSeq] === words[mm + MM_LOCK_SEQ]) return VMA_FAIL;
   const seen = refcntIncNotZeroLimited(words, refcnt);
   if (seen < 0) return seen === -1 ? VMA_EAGAIN : VMA_FAIL;
-  if (ownerWord >= 0 && Atomics.load(words, ownerWord) !== expectedOwner) {
-    vmaEndRead(words, refcnt);
-    return VMA_FAIL;
-  }
   // A writer may have set vm_lock_seq between the first check and the increment; if so it has
   // the VMA write-locked (or has already released it with mmapWriteUnlock, which we then see as a
   // different mm_lock_seq). The sequentially consistent compare-exchange above is the acquire

@@ -74,6 +74,28 @@ describe('VmaIndex basics', () => {
     assert.equal(mm.index.nodesInUse, base);
   });
 
+  it('a cursor sought anywhere walks every later entry once, across leaves and levels', () => {
+    // The cursor keeps its leaf (offsets, count, position) in fields and climbs only at a leaf's
+    // end: a stale count or position there skips or repeats entries at leaf boundaries.
+    const mm = newMm(8192);
+    const n = 700; // three levels at fan-out 14
+    for (let i = 0; i < n; i++) mm.index.store(i * 3 * P, (i * 3 + 2) * P, i + 1);
+    // Holes of different widths, so that leaves hold different counts.
+    for (let i = 5; i < n; i += 7) mm.index.erase(i * 3 * P, (i * 3 + 2) * P);
+    mm.index.check();
+    const all = mm.index.entries();
+    const c = mm.index.cursor();
+    for (let k = 0; k < all.length; k += 1) {
+      const from = k % 2 === 0 ? all[k][0] : all[k][0] - 1; // inside an entry or in the gap before
+      const seen: [number, number, number][] = [];
+      for (let ok = c.seek(from); ok; ok = c.next()) seen.push([c.start, c.end, c.id]);
+      assert.deepEqual(seen, all.slice(k), `sought at ${from}`);
+      assert.equal(c.next(), false, 'stays at the end');
+    }
+    assert.equal(c.seek(all[all.length - 1][1]), false);
+    assert.equal(c.next(), false);
+  });
+
   it('leaves the tree unchanged and frees its scratch when nodes run out', () => {
     const mm = newMm(64); // 1056 node slots
     let i = 0;

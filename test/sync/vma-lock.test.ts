@@ -149,16 +149,6 @@ test('the blocking vmaStartWrite refuses to wait on the main thread and undoes i
   assert.throws(() => vmaStartWrite(w, MM, A.refcnt, A.seq), /mmap write lock/);
 });
 
-test('a recycled record (owner word changed) fails the reader and leaves the count', () => {
-  const w = freshMm();
-  attach(w, A);
-  w[A.owner] = 7;
-  assert.equal(vmaStartRead(w, MM, A.refcnt, A.seq, A.owner, 8), VMA_FAIL);
-  assert.equal(vmaRefcnt(w, A.refcnt), 1);
-  assert.equal(vmaStartRead(w, MM, A.refcnt, A.seq, A.owner, 7), VMA_LOCKED);
-  vmaEndRead(w, A.refcnt);
-});
-
 test('readers never raise vm_refcnt past VM_REFCNT_LIMIT', () => {
   const w = freshMm();
   attach(w, A);

@@ -14,7 +14,14 @@
  *                           that a concurrent change made transient; and once more when the
  *                           read-lock count overflows (mmap lock then held to the chunk's end)
  */
+import {
+  VMA_F64_END,
+  VMA_F64_START,
+  VMA_I32_LOCK_SEQ,
+  VMA_I32_REFCNT,
+} from '../../mm/arena-layout.js';
 import { type MmStruct, SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
+import { VMA_W32, VMA_W64 } from '../../mm/vma-table.js';
 import { type NextVmaReader, VmaReadWalk } from '../../sync/index.js';
 import type { ByteSink } from '../byte-sink.js';
 import { type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
@@ -29,6 +36,12 @@ import { RcuVmaCursor } from './vma-cursor.js';
 class PerVmaReader implements NextVmaReader {
   readonly cursor: RcuVmaCursor;
   readonly walk: VmaReadWalk;
+  // The VMA records' arrays and offsets (vma-table.ts), read here directly: these methods run
+  // on every line, and through VmaTable's accessors each would cost lock_next_vma's caller
+  // twice the inlining budget.
+  private readonly f64: Float64Array;
+  private readonly base64: number;
+  private readonly base32: number;
 
   constructor(
     readonly ctx: ReaderContext,
@@ -36,6 +49,9 @@ class PerVmaReader implements NextVmaReader {
   ) {
     this.cursor = new RcuVmaCursor(mm);
     this.walk = new VmaReadWalk(mm.i32, SYNC_WORDS_BASE, this);
+    this.f64 = mm.vmas.f64;
+    this.base64 = mm.vmas.base64;
+    this.base32 = mm.vmas.base32;
   }
 
   vmaNext(from: number, seq: number): number {
@@ -48,16 +64,16 @@ class PerVmaReader implements NextVmaReader {
     return this.mm.findVma(from);
   }
   vmaStart(id: number): number {
-    return this.mm.vmas.start(id);
+    return this.f64[this.base64 + id * VMA_W64 + VMA_F64_START];
   }
   vmaEnd(id: number): number {
-    return this.mm.vmas.end(id);
+    return this.f64[this.base64 + id * VMA_W64 + VMA_F64_END];
   }
   refcntWord(id: number): number {
-    return this.mm.vmas.refcntWord(id);
+    return this.base32 + id * VMA_W32 + VMA_I32_REFCNT;
   }
   lockSeqWord(id: number): number {
-    return this.mm.vmas.lockSeqWord(id);
+    return this.base32 + id * VMA_W32 + VMA_I32_LOCK_SEQ;
   }
   rcuReadLock(): void {
     this.ctx.rcu.readLock();
