@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isWholeRead, piecesBuffer } from '../src/cpus/read-pieces.js';
-import { SimError } from '../src/cpus/sim-api.js';
+import { type QueryOutcome, SimError } from '../src/cpus/sim-api.js';
 import { handedOverMaps, handedOverQuery } from '../src/plugins/app/read-fast-path.js';
 import { errorResponses, PidParams, StrategyName } from '../src/schemas/common.js';
 import { httpError } from '../src/schemas/errors.js';
@@ -167,7 +167,7 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const pending =
         handedOverQuery(request.raw) ??
         app.sim.query(request.params.pid, { strategy: query.strategy }, args);
-      pending.then((outcomes) => {
+      const answer = (outcomes: QueryOutcome[]) => {
         try {
           const outcome = outcomes[0];
           if (outcome instanceof SimError) return failed(outcome);
@@ -176,7 +176,9 @@ const procReadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         } catch (err) {
           failed(err);
         }
-      }, failed);
+      };
+      if (pending instanceof Promise) pending.then(answer, failed);
+      else answer(pending);
     },
   );
 };

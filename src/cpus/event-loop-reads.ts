@@ -18,7 +18,6 @@
 import { ESRCH } from '../mm/errno.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { SYNC_WORDS_BASE } from '../mm/mm-struct.js';
-import { ByteSink } from '../procfs/byte-sink.js';
 import { newQueryColumns } from '../procfs/query-batch.js';
 import { ReadWouldWait } from '../procfs/strategies/reader-context.js';
 import { mmapReadLockAsync, mmapReadUnlock } from '../sync/index.js';
@@ -32,7 +31,7 @@ import {
   type QueryRequest,
   type SteppedMapsRead,
 } from './engine.js';
-import { PieceSlab, ReadPieces } from './read-pieces.js';
+import { type MapsRead, PieceSlab, ReadPieces } from './read-pieces.js';
 import type { EngineShared, EngineTransport } from './transport.js';
 
 export interface EventLoopReadOptions {
@@ -77,8 +76,7 @@ type Stop = (typeof Stop)[keyof typeof Stop];
 /** The state of a stepped read between turns (event loop only). */
 interface Gathering {
   read: SteppedMapsRead;
-  /** The chunks of the current turn (shared by the event loop's reads: emptied by `take`). */
-  gather: ByteSink;
+  /** Where the chunks of the current turn are gathered, as one piece (`take`). */
   slab: PieceSlab;
   bytesPerTurn: number;
   piecePerChunk: boolean;
@@ -91,7 +89,7 @@ function gatherTurn(g: Gathering, first: Uint8Array): Stop {
   let chunk: Uint8Array | null = first;
   let bytes = 0;
   for (;;) {
-    g.gather.append(chunk);
+    g.slab.append(chunk);
     bytes += chunk.length;
     if (bytes >= g.bytesPerTurn) return Stop.Turn;
     if (g.piecePerChunk) return Stop.Piece;
@@ -105,49 +103,82 @@ function gatherTurn(g: Gathering, first: Uint8Array): Stop {
   }
 }
 
-/** A copy of what the turn gathered (the shared `gather` is then empty). */
+/** The piece the turn gathered. */
 function take(g: Gathering): Uint8Array {
-  const piece = g.slab.copy(g.gather.view());
-  g.gather.clear();
-  return piece;
+  return g.slab.take();
 }
 
 /**
- * The pieces of a stepped read (maps, smaps…), the first turn read before this resolves (so a
+ * The pieces of a stepped read (maps, smaps…), its first turn read before this returns (so a
  * missing pid rejects before any piece). Each chunk is read in its own lock window, as separate
  * read() calls are; the chunks of one event-loop turn (up to `bytesPerTurn`) go out as one piece,
  * or one piece per chunk with `piecePerChunk` (a traced read: its stats are per chunk). A read
- * that ends within its first turn (a typical maps file) is returned whole (`ReadPieces`). A chunk
- * that would wait for the mmap read lock is re-run once the event loop holds it (queued without
- * blocking; what was gathered goes out first).
+ * that ends within its first turn (a typical maps file) is returned whole and at once
+ * (`ReadPieces`, no promise); any other read as a promise of its pieces. A chunk that would wait
+ * for the mmap read lock is re-run once the event loop holds it (queued without blocking; what
+ * was gathered goes out first).
  */
-async function steppedChunks(
+function steppedChunks(engine: Engine, pid: number, g: Gathering): MapsRead {
+  let first: Uint8Array | null;
+  try {
+    first = g.read.next();
+  } catch (err) {
+    return firstAfterWait(engine, pid, g, err);
+  }
+  let read: ReadPieces | AsyncIterable<Uint8Array>;
+  try {
+    read = afterFirstChunk(engine, pid, g, first);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return read instanceof ReadPieces ? read : Promise.resolve(read);
+}
+
+/** The first chunk would wait for the mmap read lock: read it holding the lock, then go on. */
+async function firstAfterWait(
   engine: Engine,
   pid: number,
   g: Gathering,
+  err: unknown,
 ): Promise<AsyncIterable<Uint8Array>> {
+  let first: Uint8Array | null;
+  try {
+    first = await chunkHoldingLock(engine, pid, g.read, err);
+  } catch (e) {
+    g.read.close();
+    throw e;
+  }
+  return afterFirstChunk(engine, pid, g, first);
+}
+
+/** The chunk that threw `err` again, once the event loop holds the lock (null: EOF). */
+async function chunkHoldingLock(
+  engine: Engine,
+  pid: number,
+  read: SteppedMapsRead,
+  err: unknown,
+): Promise<Uint8Array | null> {
+  if (!(err instanceof ReadWouldWait)) throw err;
+  const waited = await lockWhenFree(err.mm);
+  if (engine.has(pid)) return read.nextHoldingLock(waited);
+  mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE); // exited meanwhile: EOF
+  read.close();
+  return null;
+}
+
+/**
+ * The read after its first chunk (a view into the read's own buffer, valid until the read's
+ * next call): the whole read when it ends within this turn, else its pieces to come.
+ */
+function afterFirstChunk(
+  engine: Engine,
+  pid: number,
+  g: Gathering,
+  first: Uint8Array | null,
+): ReadPieces | AsyncIterable<Uint8Array> {
   const { read } = g;
-  const held = async (err: unknown): Promise<Uint8Array | null> => {
-    if (!(err instanceof ReadWouldWait)) throw err;
-    const waited = await lockWhenFree(err.mm);
-    if (engine.has(pid)) return read.nextHoldingLock(waited);
-    mmapReadUnlock(err.mm.i32, SYNC_WORDS_BASE); // exited meanwhile: EOF
-    read.close();
-    return null;
-  };
-  const nextChunk = (): Promise<Uint8Array | null> | Uint8Array | null => {
-    try {
-      return read.next();
-    } catch (err) {
-      return held(err);
-    }
-  };
-  // The chunk in hand: a view into the read's own buffer (its reader context's), valid until
-  // the read's next call, so also across the first await.
   let stop: Stop;
   try {
-    let first = nextChunk();
-    if (first instanceof Promise) first = await first;
     stop = first === null ? Stop.Eof : gatherTurn(g, first);
   } catch (err) {
     read.close();
@@ -155,33 +186,52 @@ async function steppedChunks(
   }
   if (stop === Stop.Eof) {
     read.close();
-    return new ReadPieces(g.gather.length > 0 ? [take(g)] : []);
+    return new ReadPieces(g.slab.openLength > 0 ? [take(g)] : [], g.slab);
   }
-  let piece = take(g);
-  return (async function* pieces() {
-    try {
-      for (;;) {
-        yield piece;
-        if (stop === Stop.Turn) {
-          // No lock is held between chunks: let requests and activities run.
-          await nextTurn();
-          // m_start(): a process that exited since the last chunk ends the file (EOF).
-          if (!engine.has(pid)) return;
-        }
-        const chunk = stop === Stop.Wait ? await held(g.wait) : await nextChunk();
-        g.wait = null;
-        if (chunk === null) return;
-        stop = gatherTurn(g, chunk);
-        piece = take(g);
-        if (stop === Stop.Eof) {
-          yield piece;
-          return;
+  return laterPieces(engine, pid, g, stop, take(g));
+}
+
+/** The pieces of a read that goes on after its first turn (`piece`: that turn's). */
+async function* laterPieces(
+  engine: Engine,
+  pid: number,
+  g: Gathering,
+  stopped: Stop,
+  first: Uint8Array,
+): AsyncGenerator<Uint8Array> {
+  const { read } = g;
+  let stop = stopped;
+  let piece = first;
+  try {
+    for (;;) {
+      yield piece;
+      if (stop === Stop.Turn) {
+        // No lock is held between chunks: let requests and activities run.
+        await nextTurn();
+        // m_start(): a process that exited since the last chunk ends the file (EOF).
+        if (!engine.has(pid)) return;
+      }
+      let chunk: Uint8Array | null;
+      if (stop === Stop.Wait) chunk = await chunkHoldingLock(engine, pid, read, g.wait);
+      else {
+        try {
+          chunk = read.next();
+        } catch (err) {
+          chunk = await chunkHoldingLock(engine, pid, read, err);
         }
       }
-    } finally {
-      read.close();
+      g.wait = null;
+      if (chunk === null) return;
+      stop = gatherTurn(g, chunk);
+      piece = take(g);
+      if (stop === Stop.Eof) {
+        yield piece;
+        return;
+      }
     }
-  })();
+  } finally {
+    read.close();
+  }
 }
 
 export function eventLoopReads(
@@ -189,14 +239,12 @@ export function eventLoopReads(
   opts: EventLoopReadOptions,
 ): Pick<EngineTransport, 'maps' | 'procFile' | 'query' | 'queryColumns'> {
   // Where the chunks read in one event-loop turn are gathered, to go out as one piece (one
-  // copy: a typical maps file of ~100 lines is one allocation, not a copy per chunk plus a
-  // concatenation). Shared by the reads of this event loop: a piece is taken out before any
-  // `yield` or `await`, so nothing stays here while another read runs.
-  const gather = new ByteSink(1 << 16);
+  // copy per chunk, into slab memory, not an allocation per read). Shared by the reads of this
+  // event loop: a piece is taken out before any `yield` or `await`, so nothing stays open there
+  // while another read runs.
   const slab = new PieceSlab();
   const gathering = (read: SteppedMapsRead, piecePerChunk: boolean): Gathering => ({
     read,
-    gather,
     slab,
     bytesPerTurn: opts.bytesPerTurn,
     piecePerChunk,
@@ -227,8 +275,10 @@ export function eventLoopReads(
 
     queryColumns(req: ColumnsRequest) {
       const cols = newQueryColumns(req.addrs.length);
-      return resumingQueries(engine, req.pid, (from, waited) =>
-        engine.queryColumns(req, cols, from, waited),
+      return Promise.resolve(
+        resumingQueries(engine, req.pid, (from, waited) =>
+          engine.queryColumns(req, cols, from, waited),
+        ),
       );
     },
   };
@@ -237,16 +287,17 @@ export function eventLoopReads(
 /**
  * Runs a batch of queries (`run(from, waitedNs)`) to its end: where one would wait for the mmap
  * read lock, the event loop queues for the lock without blocking and resumes the batch there.
- * The first attempt runs at once (no async frame: a point query is a few µs, and each promise
- * layer of a request costs a share of that); only a batch that must wait goes async.
+ * The first attempt runs at once and its answer is returned as it is (no promise: a point query
+ * is a few µs, and each promise layer of a request costs a share of that); only a batch that must
+ * wait goes async.
  */
 function resumingQueries<T>(
   engine: Engine,
   pid: number,
   run: (from: number, waitedNs: number) => T,
-): Promise<T> {
+): T | Promise<T> {
   try {
-    return Promise.resolve(run(0, -1));
+    return run(0, -1);
   } catch (err) {
     return resumeAfterWait(engine, pid, run, err);
   }

@@ -21,6 +21,7 @@ import type { MmCreateOptions, MmStruct } from '../mm/mm-struct.js';
 import type { ThpMode } from '../mm/pages/thp.js';
 import { touchErrno, touchReason } from '../mm/syscalls/touch-result.js';
 import type { AddressBatch, QueryColumns } from '../procfs/query-batch.js';
+import type { MapsRead } from './read-pieces.js';
 import type { TracedCall } from './replay/strace-trace.js';
 import type { SyscallCall } from './syscall-call.js';
 
@@ -301,9 +302,11 @@ export interface SimApi {
    * the next one resumes by address (seq_file's last_pos rule). Rejects ESRCH before the first
    * chunk; a process that exits mid-read ends the stream (EOF, as the kernel's m_start does).
    * The stream yields pieces of whole chunks (the event loop yields the chunks read in one turn
-   * as one piece); a traced read (`chunkStats`) yields exactly one piece per chunk.
+   * as one piece); a traced read (`chunkStats`) yields exactly one piece per chunk. A read the
+   * event loop finished within its first turn may come back whole and at once (`ReadPieces`,
+   * no promise: `isWholeRead`); await the result either way.
    */
-  readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>>;
+  readMaps(pid: number, opts: MapsReadOptions): MapsRead;
   /**
    * /proc/PID/smaps (chunks of whole blocks, each under the mmap read lock, like maps),
    * /proc/PID/smaps_rollup or /proc/PID/status (one chunk each). Rejects ESRCH before the first
@@ -314,8 +317,15 @@ export interface SimApi {
     file: ProcFileName,
     opts: { chunk: number },
   ): Promise<AsyncIterable<Uint8Array>>;
-  /** PROCMAP_QUERY for each args, in order; ESRCH rejects the whole call. */
-  query(pid: number, opts: ReadOptions, queries: readonly QueryArgs[]): Promise<QueryOutcome[]>;
+  /**
+   * PROCMAP_QUERY for each args, in order; ESRCH rejects the whole call. A batch the event loop
+   * answered without waiting may come back at once (an array, no promise); await it either way.
+   */
+  query(
+    pid: number,
+    opts: ReadOptions,
+    queries: readonly QueryArgs[],
+  ): QueryOutcome[] | Promise<QueryOutcome[]>;
   /**
    * The compact batch: PROCMAP_QUERY of every address with the same flags (no build id), the
    * answers column-wise (`errno` 0 where answered); ESRCH rejects the whole call.

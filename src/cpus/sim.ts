@@ -13,6 +13,7 @@ import type { ActivityAdmission } from './activity-admission.js';
 import type { QueryReply } from './engine.js';
 import { withEventLoopReads } from './event-loop-reads.js';
 import { inProcessTransport } from './in-process-transport.js';
+import { type MapsRead, ReadPieces } from './read-pieces.js';
 import {
   type ActivitySpec,
   type ActivityStatus,
@@ -133,10 +134,22 @@ export class Sim implements SimApi {
     return (await this.processes.setActivityOf(this.processes.get(pid), null)) !== null;
   }
 
-  async readMaps(pid: number, opts: MapsReadOptions): Promise<AsyncIterable<Uint8Array>> {
-    this.processes.get(pid);
-    const req = { pid, strategy: opts.strategy ?? null, chunk: opts.chunk };
-    return callTransport('maps', () => this.transport.maps(req, opts.chunkStats));
+  /** Not async: a read the event loop finished at once comes back as it is (`MapsRead`). */
+  readMaps(pid: number, opts: MapsReadOptions): MapsRead {
+    let read: MapsRead;
+    try {
+      this.processes.get(pid);
+      read = this.transport.maps(
+        { pid, strategy: opts.strategy ?? null, chunk: opts.chunk },
+        opts.chunkStats,
+      );
+    } catch (err) {
+      return Promise.reject(transportError(err, 'maps'));
+    }
+    if (read instanceof ReadPieces) return read;
+    return read.catch((err: unknown) => {
+      throw transportError(err, 'maps');
+    });
   }
 
   async readProcFile(
@@ -149,20 +162,23 @@ export class Sim implements SimApi {
     return callTransport(file, () => this.transport.procFile(req));
   }
 
-  async query(
+  /** Not async: a batch the event loop answered at once comes back as it is. */
+  query(
     pid: number,
     opts: ReadOptions,
     queries: readonly QueryArgs[],
-  ): Promise<QueryOutcome[]> {
-    this.processes.get(pid);
-    const req = { pid, strategy: opts.strategy ?? null, queries };
-    let replies: QueryReply[];
+  ): QueryOutcome[] | Promise<QueryOutcome[]> {
+    let replies: QueryReply[] | Promise<QueryReply[]>;
     try {
-      replies = await this.transport.query(req); // inline `callTransport`: one promise layer less
+      this.processes.get(pid);
+      replies = this.transport.query({ pid, strategy: opts.strategy ?? null, queries });
     } catch (err) {
-      throw transportError(err, 'PROCMAP_QUERY');
+      return Promise.reject(transportError(err, 'PROCMAP_QUERY'));
     }
-    return replies.map((r) => (typeof r === 'number' ? queryError(r) : r));
+    if (!(replies instanceof Promise)) return outcomesOf(replies);
+    return replies.then(outcomesOf, (err: unknown) => {
+      throw transportError(err, 'PROCMAP_QUERY');
+    });
   }
 
   async queryColumns(pid: number, opts: ReadOptions, batch: AddressBatch): Promise<QueryColumns> {
@@ -265,4 +281,9 @@ export class Sim implements SimApi {
     this.listeners.clear();
     await this.transport.close();
   }
+}
+
+/** The engine's replies as the API answers them (an errno as its shared SimError). */
+function outcomesOf(replies: QueryReply[]): QueryOutcome[] {
+  return replies.map((r) => (typeof r === 'number' ? queryError(r) : r));
 }

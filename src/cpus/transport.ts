@@ -17,6 +17,7 @@ import type {
   QueryReply,
   QueryRequest,
 } from './engine.js';
+import type { MapsRead } from './read-pieces.js';
 import type { SharedConfig } from './shared-config.js';
 import type { ActivitySpec, ActivityStatus, SyscallCall } from './sim-api.js';
 
@@ -81,12 +82,14 @@ export interface EngineTransport {
    * Every chunk of one maps read, each from its own lock window, yielded in pieces of whole
    * chunks. Rejects (ESRCH...) before the first chunk; a process that exits mid-read ends the
    * stream (EOF). With `chunkStats` (a traced read) each piece is one chunk, its counts appended
-   * there before it is yielded (chunk-stats.ts).
+   * there before it is yielded (chunk-stats.ts). A read that ended within its first event-loop
+   * turn may come back whole and at once (`ReadPieces`).
    */
-  maps(req: MapsRequest, chunkStats?: number[]): Promise<AsyncIterable<Uint8Array>>;
+  maps(req: MapsRequest, chunkStats?: number[]): MapsRead;
   /** smaps (a chunk per lock window), smaps_rollup or status, rejecting like `maps`. */
   procFile(req: ProcFileRequest): Promise<AsyncIterable<Uint8Array>>;
-  query(req: QueryRequest): Promise<QueryReply[]>;
+  /** On the event loop, a batch answered without waiting for a lock comes back as it is. */
+  query(req: QueryRequest): QueryReply[] | Promise<QueryReply[]>;
   /** A compact batch, answered column-wise (rejects ESRCH like `query`). */
   queryColumns(req: ColumnsRequest): Promise<QueryColumns>;
   mutate(req: MutateRequest): Promise<number[]>;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Engine, SteppedMapsRead } from '../../src/cpus/engine.js';
 import { eventLoopReads } from '../../src/cpus/event-loop-reads.js';
+import { ReadPieces } from '../../src/cpus/read-pieces.js';
 import { MmStruct, SYNC_WORDS_BASE } from '../../src/mm/mm-struct.js';
 import { ReadWouldWait } from '../../src/procfs/strategies/reader-context.js';
 import { mmapLockState, mmapReadUnlock } from '../../src/sync/index.js';
@@ -72,4 +73,26 @@ test('a chunk that would wait: the gathered piece goes out, the chunk is re-run 
 test('a traced read yields one piece per chunk', async () => {
   const { out } = await pieces(['a\n', 'bb\n', 'ccc\n'], true);
   assert.deepEqual(out, ['a\n', 'bb\n', 'ccc\n']);
+});
+
+test('a read that ends within its first turn comes back whole and at once; one that waits, later', async () => {
+  const log: string[] = [];
+  let script: Array<string | 'wait'> = ['a\n', 'b\n'];
+  const engine = { openMaps: () => scriptedRead(script, log), has: () => true };
+  const reads = eventLoopReads(engine as unknown as Engine, { bytesPerTurn: 1024 });
+  const req = { pid: 1, strategy: null, chunk: 4096 };
+  const text = (r: ReadPieces) => r.pieces.map((p) => Buffer.from(p).toString());
+
+  const whole = reads.maps(req);
+  assert.ok(whole instanceof ReadPieces, 'no promise');
+  assert.deepEqual(text(whole), ['a\nb\n']);
+  assert.deepEqual(log, ['a\n', 'b\n', 'close']);
+
+  script = ['wait', 'c\n'];
+  const waiting = reads.maps(req);
+  assert.ok(waiting instanceof Promise);
+  const later = await waiting;
+  assert.ok(later instanceof ReadPieces);
+  assert.deepEqual(text(later), ['c\n']);
+  assert.equal(mmapLockState(mm.i32, SYNC_WORDS_BASE).readers, 0);
 });

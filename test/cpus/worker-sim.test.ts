@@ -75,10 +75,13 @@ test('mutations run on the worker CPUs and are seen by later reads and queries',
   assert.equal(bad.code, 'EINVAL');
   const text = Buffer.concat(await maps(p.pid, 0)).toString();
   assert.match(text, /^10000000-10002000 rw-p 00000000 00:00 0 $/m);
-  const [hit, miss] = await sim.query(p.pid, {}, [
+  const answered = sim.query(p.pid, {}, [
     { addr: 0x10001000, flags: 0, name: true, buildId: false },
     { addr: 0x20000000, flags: 0, name: false, buildId: false },
   ]);
+  // Reads run on the event loop (the default): a batch that did not wait comes back at once.
+  assert.ok(Array.isArray(answered));
+  const [hit, miss] = answered;
   assert.ok(!(hit instanceof SimError));
   assert.equal(hit.vmaStart, 0x10000000);
   assert.equal(hit.vmaEnd, 0x10002000);
@@ -97,10 +100,16 @@ test('fork gives a child with an equal address space; exit makes the pid vanish'
   assert.notEqual(child.pid, p.pid);
   assert.deepEqual(await maps(child.pid, 0), await maps(p.pid, 0));
   await sim.exitProcess(child.pid);
-  await assert.rejects(sim.readMaps(child.pid, { chunk: 0 }), (e: unknown) => {
-    assert.ok(e instanceof SimError);
-    return e.code === 'ESRCH';
-  });
+  const gone = sim.query(child.pid, {}, [{ addr: 0x1000, flags: 0, name: false, buildId: false }]);
+  assert.ok(gone instanceof Promise, 'a missing pid rejects (no exception thrown)');
+  await assert.rejects(gone, (e: unknown) => e instanceof SimError && e.code === 'ESRCH');
+  await assert.rejects(
+    async () => sim.readMaps(child.pid, { chunk: 0 }),
+    (e: unknown) => {
+      assert.ok(e instanceof SimError);
+      return e.code === 'ESRCH';
+    },
+  );
   await assert.rejects(sim.syscalls(child.pid, [{ op: 'brk', addr: 0 }]));
 });
 

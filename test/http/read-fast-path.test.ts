@@ -207,6 +207,18 @@ describe('reads fast path (real server)', () => {
     assert.deepEqual(none.plain, none.routed);
   });
 
+  test('maps: answers in parallel and in a row (slab memory reused) are each the route`s bytes', async () => {
+    const routed = await get(`/proc/${pid}/maps?chunk=4096`);
+    const seen = app.readFastPath.answered;
+    // 400 answers of ~2.5 KB each: the 256 KiB slabs fill several times over and are reused
+    // once their replies were written; 16 in flight at a time.
+    for (let round = 0; round < 25; round++) {
+      const answers = await Promise.all(Array.from({ length: 16 }, () => get(`/proc/${pid}/maps`)));
+      for (const a of answers) assert.deepEqual(a, routed);
+    }
+    assert.equal(app.readFastPath.answered, seen + 400);
+  });
+
   test('other forms are fastify`s: other keys, decimal, a body, HEAD', async () => {
     for (const [path, init] of [
       [`/proc/${pid}/procmap_query?addr=0x${hit}&strategy=mmap_lock`, {}],

@@ -21,7 +21,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
-import { isWholeRead, piecesBuffer } from '../../cpus/read-pieces.js';
+import { type MapsRead, piecesBuffer, ReadPieces } from '../../cpus/read-pieces.js';
 import { type QueryArgs, type QueryOutcome, SimError } from '../../cpus/sim-api.js';
 import { DEFAULT_CHUNK } from '../../schemas/proc-files.js';
 import { queryAnswerJson, toQueryArgs } from '../../schemas/query.js';
@@ -33,8 +33,8 @@ const MAX_PID = 2 ** 31 - 1;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
-const queries = new WeakMap<IncomingMessage, Promise<QueryOutcome[]>>();
-const mapsReads = new WeakMap<IncomingMessage, Promise<AsyncIterable<Uint8Array>>>();
+const queries = new WeakMap<IncomingMessage, QueryOutcome[] | Promise<QueryOutcome[]>>();
+const mapsReads = new WeakMap<IncomingMessage, MapsRead>();
 
 /** Takes (once) what the fast path left in `map` for this request. */
 function take<T>(map: WeakMap<IncomingMessage, T>, raw: IncomingMessage): T | undefined {
@@ -44,14 +44,14 @@ function take<T>(map: WeakMap<IncomingMessage, T>, raw: IncomingMessage): T | un
 }
 
 /** The engine's answer the fast path already has for this point query, or undefined. */
-export function handedOverQuery(raw: IncomingMessage): Promise<QueryOutcome[]> | undefined {
+export function handedOverQuery(
+  raw: IncomingMessage,
+): QueryOutcome[] | Promise<QueryOutcome[]> | undefined {
   return take(queries, raw);
 }
 
 /** The maps read the fast path already started for this request, or undefined. */
-export function handedOverMaps(
-  raw: IncomingMessage,
-): Promise<AsyncIterable<Uint8Array>> | undefined {
+export function handedOverMaps(raw: IncomingMessage): MapsRead | undefined {
   return take(mapsReads, raw);
 }
 
@@ -131,22 +131,25 @@ export class ReadFastPath {
     }
     const started = performance.now();
     const pending = app.sim.query(pid, { strategy: undefined }, [args]);
-    const handOver = () => {
-      queries.set(req, pending);
-      fastify(req, res);
-    };
-    pending.then((outcomes) => {
+    const answer = (outcomes: QueryOutcome[]) => {
       const outcome = outcomes[0];
-      if (outcome instanceof SimError) return handOver();
+      if (outcome instanceof SimError) return handOver(outcomes);
       let body: string;
       try {
         body = queryAnswerJson(outcome);
       } catch {
-        return handOver(); // the route meets the same failure: fastify's error path answers
+        return handOver(outcomes); // the route meets the same failure: fastify's error path answers
       }
       this.send(res, 200, JSON_TYPE, body, Buffer.byteLength(body));
       this.observeQuery(200, (performance.now() - started) / 1000);
-    }, handOver);
+    };
+    const handOver = (outcomes: QueryOutcome[] | Promise<QueryOutcome[]>) => {
+      queries.set(req, outcomes);
+      fastify(req, res);
+    };
+    // The common case: answered at once (no promise layer).
+    if (!(pending instanceof Promise)) answer(pending);
+    else pending.then(answer, () => handOver(pending));
     return true;
   }
 
@@ -158,18 +161,29 @@ export class ReadFastPath {
     fastify: NodeHandler,
   ): void {
     const started = performance.now();
-    const pending = app.sim.readMaps(pid, { strategy: undefined, chunk: DEFAULT_CHUNK });
+    const read = app.sim.readMaps(pid, { strategy: undefined, chunk: DEFAULT_CHUNK });
+    // The common case: read whole within this turn, answered at once (no promise layer).
+    if (read instanceof ReadPieces) {
+      this.sendMaps(res, read, started);
+      return;
+    }
     const handOver = () => {
-      mapsReads.set(req, pending);
+      mapsReads.set(req, read);
       fastify(req, res);
     };
-    pending.then((chunks) => {
-      const whole = isWholeRead(chunks);
-      if (whole === null) return handOver(); // streamed by the route
-      const body = piecesBuffer(whole);
-      this.send(res, 200, TEXT_TYPE, body, body.length);
-      this.observeMaps(200, (performance.now() - started) / 1000);
+    read.then((chunks) => {
+      if (!(chunks instanceof ReadPieces)) return handOver(); // streamed by the route
+      this.sendMaps(res, chunks, started);
     }, handOver);
+  }
+
+  /** A whole maps text; its slab memory is given back once the reply is written. */
+  private sendMaps(res: ServerResponse, read: ReadPieces, started: number): void {
+    const body = piecesBuffer(read.pieces);
+    res.writeHead(200, { 'content-type': TEXT_TYPE, 'content-length': body.length });
+    res.end(body, () => read.release());
+    this.answered++;
+    this.observeMaps(200, (performance.now() - started) / 1000);
   }
 
   private send(
