@@ -24,6 +24,18 @@ import {
 
 const decoder = new TextDecoder();
 
+/** What `readPrinted` fills (a VmaView has these fields). */
+export interface PrintedFileFields {
+  fileSerial: number;
+  devMajor: number;
+  devMinor: number;
+  inode: number;
+  /** The path's bytes are `bytes[nameFrom, nameTo)`. */
+  nameFrom: number;
+  nameTo: number;
+  deleted: boolean;
+}
+
 export class FileTableView {
   readonly buffer: SharedArrayBuffer;
   protected readonly i32: Int32Array;
@@ -46,6 +58,24 @@ export class FileTableView {
   /** Int32 index of entry `id`'s first word. */
   protected e(id: number): number {
     return this.entries32 + id * (ENTRY_BYTES / 4);
+  }
+
+  /**
+   * The fields a maps line prints, read in one call into `out` (per-line readers: one call
+   * instead of six accessors, each of which would count against the caller's inlining budget).
+   * The same protection as every accessor here.
+   */
+  readPrinted(id: number, out: PrintedFileFields): void {
+    const w = this.e(id);
+    const i32 = this.i32;
+    out.fileSerial = i32[w + E_SERIAL];
+    out.devMajor = i32[w + E_MAJOR];
+    out.devMinor = i32[w + E_MINOR];
+    out.inode = this.f64[w / 2 + E_F64_INODE];
+    const off = i32[w + E_PATH_OFF];
+    out.nameFrom = off;
+    out.nameTo = off + i32[w + E_PATH_LEN];
+    out.deleted = i32[w + E_DELETED] !== 0; // plain load: see deleted()
   }
 
   /** Unique over the table's lifetime: the key of any per-file cache (ids and offsets are reused). */

@@ -139,22 +139,16 @@ function captureFile(
   const files = mm.files;
   view.hasFile = true;
   view.fileId = file;
-  view.fileSerial = files.serial(file);
   view.pgoff = mm.vmas.pgoff(id);
-  view.devMajor = files.devMajor(file);
-  view.devMinor = files.devMinor(file);
-  view.inode = files.inode(file);
+  files.readPrinted(file, view);
   if (anon !== 0) {
+    view.deleted = false;
     view.nameKind = NAME_ANON_SHMEM;
     anonNameInto(mm, anon, view, copyName);
     return;
   }
   view.nameKind = NAME_PATH;
-  const off = files.pathOffset(file);
   view.nameSrc = files.bytes;
-  view.nameFrom = off;
-  view.nameTo = off + files.pathLength(file);
-  view.deleted = files.deleted(file);
 }
 
 /** get_vma_name()'s [heap] / [stack] / nothing for an anonymous VMA with no other name. */
