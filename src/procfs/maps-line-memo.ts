@@ -22,9 +22,21 @@
  * Per thread, the memos' memory is bounded (`MEMO_BUDGET_BYTES`, least recently read memos
  * emptied first). Not thread-safe: one memo per reader context and mm (or per `MapsCursor`).
  */
+import {
+  VMA_F64_ANON_NAME,
+  VMA_F64_END,
+  VMA_F64_PGOFF,
+  VMA_F64_START,
+  VMA_I32_FILE,
+  VMA_I32_FLAGS,
+  VMA_I32_OPS,
+} from '../mm/arena-layout.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { OPS_NONE } from '../mm/special-mappings.js';
+import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
 import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
-import { NAME_ANON, NAME_ANON_SHMEM } from './vma-name.js';
+import { anonVmaNameKind, NAME_ANON, NAME_ANON_SHMEM, NAME_PATH } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
 /** The flag bits a maps line prints: VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE. */
@@ -124,29 +136,72 @@ export class MapsLineMemo {
   write(sink: ByteSink, v: VmaView): void {
     const e = this.next;
     if (this.matching && e < this.n && this.matches(e, v, misc(v))) {
-      const src = this.off[e];
-      const len = this.off[e + 1] - src;
-      sink.reserve(len);
-      const dst = sink.length;
-      if (
-        this.runLen > 0 &&
-        this.runSrc + this.runLen === src &&
-        this.runDst + this.runLen === dst
-      ) {
-        this.runLen += len;
-      } else {
-        this.flush(sink);
-        this.runSrc = src;
-        this.runDst = dst;
-        this.runLen = len;
-      }
-      sink.length = dst + len;
-      this.last = LAST_HIT;
+      this.copyHit(sink, e);
       return;
     }
     this.last = LAST_MISS;
     this.lastStart = sink.length;
     writeMapsLine(sink, v);
+  }
+
+  /**
+   * `write` straight from VMA record `id` of `mm`, before any capture, for a caller that holds
+   * what protects the record (its VMA read lock, or the mmap read lock): if the memo's next line
+   * was formatted from the same printed fields, copies it, sets `v.id`, `v.start` and `v.end`
+   * (nothing else of `v`) and returns true; otherwise writes nothing and returns false (the
+   * caller captures and calls `write`). Only lines with a file's path or [heap], [stack] or no
+   * name are matched here; the rest go the other way. A file line compares the file's serial
+   * (and `deleted`) instead of device, inode and path: a FileTable entry's fields are immutable
+   * while its serial lives and serials are never reused (file-table.ts), so the same serial
+   * prints the same. Reads what captureVmaAs reads, with the same loads, and no view fields:
+   * the per-line cost of a hit is the compare, not a capture and then a compare.
+   */
+  writeIfUnchanged(sink: ByteSink, mm: MmStruct, id: number, v: VmaView): boolean {
+    const e = this.next;
+    if (!this.matching || e >= this.n) return false;
+    const t = mm.vmas;
+    const r64 = t.base64 + id * VMA_W64;
+    const start = t.f64[r64 + VMA_F64_START];
+    const end = t.f64[r64 + VMA_F64_END];
+    if (this.start[e] !== start || this.end[e] !== end) return false;
+    if (t.f64[r64 + VMA_F64_ANON_NAME] !== 0) return false;
+    const r32 = t.base32 + id * VMA_W32;
+    const flags = t.u32[r32 + VMA_I32_FLAGS] & PRINTED_FLAGS;
+    const file = t.i32[r32 + VMA_I32_FILE];
+    let key: number;
+    if (file !== 0) {
+      const files = mm.files;
+      if (this.serial[e] !== files.serial(file)) return false;
+      if (this.pgoff[e] !== t.f64[r64 + VMA_F64_PGOFF]) return false;
+      key = flags | (NAME_PATH << 8) | MISC_FILE | (files.deleted(file) ? MISC_DELETED : 0);
+    } else {
+      if (t.i32[r32 + VMA_I32_OPS] !== OPS_NONE) return false;
+      key = flags | (anonVmaNameKind(mm, start, end) << 8);
+    }
+    if (this.misc[e] !== key) return false;
+    this.copyHit(sink, e);
+    v.id = id;
+    v.start = start;
+    v.end = end;
+    return true;
+  }
+
+  /** Appends entry `e`'s line (joining the pending run when it continues it). */
+  private copyHit(sink: ByteSink, e: number): void {
+    const src = this.off[e];
+    const len = this.off[e + 1] - src;
+    sink.reserve(len);
+    const dst = sink.length;
+    if (this.runLen > 0 && this.runSrc + this.runLen === src && this.runDst + this.runLen === dst) {
+      this.runLen += len;
+    } else {
+      this.flush(sink);
+      this.runSrc = src;
+      this.runDst = dst;
+      this.runLen = len;
+    }
+    sink.length = dst + len;
+    this.last = LAST_HIT;
   }
 
   /** The line just written is gone (`sink.length` goes back to `mark`, the line's start). */

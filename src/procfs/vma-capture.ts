@@ -19,18 +19,17 @@ import {
 import type { MmStruct } from '../mm/mm-struct.js';
 import { OPS_NONE, SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
 import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
-import type { MapsWalker } from './maps-text.js';
+import type { ByteSink } from './byte-sink.js';
+import type { MapsLineMemo } from './maps-line-memo.js';
+import { LINE_WRITTEN, type MapsWalker } from './maps-text.js';
 import type { QueryTarget } from './procmap-query.js';
 import {
-  isInitialHeap,
-  isInitialStack,
+  anonVmaNameKind,
   NAME_ANON,
   NAME_ANON_SHMEM,
-  NAME_HEAP,
   NAME_NONE,
   NAME_PATH,
   NAME_SPECIAL,
-  NAME_STACK,
 } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
@@ -116,7 +115,7 @@ export function captureVmaAs(
   view.devMinor = 0;
   view.inode = 0;
   if (ops === OPS_NONE && anon === 0) {
-    view.nameKind = heapStackOrNone(mm, start, end);
+    view.nameKind = anonVmaNameKind(mm, start, end);
     return 0;
   }
   const r = captureOtherName(mm, view, ops, beforeNameCall);
@@ -151,13 +150,6 @@ function captureFile(
   view.nameSrc = files.bytes;
 }
 
-/** get_vma_name()'s [heap] / [stack] / nothing for an anonymous VMA with no other name. */
-function heapStackOrNone(mm: MmStruct, start: number, end: number): number {
-  if (isInitialHeap(start, end, mm.startBrk, mm.brk)) return NAME_HEAP;
-  if (isInitialStack(start, end, mm.startStack)) return NAME_STACK;
-  return NAME_NONE;
-}
-
 /**
  * get_vma_name() of an anonymous VMA with a special mapping's ops (or an anon name, which the
  * caller adds when this finds no other name): the name op, then [heap] / [stack]. Returns 0 or
@@ -183,7 +175,7 @@ function captureOtherName(
     view.nameTo = called.length;
     return 0;
   }
-  view.nameKind = heapStackOrNone(mm, view.start, view.end);
+  view.nameKind = anonVmaNameKind(mm, view.start, view.end);
   return 0;
 }
 
@@ -207,13 +199,14 @@ export function directMapsWalker(mm: MmStruct): MapsWalker {
     beginChunk() {
       cursorEnd = -1;
     },
-    next(from: number, view: VmaView): number {
+    next(from: number, view: VmaView, sink: ByteSink, lines: MapsLineMemo | null): number {
       const found = from === cursorEnd ? cursor.next() : cursor.seek(from);
       if (!found) {
         cursorEnd = -1;
         return 0;
       }
       cursorEnd = cursor.end;
+      if (lines?.writeIfUnchanged(sink, mm, cursor.id, view)) return LINE_WRITTEN;
       captureVma(mm, cursor.id, view);
       return 1;
     },

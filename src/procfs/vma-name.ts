@@ -43,6 +43,23 @@ export function isInitialStack(start: number, end: number, startStack: number): 
   return start <= startStack && end >= startStack;
 }
 
+/** The mm header fields the [heap] and [stack] names depend on (MmStruct has them). */
+export interface HeapStackBounds {
+  readonly startBrk: number;
+  readonly brk: number;
+  readonly startStack: number;
+}
+
+/**
+ * get_vma_name() of an anonymous VMA with no name op and no anon name: NAME_HEAP, NAME_STACK or
+ * NAME_NONE.
+ */
+export function anonVmaNameKind(mm: HeapStackBounds, start: number, end: number): number {
+  if (isInitialHeap(start, end, mm.startBrk, mm.brk)) return NAME_HEAP;
+  if (isInitialStack(start, end, mm.startStack)) return NAME_STACK;
+  return NAME_NONE;
+}
+
 /**
  * Chooses the name kind with `get_vma_name()`'s order. `hasSpecialName` = the VMA's ops have a
  * `name()` that returns non-NULL.

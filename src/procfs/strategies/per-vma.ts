@@ -24,7 +24,8 @@ import { type MmStruct, SYNC_WORDS_BASE } from '../../mm/mm-struct.js';
 import { VMA_W32, VMA_W64 } from '../../mm/vma-table.js';
 import { type NextVmaReader, VmaReadWalk } from '../../sync/index.js';
 import type { ByteSink } from '../byte-sink.js';
-import { type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
+import type { MapsLineMemo } from '../maps-line-memo.js';
+import { LINE_WRITTEN, type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
 import { captureVma } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
@@ -114,9 +115,11 @@ class PerVmaWalker implements MapsWalker {
     this.reader = new PerVmaReader(ctx, mm);
   }
 
-  next(from: number, view: VmaView): number {
+  next(from: number, view: VmaView, sink: ByteSink, lines: MapsLineMemo | null): number {
     const id = this.reader.walk.next(from);
     if (id === 0) return 0;
+    // Under the VMA's read lock (or the mmap read lock), as the capture.
+    if (lines?.writeIfUnchanged(sink, this.reader.mm, id, view)) return LINE_WRITTEN;
     captureVma(this.reader.mm, id, view);
     return 1;
   }

@@ -1,7 +1,8 @@
 /**
  * Every strategy reads through its context's maps line memo (src/procfs/maps-line-memo.ts). A
  * VMA changed in place between two reads — start (munmap of its head), flags (mprotect), end (mremap in place), name kind and
- * name (prctl anon name), heap end (brk), a file unlinked, a file mapping split — must show the change on the very next
+ * name (prctl anon name), heap end (brk), a file unlinked, a file mapping split, another file or another offset of the
+ * same file over the same range — must show the change on the very next
  * read, whatever was memoised, in one chunk and in small chunks.
  */
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import {
   munmap,
   prctlSetVmaAnonName,
 } from '../../../src/mm/syscalls/index.js';
-import { MAP_FIXED_NOREPLACE, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
+import { MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
 import { ALL_STRATEGIES } from '../../../src/procfs/strategies/strategy.js';
 import { context, directText, readAll } from './helpers.js';
 import { layoutMm, PAGE, v, write } from './layout.js';
@@ -34,6 +35,20 @@ function mapOwnFile(mm: ReturnType<typeof layoutMm>, at: number, name: string): 
   mm.putFile(fileId); // the mapping holds its own reference
   assert.equal(r, at);
   return fileId;
+}
+
+/**
+ * Maps 2 pages of `fileId` from page `pgoff` read-only over whatever is at `at` (MAP_FIXED), then
+ * drops the caller's reference to the file (the mapping holds its own).
+ */
+function remapAt(mm: ReturnType<typeof layoutMm>, at: number, fileId: number, pgoff: number): void {
+  const flags = MAP_PRIVATE | MAP_FIXED;
+  const opts = { fileId, offset: pgoff * PAGE, writable: false };
+  assert.equal(
+    write(mm, () => mmap(mm, at, 2 * PAGE, 1, flags, opts)),
+    at,
+  );
+  mm.putFile(fileId);
 }
 
 for (const s of ALL_STRATEGIES) {
@@ -69,6 +84,33 @@ for (const s of ALL_STRATEGIES) {
         ['brk (heap end)', () => write(mm, () => (brk(mm, mm.brk + 2 * PAGE) > 0 ? 0 : -1))],
         ['file unlinked (deleted)', () => mm.files.markDeleted(file)],
         ['mprotect of a file mapping (split)', () => write(mm, () => mprotect(mm, v(10), PAGE, 3))],
+        [
+          'another file over the split range',
+          () => {
+            write(mm, () => munmap(mm, v(10), 2 * PAGE));
+            mapOwnFile(mm, v(10), `${s.name}-${limit}-again`);
+          },
+        ],
+        [
+          'the same file at another offset (pgoff only)',
+          () => {
+            const again = mm.vmas.file(mm.vmaLookup(v(10)));
+            mm.files.get(again); // ours while the mapping it comes from is replaced
+            remapAt(mm, v(10), again, 3);
+          },
+        ],
+        [
+          'another file, same range, offset and flags (file serial only)',
+          () => {
+            const other = mm.internFile({
+              path: `/tmp/memo/${s.name}-${limit}-other`,
+              devMajor: 8,
+              devMinor: 3,
+              inode: 4243,
+            });
+            remapAt(mm, v(10), other, 3);
+          },
+        ],
       ];
       for (const [what, change] of changes) {
         const before = directText(mm);
