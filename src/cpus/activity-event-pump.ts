@@ -7,7 +7,7 @@
  * MAX_RECORDS_PER_DRAIN from a ring, so a process busier than the event loop can deliver loses
  * records (counted, reported through `onDropped`) instead of stalling the loop or growing memory.
  */
-import type { ActivityThread } from './activity-thread.js';
+import type { ActivityHandle } from './activity-handle.js';
 import { EventsGate } from './mutation-ring.js';
 import type { SyscallCall } from './sim-api.js';
 
@@ -18,7 +18,7 @@ export const MAX_RECORDS_PER_DRAIN = 1024;
 
 export interface EventPumpSinks {
   /** The busy processes right now. */
-  activities(): Iterable<{ pid: number; activity: ActivityThread }>;
+  activities(): Iterable<{ pid: number; activity: ActivityHandle }>;
   /** One recorded call and its raw result (>= 0 or -errno). */
   emit(pid: number, call: SyscallCall, result: number): void;
   /** `count` records of `pid` were lost because its ring was full. */
@@ -54,7 +54,7 @@ export class ActivityEventPump {
   }
 
   /** Delivers what a stopped (or stopping) activity recorded, so its last calls are not lost. */
-  flush(pid: number, activity: ActivityThread): void {
+  flush(pid: number, activity: ActivityHandle): void {
     if (this.timer) this.drainOne(pid, activity, Number.POSITIVE_INFINITY);
   }
 
@@ -64,7 +64,7 @@ export class ActivityEventPump {
     }
   }
 
-  private drainOne(pid: number, activity: ActivityThread, max: number): void {
+  private drainOne(pid: number, activity: ActivityHandle, max: number): void {
     activity.events.drain(this.epoch, max, (call, result) => this.sinks.emit(pid, call, result));
     const lost = activity.events.takeDropped();
     if (lost > 0) this.sinks.dropped(pid, lost);

@@ -1,50 +1,37 @@
 /**
- * The event loop's handle on one busy process: starts its activity thread, reports its counts,
- * and stops it (the thread finishes its current call, releases its instrument block and RCU slot,
- * and exits). While the sim's `EventsGate` is open the thread records every call into its event
- * ring, which the event loop drains through `events`.
+ * An activity on a thread of its own (activity-worker.ts): starts the thread, and stops it (the
+ * thread finishes its current call, releases its instrument block and RCU slot, and exits).
  */
 import { Worker } from 'node:worker_threads';
 import { Instruments } from '../metrics/instruments.js';
-import { ActivityCounters } from './activity-counters.js';
-import { ActivityEventReader, EVENT_RECORD_CELLS, EVENT_RING_CAPACITY } from './activity-events.js';
+import { ActivityHandle } from './activity-handle.js';
 import type { ActivityThreadData } from './activity-worker.js';
-import { EventsGate, MutationRing } from './mutation-ring.js';
-import type { ActivitySpec, ActivityStatus } from './sim-api.js';
+import { EventsGate } from './mutation-ring.js';
+import type { ActivitySpec } from './sim-api.js';
 import type { EngineThreadData } from './transport.js';
 
-export class ActivityThread {
-  private readonly counters = ActivityCounters.create();
+export class ActivityThread extends ActivityHandle {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
-  /**
-   * Resolves once the thread runs (it holds its RCU reader slot and instrument block); rejects
-   * with the reason if it died first (every RCU slot taken, out of memory...). Such a thread is
-   * gone: the caller must not keep it as an activity.
-   */
+  /** Resolves once the thread runs (it holds its RCU reader slot and instrument block). */
   readonly started: Promise<void>;
-  readonly startedAt = Date.now();
-  /** The event loop's end of this thread's event ring. */
-  readonly events: ActivityEventReader;
 
   constructor(
-    readonly spec: ActivitySpec,
+    spec: ActivitySpec,
     mm: SharedArrayBuffer,
     engine: EngineThreadData,
     pid: number,
     /** The sim's subscription gate; without one (tests) the thread never records events. */
     gate: EventsGate = EventsGate.create(),
-    /** Called once if the thread dies after it started (the reason: its error, or its exit). */
-    private readonly onDied: (reason: string) => void = () => {},
+    onDied: (reason: string) => void = () => {},
   ) {
-    const ring = MutationRing.create(EVENT_RING_CAPACITY, EVENT_RECORD_CELLS);
-    this.events = new ActivityEventReader(ring, spec);
+    super(spec, onDied);
     const data: ActivityThreadData = {
       engine,
       mm,
       spec,
       counters: this.counters.buffer,
-      events: { ring: ring.buffer, gate: gate.buffer },
+      events: { ring: this.ring.buffer, gate: gate.buffer },
     };
     this.worker = new Worker(new URL('./activity-worker.js', import.meta.url), {
       workerData: data,
@@ -83,31 +70,6 @@ export class ActivityThread {
         resolve();
       }),
     );
-  }
-
-  /** Why the thread died after it started (null: it did not). */
-  failure: string | null = null;
-
-  private die(reason: string): void {
-    if (this.failure !== null) return;
-    this.failure = reason;
-    this.onDied(reason);
-  }
-
-  status(): ActivityStatus {
-    // `finished` first: once it reads true, the counts below include every call of the run.
-    const finished = this.counters.finished;
-    const status: ActivityStatus = {
-      spec: this.spec,
-      startedAt: this.startedAt,
-      calls: this.counters.calls,
-      errors: this.counters.errors,
-      iterations: this.counters.iterations,
-    };
-    if (this.spec.kind === 'replay')
-      status.replay = { mismatches: this.counters.mismatches, done: finished };
-    if (this.failure !== null) status.failure = this.failure;
-    return status;
   }
 
   /** Asks the thread to stop after its current call and resolves when it has exited. */

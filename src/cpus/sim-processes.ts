@@ -74,8 +74,9 @@ export class SimProcesses {
       const mm = buildTemplateProcess(p.template, { ...this.mmOptions(), seed: p.seed });
       this.charge(mm, true);
       const proc = await this.publish(mm, p.comm);
-      // Beyond --max-activities the process stays idle (the refusal is counted).
-      if (p.activity) await this.setActivityOf(proc, p.activity).catch(() => {});
+      // Beyond --max-activities the process stays idle (the refusal is counted). The
+      // population's activities share one thread (activity-host.ts).
+      if (p.activity) await this.setActivityOf(proc, p.activity, true).catch(() => {});
     }
   }
 
@@ -139,9 +140,14 @@ export class SimProcesses {
    * Replaces `proc`'s activity with `spec` (null: none), after the changes queued before it. A
    * new activity takes a place under --max-activities and waits until its thread runs: EAGAIN
    * (counted) at the limit or if the thread cannot start, and the process is then left without
-   * an activity. ESRCH if the process exited meanwhile.
+   * an activity. ESRCH if the process exited meanwhile. `shared`: see
+   * `EngineTransport.startActivity` (the start-up population's activities).
    */
-  setActivityOf(proc: Proc, spec: ActivitySpec | null): Promise<ActivityRun | null> {
+  setActivityOf(
+    proc: Proc,
+    spec: ActivitySpec | null,
+    shared = false,
+  ): Promise<ActivityRun | null> {
     const change = async (): Promise<ActivityRun | null> => {
       const old = proc.activity;
       if (old) {
@@ -155,7 +161,7 @@ export class SimProcesses {
       }
       this.activities.admit();
       try {
-        proc.activity = await this.transport.startActivity(proc.pid, proc.mm, spec);
+        proc.activity = await this.transport.startActivity(proc.pid, proc.mm, spec, shared);
       } catch (err) {
         if (err instanceof ActivityStartError)
           throw this.activities.refuse('thread_start', err.message);

@@ -98,9 +98,16 @@ export interface EngineTransport {
   exit(pid: number): Promise<void>;
   /**
    * Starts pid's activity; resolves once it runs. Rejects with `ActivityStartError` (nothing
-   * left running) when its thread could not start.
+   * left running) when its thread could not start. `shared` (the start-up population): a capped
+   * activity may run on one thread with the other shared ones (worker CPUs: activity-host.ts)
+   * instead of a thread of its own; the same calls, pacing, counters and locks.
    */
-  startActivity(pid: number, mm: MmStruct, spec: ActivitySpec): Promise<ActivityRun>;
+  startActivity(
+    pid: number,
+    mm: MmStruct,
+    spec: ActivitySpec,
+    shared?: boolean,
+  ): Promise<ActivityRun>;
   /** Whether anyone listens to mutations (activities record events only then). */
   setEventsWanted(wanted: boolean): void;
   /** After every activity was stopped: stops the engine threads. */

@@ -1,13 +1,16 @@
 /**
  * The worker transport (the default, `--cpus N`): the engine's handlers run on a pool of worker
  * CPUs (cpu-worker.ts, dispatched by cpu-pool.ts) and every busy process on an activity thread of
- * its own, all in parallel on shared memory, so lock waits, retries and fallbacks come from real
+ * its own (the start-up population's capped ones together on the shared activity thread,
+ * activity-host.ts), all in parallel on shared memory, so lock waits, retries and fallbacks come from real
  * contention. The event loop only builds new address spaces (not yet shared), dispatches, and
  * drains the activities' event rings while someone listens.
  */
 import { MmStruct } from '../mm/mm-struct.js';
 import type { QueryColumns } from '../procfs/query-batch.js';
 import { ActivityEventPump } from './activity-event-pump.js';
+import type { ActivityHandle } from './activity-handle.js';
+import { ActivityHost } from './activity-host.js';
 import { ActivityThread } from './activity-thread.js';
 import { CpuPool } from './cpu-pool.js';
 import type { MapsReply, QueryReply } from './engine.js';
@@ -41,7 +44,7 @@ export async function startWorkerTransport(
     maxInFlight: opts.maxInFlightPerCpu,
     onWorkerExit: (threadId) => shared.instruments.releaseBlocksOfThread(threadId),
   });
-  const running = new Map<ActivityThread, number>();
+  const running = new Map<ActivityHandle, number>();
   const pump = new ActivityEventPump({
     activities: function* () {
       for (const [activity, pid] of running) yield { pid, activity };
@@ -49,6 +52,7 @@ export async function startWorkerTransport(
     emit: (pid, call, r) => events.mutation(pid, call, r),
     dropped: (pid, count) => events.dropped(pid, count),
   });
+  const host = new ActivityHost(data, pump.gate);
 
   return {
     cpus: opts.cpus,
@@ -79,12 +83,16 @@ export async function startWorkerTransport(
     async exit(pid) {
       await pool.run('exit', { pid });
     },
-    async startActivity(pid, mm, spec): Promise<ActivityRun> {
-      let thread: ActivityThread;
+    async startActivity(pid, mm, spec, shared = false): Promise<ActivityRun> {
+      let thread: ActivityHandle;
+      const died = (reason: string) => events.activityDied(pid, reason);
       try {
-        thread = new ActivityThread(spec, mm.buffer, data, pid, pump.gate, (reason) =>
-          events.activityDied(pid, reason),
-        );
+        // Only capped activities share a thread: an uncapped one would keep it busy, and a
+        // replay keeps its own recorded pace.
+        thread =
+          shared && spec.kind !== 'replay' && spec.ratePerS !== null
+            ? host.add(spec, mm.buffer, died)
+            : new ActivityThread(spec, mm.buffer, data, pid, pump.gate, died);
         await thread.started;
       } catch (err) {
         throw new ActivityStartError((err as Error).message);
@@ -104,7 +112,10 @@ export async function startWorkerTransport(
       if (wanted) pump.start();
       else pump.stop();
     },
-    close: () => pool.close(),
+    async close() {
+      await host.close();
+      await pool.close();
+    },
   };
 }
 
