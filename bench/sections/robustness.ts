@@ -12,7 +12,10 @@
  *     worker heaps and allocator caches reach in the first few hundred cycles;
  *   - one client filling the process table with its cheapest processes under a 96 MiB budget:
  *     refused by the budget (ENOMEM), goal 0 refusals from the table (EAGAIN), with less than one
- *     process's charge (16 KiB) of budget left.
+ *     process's charge (16 KiB) of budget left;
+ *   - diagnostic: the idle default server's CPU while its start-up population is busy, as a share
+ *     of a core and per simulated activity call, right after start and later
+ *     (bench/robustness/idle-activity-cost.ts).
  */
 import fc from 'fast-check';
 import { buildApp } from '../../src/app.js';
@@ -23,6 +26,7 @@ import { churnSoak } from '../robustness/churn-soak.js';
 import { DEFAULT_SEED, fuzzConfig, fuzzFixture } from '../robustness/fuzz-fixture.js';
 import type { Tally } from '../robustness/hostile-client.js';
 import { routeRequests, routeRuns, routeSpecs } from '../robustness/http-requests.js';
+import { idleActivityCost } from '../robustness/idle-activity-cost.js';
 import { fillProcessTable } from '../robustness/process-fill.js';
 import { routeKeyString, routeTable } from '../robustness/route-table.js';
 import { runConnectionStorm } from '../robustness/storm-run.js';
@@ -201,6 +205,39 @@ export const robustnessSection: BenchSection = {
         met: f.budgetLeftBytes < MIN_PROCESS_CHARGE,
       },
     );
+
+    ctx.progress('idle default server: CPU of its busy population');
+    const windows: Array<[number, number]> = ctx.quick
+      ? [
+          [0, 5],
+          [20, 25],
+        ]
+      : [
+          [0, 10],
+          [50, 60],
+        ];
+    for (const w of await idleActivityCost(windows)) {
+      const span = `${w.fromS}-${w.toS} s after /healthz`;
+      const note = `${w.callsPerS.toFixed(0)} simulated activity calls/s; no requests but the samples`;
+      figures.push(
+        {
+          id: `robustness.idle_cpu.${w.fromS}_${w.toS}s`,
+          section: SECTION,
+          what: `diagnostic: idle default server CPU (all threads), ${span}`,
+          unit: '% of a core',
+          value: w.coreShare * 100,
+          note,
+        },
+        {
+          id: `robustness.idle_cpu_per_activity_call.${w.fromS}_${w.toS}s`,
+          section: SECTION,
+          what: `diagnostic: idle default server CPU (all threads) per simulated activity call, ${span}`,
+          unit: 'µs',
+          value: w.cpuUsPerCall,
+          note,
+        },
+      );
+    }
     return figures;
   },
 };
