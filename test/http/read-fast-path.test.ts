@@ -102,6 +102,15 @@ describe('reads fast path (real server)', () => {
     );
   const queryReads = () => metric('procfs_reads_total{op="query",strategy="per_vma"}');
 
+  test('a VMA found, its address in capitals: the fast path, the route`s bytes', async () => {
+    const { plain, viaFastify, routed } = await both(
+      `/proc/${pid}/procmap_query?addr=0x${hit.toUpperCase()}`,
+    );
+    assert.equal(viaFastify, false);
+    assert.equal(plain.status, 200);
+    assert.deepEqual(plain, routed);
+  });
+
   test('a VMA found: the route`s bytes, without fastify, counted once', async () => {
     const [d0, r0] = [await queryDurations(200), await queryReads()];
     const { plain, viaFastify, routed } = await both(`/proc/${pid}/procmap_query?addr=0x${hit}`);
@@ -210,7 +219,7 @@ describe('reads fast path (real server)', () => {
   test('maps: answers in parallel and in a row (slab memory reused) are each the route`s bytes', async () => {
     const routed = await get(`/proc/${pid}/maps?chunk=4096`);
     const seen = app.readFastPath.answered;
-    // 400 answers of ~2.5 KB each: the 256 KiB slabs fill several times over and are reused
+    // 400 answers of ~4.3 KB each: the 256 KiB slabs fill several times over and are reused
     // once their replies were written; 16 in flight at a time.
     for (let round = 0; round < 25; round++) {
       const answers = await Promise.all(Array.from({ length: 16 }, () => get(`/proc/${pid}/maps`)));
@@ -225,6 +234,17 @@ describe('reads fast path (real server)', () => {
       [`/proc/${pid}/procmap_query?addr=${Number.parseInt(hit, 16)}`, {}],
       [`/proc/${pid}/procmap_query?addr=0x${hit}`, { method: 'HEAD' }],
       [`/proc/0${pid}/procmap_query?addr=0x${hit}`, {}],
+      [`/proc/${pid}/procmap_query?addr=0X${hit}`, {}],
+      [`/proc/${pid}/procmap_query?addr=0x`, {}],
+      [`/proc/${pid}/procmap_query?addr=0x1${'0'.repeat(16)}`, {}],
+      [`/proc/${pid}/procmap_query?addr=0x${hit}g`, {}],
+      [`/proc/${pid}/procmap_query?addr=0x${hit}&flags=0`, {}],
+      ['/proc/2147483648/procmap_query?addr=0x10', {}],
+      ['/proc/12345678901/maps', {}],
+      ['/proc//maps', {}],
+      [`/proc/${pid}/maps/`, {}],
+      [`/proc/${pid}/mapsx`, {}],
+      [`/proc/${pid}x/maps`, {}],
       [`/proc/${pid}/maps?strategy=mmap_lock`, {}],
       [`/proc/${pid}/maps`, { method: 'HEAD' }],
     ] as const) {

@@ -20,6 +20,7 @@
  * Each request answered here is observed in http_request_duration_seconds under its route.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import { type MapsRead, piecesBuffer, ReadPieces } from '../../cpus/read-pieces.js';
 import { type QueryArgs, type QueryOutcome, SimError } from '../../cpus/sim-api.js';
@@ -41,6 +42,17 @@ function take<T>(map: WeakMap<IncomingMessage, T>, raw: IncomingMessage): T | un
   const v = map.get(raw);
   if (v !== undefined) map.delete(raw);
   return v;
+}
+
+/** Gives fastify the request with the engine's answer to its point query (the route takes it). */
+function handOverQuery(
+  outcomes: QueryOutcome[] | Promise<QueryOutcome[]>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fastify: NodeHandler,
+): void {
+  queries.set(req, outcomes);
+  fastify(req, res);
 }
 
 /** The engine's answer the fast path already has for this point query, or undefined. */
@@ -131,26 +143,39 @@ export class ReadFastPath {
     }
     const started = performance.now();
     const pending = app.sim.query(pid, { strategy: undefined }, [args]);
-    const answer = (outcomes: QueryOutcome[]) => {
-      const outcome = outcomes[0];
-      if (outcome instanceof SimError) return handOver(outcomes);
-      let body: string;
-      try {
-        body = queryAnswerJson(outcome);
-      } catch {
-        return handOver(outcomes); // the route meets the same failure: fastify's error path answers
-      }
-      this.send(res, 200, JSON_TYPE, body, Buffer.byteLength(body));
-      this.observeQuery(200, (performance.now() - started) / 1000);
-    };
-    const handOver = (outcomes: QueryOutcome[] | Promise<QueryOutcome[]>) => {
-      queries.set(req, outcomes);
-      fastify(req, res);
-    };
-    // The common case: answered at once (no promise layer).
-    if (!(pending instanceof Promise)) answer(pending);
-    else pending.then(answer, () => handOver(pending));
+    // The common case: answered at once (no promise layer, no closure).
+    if (!(pending instanceof Promise)) this.answerQuery(pending, started, req, res, fastify);
+    else {
+      pending.then(
+        (outcomes) => this.answerQuery(outcomes, started, req, res, fastify),
+        () => handOverQuery(pending, req, res, fastify),
+      );
+    }
     return true;
+  }
+
+  private answerQuery(
+    outcomes: QueryOutcome[],
+    started: number,
+    req: IncomingMessage,
+    res: ServerResponse,
+    fastify: NodeHandler,
+  ): void {
+    const outcome = outcomes[0];
+    if (outcome instanceof SimError) {
+      handOverQuery(outcomes, req, res, fastify);
+      return;
+    }
+    let body: string;
+    try {
+      body = queryAnswerJson(outcome);
+    } catch {
+      // The route meets the same failure: fastify's error path answers.
+      handOverQuery(outcomes, req, res, fastify);
+      return;
+    }
+    this.send(res, 200, JSON_TYPE, body, Buffer.byteLength(body));
+    this.observeQuery(200, (performance.now() - started) / 1000);
   }
 
   private mapsRead(
