@@ -249,9 +249,9 @@ export const httpSection: BenchSection = {
       );
       // Diagnostic: maps and the point query again on the same server once it has served every
       // load above (~3 min in a full run). The figures above are taken in the server's first
-      // minute, while V8 is still tiering up the default population's activity threads (each
-      // thread on its own, at ~200 calls/s). These show the settled service, against the same
-      // hello-world medians as the rows above.
+      // minutes, while V8 is still tiering up the default population's shared activity thread
+      // (~8 % of a core idle in its first 10 s, ~3 % after a minute). These show the settled
+      // service, against the same hello-world medians as the rows above.
       const idleSettledShare = await idleCoreShare(serverPid);
       const mapsSettled = await run('GET maps, settled', mapsUrl);
       const querySettled = await run('GET procmap_query, settled', queryUrl);
