@@ -87,13 +87,14 @@ async function load(ctx: BenchContext, t: Target, seconds: number): Promise<Load
   for (let r = 0; r < ctx.reps; r++) {
     ctx.progress(`${t.label}: run ${r + 1}/${ctx.reps}`);
     runs.push(await runOnce(t, seconds));
+    ctx.progress(`  ${Math.round(runs[r].rps)} req/s`);
   }
   return summarise(runs);
 }
 
 /**
- * `reps` runs against `ours` and as many against `baseline`, alternating (ours, baseline, ours,
- * …), so the two medians come from the same minutes: this machine's speed drifts by 20–30 %
+ * After a warm-up run of each, `reps` runs against `ours` and as many against `baseline`,
+ * alternating (ours, baseline, ours, …), so the two medians come from the same minutes: this machine's speed drifts by 20–30 %
  * from one minute to the next (a hello-world read 41.0k and 53.1k req/s in two full runs), and
  * a ratio of medians taken minutes apart carries that drift.
  */
@@ -103,12 +104,19 @@ async function loadPaired(
   baseline: Target,
   seconds: number,
 ): Promise<[Load, Load]> {
+  // One run of each first, not counted: V8 tiers the route's code up in the server's first
+  // seconds (the first of a fresh server's runs read ~15–25 % below its later ones here), and a
+  // hello-world that has served nothing yet pays the same.
+  ctx.progress(`${ours.label} / ${baseline.label}: warm-up (not counted)`);
+  await runOnce(ours, seconds);
+  await runOnce(baseline, seconds);
   const a: Run[] = [];
   const b: Run[] = [];
   for (let r = 0; r < ctx.reps; r++) {
     ctx.progress(`${ours.label} / ${baseline.label}: pair ${r + 1}/${ctx.reps}`);
     a.push(await runOnce(ours, seconds));
     b.push(await runOnce(baseline, seconds));
+    ctx.progress(`  ${Math.round(a[r].rps)} vs ${Math.round(b[r].rps)} req/s`);
   }
   return [summarise(a), summarise(b)];
 }
