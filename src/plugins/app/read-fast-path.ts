@@ -174,7 +174,7 @@ export class ReadFastPath {
       handOverQuery(outcomes, req, res, fastify);
       return;
     }
-    this.send(res, 200, JSON_TYPE, body, Buffer.byteLength(body));
+    this.send(res, JSON_TYPE, body, Buffer.byteLength(body));
     this.observeQuery(200, (performance.now() - started) / 1000);
   }
 
@@ -205,21 +205,20 @@ export class ReadFastPath {
   /** A whole maps text; its slab memory is given back once the reply is written. */
   private sendMaps(res: ServerResponse, read: ReadPieces, started: number): void {
     const body = piecesBuffer(read.pieces);
-    res.writeHead(200, { 'content-type': TEXT_TYPE, 'content-length': body.length });
-    res.end(body, () => read.release());
-    this.answered++;
+    this.send(res, TEXT_TYPE, body, body.length, () => read.release());
     this.observeMaps(200, (performance.now() - started) / 1000);
   }
 
+  /** A 200 answer with the route's headers; `written` runs once it is written to the socket. */
   private send(
     res: ServerResponse,
-    status: number,
     type: string,
     body: string | Buffer,
     length: number,
+    written?: () => void,
   ): void {
-    res.writeHead(status, { 'content-type': type, 'content-length': length });
-    res.end(body);
+    res.writeHead(200, { 'content-type': type, 'content-length': length });
+    res.end(body, written);
     this.answered++;
   }
 }
