@@ -8,7 +8,8 @@
  * the direct walker: the cost of formatting and chunking, no lock; then again through the
  * default strategy, per_vma, whose per-line VMA read lock counts too), and the query figure asks
  * for a pseudo-random covered address with flags 0 and no name. Time is wall-clock
- * (performance.now) per batch, median over `reps` batches, as kbench does.
+ * (performance.now) per batch, as kbench does; kernel and engine repetitions alternate, and each
+ * ratio is the median of the per-pair ratios.
  * Exported for `npm run bench` (bench/sections); no top-level run.
  */
 import { importMaps } from '../../src/mm/import-maps.js';
@@ -24,21 +25,14 @@ import {
 import { createReaderContext, strategyByName } from '../../src/procfs/strategies/strategy.js';
 import { directMapsWalker, directQueryTarget } from '../../src/procfs/vma-capture.js';
 import { RcuDomain } from '../../src/sync/index.js';
-import { type BenchContext, type Figure, median, ratioFigure } from '../lib/figure.js';
-import { runKernelBaseline } from '../lib/kernel-baseline.js';
-
-export interface MapsQueryResult {
-  vmas: number;
-  /** Lines per full read (VMAs + the gate line). */
-  lines: number;
-  bytes: number;
-  mapsNsPerLine: number;
-  /** The same read through the default strategy (per_vma: a VMA read lock per line, under RCU). */
-  perVmaNsPerLine: number;
-  queryNs: number;
-  /** Same query with the name requested (formatting the name into the result). */
-  queryWithNameNs: number;
-}
+import {
+  type BenchContext,
+  type Figure,
+  median,
+  pairedRatioFigure,
+  ratioFigure,
+} from '../lib/figure.js';
+import { type KernelFigures, runKernelBaseline } from '../lib/kernel-baseline.js';
 
 /** Runs `fn` in batches until at least `minMs` elapsed; returns ns per call. */
 function timeBatch(fn: () => number, minMs: number): number {
@@ -64,84 +58,90 @@ export function readAllChunks(mm: MmStruct, cursor: MapsCursor): number {
   return bytes;
 }
 
-/** Measures the engine on an imported layout. */
-export function measureMapsAndQuery(
-  mm: MmStruct,
-  reps: number,
-  minMs = 40,
-  seed = 1,
-): MapsQueryResult {
-  const cursor = new MapsCursor(4096);
-  const bytes = readAllChunks(mm, cursor);
-  const lines = mm.mapCount + 1;
-  const starts: number[] = [];
-  for (let id = mm.findVma(0); id !== 0; id = mm.findVma(mm.vmas.end(id))) {
-    starts.push(mm.vmas.start(id));
+/** One repetition's engine figures (each the time per unit of a batch of at least minMs). */
+export interface MapsQueryRep {
+  mapsNsPerLine: number;
+  perVmaNsPerLine: number;
+  queryNs: number;
+  queryWithNameNs: number;
+}
+
+/**
+ * The engine's readers on an imported layout, set up and warmed once (every path optimised by
+ * the JIT before anything is timed); `rep()` measures one repetition, so that the caller can
+ * alternate repetitions with the kernel's.
+ */
+export class MapsQueryBench {
+  readonly vmas: number;
+  /** Lines per full read (VMAs + the gate line). */
+  readonly lines: number;
+  readonly bytes: number;
+  private readonly maps: () => number;
+  private readonly perVma: () => number;
+  private readonly query: () => number;
+  private readonly named: () => number;
+
+  constructor(
+    mm: MmStruct,
+    private readonly minMs = 40,
+    seed = 1,
+  ) {
+    const cursor = new MapsCursor(4096);
+    this.bytes = readAllChunks(mm, cursor);
+    this.lines = mm.mapCount + 1;
+    const starts: number[] = [];
+    for (let id = mm.findVma(0); id !== 0; id = mm.findVma(mm.vmas.end(id))) {
+      starts.push(mm.vmas.start(id));
+    }
+    this.vmas = starts.length;
+    const target = directQueryTarget(mm);
+    const out = new ProcmapQueryResult();
+    const scratch = new QueryScratch();
+    const plain: ProcmapQueryArgs = queryArgs(0, 0, false, false);
+    const named: ProcmapQueryArgs = queryArgs(0, 0, true, false);
+    let x = seed >>> 0;
+    const nextAddr = () => {
+      // xorshift32: cheap pseudo-random VMA choice, as kbench's LCG.
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return starts[(x >>> 0) % starts.length];
+    };
+    const ctx = createReaderContext({ rcu: RcuDomain.create(4), recorder: null });
+    const perVma = strategyByName('per_vma');
+    let perVmaBytes = 0;
+    this.maps = () => readAllChunks(mm, cursor);
+    this.perVma = () => {
+      perVmaBytes = 0;
+      perVma.readMaps(ctx, mm, 4096, (chunk) => {
+        perVmaBytes += chunk.length;
+      });
+      return perVmaBytes;
+    };
+    this.query = () => {
+      plain.queryAddr = nextAddr();
+      return procmapQuery(plain, target, out, scratch);
+    };
+    this.named = () => {
+      named.queryAddr = nextAddr();
+      return procmapQuery(named, target, out, scratch);
+    };
+    if (this.perVma() !== this.bytes) throw new Error('per_vma read a different maps text');
+    // Warm-up: let the JIT optimise every path before anything is timed.
+    timeBatch(this.maps, 4 * minMs);
+    timeBatch(this.perVma, 2 * minMs);
+    timeBatch(this.query, 2 * minMs);
+    timeBatch(this.named, 2 * minMs);
   }
-  const target = directQueryTarget(mm);
-  const out = new ProcmapQueryResult();
-  const scratch = new QueryScratch();
-  const plain: ProcmapQueryArgs = queryArgs(0, 0, false, false);
-  const named: ProcmapQueryArgs = queryArgs(0, 0, true, false);
-  let x = seed >>> 0;
-  const nextAddr = () => {
-    // xorshift32: cheap pseudo-random VMA choice, as kbench's LCG.
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return starts[(x >>> 0) % starts.length];
-  };
-  const ctx = createReaderContext({ rcu: RcuDomain.create(4), recorder: null });
-  const perVma = strategyByName('per_vma');
-  let perVmaBytes = 0;
-  const readPerVma = () => {
-    perVmaBytes = 0;
-    perVma.readMaps(ctx, mm, 4096, (chunk) => {
-      perVmaBytes += chunk.length;
-    });
-    return perVmaBytes;
-  };
-  if (readPerVma() !== bytes) throw new Error('per_vma read a different maps text');
-  // Warm-up: let the JIT optimise every path before anything is timed.
-  timeBatch(() => readAllChunks(mm, cursor), 4 * minMs);
-  timeBatch(readPerVma, 2 * minMs);
-  timeBatch(() => {
-    plain.queryAddr = nextAddr();
-    return procmapQuery(plain, target, out, scratch);
-  }, 2 * minMs);
-  timeBatch(() => {
-    named.queryAddr = nextAddr();
-    return procmapQuery(named, target, out, scratch);
-  }, 2 * minMs);
-  const mapsRuns: number[] = [];
-  const perVmaRuns: number[] = [];
-  const queryRuns: number[] = [];
-  const namedRuns: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    mapsRuns.push(timeBatch(() => readAllChunks(mm, cursor), minMs) / lines);
-    perVmaRuns.push(timeBatch(readPerVma, minMs) / lines);
-    queryRuns.push(
-      timeBatch(() => {
-        plain.queryAddr = nextAddr();
-        return procmapQuery(plain, target, out, scratch);
-      }, minMs),
-    );
-    namedRuns.push(
-      timeBatch(() => {
-        named.queryAddr = nextAddr();
-        return procmapQuery(named, target, out, scratch);
-      }, minMs),
-    );
+
+  rep(): MapsQueryRep {
+    return {
+      mapsNsPerLine: timeBatch(this.maps, this.minMs) / this.lines,
+      perVmaNsPerLine: timeBatch(this.perVma, this.minMs) / this.lines,
+      queryNs: timeBatch(this.query, this.minMs),
+      queryWithNameNs: timeBatch(this.named, this.minMs),
+    };
   }
-  return {
-    vmas: starts.length,
-    lines,
-    bytes,
-    mapsNsPerLine: median(mapsRuns),
-    perVmaNsPerLine: median(perVmaRuns),
-    queryNs: median(queryRuns),
-    queryWithNameNs: median(namedRuns),
-  };
 }
 
 /** Imports a maps text into a fresh mm sized for it. */
@@ -158,52 +158,74 @@ export async function runMapsAndQuery(
 ): Promise<Figure[]> {
   const figures: Figure[] = [];
   for (const n of sizes) {
-    ctx.progress(`maps/query at ${n} VMAs: kernel`);
-    const kernel = runKernelBaseline(n, ctx.reps);
-    ctx.progress(`maps/query at ${n} VMAs: engine`);
-    const mm = importLayout(kernel.mapsText);
-    const e = measureMapsAndQuery(mm, ctx.reps, ctx.quick ? 20 : 40);
-    const note = `${e.vmas} VMAs, ${e.bytes} bytes; engine query with name ${e.queryWithNameNs.toFixed(0)} ns`;
+    // Kernel and engine repetitions alternate (kernel, engine, kernel, …), so that each pair
+    // shares its minute; the ratios are taken per pair (pairedRatioFigure).
+    ctx.progress(`maps/query at ${n} VMAs: kernel and engine, ${ctx.reps} pairs`);
+    const first = runKernelBaseline(n, 1);
+    const bench = new MapsQueryBench(importLayout(first.mapsText), ctx.quick ? 20 : 40);
+    const kernel: KernelFigures[] = [];
+    const engine: MapsQueryRep[] = [];
+    for (let r = 0; r < ctx.reps; r++) {
+      kernel.push(r === 0 ? first.figures : runKernelBaseline(n, 1).figures);
+      engine.push(bench.rep());
+    }
+    const pairs = (e: (x: MapsQueryRep) => number, k: (x: KernelFigures) => number) =>
+      engine.map((x, i) => [e(x), k(kernel[i])] as const);
+    const namedNs = median(engine.map((x) => x.queryWithNameNs));
+    const note = `${bench.vmas} VMAs, ${bench.bytes} bytes; engine query with name ${namedNs.toFixed(0)} ns`;
+    const section = 'Engine: readers vs the host kernel';
+    const goal100 = { name: 'goal: 100 ns per line', value: 100 };
+    const kernelLineNs = median(kernel.map((k) => k.maps_ns_per_line));
     figures.push(
-      ratioFigure({
-        id: `engine.maps_line.${n}`,
-        section: 'Engine: readers vs the host kernel',
-        what: `maps text, ns per line (${n} VMAs, 4 KiB chunks)`,
-        unit: 'ns',
-        value: e.mapsNsPerLine,
-        baseline: { name: 'Linux read(/proc/self/maps)', value: kernel.figures.maps_ns_per_line },
-        goal: { op: '<=', ratio: 0.5 },
-        note,
-      }),
+      pairedRatioFigure(
+        {
+          id: `engine.maps_line.${n}`,
+          section,
+          what: `maps text, ns per line (${n} VMAs, 4 KiB chunks)`,
+          unit: 'ns',
+          baselineName: 'Linux read(/proc/self/maps)',
+          goal: { op: '<=', ratio: 0.5 },
+          note,
+        },
+        pairs(
+          (e) => e.mapsNsPerLine,
+          (k) => k.maps_ns_per_line,
+        ),
+      ),
       ratioFigure({
         id: `engine.maps_line_goal.${n}`,
-        section: 'Engine: readers vs the host kernel',
+        section,
         what: `maps text, ns per line (${n} VMAs): issue 10's absolute goal`,
         unit: 'ns',
-        value: e.mapsNsPerLine,
-        baseline: { name: 'goal: 100 ns per line', value: 100 },
+        value: median(engine.map((x) => x.mapsNsPerLine)),
+        baseline: goal100,
         goal: { op: '<=', ratio: 1 },
       }),
       ratioFigure({
         id: `engine.maps_line_per_vma.${n}`,
-        section: 'Engine: readers vs the host kernel',
+        section,
         what: `maps text through per_vma (the default strategy: VMA read lock per line), ns per line (${n} VMAs): issue 10's absolute goal`,
         unit: 'ns',
-        value: e.perVmaNsPerLine,
-        baseline: { name: 'goal: 100 ns per line', value: 100 },
+        value: median(engine.map((x) => x.perVmaNsPerLine)),
+        baseline: goal100,
         goal: { op: '<=', ratio: 1 },
-        note: `Linux read(/proc/self/maps): ${kernel.figures.maps_ns_per_line.toFixed(0)} ns per line`,
+        note: `Linux read(/proc/self/maps): ${kernelLineNs.toFixed(0)} ns per line`,
       }),
-      ratioFigure({
-        id: `engine.query.${n}`,
-        section: 'Engine: readers vs the host kernel',
-        what: `PROCMAP_QUERY point query, ns (${n} VMAs)`,
-        unit: 'ns',
-        value: e.queryNs,
-        baseline: { name: 'Linux PROCMAP_QUERY ioctl', value: kernel.figures.query_ns },
-        goal: { op: '<=', ratio: 0.5 },
-        note,
-      }),
+      pairedRatioFigure(
+        {
+          id: `engine.query.${n}`,
+          section,
+          what: `PROCMAP_QUERY point query, ns (${n} VMAs)`,
+          unit: 'ns',
+          baselineName: 'Linux PROCMAP_QUERY ioctl',
+          goal: { op: '<=', ratio: 0.5 },
+          note,
+        },
+        pairs(
+          (e) => e.queryNs,
+          (k) => k.query_ns,
+        ),
+      ),
     );
   }
   return figures;

@@ -60,18 +60,30 @@ export async function load(ctx: BenchContext, t: Target, seconds: number): Promi
   return summarise(runs);
 }
 
+/** What `loadPaired` measured: each side's medians and the runs paired as they were taken. */
+export interface PairedLoad {
+  ours: Load;
+  baseline: Load;
+  /** [ours, baseline] requests/s of each pair. */
+  rps: Array<[number, number]>;
+  /** [ours, baseline] p99 latency (ms) of each pair. */
+  p99ms: Array<[number, number]>;
+}
+
 /**
- * After a warm-up run of each, `reps` runs against `ours` and as many against `baseline`,
- * alternating (ours, baseline, ours, …), so the two medians come from the same minutes: this machine's speed drifts by 20–30 %
- * from one minute to the next (a hello-world read 41.0k and 53.1k req/s in two full runs), and
- * a ratio of medians taken minutes apart carries that drift.
+ * After a warm-up run of each, `pairs` runs against `ours` and as many against `baseline`,
+ * alternating (ours, baseline, ours, …), so that each pair shares its minute: this machine's speed
+ * drifts by 20–50 % from one minute to the next (a hello-world read 41.0k and 53.1k req/s in two
+ * full runs), and a ratio of medians taken minutes apart carries that drift. The ratios are taken
+ * per pair (`pairedRatioFigure`).
  */
 export async function loadPaired(
   ctx: BenchContext,
   ours: Target,
   baseline: Target,
   seconds: number,
-): Promise<[Load, Load]> {
+  pairs: number,
+): Promise<PairedLoad> {
   // One run of each first, not counted: V8 tiers the route's code up in the server's first
   // seconds (the first of a fresh server's runs read ~15–25 % below its later ones here), and a
   // hello-world that has served nothing yet pays the same.
@@ -80,11 +92,16 @@ export async function loadPaired(
   await runOnce(baseline, seconds);
   const a: Run[] = [];
   const b: Run[] = [];
-  for (let r = 0; r < ctx.reps; r++) {
-    ctx.progress(`${ours.label} / ${baseline.label}: pair ${r + 1}/${ctx.reps}`);
+  for (let r = 0; r < pairs; r++) {
+    ctx.progress(`${ours.label} / ${baseline.label}: pair ${r + 1}/${pairs}`);
     a.push(await runOnce(ours, seconds));
     b.push(await runOnce(baseline, seconds));
     ctx.progress(`  ${Math.round(a[r].rps)} vs ${Math.round(b[r].rps)} req/s`);
   }
-  return [summarise(a), summarise(b)];
+  return {
+    ours: summarise(a),
+    baseline: summarise(b),
+    rps: a.map((x, i) => [x.rps, b[i].rps]),
+    p99ms: a.map((x, i) => [x.p99ms, b[i].p99ms]),
+  };
 }

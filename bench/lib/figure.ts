@@ -35,6 +35,37 @@ export function ratioFigure(
   return { ...f, ratio, met };
 }
 
+/**
+ * A figure whose value and baseline were measured in pairs, close in time (value, baseline,
+ * value, …): the table shows the medians of each side, and the ratio (the one the goal is
+ * checked against) is the median of the per-pair ratios. On this kind of machine the speed drifts
+ * by 20–50 % from one minute to the next; a pair's two runs share their minute, so their ratio
+ * carries less of that drift than a ratio of two medians, which may come from different minutes.
+ */
+export function pairedRatioFigure(
+  f: Omit<Figure, 'ratio' | 'met' | 'value' | 'baseline'> & { baselineName: string },
+  pairs: ReadonlyArray<readonly [value: number, baseline: number]>,
+): Figure {
+  const { baselineName, ...rest } = f;
+  const ratios = pairs.map(([v, b]) => (b === 0 ? Number.NaN : v / b));
+  const ratio = median(ratios);
+  const met = f.goal
+    ? f.goal.op === '<='
+      ? ratio <= f.goal.ratio
+      : ratio >= f.goal.ratio
+    : undefined;
+  const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+  const pairNote = `ratio: median of ${pairs.length} paired runs' ratios (${spread})`;
+  return {
+    ...rest,
+    value: median(pairs.map(([v]) => v)),
+    baseline: { name: baselineName, value: median(pairs.map(([, b]) => b)) },
+    ratio,
+    met,
+    note: f.note ? `${f.note}; ${pairNote}` : pairNote,
+  };
+}
+
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);

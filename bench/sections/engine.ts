@@ -12,6 +12,7 @@ import {
   type BenchSection,
   type Figure,
   median,
+  pairedRatioFigure,
   ratioFigure,
 } from '../lib/figure.js';
 import { runKernelBaseline } from '../lib/kernel-baseline.js';
@@ -29,16 +30,11 @@ function vmaStarts(mm: MmStruct): number[] {
   return starts;
 }
 
-/** Median over reps of the time per unit of `fn()`, which does `units` units of work. */
-function nsPer(reps: number, units: number, fn: () => void): number {
-  fn(); // warm-up (JIT)
-  const xs: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    xs.push(Number(process.hrtime.bigint() - t0) / units);
-  }
-  return median(xs);
+/** Time per unit of one `fn()` call, which does `units` units of work. */
+function nsPerUnit(units: number, fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / units;
 }
 
 interface MutationFigures {
@@ -46,30 +42,47 @@ interface MutationFigures {
   mprotectNs: number;
 }
 
-/** mmap+munmap and mprotect split/re-merge on the imported layout, as kbench.c does them. */
-function measureMutations(mapsText: string, reps: number): MutationFigures {
-  const mm = importLayout(mapsText);
-  const starts = vmaStarts(mm);
-  const ops = 20_000;
-  // The same hint and the same split/merge as kbench.c: the middle of the layout.
-  const mid = starts[starts.length >> 1];
-  const hint = mid - 64 * PAGE;
-  const pairNs = nsPer(reps, ops, () => {
-    for (let k = 0; k < ops; k++) {
-      const p = mmap(mm, hint, PAGE, PROT_RW, MAP_PRIVATE_ANON);
-      if (p < 0) throw new Error(`mmap failed ${p}`);
-      munmap(mm, p, PAGE);
-    }
-  });
-  const midId = mm.findVma(mid);
-  const writable = (mm.vmas.flags(midId) & 2) !== 0;
-  const mprotectNs = nsPer(reps, 2 * ops, () => {
-    for (let k = 0; k < ops; k++) {
-      mprotect(mm, mid, PAGE, writable ? PROT_R : PROT_RW);
-      mprotect(mm, mid, PAGE, writable ? PROT_RW : PROT_R);
-    }
-  });
-  return { pairNs, mprotectNs };
+/**
+ * mmap+munmap and mprotect split/re-merge on the imported layout, as kbench.c does them; set up
+ * and warmed once, `rep()` measures one repetition (the caller alternates them with the kernel's).
+ */
+class MutationBench {
+  private readonly pair: () => void;
+  private readonly mprotects: () => void;
+  private static readonly OPS = 20_000;
+
+  constructor(mapsText: string) {
+    const mm = importLayout(mapsText);
+    const starts = vmaStarts(mm);
+    const ops = MutationBench.OPS;
+    // The same hint and the same split/merge as kbench.c: the middle of the layout.
+    const mid = starts[starts.length >> 1];
+    const hint = mid - 64 * PAGE;
+    this.pair = () => {
+      for (let k = 0; k < ops; k++) {
+        const p = mmap(mm, hint, PAGE, PROT_RW, MAP_PRIVATE_ANON);
+        if (p < 0) throw new Error(`mmap failed ${p}`);
+        munmap(mm, p, PAGE);
+      }
+    };
+    const midId = mm.findVma(mid);
+    const writable = (mm.vmas.flags(midId) & 2) !== 0;
+    this.mprotects = () => {
+      for (let k = 0; k < ops; k++) {
+        mprotect(mm, mid, PAGE, writable ? PROT_R : PROT_RW);
+        mprotect(mm, mid, PAGE, writable ? PROT_RW : PROT_R);
+      }
+    };
+    this.pair(); // warm-up (JIT)
+    this.mprotects();
+  }
+
+  rep(): MutationFigures {
+    return {
+      pairNs: nsPerUnit(MutationBench.OPS, this.pair),
+      mprotectNs: nsPerUnit(2 * MutationBench.OPS, this.mprotects),
+    };
+  }
 }
 
 export const engineSection: BenchSection = {
@@ -85,31 +98,48 @@ export const engineSection: BenchSection = {
     const engine: Record<number, MutationFigures> = {};
     const kernel: Record<number, MutationFigures> = {};
     for (const n of [1_000, big]) {
-      ctx.progress(`mutations at ${n} VMAs: kernel`);
-      const k = runKernelBaseline(n, ctx.reps);
-      kernel[n] = { pairNs: k.figures.mmap_munmap_ns, mprotectNs: k.figures.mprotect_ns };
-      ctx.progress(`mutations at ${n} VMAs: engine`);
-      engine[n] = measureMutations(k.mapsText, ctx.reps);
+      // Kernel and engine repetitions alternate; ratios per pair (pairedRatioFigure).
+      ctx.progress(`mutations at ${n} VMAs: kernel and engine, ${ctx.reps} pairs`);
+      const first = runKernelBaseline(n, 1);
+      const bench = new MutationBench(first.mapsText);
+      const k: MutationFigures[] = [];
+      const e: MutationFigures[] = [];
+      for (let r = 0; r < ctx.reps; r++) {
+        const f = r === 0 ? first.figures : runKernelBaseline(n, 1).figures;
+        k.push({ pairNs: f.mmap_munmap_ns, mprotectNs: f.mprotect_ns });
+        e.push(bench.rep());
+      }
+      const med = (xs: MutationFigures[]): MutationFigures => ({
+        pairNs: median(xs.map((x) => x.pairNs)),
+        mprotectNs: median(xs.map((x) => x.mprotectNs)),
+      });
+      kernel[n] = med(k);
+      engine[n] = med(e);
+      const pairs = (key: keyof MutationFigures) => e.map((x, i) => [x[key], k[i][key]] as const);
       const section = 'Engine: mutations vs the host kernel';
       figures.push(
-        ratioFigure({
-          id: `engine.mmap_munmap.${n}`,
-          section,
-          what: `mmap+munmap pair (${k.figures.vmas} VMAs)`,
-          unit: 'ns',
-          value: engine[n].pairNs,
-          baseline: { name: 'Linux mmap+munmap', value: kernel[n].pairNs },
-          goal: { op: '<=', ratio: 1.0 },
-        }),
-        ratioFigure({
-          id: `engine.mprotect.${n}`,
-          section,
-          what: `mprotect, split or re-merge (${k.figures.vmas} VMAs)`,
-          unit: 'ns',
-          value: engine[n].mprotectNs,
-          baseline: { name: 'Linux mprotect', value: kernel[n].mprotectNs },
-          goal: { op: '<=', ratio: 1.0 },
-        }),
+        pairedRatioFigure(
+          {
+            id: `engine.mmap_munmap.${n}`,
+            section,
+            what: `mmap+munmap pair (${first.figures.vmas} VMAs)`,
+            unit: 'ns',
+            baselineName: 'Linux mmap+munmap',
+            goal: { op: '<=', ratio: 1.0 },
+          },
+          pairs('pairNs'),
+        ),
+        pairedRatioFigure(
+          {
+            id: `engine.mprotect.${n}`,
+            section,
+            what: `mprotect, split or re-merge (${first.figures.vmas} VMAs)`,
+            unit: 'ns',
+            baselineName: 'Linux mprotect',
+            goal: { op: '<=', ratio: 1.0 },
+          },
+          pairs('mprotectNs'),
+        ),
       );
     }
     for (const [key, what] of [
