@@ -62,12 +62,9 @@ export class NodeIdList {
 }
 export const opAllocated = new NodeIdList();
 export const opRetired = new NodeIdList();
-// Fast-path scratch: the root-to-leaf path and the rebuilt leaf (at most F + 2 items).
+// Fast-path scratch: the root-to-leaf path (node and child position per depth).
 export const pathNode = new Int32Array(MAX_INDEX_HEIGHT);
 export const pathPos = new Int32Array(MAX_INDEX_HEIGHT);
-export const leafLo = new Float64Array(F + 2);
-export const leafHi = new Float64Array(F + 2);
-export const leafPtr = new Int32Array(F + 2);
 
 /** A growable list of (lo, hi, ptr) items: node contents being rebuilt by a writer. */
 export class ItemList {

@@ -5,9 +5,6 @@ import {
   type IndexNodes,
   ItemList,
   LO64,
-  leafHi,
-  leafLo,
-  leafPtr,
   opAllocated,
   opRetired,
   PTR32,
@@ -31,6 +28,12 @@ export class IndexRebuild {
   private readonly nb64: number;
   /** Change in the number of entries made by the current mutation. */
   countDelta = 0;
+  /**
+   * Bytes of [lo, hi) the current mutation found mapped (the parts of the entries it overwrote
+   * or erased): what total_vm loses before a store adds its range (index-ops.ts). Counted where
+   * the rebuilt leaves already visit those entries, so the caller needs no walk of its own.
+   */
+  coveredBytes = 0;
   /** How rebuilt items become nodes (even, or split at the insert of an ascending/descending run). */
   private readonly packer: IndexPacker;
   /** Start of the entry the previous mutation on this view inserted (-1: none). A hint only. */
@@ -50,12 +53,14 @@ export class IndexRebuild {
    */
   rebuild(oldRoot: number, lo: number, hi: number, id: number): number {
     this.countDelta = 0;
+    this.coveredBytes = 0;
     this.packer.insLo = lo;
     this.packer.insId = id;
     const prev = this.prevInsLo;
     this.prevInsLo = id !== 0 ? lo : -1;
     const fast = this.pathCopyMutation(oldRoot, lo, hi, id, prev);
     if (fast >= 0) return fast;
+    this.coveredBytes = 0; // the fast path may have counted before giving up
     let repl: ItemList | null = null;
     if (id !== 0) {
       repl = new ItemList();
@@ -77,6 +82,7 @@ export class IndexRebuild {
    * place where `id` goes, lie in one leaf, and the rebuilt leaf neither overflows nor underflows.
    * Copies that leaf and its ancestors (one node per level), fixing the bounds on the way up.
    * Returns the new root, or -1 (nothing allocated) when the general rebuild is needed.
+   * Layout constants are read into locals once: V8 reloads and checks an import at each use.
    */
   private pathCopyMutation(
     root: number,
@@ -88,17 +94,27 @@ export class IndexRebuild {
     if (root === 0) return -1;
     const i32 = this.i32;
     const f64 = this.f64;
+    const nb32 = this.nb32;
+    const nb64 = this.nb64;
+    const w32 = W32;
+    const w64 = W64;
+    const loOff = LO64;
+    const hiOff = HI64;
+    const ptrOff = PTR32;
+    const countOff = NODE_I32_COUNT;
+    const levelOff = NODE_I32_LEVEL;
     let n = root;
     let depth = 0;
     // Descend, choosing the child exactly as update() does.
-    while (i32[this.nb32 + n * W32 + NODE_I32_LEVEL] > 0) {
-      const c = i32[this.nb32 + n * W32 + NODE_I32_COUNT];
-      const b64 = this.nb64 + n * W64;
+    while (i32[nb32 + n * w32 + levelOff] > 0) {
+      const c = i32[nb32 + n * w32 + countOff];
+      const nLo = nb64 + n * w64 + loOff;
+      const nHi = nb64 + n * w64 + hiOff;
       let a = 0;
-      while (a < c && f64[b64 + HI64 + a] <= lo) a++;
+      while (a < c && f64[nHi + a] <= lo) a++;
       let t: number;
-      if (a < c && f64[b64 + LO64 + a] < hi) {
-        if (a + 1 < c && f64[b64 + LO64 + a + 1] < hi) return -1; // spans two children
+      if (a < c && f64[nLo + a] < hi) {
+        if (a + 1 < c && f64[nLo + a + 1] < hi) return -1; // spans two children
         t = a;
       } else {
         if (id === 0) return -1; // erase of nothing: the general path returns "no change"
@@ -107,103 +123,107 @@ export class IndexRebuild {
       pathNode[depth] = n;
       pathPos[depth] = t;
       depth++;
-      n = i32[this.nb32 + n * W32 + PTR32 + t];
+      n = i32[nb32 + n * w32 + ptrOff + t];
     }
-    // Rebuild the leaf into the scratch arrays.
-    const c = i32[this.nb32 + n * W32 + NODE_I32_COUNT];
-    const b32 = this.nb32 + n * W32;
-    const b64 = this.nb64 + n * W64;
-    const sLo = leafLo;
-    const sHi = leafHi;
-    const sPtr = leafPtr;
-    let k = 0;
-    let i = 0;
-    while (i < c && f64[b64 + HI64 + i] <= lo) {
-      if (k >= F) return -1;
-      sLo[k] = f64[b64 + LO64 + i];
-      sHi[k] = f64[b64 + HI64 + i];
-      sPtr[k] = i32[b32 + PTR32 + i];
-      k++;
-      i++;
+    // Plan the rebuilt leaf: items [0, i0) end at or below lo and stay, [i0, i1) overlap
+    // [lo, hi), [i1, c) start at or above hi and stay. Of the overlapped entries only the first
+    // can stick out below lo (its head stays) and only the last above hi (its tail stays).
+    const c = i32[nb32 + n * w32 + countOff];
+    const oLo = nb64 + n * w64 + loOff;
+    const oHi = nb64 + n * w64 + hiOff;
+    const oPtr = nb32 + n * w32 + ptrOff;
+    let i0 = 0;
+    while (i0 < c && f64[oHi + i0] <= lo) i0++;
+    let i1 = i0;
+    let covered = 0;
+    while (i1 < c && f64[oLo + i1] < hi) {
+      const st = f64[oLo + i1];
+      const en = f64[oHi + i1];
+      covered += Math.min(en, hi) - Math.max(st, lo);
+      i1++;
     }
-    let removed = 0;
-    let tailHi = 0;
-    let tailPtr = 0;
-    while (i < c && f64[b64 + LO64 + i] < hi) {
-      const st = f64[b64 + LO64 + i];
-      const en = f64[b64 + HI64 + i];
-      const p = i32[b32 + PTR32 + i];
-      removed++;
-      if (st < lo) {
-        sLo[k] = st;
-        sHi[k] = lo;
-        sPtr[k] = p;
-        k++;
-      }
-      if (en > hi) {
-        tailHi = en;
-        tailPtr = p;
-      }
-      i++;
-    }
+    const removed = i1 - i0;
     if (removed === 0 && id === 0) return -1;
-    let added = k - (i - removed); // left remainder, if any
-    if (id !== 0) {
-      sLo[k] = lo;
-      sHi[k] = hi;
-      sPtr[k] = id;
-      k++;
-      added++;
-    }
-    if (tailPtr !== 0) {
-      sLo[k] = hi;
-      sHi[k] = tailHi;
-      sPtr[k] = tailPtr;
-      k++;
-      added++;
-    }
-    if (k + (c - i) > F) return -1; // overflow: needs a split
-    while (i < c) {
-      sLo[k] = f64[b64 + LO64 + i];
-      sHi[k] = f64[b64 + HI64 + i];
-      sPtr[k] = i32[b32 + PTR32 + i];
-      k++;
-      i++;
-    }
+    const headLo = removed > 0 ? f64[oLo + i0] : lo;
+    const tailHi = removed > 0 ? f64[oHi + i1 - 1] : hi;
+    const keepHead = headLo < lo;
+    const keepTail = tailHi > hi;
+    const added = (keepHead ? 1 : 0) + (id !== 0 ? 1 : 0) + (keepTail ? 1 : 0);
+    const k = c - removed + added;
+    if (k > F) return -1; // overflow: needs a split
     if (k === 0 || (depth > 0 && k < NODE_MIN_FILL)) return -1; // underflow: needs a merge
-    // Commit: new leaf, then one copied node per ancestor.
+    // Commit: the new leaf, written straight from the old one, then one copy per ancestor.
     const leaf = this.allocNode();
-    const l32 = this.nb32 + leaf * W32;
-    const l64 = this.nb64 + leaf * W64;
-    i32[l32 + NODE_I32_COUNT] = k;
-    i32[l32 + NODE_I32_LEVEL] = 0;
-    for (let j = 0; j < k; j++) {
-      f64[l64 + LO64 + j] = sLo[j];
-      f64[l64 + HI64 + j] = sHi[j];
-      i32[l32 + PTR32 + j] = sPtr[j];
+    i32[nb32 + leaf * w32 + countOff] = k;
+    i32[nb32 + leaf * w32 + levelOff] = 0;
+    const lLo = nb64 + leaf * w64 + loOff;
+    const lHi = nb64 + leaf * w64 + hiOff;
+    const lPtr = nb32 + leaf * w32 + ptrOff;
+    this.copyItems(n, 0, leaf, 0, i0);
+    let j = i0;
+    if (keepHead) {
+      f64[lLo + j] = headLo;
+      f64[lHi + j] = lo;
+      i32[lPtr + j] = i32[oPtr + i0];
+      j++;
     }
+    if (id !== 0) {
+      f64[lLo + j] = lo;
+      f64[lHi + j] = hi;
+      i32[lPtr + j] = id;
+      j++;
+    }
+    if (keepTail) {
+      f64[lLo + j] = hi;
+      f64[lHi + j] = tailHi;
+      i32[lPtr + j] = i32[oPtr + i1 - 1];
+      j++;
+    }
+    this.copyItems(n, i1, leaf, j, c - i1);
     opRetired.push(n);
+    this.coveredBytes = covered;
     this.countDelta += added - removed;
     let child = leaf;
-    let cLo = sLo[0];
-    let cHi = sHi[k - 1];
+    let cLo = f64[lLo];
+    let cHi = f64[lHi + k - 1];
     for (let d = depth - 1; d >= 0; d--) {
       const old = pathNode[d];
       const pos = pathPos[d];
       const copy = this.allocNode();
-      const ob = this.nb32 + old * W32;
-      i32.copyWithin(this.nb32 + copy * W32, ob, ob + W32);
-      const c32 = this.nb32 + copy * W32;
-      const c64 = this.nb64 + copy * W64;
-      f64[c64 + LO64 + pos] = cLo;
-      f64[c64 + HI64 + pos] = cHi;
-      i32[c32 + PTR32 + pos] = child;
+      // Copy the used items only (the unused tail of a node is never read).
+      const oc = i32[nb32 + old * w32 + countOff];
+      i32[nb32 + copy * w32 + countOff] = oc;
+      i32[nb32 + copy * w32 + levelOff] = i32[nb32 + old * w32 + levelOff];
+      this.copyItems(old, 0, copy, 0, oc);
+      const cpLo = nb64 + copy * w64 + loOff;
+      const cpHi = nb64 + copy * w64 + hiOff;
+      const cpPtr = nb32 + copy * w32 + ptrOff;
+      f64[cpLo + pos] = cLo;
+      f64[cpHi + pos] = cHi;
+      i32[cpPtr + pos] = child;
       opRetired.push(old);
       child = copy;
-      cLo = f64[c64 + LO64];
-      cHi = f64[c64 + HI64 + i32[c32 + NODE_I32_COUNT] - 1];
+      cLo = f64[cpLo];
+      cHi = f64[cpHi + oc - 1];
     }
     return child;
+  }
+
+  /** Copy items [from, from + count) of node `src` to items [to, to + count) of node `dst`. */
+  private copyItems(src: number, from: number, dst: number, to: number, count: number): void {
+    const i32 = this.i32;
+    const f64 = this.f64;
+    const sLo = this.nb64 + src * W64 + LO64 + from;
+    const sHi = this.nb64 + src * W64 + HI64 + from;
+    const sPtr = this.nb32 + src * W32 + PTR32 + from;
+    const dLo = this.nb64 + dst * W64 + LO64 + to;
+    const dHi = this.nb64 + dst * W64 + HI64 + to;
+    const dPtr = this.nb32 + dst * W32 + PTR32 + to;
+    for (let i = 0; i < count; i++) {
+      f64[dLo + i] = f64[sLo + i];
+      f64[dHi + i] = f64[sHi + i];
+      i32[dPtr + i] = i32[sPtr + i];
+    }
   }
 
   /** Turn the rebuilt contents of the old root (at `level`) into a new root node id. */
@@ -266,6 +286,7 @@ export class IndexRebuild {
         const e = this.hiAt(n, k);
         const p = this.ptr(n, k);
         this.countDelta--;
+        this.coveredBytes += Math.min(e, hi) - Math.max(s, lo);
         if (s < lo) {
           out.push(s, lo, p);
           this.countDelta++;

@@ -56,6 +56,12 @@ export class VmaIndex {
   private rebuilder: IndexRebuild | null = null;
   /** Number of node slots, including the unused slot 0. */
   readonly nodeCapacity: number;
+  /**
+   * Bytes of its range the last `store`/`erase` on this view found mapped (what it overwrote or
+   * erased), for total_vm (index-ops.ts). The writer's, on its own view (mmap write lock); a
+   * plain field of this thread's object, not shared memory.
+   */
+  coveredBytes = 0;
   private readonly deferred: DeferredFree;
   private readonly onReclaimVma: (id: number) => void;
 
@@ -242,7 +248,11 @@ export class VmaIndex {
       opAllocated.n = 0;
       throw e;
     }
-    if (newRoot < 0) return; // no change
+    if (newRoot < 0) {
+      this.coveredBytes = 0;
+      return; // no change
+    }
+    this.coveredBytes = rebuilder.coveredBytes;
     i32[I32_INDEX_COUNT] += rebuilder.countDelta;
     Atomics.store(i32, I32_INDEX_ROOT, newRoot);
     this.deferred.retireNodes(opRetired.ids, opRetired.n);

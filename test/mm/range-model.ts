@@ -27,6 +27,15 @@ export class RangeModel {
     this.entries = out;
   }
 
+  /** Bytes of [lo, hi) that some entry maps. */
+  covered(lo: number, hi: number): number {
+    let bytes = 0;
+    for (const [s, e] of this.entries) {
+      if (e > lo && s < hi) bytes += Math.min(e, hi) - Math.max(s, lo);
+    }
+    return bytes;
+  }
+
   findNext(addr: number): number {
     for (const [, e, id] of this.entries) if (e > addr) return id;
     return 0;

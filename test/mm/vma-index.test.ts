@@ -191,6 +191,7 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
           for (const o of ops) {
             const lo = o.lo * P;
             const hi = (o.lo + o.len) * P;
+            const covered = model.covered(lo, hi);
             if (o.kind === 'store') {
               mm.index.store(lo, hi, o.id);
               model.store(lo, hi, o.id);
@@ -198,6 +199,12 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
               mm.index.erase(lo, hi);
               model.erase(lo, hi);
             }
+            // What total_vm is kept by (index-ops.ts): the bytes the change overwrote or erased.
+            assert.equal(
+              mm.index.coveredBytes,
+              covered,
+              `coveredBytes of ${o.kind} [${lo}, ${hi})`,
+            );
           }
           mm.index.check();
           assert.deepEqual(mm.index.entries(), model.entries);
@@ -238,6 +245,7 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
         for (const o of ops) {
           const lo = o.lo * P;
           const hi = (o.lo + o.len) * P;
+          const covered = model.covered(lo, hi);
           if (o.kind === 'store') {
             mm.index.store(lo, hi, o.id);
             model.store(lo, hi, o.id);
@@ -245,6 +253,7 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
             mm.index.erase(lo, hi);
             model.erase(lo, hi);
           }
+          assert.equal(mm.index.coveredBytes, covered, `coveredBytes of ${o.kind} [${lo}, ${hi})`);
           maxCount = Math.max(maxCount, mm.index.count);
         }
         mm.index.check();

@@ -16,11 +16,11 @@
  *
  * They also keep mm->total_vm (MmStruct.totalVm, pages) equal to the pages the index covers:
  * vm_stat_account() is called by every kernel path that grows or shrinks the mapped area, and
- * here every such change is an index store or erase, so one count before each change (the pages
- * of [start, end) already covered) keeps it exact whatever the path. total_vm must be current
+ * here every such change is an index store or erase, so counting what each change overwrote or
+ * erased (the bytes of [start, end) already mapped, which the index's rebuild sees anyway:
+ * VmaIndex.coveredBytes) keeps it exact whatever the path. total_vm must be current
  * when an unmap raises hiwater_vm (vma-munmap.ts).
  */
-import type { IndexCursor } from '../index-cursor.js';
 import type { MmStruct } from '../mm-struct.js';
 import { PAGE_SIZE } from '../vm-flags.js';
 
@@ -32,8 +32,6 @@ class GapMemo {
   high = 0;
   floor = 0;
   len = 0;
-  /** This thread's cursor on the mm's index, for coveredPages. */
-  cursor: IndexCursor | null = null;
 }
 
 const memos = new WeakMap<MmStruct, GapMemo>();
@@ -52,16 +50,6 @@ function sync(m: GapMemo, mm: MmStruct): void {
   if (m.root !== mm.index.root()) m.valid = false;
 }
 
-/** Pages of [start, end) the index maps now. */
-function coveredPages(m: GapMemo, mm: MmStruct, start: number, end: number): number {
-  const c = (m.cursor ??= mm.index.cursor());
-  let bytes = 0;
-  for (let ok = c.seek(start); ok && c.start < end; ok = c.next()) {
-    bytes += Math.min(c.end, end) - Math.max(c.start, start);
-  }
-  return bytes / PAGE_SIZE;
-}
-
 /**
  * Map [start, end) to `id` in the index (overwriting), keeping the gap memo and total_vm
  * current.
@@ -69,9 +57,8 @@ function coveredPages(m: GapMemo, mm: MmStruct, start: number, end: number): num
 export function indexStore(mm: MmStruct, start: number, end: number, id: number): void {
   const m = memoOf(mm);
   sync(m, mm);
-  const covered = coveredPages(m, mm, start, end);
   mm.index.store(start, end, id);
-  mm.totalVm += (end - start) / PAGE_SIZE - covered;
+  mm.totalVm += (end - start - mm.index.coveredBytes) / PAGE_SIZE;
   m.root = mm.index.root();
 }
 
@@ -79,9 +66,8 @@ export function indexStore(mm: MmStruct, start: number, end: number, id: number)
 export function indexErase(mm: MmStruct, start: number, end: number): void {
   const m = memoOf(mm);
   sync(m, mm);
-  const covered = coveredPages(m, mm, start, end);
   mm.index.erase(start, end);
-  mm.totalVm -= covered;
+  mm.totalVm -= mm.index.coveredBytes / PAGE_SIZE;
   if (m.valid && end > m.floor && start < m.high) m.valid = false;
   m.root = mm.index.root();
 }

@@ -79,7 +79,14 @@ import { indexErase, indexStore } from './index-ops.js';
 import { mmapPkeyFlags, VM_PKEY_EXEC_ONLY } from './pkey.js';
 import { MMAP_MIN_ADDR, OVERCOMMIT_NEVER, THP_ENABLED } from './tunables.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
-import { AREA_ANON, AREA_REGULAR_FILE, AREA_SHMEM, getUnmappedArea } from './unmapped-area.js';
+import {
+  AREA_ANON,
+  AREA_REGULAR_FILE,
+  AREA_SHMEM,
+  type FoundGap,
+  foundGap,
+  getUnmappedArea,
+} from './unmapped-area.js';
 import { vmaMarkAttached, vmaStartWrite } from './vma-lock-hooks.js';
 import { vmaMergeNewRange, vmg } from './vma-merge.js';
 import { completeMunmapVmas, gatherMunmapVmas, MunmapState } from './vma-munmap.js';
@@ -155,6 +162,7 @@ function doMmap(
     VM_MAYEXEC;
   const kind =
     file === undefined ? AREA_ANON : mm.files.isShmem(file.fileId) ? AREA_SHMEM : AREA_REGULAR_FILE;
+  foundGap.valid = false;
   addr = getUnmappedArea(mm, kind, addr, len, pgoff, flags);
   if (addr < 0) return addr;
   if (flags & MAP_FIXED_NOREPLACE) {
@@ -201,7 +209,8 @@ function doMmap(
     }
   }
   if (flags & MAP_NORESERVE && !OVERCOMMIT_NEVER) vmFlags |= VM_NORESERVE;
-  const res = mmapRegion(mm, file === undefined ? 0 : file.fileId, addr, len, vmFlags >>> 0, pgoff);
+  const fileId = file === undefined ? 0 : file.fileId;
+  const res = mmapRegion(mm, fileId, addr, len, vmFlags >>> 0, pgoff, foundGap);
   // mm_populate() after MAP_LOCKED or MAP_POPULATE (not with MAP_NONBLOCK) writes private
   // writable memory in: the VMA gets an anon_vma (anon-vma.ts).
   if (
@@ -274,7 +283,8 @@ export function accountableMapping(vmFlags: number): boolean {
 
 /**
  * mmap_region(): map [addr, addr + len) with `vmFlags`, `fileId` (0: anonymous; with VM_SHARED:
- * a fresh shmem file) and `pgoff`, replacing whatever was there. Returns addr or -errno.
+ * a fresh shmem file) and `pgoff`, replacing whatever was there. Returns addr or -errno. `gap`:
+ * the free gap get_unmapped_area() just found, whose neighbours need no second lookup.
  */
 export function mmapRegion(
   mm: MmStruct,
@@ -283,21 +293,28 @@ export function mmapRegion(
   len: number,
   vmFlagsIn: number,
   pgoff: number,
+  gap?: FoundGap,
 ): number {
   const end = addr + len;
   let vmFlags = vmFlagsIn;
   // __mmap_setup(): gather (and split around) whatever the range overlaps.
   const st = replaced.reset(addr, end);
-  const first = mm.findVma(addr);
-  if (first !== 0 && mm.vmas.start(first) < end) {
-    const err = gatherMunmapVmas(mm, first, st);
-    if (err < 0) {
-      st.count = 0;
-      return err;
-    }
+  if (gap?.holds(mm, addr, end)) {
+    // The search found [addr, end) free: nothing to gather, and the neighbours are known.
+    st.prev = gap.prev;
+    st.next = gap.next;
   } else {
-    st.prev = mm.findVmaPrev(addr);
-    st.next = first;
+    const first = mm.findVma(addr);
+    if (first !== 0 && mm.vmas.start(first) < end) {
+      const err = gatherMunmapVmas(mm, first, st);
+      if (err < 0) {
+        st.count = 0;
+        return err;
+      }
+    } else {
+      st.prev = mm.findVmaPrev(addr);
+      st.next = first;
+    }
   }
   if (accountableMapping(vmFlags)) vmFlags = (vmFlags | VM_ACCOUNT) >>> 0;
   // call_mmap_prepare(): ext4_file_mmap_prepare() refuses synchronous mappings of non-DAX files.

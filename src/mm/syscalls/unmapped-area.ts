@@ -61,6 +61,29 @@ const SIZE_4G = 0x1_0000_0000;
 const MAP_32BIT_BEGIN = 0x40000000;
 const MAP_32BIT_END = 0x80000000;
 
+/**
+ * The free gap the last successful top-down search on this thread found (one per thread): nothing
+ * is mapped in [lo, hi), `prev` is the VMA below it and `next` the VMA above (0: none), as of
+ * index root `root`. mmap_region() takes the neighbours of a new mapping inside that gap from
+ * here instead of looking them up again; doMmap() clears it before its search, and the root
+ * check refuses a record from before any later index change.
+ */
+export class FoundGap {
+  valid = false;
+  root = 0;
+  lo = 0;
+  hi = 0;
+  prev = 0;
+  next = 0;
+
+  /** The neighbours recorded are those of [start, end) in `mm` now. */
+  holds(mm: MmStruct, start: number, end: number): boolean {
+    return this.valid && this.lo <= start && end <= this.hi && this.root === mm.index.root();
+  }
+}
+
+export const foundGap = new FoundGap();
+
 /** vm_start_gap(): a VM_GROWSDOWN VMA claims stack_guard_gap below its start. */
 export function vmStartGap(mm: MmStruct, id: number): number {
   const start = mm.vmas.start(id);
@@ -112,6 +135,13 @@ export function unmappedAreaTopdown(
       }
     }
     if (!retried) recordTopdownFloor(mm, length, highLimit, gapEnd);
+    const g = foundGap;
+    g.valid = true;
+    g.root = mm.index.root();
+    g.lo = prev === 0 ? 0 : mm.vmas.end(prev);
+    g.hi = next === 0 ? Number.POSITIVE_INFINITY : mm.vmas.start(next);
+    g.prev = prev;
+    g.next = next;
     return gapEnd - length;
   }
 }

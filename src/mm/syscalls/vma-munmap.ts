@@ -91,6 +91,8 @@ export function gatherMunmapVmas(
     if (st.count < ids.length) ids[st.count] = vma;
     else ids.push(vma);
     st.count++;
+    // A VMA ending at `end` is the last one in the range: no lookup for the one after it.
+    if (v.end(vma) >= end) break;
     vma = mm.findVma(v.end(vma));
   }
   if (neighbours) st.next = mm.findVma(end);
