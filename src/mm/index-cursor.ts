@@ -24,11 +24,15 @@ export class IndexCursor {
   /** Inner levels of the path: node and item index per depth [0, leafDepth). */
   private readonly path = new Int32Array(MAX_INDEX_HEIGHT);
   private readonly pos = new Int32Array(MAX_INDEX_HEIGHT);
-  /** Depth of the leaf level (-1: not positioned). */
+  /** Depth of the leaf level (-1: not positioned; then `leafCount` is 0). */
   private leafDepth = -1;
-  /** The leaf: its Int32 and Float64 word offsets, its item count (clamped) and the position. */
-  private leaf32 = 0;
-  private leaf64 = 0;
+  /**
+   * The leaf: the word offsets of its starts, ends (Float64) and ids (Int32), its item count
+   * (clamped) and the position.
+   */
+  private leafLo = 0;
+  private leafHi = 0;
+  private leafPtr = 0;
   private leafCount = 0;
   private leafPos = 0;
 
@@ -61,26 +65,32 @@ export class IndexCursor {
       n = i32[b32 + PTR32 + i];
     }
     this.leafDepth = -1;
+    this.leafCount = 0;
     this.id = 0;
     return false;
   }
 
-  /** Advance to the next entry. False at the end. */
+  /**
+   * Advance to the next entry. False at the end. Written for V8's inliner (this runs once per
+   * line of a maps read, inlined into the reader's loop only while it is small): the step within
+   * the leaf; `leafCount` is 0 when not positioned, so that case takes `nextLeaf` too.
+   */
   next(): boolean {
-    if (this.leafDepth < 0) return false;
     const i = this.leafPos + 1;
-    if (i < this.leafCount) {
-      this.leafPos = i;
-      this.load(i);
-      return true;
-    }
-    return this.nextLeaf();
+    if (i >= this.leafCount) return this.nextLeaf();
+    this.leafPos = i;
+    this.load(i);
+    return true;
   }
 
-  /** `next` past the end of the current leaf: climb to an inner item with a successor, descend. */
+  /**
+   * `next` past the end of the current leaf (or not positioned): climb to an inner item with a
+   * successor, descend.
+   */
   private nextLeaf(): boolean {
     const i32 = this.i32;
     const leafDepth = this.leafDepth;
+    if (leafDepth < 0) return false;
     let d = leafDepth - 1;
     while (d >= 0) {
       const c = Math.min(i32[this.nb32 + this.path[d] * W32 + NODE_I32_COUNT], F);
@@ -89,6 +99,7 @@ export class IndexCursor {
     }
     if (d < 0) {
       this.leafDepth = -1;
+      this.leafCount = 0;
       this.id = 0;
       return false;
     }
@@ -105,17 +116,17 @@ export class IndexCursor {
   }
 
   private enterLeaf(n: number, count: number, i: number): void {
-    this.leaf32 = this.nb32 + n * W32;
-    this.leaf64 = this.nb64 + n * W64;
+    this.leafLo = this.nb64 + n * W64 + LO64;
+    this.leafHi = this.nb64 + n * W64 + HI64;
+    this.leafPtr = this.nb32 + n * W32 + PTR32;
     this.leafCount = count;
     this.leafPos = i;
     this.load(i);
   }
 
   private load(i: number): void {
-    const b64 = this.leaf64;
-    this.start = this.f64[b64 + LO64 + i];
-    this.end = this.f64[b64 + HI64 + i];
-    this.id = this.i32[this.leaf32 + PTR32 + i];
+    this.start = this.f64[this.leafLo + i];
+    this.end = this.f64[this.leafHi + i];
+    this.id = this.i32[this.leafPtr + i];
   }
 }

@@ -216,9 +216,15 @@ export class MapsLineMemo {
   keep(sink: ByteSink, v: VmaView): void {
     const last = this.last;
     this.last = LAST_NONE;
-    if (last === LAST_NONE) return;
-    const e = this.next++;
-    if (last === LAST_HIT) return;
+    if (last === LAST_HIT) this.next++;
+    else if (last === LAST_MISS) this.store(sink, v, this.next++);
+  }
+
+  /**
+   * `keep` of a formatted line (entry `e`): rewrites the memo from there. Out of line: `keep`
+   * runs on every line, and a hit (the common case) only advances.
+   */
+  private store(sink: ByteSink, v: VmaView, e: number): void {
     const key = misc(v);
     if (this.matching) {
       // A line that is never copied still lines up with the same kind of entry.

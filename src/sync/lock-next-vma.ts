@@ -6,7 +6,7 @@
  * `NextVmaReader`. docs/locking.md: rules 1 (never wait for the mmap lock inside RCU or holding
  * a VMA read lock) and 4 (one VMA read lock at a time per walk).
  */
-import { SPECULATE_FAILED, speculateRetry, speculateTryBegin } from './mm-seqcount.js';
+import { SPECULATE_FAILED, speculateRetry } from './mm-seqcount.js';
 import {
   VMA_EAGAIN,
   VMA_FAIL,
@@ -21,14 +21,21 @@ export const LOCK_OVERFLOW = -1;
 
 /** What lock_next_vma needs from its caller: one mm's tree walk, RCU, the mmap lock, counts. */
 export interface NextVmaReader {
-  /** `vma_next()` inside the current RCU section; `seq` is what speculateTryBegin just gave. */
-  vmaNext(from: number, seq: number): number;
+  /**
+   * `mmap_lock_speculate_try_begin()` then `vma_next()`, inside the current RCU section: the
+   * first VMA with vm_end > from (0: none). The sequence it began with (SPECULATE_FAILED if a
+   * writer held the mmap lock) is then `lookupSeq`.
+   */
+  vmaNext(from: number): number;
+  readonly lookupSeq: number;
   /** `vma_iter_set()`: forget the walk position (also whenever RCU was left). */
   iterReset(): void;
   /** `find_vma()` under the mmap read lock. */
   findVma(from: number): number;
   vmaStart(id: number): number;
   vmaEnd(id: number): number;
+  /** `vm_start <= addr < vm_end` (one call on the per-line path instead of two). */
+  vmaContains(id: number, addr: number): boolean;
   /** Word index of the VMA's `vm_refcnt`. */
   refcntWord(id: number): number;
   /** Word index of the VMA's `vm_lock_seq`. */
@@ -37,8 +44,12 @@ export interface NextVmaReader {
   rcuReadUnlock(): void;
   mmapReadLock(): void;
   mmapReadUnlock(): void;
-  /** Counts: every lookup + lock try; a detached VMA (looked up again); a fallback to the mmap lock. */
-  attempt(): void;
+  /**
+   * Counts: lookups + lock tries (`n` of them: the walk adds them up and reports them when it
+   * finishes, so that the per-line path makes no call for it); a detached VMA (looked up again);
+   * a fallback to the mmap lock.
+   */
+  attempts(n: number): void;
   detached(): void;
   contention(): void;
   /** Test points inside the lock-free window (null in production). */
@@ -58,6 +69,8 @@ export class VmaReadWalk {
   private lockedWord = 0;
   /** The mmap read lock is held to the end of the chunk/query (after an overflow). */
   mmapLocked = false;
+  /** Lookups + lock tries not yet reported to `reader.attempts` (reported by `finish`). */
+  private attemptsToReport = 0;
 
   constructor(
     readonly w: Int32Array,
@@ -69,6 +82,14 @@ export class VmaReadWalk {
   reset(): void {
     this.locked = 0;
     this.mmapLocked = false;
+    this.reportAttempts(); // none, unless the last chunk or query ended without `finish`
+  }
+
+  private reportAttempts(): void {
+    if (this.attemptsToReport !== 0) {
+      this.reader.attempts(this.attemptsToReport);
+      this.attemptsToReport = 0;
+    }
   }
 
   /** `vma_end_read(locked_vma)`. */
@@ -83,11 +104,38 @@ export class VmaReadWalk {
    * `lock_vma_range` + lookup (proc_get_vma): the first VMA with vm_end > from, read-locked (the
    * previous one unlocked first) or found under the held mmap read lock; 0 if none. Called inside
    * the caller's RCU read section, returns inside it.
+   *
+   * This runs once per line of a maps read, and V8 inlines only so much into the reader's loop
+   * (a budget in bytecode bytes per optimised function, each layer of calls paying its own): so
+   * the unlock and `lock_next_vma`'s common case — found, read-locked, `from` inside it — are
+   * written out here, and everything else continues in `nextRest`. Together they are
+   * `lockNextVma`, step for step.
    */
   next(from: number): number {
-    if (this.mmapLocked) return this.reader.findVma(from);
-    this.unlockVma();
-    const id = this.lockNextVma(from);
+    const { w, reader } = this;
+    if (this.locked !== 0) {
+      vmaEndRead(w, this.lockedWord); // unlockVma()
+      this.locked = 0;
+    } else if (this.mmapLocked) {
+      return reader.findVma(from);
+    }
+    this.attemptsToReport++;
+    const id = reader.vmaNext(from); // speculate-begin + vma_next
+    if (id === 0) return 0;
+    reader.afterLookup(id);
+    const refcnt = reader.refcntWord(id);
+    const r = vmaStartRead(w, this.mm, refcnt, reader.lockSeqWord(id));
+    if (r === VMA_LOCKED && reader.vmaContains(id, from)) {
+      this.lockedWord = refcnt;
+      this.locked = id;
+      return id;
+    }
+    return this.nextRest(from, reader.lookupSeq, id, r);
+  }
+
+  /** `next` past lock_next_vma's common case: its rest, then the overflow switch. */
+  private nextRest(from: number, seq: number, id: number, r: number): number {
+    id = this.lockNextVmaRest(from, seq, id, r);
     if (id !== LOCK_OVERFLOW) {
       this.locked = id;
       return id;
@@ -102,6 +150,7 @@ export class VmaReadWalk {
    * its own to end).
    */
   finish(): boolean {
+    this.reportAttempts();
     if (this.mmapLocked) {
       this.reader.mmapReadUnlock();
       this.mmapLocked = false;
@@ -113,28 +162,11 @@ export class VmaReadWalk {
 
   /**
    * `lock_next_vma(mm, vmi, from)`, inside an RCU read section: the first VMA with
-   * vm_end > from, read-locked; 0 if there is none; LOCK_OVERFLOW. The common case — found,
-   * locked, `from` inside it — returns here; everything else (a gap before it, detached, write
-   * locked, moved) continues in `lockNextVmaRest`. Split so that the per-line path stays small
-   * enough for V8 to inline into the maps loop.
+   * vm_end > from, read-locked; 0 if there is none; LOCK_OVERFLOW. Its start — the count, the
+   * speculation, the first lookup (`seq`, `id`) and lock try (`r`), and the common case (found,
+   * locked, `from` inside it) — is written out in `next`; everything else (a gap before it,
+   * detached, write locked, moved) continues here.
    */
-  lockNextVma(from: number): number {
-    const { w, mm, reader } = this;
-    reader.attempt();
-    const seq = speculateTryBegin(w, mm);
-    const id = reader.vmaNext(from, seq);
-    if (id === 0) return 0;
-    reader.afterLookup(id);
-    const refcnt = reader.refcntWord(id);
-    const r = vmaStartRead(w, mm, refcnt, reader.lockSeqWord(id));
-    if (r === VMA_LOCKED && from < reader.vmaEnd(id) && from >= reader.vmaStart(id)) {
-      this.lockedWord = refcnt;
-      return id;
-    }
-    return this.lockNextVmaRest(from, seq, id, r);
-  }
-
-  /** The rest of lock_next_vma after the first lookup (`seq`, `id`) and lock try (`r`). */
   private lockNextVmaRest(from: number, seq: number, id: number, r: number): number {
     const { w, mm, reader } = this;
     for (;;) {
@@ -161,9 +193,9 @@ export class VmaReadWalk {
         this.lockedWord = reader.refcntWord(id);
         return id;
       }
-      reader.attempt();
-      seq = speculateTryBegin(w, mm);
-      id = reader.vmaNext(from, seq);
+      this.attemptsToReport++;
+      id = reader.vmaNext(from);
+      seq = reader.lookupSeq;
       if (id === 0) return 0;
       reader.afterLookup(id);
       r = vmaStartRead(w, mm, reader.refcntWord(id), reader.lockSeqWord(id));

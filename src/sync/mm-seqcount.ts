@@ -25,6 +25,17 @@ export function speculateTryBegin(words: Int32Array, mm: number): number {
 }
 
 /**
+ * `mmap_lock_speculate_try_begin` with a plain load, as Linux's READ_ONCE() is. Linux follows it
+ * with smp_rmb(), which JS has not: nothing orders this load before the caller's later plain
+ * loads. Only for a caller that has argued why it needs no such order (RcuVmaCursor.
+ * nextSpeculating: it then reads only index nodes that never change).
+ */
+export function speculateTryBeginPlain(words: Int32Array, mm: number): number {
+  const seq = words[mm + MM_LOCK_SEQ];
+  return seq & 1 ? SPECULATE_FAILED : seq >>> 0;
+}
+
+/**
  * `mmap_lock_speculate_retry`: true if any mmap write lock or unlock happened since `seq` was
  * returned by speculateTryBegin (so data read since then may be inconsistent), false if none did.
  * Always true for SPECULATE_FAILED.

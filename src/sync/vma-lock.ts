@@ -56,13 +56,14 @@ export function vmaLockInit(words: Int32Array, refcnt: number, lockSeq: number):
 }
 
 /**
- * `refcount_inc_not_zero_limited`: returns the count seen (0 = detached) and whether it rose.
- * The first read is a plain load, as Linux's atomic_read() is: only the compare-exchange decides
- * (a stale value just fails it and the loop goes on with the value it saw), and each Atomics
- * call costs ~14 ns on the read path here (not inlined by node 20's V8), once per VMA per read.
+ * `refcount_inc_not_zero_limited` from a count `c` already read: returns the count seen
+ * (0 = detached) and whether it rose. Every read of the count but the compare-exchange's own is
+ * a plain load, as Linux's atomic_read() is: only the compare-exchange decides (a stale value
+ * just fails it and the loop goes on with the value it saw), and each Atomics call costs
+ * ~10 ns on the read path here (a builtin call, not inlined by node 20's V8), once per VMA per
+ * read.
  */
-function refcntIncNotZeroLimited(words: Int32Array, refcnt: number): number {
-  let c = words[refcnt];
+function refcntIncNotZeroLimited(words: Int32Array, refcnt: number, c: number): number {
   for (;;) {
     if (c === 0 || c >= VM_REFCNT_LIMIT) return -c - 1; // refused; encode the count seen
     const seen = Atomics.compareExchange(words, refcnt, c, c + 1);
@@ -77,6 +78,10 @@ function refcntIncNotZeroLimited(words: Int32Array, refcnt: number): number {
  * a writer is excluding readers, or the count is at its limit; the caller falls back to the mmap
  * read lock.
  * EAGAIN: it was detached (vm_refcnt 0) after the lookup; the caller looks up again.
+ *
+ * Shaped for V8's inliner (it runs once per line of a maps read): the count's first increment
+ * is written out here; a refusal or a lost race goes on in `vmaStartReadRetry`, which reads the
+ * count again (any value the count has during the call is one the increment may act on).
  */
 export function vmaStartRead(
   words: Int32Array,
@@ -84,11 +89,39 @@ export function vmaStartRead(
   refcnt: number,
   lockSeq: number,
 ): VmaReadResult {
+  const mmSeq = mm + MM_LOCK_SEQ;
   // Pessimistic early check with plain loads (Linux: READ_ONCE); its result is not relied on,
-  // the re-check below is.
-  if (words[lockSeq] === words[mm + MM_LOCK_SEQ]) return VMA_FAIL;
-  const seen = refcntIncNotZeroLimited(words, refcnt);
+  // the re-check is.
+  if (words[lockSeq] === words[mmSeq]) return VMA_FAIL;
+  const c = words[refcnt]; // a plain load, as in refcntIncNotZeroLimited
+  if (c === 0 || c >= VM_REFCNT_LIMIT || Atomics.compareExchange(words, refcnt, c, c + 1) !== c) {
+    return vmaStartReadRetry(words, mmSeq, refcnt, lockSeq);
+  }
+  return vmaRecheckLockSeq(words, mmSeq, refcnt, lockSeq);
+}
+
+/** `vma_start_read` after a refused or lost first increment: the general loop. */
+function vmaStartReadRetry(
+  words: Int32Array,
+  mmSeq: number,
+  refcnt: number,
+  lockSeq: number,
+): VmaReadResult {
+  const seen = refcntIncNotZeroLimited(words, refcnt, words[refcnt]);
   if (seen < 0) return seen === -1 ? VMA_EAGAIN : VMA_FAIL;
+  return vmaRecheckLockSeq(words, mmSeq, refcnt, lockSeq);
+}
+
+/**
+ * The end of `vma_start_read`, the count raised: is the VMA write-locked after all? (`mmSeq`:
+ * the word index of mm_lock_seq.)
+ */
+function vmaRecheckLockSeq(
+  words: Int32Array,
+  mmSeq: number,
+  refcnt: number,
+  lockSeq: number,
+): VmaReadResult {
   // A writer may have set vm_lock_seq between the first check and the increment; if so it has
   // the VMA write-locked (or has already released it with mmapWriteUnlock, which we then see as a
   // different mm_lock_seq). The sequentially consistent compare-exchange above is the acquire
@@ -96,7 +129,7 @@ export function vmaStartRead(
   // (Atomics, before its own RMW on vm_refcnt that our compare-exchange is ordered after) happen
   // before these loads, which come after it in program order, so plain (tear-free Int32) loads
   // see them, as Linux's READ_ONCE()s do; V8 never moves a typed-array load above an Atomics call.
-  if (words[lockSeq] === words[mm + MM_LOCK_SEQ]) {
+  if (words[lockSeq] === words[mmSeq]) {
     vmaEndRead(words, refcnt);
     return VMA_FAIL;
   }
@@ -108,16 +141,21 @@ export function vmaStartRead(
  * hold it. Fails (false) only if vm_refcnt is at its limit (or the VMA is detached).
  */
 export function vmaStartReadLocked(words: Int32Array, refcnt: number): boolean {
-  return refcntIncNotZeroLimited(words, refcnt) > 0;
+  return refcntIncNotZeroLimited(words, refcnt, words[refcnt]) > 0;
 }
 
 /** `vma_end_read`: drop the read lock; wake a writer waiting for the last reader. */
 export function vmaEndRead(words: Int32Array, refcnt: number): void {
   const now = Atomics.sub(words, refcnt, 1) - 1;
-  // __vma_are_readers_excluded(): a writer (target FLAG + 1) or a detach (target FLAG) is draining.
-  if (now !== 0 && (now & VM_REFCNT_EXCLUDE_READERS_FLAG) !== 0) {
-    if (now <= VM_REFCNT_EXCLUDE_READERS_FLAG + 1) Atomics.notify(words, refcnt);
-  }
+  // __vma_are_readers_excluded(): a writer (target FLAG + 1) or a detach (target FLAG) is
+  // draining (a count with the flag set is not 0). The wake is out of line: this runs once per
+  // line of a maps read, and V8 inlines it there only while it is small.
+  if ((now & VM_REFCNT_EXCLUDE_READERS_FLAG) !== 0) wakeExcluder(words, refcnt, now);
+}
+
+/** vmaEndRead under a draining writer or detach: wake it if we were the last reader. */
+function wakeExcluder(words: Int32Array, refcnt: number, now: number): void {
+  if (now <= VM_REFCNT_EXCLUDE_READERS_FLAG + 1) Atomics.notify(words, refcnt);
 }
 
 /**

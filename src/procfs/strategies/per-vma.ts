@@ -39,10 +39,12 @@ class PerVmaReader implements NextVmaReader {
   readonly walk: VmaReadWalk;
   // The VMA records' arrays and offsets (vma-table.ts), read here directly: these methods run
   // on every line, and through VmaTable's accessors each would cost lock_next_vma's caller
-  // twice the inlining budget.
+  // twice the inlining budget. Record `id`'s vm_start is f64[start64 + id * VMA_W64], and so on.
   private readonly f64: Float64Array;
-  private readonly base64: number;
-  private readonly base32: number;
+  private readonly start64: number;
+  private readonly end64: number;
+  private readonly refcnt32: number;
+  private readonly lockSeq32: number;
 
   constructor(
     readonly ctx: ReaderContext,
@@ -50,13 +52,19 @@ class PerVmaReader implements NextVmaReader {
   ) {
     this.cursor = new RcuVmaCursor(mm);
     this.walk = new VmaReadWalk(mm.i32, SYNC_WORDS_BASE, this);
-    this.f64 = mm.vmas.f64;
-    this.base64 = mm.vmas.base64;
-    this.base32 = mm.vmas.base32;
+    const t = mm.vmas;
+    this.f64 = t.f64;
+    this.start64 = t.base64 + VMA_F64_START;
+    this.end64 = t.base64 + VMA_F64_END;
+    this.refcnt32 = t.base32 + VMA_I32_REFCNT;
+    this.lockSeq32 = t.base32 + VMA_I32_LOCK_SEQ;
   }
 
-  vmaNext(from: number, seq: number): number {
-    return this.cursor.next(from, seq);
+  vmaNext(from: number): number {
+    return this.cursor.nextSpeculating(from);
+  }
+  get lookupSeq(): number {
+    return this.cursor.beginSeq;
   }
   iterReset(): void {
     this.cursor.invalidate();
@@ -65,16 +73,20 @@ class PerVmaReader implements NextVmaReader {
     return this.mm.findVma(from);
   }
   vmaStart(id: number): number {
-    return this.f64[this.base64 + id * VMA_W64 + VMA_F64_START];
+    return this.f64[this.start64 + id * VMA_W64];
   }
   vmaEnd(id: number): number {
-    return this.f64[this.base64 + id * VMA_W64 + VMA_F64_END];
+    return this.f64[this.end64 + id * VMA_W64];
+  }
+  vmaContains(id: number, addr: number): boolean {
+    const r = id * VMA_W64;
+    return addr < this.f64[this.end64 + r] && addr >= this.f64[this.start64 + r];
   }
   refcntWord(id: number): number {
-    return this.base32 + id * VMA_W32 + VMA_I32_REFCNT;
+    return this.refcnt32 + id * VMA_W32;
   }
   lockSeqWord(id: number): number {
-    return this.base32 + id * VMA_W32 + VMA_I32_LOCK_SEQ;
+    return this.lockSeq32 + id * VMA_W32;
   }
   rcuReadLock(): void {
     this.ctx.rcu.readLock();
@@ -88,8 +100,8 @@ class PerVmaReader implements NextVmaReader {
   mmapReadUnlock(): void {
     this.ctx.mmapReadUnlock(this.mm);
   }
-  attempt(): void {
-    this.ctx.attempt();
+  attempts(n: number): void {
+    this.ctx.attempts(n);
   }
   detached(): void {
     this.ctx.retry();
@@ -99,6 +111,10 @@ class PerVmaReader implements NextVmaReader {
     this.ctx.fallback(FALLBACK_CONTENTION);
   }
   afterLookup(id: number): void {
+    // Once per line: the hook call (never made in production) stays out of the inlined path.
+    if (this.ctx.hooks !== null) this.callAfterLookup(id);
+  }
+  private callAfterLookup(id: number): void {
     this.ctx.hooks?.afterLookup?.(this.mm, id);
   }
   beforeFallbackLock(): void {

@@ -214,6 +214,12 @@ export class ReaderContext {
     this.stats.attempts++;
   }
 
+  /** `n` attempts at once (a walk that adds them up as it goes). */
+  attempts(n: number): void {
+    this.readAttempts += n;
+    this.stats.attempts += n;
+  }
+
   /** An attempt failed validation and is being repeated. */
   retry(): void {
     this.readRetries++;

@@ -109,21 +109,44 @@ test('query: VMA shrunk below the address falls back; answers as the changed mm 
   }
 });
 
-test('transient gap: a VMA mapped into the gap after the lookup forces the fallback', () => {
-  const mm = layoutMm();
-  const { hooks } = hookAt('afterLookup', v(5), 1, (m) => {
+/** Hooks that map one r-x page into the hole (V4) after the lookup that found `start`. */
+const mapIntoHoleAfterLookupOf = (start: number) =>
+  hookAt('afterLookup', start, 1, (m) => {
     const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
     assert.equal(
       write(m, () => mmap(m, v(4), PAGE, 5, flags)),
       v(4),
     );
   });
+
+test('transient gap: a VMA mapped into the gap after the lookup forces the fallback', () => {
+  const mm = layoutMm();
+  const { hooks } = mapIntoHoleAfterLookupOf(v(5));
   const ctx = context(hooks);
   const got = readAll(perVma, ctx, mm, 0);
   assert.equal(got.text, directText(mm));
   assert.ok(got.text.includes(`${v(4).toString(16)}-${(v(4) + PAGE).toString(16)} r-x`));
   assert.deepEqual(ctx.stats.fallbacks, [1, 0, 0, 0]);
   assert.equal(ctx.stats.retries, 0);
+});
+
+test('a VMA mapped into the gap ahead of the walk: the next lookup seeks afresh, no fallback', () => {
+  // The write comes after V3's lookup, so the lookup from V3's end would continue the cursor on
+  // the old snapshot (V5 next, a gap before it) were it not for the sequence read with a plain
+  // load (RcuVmaCursor.nextSpeculating): it has moved, so the lookup seeks the new tree and finds
+  // V4 itself. Continuing anyway fails this test: with the new sequence, V4 is missing (the gap
+  // check sees no change); with the old one, the gap check falls back (contention 1).
+  const mm = layoutMm();
+  const { hooks, calls } = mapIntoHoleAfterLookupOf(v(3));
+  const ctx = context(hooks);
+  const got = readAll(perVma, ctx, mm, 0);
+  assert.equal(calls.fired, 1);
+  assert.equal(got.text, directText(mm));
+  assert.ok(got.text.includes(`${v(4).toString(16)}-${(v(4) + PAGE).toString(16)} r-x`));
+  assert.deepEqual(ctx.stats.fallbacks, [0, 0, 0, 0]);
+  assert.equal(ctx.stats.retries, 0);
+  assert.equal(ctx.stats.attempts, vmaLines(got.text) + 1, 'one per VMA, and the end');
+  assert.equal(ctx.stats.mmapLocks, 0);
 });
 
 test('gap still real after an unrelated change: no fallback', () => {
