@@ -89,7 +89,8 @@ export const SYNC_WORDS_COUNT = 32;
  * Root node id of the VMA index (0 = empty). Written with `Atomics.store` by the writer (mmap
  * write lock) after every node reachable from it is complete; read with `Atomics.load` by
  * readers inside an RCU read section. Nodes reachable from a root a reader loaded stay intact
- * until an RCU grace period has passed (see deferred-free.ts).
+ * until an RCU grace period has passed (see deferred-free.ts). A writer holding the mmap write
+ * lock may read it plainly (VmaIndex.writerRoot): every store to it was made under that lock.
  */
 export const I32_INDEX_ROOT = 48;
 /** Number of entries in the index (mmap write lock; readers may read it racily, as a hint). */

@@ -89,6 +89,16 @@ export class VmaIndex {
     return Atomics.load(this.i32, I32_INDEX_ROOT);
   }
 
+  /**
+   * Current root node id, for the writer only (mmap write lock held): a plain read, as every
+   * store to the root was made under that lock, which orders it before this read (Atomics.load
+   * is a builtin call in V8, not inlined: ~10 ns, and the syscalls read the root at every index
+   * change to keep their memos).
+   */
+  writerRoot(): number {
+    return this.i32[I32_INDEX_ROOT];
+  }
+
   /** Number of entries (exact for the writer; a racy hint for readers). */
   get count(): number {
     return this.i32[I32_INDEX_COUNT];

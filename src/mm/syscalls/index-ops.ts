@@ -47,7 +47,7 @@ function memoOf(mm: MmStruct): GapMemo {
 
 /** Before a change: a memo made stale by another thread's change is dropped. */
 function sync(m: GapMemo, mm: MmStruct): void {
-  if (m.root !== mm.index.root()) m.valid = false;
+  if (m.root !== mm.index.writerRoot()) m.valid = false;
 }
 
 /**
@@ -59,7 +59,7 @@ export function indexStore(mm: MmStruct, start: number, end: number, id: number)
   sync(m, mm);
   mm.index.store(start, end, id);
   mm.totalVm += (end - start - mm.index.coveredBytes) / PAGE_SIZE;
-  m.root = mm.index.root();
+  m.root = mm.index.writerRoot();
 }
 
 /** Remove [start, end) from the index; free space above the memo's floor drops the memo. */
@@ -69,7 +69,7 @@ export function indexErase(mm: MmStruct, start: number, end: number): void {
   mm.index.erase(start, end);
   mm.totalVm -= mm.index.coveredBytes / PAGE_SIZE;
   if (m.valid && end > m.floor && start < m.high) m.valid = false;
-  m.root = mm.index.root();
+  m.root = mm.index.writerRoot();
 }
 
 /**
@@ -90,5 +90,5 @@ export function recordTopdownFloor(mm: MmStruct, len: number, high: number, floo
   m.high = high;
   m.floor = floor;
   m.len = len;
-  m.root = mm.index.root();
+  m.root = mm.index.writerRoot();
 }

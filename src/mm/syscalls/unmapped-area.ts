@@ -78,7 +78,7 @@ export class FoundGap {
 
   /** The neighbours recorded are those of [start, end) in `mm` now. */
   holds(mm: MmStruct, start: number, end: number): boolean {
-    return this.valid && this.lo <= start && end <= this.hi && this.root === mm.index.root();
+    return this.valid && this.lo <= start && end <= this.hi && this.root === mm.index.writerRoot();
   }
 }
 
@@ -137,7 +137,7 @@ export function unmappedAreaTopdown(
     if (!retried) recordTopdownFloor(mm, length, highLimit, gapEnd);
     const g = foundGap;
     g.valid = true;
-    g.root = mm.index.root();
+    g.root = mm.index.writerRoot();
     g.lo = prev === 0 ? 0 : mm.vmas.end(prev);
     g.hi = next === 0 ? Number.POSITIVE_INFINITY : mm.vmas.start(next);
     g.prev = prev;
