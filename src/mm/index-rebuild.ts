@@ -28,11 +28,7 @@ export class IndexRebuild {
   private readonly nb64: number;
   /** Change in the number of entries made by the current mutation. */
   countDelta = 0;
-  /**
-   * Bytes of [lo, hi) the current mutation found mapped (the parts of the entries it overwrote
-   * or erased): what total_vm loses before a store adds its range (index-ops.ts). Counted where
-   * the rebuilt leaves already visit those entries, so the caller needs no walk of its own.
-   */
+  /** Bytes of [lo, hi) the current mutation overwrote or erased (for total_vm, index-ops.ts). */
   coveredBytes = 0;
   /** How rebuilt items become nodes (even, or split at the insert of an ascending/descending run). */
   private readonly packer: IndexPacker;
@@ -48,23 +44,24 @@ export class IndexRebuild {
   }
 
   /**
-   * The new root after overwriting [lo, hi) with `id` (0: erase), or -1 when nothing changes.
-   * Throws IndexFullError (the caller rolls back opAllocated).
+   * The new root after overwriting [lo, hi) with `id` (0: erase) over [lo, idHi) (lo < idHi <=
+   * hi; [idHi, hi) is erased), or -1 when nothing changes. Throws IndexFullError (the caller
+   * rolls back opAllocated).
    */
-  rebuild(oldRoot: number, lo: number, hi: number, id: number): number {
+  rebuild(oldRoot: number, lo: number, hi: number, id: number, idHi = hi): number {
     this.countDelta = 0;
     this.coveredBytes = 0;
     this.packer.insLo = lo;
     this.packer.insId = id;
     const prev = this.prevInsLo;
     this.prevInsLo = id !== 0 ? lo : -1;
-    const fast = this.pathCopyMutation(oldRoot, lo, hi, id, prev);
+    const fast = this.pathCopyMutation(oldRoot, lo, hi, id, idHi, prev);
     if (fast >= 0) return fast;
     this.coveredBytes = 0; // the fast path may have counted before giving up
     let repl: ItemList | null = null;
     if (id !== 0) {
       repl = new ItemList();
-      repl.push(lo, hi, id);
+      repl.push(lo, idHi, id);
     }
     if (oldRoot === 0) {
       if (repl === null) return -1;
@@ -89,6 +86,7 @@ export class IndexRebuild {
     lo: number,
     hi: number,
     id: number,
+    idHi: number,
     prevInsLo: number,
   ): number {
     if (root === 0) return -1;
@@ -169,7 +167,7 @@ export class IndexRebuild {
     }
     if (id !== 0) {
       f64[lLo + j] = lo;
-      f64[lHi + j] = hi;
+      f64[lHi + j] = idHi;
       i32[lPtr + j] = id;
       j++;
     }

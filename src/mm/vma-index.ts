@@ -222,34 +222,45 @@ export class VmaIndex {
    */
   store(start: number, end: number, id: number): void {
     if (!(start < end) || id <= 0) throw new RangeError(`bad store [${start}, ${end}) -> ${id}`);
-    this.mutate(start, end, id);
+    this.mutate(start, end, id, end);
   }
 
   /** Remove [start, end): entries inside are dropped, entries crossing an edge are trimmed. */
   erase(start: number, end: number): void {
     if (!(start < end)) throw new RangeError(`bad erase [${start}, ${end})`);
-    this.mutate(start, end, 0);
+    this.mutate(start, end, 0, end);
   }
 
-  private mutate(lo: number, hi: number, id: number): void {
+  /**
+   * store(start, mid, id) and erase(mid, end) as one change, published atomically (munmap of a
+   * VMA's tail: the split's lower part and the unmap; readers never see the upper part alone).
+   */
+  storeErase(start: number, mid: number, end: number, id: number): void {
+    if (!(start < mid && mid <= end) || id <= 0) {
+      throw new RangeError(`bad storeErase [${start}, ${mid}, ${end}) -> ${id}`);
+    }
+    this.mutate(start, end, id, mid);
+  }
+
+  private mutate(lo: number, hi: number, id: number, idHi: number): void {
     this.reclaimRetiredBatch();
     try {
-      this.mutateOnce(lo, hi, id);
+      this.mutateOnce(lo, hi, id, idHi);
     } catch (e) {
       // Out of nodes while retired ones wait for grace: wait for a grace period, then retry once.
       if (!(e instanceof IndexFullError) || !this.deferred.waitAndReclaim(this.reclaimer)) throw e;
-      this.mutateOnce(lo, hi, id);
+      this.mutateOnce(lo, hi, id, idHi);
     }
   }
 
-  private mutateOnce(lo: number, hi: number, id: number): void {
+  private mutateOnce(lo: number, hi: number, id: number, idHi: number): void {
     const i32 = this.i32;
     const rebuilder = (this.rebuilder ??= new IndexRebuild(this.nodes));
     opAllocated.n = 0;
     opRetired.n = 0;
     let newRoot: number;
     try {
-      newRoot = rebuilder.rebuild(i32[I32_INDEX_ROOT], lo, hi, id);
+      newRoot = rebuilder.rebuild(i32[I32_INDEX_ROOT], lo, hi, id, idHi);
     } catch (e) {
       // Nothing was published: give back every node this operation allocated (and still holds).
       for (let i = 0; i < opAllocated.n; i++) {

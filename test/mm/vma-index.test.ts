@@ -172,13 +172,33 @@ describe('VmaIndex exhaustion while retired nodes wait for grace', () => {
 });
 
 describe('VmaIndex against a sorted-array model (fast-check)', () => {
-  type Op = { kind: 'store' | 'erase'; lo: number; len: number; id: number };
+  type Op = { kind: 'store' | 'erase' | 'storeErase'; lo: number; len: number; id: number };
   const op = fc.record({
-    kind: fc.constantFrom<'store' | 'erase'>('store', 'store', 'erase'),
+    kind: fc.constantFrom<Op['kind']>('store', 'store', 'erase', 'storeErase'),
     lo: fc.integer({ min: 0, max: 400 }),
     len: fc.integer({ min: 1, max: 40 }),
     id: fc.integer({ min: 1, max: 1_000_000 }),
   });
+  /** Apply `o` to the index and the model (storeErase keeps the first ceil(len / 2) pages). */
+  function apply(mm: MmStruct, model: RangeModel, o: Op): void {
+    const lo = o.lo * P;
+    const hi = (o.lo + o.len) * P;
+    const mid = (o.lo + Math.ceil(o.len / 2)) * P;
+    const covered = model.covered(lo, hi);
+    if (o.kind === 'store') {
+      mm.index.store(lo, hi, o.id);
+      model.store(lo, hi, o.id);
+    } else if (o.kind === 'erase') {
+      mm.index.erase(lo, hi);
+      model.erase(lo, hi);
+    } else {
+      mm.index.storeErase(lo, mid, hi, o.id);
+      model.store(lo, mid, o.id);
+      model.erase(mid, hi);
+    }
+    // What total_vm is kept by (index-ops.ts): the bytes the change overwrote or erased.
+    assert.equal(mm.index.coveredBytes, covered, `coveredBytes of ${o.kind} [${lo}, ${hi})`);
+  }
 
   it('agrees on entries, findNext, findPrev, lookup and cursor iteration', () => {
     fc.assert(
@@ -188,24 +208,7 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
         (ops: Op[], probe) => {
           const mm = newMm(2048);
           const model = new RangeModel();
-          for (const o of ops) {
-            const lo = o.lo * P;
-            const hi = (o.lo + o.len) * P;
-            const covered = model.covered(lo, hi);
-            if (o.kind === 'store') {
-              mm.index.store(lo, hi, o.id);
-              model.store(lo, hi, o.id);
-            } else {
-              mm.index.erase(lo, hi);
-              model.erase(lo, hi);
-            }
-            // What total_vm is kept by (index-ops.ts): the bytes the change overwrote or erased.
-            assert.equal(
-              mm.index.coveredBytes,
-              covered,
-              `coveredBytes of ${o.kind} [${lo}, ${hi})`,
-            );
-          }
+          for (const o of ops) apply(mm, model, o);
           mm.index.check();
           assert.deepEqual(mm.index.entries(), model.entries);
           assert.equal(mm.index.count, model.entries.length);
@@ -232,7 +235,7 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
 
   it('agrees with the model on deep trees (many small ranges: leaf splits, merges, height changes)', () => {
     const small = fc.record({
-      kind: fc.constantFrom<'store' | 'erase'>('store', 'store', 'store', 'erase'),
+      kind: fc.constantFrom<Op['kind']>('store', 'store', 'store', 'erase', 'storeErase'),
       lo: fc.integer({ min: 0, max: 6000 }),
       len: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 600 })),
       id: fc.integer({ min: 1, max: 1_000_000 }),
@@ -243,17 +246,7 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
         const model = new RangeModel();
         let maxCount = 0;
         for (const o of ops) {
-          const lo = o.lo * P;
-          const hi = (o.lo + o.len) * P;
-          const covered = model.covered(lo, hi);
-          if (o.kind === 'store') {
-            mm.index.store(lo, hi, o.id);
-            model.store(lo, hi, o.id);
-          } else {
-            mm.index.erase(lo, hi);
-            model.erase(lo, hi);
-          }
-          assert.equal(mm.index.coveredBytes, covered, `coveredBytes of ${o.kind} [${lo}, ${hi})`);
+          apply(mm, model, o);
           maxCount = Math.max(maxCount, mm.index.count);
         }
         mm.index.check();
@@ -281,12 +274,12 @@ describe('VmaIndex against a sorted-array model (fast-check)', () => {
         };
         const mm = newMm(2048, grace);
         const base = mm.index.nodesInUse;
+        const model = new RangeModel();
         let publishedRoots = 0;
         for (const o of ops) {
           const rootBefore = mm.index.root();
           const pendingBefore = mm.deferred.pending;
-          if (o.kind === 'store') mm.index.store(o.lo * P, (o.lo + o.len) * P, o.id);
-          else mm.index.erase(o.lo * P, (o.lo + o.len) * P);
+          apply(mm, model, o);
           if (mm.index.root() !== rootBefore) publishedRoots++;
           // Nothing is reclaimed while grace is not over: pending only grows.
           assert.ok(mm.deferred.pending >= pendingBefore);

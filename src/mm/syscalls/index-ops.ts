@@ -73,6 +73,25 @@ export function indexErase(mm: MmStruct, start: number, end: number): void {
 }
 
 /**
+ * Map [start, mid) to `id` and remove [mid, end) in one index change (VmaIndex.storeErase),
+ * keeping total_vm and the gap memo as indexStore then indexErase would.
+ */
+export function indexStoreErase(
+  mm: MmStruct,
+  start: number,
+  mid: number,
+  end: number,
+  id: number,
+): void {
+  const m = memoOf(mm);
+  sync(m, mm);
+  mm.index.storeErase(start, mid, end, id);
+  mm.totalVm += (mid - start - mm.index.coveredBytes) / PAGE_SIZE;
+  if (m.valid && end > m.floor && mid < m.high) m.valid = false;
+  m.root = mm.index.writerRoot();
+}
+
+/**
  * Where a top-down search for `len` bytes below `high` may start: `high`, or a lower floor the
  * memo proves nothing above fits.
  */

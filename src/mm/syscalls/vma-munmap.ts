@@ -16,13 +16,14 @@
  */
 import { EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
-import { pagesZap } from '../pages/page-hooks.js';
+import { pagesSplitHuge, pagesZap } from '../pages/page-hooks.js';
 import { OPS_DUMMY, OPS_NONE } from '../special-mappings.js';
 import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT } from '../vm-flags.js';
-import { indexErase } from './index-ops.js';
+import { IndexFullError } from '../vma-index.js';
+import { indexErase, indexStoreErase } from './index-ops.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
 import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
-import { splitVmaUnchecked } from './vma-split.js';
+import { splitVmaUnchecked, undoSplit } from './vma-split.js';
 
 /** struct vma_munmap_struct: what a gather collected, for the complete step. */
 export class MunmapState {
@@ -39,12 +40,21 @@ export class MunmapState {
   nrAccounted = 0;
   /** total_vm when the gather ended (the complete step raises hiwater_vm to it). */
   totalVmBefore = 0;
+  /**
+   * Set by the caller before a gather: when the range is the tail of one VMA, leave the split's
+   * index store to the caller (joined with the erase, one index change); `splitBelow` is then
+   * the new VMA below the range, not yet in the index (else 0).
+   */
+  joinTailSplit = false;
+  splitBelow = 0;
 
   reset(start: number, end: number): this {
     this.start = start;
     this.end = end;
     this.prev = 0;
     this.next = 0;
+    this.joinTailSplit = false;
+    this.splitBelow = 0;
     this.count = 0;
     this.nrPages = 0;
     this.nrAccounted = 0;
@@ -74,8 +84,10 @@ export function gatherMunmapVmas(
   if (start > v.start(vma)) {
     // Don't let map_count exceed its limit when this munmap splits one VMA in three.
     if (end < v.end(vma) && mm.mapCount >= mm.maxMapCount) return -ENOMEM;
-    const err = splitVmaUnchecked(mm, vma, start, true);
+    const join = st.joinTailSplit && end === v.end(vma);
+    const err = splitVmaUnchecked(mm, vma, start, true, !join);
     if (err < 0) return err;
+    if (join) st.splitBelow = err;
   }
   if (neighbours) st.prev = mm.findVmaPrev(start);
   const ids = st.ids;
@@ -134,12 +146,28 @@ export function completeMunmapVmas(mm: MmStruct, st: MunmapState): void {
  */
 export function doAlignMunmap(mm: MmStruct, first: number, start: number, end: number): number {
   const st = unmapState.reset(start, end);
+  st.joinTailSplit = true;
   const err = gatherMunmapVmas(mm, first, st, false);
   if (err < 0) {
     st.count = 0;
     return err;
   }
-  indexErase(mm, start, end);
+  const below = st.splitBelow;
+  if (below === 0) {
+    indexErase(mm, start, end);
+  } else {
+    // The tail of one VMA: its lower part (the split's new VMA) and the unmap are one change.
+    const v = mm.vmas;
+    try {
+      indexStoreErase(mm, v.start(below), start, end, below);
+    } catch (e) {
+      if (!(e instanceof IndexFullError)) throw e;
+      undoSplit(mm, first, below, v.start(below), end, v.pgoff(below));
+      st.count = 0;
+      return -ENOMEM;
+    }
+    pagesSplitHuge(mm, start); // vma_adjust_trans_huge() of the split
+  }
   completeMunmapVmas(mm, st);
   return 0;
 }

@@ -21,13 +21,16 @@ import { vmaMarkAttached, vmaStartWrite } from './vma-lock-hooks.js';
 
 /**
  * __split_vma(): split `id` at `addr` (start < addr < end). Returns the new VMA's id, or -errno
- * with nothing changed.
+ * with nothing changed. Unless `publish` is false: then the new VMA is attached but not stored
+ * in the index and no huge page is split yet; the caller makes the index change (see
+ * doAlignMunmap), then calls pagesSplitHuge, or undoSplit if that change fails.
  */
 export function splitVmaUnchecked(
   mm: MmStruct,
   id: number,
   addr: number,
   newBelow: boolean,
+  publish = true,
 ): number {
   const v = mm.vmas;
   // special_mapping_split(): special mappings keep their size for their lifetime.
@@ -45,18 +48,32 @@ export function splitVmaUnchecked(
   if (newBelow) v.setRange(id, addr, end, pgoff + delta);
   else v.setEnd(id, addr);
   vmaMarkAttached(mm, nu);
+  mm.mapCount = mm.mapCount + 1;
+  if (!publish) return nu;
   try {
     indexStore(mm, v.start(nu), v.end(nu), nu);
   } catch (e) {
     if (!(e instanceof IndexFullError)) throw e;
-    v.setRange(id, start, end, pgoff);
-    mm.discardVma(nu); // drops the anon name and file references dupVma took
+    undoSplit(mm, id, nu, start, end, pgoff);
     return -ENOMEM;
   }
-  mm.mapCount = mm.mapCount + 1;
   // vma_adjust_trans_huge(): a huge page across the new boundary is split (its PMD).
   pagesSplitHuge(mm, addr);
   return nu;
+}
+
+/** Undo a split of `id` (was [start, end) at `pgoff`) whose new VMA `nu` is not in the index. */
+export function undoSplit(
+  mm: MmStruct,
+  id: number,
+  nu: number,
+  start: number,
+  end: number,
+  pgoff: number,
+): void {
+  mm.vmas.setRange(id, start, end, pgoff);
+  mm.discardVma(nu); // drops the anon name and file references dupVma took
+  mm.mapCount = mm.mapCount - 1;
 }
 
 /** split_vma(): __split_vma() after the max_map_count check. */

@@ -1,10 +1,14 @@
 // The neighbours mmap_region() merges a new mapping with: taken from the gap the top-down search
 // found (unmapped-area.ts FoundGap) when the mapping lies in it, else looked up; and, over
-// existing VMAs, the VMA after the gathered range.
+// existing VMAs, the VMA after the gathered range. Also munmap of a VMA's tail, whose split and
+// erase are one index change (vma-munmap.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ENOMEM } from '../../../src/mm/errno.js';
+import type { IndexNodes } from '../../../src/mm/index-nodes.js';
 import { mmap, munmap } from '../../../src/mm/syscalls/index.js';
 import { AREA_ANON, foundGap, getUnmappedArea } from '../../../src/mm/syscalls/unmapped-area.js';
+import { IndexFullError } from '../../../src/mm/vma-index.js';
 import { layout, MMAP_BASE, newMm, PAGE as P, SANDBOX as S } from './helpers.js';
 
 const ANON = 0x22;
@@ -68,4 +72,32 @@ test('MAP_FIXED over several VMAs ending at a VMA end merges with the VMA after 
   assert.equal(munmap(mm, S + 2 * P, 4 * P), 0);
   assert.deepEqual(layout(mm), ['0-2000 rw-p ac']);
   assert.equal(mm.totalVm, 2);
+});
+
+test("munmap of a VMA's tail is one index change; out of index nodes it fails, changing nothing", () => {
+  const mm = newMm();
+  assert.equal(mmap(mm, S, 4 * P, RW, ANON | FIXED), S);
+  const retiredBefore = mm.deferred.retiredTotal;
+  assert.equal(munmap(mm, S + 3 * P, P), 0);
+  assert.deepEqual(layout(mm), ['0-3000 rw-p ac']);
+  // One path copy (a one-leaf tree: one node) and the VMA record: not a store and an erase.
+  assert.equal(mm.deferred.retiredTotal - retiredBefore, 2);
+  assert.equal(mm.totalVm, 3);
+  // Take every free index node, as a mutation would: the split cannot be published.
+  mm.reclaim();
+  const nodes = (mm.index as unknown as { nodes: IndexNodes }).nodes;
+  const taken: number[] = [];
+  assert.throws(() => {
+    for (;;) taken.push(nodes.allocNode());
+  }, IndexFullError);
+  const count = mm.mapCount;
+  assert.equal(munmap(mm, S + P, 2 * P), -ENOMEM);
+  assert.deepEqual(layout(mm), ['0-3000 rw-p ac']);
+  assert.equal(mm.mapCount, count);
+  assert.equal(mm.totalVm, 3);
+  for (const n of taken) nodes.freeNode(n);
+  assert.equal(munmap(mm, S + P, 2 * P), 0);
+  assert.deepEqual(layout(mm), ['0-1000 rw-p ac']);
+  assert.equal(mm.totalVm, 1);
+  mm.index.check();
 });
