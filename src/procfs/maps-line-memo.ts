@@ -19,7 +19,8 @@
  * with the lines as this read formats them. Entries are added only by `keep`, after the caller
  * knows the line stands (a lockless reader's validation passed, the chunk did not overflow).
  *
- * Per thread, the memos' memory is bounded (`MEMO_BUDGET_BYTES`, least recently read memos
+ * Per thread, the memos' memory is bounded (`MEMO_BUDGET_BYTES`; see `makeRoom` for which memos
+ * are emptied to make room, least recently read first, and which are not);
  * emptied first). Not thread-safe: one memo per reader context and mm (or per `MapsCursor`).
  */
 import {
@@ -46,8 +47,12 @@ const MISC_FILE = 1 << 13;
 /** The misc word of an entry whose line is never copied (an anon name). */
 const UNCACHED = -1;
 
-/** Memory of all memos of one thread (text + keys). */
-export const MEMO_BUDGET_BYTES = 16 << 20;
+/**
+ * Memory of all memos of one thread (text + keys): room for the memos of two processes at
+ * max_map_count (65,530 VMAs, ~10 MB each), so that a thread reading two of them in turn keeps
+ * both.
+ */
+export const MEMO_BUDGET_BYTES = 32 << 20;
 /** Key bytes per entry: 4 Float64 + 7 Int32 + one reference. */
 const ENTRY_BYTES = 4 * 8 + 7 * 4 + 8;
 
@@ -90,6 +95,8 @@ export class MapsLineMemo {
   private text = new Uint8Array(0);
   private bytes = 0;
   private lastUse = 0;
+  /** When it was read before that (0: the read in progress is its first). */
+  private prevUse = 0;
 
   // The read in progress: the entry the next line is compared with, and whether lines still
   // match (else the memo is being rewritten from entry `next` on; `storing` false: not at all).
@@ -113,6 +120,7 @@ export class MapsLineMemo {
     this.runLen = 0;
     this.last = LAST_NONE;
     if (fromStart) {
+      this.prevUse = this.lastUse;
       this.lastUse = ++readClock;
       this.next = 0;
       this.matching = true;
@@ -305,8 +313,7 @@ export class MapsLineMemo {
       textCap = Math.max(textBytes, this.text.length);
     }
     const bytes = cap * ENTRY_BYTES + textCap;
-    if (bytes > MEMO_BUDGET_BYTES) return false;
-    makeRoom(this, bytes - this.bytes);
+    if (bytes > MEMO_BUDGET_BYTES || !makeRoom(this, bytes - this.bytes)) return false;
     if (entries > this.cap) this.growEntries(cap);
     if (textBytes > this.text.length) {
       const text = new Uint8Array(textCap);
@@ -375,16 +382,32 @@ export class MapsLineMemo {
   get lastRead(): number {
     return this.lastUse;
   }
+
+  /** When it was read before its last read (0: never). */
+  get previousRead(): number {
+    return this.prevUse;
+  }
 }
 
-/** Empties the least recently read memos (never `growing`) until `more` bytes fit the budget. */
-function makeRoom(growing: MapsLineMemo, more: number): void {
-  if (heldBytes + more <= MEMO_BUDGET_BYTES) return;
-  const byAge = [...holding].filter((m) => m !== growing).sort((a, b) => a.lastRead - b.lastRead);
+/**
+ * Makes room for `more` bytes of `growing` (false: there is none; it then stops storing for this
+ * read and keeps what it has, a prefix that still copies). Empties the least recently read memos,
+ * but only those not read since `growing`'s previous read: a memo read in between is in use beside
+ * it, and emptying it would have the two (or more) memos that do not fit together empty and
+ * rewrite each other at every read, each read then costing more than with no memo. A memo's first
+ * read may empty any other (a scan through more processes than fit keeps the latest).
+ */
+function makeRoom(growing: MapsLineMemo, more: number): boolean {
+  if (heldBytes + more <= MEMO_BUDGET_BYTES) return true;
+  const since = growing.previousRead;
+  const byAge = [...holding]
+    .filter((m) => m !== growing && (since === 0 || m.lastRead < since))
+    .sort((a, b) => a.lastRead - b.lastRead);
   for (const m of byAge) {
     if (heldBytes + more <= (MEMO_BUDGET_BYTES * 3) / 4) break;
     m.release();
   }
+  return heldBytes + more <= MEMO_BUDGET_BYTES;
 }
 
 /** Bytes the memos of this thread hold (tests). */

@@ -224,3 +224,34 @@ test('memo: the thread budget bounds what all memos hold', () => {
   for (const m of memos) m.release();
   assert.equal(memoBytesHeld(), 0);
 });
+
+test('memo: two memos that do not fit the budget together, read in turn, do not empty each other', () => {
+  // Lines of ~320 bytes (a long path) plus their keys: each memo needs ~60% of the budget.
+  const path = asciiBytes(`/opt/${'x'.repeat(240)}.so`);
+  const lines = Math.ceil((0.6 * MEMO_BUDGET_BYTES) / (320 + 68));
+  const layout = (base: number) =>
+    Array.from({ length: lines }, (_, i) => file(base + i * 3 * PAGE, path, 0, path.length));
+  const a = layout(0x7f00_0000_0000);
+  const b = layout(0x7e00_0000_0000);
+  const [textA, textB] = [fresh(a), fresh(b)];
+  const ma = new MapsLineMemo();
+  const mb = new MapsLineMemo();
+  assert.equal(readThrough(ma, a), textA);
+  assert.equal(ma.entries, lines);
+  // b's first read may empty a (least recently read first).
+  assert.equal(readThrough(mb, b), textB);
+  assert.equal(mb.entries, lines);
+  assert.equal(ma.entries, 0);
+  for (let round = 0; round < 3; round++) {
+    // b was read since a's previous read: it stays; a keeps the prefix that fits beside it.
+    assert.equal(readThrough(ma, a), textA);
+    assert.equal(mb.entries, lines, `round ${round}: b kept`);
+    assert.ok(ma.entries > 0 && ma.entries < lines, `round ${round}: a holds ${ma.entries}`);
+    assert.equal(readThrough(mb, b), textB);
+    assert.equal(mb.entries, lines);
+    assert.ok(memoBytesHeld() <= MEMO_BUDGET_BYTES, `${memoBytesHeld()} B held`);
+  }
+  ma.release();
+  mb.release();
+  assert.equal(memoBytesHeld(), 0);
+});
