@@ -10,12 +10,23 @@ import {
 } from '../../src/schemas/uapi.js';
 
 test('hex() prints every safe integer and u64 exactly as lowercase 0x hex', () => {
-  // The oracle is BigInt's radix conversion, independent of hex()'s split into 32-bit halves.
+  // The oracle is BigInt's radix conversion, independent of hex()'s split into its high part and
+  // the low 32 bits' four table bytes.
   fc.assert(
     fc.property(fc.maxSafeNat(), (n) => hex(n) === `0x${BigInt(n).toString(16)}`),
     { numRuns: 20_000 },
   );
-  for (const n of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 0x7ffffffff000, 2 ** 53 - 1]) {
+  for (const n of [
+    0,
+    1,
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 32 + 1,
+    0x7ffffffff000,
+    0x7f0080000000,
+    0x7f00000a0b0c,
+    2 ** 53 - 1,
+  ]) {
     assert.equal(hex(n), `0x${BigInt(n).toString(16)}`);
   }
   assert.equal(hex(0xffffffffff600000n), '0xffffffffff600000');
