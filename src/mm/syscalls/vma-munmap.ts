@@ -154,7 +154,15 @@ export function doAlignMunmap(mm: MmStruct, first: number, start: number, end: n
   }
   const below = st.splitBelow;
   if (below === 0) {
-    indexErase(mm, start, end);
+    try {
+      indexErase(mm, start, end);
+    } catch (e) {
+      // do_vmi_align_munmap's clear_tree_failed: the VMAs stay (re-attached), the edge splits
+      // made by the gather stay too, and munmap returns ENOMEM.
+      if (!(e instanceof IndexFullError)) throw e;
+      st.count = 0;
+      return -ENOMEM;
+    }
   } else {
     // The tail of one VMA: its lower part (the split's new VMA) and the unmap are one change.
     const v = mm.vmas;

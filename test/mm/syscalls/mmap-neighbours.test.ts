@@ -15,6 +15,17 @@ const ANON = 0x22;
 const FIXED = 0x10;
 const RW = 3;
 
+/** Takes every free index node of `mm` (retired ones reclaimed first); give them back with freeNode. */
+function takeEveryIndexNode(mm: ReturnType<typeof newMm>): { nodes: IndexNodes; taken: number[] } {
+  mm.reclaim();
+  const nodes = (mm.index as unknown as { nodes: IndexNodes }).nodes;
+  const taken: number[] = [];
+  assert.throws(() => {
+    for (;;) taken.push(nodes.allocNode());
+  }, IndexFullError);
+  return { nodes, taken };
+}
+
 test('a mapping the search puts into a one-page hole merges with the VMAs on both sides', () => {
   const mm = newMm();
   assert.equal(mmap(mm, 0, 3 * P, RW, ANON), MMAP_BASE - 3 * P);
@@ -84,12 +95,7 @@ test("munmap of a VMA's tail is one index change; out of index nodes it fails, c
   assert.equal(mm.deferred.retiredTotal - retiredBefore, 2);
   assert.equal(mm.totalVm, 3);
   // Take every free index node, as a mutation would: the split cannot be published.
-  mm.reclaim();
-  const nodes = (mm.index as unknown as { nodes: IndexNodes }).nodes;
-  const taken: number[] = [];
-  assert.throws(() => {
-    for (;;) taken.push(nodes.allocNode());
-  }, IndexFullError);
+  const { nodes, taken } = takeEveryIndexNode(mm);
   const count = mm.mapCount;
   assert.equal(munmap(mm, S + P, 2 * P), -ENOMEM);
   assert.deepEqual(layout(mm), ['0-3000 rw-p ac']);
@@ -98,6 +104,25 @@ test("munmap of a VMA's tail is one index change; out of index nodes it fails, c
   for (const n of taken) nodes.freeNode(n);
   assert.equal(munmap(mm, S + P, 2 * P), 0);
   assert.deepEqual(layout(mm), ['0-1000 rw-p ac']);
+  assert.equal(mm.totalVm, 1);
+  mm.index.check();
+});
+
+test('munmap of whole VMAs out of index nodes fails with ENOMEM, the VMAs still mapped', () => {
+  const mm = newMm();
+  assert.equal(mmap(mm, S, 2 * P, RW, ANON | FIXED), S);
+  assert.equal(mmap(mm, S + 3 * P, P, 1, ANON | FIXED), S + 3 * P);
+  assert.equal(mmap(mm, S + 6 * P, P, RW, ANON | FIXED), S + 6 * P); // stays: the tree is not emptied
+  const { nodes, taken } = takeEveryIndexNode(mm);
+  const count = mm.mapCount;
+  // [S, S + 4P) covers both VMAs whole: no split, only the erase, which needs a node.
+  assert.equal(munmap(mm, S, 4 * P), -ENOMEM);
+  assert.deepEqual(layout(mm), ['0-2000 rw-p ac', '3000-4000 r--p', '6000-7000 rw-p ac']);
+  assert.equal(mm.mapCount, count);
+  assert.equal(mm.totalVm, 4);
+  for (const n of taken) nodes.freeNode(n);
+  assert.equal(munmap(mm, S, 4 * P), 0);
+  assert.deepEqual(layout(mm), ['6000-7000 rw-p ac']);
   assert.equal(mm.totalVm, 1);
   mm.index.check();
 });
