@@ -169,28 +169,30 @@ export async function runMapsAndQuery(
       kernel.push(r === 0 ? first.figures : runKernelBaseline(n, 1).figures);
       engine.push(bench.rep());
     }
-    const pairs = (e: (x: MapsQueryRep) => number, k: (x: KernelFigures) => number) =>
-      engine.map((x, i) => [e(x), k(kernel[i])] as const);
+    // A figure of the engine against the kernel, its goal half the kernel's cost, ratio per pair.
+    const vsKernel = (
+      id: string,
+      what: string,
+      baselineName: string,
+      e: (x: MapsQueryRep) => number,
+      k: (x: KernelFigures) => number,
+    ) =>
+      pairedRatioFigure(
+        { id, section, what, unit: 'ns', baselineName, goal: { op: '<=', ratio: 0.5 }, note },
+        engine.map((x, i) => [e(x), k(kernel[i])] as const),
+      );
     const namedNs = median(engine.map((x) => x.queryWithNameNs));
     const note = `${bench.vmas} VMAs, ${bench.bytes} bytes; engine query with name ${namedNs.toFixed(0)} ns`;
     const section = 'Engine: readers vs the host kernel';
     const goal100 = { name: 'goal: 100 ns per line', value: 100 };
     const kernelLineNs = median(kernel.map((k) => k.maps_ns_per_line));
     figures.push(
-      pairedRatioFigure(
-        {
-          id: `engine.maps_line.${n}`,
-          section,
-          what: `maps text, ns per line (${n} VMAs, 4 KiB chunks)`,
-          unit: 'ns',
-          baselineName: 'Linux read(/proc/self/maps)',
-          goal: { op: '<=', ratio: 0.5 },
-          note,
-        },
-        pairs(
-          (e) => e.mapsNsPerLine,
-          (k) => k.maps_ns_per_line,
-        ),
+      vsKernel(
+        `engine.maps_line.${n}`,
+        `maps text, ns per line (${n} VMAs, 4 KiB chunks)`,
+        'Linux read(/proc/self/maps)',
+        (e) => e.mapsNsPerLine,
+        (k) => k.maps_ns_per_line,
       ),
       ratioFigure({
         id: `engine.maps_line_goal.${n}`,
@@ -211,20 +213,12 @@ export async function runMapsAndQuery(
         goal: { op: '<=', ratio: 1 },
         note: `Linux read(/proc/self/maps): ${kernelLineNs.toFixed(0)} ns per line`,
       }),
-      pairedRatioFigure(
-        {
-          id: `engine.query.${n}`,
-          section,
-          what: `PROCMAP_QUERY point query, ns (${n} VMAs)`,
-          unit: 'ns',
-          baselineName: 'Linux PROCMAP_QUERY ioctl',
-          goal: { op: '<=', ratio: 0.5 },
-          note,
-        },
-        pairs(
-          (e) => e.queryNs,
-          (k) => k.query_ns,
-        ),
+      vsKernel(
+        `engine.query.${n}`,
+        `PROCMAP_QUERY point query, ns (${n} VMAs)`,
+        'Linux PROCMAP_QUERY ioctl',
+        (e) => e.queryNs,
+        (k) => k.query_ns,
       ),
     );
   }
