@@ -19,9 +19,9 @@
  * with the lines as this read formats them. Entries are added only by `keep`, after the caller
  * knows the line stands (a lockless reader's validation passed, the chunk did not overflow).
  *
- * Per thread, the memos' memory is bounded (`MEMO_BUDGET_BYTES`; see `makeRoom` for which memos
- * are emptied to make room, least recently read first, and which are not);
- * emptied first). Not thread-safe: one memo per reader context and mm (or per `MapsCursor`).
+ * Per thread, the memos' memory is bounded (`MEMO_BUDGET_BYTES`; `makeRoom` says which memos are
+ * emptied to make room, least recently read first, and which are not). Not thread-safe: one memo
+ * per reader context and mm (or per `MapsCursor`).
  */
 import {
   VMA_F64_ANON_NAME,
