@@ -5,6 +5,8 @@
  * process is written to `--state-dir`, then the sim (workers, activities) stops; if that takes
  * longer than `closeGraceMs` the process exits anyway.
  */
+// First: before loading the rest can trigger a major GC (tick-object-shape.ts says why).
+import './tick-object-shape.js';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp } from './app.js';
