@@ -14,7 +14,7 @@
  * the note.
  */
 import { parseConfig } from '../../src/config.js';
-import { isWholeRead } from '../../src/cpus/read-pieces.js';
+import { ReadPieces } from '../../src/cpus/read-pieces.js';
 import { Sim } from '../../src/cpus/sim.js';
 import { hostHasZeroPage, resolvePkeys, resolveThp } from '../../src/machine-caps.js';
 import { STRATEGIES, type StrategyName } from '../../src/metrics/labels.js';
@@ -61,13 +61,18 @@ function serviceSim(): Promise<Sim> {
   });
 }
 
-/** One read, taken as the route takes it (routes/proc-reads.ts: a whole read is not iterated). */
+/**
+ * One read, taken as the route takes it (a whole read is not iterated) and given back as the
+ * reads' fast path gives it back once its reply is written (`ReadPieces.release`: its slab memory
+ * is reused, not left to the GC).
+ */
 async function readOnce(sim: Sim, c: Case): Promise<number> {
   const pieces = await sim.readMaps(c.pid, { strategy: c.strategy, chunk: 4096 });
   let bytes = 0;
-  const whole = isWholeRead(pieces);
-  if (whole !== null) for (const piece of whole) bytes += piece.length;
-  else for await (const piece of pieces) bytes += piece.length;
+  if (pieces instanceof ReadPieces) {
+    for (const piece of pieces.pieces) bytes += piece.length;
+    pieces.release();
+  } else for await (const piece of pieces) bytes += piece.length;
   return bytes;
 }
 

@@ -4,13 +4,14 @@
  * cheap on the event loop, where every request runs:
  *
  * - `ReadPieces`: a read that ended within its first turn is returned whole and at once (no
- *   promise, no async generator, no promise per piece: `MapsRead`, `isWholeRead`); it is still an
+ *   promise, no async generator, no promise per piece: `MapsRead`); it is still an
  *   `AsyncIterable`, so every other consumer iterates it like a streamed read.
  * - `PieceSlab`: a turn's chunks are gathered straight into a shared 256 KiB slab (one copy per
  *   chunk) rather than each piece getting an ArrayBuffer of its own (a malloc, a free and
  *   external-memory accounting for the GC per request, as node's own Buffer pool avoids for
  *   small buffers), and a slab is reused once every piece taken from it was released (the
- *   reads' fast path releases a maps reply's piece when the reply has finished). A piece larger
+ *   reads' fast path and the maps/smaps/status routes release a reply's piece when the reply has
+ *   finished). A piece larger
  *   than a quarter of the slab gets memory of its own, so a reply a slow client holds never pins
  *   much.
  */
@@ -47,11 +48,6 @@ export class ReadPieces implements AsyncIterable<Uint8Array> {
  */
 export type MapsRead = ReadPieces | Promise<AsyncIterable<Uint8Array>>;
 
-/** The whole read when it is already all there (a `ReadPieces`), else null (iterate it). */
-export function isWholeRead(chunks: AsyncIterable<Uint8Array>): readonly Uint8Array[] | null {
-  return chunks instanceof ReadPieces ? chunks.pieces : null;
-}
-
 /** Pieces as one Buffer (the piece itself when there is one: no copy). */
 export function piecesBuffer(parts: readonly Uint8Array[]): Buffer {
   if (parts.length === 1 && parts[0] instanceof Buffer) return parts[0];
@@ -60,6 +56,15 @@ export function piecesBuffer(parts: readonly Uint8Array[]): Buffer {
 }
 
 const SLAB_BYTES = 256 * 1024;
+
+// Shared slabs allocated on this thread so far (a slab reused is not counted): how a caller can
+// see that reads are given back (tests; every read given back keeps this at one or two).
+let slabsAllocated = 0;
+
+/** Shared slabs allocated on this thread (tests). */
+export function slabAllocations(): number {
+  return slabsAllocated;
+}
 /** A piece longer than this gets memory of its own (a slow client never pins a slab with it). */
 const OWN_MEMORY_FROM = SLAB_BYTES / 4;
 
@@ -143,7 +148,11 @@ export class PieceSlab {
     if (this.own) {
       next = Buffer.allocUnsafeSlow(need * 2);
     } else {
-      next = this.spare ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+      if (this.spare !== null) next = this.spare;
+      else {
+        next = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        slabsAllocated++;
+      }
       this.spare = null;
     }
     if (old !== null) {

@@ -303,8 +303,8 @@ export interface SimApi {
    * chunk; a process that exits mid-read ends the stream (EOF, as the kernel's m_start does).
    * The stream yields pieces of whole chunks (the event loop yields the chunks read in one turn
    * as one piece); a traced read (`chunkStats`) yields exactly one piece per chunk. A read the
-   * event loop finished within its first turn may come back whole and at once (`ReadPieces`,
-   * no promise: `isWholeRead`); await the result either way.
+   * event loop finished within its first turn may come back whole and at once (a `ReadPieces`,
+   * no promise); await the result either way.
    */
   readMaps(pid: number, opts: MapsReadOptions): MapsRead;
   /**

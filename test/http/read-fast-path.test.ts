@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { slabAllocations } from '../../src/cpus/read-pieces.js';
 import { Sim } from '../../src/cpus/sim.js';
 import { testConfig } from './helpers.js';
 
@@ -218,14 +219,21 @@ describe('reads fast path (real server)', () => {
 
   test('maps: answers in parallel and in a row (slab memory reused) are each the route`s bytes', async () => {
     const routed = await get(`/proc/${pid}/maps?chunk=4096`);
-    const seen = app.readFastPath.answered;
-    // 400 answers of ~4.3 KB each: the 256 KiB slabs fill several times over and are reused
-    // once their replies were written; 16 in flight at a time.
-    for (let round = 0; round < 25; round++) {
-      const answers = await Promise.all(Array.from({ length: 16 }, () => get(`/proc/${pid}/maps`)));
-      for (const a of answers) assert.deepEqual(a, routed);
+    // 400 answers of ~4.3 KB each, 16 in flight at a time, on each path: the fast path (plain
+    // form) and fastify's route (`?chunk=4096`). The 256 KiB slabs fill several times over
+    // (~7 slabs' worth a path) and are reused once their replies were written: a path that did
+    // not give its pieces back would allocate a slab every ~60 answers.
+    for (const path of [`/proc/${pid}/maps`, `/proc/${pid}/maps?chunk=4096`]) {
+      const seen = app.readFastPath.answered;
+      const slabs = slabAllocations();
+      for (let round = 0; round < 25; round++) {
+        const answers = await Promise.all(Array.from({ length: 16 }, () => get(path)));
+        for (const a of answers) assert.deepEqual(a, routed);
+      }
+      const fast = path.endsWith('/maps');
+      assert.equal(app.readFastPath.answered, seen + (fast ? 400 : 0), path);
+      assert.ok(slabAllocations() - slabs <= 2, `${path}: ${slabAllocations() - slabs} slabs`);
     }
-    assert.equal(app.readFastPath.answered, seen + 400);
   });
 
   test('other forms are fastify`s: other keys, decimal, a body, HEAD', async () => {
