@@ -125,12 +125,27 @@ export class VmaReadWalk {
     reader.afterLookup(id);
     const refcnt = reader.refcntWord(id);
     const r = vmaStartRead(w, this.mm, refcnt, reader.lockSeqWord(id));
-    if (r === VMA_LOCKED && reader.vmaContains(id, from)) {
+    if (r === VMA_LOCKED && (reader.vmaContains(id, from) || this.gapStands(id, from))) {
       this.lockedWord = refcnt;
       this.locked = id;
       return id;
     }
     return this.nextRest(from, reader.lookupSeq, id, r);
+  }
+
+  /**
+   * lock_next_vma's other common case (a maps line after a gap: a quarter of a typical process's
+   * lines), read-locked VMA `id` not containing `from`: a gap before it that no change can have
+   * made since the lookup (the lookup's speculation still holds). Anything else (moved or shrunk
+   * behind `from`, a change since the lookup) is `lockNextVmaRest`'s.
+   */
+  private gapStands(id: number, from: number): boolean {
+    const seq = this.reader.lookupSeq;
+    return (
+      from < this.reader.vmaStart(id) &&
+      seq !== SPECULATE_FAILED &&
+      !speculateRetry(this.w, this.mm, seq)
+    );
   }
 
   /** `next` past lock_next_vma's common case: its rest, then the overflow switch. */
