@@ -20,8 +20,6 @@
  */
 import { createHook } from 'node:async_hooks';
 
-let kept: object | null = null;
-
 /** Captures one tick object through a momentary async hook (a no-op tick is queued for it). */
 function captureTickObject(): object | null {
   let captured: object | null = null;
@@ -39,7 +37,7 @@ function captureTickObject(): object | null {
   return captured;
 }
 
-kept = captureTickObject();
+const kept = captureTickObject();
 
 /** The tick object kept alive (null if node made none through the hook: nothing is kept). */
 export function keptTickObject(): object | null {

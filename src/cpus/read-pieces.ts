@@ -11,9 +11,8 @@
  *   external-memory accounting for the GC per request, as node's own Buffer pool avoids for
  *   small buffers), and a slab is reused once every piece taken from it was released (the
  *   reads' fast path and the maps/smaps/status routes release a reply's piece when the reply has
- *   finished). A piece larger
- *   than a quarter of the slab gets memory of its own, so a reply a slow client holds never pins
- *   much.
+ *   finished). A piece larger than a quarter of the slab gets memory of its own, so a reply a
+ *   slow client holds never pins much.
  */
 
 /** The pieces of a read that ended within one event-loop turn (nothing left to read). */
@@ -56,6 +55,8 @@ export function piecesBuffer(parts: readonly Uint8Array[]): Buffer {
 }
 
 const SLAB_BYTES = 256 * 1024;
+/** A piece longer than this gets memory of its own (a slow client never pins a slab with it). */
+const OWN_MEMORY_FROM = SLAB_BYTES / 4;
 
 // Shared slabs allocated on this thread so far (a slab reused is not counted): how a caller can
 // see that reads are given back (tests; every read given back keeps this at one or two).
@@ -65,8 +66,6 @@ let slabsAllocated = 0;
 export function slabAllocations(): number {
   return slabsAllocated;
 }
-/** A piece longer than this gets memory of its own (a slow client never pins a slab with it). */
-const OWN_MEMORY_FROM = SLAB_BYTES / 4;
 
 /**
  * Byte ranges gathered into shared slabs, one piece at a time (event loop only: not
