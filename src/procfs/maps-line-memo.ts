@@ -154,7 +154,9 @@ export class MapsLineMemo {
 
   /**
    * `write` straight from VMA record `id` of `mm`, before any capture, for a caller that holds
-   * what protects the record (its VMA read lock, or the mmap read lock): if the memo's next line
+   * what protects the record (its VMA read lock, or the mmap read lock) or validates afterwards
+   * (a lockless reader: a record torn by a writer can give a false hit or miss, which the failed
+   * validation discards, with `drop`; only plain loads, no name bytes): if the memo's next line
    * was formatted from the same printed fields, copies it, sets `v.id`, `v.start` and `v.end`
    * (nothing else of `v`) and returns true; otherwise writes nothing and returns false (the
    * caller captures and calls `write`). Only lines with a file's path or [heap], [stack] or no

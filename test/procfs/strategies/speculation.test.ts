@@ -102,6 +102,36 @@ for (const name of SPECULATING) {
     assert.equal(ctx.stats.retries, 1);
   });
 
+  test(`${name}: a change during the window of a line the reader's memo matched is retried`, () => {
+    const mm = layoutMm();
+    // Armed for the second read only: the first fills the reader's memo (lockless readers then
+    // copy V3's line from it straight off the live record, before the validation).
+    let armed = false;
+    const inner = hookAt('beforeValidate', v(3), 1, (m) => {
+      assert.equal(
+        write(m, () => mprotect(m, v(3), 2 * PAGE, 5)),
+        0,
+      );
+    });
+    const hooks: StrategyHooks = {
+      beforeValidate: (m, id) => {
+        if (armed) inner.hooks.beforeValidate?.(m, id);
+      },
+    };
+    const ctx = context(hooks);
+    const old = readAll(s, ctx, mm, 0).text;
+    assert.equal(old, directText(mm));
+    assert.ok(ctx.mapsLines(mm).entries > vmaLines(old) / 2, 'the memo holds the first read');
+    const retriesBefore = ctx.stats.retries;
+    armed = true;
+    const got = readAll(s, ctx, mm, 0);
+    assert.equal(inner.calls.fired, 1);
+    assert.equal(got.text, directText(mm), 'the new state, not the memo line of the old one');
+    assert.notEqual(got.text, old);
+    assert.equal(ctx.stats.retries - retriesBefore, 1);
+    assert.deepEqual(ctx.stats.hazards, [0, 0]);
+  });
+
   test(`${name}: query retried after a change, answer from the new state`, () => {
     const mm = layoutMm();
     const { hooks } = hookAt('beforeValidate', v(2), 1, (m) => {
