@@ -19,9 +19,9 @@
  * with the lines as this read formats them. Entries are added only by `keep`, after the caller
  * knows the line stands (a lockless reader's validation passed, the chunk did not overflow).
  *
- * Per thread, the memos' memory is bounded (`MEMO_BUDGET_BYTES`; `makeRoom` says which memos are
- * emptied to make room, least recently read first, and which are not). Not thread-safe: one memo
- * per reader context and mm (or per `MapsCursor`).
+ * Per thread, the memos' memory is bounded (maps-memo-budget.ts says which memos are emptied to
+ * make room, least recently read first, and which are not). Not thread-safe: one memo per reader
+ * context and mm (or per `MapsCursor`).
  */
 import {
   VMA_F64_ANON_NAME,
@@ -32,11 +32,20 @@ import {
   VMA_I32_FLAGS,
   VMA_I32_OPS,
 } from '../mm/arena-layout.js';
-import type { MmStruct } from '../mm/mm-struct.js';
+import { type MmStruct, SYNC_WORDS_BASE } from '../mm/mm-struct.js';
 import { OPS_NONE } from '../mm/special-mappings.js';
 import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
+import { mmLockSeqPlain } from '../sync/mm-seqcount.js';
 import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
+import {
+  type BudgetedMemo,
+  charge,
+  discharge,
+  MEMO_BUDGET_BYTES,
+  makeRoom,
+  nextReadTick,
+} from './maps-memo-budget.js';
 import { anonVmaNameKind, NAME_ANON, NAME_ANON_SHMEM, NAME_PATH } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
@@ -47,19 +56,10 @@ const MISC_FILE = 1 << 13;
 /** The misc word of an entry whose line is never copied (an anon name). */
 const UNCACHED = -1;
 
-/**
- * Memory of all memos of one thread (text + keys): room for the memos of two processes at
- * max_map_count (65,530 VMAs, ~10 MB each), so that a thread reading two of them in turn keeps
- * both.
- */
-export const MEMO_BUDGET_BYTES = 32 << 20;
-/** Key bytes per entry: 4 Float64 + 7 Int32 + one reference. */
-const ENTRY_BYTES = 4 * 8 + 7 * 4 + 8;
-
-// The memos of this thread that hold memory, and what they hold.
-const holding = new Set<MapsLineMemo>();
-let heldBytes = 0;
-let readClock = 0;
+/** Key bytes per entry: 4 Float64 + 8 Int32 + one reference. */
+const ENTRY_BYTES = 4 * 8 + 8 * 4 + 8;
+/** An entry's `seen` when no locked reader has matched it yet (odd: never a quiet sequence). */
+const SEEN_NONE = -1;
 
 const LAST_NONE = 0;
 const LAST_HIT = 1;
@@ -76,7 +76,7 @@ function misc(v: VmaView): number {
   );
 }
 
-export class MapsLineMemo {
+export class MapsLineMemo implements BudgetedMemo {
   // Entries [0, n): entry i's line is text[off[i], off[i + 1]).
   private n = 0;
   private cap = 0;
@@ -90,6 +90,11 @@ export class MapsLineMemo {
   private serial = new Int32Array(0);
   private nameFrom = new Int32Array(0);
   private nameTo = new Int32Array(0);
+  // The mm's sequence (mm_lock_seq, even) at which a reader holding the record's lock last found
+  // the entry's key equal to the record's (SEEN_NONE: not yet). Every change of a record, of the
+  // mm's brk or of an anon name happens inside an mmap write section, which moves the sequence
+  // (odd, then even again): while it still reads the same, the record prints the same line.
+  private seen = new Int32Array(0);
   private off = new Int32Array(1);
   private names: (Uint8Array | null)[] = [];
   private text = new Uint8Array(0);
@@ -121,7 +126,7 @@ export class MapsLineMemo {
     this.last = LAST_NONE;
     if (fromStart) {
       this.prevUse = this.lastUse;
-      this.lastUse = ++readClock;
+      this.lastUse = nextReadTick();
       this.next = 0;
       this.matching = true;
       this.storing = true;
@@ -165,8 +170,15 @@ export class MapsLineMemo {
    * while its serial lives and serials are never reused (file-table.ts), so the same serial
    * prints the same. Reads what captureVmaAs reads, with the same loads, and no view fields:
    * the per-line cost of a hit is the compare, not a capture and then a compare.
+   *
+   * Cheaper still once a `locked` caller (it holds the record's VMA read lock or the mmap read
+   * lock) has matched the entry: it stamps the entry with the mm's sequence, and while the
+   * sequence still reads that value no write section has begun since, so the record is as it
+   * was (only the range and the file's `deleted` are compared). A sequence wraps after 2^31
+   * write sections; an entry not read for that long and then met at exactly its stamp with the
+   * same range is the one case the stamp cannot tell apart.
    */
-  writeIfUnchanged(sink: ByteSink, mm: MmStruct, id: number, v: VmaView): boolean {
+  writeIfUnchanged(sink: ByteSink, mm: MmStruct, id: number, v: VmaView, locked: boolean): boolean {
     const e = this.next;
     if (!this.matching || e >= this.n) return false;
     const t = mm.vmas;
@@ -174,8 +186,14 @@ export class MapsLineMemo {
     const start = t.f64[r64 + VMA_F64_START];
     const end = t.f64[r64 + VMA_F64_END];
     if (this.start[e] !== start || this.end[e] !== end) return false;
-    if (t.f64[r64 + VMA_F64_ANON_NAME] !== 0) return false;
     const r32 = t.base32 + id * VMA_W32;
+    // After the record's fields, and for a locked caller after its lock was taken (a plain
+    // load: mmLockSeqPlain says why that is enough).
+    const seq = mmLockSeqPlain(mm.i32, SYNC_WORDS_BASE);
+    if (seq === this.seen[e] && this.sameDeleted(mm, t.i32[r32 + VMA_I32_FILE], e)) {
+      return this.hit(sink, e, v, id, start, end);
+    }
+    if (t.f64[r64 + VMA_F64_ANON_NAME] !== 0) return false;
     const flags = t.u32[r32 + VMA_I32_FLAGS] & PRINTED_FLAGS;
     const file = t.i32[r32 + VMA_I32_FILE];
     let key: number;
@@ -189,6 +207,30 @@ export class MapsLineMemo {
       key = flags | (anonVmaNameKind(mm, start, end) << 8);
     }
     if (this.misc[e] !== key) return false;
+    // A reader without the lock may have read a record a writer was changing: no stamp from it.
+    if (locked && (seq & 1) === 0) this.seen[e] = seq;
+    return this.hit(sink, e, v, id, start, end);
+  }
+
+  /**
+   * Whether entry `e`'s `deleted` is file `file`'s now (a file is unlinked outside any mmap
+   * write section, so the sequence does not cover it); true for an entry without a file.
+   */
+  private sameDeleted(mm: MmStruct, file: number, e: number): boolean {
+    const m = this.misc[e];
+    if ((m & MISC_FILE) === 0) return true;
+    return (mm.files.deleted(file) ? MISC_DELETED : 0) === (m & MISC_DELETED);
+  }
+
+  /** writeIfUnchanged's hit: entry `e` copied, `v` given the record's id and range. */
+  private hit(
+    sink: ByteSink,
+    e: number,
+    v: VmaView,
+    id: number,
+    start: number,
+    end: number,
+  ): boolean {
     this.copyHit(sink, e);
     v.id = id;
     v.start = start;
@@ -264,6 +306,7 @@ export class MapsLineMemo {
     this.names[e] = v.nameSrc;
     this.nameFrom[e] = v.nameFrom;
     this.nameTo[e] = v.nameTo;
+    this.seen[e] = SEEN_NONE;
     if (len > 0) this.text.set(sink.bytes.subarray(this.lastStart, sink.length), at);
     this.off[e + 1] = at + len;
     this.n = e + 1;
@@ -322,9 +365,8 @@ export class MapsLineMemo {
       text.set(this.text.subarray(0, this.off[this.n]));
       this.text = text;
     }
-    heldBytes += bytes - this.bytes;
+    charge(this, bytes - this.bytes);
     this.bytes = bytes;
-    holding.add(this);
     return true;
   }
 
@@ -350,6 +392,7 @@ export class MapsLineMemo {
     this.serial = i32(this.serial);
     this.nameFrom = i32(this.nameFrom);
     this.nameTo = i32(this.nameTo);
+    this.seen = i32(this.seen);
     this.off = i32(this.off, 1);
     this.names.length = cap;
     this.cap = cap;
@@ -357,14 +400,13 @@ export class MapsLineMemo {
 
   /** Empties the memo (its memory goes back to the thread's budget). */
   release(): void {
-    heldBytes -= this.bytes;
-    holding.delete(this);
+    discharge(this, this.bytes);
     this.bytes = 0;
     this.n = 0;
     this.cap = 0;
     this.start = this.end = this.pgoff = this.inode = new Float64Array(0);
     this.misc = this.major = this.minor = this.serial = new Int32Array(0);
-    this.nameFrom = this.nameTo = new Int32Array(0);
+    this.nameFrom = this.nameTo = this.seen = new Int32Array(0);
     this.off = new Int32Array(1);
     this.names = [];
     this.text = new Uint8Array(0);
@@ -373,6 +415,13 @@ export class MapsLineMemo {
   /** Lines memoised (tests). */
   get entries(): number {
     return this.n;
+  }
+
+  /** Entries a locked reader stamped with the mm's sequence (tests). */
+  get stamped(): number {
+    let k = 0;
+    for (let e = 0; e < this.n; e++) if (this.seen[e] !== SEEN_NONE) k++;
+    return k;
   }
 
   /** Bytes this memo holds (text and keys). */
@@ -389,30 +438,4 @@ export class MapsLineMemo {
   get previousRead(): number {
     return this.prevUse;
   }
-}
-
-/**
- * Makes room for `more` bytes of `growing` (false: there is none; it then stops storing for this
- * read and keeps what it has, a prefix that still copies). Empties the least recently read memos,
- * but only those not read since `growing`'s previous read: a memo read in between is in use beside
- * it, and emptying it would have the two (or more) memos that do not fit together empty and
- * rewrite each other at every read, each read then costing more than with no memo. A memo's first
- * read may empty any other (a scan through more processes than fit keeps the latest).
- */
-function makeRoom(growing: MapsLineMemo, more: number): boolean {
-  if (heldBytes + more <= MEMO_BUDGET_BYTES) return true;
-  const since = growing.previousRead;
-  const byAge = [...holding]
-    .filter((m) => m !== growing && (since === 0 || m.lastRead < since))
-    .sort((a, b) => a.lastRead - b.lastRead);
-  for (const m of byAge) {
-    if (heldBytes + more <= (MEMO_BUDGET_BYTES * 3) / 4) break;
-    m.release();
-  }
-  return heldBytes + more <= MEMO_BUDGET_BYTES;
-}
-
-/** Bytes the memos of this thread hold (tests). */
-export function memoBytesHeld(): number {
-  return heldBytes;
 }

@@ -206,7 +206,7 @@ export function directMapsWalker(mm: MmStruct): MapsWalker {
         return 0;
       }
       cursorEnd = cursor.end;
-      if (lines?.writeIfUnchanged(sink, mm, cursor.id, view)) return LINE_WRITTEN;
+      if (lines?.writeIfUnchanged(sink, mm, cursor.id, view, true)) return LINE_WRITTEN;
       captureVma(mm, cursor.id, view);
       return 1;
     },

@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { ByteSink } from '../../src/procfs/byte-sink.js';
 import { asciiBytes } from '../../src/procfs/hex.js';
 import { writeMapsLine } from '../../src/procfs/maps-line.js';
-import { MapsLineMemo, MEMO_BUDGET_BYTES, memoBytesHeld } from '../../src/procfs/maps-line-memo.js';
+import { MapsLineMemo } from '../../src/procfs/maps-line-memo.js';
+import { MEMO_BUDGET_BYTES, memoBytesHeld } from '../../src/procfs/maps-memo-budget.js';
 import {
   NAME_ANON,
   NAME_HEAP,

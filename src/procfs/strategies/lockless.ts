@@ -96,7 +96,7 @@ class LocklessReader implements MapsWalker {
         // The line the reader's memo holds for this record's printed fields, copied straight from
         // the live record (no capture, no name bytes read: nothing for a hazard to touch); a torn
         // record can only make a hit or a miss that the validation below throws away.
-        if (sink !== null && lines?.writeIfUnchanged(sink, mm, id, view)) {
+        if (sink !== null && lines?.writeIfUnchanged(sink, mm, id, view, false)) {
           hooks?.beforeValidate?.(mm, id);
           if (spec.valid()) return 1;
           lines.drop(mark);

@@ -135,7 +135,7 @@ class PerVmaWalker implements MapsWalker {
     const id = this.reader.walk.next(from);
     if (id === 0) return 0;
     // Under the VMA's read lock (or the mmap read lock), as the capture.
-    if (lines?.writeIfUnchanged(sink, this.reader.mm, id, view)) return LINE_WRITTEN;
+    if (lines?.writeIfUnchanged(sink, this.reader.mm, id, view, true)) return LINE_WRITTEN;
     captureVma(this.reader.mm, id, view);
     return 1;
   }

@@ -3,7 +3,9 @@
  * VMA changed in place between two reads — start (munmap of its head), flags (mprotect), end (mremap in place), name kind and
  * name (prctl anon name), heap end (brk), a file unlinked, a file mapping split, another file or another offset of the
  * same file over the same range — must show the change on the very next
- * read, whatever was memoised, in one chunk and in small chunks.
+ * read, whatever was memoised, in one chunk and in small chunks. Lines a reader holding the lock
+ * matched are stamped with the mm's sequence and copied on the range alone while it stands:
+ * the changes above move it, all but the unlink, which the stamp path checks itself.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -122,3 +124,16 @@ for (const s of ALL_STRATEGIES) {
     });
   }
 }
+
+test('only readers that hold the lock (mmap_lock, per_vma) stamp memo lines with the sequence', () => {
+  const locked = new Set(['mmap_lock', 'per_vma']);
+  for (const s of ALL_STRATEGIES) {
+    const mm = layoutMm();
+    const ctx = context();
+    for (let i = 0; i < 3; i++) assert.equal(readAll(s, ctx, mm, 0).text, directText(mm));
+    const stamped = ctx.mapsLines(mm).stamped;
+    // V0..V7 but the hole V4 and the anon-named V6 (its line is formatted every time).
+    if (locked.has(s.name)) assert.ok(stamped >= 6, `${s.name}: ${stamped} stamped`);
+    else assert.equal(stamped, 0, `${s.name} reads without the lock: no stamp`);
+  }
+});
