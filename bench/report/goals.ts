@@ -69,13 +69,13 @@ export function computeGoals(
   );
   out.push({
     goal: 'hazards only for lockless_nofallback under the names/close writers',
-    measured: `${hazardous.length} rows with hazards, ${wrong.length} elsewhere${wrong.length ? `: ${wrong.map((r) => `${r.strategy}/${r.reader}/${r.writer}`).join(', ')}` : ''}`,
+    measured: `${rowCount(hazardous.length)} with hazards, ${wrong.length} elsewhere${wrong.length ? `: ${wrong.map((r) => `${r.strategy}/${r.reader}/${r.writer}`).join(', ')}` : ''}`,
     met: sim.length === 0 ? null : wrong.length === 0,
   });
   const torn = sim.filter((r) => r.hazards!.torn > 0);
   out.push({
     goal: 'no torn line or answer in any row',
-    measured: `${torn.length} rows with torn output${torn.length ? `: ${torn.map((r) => `${r.strategy}/${r.reader}/${r.writer} (${r.hazards!.torn})`).join(', ')}` : ''}`,
+    measured: `${rowCount(torn.length)} with torn output${torn.length ? `: ${torn.map((r) => `${r.strategy}/${r.reader}/${r.writer} (${r.hazards!.torn})`).join(', ')}` : ''}`,
     met: sim.length === 0 ? null : torn.length === 0,
   });
   const named = new Set<string>();
@@ -102,4 +102,9 @@ export function computeGoals(
     met: perVma.length === 0 ? null : missing.length === 0,
   });
   return out;
+}
+
+/** "1 row", "2 rows". */
+function rowCount(n: number): string {
+  return n === 1 ? '1 row' : `${n} rows`;
 }
