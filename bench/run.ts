@@ -6,6 +6,7 @@
  * fewer reps or fewer sections; `--record` records it anyway. Every ratio is between two things
  * measured in this same run.
  */
+import '../src/v8-inlining.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, BenchSection, Figure } from './lib/figure.js';

@@ -5,8 +5,10 @@
  * process is written to `--state-dir`, then the sim (workers, activities) stops; if that takes
  * longer than `closeGraceMs` the process exits anyway.
  */
-// First: before loading the rest can trigger a major GC (tick-object-shape.ts says why).
+// First: before loading the rest can trigger a major GC (tick-object-shape.ts says why), and
+// V8's inlining budget before anything is optimised (v8-inlining.ts).
 import './tick-object-shape.js';
+import './v8-inlining.js';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp } from './app.js';

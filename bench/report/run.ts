@@ -4,6 +4,7 @@
  * kernel's twin beside them, written as DIR/latest.json, DIR/REPORT.md and DIR/chart.svg
  * and DIR/samples.json (the raw windows; DIR = report/). `--smoke` is the test's knob: 30 ms windows, one repetition.
  */
+import '../../src/v8-inlining.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
