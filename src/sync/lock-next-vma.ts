@@ -140,12 +140,12 @@ export class VmaReadWalk {
    * behind `from`, a change since the lookup) is `lockNextVmaRest`'s.
    */
   private gapStands(id: number, from: number): boolean {
-    const seq = this.reader.lookupSeq;
-    return (
-      from < this.reader.vmaStart(id) &&
-      seq !== SPECULATE_FAILED &&
-      !speculateRetry(this.w, this.mm, seq)
-    );
+    return from < this.reader.vmaStart(id) && this.speculationHolds(this.reader.lookupSeq);
+  }
+
+  /** No mmap write lock was taken or released since the lookup that began with `seq`. */
+  private speculationHolds(seq: number): boolean {
+    return seq !== SPECULATE_FAILED && !speculateRetry(this.w, this.mm, seq);
   }
 
   /** `next` past lock_next_vma's common case: its rest, then the overflow switch. */
@@ -198,7 +198,7 @@ export class VmaReadWalk {
         }
         if (from < reader.vmaStart(id)) {
           // A gap before it: real, or made by a change that is still in progress elsewhere?
-          if (seq === SPECULATE_FAILED || speculateRetry(w, mm, seq)) {
+          if (!this.speculationHolds(seq)) {
             if (reader.findVma(from) !== id) {
               vmaEndRead(w, reader.refcntWord(id));
               return this.lockUnderMmapLock(from);

@@ -96,19 +96,14 @@ class LocklessReader implements MapsWalker {
         // The line the reader's memo holds for this record's printed fields, copied straight from
         // the live record (no capture, no name bytes read: nothing for a hazard to touch); a torn
         // record can only make a hit or a miss that the validation below throws away.
-        if (sink !== null && lines?.writeIfUnchanged(sink, mm, id, view, false)) {
-          hooks?.beforeValidate?.(mm, id);
-          if (spec.valid()) return 1;
-          lines.drop(mark);
-          sink.length = mark;
-          if (this.retryOrFallBack(retries++)) return this.lockedRead(from, view, sink, lines);
-          continue;
-        }
-        let hazard = captureVmaAs(mm, id, view, anon, ops, sink === null, hooks?.beforeNameCall);
-        if (sink !== null) writeLine(sink, view, lines);
+        const copied = sink !== null && lines?.writeIfUnchanged(sink, mm, id, view, false) === true;
+        let hazard = copied
+          ? 0
+          : captureVmaAs(mm, id, view, anon, ops, sink === null, hooks?.beforeNameCall);
+        if (!copied && sink !== null) writeLine(sink, view, lines);
         hooks?.beforeValidate?.(mm, id);
         // After the last use of the name bytes: were they still this VMA's name?
-        if (usesAnonName(view) && !mm.anonNames.isLive(anon)) {
+        if (!copied && usesAnonName(view) && !mm.anonNames.isLive(anon)) {
           ctx.hazard(HAZARD_USE_AFTER_FREE);
           hazard |= 2;
         }
@@ -119,24 +114,14 @@ class LocklessReader implements MapsWalker {
           sink.length = mark; // never hand out a line that may be torn
         }
       }
-      if (this.retryOrFallBack(retries++)) return this.lockedRead(from, view, sink, lines);
+      if (retries >= ctx.retryLimit) {
+        ctx.fallback(FALLBACK_RETRY_LIMIT);
+        return this.lockedRead(from, view, sink, lines);
+      }
+      retries++;
+      ctx.retry();
+      spec.resync();
     }
-  }
-
-  /**
-   * After a failed validation (the `retries`-th of this lookup): true when the retry limit is
-   * reached (a `retry_limit` fallback, counted here: the caller reads under the mmap lock);
-   * otherwise counts the retry and resyncs the sequence.
-   */
-  private retryOrFallBack(retries: number): boolean {
-    const ctx = this.ctx;
-    if (retries >= ctx.retryLimit) {
-      ctx.fallback(FALLBACK_RETRY_LIMIT);
-      return true;
-    }
-    ctx.retry();
-    this.spec.resync();
-    return false;
   }
 
   /** The maps walker: formats the line, then validates (a torn line is truncated, retried). */
