@@ -20,8 +20,9 @@
  * knows the line stands (a lockless reader's validation passed, the chunk did not overflow).
  *
  * Per thread, the memos' memory is bounded (maps-memo-budget.ts says which memos are emptied to
- * make room, least recently read first, and which are not). Not thread-safe: one memo per reader
- * context and mm (or per `MapsCursor`).
+ * make room, least recently read first, and which are not); the entries' columns and their
+ * growth are maps-memo-columns.ts's. Not thread-safe: one memo per reader context and mm (or per
+ * `MapsCursor`).
  */
 import {
   VMA_F64_ANON_NAME,
@@ -38,14 +39,8 @@ import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
 import { mmLockSeqPlain } from '../sync/mm-seqcount.js';
 import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
-import {
-  type BudgetedMemo,
-  charge,
-  discharge,
-  MEMO_BUDGET_BYTES,
-  makeRoom,
-  nextReadTick,
-} from './maps-memo-budget.js';
+import { nextReadTick } from './maps-memo-budget.js';
+import { MemoColumns, SEEN_NONE } from './maps-memo-columns.js';
 import { anonVmaNameKind, NAME_ANON, NAME_ANON_SHMEM, NAME_PATH } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
@@ -55,11 +50,6 @@ const MISC_DELETED = 1 << 12;
 const MISC_FILE = 1 << 13;
 /** The misc word of an entry whose line is never copied (an anon name). */
 const UNCACHED = -1;
-
-/** Key bytes per entry: 4 Float64 + 8 Int32 + one reference. */
-const ENTRY_BYTES = 4 * 8 + 8 * 4 + 8;
-/** An entry's `seen` when no locked reader has matched it yet (odd: never a quiet sequence). */
-const SEEN_NONE = -1;
 
 const LAST_NONE = 0;
 const LAST_HIT = 1;
@@ -76,33 +66,7 @@ function misc(v: VmaView): number {
   );
 }
 
-export class MapsLineMemo implements BudgetedMemo {
-  // Entries [0, n): entry i's line is text[off[i], off[i + 1]).
-  private n = 0;
-  private cap = 0;
-  private start = new Float64Array(0);
-  private end = new Float64Array(0);
-  private pgoff = new Float64Array(0);
-  private inode = new Float64Array(0);
-  private misc = new Int32Array(0);
-  private major = new Int32Array(0);
-  private minor = new Int32Array(0);
-  private serial = new Int32Array(0);
-  private nameFrom = new Int32Array(0);
-  private nameTo = new Int32Array(0);
-  // The mm's sequence (mm_lock_seq, even) at which a reader holding the record's lock last found
-  // the entry's key equal to the record's (SEEN_NONE: not yet). Every change of a record, of the
-  // mm's brk or of an anon name happens inside an mmap write section, which moves the sequence
-  // (odd, then even again): while it still reads the same, the record prints the same line.
-  private seen = new Int32Array(0);
-  private off = new Int32Array(1);
-  private names: (Uint8Array | null)[] = [];
-  private text = new Uint8Array(0);
-  private bytes = 0;
-  private lastUse = 0;
-  /** When it was read before that (0: the read in progress is its first). */
-  private prevUse = 0;
-
+export class MapsLineMemo extends MemoColumns {
   // The read in progress: the entry the next line is compared with, and whether lines still
   // match (else the memo is being rewritten from entry `next` on; `storing` false: not at all).
   private next = 0;
@@ -342,100 +306,5 @@ export class MapsLineMemo implements BudgetedMemo {
     sink.reserve(0);
     sink.bytes.set(this.text.subarray(this.runSrc, this.runSrc + this.runLen), this.runDst);
     this.runLen = 0;
-  }
-
-  /** Room for `entries` entries and `textBytes` bytes of text; false past the thread's budget. */
-  private reserve(entries: number, textBytes: number): boolean {
-    if (entries <= this.cap && textBytes <= this.text.length) return true;
-    // Doubling what is short (only that); near the budget, just what is needed.
-    let cap = entries > this.cap ? Math.max(entries, this.cap * 2, 64) : this.cap;
-    let textCap =
-      textBytes > this.text.length
-        ? Math.max(textBytes, this.text.length * 2, 4096)
-        : this.text.length;
-    if (cap * ENTRY_BYTES + textCap > MEMO_BUDGET_BYTES) {
-      cap = Math.max(entries, this.cap);
-      textCap = Math.max(textBytes, this.text.length);
-    }
-    const bytes = cap * ENTRY_BYTES + textCap;
-    if (bytes > MEMO_BUDGET_BYTES || !makeRoom(this, bytes - this.bytes)) return false;
-    if (entries > this.cap) this.growEntries(cap);
-    if (textBytes > this.text.length) {
-      const text = new Uint8Array(textCap);
-      text.set(this.text.subarray(0, this.off[this.n]));
-      this.text = text;
-    }
-    charge(this, bytes - this.bytes);
-    this.bytes = bytes;
-    return true;
-  }
-
-  private growEntries(cap: number): void {
-    const n = this.n;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const i32 = (a: Int32Array, extra = 0) => {
-      const b = new Int32Array(cap + extra);
-      b.set(a.subarray(0, n + extra));
-      return b;
-    };
-    this.start = f64(this.start);
-    this.end = f64(this.end);
-    this.pgoff = f64(this.pgoff);
-    this.inode = f64(this.inode);
-    this.misc = i32(this.misc);
-    this.major = i32(this.major);
-    this.minor = i32(this.minor);
-    this.serial = i32(this.serial);
-    this.nameFrom = i32(this.nameFrom);
-    this.nameTo = i32(this.nameTo);
-    this.seen = i32(this.seen);
-    this.off = i32(this.off, 1);
-    this.names.length = cap;
-    this.cap = cap;
-  }
-
-  /** Empties the memo (its memory goes back to the thread's budget). */
-  release(): void {
-    discharge(this, this.bytes);
-    this.bytes = 0;
-    this.n = 0;
-    this.cap = 0;
-    this.start = this.end = this.pgoff = this.inode = new Float64Array(0);
-    this.misc = this.major = this.minor = this.serial = new Int32Array(0);
-    this.nameFrom = this.nameTo = this.seen = new Int32Array(0);
-    this.off = new Int32Array(1);
-    this.names = [];
-    this.text = new Uint8Array(0);
-  }
-
-  /** Lines memoised (tests). */
-  get entries(): number {
-    return this.n;
-  }
-
-  /** Entries a locked reader stamped with the mm's sequence (tests). */
-  get stamped(): number {
-    let k = 0;
-    for (let e = 0; e < this.n; e++) if (this.seen[e] !== SEEN_NONE) k++;
-    return k;
-  }
-
-  /** Bytes this memo holds (text and keys). */
-  get heldBytes(): number {
-    return this.bytes;
-  }
-
-  /** When it was last read (a per-thread clock). */
-  get lastRead(): number {
-    return this.lastUse;
-  }
-
-  /** When it was read before its last read (0: never). */
-  get previousRead(): number {
-    return this.prevUse;
   }
 }

@@ -1,0 +1,146 @@
+/**
+ * The storage of a maps line memo (maps-line-memo.ts): its entries as columns, one typed array per
+ * key field, the text of their lines, when it was read, and the bytes it holds against the
+ * thread's budget (maps-memo-budget.ts). What a line's key is and how lines are matched, copied
+ * and rewritten is the memo's; this class only keeps, grows and empties the columns.
+ *
+ * The memo extends it rather than holding it, so that its per-line path reads the columns as
+ * fields of one object (no extra load per access, and nothing more for V8 to inline).
+ */
+import {
+  type BudgetedMemo,
+  charge,
+  discharge,
+  MEMO_BUDGET_BYTES,
+  makeRoom,
+} from './maps-memo-budget.js';
+
+/** Key bytes per entry: 4 Float64 + 8 Int32 + one reference. */
+const ENTRY_BYTES = 4 * 8 + 8 * 4 + 8;
+/** An entry's `seen` when no locked reader has matched it yet (odd: never a quiet sequence). */
+export const SEEN_NONE = -1;
+
+export abstract class MemoColumns implements BudgetedMemo {
+  // Entries [0, n) of `cap`: entry i's line is text[off[i], off[i + 1]).
+  protected n = 0;
+  private cap = 0;
+  protected start = new Float64Array(0);
+  protected end = new Float64Array(0);
+  protected pgoff = new Float64Array(0);
+  protected inode = new Float64Array(0);
+  /** The printed flag bits, name kind, file and `deleted` bits (maps-line-memo.ts `misc`). */
+  protected misc = new Int32Array(0);
+  protected major = new Int32Array(0);
+  protected minor = new Int32Array(0);
+  protected serial = new Int32Array(0);
+  protected nameFrom = new Int32Array(0);
+  protected nameTo = new Int32Array(0);
+  // The mm's sequence (mm_lock_seq, even) at which a reader holding the record's lock last found
+  // the entry's key equal to the record's (SEEN_NONE: not yet). Every change of a record, of the
+  // mm's brk or of an anon name happens inside an mmap write section, which moves the sequence
+  // (odd, then even again): while it still reads the same, the record prints the same line.
+  protected seen = new Int32Array(0);
+  protected off = new Int32Array(1);
+  protected names: (Uint8Array | null)[] = [];
+  protected text = new Uint8Array(0);
+  private bytes = 0;
+  /** When it was last read (a per-thread clock, maps-memo-budget.ts `nextReadTick`). */
+  protected lastUse = 0;
+  /** When it was read before that (0: the read in progress is its first). */
+  protected prevUse = 0;
+
+  /** Room for `entries` entries and `textBytes` bytes of text; false past the thread's budget. */
+  protected reserve(entries: number, textBytes: number): boolean {
+    if (entries <= this.cap && textBytes <= this.text.length) return true;
+    // Doubling what is short (only that); near the budget, just what is needed.
+    let cap = entries > this.cap ? Math.max(entries, this.cap * 2, 64) : this.cap;
+    let textCap =
+      textBytes > this.text.length
+        ? Math.max(textBytes, this.text.length * 2, 4096)
+        : this.text.length;
+    if (cap * ENTRY_BYTES + textCap > MEMO_BUDGET_BYTES) {
+      cap = Math.max(entries, this.cap);
+      textCap = Math.max(textBytes, this.text.length);
+    }
+    const bytes = cap * ENTRY_BYTES + textCap;
+    if (bytes > MEMO_BUDGET_BYTES || !makeRoom(this, bytes - this.bytes)) return false;
+    if (entries > this.cap) this.growEntries(cap);
+    if (textBytes > this.text.length) {
+      const text = new Uint8Array(textCap);
+      text.set(this.text.subarray(0, this.off[this.n]));
+      this.text = text;
+    }
+    charge(this, bytes - this.bytes);
+    this.bytes = bytes;
+    return true;
+  }
+
+  private growEntries(cap: number): void {
+    const n = this.n;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    const i32 = (a: Int32Array, extra = 0) => {
+      const b = new Int32Array(cap + extra);
+      b.set(a.subarray(0, n + extra));
+      return b;
+    };
+    this.start = f64(this.start);
+    this.end = f64(this.end);
+    this.pgoff = f64(this.pgoff);
+    this.inode = f64(this.inode);
+    this.misc = i32(this.misc);
+    this.major = i32(this.major);
+    this.minor = i32(this.minor);
+    this.serial = i32(this.serial);
+    this.nameFrom = i32(this.nameFrom);
+    this.nameTo = i32(this.nameTo);
+    this.seen = i32(this.seen);
+    this.off = i32(this.off, 1);
+    this.names.length = cap;
+    this.cap = cap;
+  }
+
+  /** Empties the memo (its memory goes back to the thread's budget). */
+  release(): void {
+    discharge(this, this.bytes);
+    this.bytes = 0;
+    this.n = 0;
+    this.cap = 0;
+    this.start = this.end = this.pgoff = this.inode = new Float64Array(0);
+    this.misc = this.major = this.minor = this.serial = new Int32Array(0);
+    this.nameFrom = this.nameTo = this.seen = new Int32Array(0);
+    this.off = new Int32Array(1);
+    this.names = [];
+    this.text = new Uint8Array(0);
+  }
+
+  /** Lines memoised (tests). */
+  get entries(): number {
+    return this.n;
+  }
+
+  /** Entries a locked reader stamped with the mm's sequence (tests). */
+  get stamped(): number {
+    let k = 0;
+    for (let e = 0; e < this.n; e++) if (this.seen[e] !== SEEN_NONE) k++;
+    return k;
+  }
+
+  /** Bytes this memo holds (text and keys). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /** When it was last read (a per-thread clock). */
+  get lastRead(): number {
+    return this.lastUse;
+  }
+
+  /** When it was read before its last read (0: never). */
+  get previousRead(): number {
+    return this.prevUse;
+  }
+}
