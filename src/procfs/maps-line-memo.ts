@@ -9,9 +9,10 @@
  * bytes formatting would give: start, end, the printed flag bits, whether there is a file and
  * then pgoff, device, inode and `deleted`, the name kind, and the name's identity — the array
  * its bytes come from plus their offsets, and for a path the file's serial (a FileTable entry's
- * bytes never change while its serial lives, and serials are never reused: file-table.ts). Lines
- * with an anon name (bytes copied per read from storage that is reused at once) are always
- * formatted.
+ * bytes never change while its serial lives, and serials are never reused: file-table.ts). An
+ * anon name's storage is freed and reused at once when its last reference drops, so neither its
+ * array nor its offsets say which name it holds: an anon-named line is matched on its name's
+ * bytes, compared with those in the memo's line (the name is the line's last field).
  *
  * Lines are matched in read order (entry k = the k-th line of the previous read), and
  * consecutive hits are copied as one run (one `set` per chunk when nothing changed). The first
@@ -48,22 +49,24 @@ import type { VmaView } from './vma-view.js';
 const PRINTED_FLAGS = 0x87;
 const MISC_DELETED = 1 << 12;
 const MISC_FILE = 1 << 13;
-/** The misc word of an entry whose line is never copied (an anon name). */
-const UNCACHED = -1;
+/** Bytes after an anon name's body at the end of its line: `]` and the newline. */
+const ANON_NAME_TAIL = 2;
 
 const LAST_NONE = 0;
 const LAST_HIT = 1;
 const LAST_MISS = 2;
 
 function misc(v: VmaView): number {
-  const kind = v.nameKind;
-  if (kind === NAME_ANON || kind === NAME_ANON_SHMEM) return UNCACHED;
   return (
     (v.flags & PRINTED_FLAGS) |
-    (kind << 8) |
+    (v.nameKind << 8) |
     (v.deleted ? MISC_DELETED : 0) |
     (v.hasFile ? MISC_FILE : 0)
   );
+}
+
+function isAnonName(kind: number): boolean {
+  return kind === NAME_ANON || kind === NAME_ANON_SHMEM;
 }
 
 export class MapsLineMemo extends MemoColumns {
@@ -80,6 +83,8 @@ export class MapsLineMemo extends MemoColumns {
   private runSrc = 0;
   private runDst = 0;
   private runLen = 0;
+  /** Lines copied from the memo so far (tests). */
+  private copied = 0;
   // The line written last (`write`), until `keep` or `drop`.
   private last = LAST_NONE;
   private lastStart = 0;
@@ -218,6 +223,7 @@ export class MapsLineMemo extends MemoColumns {
     }
     sink.length = dst + len;
     this.last = LAST_HIT;
+    this.copied++;
   }
 
   /** The line just written is gone (`sink.length` goes back to `mark`, the line's start). */
@@ -241,10 +247,7 @@ export class MapsLineMemo extends MemoColumns {
    * runs on every line, and a hit (the common case) only advances.
    */
   private store(sink: ByteSink, v: VmaView, e: number): void {
-    const key = misc(v);
     if (this.matching) {
-      // A line that is never copied still lines up with the same kind of entry.
-      if (key === UNCACHED && e < this.n && this.misc[e] === UNCACHED) return;
       this.matching = false;
       if (e < this.n) this.n = e;
     }
@@ -253,7 +256,7 @@ export class MapsLineMemo extends MemoColumns {
       this.storing = false;
       return;
     }
-    const len = key === UNCACHED ? 0 : sink.length - this.lastStart;
+    const len = sink.length - this.lastStart;
     const at = this.off[e];
     if (!this.reserve(e + 1, at + len)) {
       this.storing = false;
@@ -261,15 +264,22 @@ export class MapsLineMemo extends MemoColumns {
     }
     this.start[e] = v.start;
     this.end[e] = v.end;
-    this.misc[e] = key;
+    this.misc[e] = misc(v);
     this.pgoff[e] = v.pgoff;
     this.inode[e] = v.inode;
     this.major[e] = v.devMajor;
     this.minor[e] = v.devMinor;
     this.serial[e] = v.fileSerial;
-    this.names[e] = v.nameSrc;
-    this.nameFrom[e] = v.nameFrom;
-    this.nameTo[e] = v.nameTo;
+    if (isAnonName(v.nameKind)) {
+      // Matched on its bytes (`sameAnonName`): only the name's length is kept.
+      this.names[e] = null;
+      this.nameFrom[e] = 0;
+      this.nameTo[e] = v.nameTo - v.nameFrom;
+    } else {
+      this.names[e] = v.nameSrc;
+      this.nameFrom[e] = v.nameFrom;
+      this.nameTo[e] = v.nameTo;
+    }
     this.seen[e] = SEEN_NONE;
     if (len > 0) this.text.set(sink.bytes.subarray(this.lastStart, sink.length), at);
     this.off[e + 1] = at + len;
@@ -278,12 +288,7 @@ export class MapsLineMemo extends MemoColumns {
 
   /** Whether entry `e` was formatted from the same printed fields as `v` (whose misc is `key`). */
   private matches(e: number, v: VmaView, key: number): boolean {
-    if (
-      key === UNCACHED ||
-      this.misc[e] !== key ||
-      this.start[e] !== v.start ||
-      this.end[e] !== v.end
-    ) {
+    if (this.misc[e] !== key || this.start[e] !== v.start || this.end[e] !== v.end) {
       return false;
     }
     if (
@@ -296,9 +301,27 @@ export class MapsLineMemo extends MemoColumns {
     ) {
       return false;
     }
+    if (isAnonName(v.nameKind)) return this.sameAnonName(e, v);
     return (
       this.names[e] === v.nameSrc && this.nameFrom[e] === v.nameFrom && this.nameTo[e] === v.nameTo
     );
+  }
+
+  /** Whether entry `e`'s line ends with `v`'s anon name (then `]` and the newline). */
+  private sameAnonName(e: number, v: VmaView): boolean {
+    const from = v.nameFrom;
+    const len = v.nameTo - from;
+    if (this.nameTo[e] !== len) return false;
+    const text = this.text;
+    const src = v.nameSrc;
+    const at = this.off[e + 1] - ANON_NAME_TAIL - len;
+    for (let i = 0; i < len; i++) if (text[at + i] !== src[from + i]) return false;
+    return true;
+  }
+
+  /** Lines copied from the memo instead of formatted, over its life (tests). */
+  get hits(): number {
+    return this.copied;
   }
 
   private flush(sink: ByteSink): void {

@@ -13,6 +13,7 @@ import { MapsLineMemo } from '../../src/procfs/maps-line-memo.js';
 import { MEMO_BUDGET_BYTES, memoBytesHeld } from '../../src/procfs/maps-memo-budget.js';
 import {
   NAME_ANON,
+  NAME_ANON_SHMEM,
   NAME_HEAP,
   NAME_NONE,
   NAME_PATH,
@@ -151,7 +152,7 @@ for (const limit of [0, 150]) {
   }
 }
 
-test('memo: heap, stack, special and anonymous names; anon-named lines are always formatted', () => {
+test('memo: heap, stack, special and anonymous names are copied while they print the same', () => {
   const vdso = asciiBytes('[vdso]');
   const vvar = asciiBytes('[vvar]');
   const heap = anon(0x5000, 2);
@@ -160,22 +161,64 @@ test('memo: heap, stack, special and anonymous names; anon-named lines are alway
   special.nameKind = NAME_SPECIAL;
   special.nameSrc = vdso;
   special.nameTo = vdso.length;
-  const named = anon(0x20000, 1);
-  named.nameKind = NAME_ANON;
-  named.nameSrc = named.ownName;
-  named.ownName.set(asciiBytes('one'));
-  named.nameTo = 3;
+  const named = anonNamed(0x20000, 'one');
   const views = [heap, special, named, anon(0x30000, 1)];
   const memo = new MapsLineMemo();
   assert.equal(readThrough(memo, views), fresh(views));
+  const before = memo.hits;
   assert.equal(readThrough(memo, views), fresh(views));
-  // Same view fields, other name bytes (the anon name was renamed in place).
-  named.ownName.set(asciiBytes('two'));
+  assert.equal(memo.hits - before, views.length, 'every line, the anon-named one too, was copied');
   heap.nameKind = NAME_STACK;
   special.nameSrc = vvar;
   assert.equal(readThrough(memo, views), fresh(views));
-  assert.match(readThrough(memo, views), /\[stack\]\n.*\[vvar\]\n.*\[anon:two\]\n/);
+  assert.match(readThrough(memo, views), /\[stack\]\n.*\[vvar\]\n.*\[anon:one\]\n/);
 });
+
+/** An anonymous VMA named `name`, its bytes in the view's own buffer (as captured with a copy). */
+function anonNamed(start: number, name: string, kind = NAME_ANON): VmaView {
+  const v = anon(start, 1);
+  v.nameKind = kind;
+  v.nameSrc = v.ownName;
+  v.ownName.set(asciiBytes(name));
+  v.nameTo = name.length;
+  return v;
+}
+
+/**
+ * An anon name's storage is reused at once for another name (anon-names.ts), at the same place:
+ * the same array and offsets with other bytes. Each change below keeps every other field.
+ */
+const ANON_NAME_CHANGES: [string, (v: VmaView) => void][] = [
+  ['renamed in place, same length', (v) => v.ownName.set(asciiBytes('two'))],
+  ['one byte changed', (v) => (v.ownName[2] = 0x66)],
+  ['longer name, same prefix', (v) => (v.nameTo = 4)],
+  ['shorter name, same prefix', (v) => (v.nameTo = 2)],
+  ['same bytes elsewhere in the array', (v) => (v.nameFrom = 1)],
+  [
+    'anon_shmem instead of anon',
+    (v) => {
+      v.nameKind = NAME_ANON_SHMEM;
+      v.hasFile = true;
+    },
+  ],
+  ['no name any more', (v) => (v.nameKind = NAME_NONE)],
+];
+
+for (const limit of [0, 120]) {
+  for (const [what, change] of ANON_NAME_CHANGES) {
+    test(`memo (chunks ${limit || 'none'}): an anon name ${what} is formatted afresh`, () => {
+      const named = anonNamed(0x20000, 'onex');
+      named.nameTo = 3; // "one", with a spare byte after it
+      const views = [anon(0x1000, 1), named, anon(0x40000, 2)];
+      const memo = new MapsLineMemo();
+      readThrough(memo, views, limit);
+      assert.equal(readThrough(memo, views, limit), fresh(views));
+      change(named);
+      assert.equal(readThrough(memo, views, limit), fresh(views), what);
+      assert.equal(readThrough(memo, views, limit), fresh(views), `${what}, read again`);
+    });
+  }
+}
 
 test('memo: lines inserted and removed between reads', () => {
   const src = PATHS.slice();
