@@ -42,7 +42,7 @@ import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
 import { nextReadTick } from './maps-memo-budget.js';
 import { MemoColumns, SEEN_NONE } from './maps-memo-columns.js';
-import { anonVmaNameKind, NAME_ANON, NAME_ANON_SHMEM, NAME_PATH } from './vma-name.js';
+import { anonVmaNameKind, NAME_ANON, NAME_ANON_SHMEM, NAME_NONE, NAME_PATH } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
 /** The flag bits a maps line prints: VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE. */
@@ -133,8 +133,9 @@ export class MapsLineMemo extends MemoColumns {
    * validation discards, with `drop`; only plain loads, no name bytes): if the memo's next line
    * was formatted from the same printed fields, copies it, sets `v.id`, `v.start` and `v.end`
    * (nothing else of `v`) and returns true; otherwise writes nothing and returns false (the
-   * caller captures and calls `write`). Only lines with a file's path or [heap], [stack] or no
-   * name are matched here; the rest go the other way. A file line compares the file's serial
+   * caller captures and calls `write`). Lines with a file's path or [heap], [stack] or no name
+   * are matched here, and for a `locked` caller anon-named ones too (`namedRecordHit`); special
+   * mappings go the other way. A file line compares the file's serial
    * (and `deleted`) instead of device, inode and path: a FileTable entry's fields are immutable
    * while its serial lives and serials are never reused (file-table.ts), so the same serial
    * prints the same. Reads what captureVmaAs reads, with the same loads, and no view fields:
@@ -162,7 +163,8 @@ export class MapsLineMemo extends MemoColumns {
     if (seq === this.seen[e] && this.sameDeleted(mm, t.i32[r32 + VMA_I32_FILE], e)) {
       return this.hit(sink, e, v, id, start, end);
     }
-    if (t.f64[r64 + VMA_F64_ANON_NAME] !== 0) return false;
+    const anon = t.f64[r64 + VMA_F64_ANON_NAME];
+    if (anon !== 0) return locked && this.namedRecordHit(sink, mm, id, v, e, anon);
     const flags = t.u32[r32 + VMA_I32_FLAGS] & PRINTED_FLAGS;
     const file = t.i32[r32 + VMA_I32_FILE];
     let key: number;
@@ -178,6 +180,47 @@ export class MapsLineMemo extends MemoColumns {
     if (this.misc[e] !== key) return false;
     // A reader without the lock may have read a record a writer was changing: no stamp from it.
     if (locked && (seq & 1) === 0) this.seen[e] = seq;
+    return this.hit(sink, e, v, id, start, end);
+  }
+
+  /**
+   * `writeIfUnchanged` of a record with an anon name, for a caller holding the record's lock (its
+   * name's storage is then the record's, live and unchanged): the full compare, its name's bytes
+   * included, read from the anon-name table. Never stamps the entry: an unlocked reader must not
+   * skip the name (lockless_nofallback reads it, and counts what it finds freed).
+   */
+  private namedRecordHit(
+    sink: ByteSink,
+    mm: MmStruct,
+    id: number,
+    v: VmaView,
+    e: number,
+    anon: number,
+  ): boolean {
+    const t = mm.vmas;
+    const r64 = t.base64 + id * VMA_W64;
+    const r32 = t.base32 + id * VMA_W32;
+    const start = t.f64[r64 + VMA_F64_START];
+    const end = t.f64[r64 + VMA_F64_END];
+    const flags = t.u32[r32 + VMA_I32_FLAGS] & PRINTED_FLAGS;
+    const file = t.i32[r32 + VMA_I32_FILE];
+    let kind: number;
+    if (file !== 0) {
+      if (this.serial[e] !== mm.files.serial(file)) return false;
+      if (this.pgoff[e] !== t.f64[r64 + VMA_F64_PGOFF]) return false;
+      kind = NAME_ANON_SHMEM;
+    } else {
+      if (t.i32[r32 + VMA_I32_OPS] !== OPS_NONE) return false;
+      kind = anonVmaNameKind(mm, start, end); // [heap] and [stack] come before the anon name
+      if (kind === NAME_NONE) kind = NAME_ANON;
+    }
+    if (this.misc[e] !== (flags | (kind << 8) | (file !== 0 ? MISC_FILE : 0))) return false;
+    if (isAnonName(kind)) {
+      const names = mm.anonNames;
+      if (!this.endsWithName(e, names.bytes, names.nameOffset(anon), names.nameLength(anon))) {
+        return false;
+      }
+    }
     return this.hit(sink, e, v, id, start, end);
   }
 
@@ -301,19 +344,20 @@ export class MapsLineMemo extends MemoColumns {
     ) {
       return false;
     }
-    if (isAnonName(v.nameKind)) return this.sameAnonName(e, v);
+    if (isAnonName(v.nameKind))
+      return this.endsWithName(e, v.nameSrc, v.nameFrom, v.nameTo - v.nameFrom);
     return (
       this.names[e] === v.nameSrc && this.nameFrom[e] === v.nameFrom && this.nameTo[e] === v.nameTo
     );
   }
 
-  /** Whether entry `e`'s line ends with `v`'s anon name (then `]` and the newline). */
-  private sameAnonName(e: number, v: VmaView): boolean {
-    const from = v.nameFrom;
-    const len = v.nameTo - from;
+  /**
+   * Whether entry `e` is an anon-named line whose name is `src[from, from + len)`: its name's
+   * length is `len` and its line ends with those bytes, then `]` and the newline.
+   */
+  private endsWithName(e: number, src: Uint8Array, from: number, len: number): boolean {
     if (this.nameTo[e] !== len) return false;
     const text = this.text;
-    const src = v.nameSrc;
     const at = this.off[e + 1] - ANON_NAME_TAIL - len;
     for (let i = 0; i < len; i++) if (text[at + i] !== src[from + i]) return false;
     return true;

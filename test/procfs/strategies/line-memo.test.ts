@@ -131,9 +131,43 @@ test('only readers that hold the lock (mmap_lock, per_vma) stamp memo lines with
     const mm = layoutMm();
     const ctx = context();
     for (let i = 0; i < 3; i++) assert.equal(readAll(s, ctx, mm, 0).text, directText(mm));
-    const stamped = ctx.mapsLines(mm).stamped;
-    // V0..V7 but the hole V4 and the anon-named V6 (its line is formatted every time).
+    const memo = ctx.mapsLines(mm);
+    const stamped = memo.stamped;
+    // V0..V7 but the hole V4 and the anon-named V6: an anon name's line is never stamped (a
+    // lockless_nofallback reader meeting a stamp would skip the name it has to read; tested in
+    // speculation.test.ts).
     if (locked.has(s.name)) assert.ok(stamped >= 6, `${s.name}: ${stamped} stamped`);
     else assert.equal(stamped, 0, `${s.name} reads without the lock: no stamp`);
+    // Every line of a read with nothing changed is copied, the anon-named one included.
+    const before = memo.hits;
+    const text = readAll(s, ctx, mm, 0).text;
+    assert.equal(memo.hits - before, text.split('\n').length - 2, `${s.name}: lines copied`);
+  }
+});
+
+test('a locked reader copies an anon-named line only while the name reads the same', () => {
+  for (const s of ALL_STRATEGIES) {
+    const mm = layoutMm();
+    const ctx = context();
+    const same = (what: string) => assert.equal(readAll(s, ctx, mm, 0).text, directText(mm), what);
+    same('first read');
+    same('second read');
+    // The same length, so the same slot's bytes may be rewritten in place.
+    assert.equal(
+      write(mm, () => prctlSetVmaAnonName(mm, v(6), 2 * PAGE, 'new')),
+      0,
+    );
+    same(`${s.name}: renamed to a name of the same length`);
+    same(`${s.name}: renamed, read again`);
+    assert.equal(
+      write(mm, () => prctlSetVmaAnonName(mm, v(6), PAGE, 'new')),
+      0,
+    );
+    same(`${s.name}: half renamed (split, both halves named alike)`);
+    assert.equal(
+      write(mm, () => prctlSetVmaAnonName(mm, v(6) + PAGE, PAGE, 'ne')),
+      0,
+    );
+    same(`${s.name}: the second half renamed shorter`);
   }
 });

@@ -193,6 +193,24 @@ test('lockless_nofallback: a name freed under the reader is a use_after_free haz
   assert.deepEqual(ctx.stats.fallbacks, [0, 0, 0, 0]);
 });
 
+test('lockless_nofallback reads the name of a line a locked reader memoised (the hazard stays)', () => {
+  // per_vma reads first through the same memo: they copy the anon-named line from the record
+  // (namedRecordHit) but never stamp it, so the speculating reader still reads the name.
+  const mm = layoutMm();
+  const { hooks } = hookAt('beforeValidate', v(6), 1, (m) => {
+    assert.equal(
+      write(m, () => prctlSetVmaAnonName(m, v(6), 2 * PAGE, 'new')),
+      0,
+    );
+  });
+  const ctx = context(hooks);
+  for (let i = 0; i < 3; i++) readAll(strategyByName('per_vma'), ctx, mm, 0);
+  const got = readAll(strategyByName('lockless_nofallback'), ctx, mm, 0);
+  assert.equal(got.text, directText(mm));
+  assert.deepEqual(ctx.stats.hazards, [1, 0]);
+  assert.equal(ctx.stats.retries, 1);
+});
+
 test('lockless_nofallback: query name read from freed storage is a hazard, answer is new', () => {
   const mm = layoutMm();
   const { hooks } = hookAt('beforeValidate', v(6), 1, (m) => {
