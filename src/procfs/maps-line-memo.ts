@@ -35,14 +35,21 @@ import {
   VMA_I32_OPS,
 } from '../mm/arena-layout.js';
 import { type MmStruct, SYNC_WORDS_BASE } from '../mm/mm-struct.js';
-import { OPS_NONE } from '../mm/special-mappings.js';
+import { OPS_NONE, SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
 import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
 import { mmLockSeqPlain } from '../sync/mm-seqcount.js';
 import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
 import { nextReadTick } from './maps-memo-budget.js';
 import { MemoColumns, SEEN_NONE } from './maps-memo-columns.js';
-import { anonVmaNameKind, NAME_ANON, NAME_ANON_SHMEM, NAME_NONE, NAME_PATH } from './vma-name.js';
+import {
+  anonVmaNameKind,
+  NAME_ANON,
+  NAME_ANON_SHMEM,
+  NAME_NONE,
+  NAME_PATH,
+  NAME_SPECIAL,
+} from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
 /** The flag bits a maps line prints: VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE. */
@@ -134,8 +141,8 @@ export class MapsLineMemo extends MemoColumns {
    * was formatted from the same printed fields, copies it, sets `v.id`, `v.start` and `v.end`
    * (nothing else of `v`) and returns true; otherwise writes nothing and returns false (the
    * caller captures and calls `write`). Lines with a file's path or [heap], [stack] or no name
-   * are matched here, and for a `locked` caller anon-named ones too (`namedRecordHit`); special
-   * mappings go the other way. A file line compares the file's serial
+   * are matched here, and for a `locked` caller anon-named ones and special mappings too
+   * (`namedRecordHit`, `specialRecordHit`). A file line compares the file's serial
    * (and `deleted`) instead of device, inode and path: a FileTable entry's fields are immutable
    * while its serial lives and serials are never reused (file-table.ts), so the same serial
    * prints the same. Reads what captureVmaAs reads, with the same loads, and no view fields:
@@ -174,7 +181,8 @@ export class MapsLineMemo extends MemoColumns {
       if (this.pgoff[e] !== t.f64[r64 + VMA_F64_PGOFF]) return false;
       key = flags | (NAME_PATH << 8) | MISC_FILE | (files.deleted(file) ? MISC_DELETED : 0);
     } else {
-      if (t.i32[r32 + VMA_I32_OPS] !== OPS_NONE) return false;
+      const ops = t.i32[r32 + VMA_I32_OPS];
+      if (ops !== OPS_NONE) return locked && this.specialRecordHit(sink, v, id, e, ops, flags);
       key = flags | (anonVmaNameKind(mm, start, end) << 8);
     }
     if (this.misc[e] !== key) return false;
@@ -222,6 +230,28 @@ export class MapsLineMemo extends MemoColumns {
       }
     }
     return this.hit(sink, e, v, id, start, end);
+  }
+
+  /**
+   * `writeIfUnchanged` of a special mapping's record (`[vdso]`, `[vvar]`, ...), for a caller
+   * holding its lock: its name is its ops' constant bytes, the same array the capture points at.
+   * Never stamps the entry: an unlocked reader must not skip the name op's check and call
+   * (lockless_nofallback counts a null_deref there).
+   */
+  private specialRecordHit(
+    sink: ByteSink,
+    v: VmaView,
+    id: number,
+    e: number,
+    ops: number,
+    flags: number,
+  ): boolean {
+    const name = SPECIAL_MAPPINGS[ops]?.nameBytes ?? null;
+    if (name === null || this.misc[e] !== (flags | (NAME_SPECIAL << 8))) return false;
+    if (this.names[e] !== name || this.nameFrom[e] !== 0 || this.nameTo[e] !== name.length) {
+      return false;
+    }
+    return this.hit(sink, e, v, id, this.start[e], this.end[e]);
   }
 
   /**
