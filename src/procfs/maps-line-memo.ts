@@ -41,7 +41,14 @@ import { mmLockSeqPlain } from '../sync/mm-seqcount.js';
 import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
 import { nextReadTick } from './maps-memo-budget.js';
-import { MemoColumns, SEEN_NONE } from './maps-memo-columns.js';
+import {
+  MemoColumns,
+  MISC_DELETED,
+  MISC_FILE,
+  misc,
+  PRINTED_FLAGS,
+  SEEN_NONE,
+} from './maps-memo-columns.js';
 import {
   anonVmaNameKind,
   NAME_ANON,
@@ -52,25 +59,9 @@ import {
 } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
-/** The flag bits a maps line prints: VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE. */
-const PRINTED_FLAGS = 0x87;
-const MISC_DELETED = 1 << 12;
-const MISC_FILE = 1 << 13;
-/** Bytes after an anon name's body at the end of its line: `]` and the newline. */
-const ANON_NAME_TAIL = 2;
-
 const LAST_NONE = 0;
 const LAST_HIT = 1;
 const LAST_MISS = 2;
-
-function misc(v: VmaView): number {
-  return (
-    (v.flags & PRINTED_FLAGS) |
-    (v.nameKind << 8) |
-    (v.deleted ? MISC_DELETED : 0) |
-    (v.hasFile ? MISC_FILE : 0)
-  );
-}
 
 function isAnonName(kind: number): boolean {
   return kind === NAME_ANON || kind === NAME_ANON_SHMEM;
@@ -379,18 +370,6 @@ export class MapsLineMemo extends MemoColumns {
     return (
       this.names[e] === v.nameSrc && this.nameFrom[e] === v.nameFrom && this.nameTo[e] === v.nameTo
     );
-  }
-
-  /**
-   * Whether entry `e` is an anon-named line whose name is `src[from, from + len)`: its name's
-   * length is `len` and its line ends with those bytes, then `]` and the newline.
-   */
-  private endsWithName(e: number, src: Uint8Array, from: number, len: number): boolean {
-    if (this.nameTo[e] !== len) return false;
-    const text = this.text;
-    const at = this.off[e + 1] - ANON_NAME_TAIL - len;
-    for (let i = 0; i < len; i++) if (text[at + i] !== src[from + i]) return false;
-    return true;
   }
 
   /** Lines copied from the memo instead of formatted, over its life (tests). */

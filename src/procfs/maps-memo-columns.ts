@@ -1,8 +1,8 @@
 /**
  * The storage of a maps line memo (maps-line-memo.ts): its entries as columns, one typed array per
- * key field, the text of their lines, when it was read, and the bytes it holds against the
- * thread's budget (maps-memo-budget.ts). What a line's key is and how lines are matched, copied
- * and rewritten is the memo's; this class only keeps, grows and empties the columns.
+ * key field (the `misc` word packs the small ones), the text of their lines, when it was read,
+ * and the bytes it holds against the thread's budget (maps-memo-budget.ts). How lines are
+ * matched, copied and rewritten is the memo's; this class keeps, grows and empties the columns.
  *
  * The memo extends it rather than holding it, so that its per-line path reads the columns as
  * fields of one object (no extra load per access, and nothing more for V8 to inline).
@@ -14,6 +14,27 @@ import {
   MEMO_BUDGET_BYTES,
   makeRoom,
 } from './maps-memo-budget.js';
+import type { VmaView } from './vma-view.js';
+
+/** The flag bits a maps line prints: VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE. */
+export const PRINTED_FLAGS = 0x87;
+export const MISC_DELETED = 1 << 12;
+export const MISC_FILE = 1 << 13;
+/** Bytes after an anon name's body at the end of its line: `]` and the newline. */
+const ANON_NAME_TAIL = 2;
+
+/**
+ * The `misc` column's word for a line formatted from `v`: its printed flag bits, its name kind
+ * (bits 8-11), whether it has a file and whether that is ` (deleted)`.
+ */
+export function misc(v: VmaView): number {
+  return (
+    (v.flags & PRINTED_FLAGS) |
+    (v.nameKind << 8) |
+    (v.deleted ? MISC_DELETED : 0) |
+    (v.hasFile ? MISC_FILE : 0)
+  );
+}
 
 /** Key bytes per entry: 4 Float64 + 8 Int32 + one reference. */
 const ENTRY_BYTES = 4 * 8 + 8 * 4 + 8;
@@ -28,7 +49,7 @@ export abstract class MemoColumns implements BudgetedMemo {
   protected end = new Float64Array(0);
   protected pgoff = new Float64Array(0);
   protected inode = new Float64Array(0);
-  /** The printed flag bits, name kind, file and `deleted` bits (maps-line-memo.ts `misc`). */
+  /** The printed flag bits, name kind, file and `deleted` bits (`misc`). */
   protected misc = new Int32Array(0);
   protected major = new Int32Array(0);
   protected minor = new Int32Array(0);
@@ -48,6 +69,18 @@ export abstract class MemoColumns implements BudgetedMemo {
   protected lastUse = 0;
   /** When it was read before that (0: the read in progress is its first). */
   protected prevUse = 0;
+
+  /**
+   * Whether entry `e` is an anon-named line whose name is `src[from, from + len)`: its name's
+   * length is `len` and its line ends with those bytes, then `]` and the newline.
+   */
+  protected endsWithName(e: number, src: Uint8Array, from: number, len: number): boolean {
+    if (this.nameTo[e] !== len) return false;
+    const text = this.text;
+    const at = this.off[e + 1] - ANON_NAME_TAIL - len;
+    for (let i = 0; i < len; i++) if (text[at + i] !== src[from + i]) return false;
+    return true;
+  }
 
   /** Room for `entries` entries and `textBytes` bytes of text; false past the thread's budget. */
   protected reserve(entries: number, textBytes: number): boolean {
