@@ -15,7 +15,7 @@ import { ThreadPool } from '../lib/thread-pool.js';
 import type { LayoutName } from '../workloads/definitions.js';
 import { buildWorkload } from '../workloads/layout.js';
 import type { GoalRow } from './goals.js';
-import type { ThreadCommand, WindowResult } from './protocol.js';
+import type { ThreadCommand, ThreadData, WindowResult } from './protocol.js';
 
 export interface FaultRow {
   strategy: StrategyName;
@@ -52,7 +52,8 @@ export async function runFaults(p: {
     rcu: rcu.buffer,
     instruments: instruments.buffer,
     plan,
-  });
+    bounce: new Int32Array(new SharedArrayBuffer(64)),
+  } satisfies Omit<ThreadData, 'control'>);
   const rows: FaultRow[] = [];
   let seed = 101;
   try {

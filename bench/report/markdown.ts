@@ -2,7 +2,7 @@
 import { READER_INFO, WRITER_INFO } from '../workloads/definitions.js';
 import type { GoalRow } from './goals.js';
 import { evidenceOf, readerMechanism, writerMechanism } from './mechanism.js';
-import type { Computed, Row } from './rows.js';
+import type { Computed, LineRoundTrip, Row } from './rows.js';
 import { fmtRate, type VerdictSection } from './verdict.js';
 
 export interface ReportHeader {
@@ -37,6 +37,20 @@ function hazards(r: Row): string {
   return parts.length ? `**${parts.join(', ')}**` : '0';
 }
 
+/**
+ * The bounce control in words: what a cache line both threads write costs to move between their
+ * CPUs and back, and how much that moved during the run (a virtual machine's CPUs may be placed
+ * anew from one minute to the next).
+ */
+function lineRttSentence(l: LineRoundTrip | null): string {
+  if (l === null) return 'Line control: not run.';
+  return (
+    `Line control: a cache line both threads write goes to the other thread's CPU and back in **${l.median_ns.toFixed(0)} ns** ` +
+    `(median of the ${l.windows} short windows run just before each pair, ${l.min_ns.toFixed(0)}–${l.max_ns.toFixed(0)} ns; ` +
+    "each pair's own is its row's `line ns`): what every line the two threads share costs them, at the moment each pair ran."
+  );
+}
+
 export function renderMarkdown(
   h: ReportHeader,
   c: Computed,
@@ -53,6 +67,8 @@ export function renderMarkdown(
       `${h.quick ? 'Quick run' : 'Full run'}: ${h.reps} repetition(s) of ${h.windowMs} ms windows, ${h.durationS.toFixed(0)} s, on ${m.cpus} × ${m.cpuModel}, Linux ${m.kernel}, Node ${m.node}.`,
     '',
     `Control: one of two threads doing private arithmetic runs at **${n2(c.control)}×** one thread alone; every "× alone" below is bounded by it.`,
+    '',
+    lineRttSentence(c.lineRtt),
     '',
     ...h.kernelNotes.map((n) => `- Kernel twin: ${n}`),
     '',
@@ -72,8 +88,8 @@ export function renderMarkdown(
   for (const reader of readers) {
     out.push(`## ${reader}`, '', `One op = ${READER_INFO[reader].op}.`, '');
     out.push(
-      '| strategy | writer | reader ops/s | × alone | p99 µs | writer ops/s | × alone | p99 µs | retries /1k | fallbacks /1k | mmap_lock /1k | hazards | bytes/op | mechanism (reader / writer) |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---|',
+      '| strategy | writer | reader ops/s | × alone | p99 µs | writer ops/s | × alone | p99 µs | retries /1k | fallbacks /1k | mmap_lock /1k | hazards | bytes/op | line ns | mechanism (reader / writer) |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---|',
     );
     for (const r of c.rows.filter((x) => x.reader === reader)) {
       const mech = [
@@ -83,7 +99,7 @@ export function renderMarkdown(
         .map((x) => x ?? '–')
         .join(' / ');
       out.push(
-        `| ${r.strategy} | ${r.writer} | ${fmtRate(r.reader_ops_per_s)} | ${n2(r.reader_vs_alone)} | ${n1(r.reader_p99_us)} | ${r.writer_ops_per_s === null ? '–' : fmtRate(r.writer_ops_per_s)} | ${n2(r.writer_vs_alone)} | ${n1(r.writer_p99_us)} | ${n1(r.retries_per_1k)} | ${fallbacks(r)} | ${n1(r.mmap_lock_reads_per_1k)} | ${hazards(r)} | ${r.copy_bytes_per_read === null ? '–' : r.copy_bytes_per_read.toFixed(0)} | ${mech} |`,
+        `| ${r.strategy} | ${r.writer} | ${fmtRate(r.reader_ops_per_s)} | ${n2(r.reader_vs_alone)} | ${n1(r.reader_p99_us)} | ${r.writer_ops_per_s === null ? '–' : fmtRate(r.writer_ops_per_s)} | ${n2(r.writer_vs_alone)} | ${n1(r.writer_p99_us)} | ${n1(r.retries_per_1k)} | ${fallbacks(r)} | ${n1(r.mmap_lock_reads_per_1k)} | ${hazards(r)} | ${r.copy_bytes_per_read === null ? '–' : r.copy_bytes_per_read.toFixed(0)} | ${r.line_rtt_ns === null ? '–' : r.line_rtt_ns.toFixed(0)} | ${mech} |`,
       );
     }
     out.push('');

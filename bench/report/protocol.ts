@@ -7,6 +7,8 @@ import type { WorkloadPlan } from '../workloads/layout.js';
 export interface ThreadData extends SharedMmData {
   control: Int32Array;
   plan: WorkloadPlan;
+  /** The token word of the `bounce` control (one Int32, a 64-byte buffer of its own). */
+  bounce: Int32Array;
 }
 
 export type ThreadCommand =
@@ -18,7 +20,12 @@ export type ThreadCommand =
    */
   | { role: 'faulter'; strategy: StrategyName }
   /** Control: arithmetic on private data only, to see how much CPU two threads really get. */
-  | { role: 'spin' };
+  | { role: 'spin' }
+  /**
+   * Control: two threads pass a token through one shared word and back (side 0 counts the round
+   * trips): what a cache line that both write costs to move between their CPUs right now.
+   */
+  | { role: 'bounce'; side: 0 | 1 };
 
 /** A reader's counts over one window (ReadStats, plus what the workload checks). */
 export interface ReaderCounters {
@@ -58,6 +65,8 @@ export interface WindowResult {
   seconds: number;
   /** Per-op latency p99 (ns); 0 for the spin role. */
   p99Ns: number;
+  /** Bounce side 0: the median batch's nanoseconds per round trip (absent: no full batch). */
+  p50Ns?: number;
   counters?: ReaderCounters;
   writerCounters?: WriterCounters;
 }

@@ -1,6 +1,6 @@
 /**
  * A thread of `npm run report`: a reader (one workload reader under one strategy), a writer (one
- * workload writer at full speed) or the spin control. It attaches once, then runs one timed
+ * workload writer at full speed), the spin control or the bounce control. It attaches once, then runs one timed
  * window per command: reports ready, waits for GO, loops until STOP, posts a WindowResult.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -137,6 +137,48 @@ function faulter(c: Extract<ThreadCommand, { role: 'faulter' }>): WindowResult {
   return { ops: n, seconds: (end - t0) / 1e9, p99Ns: p99(Math.min(n, MAX_SAMPLES)) };
 }
 
+/** Round trips per timed batch of the bounce control. */
+const BOUNCE_BATCH = 64;
+
+/**
+ * The bounce control: side 0 sets the token and spins until side 1 has cleared it (one op = one
+ * round trip of the word's cache line between the two threads' CPUs), timing batches of
+ * BOUNCE_BATCH; side 1 clears it whenever it is set. Both stop at STOP, even mid-wait. p50Ns is
+ * the median batch's time per round trip: a batch in which either thread was descheduled is an
+ * outlier the median leaves out.
+ */
+function bounce(side: 0 | 1): WindowResult {
+  const token = d.bounce;
+  Atomics.store(token, 0, 0);
+  waitForGo(control);
+  const t0 = nowNs();
+  let ops = 0;
+  let batches = 0;
+  if (side === 0) {
+    let tb = t0;
+    round: while (Atomics.load(control, STOP) === 0) {
+      Atomics.store(token, 0, 1);
+      while (Atomics.load(token, 0) !== 0) if (Atomics.load(control, STOP) !== 0) break round;
+      if (++ops % BOUNCE_BATCH === 0 && batches < MAX_SAMPLES) {
+        const t = nowNs();
+        samples[batches++] = (t - tb) / BOUNCE_BATCH;
+        tb = t;
+      }
+    }
+  } else {
+    while (Atomics.load(control, STOP) === 0) {
+      if (Atomics.load(token, 0) === 1) {
+        Atomics.store(token, 0, 0);
+        ops++;
+      }
+    }
+  }
+  const seconds = (nowNs() - t0) / 1e9;
+  if (batches === 0) return { ops, seconds, p99Ns: 0 };
+  const sorted = samples.subarray(0, batches).sort();
+  return { ops, seconds, p99Ns: 0, p50Ns: sorted[batches >> 1] };
+}
+
 /** Private arithmetic in batches of 4096 steps; one op = one batch. */
 function spin(): WindowResult {
   let x = 1;
@@ -160,6 +202,8 @@ parentPort?.on('message', (c: ThreadCommand | { role: 'exit' }) => {
         ? writer(c)
         : c.role === 'faulter'
           ? faulter(c)
-          : spin(),
+          : c.role === 'bounce'
+            ? bounce(c.side)
+            : spin(),
   );
 });

@@ -40,6 +40,12 @@ export interface Row {
   hazards: HazardCounts | null;
   mmap_lock_reads_per_1k: number | null;
   copy_bytes_per_read: number | null;
+  /**
+   * The bounce control just before this pair's windows (median over reps): nanoseconds for a
+   * cache line both threads write to go to the other thread's CPU and back. Null for a reader
+   * alone and for the kernel twin.
+   */
+  line_rtt_ns: number | null;
 }
 
 /** A writer alone (the baseline of writer_vs_alone), per strategy (its own windows) and writer. */
@@ -103,6 +109,42 @@ function counterFields(windows: WindowResult[]) {
     },
     mmap_lock_reads_per_1k: perThousand(locks, ops),
     copy_bytes_per_read: ops > 0 ? bytes / ops : 0,
+  };
+}
+
+/**
+ * Nanoseconds per round trip of a bounce window (side 0's median batch); undefined when it had
+ * no full batch (one of the two threads hardly ran: no measure of the line).
+ */
+function roundTripNs(w: WindowResult | null | undefined): number | undefined {
+  return w?.p50Ns;
+}
+
+/** The bounce control over a whole run: median, lowest and highest round trip of its windows. */
+export interface LineRoundTrip {
+  median_ns: number;
+  min_ns: number;
+  max_ns: number;
+  windows: number;
+}
+
+/** The median of the measured values (null: none). */
+function medianOrNull(xs: ReadonlyArray<number | undefined>): number | null {
+  const ns = xs.filter((x): x is number => x !== undefined);
+  return ns.length === 0 ? null : median(ns);
+}
+
+function lineRoundTrip(samples: readonly Sample[]): LineRoundTrip | null {
+  const ns = samples
+    .filter((x) => x.kind === 'bounce')
+    .map((x) => roundTripNs(x.r))
+    .filter((x): x is number => x !== undefined);
+  if (ns.length === 0) return null;
+  return {
+    median_ns: median(ns),
+    min_ns: Math.min(...ns),
+    max_ns: Math.max(...ns),
+    windows: ns.length,
   };
 }
 
@@ -176,6 +218,8 @@ export interface Computed {
   writerAlone: WriterAlone[];
   /** Control: private arithmetic of one of two threads / one thread alone (median over reps). */
   control: number | null;
+  /** Control: the bounce windows' cache-line round trips (null: none were run). */
+  lineRtt: LineRoundTrip | null;
 }
 
 export function computeRows(samples: readonly Sample[]): Computed {
@@ -243,6 +287,14 @@ export function computeRows(samples: readonly Sample[]): Computed {
       writer_p99_us:
         writer === 'none' ? null : median(mine.flatMap((x) => (x.w ? [x.w.p99Ns / 1000] : []))),
       ...counterFields(readerWindows),
+      line_rtt_ns:
+        writer === 'none'
+          ? null
+          : medianOrNull(
+              reps.map((rep) =>
+                roundTripNs(byKey.get(key('bounce', st, reader, writer, hot, rep))?.r),
+              ),
+            ),
     };
     rows.push(row);
     if (writer !== 'none') {
@@ -288,7 +340,7 @@ export function computeRows(samples: readonly Sample[]): Computed {
           if (!one || !pair?.r || !pair.w || rate(one) === 0) return undefined;
           return Math.min(rate(pair.r), rate(pair.w)) / rate(one);
         });
-  return { rows, evidence, writerAlone, control };
+  return { rows, evidence, writerAlone, control, lineRtt: lineRoundTrip(samples) };
 }
 
 /** The row of (strategy, reader, writer), if measured. */

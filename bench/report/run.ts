@@ -153,6 +153,7 @@ async function main(): Promise<void> {
     started_at: new Date(started).toISOString(),
     duration_s: durationS,
     control: computed.control,
+    line_rtt: computed.lineRtt,
     kernel: { unsupported: kernel.unsupported, error: kernel.error },
     writer_alone: computed.writerAlone,
     writer_evidence: computed.evidence,

@@ -7,7 +7,14 @@ import type { StrategyName } from '../../src/metrics/labels.js';
 import type { ReaderName, WriterName } from '../workloads/definitions.js';
 import type { WindowResult } from './protocol.js';
 
-export type SampleKind = 'reader_alone' | 'writer_alone' | 'pair' | 'spin_alone' | 'spin_pair';
+export type SampleKind =
+  | 'reader_alone'
+  | 'writer_alone'
+  | 'pair'
+  | 'spin_alone'
+  | 'spin_pair'
+  /** The bounce control run just before the pair of the same strategy, reader and writer. */
+  | 'bounce';
 /** The five strategies, and the host kernel running the same workload. */
 export type RowStrategy = StrategyName | 'kernel';
 
@@ -20,7 +27,7 @@ export interface Sample {
   /** Point readers query the hot VMA only (under, and as the baseline for, the hot writer). */
   hot: boolean;
   rep: number;
-  /** The reader's window (spin: the first thread's). */
+  /** The reader's window (spin: the first thread's; bounce: side 0's, one op a round trip). */
   r: WindowResult | null;
   /** The writer's window (spin_pair: the second thread's). */
   w: WindowResult | null;

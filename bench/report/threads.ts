@@ -2,7 +2,8 @@
  * The simulator's side of the report: one workload layout, three threads (reader, writer, spare
  * for the control), and the schedule of windows. Each strategy's windows run next to each other
  * (its writer alone, each reader alone, then each reader beside each writer), so the machine's
- * load drift hits a ratio's two sides alike.
+ * load drift hits a ratio's two sides alike. Each pair window is preceded by a short bounce
+ * window (protocol.ts): the cache-line round trip between the two threads at that moment.
  */
 import { Instruments } from '../../src/metrics/instruments.js';
 import type { StrategyName } from '../../src/metrics/labels.js';
@@ -11,7 +12,7 @@ import { RcuDomain } from '../../src/sync/rcu.js';
 import { ThreadPool } from '../lib/thread-pool.js';
 import type { LayoutName, ReaderName, WriterName } from '../workloads/definitions.js';
 import { buildWorkload, type WorkloadPlan } from '../workloads/layout.js';
-import type { ThreadCommand, WindowResult } from './protocol.js';
+import type { ThreadCommand, ThreadData, WindowResult } from './protocol.js';
 import { type Sample, targetsHot } from './samples.js';
 
 export interface SimPlan {
@@ -23,6 +24,11 @@ export interface SimPlan {
   windowMs: number;
   progress(msg: string): void;
 }
+
+const BOUNCE: ThreadCommand[] = [
+  { role: 'bounce', side: 0 },
+  { role: 'bounce', side: 1 },
+];
 
 /** Runs every window of `p` on real threads; returns the samples and the layout's plan. */
 export async function runSimulator(p: SimPlan): Promise<{ samples: Sample[]; plan: WorkloadPlan }> {
@@ -37,13 +43,16 @@ export async function runSimulator(p: SimPlan): Promise<{ samples: Sample[]; pla
     rcu: rcu.buffer,
     instruments: instruments.buffer,
     plan,
-  });
+    bounce: new Int32Array(new SharedArrayBuffer(64)),
+  } satisfies Omit<ThreadData, 'control'>);
   const samples: Sample[] = [];
   const writers = p.writers.filter((w): w is Exclude<WriterName, 'none'> => w !== 'none');
   let seed = 11;
   try {
+    await pool.run(BOUNCE, 50); // the bounce loops compiled before any is timed
     for (let rep = 0; rep < p.reps; rep++) {
       const ms = p.windowMs;
+      const bounceMs = Math.max(10, Math.round(ms / 10));
       const [one] = await pool.run([{ role: 'spin' }], ms);
       const [a, b] = await pool.run([{ role: 'spin' }, { role: 'spin' }], ms);
       const base = { strategy: null, reader: 'none', writer: 'none', hot: false, rep } as const;
@@ -88,6 +97,10 @@ export async function runSimulator(p: SimPlan): Promise<{ samples: Sample[]; pla
           }
           for (const writer of writers) {
             const hot = targetsHot(reader, writer);
+            // What a shared cache line costs to move between the two threads' CPUs just now
+            // (this machine's placement of its CPUs changes from minute to minute).
+            const [b0, b1] = await pool.run(BOUNCE, bounceMs);
+            samples.push({ kind: 'bounce', strategy, reader, writer, hot, rep, r: b0, w: b1 });
             const [r, w] = await pool.run(
               [reader1(hot), { role: 'writer', strategy, writer, seed: seed++ }],
               ms,

@@ -162,3 +162,34 @@ test('ratios are medians over repetitions, each against its own repetition', () 
   assert.equal(row.reader_ops_per_s, 80);
   assert.equal(row.writer_vs_alone, 0.5);
 });
+
+test('the bounce control: a pair row carries the round trip measured just before it', () => {
+  // The recorded run predates the control: add one bounce window before two of its pairs.
+  const bounce = (writer: 'cold' | 'hot' | 'close', p50Ns: number | undefined): Sample => ({
+    kind: 'bounce',
+    strategy: 'per_vma',
+    reader: 'maps',
+    writer,
+    hot: false,
+    rep: 0,
+    r: { ops: 1000, seconds: 0.001, p99Ns: 0, p50Ns },
+    w: { ops: 1000, seconds: 0.001, p99Ns: 0 },
+  });
+  const before = computeRows(samples);
+  assert.equal(before.lineRtt, null);
+  assert.ok(before.rows.every((r) => r.line_rtt_ns === null));
+  const { rows, lineRtt } = computeRows([
+    ...samples,
+    bounce('cold', 200),
+    bounce('hot', 400),
+    // A window without a full batch (a thread hardly ran) measures nothing.
+    { ...bounce('close', undefined), strategy: 'per_vma' },
+  ]);
+  assert.equal(findRow(rows, 'per_vma', 'maps', 'cold')!.line_rtt_ns, 200);
+  assert.equal(findRow(rows, 'per_vma', 'maps', 'hot')!.line_rtt_ns, 400);
+  assert.equal(findRow(rows, 'per_vma', 'maps', 'close')!.line_rtt_ns, null, 'no full batch');
+  assert.equal(findRow(rows, 'per_vma', 'maps', 'none')!.line_rtt_ns, null, 'no pair, no control');
+  assert.equal(findRow(rows, 'kernel', 'maps', 'cold')!.line_rtt_ns, null);
+  assert.equal(findRow(rows, 'mmap_lock', 'maps', 'cold')!.line_rtt_ns, null, 'not measured');
+  assert.deepEqual(lineRtt, { median_ns: 300, min_ns: 200, max_ns: 400, windows: 2 });
+});

@@ -37,6 +37,7 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
         'copy_bytes_per_read',
         'fallbacks_per_1k',
         'hazards',
+        'line_rtt_ns',
         'mmap_lock_reads_per_1k',
         'reader',
         'reader_ops_per_s',
@@ -60,13 +61,22 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
         assert.equal(r.hazards!.torn, 0, `${s}/${w} torn`);
         assert.equal(r.copy_bytes_per_read, 104, 'one struct procmap_query per ioctl, no name');
         if (w !== 'none') assert.ok(r.writer_ops_per_s! > 0 && r.writer_vs_alone! > 0);
+        // The bounce control ran before every pair, and only there (a window in which the other
+        // thread never ran, on a busy machine, has no round trip: null).
+        if (w === 'none') assert.equal(r.line_rtt_ns, null);
+        else assert.ok(r.line_rtt_ns === null || r.line_rtt_ns > 0, `${s}/${w}`);
       }
     }
     // Each strategy's own counters: the mmap_lock reader locks once per query, per_vma never
     // (text VMAs, no fallback without a writer on them).
     assert.equal(row('mmap_lock', 'none')!.mmap_lock_reads_per_1k, 1000);
     assert.equal(row('per_vma', 'none')!.mmap_lock_reads_per_1k, 0);
+    assert.ok(j.line_rtt.windows >= 1 && j.line_rtt.min_ns > 0);
+    assert.ok(
+      j.line_rtt.min_ns <= j.line_rtt.median_ns && j.line_rtt.median_ns <= j.line_rtt.max_ns,
+    );
     const kernel = rows.filter((r) => r.strategy === 'kernel');
+    for (const r of kernel) assert.equal(r.line_rtt_ns, null);
     t.diagnostic(
       `kernel twin: ${kernel.length} rows; unsupported here: ${JSON.stringify(j.kernel.unsupported)}; error: ${j.kernel.error}`,
     );

@@ -22,6 +22,7 @@ function row(p: Partial<Row> & Pick<Row, 'strategy' | 'reader' | 'writer'>): Row
     hazards: { use_after_free: 0, null_deref: 0, torn: 0 },
     mmap_lock_reads_per_1k: 0,
     copy_bytes_per_read: 104,
+    line_rtt_ns: p.writer === 'none' ? null : 120,
     ...p,
   };
 }
@@ -145,6 +146,7 @@ function computed(rows: Row[]): Computed {
     evidence: [],
     writerAlone: [{ strategy: 'per_vma', writer: 'cold', ops_per_s: 500, p99_us: 4 }],
     control: 1,
+    lineRtt: null,
   };
 }
 
