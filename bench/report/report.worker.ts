@@ -9,6 +9,7 @@ import { writerStats } from '../../src/mm/mm-writer.js';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE } from '../../src/mm/vm-flags.js';
 import { strategyByName } from '../../src/procfs/strategies/strategy.js';
 import { nowNs } from '../../src/sync/index.js';
+import { lineBounce } from '../lib/line-bounce.js';
 import { attachThread } from '../lib/thread-attach.js';
 import { STOP, waitForGo } from '../lib/thread-pool.js';
 import { makeReader, makeWriter } from '../workloads/ops.js';
@@ -137,48 +138,6 @@ function faulter(c: Extract<ThreadCommand, { role: 'faulter' }>): WindowResult {
   return { ops: n, seconds: (end - t0) / 1e9, p99Ns: p99(Math.min(n, MAX_SAMPLES)) };
 }
 
-/** Round trips per timed batch of the bounce control. */
-const BOUNCE_BATCH = 64;
-
-/**
- * The bounce control: side 0 sets the token and spins until side 1 has cleared it (one op = one
- * round trip of the word's cache line between the two threads' CPUs), timing batches of
- * BOUNCE_BATCH; side 1 clears it whenever it is set. Both stop at STOP, even mid-wait. p50Ns is
- * the median batch's time per round trip: a batch in which either thread was descheduled is an
- * outlier the median leaves out.
- */
-function bounce(side: 0 | 1): WindowResult {
-  const token = d.bounce;
-  Atomics.store(token, 0, 0);
-  waitForGo(control);
-  const t0 = nowNs();
-  let ops = 0;
-  let batches = 0;
-  if (side === 0) {
-    let tb = t0;
-    round: while (Atomics.load(control, STOP) === 0) {
-      Atomics.store(token, 0, 1);
-      while (Atomics.load(token, 0) !== 0) if (Atomics.load(control, STOP) !== 0) break round;
-      if (++ops % BOUNCE_BATCH === 0 && batches < MAX_SAMPLES) {
-        const t = nowNs();
-        samples[batches++] = (t - tb) / BOUNCE_BATCH;
-        tb = t;
-      }
-    }
-  } else {
-    while (Atomics.load(control, STOP) === 0) {
-      if (Atomics.load(token, 0) === 1) {
-        Atomics.store(token, 0, 0);
-        ops++;
-      }
-    }
-  }
-  const seconds = (nowNs() - t0) / 1e9;
-  if (batches === 0) return { ops, seconds, p99Ns: 0 };
-  const sorted = samples.subarray(0, batches).sort();
-  return { ops, seconds, p99Ns: 0, p50Ns: sorted[batches >> 1] };
-}
-
 /** Private arithmetic in batches of 4096 steps; one op = one batch. */
 function spin(): WindowResult {
   let x = 1;
@@ -203,7 +162,7 @@ parentPort?.on('message', (c: ThreadCommand | { role: 'exit' }) => {
         : c.role === 'faulter'
           ? faulter(c)
           : c.role === 'bounce'
-            ? bounce(c.side)
+            ? { ...lineBounce(control, d.bounce, c.side, samples), p99Ns: 0 }
             : spin(),
   );
 });

@@ -27,7 +27,7 @@ import {
   ratioFigure,
 } from '../lib/figure.js';
 import { ThreadPool } from '../lib/thread-pool.js';
-import type { RunCommand, RunResult } from '../strategies/protocol.js';
+import type { BenchThreadData, RunCommand, RunResult } from '../strategies/protocol.js';
 import { buildWorkload } from '../workloads/layout.js';
 
 const SECTION = 'Read strategies (real threads)';
@@ -41,13 +41,26 @@ interface Sample {
   writerAlone: RunResult;
   perStrategy: Map<
     StrategyName,
-    { wa: RunResult; r1: RunResult; r2: RunResult[]; w1: RunResult[]; w2: RunResult[] }
+    {
+      wa: RunResult;
+      r1: RunResult;
+      r2: RunResult[];
+      /** The line control run just before w1 (side 0's result). */
+      line: RunResult;
+      w1: RunResult[];
+      w2: RunResult[];
+    }
   >;
   instrumentsOn: RunResult;
   instrumentsOff: RunResult;
   spinAlone: RunResult;
   spinPair: RunResult[];
 }
+
+const LINE_CONTROL: RunCommand[] = [
+  { role: 'bounce', side: 0 },
+  { role: 'bounce', side: 1 },
+];
 
 async function oneRep(pool: Pool, instruments: Instruments, ms: number, rep: number) {
   const reader = (strategy: StrategyName): RunCommand => ({ role: 'reader', strategy });
@@ -66,9 +79,10 @@ async function oneRep(pool: Pool, instruments: Instruments, ms: number, rep: num
     const [wa] = await pool.run([writer(s)], ms);
     const [r1] = await pool.run([reader(s)], ms);
     const r2 = await pool.run([reader(s), reader(s)], ms);
+    const [line] = await pool.run(LINE_CONTROL, Math.max(10, Math.round(ms / 10)));
     const w1 = await pool.run([writer(s), reader(s)], ms);
     const w2 = await pool.run([writer(s), reader(s), reader(s)], ms);
-    perStrategy.set(s, { wa, r1, r2, w1, w2 });
+    perStrategy.set(s, { wa, r1, r2, line, w1, w2 });
   }
   // On and off alternate in short windows so that load drifts hit both alike.
   const instrumentsOn: RunResult = { ops: 0, seconds: 0 };
@@ -108,6 +122,25 @@ function figures(samples: Sample[]): Figure[] {
       note: `median of ${samples.length}`,
     }),
   );
+  // What a line both threads write costs to move between their CPUs, just before each strategy's
+  // reader+writer pair: on a virtual machine it moves with where the host runs the two CPUs.
+  const lines = samples.flatMap((x) =>
+    STRATEGIES.flatMap((s) => {
+      const ns = x.perStrategy.get(s)?.line.p50Ns;
+      return ns === undefined ? [] : [ns];
+    }),
+  );
+  out.push({
+    id: 'strategies.line_control',
+    section: SECTION,
+    what: 'control: cache-line round trip between the 2 threads (before each 1 reader + writer pair)',
+    unit: 'ns',
+    value: lines.length === 0 ? Number.NaN : median(lines),
+    note:
+      lines.length === 0
+        ? 'no window had a full batch'
+        : `median of ${lines.length} windows, ${Math.min(...lines).toFixed(0)}–${Math.max(...lines).toFixed(0)} ns`,
+  });
   out.push({
     id: 'strategies.writer_alone.rate',
     section: SECTION,
@@ -134,6 +167,13 @@ function figures(samples: Sample[]): Figure[] {
     const r1 = g((p) => rate(p.r1));
     const r2 = g((p) => rate(p.r2[0]) + rate(p.r2[1]));
     const wa = g((p) => rate(p.wa));
+    const ownLines = samples.flatMap((x) => {
+      const ns = x.perStrategy.get(s)?.line.p50Ns;
+      return ns === undefined ? [] : [ns];
+    });
+    // The pair's own line control (the machine's state when the pair ran).
+    const pairNote =
+      ownLines.length === 0 ? note : `${note}; line control ${median(ownLines).toFixed(0)} ns`;
     out.push(
       ratioFigure({
         id: `strategies.reader_with_writer.${s}`,
@@ -143,7 +183,7 @@ function figures(samples: Sample[]): Figure[] {
         value: g((p) => rate(p.w1[1])),
         baseline: { name: 'reader alone', value: r1 },
         goal,
-        note,
+        note: pairNote,
       }),
       ratioFigure({
         id: `strategies.writer_with_reader.${s}`,
@@ -153,7 +193,7 @@ function figures(samples: Sample[]): Figure[] {
         value: g((p) => rate(p.w1[0])),
         baseline: { name: 'writer alone', value: wa },
         goal,
-        note,
+        note: pairNote,
       }),
       ratioFigure({
         id: `strategies.readers2.${s}`,
@@ -231,7 +271,8 @@ async function run(ctx: BenchContext): Promise<Figure[]> {
     rcu: rcu.buffer,
     instruments: instruments.buffer,
     plan,
-  });
+    bounce: new Int32Array(new SharedArrayBuffer(64)),
+  } satisfies Omit<BenchThreadData, 'control'>);
   const ms = ctx.quick ? 150 : 400;
   const samples: Sample[] = [];
   try {

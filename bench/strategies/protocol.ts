@@ -7,6 +7,8 @@ export interface BenchThreadData extends SharedMmData {
   control: Int32Array;
   /** The `node` workload's plan: the maps reader and the cold writer come from it. */
   plan: WorkloadPlan;
+  /** The token word of the line control (bench/lib/line-bounce.ts), a buffer of its own. */
+  bounce: Int32Array;
 }
 
 export type RunCommand =
@@ -15,7 +17,9 @@ export type RunCommand =
   /** The workload's `cold` writer at full speed (its lock metrics labelled `strategy`). */
   | { role: 'writer'; strategy: StrategyName; seed: number }
   /** Control: arithmetic on private data only, to see how much CPU two threads really get. */
-  | { role: 'spin' };
+  | { role: 'spin' }
+  /** Control: a cache line passed between two threads (bench/lib/line-bounce.ts). */
+  | { role: 'bounce'; side: 0 | 1 };
 
 export interface RunResult {
   ops: number;
@@ -24,4 +28,6 @@ export interface RunResult {
   p50?: number;
   p99?: number;
   max?: number;
+  /** Line control, side 0: the median batch's nanoseconds per round trip. */
+  p50Ns?: number;
 }

@@ -9,6 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { strategyByName } from '../../src/procfs/strategies/strategy.js';
 import { nowNs } from '../../src/sync/index.js';
+import { lineBounce } from '../lib/line-bounce.js';
 import { attachThread } from '../lib/thread-attach.js';
 import { STOP, waitForGo } from '../lib/thread-pool.js';
 import { makeReader, makeWriter } from '../workloads/ops.js';
@@ -92,6 +93,12 @@ parentPort?.on('message', (c: RunCommand | { role: 'exit' }) => {
     return;
   }
   parentPort?.postMessage(
-    c.role === 'reader' ? reader(c) : c.role === 'writer' ? writer(c) : spin(),
+    c.role === 'reader'
+      ? reader(c)
+      : c.role === 'writer'
+        ? writer(c)
+        : c.role === 'bounce'
+          ? lineBounce(control, d.bounce, c.side, samples)
+          : spin(),
   );
 });
