@@ -38,7 +38,7 @@ function hazards(r: Row): string {
 }
 
 /**
- * The bounce control in words: what a cache line both threads write costs to move between their
+ * The line control in words: what a cache line both threads write costs to move between their
  * CPUs and back, and how much that moved during the run (a virtual machine's CPUs may be placed
  * anew from one minute to the next).
  */

@@ -7,7 +7,7 @@ import type { WorkloadPlan } from '../workloads/layout.js';
 export interface ThreadData extends SharedMmData {
   control: Int32Array;
   plan: WorkloadPlan;
-  /** The token word of the `bounce` control (one Int32, a 64-byte buffer of its own). */
+  /** The token word of the line control (one Int32, a 64-byte buffer of its own). */
   bounce: Int32Array;
 }
 
@@ -21,10 +21,7 @@ export type ThreadCommand =
   | { role: 'faulter'; strategy: StrategyName }
   /** Control: arithmetic on private data only, to see how much CPU two threads really get. */
   | { role: 'spin' }
-  /**
-   * Control: two threads pass a token through one shared word and back (side 0 counts the round
-   * trips): what a cache line that both write costs to move between their CPUs right now.
-   */
+  /** The line control, one side of it (bench/lib/line-bounce.ts). */
   | { role: 'bounce'; side: 0 | 1 };
 
 /** A reader's counts over one window (ReadStats, plus what the workload checks). */

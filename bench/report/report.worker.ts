@@ -1,7 +1,8 @@
 /**
  * A thread of `npm run report`: a reader (one workload reader under one strategy), a writer (one
- * workload writer at full speed), the spin control or the bounce control. It attaches once, then runs one timed
- * window per command: reports ready, waits for GO, loops until STOP, posts a WindowResult.
+ * workload writer at full speed), the spin control or one side of the line control
+ * (bench/lib/line-bounce.ts). It attaches once, then runs one timed window per command: reports
+ * ready, waits for GO, loops until STOP, posts a WindowResult.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { execSyscall, execTouch } from '../../src/cpus/syscall-exec.js';

@@ -41,7 +41,7 @@ export interface Row {
   mmap_lock_reads_per_1k: number | null;
   copy_bytes_per_read: number | null;
   /**
-   * The bounce control just before this pair's windows (median over reps): nanoseconds for a
+   * The line control just before this pair's windows (median over reps): nanoseconds for a
    * cache line both threads write to go to the other thread's CPU and back. Null for a reader
    * alone and for the kernel twin.
    */
@@ -120,7 +120,7 @@ function roundTripNs(w: WindowResult | null | undefined): number | undefined {
   return w?.p50Ns;
 }
 
-/** The bounce control over a whole run: median, lowest and highest round trip of its windows. */
+/** The line control over a whole run: median, lowest and highest round trip of its windows. */
 export interface LineRoundTrip {
   median_ns: number;
   min_ns: number;

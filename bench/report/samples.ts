@@ -13,7 +13,7 @@ export type SampleKind =
   | 'pair'
   | 'spin_alone'
   | 'spin_pair'
-  /** The bounce control run just before the pair of the same strategy, reader and writer. */
+  /** The line control run just before the pair of the same strategy, reader and writer. */
   | 'bounce';
 /** The five strategies, and the host kernel running the same workload. */
 export type RowStrategy = StrategyName | 'kernel';
@@ -27,7 +27,7 @@ export interface Sample {
   /** Point readers query the hot VMA only (under, and as the baseline for, the hot writer). */
   hot: boolean;
   rep: number;
-  /** The reader's window (spin: the first thread's; bounce: side 0's, one op a round trip). */
+  /** The reader's window (spin: the first thread's; bounce: the line control's side 0). */
   r: WindowResult | null;
   /** The writer's window (spin_pair: the second thread's). */
   w: WindowResult | null;

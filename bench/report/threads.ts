@@ -2,8 +2,9 @@
  * The simulator's side of the report: one workload layout, three threads (reader, writer, spare
  * for the control), and the schedule of windows. Each strategy's windows run next to each other
  * (its writer alone, each reader alone, then each reader beside each writer), so the machine's
- * load drift hits a ratio's two sides alike. Each pair window is preceded by a short bounce
- * window (protocol.ts): the cache-line round trip between the two threads at that moment.
+ * load drift hits a ratio's two sides alike. Each pair window is preceded by a short window of
+ * the line control (bench/lib/line-bounce.ts): the cache-line round trip between the two threads
+ * at that moment.
  */
 import { Instruments } from '../../src/metrics/instruments.js';
 import type { StrategyName } from '../../src/metrics/labels.js';
@@ -49,7 +50,7 @@ export async function runSimulator(p: SimPlan): Promise<{ samples: Sample[]; pla
   const writers = p.writers.filter((w): w is Exclude<WriterName, 'none'> => w !== 'none');
   let seed = 11;
   try {
-    await pool.run(BOUNCE, 50); // the bounce loops compiled before any is timed
+    await pool.run(BOUNCE, 50); // the line control's loops compiled before any is timed
     for (let rep = 0; rep < p.reps; rep++) {
       const ms = p.windowMs;
       const bounceMs = Math.max(10, Math.round(ms / 10));

@@ -106,6 +106,14 @@ async function oneRep(pool: Pool, instruments: Instruments, ms: number, rep: num
   } satisfies Sample;
 }
 
+/** The line control's round trips (ns) before strategy `s`'s pairs, one per rep that had one. */
+function lineControlNs(samples: readonly Sample[], s: StrategyName): number[] {
+  return samples.flatMap((x) => {
+    const ns = x.perStrategy.get(s)?.line.p50Ns;
+    return ns === undefined ? [] : [ns];
+  });
+}
+
 function figures(samples: Sample[]): Figure[] {
   const med = (f: (s: Sample) => number) => median(samples.map(f));
   const out: Figure[] = [];
@@ -124,12 +132,7 @@ function figures(samples: Sample[]): Figure[] {
   );
   // What a line both threads write costs to move between their CPUs, just before each strategy's
   // reader+writer pair: on a virtual machine it moves with where the host runs the two CPUs.
-  const lines = samples.flatMap((x) =>
-    STRATEGIES.flatMap((s) => {
-      const ns = x.perStrategy.get(s)?.line.p50Ns;
-      return ns === undefined ? [] : [ns];
-    }),
-  );
+  const lines = STRATEGIES.flatMap((s) => lineControlNs(samples, s));
   out.push({
     id: 'strategies.line_control',
     section: SECTION,
@@ -167,10 +170,7 @@ function figures(samples: Sample[]): Figure[] {
     const r1 = g((p) => rate(p.r1));
     const r2 = g((p) => rate(p.r2[0]) + rate(p.r2[1]));
     const wa = g((p) => rate(p.wa));
-    const ownLines = samples.flatMap((x) => {
-      const ns = x.perStrategy.get(s)?.line.p50Ns;
-      return ns === undefined ? [] : [ns];
-    });
+    const ownLines = lineControlNs(samples, s);
     // The pair's own line control (the machine's state when the pair ran).
     const pairNote =
       ownLines.length === 0 ? note : `${note}; line control ${median(ownLines).toFixed(0)} ns`;

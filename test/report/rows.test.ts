@@ -163,7 +163,7 @@ test('ratios are medians over repetitions, each against its own repetition', () 
   assert.equal(row.writer_vs_alone, 0.5);
 });
 
-test('the bounce control: a pair row carries the round trip measured just before it', () => {
+test('the line control: a pair row carries the round trip measured just before it', () => {
   // The recorded run predates the control: add one bounce window before two of its pairs.
   const bounce = (writer: 'cold' | 'hot' | 'close', p50Ns: number | undefined): Sample => ({
     kind: 'bounce',

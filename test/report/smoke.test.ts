@@ -61,7 +61,7 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
         assert.equal(r.hazards!.torn, 0, `${s}/${w} torn`);
         assert.equal(r.copy_bytes_per_read, 104, 'one struct procmap_query per ioctl, no name');
         if (w !== 'none') assert.ok(r.writer_ops_per_s! > 0 && r.writer_vs_alone! > 0);
-        // The bounce control ran before every pair, and only there (a window in which the other
+        // The line control ran before every pair, and only there (a window in which the other
         // thread never ran, on a busy machine, has no round trip: null).
         if (w === 'none') assert.equal(r.line_rtt_ns, null);
         else assert.ok(r.line_rtt_ns === null || r.line_rtt_ns > 0, `${s}/${w}`);
