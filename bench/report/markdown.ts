@@ -44,9 +44,12 @@ function hazards(r: Row): string {
  */
 function lineRttSentence(l: LineRoundTrip | null): string {
   if (l === null) return 'Line control: not run.';
+  if (l.median_ns === null || l.min_ns === null || l.max_ns === null) {
+    return `Line control: none of its ${l.windows} windows had both threads running at once for a whole batch (a loaded machine): no measure.`;
+  }
   return (
     `Line control: a cache line both threads write goes to the other thread's CPU and back in **${l.median_ns.toFixed(0)} ns** ` +
-    `(median of the ${l.windows} short windows run just before each pair, ${l.min_ns.toFixed(0)}–${l.max_ns.toFixed(0)} ns; ` +
+    `(median of ${l.measured} of the ${l.windows} short windows run just before each pair, ${l.min_ns.toFixed(0)}–${l.max_ns.toFixed(0)} ns; ` +
     "each pair's own is its row's `line ns`): what every line the two threads share costs them, at the moment each pair ran."
   );
 }

@@ -122,10 +122,14 @@ function roundTripNs(w: WindowResult | null | undefined): number | undefined {
 
 /** The line control over a whole run: median, lowest and highest round trip of its windows. */
 export interface LineRoundTrip {
-  median_ns: number;
-  min_ns: number;
-  max_ns: number;
+  /** Windows run, and those with a measure (on a loaded machine the two threads may never run
+   * at once for a whole batch: such a window measures nothing). */
   windows: number;
+  measured: number;
+  /** Over the measured windows (null: none). */
+  median_ns: number | null;
+  min_ns: number | null;
+  max_ns: number | null;
 }
 
 /** The median of the measured values (null: none). */
@@ -135,16 +139,16 @@ function medianOrNull(xs: ReadonlyArray<number | undefined>): number | null {
 }
 
 function lineRoundTrip(samples: readonly Sample[]): LineRoundTrip | null {
-  const ns = samples
-    .filter((x) => x.kind === 'bounce')
-    .map((x) => roundTripNs(x.r))
-    .filter((x): x is number => x !== undefined);
-  if (ns.length === 0) return null;
+  const windows = samples.filter((x) => x.kind === 'bounce');
+  if (windows.length === 0) return null;
+  const ns = windows.map((x) => roundTripNs(x.r)).filter((x): x is number => x !== undefined);
+  const none = ns.length === 0;
   return {
-    median_ns: median(ns),
-    min_ns: Math.min(...ns),
-    max_ns: Math.max(...ns),
-    windows: ns.length,
+    windows: windows.length,
+    measured: ns.length,
+    median_ns: none ? null : median(ns),
+    min_ns: none ? null : Math.min(...ns),
+    max_ns: none ? null : Math.max(...ns),
   };
 }
 

@@ -191,5 +191,20 @@ test('the line control: a pair row carries the round trip measured just before i
   assert.equal(findRow(rows, 'per_vma', 'maps', 'none')!.line_rtt_ns, null, 'no pair, no control');
   assert.equal(findRow(rows, 'kernel', 'maps', 'cold')!.line_rtt_ns, null);
   assert.equal(findRow(rows, 'mmap_lock', 'maps', 'cold')!.line_rtt_ns, null, 'not measured');
-  assert.deepEqual(lineRtt, { median_ns: 300, min_ns: 200, max_ns: 400, windows: 2 });
+  assert.deepEqual(lineRtt, {
+    windows: 3,
+    measured: 2,
+    median_ns: 300,
+    min_ns: 200,
+    max_ns: 400,
+  });
+  // Windows that all measured nothing: counted, no figure.
+  const idle = computeRows([...samples, { ...bounce('close', undefined), strategy: 'per_vma' }]);
+  assert.deepEqual(idle.lineRtt, {
+    windows: 1,
+    measured: 0,
+    median_ns: null,
+    min_ns: null,
+    max_ns: null,
+  });
 });

@@ -71,7 +71,18 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
     // (text VMAs, no fallback without a writer on them).
     assert.equal(row('mmap_lock', 'none')!.mmap_lock_reads_per_1k, 1000);
     assert.equal(row('per_vma', 'none')!.mmap_lock_reads_per_1k, 0);
-    assert.ok(j.line_rtt.windows >= 1 && j.line_rtt.min_ns > 0);
+    // One line control window before each pair; on a loaded machine (this suite runs two test
+    // files at once on two CPUs) a window may measure nothing, so only what was measured is held
+    // to be consistent.
+    const pairs = rows.filter((r) => r.strategy !== 'kernel' && r.writer !== 'none').length;
+    assert.equal(j.line_rtt.windows, pairs);
+    assert.ok(j.line_rtt.measured <= j.line_rtt.windows);
+    if (j.line_rtt.measured > 0) {
+      assert.ok(j.line_rtt.min_ns > 0);
+      assert.ok(j.line_rtt.min_ns <= j.line_rtt.median_ns);
+      assert.ok(j.line_rtt.median_ns <= j.line_rtt.max_ns);
+    } else assert.equal(j.line_rtt.median_ns, null);
+    assert.match(readFileSync(path.join(out, 'REPORT.md'), 'utf8'), /^Line control: /m);
     assert.ok(
       j.line_rtt.min_ns <= j.line_rtt.median_ns && j.line_rtt.median_ns <= j.line_rtt.max_ns,
     );
