@@ -132,8 +132,8 @@ export class MapsLineMemo extends MemoColumns {
    * was formatted from the same printed fields, copies it, sets `v.id`, `v.start` and `v.end`
    * (nothing else of `v`) and returns true; otherwise writes nothing and returns false (the
    * caller captures and calls `write`). Lines with a file's path or [heap], [stack] or no name
-   * are matched here, and for a `locked` caller anon-named ones and special mappings too
-   * (`namedRecordHit`, `specialRecordHit`). A file line compares the file's serial
+   * are matched here, and for a `locked` caller anon-named ones (their name's bytes read from
+   * the name table) and special mappings (`specialRecordHit`) too. A file line compares the file's serial
    * (and `deleted`) instead of device, inode and path: a FileTable entry's fields are immutable
    * while its serial lives and serials are never reused (file-table.ts), so the same serial
    * prints the same. Reads what captureVmaAs reads, with the same loads, and no view fields:
@@ -162,7 +162,9 @@ export class MapsLineMemo extends MemoColumns {
       return this.hit(sink, e, v, id, start, end);
     }
     const anon = t.f64[r64 + VMA_F64_ANON_NAME];
-    if (anon !== 0) return locked && this.namedRecordHit(sink, mm, id, v, e, anon);
+    // An anon name's storage is the record's only while its lock is held: a reader without it
+    // captures the name (and checks it) instead.
+    if (anon !== 0 && !locked) return false;
     const flags = t.u32[r32 + VMA_I32_FLAGS] & PRINTED_FLAGS;
     const file = t.i32[r32 + VMA_I32_FILE];
     let key: number;
@@ -170,57 +172,33 @@ export class MapsLineMemo extends MemoColumns {
       const files = mm.files;
       if (this.serial[e] !== files.serial(file)) return false;
       if (this.pgoff[e] !== t.f64[r64 + VMA_F64_PGOFF]) return false;
-      key = flags | (NAME_PATH << 8) | MISC_FILE | (files.deleted(file) ? MISC_DELETED : 0);
+      key =
+        anon !== 0
+          ? flags | (NAME_ANON_SHMEM << 8) | MISC_FILE
+          : flags | (NAME_PATH << 8) | MISC_FILE | (files.deleted(file) ? MISC_DELETED : 0);
     } else {
       const ops = t.i32[r32 + VMA_I32_OPS];
       if (ops !== OPS_NONE) return locked && this.specialRecordHit(sink, v, id, e, ops, flags);
-      key = flags | (anonVmaNameKind(mm, start, end) << 8);
+      let kind = anonVmaNameKind(mm, start, end); // [heap] and [stack] come before the anon name
+      if (kind === NAME_NONE && anon !== 0) kind = NAME_ANON;
+      key = flags | (kind << 8);
     }
     if (this.misc[e] !== key) return false;
+    if (anon !== 0) {
+      // Never stamped: an unlocked reader must not skip the name (lockless_nofallback reads it,
+      // and counts what it finds freed).
+      if (isAnonName((key >> 8) & 0xf) && !this.sameStoredName(e, mm, anon)) return false;
+      return this.hit(sink, e, v, id, start, end);
+    }
     // A reader without the lock may have read a record a writer was changing: no stamp from it.
     if (locked && (seq & 1) === 0) this.seen[e] = seq;
     return this.hit(sink, e, v, id, start, end);
   }
 
-  /**
-   * `writeIfUnchanged` of a record with an anon name, for a caller holding the record's lock (its
-   * name's storage is then the record's, live and unchanged): the full compare, its name's bytes
-   * included, read from the anon-name table. Never stamps the entry: an unlocked reader must not
-   * skip the name (lockless_nofallback reads it, and counts what it finds freed).
-   */
-  private namedRecordHit(
-    sink: ByteSink,
-    mm: MmStruct,
-    id: number,
-    v: VmaView,
-    e: number,
-    anon: number,
-  ): boolean {
-    const t = mm.vmas;
-    const r64 = t.base64 + id * VMA_W64;
-    const r32 = t.base32 + id * VMA_W32;
-    const start = t.f64[r64 + VMA_F64_START];
-    const end = t.f64[r64 + VMA_F64_END];
-    const flags = t.u32[r32 + VMA_I32_FLAGS] & PRINTED_FLAGS;
-    const file = t.i32[r32 + VMA_I32_FILE];
-    let kind: number;
-    if (file !== 0) {
-      if (this.serial[e] !== mm.files.serial(file)) return false;
-      if (this.pgoff[e] !== t.f64[r64 + VMA_F64_PGOFF]) return false;
-      kind = NAME_ANON_SHMEM;
-    } else {
-      if (t.i32[r32 + VMA_I32_OPS] !== OPS_NONE) return false;
-      kind = anonVmaNameKind(mm, start, end); // [heap] and [stack] come before the anon name
-      if (kind === NAME_NONE) kind = NAME_ANON;
-    }
-    if (this.misc[e] !== (flags | (kind << 8) | (file !== 0 ? MISC_FILE : 0))) return false;
-    if (isAnonName(kind)) {
-      const names = mm.anonNames;
-      if (!this.endsWithName(e, names.bytes, names.nameOffset(anon), names.nameLength(anon))) {
-        return false;
-      }
-    }
-    return this.hit(sink, e, v, id, start, end);
+  /** Whether entry `e`'s line ends with anon name `anon`'s bytes, read from the name table. */
+  private sameStoredName(e: number, mm: MmStruct, anon: number): boolean {
+    const names = mm.anonNames;
+    return this.endsWithName(e, names.bytes, names.nameOffset(anon), names.nameLength(anon));
   }
 
   /**
@@ -335,7 +313,7 @@ export class MapsLineMemo extends MemoColumns {
     this.minor[e] = v.devMinor;
     this.serial[e] = v.fileSerial;
     if (isAnonName(v.nameKind)) {
-      // Matched on its bytes (`sameAnonName`): only the name's length is kept.
+      // Matched on its bytes (`endsWithName`): only the name's length is kept.
       this.names[e] = null;
       this.nameFrom[e] = 0;
       this.nameTo[e] = v.nameTo - v.nameFrom;

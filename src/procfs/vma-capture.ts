@@ -186,8 +186,9 @@ export function usesAnonName(view: VmaView): boolean {
 
 /**
  * A walker with no locking of its own (the caller holds the mmap read lock or excludes writers
- * for the whole chunk, so the memo may stamp the lines it matches). Within a chunk it iterates with an index cursor (vma_next: O(1) per VMA)
- * instead of a root-to-leaf lookup per line; the cursor is dropped at every chunk start.
+ * for the whole chunk, so the memo may stamp the lines it matches). Within a chunk it iterates
+ * with an index cursor (vma_next: O(1) per VMA) instead of a root-to-leaf lookup per line; the
+ * cursor is dropped at every chunk start.
  */
 export function directMapsWalker(mm: MmStruct): MapsWalker {
   const cursor = mm.index.cursor();
