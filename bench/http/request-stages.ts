@@ -21,6 +21,7 @@ import { PointQuery, queryAnswerJson, toQueryArgs } from '../../src/schemas/quer
 import { validatorCompiler } from '../../src/schemas/validator.js';
 import { median } from '../lib/figure.js';
 import { measureBatchStages } from './batch-stages.js';
+import { measureMapsStages } from './maps-stages.js';
 
 type Validate = (value: unknown) => unknown;
 
@@ -155,7 +156,10 @@ async function hookCost(sim: SimApi, reps: number): Promise<number> {
   }
 }
 
-/** The stage costs of a point query on a process imported from `maps` (about 100 lines). */
+/**
+ * The stage costs of a point query, a maps read and the batches on a process imported from `maps`
+ * (about 100 lines).
+ */
 export async function measureRequestStages(maps: string, reps: number): Promise<StageCost[]> {
   const calls = 20_000;
   const addr = `0x${maps.split('-')[0]}`;
@@ -229,6 +233,7 @@ export async function measureRequestStages(maps: string, reps: number): Promise<
       stage: 'serialisation (queryAnswerJson)',
       us: perCall(reps, calls, () => queryAnswerJson(answer)),
     });
+    out.push(...measureMapsStages(sim, pid, reps, { perCall }));
 
     // The batches, per address (batch-stages.ts).
     out.push(...(await measureBatchStages(sim, pid, maps, reps, { perCall, perAsyncCall })));

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { goalAllowance } from '../http/goal-allowance.js';
 import { load, loadPaired, type Target } from '../http/load-runs.js';
 import { measureRequestStages } from '../http/request-stages.js';
 import { sampleCpu } from '../http/server-cpu.js';
@@ -346,7 +347,8 @@ export const httpSection: BenchSection = {
       ctx.progress('per-stage CPU of a request (in process)');
       const before = stagesBefore();
       const stageSection = `HTTP: where a request spends CPU (µs, in process; baseline: before the issue 10 HTTP work, ${before.measured})`;
-      for (const st of await measureRequestStages(`${layout}\n`, ctx.reps)) {
+      const stages = await measureRequestStages(`${layout}\n`, ctx.reps);
+      for (const st of stages) {
         const f = {
           id: `http.stage.${st.key}`,
           section: stageSection,
@@ -359,6 +361,20 @@ export const httpSection: BenchSection = {
           was === undefined ? f : ratioFigure({ ...f, baseline: { name: 'before', value: was } }),
         );
       }
+      figures.push(
+        ...goalAllowance(
+          { id: 'maps', request: 'GET maps', goal: 0.7, readStage: 'maps.read' },
+          maps,
+          helloMaps,
+          stages,
+        ),
+        ...goalAllowance(
+          { id: 'query', request: 'GET procmap_query', goal: 0.8, readStage: 'engine.event_loop' },
+          query,
+          helloQuery,
+          stages,
+        ),
+      );
     } finally {
       for (const s of stoppers) await s();
       await stop(server);
