@@ -4,8 +4,8 @@
  * follow the event loop's CPU per request (maps at 31.7 µs against the hello-world's 18.5 read
  * 0.62×, where 18.5 / 31.7 = 0.58): R× allows a request at most the hello-world's event loop ×
  * (1/R − 1) more than the hello-world's. Two rows against that allowance: what ours spends above
- * the hello-world's under autocannon, and the engine's read alone, in process (warm caches: its
- * best case). Where the read alone is over the allowance, no cut outside the engine meets the goal.
+ * the hello-world's under autocannon, and the engine's read alone, in process (a loop of it, hot
+ * in cache). Where the read alone is over the allowance, no cut outside the engine meets the goal.
  */
 import { type Figure, ratioFigure } from '../lib/figure.js';
 import type { Load } from './load-runs.js';
@@ -50,7 +50,7 @@ export function goalAllowance(
     ratioFigure({
       id: `http.${a.id}_allowance.read`,
       section,
-      what: `of it, the engine's read alone in process (stage ${a.readStage}: warm caches, its best case)`,
+      what: `of it, the engine's read alone in process (stage ${a.readStage}, hot in cache)`,
       unit: 'µs',
       value: read.us,
       baseline,
