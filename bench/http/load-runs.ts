@@ -3,7 +3,7 @@
  * server's CPU per request, medians over runs, and runs alternating with a baseline's.
  */
 import { type BenchContext, median } from '../lib/figure.js';
-import { autocannon, type CannonResult } from '../lib/processes.js';
+import { autocannon, type CannonOptions, type CannonResult } from '../lib/processes.js';
 import { type CpuSample, cpuPerRequest, sampleCpu } from './server-cpu.js';
 
 /** autocannon's connections in every run. */
@@ -21,7 +21,7 @@ export interface Target {
   label: string;
   url: string;
   pid: number;
-  opts?: { method?: string; body?: string };
+  opts?: CannonOptions;
 }
 
 type Run = CannonResult & { cpu: CpuSample };

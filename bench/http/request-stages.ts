@@ -17,7 +17,12 @@ import { Sim } from '../../src/cpus/sim.js';
 import type { QueryAnswer, QueryArgs, SimApi } from '../../src/cpus/sim-api.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { PidParams } from '../../src/schemas/common.js';
-import { PointQuery, queryAnswerJson, toQueryArgs } from '../../src/schemas/query.js';
+import {
+  buildQueryAnswerJson,
+  PointQuery,
+  queryAnswerJson,
+  toQueryArgs,
+} from '../../src/schemas/query.js';
 import { validatorCompiler } from '../../src/schemas/validator.js';
 import { median } from '../lib/figure.js';
 import { measureBatchStages } from './batch-stages.js';
@@ -228,11 +233,19 @@ export async function measureRequestStages(maps: string, reps: number): Promise<
       },
     );
     const answer = await simQuery(sim, pid, args);
-    out.push({
-      key: 'serialize',
-      stage: 'serialisation (queryAnswerJson)',
-      us: perCall(reps, calls, () => queryAnswerJson(answer)),
-    });
+    out.push(
+      {
+        key: 'serialize',
+        stage:
+          'serialisation of an answer written lately (queryAnswerJson: the answer memo finds it)',
+        us: perCall(reps, calls, () => queryAnswerJson(answer)),
+      },
+      {
+        key: 'serialize.build',
+        stage: 'serialisation of a new answer (buildQueryAnswerJson)',
+        us: perCall(reps, calls, () => buildQueryAnswerJson(answer)),
+      },
+    );
     out.push(...measureMapsStages(sim, pid, reps, { perCall }));
 
     // The batches, per address (batch-stages.ts).

@@ -88,18 +88,33 @@ export interface CannonResult {
   statuses: Record<string, number>;
 }
 
+/** What one autocannon run sends: one request (method, body), or GETs of `paths` in turn. */
+export interface CannonOptions {
+  method?: string;
+  body?: string;
+  /** GET these paths (of the origin `url`) in turn instead of `url` itself. */
+  paths?: readonly string[];
+}
+
 /** autocannon (separate process) against `url` for `seconds`, `connections` connections. */
 export function autocannon(
   url: string,
   seconds: number,
   connections: number,
-  opts: { method?: string; body?: string } = {},
+  opts: CannonOptions = {},
 ): Promise<CannonResult> {
-  const bin = path.join(repoRoot, 'node_modules/autocannon/autocannon.js');
-  const args = [bin, '-j', '-c', String(connections), '-d', String(seconds)];
-  if (opts.method) args.push('-m', opts.method);
-  if (opts.body !== undefined) args.push('-H', 'content-type=application/json', '-b', opts.body);
-  args.push(url);
+  let args: string[];
+  if (opts.paths !== undefined) {
+    // GETs of each path in turn: `url` is the origin (bench/http/cannon-paths.ts).
+    const runner = path.join(repoRoot, 'dist/bench/http/cannon-paths.js');
+    args = [runner, url, String(connections), String(seconds), JSON.stringify(opts.paths)];
+  } else {
+    const bin = path.join(repoRoot, 'node_modules/autocannon/autocannon.js');
+    args = [bin, '-j', '-c', String(connections), '-d', String(seconds)];
+    if (opts.method) args.push('-m', opts.method);
+    if (opts.body !== undefined) args.push('-H', 'content-type=application/json', '-b', opts.body);
+    args.push(url);
+  }
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (err, stdout) => {
       if (err) return reject(err);

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { cpuFigures } from '../http/cpu-figures.js';
 import { goalAllowance } from '../http/goal-allowance.js';
 import { load, loadPaired, type Target } from '../http/load-runs.js';
 import { measureRequestStages } from '../http/request-stages.js';
@@ -187,6 +188,23 @@ export const httpSection: BenchSection = {
       const idleSettledShare = await idleCoreShare(serverPid);
       const mapsSettled = await run('GET maps, settled', mapsUrl);
       const querySettled = await run('GET procmap_query, settled', queryUrl);
+      // Diagnostic: a point query of each VMA in turn (a different answer each request; the
+      // rows above ask for the same address every time), against the hello-world loaded by the
+      // same client (a path per request, as long as ours: autocannon's per-request work counts).
+      const eachAddr = starts.slice(0, proc.vmas);
+      const queryEach = await loadPaired(
+        ctx,
+        ours('GET procmap_query, each VMA in turn', base, {
+          paths: eachAddr.map((a) => `/proc/${proc.pid}/procmap_query?addr=${a}`),
+        }),
+        {
+          ...helloTarget(helloQueryServer, queryBytes),
+          url: new URL(helloQueryServer.url).origin,
+          opts: { paths: eachAddr.map((a) => `/body?proc=${proc.pid}&procmap_query&addr=${a}`) },
+        },
+        pairSeconds,
+        ctx.reps,
+      );
 
       // Diagnostic: the same point query on a server without the default population's busy
       // background threads (--population 1: one quiet process), to show what they cost a request.
@@ -250,6 +268,16 @@ export const httpSection: BenchSection = {
           value: querySettled.rps,
           baseline: { name: helloQueryName, value: helloQuery.rps },
         }),
+        pairedRatioFigure(
+          {
+            id: 'http.query_each_vma',
+            section,
+            what: `GET /proc/:pid/procmap_query, diagnostic: each of the process's ${eachAddr.length} VMAs in turn`,
+            unit: 'req/s',
+            baselineName: `${helloQueryName}, a path per request (the same client)`,
+          },
+          queryEach.rps,
+        ),
         ratioFigure({
           id: 'http.mutation',
           section,
@@ -270,83 +298,23 @@ export const httpSection: BenchSection = {
         figures.push(ratioFigure({ ...f, baseline: million, goal: { op: '>=', ratio: 1 } }));
       }
 
-      const cpuSection = 'HTTP: server CPU per request (under autocannon)';
-      for (const [id, what, l] of [
-        ['hello_query', `fastify hello-world, ${queryBytes} B (the HTTP stack)`, helloQuery],
-        ['hello_maps', `fastify hello-world, ${mapsBytes} B (the HTTP stack)`, helloMaps],
-      ] as const) {
-        figures.push({
-          id: `http.cpu.${id}`,
-          section: cpuSection,
-          what,
-          unit: 'µs',
-          value: l.cpu.processUs,
-        });
-      }
-      // Ours beside the hello-world with the same body: the whole process, and its event loop.
-      for (const [id, what, l, hw] of [
-        ['query', 'point query', query, helloQuery],
-        ['maps', 'maps', maps, helloMaps],
-      ] as const) {
-        const baseline = { name: 'hello-world, same body size', value: hw.cpu.processUs };
-        for (const [part, value] of [
-          ['whole process', l.cpu.processUs],
-          ['the event loop', l.cpu.mainThreadUs],
-        ] as const) {
-          const f = { id: `http.cpu.${id}.${part}`, section: cpuSection, unit: 'µs', value };
-          figures.push(ratioFigure({ ...f, what: `${what}: ${part}`, baseline }));
-        }
-      }
-      const quietWhat =
-        'point query, diagnostic: server with --population 1 (no busy background threads)';
-      const helloBaseline = {
-        name: 'hello-world, same body size',
-        value: helloQuery.cpu.processUs,
-      };
-      for (const [part, value] of [
-        ['whole process', quietQuery.cpu.processUs],
-        ['the event loop', quietQuery.cpu.mainThreadUs],
-      ] as const) {
-        const f = { id: `http.cpu.query_quiet.${part}`, section: cpuSection, unit: 'µs', value };
-        figures.push(ratioFigure({ ...f, what: `${quietWhat}: ${part}`, baseline: helloBaseline }));
-      }
       figures.push(
-        ratioFigure({
-          id: 'http.query_quiet',
-          section: cpuSection,
-          what: `${quietWhat}: requests/s`,
-          unit: 'req/s',
-          value: quietQuery.rps,
-          baseline: { name: helloQueryName, value: helloQuery.rps },
+        ...cpuFigures({
+          queryBytes,
+          mapsBytes,
+          query,
+          maps,
+          helloQuery,
+          helloMaps,
+          quietQuery,
+          queryEach,
+          helloQueryName,
+          idleStartShare,
+          idleSettledShare,
+          compact,
+          batch,
         }),
-        {
-          id: 'http.cpu.idle',
-          section: cpuSection,
-          what: 'the default server idle (no requests): its CPU, in % of one core',
-          unit: '%',
-          value: 100 * idleStartShare,
-        },
-        {
-          id: 'http.cpu.idle_settled',
-          section: cpuSection,
-          what: 'the default server idle after the runs above (settled): its CPU, in % of one core',
-          unit: '%',
-          value: 100 * idleSettledShare,
-        },
       );
-      for (const [id, what, l] of [
-        ['compact', 'compact batch of 1,000 addresses', compact],
-        ['batch', 'per-query batch of 1,000 addresses', batch],
-      ] as const) {
-        const value = l.cpu.processUs / 1000;
-        figures.push({
-          id: `http.cpu.${id}`,
-          section: cpuSection,
-          what: `${what}: per address`,
-          unit: 'µs',
-          value,
-        });
-      }
 
       ctx.progress('per-stage CPU of a request (in process)');
       const before = stagesBefore();

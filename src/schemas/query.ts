@@ -12,6 +12,7 @@ import {
   PROCMAP_QUERY_VMA_SHARED,
   PROCMAP_QUERY_VMA_WRITABLE,
 } from '../mm/vm-flags.js';
+import { AnswerJsonMemo } from './answer-json-memo.js';
 import { HexOutput, StrategyName, U64Input } from './common.js';
 import { engineU64, hex, parseU64, UapiValueError } from './uapi.js';
 
@@ -147,7 +148,7 @@ export const FLAG_NAMES_JSON: readonly string[] = Array.from({ length: 16 }, (_,
  * `formatQueryAnswer(a)` serialised by hand, in `QueryAnswerBody`'s field order: the point query
  * is the hottest route, and this skips building the object and the schema serializer's walk.
  */
-export function queryAnswerJson(a: QueryAnswer): string {
+export function buildQueryAnswerJson(a: QueryAnswer): string {
   return (
     `{"vma_start":"${hex(a.vmaStart)}","vma_end":"${hex(a.vmaEnd)}","vma_flags":${a.vmaFlags}` +
     `,"vma_flags_names":${FLAG_NAMES_JSON[a.vmaFlags & 15]},"vma_page_size":${a.vmaPageSize}` +
@@ -155,4 +156,19 @@ export function queryAnswerJson(a: QueryAnswer): string {
     `,"dev_minor":${a.devMinor},"vma_name":${a.vmaName === null ? 'null' : JSON.stringify(a.vmaName)}` +
     `,"build_id":${a.buildId === null ? 'null' : JSON.stringify(a.buildId)}}`
   );
+}
+
+const answerJson = new AnswerJsonMemo(buildQueryAnswerJson);
+
+/**
+ * The point query's answer as JSON (`buildQueryAnswerJson`), found again when the same answer
+ * was written lately (answer-json-memo.ts).
+ */
+export function queryAnswerJson(a: QueryAnswer): string {
+  return answerJson.json(a);
+}
+
+/** Point-query answers whose JSON came from the memo so far, on this thread (tests). */
+export function queryAnswerJsonHits(): number {
+  return answerJson.hits;
 }

@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { slabAllocations } from '../../src/cpus/read-pieces.js';
 import { Sim } from '../../src/cpus/sim.js';
+import { queryAnswerJsonHits } from '../../src/schemas/query.js';
 import { testConfig } from './helpers.js';
 
 const TOKEN = 'fast-path-token';
@@ -121,6 +122,43 @@ describe('reads fast path (real server)', () => {
     assert.equal(JSON.parse(plain.body).vma_start, `0x${hit}`);
     assert.equal(await queryDurations(200), d0 + 2);
     assert.equal(await queryReads(), r0 + 2);
+  });
+
+  test('the same answer again is the memo`s JSON; a changed VMA is answered anew', async () => {
+    const post = async (op: string, body: object) => {
+      const r = await fetch(`${base}/proc/${pid}/${op}`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(r.status, 200, `${op}: ${await r.clone().text()}`);
+    };
+    const addr = '0x500000000000';
+    await post('mmap', {
+      addr,
+      length: '0x2000',
+      prot: 'rw-',
+      flags: ['private', 'anonymous', 'fixed_noreplace'],
+    });
+    const query = async () => {
+      const seen = app.readFastPath.answered;
+      const r = await get(`/proc/${pid}/procmap_query?addr=${addr}`);
+      assert.equal(r.status, 200);
+      assert.equal(app.readFastPath.answered, seen + 1);
+      return JSON.parse(r.body) as Record<string, unknown>;
+    };
+    const first = await query();
+    const hits = queryAnswerJsonHits();
+    assert.deepEqual(await query(), first);
+    assert.equal(queryAnswerJsonHits(), hits + 1);
+    assert.deepEqual([first.vma_end, first.vma_flags, first.vma_name], ['0x500000002000', 3, null]);
+    // Each change of the VMA shows at once: flags (and a split), then a name.
+    await post('mprotect', { addr, length: '0x1000', prot: 'r--' });
+    const split = await query();
+    assert.deepEqual([split.vma_end, split.vma_flags], ['0x500000001000', 1]);
+    assert.deepEqual(split.vma_flags_names, ['VMA_READABLE']);
+    await post('anon_name', { addr, length: '0x1000', name: 'memo' });
+    assert.equal((await query()).vma_name, '[anon:memo]');
   });
 
   test('no VMA, no process: fastify answers with the engine`s answer, read counted once', async () => {
