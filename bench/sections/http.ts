@@ -9,8 +9,10 @@
  * each goal's ratio the median of the per-pair ratios.
  * Goals: maps ≥ 0.7× and point query ≥ 0.8× of hello-world requests/s, point-query p99 ≤ 2× the
  * hello-world's, batch ≥ 1M addresses/s. Also the server CPU per request (process and event
- * loop), and the per-stage breakdown of a request (request-stages.ts) beside the figures recorded
- * before the issue 10 HTTP work (bench/http/stages-before.json).
+ * loop; cpu-figures.ts), the per-stage breakdown of a request (request-stages.ts) beside the
+ * figures recorded before the issue 10 HTTP work (bench/http/stages-before.json), what each goal
+ * leaves a request (goal-allowance.ts), and diagnostics: both reads again once settled, the point
+ * query on a --population 1 server and over each VMA in turn (cannon-paths.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
