@@ -22,11 +22,20 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Sim } from '../../src/cpus/sim.js';
 import { type SimApi, SimError, type SyscallCall } from '../../src/cpus/sim-api.js';
+import {
+  PROCMAP_QUERY_COVERING_OR_NEXT_VMA as COVERING_OR_NEXT_VMA,
+  PROCMAP_QUERY_VMA_EXECUTABLE,
+  PROCMAP_QUERY_VMA_READABLE,
+  PROCMAP_QUERY_VMA_WRITABLE,
+} from '../../src/mm/vm-flags.js';
 import { type BenchSection, type Figure, median, ratioFigure } from '../lib/figure.js';
 import { probeManyRuns } from './scale-runs.js';
 
 const EXTRA_MMAPS = 9;
 const MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
+/** PROCMAP_QUERY's flags (include/uapi/linux/fs.h). */
+const VMA_ACCESS =
+  PROCMAP_QUERY_VMA_READABLE | PROCMAP_QUERY_VMA_WRITABLE | PROCMAP_QUERY_VMA_EXECUTABLE;
 
 /** A full garbage collection, so RSS reflects live memory (no --expose-gc needed). */
 function fullGc(): void {
@@ -46,21 +55,24 @@ function extraCalls(): SyscallCall[] {
   }));
 }
 
-/** One `touch` of the first page of every VMA of `pid` that has an access (from its maps). */
+/**
+ * One `touch` of the first page of every VMA of `pid` that has an access, the VMAs found with
+ * PROCMAP_QUERY (COVERING_OR_NEXT_VMA from the end of the last one). Not from the maps text: a
+ * maps read leaves the reader's line memo of the process behind (a cache of up to 32 MiB per
+ * reader thread, README "Whatever the strategy"), which would count in the RSS measured after the
+ * touches as if it were page state.
+ */
 async function touchCalls(sim: SimApi, pid: number): Promise<SyscallCall[]> {
-  const decoder = new TextDecoder();
-  let text = '';
-  for await (const c of await sim.readMaps(pid, { chunk: 0 })) text += decoder.decode(c);
   const calls: SyscallCall[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([0-9a-f]+)-[0-9a-f]+ (\S{4})/.exec(line);
-    if (m === null || m[2].startsWith('---')) continue;
-    calls.push({
-      op: 'touch',
-      addr: Number.parseInt(m[1], 16),
-      length: 4096,
-      write: m[2][1] === 'w',
-    });
+  for (let addr = 0; ; ) {
+    const args = { addr, flags: COVERING_OR_NEXT_VMA, name: false, buildId: false };
+    const [a] = await sim.query(pid, {}, [args]);
+    if (a instanceof SimError) break; // ENOENT: no VMA at or above addr
+    if ((a.vmaFlags & VMA_ACCESS) !== 0) {
+      const write = (a.vmaFlags & PROCMAP_QUERY_VMA_WRITABLE) !== 0;
+      calls.push({ op: 'touch', addr: a.vmaStart, length: 4096, write });
+    }
+    addr = a.vmaEnd;
   }
   // Highest VMA first (each new run lands below the others: the order that cost most when the
   // page table's run list was walked from its head; the skip-list index makes orders equal).
