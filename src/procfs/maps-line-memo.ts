@@ -86,6 +86,8 @@ export class MapsLineMemo extends MemoColumns {
   // The line written last (`write`), until `keep` or `drop`.
   private last = LAST_NONE;
   private lastStart = 0;
+  /** The entry an unlocked caller copied field by field, until its validation (-1: none). */
+  private unvalidated = -1;
 
   /** Start of a chunk; `fromStart`: the first chunk of a read (position 0). */
   beginChunk(fromStart: boolean): void {
@@ -142,7 +144,8 @@ export class MapsLineMemo extends MemoColumns {
    * Cheaper still once a `locked` caller (it holds the record's VMA read lock or the mmap read
    * lock) has matched the entry: it stamps the entry with the mm's sequence, and while the
    * sequence still reads that value no write section has begun since, so the record is as it
-   * was (only the range and the file's `deleted` are compared). A sequence wraps after 2^31
+   * was (only the range and the file's `deleted` are compared). An unlocked caller stamps the
+   * same way once its validation has passed (`stampValidated`). A sequence wraps after 2^31
    * write sections; an entry not read for that long and then met at exactly its stamp with the
    * same range is the one case the stamp cannot tell apart.
    */
@@ -190,9 +193,24 @@ export class MapsLineMemo extends MemoColumns {
       if (isAnonName((key >> 8) & 0xf) && !this.sameStoredName(e, mm, anon)) return false;
       return this.hit(sink, e, v, id, start, end);
     }
-    // A reader without the lock may have read a record a writer was changing: no stamp from it.
-    if (locked && (seq & 1) === 0) this.seen[e] = seq;
+    // A reader without the lock may have read a record a writer was changing: its stamp waits
+    // for its validation (`stampValidated`).
+    if (locked) {
+      if ((seq & 1) === 0) this.seen[e] = seq;
+    } else this.unvalidated = e;
     return this.hit(sink, e, v, id, start, end);
+  }
+
+  /**
+   * An unlocked caller's validation passed for the line `writeIfUnchanged` just copied: no write
+   * section began between its sequence `seq` (even, recorded before it read the record) and the
+   * validation, so the record it compared was the record at `seq`, and the entry may be stamped
+   * as a locked reader would have. Only lines compared field by field are (never one with an
+   * anon name or a special mapping's name: a later unlocked reader must still read those).
+   */
+  stampValidated(seq: number): void {
+    if (this.unvalidated === this.next && this.last === LAST_HIT) this.seen[this.next] = seq;
+    this.unvalidated = -1;
   }
 
   /** Whether entry `e`'s line ends with anon name `anon`'s bytes, read from the name table. */
@@ -270,6 +288,7 @@ export class MapsLineMemo extends MemoColumns {
 
   /** The line just written is gone (`sink.length` goes back to `mark`, the line's start). */
   drop(mark: number): void {
+    this.unvalidated = -1;
     if (this.last === LAST_HIT && mark < this.runDst + this.runLen) {
       this.runLen = mark > this.runDst ? mark - this.runDst : 0;
     }

@@ -108,7 +108,10 @@ class LocklessReader implements MapsWalker {
           hazard |= 2;
         }
         if (hazard & CAPTURE_NULL_DEREF) ctx.hazard(HAZARD_NULL_DEREF);
-        if (spec.valid() && hazard === 0) return 1;
+        if (spec.valid() && hazard === 0) {
+          if (copied) lines?.stampValidated(spec.seq);
+          return 1;
+        }
         if (sink !== null) {
           lines?.drop(mark);
           sink.length = mark; // never hand out a line that may be torn

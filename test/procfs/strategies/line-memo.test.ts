@@ -20,7 +20,7 @@ import {
 import { MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
 import { ALL_STRATEGIES } from '../../../src/procfs/strategies/strategy.js';
 import { context, directText, readAll } from './helpers.js';
-import { layoutMm, PAGE, v, write } from './layout.js';
+import { hookAt, layoutMm, PAGE, v, write } from './layout.js';
 
 /** A file of its own (unique path and inode) mapped read-only at `at`, 2 pages. */
 function mapOwnFile(mm: ReturnType<typeof layoutMm>, at: number, name: string): number {
@@ -125,8 +125,10 @@ for (const s of ALL_STRATEGIES) {
   }
 }
 
-test('only readers that hold the lock (mmap_lock, per_vma) stamp memo lines with the sequence', () => {
-  const locked = new Set(['mmap_lock', 'per_vma']);
+test('readers that copy from the live record stamp memo lines with the sequence', () => {
+  // mmap_lock and per_vma hold the record's lock; the lockless pair stamp once their validation
+  // passed. snapshot formats from its own copies of the records.
+  const stamping = new Set(['mmap_lock', 'per_vma', 'lockless', 'lockless_nofallback']);
   for (const s of ALL_STRATEGIES) {
     const mm = layoutMm();
     const ctx = context();
@@ -136,8 +138,8 @@ test('only readers that hold the lock (mmap_lock, per_vma) stamp memo lines with
     // V0..V7 but the hole V4 and the anon-named V6: an anon name's line is never stamped (a
     // lockless_nofallback reader meeting a stamp would skip the name it has to read; tested in
     // speculation.test.ts).
-    if (locked.has(s.name)) assert.ok(stamped >= 6, `${s.name}: ${stamped} stamped`);
-    else assert.equal(stamped, 0, `${s.name} reads without the lock: no stamp`);
+    if (stamping.has(s.name)) assert.ok(stamped >= 6, `${s.name}: ${stamped} stamped`);
+    else assert.equal(stamped, 0, `${s.name} prints from its copies: no stamp`);
     // Every line of a read with nothing changed is copied, the anon-named one included.
     const before = memo.hits;
     const text = readAll(s, ctx, mm, 0).text;
@@ -171,3 +173,38 @@ test('a locked reader copies an anon-named line only while the name reads the sa
     same(`${s.name}: the second half renamed shorter`);
   }
 });
+
+for (const name of ['lockless', 'lockless_nofallback']) {
+  test(`${name}: a line copied and then invalidated leaves no stamp behind`, () => {
+    // The first read formats and stores every line; the second copies them after a full
+    // compare, and its validation then fails once: a write section between the copy of V3 and
+    // its validation gives V3 other flags over the same range. Had that copy stamped V3's entry
+    // with the sequence the write left (which the retry reads at), the retry would take the
+    // stamp and print V3's old flags.
+    const s = ALL_STRATEGIES.find((x) => x.name === name);
+    assert.ok(s);
+    const mm = layoutMm();
+    const ctx = context();
+    assert.equal(readAll(s, ctx, mm, 0).text, directText(mm), 'first read');
+    const { hooks, calls } = hookAt('beforeValidate', v(3), 1, (m) => {
+      assert.equal(
+        write(m, () => mprotect(m, v(3), 2 * PAGE, 7)),
+        0,
+      );
+    });
+    ctx.hooks = hooks;
+    const memo = ctx.mapsLines(mm);
+    const hitsBefore = memo.hits;
+    const got = readAll(s, ctx, mm, 0).text;
+    assert.equal(calls.fired, 1);
+    assert.ok(memo.hits > hitsBefore, 'the second read copied lines');
+    assert.equal(ctx.stats.retries, 1);
+    assert.equal(got, directText(mm), 'the hooked read shows the new flags');
+    assert.match(got, new RegExp(`${v(3).toString(16)}-${(v(3) + 2 * PAGE).toString(16)} rwx`));
+    ctx.hooks = null;
+    assert.equal(readAll(s, ctx, mm, 0).text, directText(mm), 'and so does the next');
+    // With nothing changing, the lines copied on a validation that passed are stamped.
+    assert.equal(readAll(s, ctx, mm, 0).text, directText(mm));
+    assert.ok(memo.stamped >= 6, `${memo.stamped} stamped`);
+  });
+}
