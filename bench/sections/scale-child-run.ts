@@ -8,8 +8,11 @@ import path from 'node:path';
 import type { BenchContext, Figure } from '../lib/figure.js';
 import { repoRoot } from '../lib/processes.js';
 
-export function runScaleChild(ctx: BenchContext): Promise<Figure[]> {
-  const script = path.join(repoRoot, 'dist/bench/sections/scale-child.js');
+/** The child's script; `script` replaces it (tests). */
+export function runScaleChild(
+  ctx: BenchContext,
+  script = path.join(repoRoot, 'dist/bench/sections/scale-child.js'),
+): Promise<Figure[]> {
   const args = [script, ...(ctx.quick ? ['--quick'] : [])];
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
