@@ -64,6 +64,9 @@ class LocklessReader implements MapsWalker {
     return this.spec.underMmapLock(() => {
       const id = this.mm.findVma(from);
       if (id === 0) return 0;
+      // Under the mmap read lock the record is stable: the memo's line may be copied as a
+      // locked reader copies it (a fancy VMA's name compared there, no capture).
+      if (sink !== null && lines?.writeIfUnchanged(sink, this.mm, id, view, true)) return 1;
       captureVma(this.mm, id, view);
       if (sink !== null) writeLine(sink, view, lines);
       return 1;
