@@ -19,6 +19,11 @@
  * threaded host process cannot do safely: its clock_gettime runs from it).
  * Lines {"unsupported":NAME,"why":TEXT} name what this host cannot run (PROCMAP_QUERY before
  * Linux 6.11, anon names without CONFIG_ANON_VMA_NAME); those windows are skipped.
+ * After each writer_alone window, a "writer_beside_sibling" window runs the writer beside a
+ * sibling thread doing private arithmetic (reader "sibling", r: its loop count): what any other
+ * running thread of the process costs the writer, reader or not (a munmap must flush the TLB of
+ * every CPU running the process). Every line carries "tlb": the host's TLB shootdown interrupts
+ * during the window (all CPUs, /proc/interrupts; -1 where the host does not count them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -151,6 +156,28 @@ static int writer_op(const char *w, uint64_t step, uint64_t *x) {
 
 static int cycle(const char *w) { return !strcmp(w, "close") ? 3 : 2; }
 
+/* The host's TLB shootdown interrupts so far, all CPUs (x86's "TLB:" line); -1 if not counted. */
+static long long tlb_shootdowns(void) {
+  FILE *f = fopen("/proc/interrupts", "r");
+  char line[8192];
+  long long sum = -1;
+  while (f && fgets(line, sizeof line, f)) {
+    char *p = line;
+    while (*p == ' ') p++;
+    if (strncmp(p, "TLB:", 4)) continue;
+    sum = 0;
+    for (p += 4;;) {
+      char *end;
+      long long v = strtoll(p, &end, 10);
+      if (end == p) break;
+      sum += v;
+      p = end;
+    }
+  }
+  if (f) fclose(f);
+  return sum;
+}
+
 static double p99(uint32_t *lat, uint64_t n) {
   if (n == 0) return 0;
   if (n > MAX_SAMPLES) n = MAX_SAMPLES;
@@ -158,8 +185,25 @@ static double p99(uint32_t *lat, uint64_t n) {
   return lat[(uint64_t)(0.99 * (double)n) < n ? (uint64_t)(0.99 * (double)n) : n - 1];
 }
 
+/* The sibling: private arithmetic until the window stops (ops: batches of 1,024 steps). */
+static void *sibling_main(struct job *j) {
+  uint64_t x = 0x9E3779B97F4A7C15ull, ops = 0;
+  atomic_fetch_add(&ready, 1);
+  while (!atomic_load(&go)) {}
+  uint64_t t0 = now_ns();
+  while (!atomic_load(&stop_flag)) {
+    for (int i = 0; i < 1024; i++) xs(&x);
+    ops++;
+  }
+  j->out.ops = ops + (x == 0); /* x kept live */
+  j->out.seconds = (double)(now_ns() - t0) / 1e9;
+  j->out.p99_ns = 0;
+  return NULL;
+}
+
 static void *thread_main(void *arg) {
   struct job *j = arg;
+  if (!strncmp(j->role, "s:", 2)) return sibling_main(j);
   int is_writer = !strncmp(j->role, "w:", 2);
   const char *name = j->role + 2;
   char *buf = malloc(8192);
@@ -190,18 +234,21 @@ static void *thread_main(void *arg) {
   return NULL;
 }
 
-/* Runs the given jobs (1 or 2) for ms milliseconds together. */
-static void window(struct job *jobs, int n, int ms) {
+/* Runs the given jobs (1 or 2) for ms milliseconds together; returns the TLB shootdowns meanwhile. */
+static long long window(struct job *jobs, int n, int ms) {
   pthread_t th[2];
   atomic_store(&go, 0);
   atomic_store(&stop_flag, 0);
   atomic_store(&ready, 0);
   for (int i = 0; i < n; i++) pthread_create(&th[i], NULL, thread_main, &jobs[i]);
   while (atomic_load(&ready) < n) usleep(1000); /* each thread warms up, then reports ready */
+  long long tlb0 = tlb_shootdowns();
   atomic_store(&go, 1);
   usleep((useconds_t)ms * 1000);
   atomic_store(&stop_flag, 1);
   for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
+  long long tlb1 = tlb_shootdowns();
+  return tlb0 < 0 || tlb1 < 0 ? -1 : tlb1 - tlb0;
 }
 
 static void print_win(const char *k, struct win *w) {
@@ -211,9 +258,9 @@ static void print_win(const char *k, struct win *w) {
 }
 
 static void emit(const char *kind, const char *r, const char *w, int hot, int rep, struct win *rw,
-                 struct win *ww) {
-  printf("{\"kind\":\"%s\",\"reader\":\"%s\",\"writer\":\"%s\",\"hot\":%d,\"rep\":%d,", kind, r, w,
-         hot, rep);
+                 struct win *ww, long long tlb) {
+  printf("{\"kind\":\"%s\",\"reader\":\"%s\",\"writer\":\"%s\",\"hot\":%d,\"rep\":%d,\"tlb\":%lld,", kind,
+         r, w, hot, rep, tlb);
   print_win("r", rw);
   putchar(',');
   print_win("w", ww);
@@ -294,24 +341,27 @@ int pairs_main(int argc, char **argv) {
       if (!has(writers, W[wi]) || (!has_names && wi >= 2)) continue;
       snprintf(role[0], 64, "w:%s", W[wi]);
       struct job j = {role[0], 0, lat[0], {0}};
-      window(&j, 1, ms);
-      emit("writer_alone", "none", W[wi], 0, rep, NULL, &j.out);
+      long long tlb = window(&j, 1, ms);
+      emit("writer_alone", "none", W[wi], 0, rep, NULL, &j.out, tlb);
+      struct job js[2] = {{role[0], 0, lat[0], {0}}, {"s:sibling", 0, lat[1], {0}}};
+      tlb = window(js, 2, ms);
+      emit("writer_beside_sibling", "sibling", W[wi], 0, rep, &js[1].out, &js[0].out, tlb);
     }
     for (int ri = 0; ri < 5; ri++) {
       if (!has(readers, R[ri]) || (ri < 4 && !has_query)) continue;
       snprintf(role[0], 64, "r:%s", R[ri]);
       for (int hot = 0; hot <= (ri < 2); hot++) {
         struct job j = {role[0], hot, lat[0], {0}};
-        window(&j, 1, ms);
-        emit("reader_alone", R[ri], "none", hot, rep, &j.out, NULL);
+        long long tlb = window(&j, 1, ms);
+        emit("reader_alone", R[ri], "none", hot, rep, &j.out, NULL, tlb);
       }
       for (int wi = 0; wi < 4; wi++) {
         if (!has(writers, W[wi]) || (!has_names && wi >= 2)) continue;
         snprintf(role[1], 64, "w:%s", W[wi]);
         int hot = wi == 1 && ri < 2;
         struct job j[2] = {{role[0], hot, lat[0], {0}}, {role[1], 0, lat[1], {0}}};
-        window(j, 2, ms);
-        emit("pair", R[ri], W[wi], hot, rep, &j[0].out, &j[1].out);
+        long long tlb = window(j, 2, ms);
+        emit("pair", R[ri], W[wi], hot, rep, &j[0].out, &j[1].out, tlb);
       }
     }
   }

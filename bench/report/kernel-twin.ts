@@ -9,8 +9,34 @@ import type { ReaderName, WriterName } from '../workloads/definitions.js';
 import type { WindowResult } from './protocol.js';
 import type { Sample, SampleKind } from './samples.js';
 
+/**
+ * The twin's writer alone and beside a sibling thread doing private arithmetic (no reader), one
+ * repetition: what any other running thread of the process costs the host kernel's writer (a
+ * munmap flushes the TLB of every CPU running the process). `tlb`: the host's TLB shootdown
+ * interrupts during each window (null where /proc/interrupts has no TLB line).
+ */
+export interface SiblingWindow {
+  writer: WriterName;
+  rep: number;
+  alone: WindowResult;
+  beside: WindowResult;
+  tlbAlone: number | null;
+  tlbBeside: number | null;
+}
+
+/** Per writer, medians over the repetitions of its `SiblingWindow`s. */
+export interface SiblingControl {
+  writer: WriterName;
+  /** Writer ops/s beside the sibling ÷ alone. */
+  writer_vs_alone: number;
+  /** TLB shootdown interrupts per 1,000 writer ops, alone and beside the sibling (null: not counted). */
+  tlb_per_1k_alone: number | null;
+  tlb_per_1k_beside: number | null;
+}
+
 export interface KernelTwin {
   samples: Sample[];
+  sibling: SiblingWindow[];
   /** What this host cannot run, e.g. { name: 'anon_names', why: '…' }. */
   unsupported: Array<{ name: string; why: string }>;
   /** Set when the twin could not run at all (no gcc, build or run failure). */
@@ -26,15 +52,36 @@ interface KWindow {
 const win = (w: KWindow | null): WindowResult | null =>
   w === null ? null : { ops: w.ops, seconds: w.seconds, p99Ns: w.p99_ns };
 
+const tlbCount = (v: unknown): number | null => (typeof v === 'number' && v >= 0 ? v : null);
+
 /** Parses kbench pairs' output (one JSON object per line). */
 export function parseKbenchPairs(out: string): Omit<KernelTwin, 'error'> {
   const samples: Sample[] = [];
+  const sibling: SiblingWindow[] = [];
   const unsupported: KernelTwin['unsupported'] = [];
+  const alone = new Map<string, { w: WindowResult; tlb: number | null }>();
   for (const line of out.split('\n')) {
     if (line.trim() === '') continue;
     const j = JSON.parse(line);
     if (typeof j.unsupported === 'string') {
       unsupported.push({ name: j.unsupported, why: String(j.why) });
+      continue;
+    }
+    const key = `${j.writer}/${j.rep}`;
+    if (j.kind === 'writer_alone' && j.w)
+      alone.set(key, { w: win(j.w) as WindowResult, tlb: tlbCount(j.tlb) });
+    if (j.kind === 'writer_beside_sibling') {
+      const a = alone.get(key);
+      if (a && j.w) {
+        sibling.push({
+          writer: j.writer as WriterName,
+          rep: j.rep,
+          alone: a.w,
+          beside: win(j.w) as WindowResult,
+          tlbAlone: a.tlb,
+          tlbBeside: tlbCount(j.tlb),
+        });
+      }
       continue;
     }
     samples.push({
@@ -48,7 +95,46 @@ export function parseKbenchPairs(out: string): Omit<KernelTwin, 'error'> {
       w: win(j.w),
     });
   }
-  return { samples, unsupported };
+  return { samples, sibling, unsupported };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+/** The sibling windows summed up per writer (medians over repetitions). */
+export function siblingControl(windows: readonly SiblingWindow[]): SiblingControl[] {
+  const writers = [...new Set(windows.map((w) => w.writer))];
+  const rate = (w: WindowResult) => w.ops / w.seconds;
+  const per1k = (tlb: number | null, w: WindowResult) =>
+    tlb === null || w.ops === 0 ? null : (tlb / w.ops) * 1000;
+  const med = (xs: (number | null)[]) =>
+    xs.some((x) => x === null) ? null : median(xs as number[]);
+  return writers.map((writer) => {
+    const ws = windows.filter((w) => w.writer === writer);
+    return {
+      writer,
+      writer_vs_alone: median(ws.map((w) => rate(w.beside) / rate(w.alone))),
+      tlb_per_1k_alone: med(ws.map((w) => per1k(w.tlbAlone, w.alone))),
+      tlb_per_1k_beside: med(ws.map((w) => per1k(w.tlbBeside, w.beside))),
+    };
+  });
+}
+
+/** The report's kernel-twin note for one writer's sibling control. */
+export function siblingNote(c: SiblingControl): string {
+  const tlb =
+    c.tlb_per_1k_beside === null
+      ? ''
+      : ` (TLB shootdown interrupts per 1,000 writes: ${c.tlb_per_1k_beside.toFixed(0)}, alone ${(c.tlb_per_1k_alone ?? 0).toFixed(0)})`;
+  const head = `its ${c.writer} writer beside a sibling thread doing private arithmetic, no reader: ${c.writer_vs_alone.toFixed(2)}× alone${tlb}`;
+  if (c.writer_vs_alone >= 0.9) return `${head}.`;
+  return (
+    `${head}: what any other running thread of the process costs the host's writer (a munmap ` +
+    `flushes the TLB of every other CPU running the process), so every kernel row with this ` +
+    `writer has it in its "writer × alone"; the simulator has no TLB and no counterpart.`
+  );
 }
 
 export function runKernelTwin(o: {
@@ -75,6 +161,11 @@ export function runKernelTwin(o: {
     );
     return { ...parseKbenchPairs(out), error: null };
   } catch (err) {
-    return { samples: [], unsupported: [], error: (err as Error).message.split('\n')[0] };
+    return {
+      samples: [],
+      sibling: [],
+      unsupported: [],
+      error: (err as Error).message.split('\n')[0],
+    };
   }
 }

@@ -15,7 +15,7 @@ import { isReader, READERS, type ReaderName, WRITERS } from '../workloads/defini
 import { renderChart } from './chart.js';
 import { faultGoals, runFaults } from './faults.js';
 import { computeGoals } from './goals.js';
-import { runKernelTwin } from './kernel-twin.js';
+import { runKernelTwin, siblingControl, siblingNote } from './kernel-twin.js';
 import { renderMarkdown } from './markdown.js';
 import { MECHANISMS } from './mechanism.js';
 import { computeRows } from './rows.js';
@@ -125,7 +125,11 @@ async function main(): Promise<void> {
     ...computeGoals(computed, documentedMechanisms(), kernelMissing),
     ...faultGoals(faults),
   ];
-  const verdict = computeVerdict(computed.rows);
+  const sibling = siblingControl(kernel.sibling);
+  const verdict = computeVerdict(
+    computed.rows,
+    new Map(sibling.map((c) => [c.writer, c.writer_vs_alone])),
+  );
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
   const kernelNotes = [
     ...(kernel.error ? [`did not run: ${kernel.error}`] : []),
     ...kernel.unsupported.map((u) => `this host cannot run ${u.name}: ${u.why}`),
+    ...sibling.map(siblingNote),
     'the host process has its own layout of about the same VMA count (its own binary mapped r-x as text VMAs), and its close writer maps, names and unmaps a page but does not move [vdso] (its threads call clock_gettime through it).',
   ];
   await mkdir(args.out, { recursive: true });
@@ -154,7 +159,7 @@ async function main(): Promise<void> {
     duration_s: durationS,
     control: computed.control,
     line_rtt: computed.lineRtt,
-    kernel: { unsupported: kernel.unsupported, error: kernel.error },
+    kernel: { unsupported: kernel.unsupported, error: kernel.error, sibling },
     writer_alone: computed.writerAlone,
     writer_evidence: computed.evidence,
     faults,

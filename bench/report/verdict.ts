@@ -39,16 +39,26 @@ function mainFallback(r: Row): string {
   return best;
 }
 
-/** One section per reader present in `rows`, in the order readers first appear. */
-export function computeVerdict(rows: readonly Row[]): VerdictSection[] {
+/**
+ * One section per reader present in `rows`, in the order readers first appear. `kernelSibling`:
+ * per writer, the host kernel's writer beside a sibling thread with no reader (× alone), quoted
+ * beside the kernel's pair figures.
+ */
+export function computeVerdict(
+  rows: readonly Row[],
+  kernelSibling: ReadonlyMap<string, number> = new Map(),
+): VerdictSection[] {
   const readers = [...new Set(rows.map((r) => r.reader))];
   return readers.map((reader) => ({
     reader,
-    sentences: sentencesFor(rows.filter((r) => r.reader === reader)),
+    sentences: sentencesFor(
+      rows.filter((r) => r.reader === reader),
+      kernelSibling,
+    ),
   }));
 }
 
-function sentencesFor(rows: readonly Row[]): string[] {
+function sentencesFor(rows: readonly Row[], kernelSibling: ReadonlyMap<string, number>): string[] {
   const out: string[] = [];
   const sim = rows.filter((r) => r.strategy !== 'kernel');
   const writers = [...new Set(sim.map((r) => r.writer))];
@@ -84,8 +94,10 @@ function sentencesFor(rows: readonly Row[]): string[] {
     out.push(s);
     if (kind) {
       const pv = beside.find((r) => r.strategy === 'per_vma');
+      const sib = kernelSibling.get(w);
       out.push(
         `The host kernel on the same pair: reader ${times(kind.reader_vs_alone)} alone, writer ${times(kind.writer_vs_alone)} alone` +
+          (sib === undefined ? '' : ` (${times(sib)} beside a sibling thread and no reader)`) +
           (pv
             ? ` (per_vma: reader ${times(pv.reader_vs_alone)}, writer ${times(pv.writer_vs_alone)}).`
             : '.'),

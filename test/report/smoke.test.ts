@@ -96,6 +96,19 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
       !j.kernel.unsupported.some((u: { name: string }) => u.name === 'PROCMAP_QUERY')
     ) {
       for (const w of ['none', 'cold', 'hot']) assert.ok(row('kernel', w), `kernel/${w}`);
+      // The twin's writers also ran beside a sibling thread with no reader (its control).
+      const sibling = j.kernel.sibling as Array<{ writer: string; writer_vs_alone: number }>;
+      assert.deepEqual(
+        sibling.map((c) => c.writer).sort(),
+        ['close', 'cold', 'hot', 'names'].filter(
+          (w) =>
+            w === 'cold' ||
+            w === 'hot' ||
+            !j.kernel.unsupported.some((u: { name: string }) => u.name === 'anon_names'),
+        ),
+      );
+      for (const c of sibling) assert.ok(c.writer_vs_alone > 0, JSON.stringify(c));
+      t.diagnostic(`kernel twin, writer beside a sibling thread: ${JSON.stringify(sibling)}`);
     }
     assert.ok(
       j.goals.length >= 10 &&

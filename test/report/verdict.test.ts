@@ -96,6 +96,17 @@ test('the fastest reader, its ratio and the writer cost are named with their num
   assert.match(text, /No torn line or answer in any of the 6 rows/);
 });
 
+test("the kernel's writer beside a sibling thread, when measured, is quoted with its pair", () => {
+  const text = computeVerdict(baseRows(), new Map([['cold', 0.26]]))[0].sentences.join(' ');
+  assert.match(
+    text,
+    /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone \(0\.26× beside a sibling thread and no reader\) \(per_vma: reader 0\.97×, writer 0\.95×\)/,
+  );
+  // Another writer's figure is not borrowed.
+  const other = computeVerdict(baseRows(), new Map([['hot', 0.5]]))[0].sentences.join(' ');
+  assert.doesNotMatch(other, /sibling/);
+});
+
 test('the sentences follow the numbers when they change', () => {
   const rows = baseRows();
   rows[5] = { ...rows[5], reader_ops_per_s: 900_000, reader_vs_alone: 3 };
