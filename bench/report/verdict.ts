@@ -95,12 +95,15 @@ function sentencesFor(rows: readonly Row[], kernelSibling: ReadonlyMap<string, n
     if (kind) {
       const pv = beside.find((r) => r.strategy === 'per_vma');
       const sib = kernelSibling.get(w);
+      const notes = [
+        ...(sib === undefined ? [] : [`${times(sib)} beside a sibling thread and no reader`]),
+        ...(pv
+          ? [`per_vma: reader ${times(pv.reader_vs_alone)}, writer ${times(pv.writer_vs_alone)}`]
+          : []),
+      ];
       out.push(
         `The host kernel on the same pair: reader ${times(kind.reader_vs_alone)} alone, writer ${times(kind.writer_vs_alone)} alone` +
-          (sib === undefined ? '' : ` (${times(sib)} beside a sibling thread and no reader)`) +
-          (pv
-            ? ` (per_vma: reader ${times(pv.reader_vs_alone)}, writer ${times(pv.writer_vs_alone)}).`
-            : '.'),
+          (notes.length > 0 ? ` (${notes.join('; ')}).` : '.'),
       );
     }
   }

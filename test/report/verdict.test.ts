@@ -100,7 +100,7 @@ test("the kernel's writer beside a sibling thread, when measured, is quoted with
   const text = computeVerdict(baseRows(), new Map([['cold', 0.26]]))[0].sentences.join(' ');
   assert.match(
     text,
-    /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone \(0\.26× beside a sibling thread and no reader\) \(per_vma: reader 0\.97×, writer 0\.95×\)/,
+    /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone \(0\.26× beside a sibling thread and no reader; per_vma: reader 0\.97×, writer 0\.95×\)\./,
   );
   // Another writer's figure is not borrowed.
   const other = computeVerdict(baseRows(), new Map([['hot', 0.5]]))[0].sentences.join(' ');
