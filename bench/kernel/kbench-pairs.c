@@ -22,7 +22,8 @@
  * After each writer_alone window, a "writer_beside_sibling" window runs the writer beside a
  * sibling thread doing private arithmetic (reader "sibling", r: its loop count): what any other
  * running thread of the process costs the writer, reader or not (a munmap must flush the TLB of
- * every CPU running the process). Every line carries "tlb": the host's TLB shootdown interrupts
+ * every CPU running the process), and what the writer's flushes cost that thread; a
+ * "sibling_alone" window per repetition (writer "none") is the sibling's own rate. Every line carries "tlb": the host's TLB shootdown interrupts
  * during the window (all CPUs, /proc/interrupts; -1 where the host does not count them).
  */
 #define _GNU_SOURCE
@@ -337,6 +338,9 @@ int pairs_main(int argc, char **argv) {
   char role[2][64];
   if (!lat[0] || !lat[1]) return 1;
   for (int rep = 0; rep < reps; rep++) {
+    struct job sib = {"s:sibling", 0, lat[1], {0}};
+    long long sib_tlb = window(&sib, 1, ms);
+    emit("sibling_alone", "sibling", "none", 0, rep, &sib.out, NULL, sib_tlb);
     for (int wi = 0; wi < 4; wi++) {
       if (!has(writers, W[wi]) || (!has_names && wi >= 2)) continue;
       snprintf(role[0], 64, "w:%s", W[wi]);

@@ -128,7 +128,9 @@ async function main(): Promise<void> {
   const sibling = siblingControl(kernel.sibling);
   const verdict = computeVerdict(
     computed.rows,
-    new Map(sibling.map((c) => [c.writer, c.writer_vs_alone])),
+    new Map(
+      sibling.map((c) => [c.writer, { writer: c.writer_vs_alone, sibling: c.sibling_vs_alone }]),
+    ),
   );
   const machine = {
     cpus: os.cpus().length,

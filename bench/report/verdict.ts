@@ -39,14 +39,20 @@ function mainFallback(r: Row): string {
   return best;
 }
 
+/** The host kernel's writer beside a sibling thread and no reader: both sides' × alone. */
+export interface KernelSibling {
+  writer: number;
+  sibling: number | null;
+}
+
 /**
  * One section per reader present in `rows`, in the order readers first appear. `kernelSibling`:
- * per writer, the host kernel's writer beside a sibling thread with no reader (× alone), quoted
- * beside the kernel's pair figures.
+ * per writer, the host kernel's writer beside a sibling thread with no reader, quoted beside the
+ * kernel's pair figures.
  */
 export function computeVerdict(
   rows: readonly Row[],
-  kernelSibling: ReadonlyMap<string, number> = new Map(),
+  kernelSibling: ReadonlyMap<string, KernelSibling> = new Map(),
 ): VerdictSection[] {
   const readers = [...new Set(rows.map((r) => r.reader))];
   return readers.map((reader) => ({
@@ -58,7 +64,10 @@ export function computeVerdict(
   }));
 }
 
-function sentencesFor(rows: readonly Row[], kernelSibling: ReadonlyMap<string, number>): string[] {
+function sentencesFor(
+  rows: readonly Row[],
+  kernelSibling: ReadonlyMap<string, KernelSibling>,
+): string[] {
   const out: string[] = [];
   const sim = rows.filter((r) => r.strategy !== 'kernel');
   const writers = [...new Set(sim.map((r) => r.writer))];
@@ -96,7 +105,12 @@ function sentencesFor(rows: readonly Row[], kernelSibling: ReadonlyMap<string, n
       const pv = beside.find((r) => r.strategy === 'per_vma');
       const sib = kernelSibling.get(w);
       const notes = [
-        ...(sib === undefined ? [] : [`${times(sib)} beside a sibling thread and no reader`]),
+        ...(sib === undefined
+          ? []
+          : [
+              `beside a sibling thread and no reader: writer ${times(sib.writer)}` +
+                (sib.sibling === null ? '' : `, the sibling ${times(sib.sibling)}`),
+            ]),
         ...(pv
           ? [`per_vma: reader ${times(pv.reader_vs_alone)}, writer ${times(pv.writer_vs_alone)}`]
           : []),

@@ -24,6 +24,18 @@ function output(): string {
   ] as const) {
     lines.push(
       line({
+        kind: 'sibling_alone',
+        reader: 'sibling',
+        writer: 'none',
+        hot: 0,
+        rep,
+        tlb: 0,
+        r: w(10),
+        w: null,
+      }),
+    );
+    lines.push(
+      line({
         kind: 'writer_alone',
         reader: 'none',
         writer: 'cold',
@@ -98,6 +110,9 @@ test('sibling windows are paired with the writer alone of the same repetition, n
   const cold1 = sibling.find((x) => x.writer === 'cold' && x.rep === 1);
   assert.deepEqual(cold1?.alone, { ops: 100, seconds: 1, p99Ns: 1000 });
   assert.deepEqual(cold1?.beside, { ops: 30, seconds: 1, p99Ns: 1000 });
+  // The sibling's loop beside this writer, and alone in the same repetition.
+  assert.equal(cold1?.siblingBeside?.ops, 7);
+  assert.equal(cold1?.siblingAlone?.ops, 10);
   assert.equal(cold1?.tlbBeside, 15);
   // -1: the host does not count TLB shootdowns.
   assert.equal(sibling.find((x) => x.writer === 'hot')?.tlbAlone, null);
@@ -111,14 +126,20 @@ test('per writer: the median ratio and TLB shootdowns per 1,000 writes', () => {
   assert.equal(cold.writer_vs_alone, 0.3);
   assert.equal(cold.tlb_per_1k_beside, 500);
   assert.equal(cold.tlb_per_1k_alone, 0);
+  assert.equal(cold.sibling_vs_alone, 0.7);
   assert.equal(hot.writer_vs_alone, 1);
   assert.equal(hot.tlb_per_1k_beside, null);
   assert.match(
     siblingNote(cold),
-    /cold writer .* 0\.30× alone \(TLB shootdown interrupts per 1,000 writes: 500, alone 0\): .*every kernel row/,
+    /cold writer .*: the writer 0\.30× alone, the sibling 0\.70× its own rate alone \(TLB shootdown interrupts per 1,000 writes: 500, alone 0\): .*every kernel row/,
+  );
+  // The hot writer's sibling also ran at 0.7×: the note says what that costs.
+  assert.match(
+    siblingNote(hot),
+    /^its hot writer .*: the writer 1\.00× alone, the sibling 0\.70× .*every kernel row/,
   );
   assert.equal(
-    siblingNote(hot),
-    'its hot writer beside a sibling thread doing private arithmetic, no reader: 1.00× alone.',
+    siblingNote({ ...hot, sibling_vs_alone: 0.95 }),
+    'its hot writer beside a sibling thread doing private arithmetic, no reader: the writer 1.00× alone, the sibling 0.95× its own rate alone.',
   );
 });

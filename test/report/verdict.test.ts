@@ -97,13 +97,19 @@ test('the fastest reader, its ratio and the writer cost are named with their num
 });
 
 test("the kernel's writer beside a sibling thread, when measured, is quoted with its pair", () => {
-  const text = computeVerdict(baseRows(), new Map([['cold', 0.26]]))[0].sentences.join(' ');
+  const text = computeVerdict(
+    baseRows(),
+    new Map([['cold', { writer: 0.26, sibling: 0.5 }]]),
+  )[0].sentences.join(' ');
   assert.match(
     text,
-    /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone \(0\.26× beside a sibling thread and no reader; per_vma: reader 0\.97×, writer 0\.95×\)\./,
+    /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone \(beside a sibling thread and no reader: writer 0\.26×, the sibling 0\.50×; per_vma: reader 0\.97×, writer 0\.95×\)\./,
   );
   // Another writer's figure is not borrowed.
-  const other = computeVerdict(baseRows(), new Map([['hot', 0.5]]))[0].sentences.join(' ');
+  const other = computeVerdict(
+    baseRows(),
+    new Map([['hot', { writer: 0.5, sibling: null }]]),
+  )[0].sentences.join(' ');
   assert.doesNotMatch(other, /sibling/);
 });
 
