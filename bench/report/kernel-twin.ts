@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { buildKbench } from '../lib/kernel-baseline.js';
 import type { ReaderName, WriterName } from '../workloads/definitions.js';
 import type { WindowResult } from './protocol.js';
-import type { Sample, SampleKind } from './samples.js';
+import { rate, type Sample, type SampleKind } from './samples.js';
 
 /**
  * The twin's writer alone and beside a sibling thread doing private arithmetic (no reader), one
@@ -118,7 +118,6 @@ const median = (xs: number[]) => {
 /** The sibling windows summed up per writer (medians over repetitions). */
 export function siblingControl(windows: readonly SiblingWindow[]): SiblingControl[] {
   const writers = [...new Set(windows.map((w) => w.writer))];
-  const rate = (w: WindowResult) => w.ops / w.seconds;
   const per1k = (tlb: number | null, w: WindowResult) =>
     tlb === null || w.ops === 0 ? null : (tlb / w.ops) * 1000;
   const med = (xs: (number | null)[]) =>
