@@ -9,7 +9,9 @@
  * then for REPS repetitions runs MS-millisecond windows on real threads (pthreads), started and
  * stopped together, and prints one JSON line per window:
  *   {"kind":"reader_alone"|"writer_alone"|"pair","reader":R,"writer":W,"hot":0|1,"rep":N,
- *    "r":{"ops":..,"seconds":..,"p99_ns":..},"w":{...}}
+ *    "r":{"ops":..,"seconds":..,"p99_ns":..,"sleeps":..},"w":{...}}
+ * ("sleeps": the thread's voluntary context switches in the window, getrusage(RUSAGE_THREAD):
+ * how often it went to sleep, e.g. on the mmap lock after a failed per-VMA lock.)
  * Readers: query_point / query_point_name (PROCMAP_QUERY at a random text address, flags 0,
  * without / with the name), query_batch (3,244 sorted addresses of 464 distinct, one ioctl each),
  * query_walk (COVERING_OR_NEXT_VMA from 0 with names), maps (/proc/self/maps in 4 KiB reads).
@@ -38,6 +40,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,7 +70,15 @@ static uintptr_t hot_s, hot_e, cold_start, named_start, close_page;
 static uintptr_t batch[BATCH];
 static atomic_int go, stop_flag, ready;
 
-struct win { uint64_t ops; double seconds; double p99_ns; };
+/* One thread's window: ops, time, per-op p99, and how often it went to sleep (its voluntary
+ * context switches: a wait for the mmap lock, for a VMA's readers to leave, ...). */
+struct win { uint64_t ops; double seconds; double p99_ns; long sleeps; };
+
+/* This thread's voluntary context switches so far. */
+static long sleeps_so_far(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : 0;
+}
 
 static uint64_t xs(uint64_t *x) { *x ^= *x << 13; *x ^= *x >> 7; *x ^= *x << 17; return *x; }
 
@@ -194,6 +205,7 @@ static void *sibling_main(struct job *j) {
   uint64_t x = 0x9E3779B97F4A7C15ull, ops = 0;
   atomic_fetch_add(&ready, 1);
   while (!atomic_load(&go)) {}
+  long s0 = sleeps_so_far();
   uint64_t t0 = now_ns();
   while (!atomic_load(&stop_flag)) {
     for (int i = 0; i < 1024; i++) xs(&x);
@@ -203,6 +215,7 @@ static void *sibling_main(struct job *j) {
   j->out.ops = ops;
   j->out.seconds = (double)(now_ns() - t0) / 1e9;
   j->out.p99_ns = 0;
+  j->out.sleeps = sleeps_so_far() - s0;
   return NULL;
 }
 
@@ -221,6 +234,7 @@ static void *thread_main(void *arg) {
   ops = 0;
   atomic_fetch_add(&ready, 1);
   while (!atomic_load(&go)) {}
+  long s0 = sleeps_so_far();
   uint64_t t0 = now_ns(), t = t0;
   while (!atomic_load(&stop_flag) || ops == 0) { /* at least one op, even if descheduled */
     fails += is_writer ? writer_op(name, ops, &x) != 0 : reader_op(name, j->hot, &x, buf, fd) != 0;
@@ -229,6 +243,7 @@ static void *thread_main(void *arg) {
     t = t1;
     ops++;
   }
+  j->out.sleeps = sleeps_so_far() - s0;
   if (is_writer) while (ops % (uint64_t)cycle(name)) fails += writer_op(name, ops++, &x) != 0;
   if (fails) { fprintf(stderr, "kbench pairs: %s failed %llu times\n", j->role, (unsigned long long)fails); exit(4); }
   j->out.ops = ops;
@@ -258,8 +273,8 @@ static long long window(struct job *jobs, int n, int ms) {
 
 static void print_win(const char *k, struct win *w) {
   if (!w) { printf("\"%s\":null", k); return; }
-  printf("\"%s\":{\"ops\":%llu,\"seconds\":%.6f,\"p99_ns\":%.0f}", k, (unsigned long long)w->ops,
-         w->seconds, w->p99_ns);
+  printf("\"%s\":{\"ops\":%llu,\"seconds\":%.6f,\"p99_ns\":%.0f,\"sleeps\":%ld}", k,
+         (unsigned long long)w->ops, w->seconds, w->p99_ns, w->sleeps);
 }
 
 static void emit(const char *kind, const char *r, const char *w, int hot, int rep, struct win *rw,

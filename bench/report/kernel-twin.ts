@@ -52,10 +52,19 @@ interface KWindow {
   ops: number;
   seconds: number;
   p99_ns: number;
+  /** Voluntary context switches of the thread in the window (absent from an older kbench). */
+  sleeps?: number;
 }
 
 const win = (w: KWindow | null): WindowResult | null =>
-  w === null ? null : { ops: w.ops, seconds: w.seconds, p99Ns: w.p99_ns };
+  w === null
+    ? null
+    : {
+        ops: w.ops,
+        seconds: w.seconds,
+        p99Ns: w.p99_ns,
+        ...(typeof w.sleeps === 'number' ? { sleeps: w.sleeps } : {}),
+      };
 
 const tlbCount = (v: unknown): number | null => (typeof v === 'number' && v >= 0 ? v : null);
 

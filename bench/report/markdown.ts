@@ -91,8 +91,8 @@ export function renderMarkdown(
   for (const reader of readers) {
     out.push(`## ${reader}`, '', `One op = ${READER_INFO[reader].op}.`, '');
     out.push(
-      '| strategy | writer | reader ops/s | × alone | p99 µs | writer ops/s | × alone | p99 µs | retries /1k | fallbacks /1k | mmap_lock /1k | hazards | bytes/op | line ns | mechanism (reader / writer) |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---|',
+      '| strategy | writer | reader ops/s | × alone | p99 µs | writer ops/s | × alone | p99 µs | retries /1k | fallbacks /1k | mmap_lock /1k | sleeps /1k r / w | hazards | bytes/op | line ns | mechanism (reader / writer) |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---|',
     );
     for (const r of c.rows.filter((x) => x.reader === reader)) {
       const mech = [
@@ -102,7 +102,7 @@ export function renderMarkdown(
         .map((x) => x ?? '–')
         .join(' / ');
       out.push(
-        `| ${r.strategy} | ${r.writer} | ${fmtRate(r.reader_ops_per_s)} | ${n2(r.reader_vs_alone)} | ${n1(r.reader_p99_us)} | ${r.writer_ops_per_s === null ? '–' : fmtRate(r.writer_ops_per_s)} | ${n2(r.writer_vs_alone)} | ${n1(r.writer_p99_us)} | ${n1(r.retries_per_1k)} | ${fallbacks(r)} | ${n1(r.mmap_lock_reads_per_1k)} | ${hazards(r)} | ${r.copy_bytes_per_read === null ? '–' : r.copy_bytes_per_read.toFixed(0)} | ${r.line_rtt_ns === null ? '–' : r.line_rtt_ns.toFixed(0)} | ${mech} |`,
+        `| ${r.strategy} | ${r.writer} | ${fmtRate(r.reader_ops_per_s)} | ${n2(r.reader_vs_alone)} | ${n1(r.reader_p99_us)} | ${r.writer_ops_per_s === null ? '–' : fmtRate(r.writer_ops_per_s)} | ${n2(r.writer_vs_alone)} | ${n1(r.writer_p99_us)} | ${n1(r.retries_per_1k)} | ${fallbacks(r)} | ${n1(r.mmap_lock_reads_per_1k)} | ${n1(r.reader_sleeps_per_1k)} / ${n1(r.writer_sleeps_per_1k)} | ${hazards(r)} | ${r.copy_bytes_per_read === null ? '–' : r.copy_bytes_per_read.toFixed(0)} | ${r.line_rtt_ns === null ? '–' : r.line_rtt_ns.toFixed(0)} | ${mech} |`,
       );
     }
     out.push('');

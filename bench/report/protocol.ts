@@ -62,6 +62,12 @@ export interface WindowResult {
   seconds: number;
   /** Per-op latency p99 (ns); 0 for the spin role. */
   p99Ns: number;
+  /**
+   * Times the thread went to sleep in the window (absent: not counted). Simulator: a reader's
+   * waits for the mmap read lock; a writer's waits for the mmap lock, for a VMA's readers to
+   * leave and for a grace period. Kernel twin: the thread's voluntary context switches.
+   */
+  sleeps?: number;
   /** Bounce side 0: the median batch's nanoseconds per round trip (absent: no full batch). */
   p50Ns?: number;
   counters?: ReaderCounters;

@@ -67,7 +67,7 @@ function reader(c: Extract<ThreadCommand, { role: 'reader' }>): WindowResult {
     bytes,
     torn: op.torn,
   };
-  return { ...r, counters };
+  return { ...r, counters, sleeps: st.mmapLockWaits };
 }
 
 function writer(c: Extract<ThreadCommand, { role: 'writer' }>): WindowResult {
@@ -90,7 +90,8 @@ function writer(c: Extract<ThreadCommand, { role: 'writer' }>): WindowResult {
     slotScans: rs.slotScans - s0,
   };
   op.finish(); // the layout as built, for the next window (not counted)
-  return { ...r, writerCounters };
+  const { mmapWaits, vmaWaits, graceWaits } = writerCounters;
+  return { ...r, writerCounters, sleeps: mmapWaits + vmaWaits + graceWaits };
 }
 
 /** Where the faulter maps its chunks: far from every layout's VMAs. */

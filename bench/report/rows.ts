@@ -10,7 +10,11 @@
  *                       (definitions.ts: an ioctl, a batch, a walk or a whole maps file)
  *   hazards             counts by kind over all windows, plus `torn` (must stay 0 everywhere)
  *   copy_bytes_per_read bytes handed to the caller per reader op
- * The kernel twin has no counters (null): the host exports no per-read retry/fallback counts.
+ *   reader_sleeps_per_1k, writer_sleeps_per_1k: times the thread went to sleep per 1,000 of its
+ *                       ops (protocol.ts WindowResult.sleeps: the simulator's lock waits, the
+ *                       kernel twin's voluntary context switches), over all windows
+ * The kernel twin has no counters (null): the host exports no per-read retry/fallback counts;
+ * its sleeps are the one count both sides have.
  */
 import {
   FALLBACK_REASONS,
@@ -40,6 +44,9 @@ export interface Row {
   hazards: HazardCounts | null;
   mmap_lock_reads_per_1k: number | null;
   copy_bytes_per_read: number | null;
+  /** Sleeps per 1,000 ops (null: a window did not count them; writer: null for `none`). */
+  reader_sleeps_per_1k: number | null;
+  writer_sleeps_per_1k: number | null;
   /**
    * The line control just before this pair's windows (median over reps): nanoseconds for a
    * cache line both threads write to go to the other thread's CPU and back. Null for a reader
@@ -110,6 +117,16 @@ function counterFields(windows: WindowResult[]) {
     mmap_lock_reads_per_1k: perThousand(locks, ops),
     copy_bytes_per_read: ops > 0 ? bytes / ops : 0,
   };
+}
+
+/** Sleeps per 1,000 ops over `windows` (null: none, or one of them did not count its sleeps). */
+function sleepsPerThousand(windows: readonly WindowResult[]): number | null {
+  if (windows.length === 0 || windows.some((w) => w.sleeps === undefined)) return null;
+  const ops = windows.reduce((a, w) => a + w.ops, 0);
+  return perThousand(
+    windows.reduce((a, w) => a + (w.sleeps ?? 0), 0),
+    ops,
+  );
 }
 
 /**
@@ -291,6 +308,9 @@ export function computeRows(samples: readonly Sample[]): Computed {
       writer_p99_us:
         writer === 'none' ? null : median(mine.flatMap((x) => (x.w ? [x.w.p99Ns / 1000] : []))),
       ...counterFields(readerWindows),
+      reader_sleeps_per_1k: sleepsPerThousand(readerWindows),
+      writer_sleeps_per_1k:
+        writer === 'none' ? null : sleepsPerThousand(mine.flatMap((x) => (x.w ? [x.w] : []))),
       line_rtt_ns:
         writer === 'none'
           ? null

@@ -20,6 +20,12 @@ export function fmtRate(n: number): string {
 const times = (n: number | null) => (n === null ? '–' : `${n.toFixed(2)}×`);
 const per1k = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(2));
 
+/** ", asleep 45 per 1,000 reads and 3 per 1,000 writes" ('' when a side did not count sleeps). */
+function asleep(r: Row): string {
+  if (r.reader_sleeps_per_1k === null || r.writer_sleeps_per_1k === null) return '';
+  return `, asleep ${per1k(r.reader_sleeps_per_1k)} per 1,000 reads and ${per1k(r.writer_sleeps_per_1k)} per 1,000 writes`;
+}
+
 /** "beside the cold writer", or "alone" for writer `none`. */
 const besideWriter = (w: string) => (w === 'none' ? 'alone' : `beside the ${w} writer`);
 
@@ -112,11 +118,13 @@ function sentencesFor(
                 (sib.sibling === null ? '' : `, the sibling ${times(sib.sibling)}`),
             ]),
         ...(pv
-          ? [`per_vma: reader ${times(pv.reader_vs_alone)}, writer ${times(pv.writer_vs_alone)}`]
+          ? [
+              `per_vma: reader ${times(pv.reader_vs_alone)}, writer ${times(pv.writer_vs_alone)}${asleep(pv)}`,
+            ]
           : []),
       ];
       out.push(
-        `The host kernel on the same pair: reader ${times(kind.reader_vs_alone)} alone, writer ${times(kind.writer_vs_alone)} alone` +
+        `The host kernel on the same pair: reader ${times(kind.reader_vs_alone)} alone, writer ${times(kind.writer_vs_alone)} alone${asleep(kind)}` +
           (notes.length > 0 ? ` (${notes.join('; ')}).` : '.'),
       );
     }

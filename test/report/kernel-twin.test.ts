@@ -14,6 +14,7 @@ import {
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
 const w = (ops: number) => ({ ops, seconds: 1, p99_ns: 1000 });
+const wSlept = (ops: number, sleeps: number) => ({ ...w(ops), sleeps });
 
 function output(): string {
   const lines: string[] = [];
@@ -90,8 +91,8 @@ function output(): string {
         hot: 0,
         rep,
         tlb: 9,
-        r: w(10),
-        w: w(20),
+        r: wSlept(10, 4),
+        w: wSlept(20, rep),
       }),
     );
   }
@@ -116,6 +117,22 @@ test('sibling windows are paired with the writer alone of the same repetition, n
   assert.equal(cold1?.tlbBeside, 15);
   // -1: the host does not count TLB shootdowns.
   assert.equal(sibling.find((x) => x.writer === 'hot')?.tlbAlone, null);
+});
+
+test("each thread's sleeps (its voluntary context switches) travel with its window", () => {
+  const { samples } = parseKbenchPairs(output());
+  const pairs = samples.filter((s) => s.kind === 'pair');
+  assert.deepEqual(
+    pairs.map((s) => [s.rep, s.r?.sleeps, s.w?.sleeps]),
+    [
+      [0, 4, 0],
+      [1, 4, 1],
+    ],
+  );
+  // An older kbench printed no count: the window then has none (not 0).
+  const alone = samples.find((s) => s.kind === 'writer_alone');
+  assert.equal(alone?.w?.sleeps, undefined);
+  assert.ok(alone?.w && !('sleeps' in alone.w));
 });
 
 test('per writer: the median ratio and TLB shootdowns per 1,000 writes', () => {

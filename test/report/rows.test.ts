@@ -163,6 +163,51 @@ test('ratios are medians over repetitions, each against its own repetition', () 
   assert.equal(row.writer_vs_alone, 0.5);
 });
 
+test('sleeps per 1,000 ops: summed over the windows, null where a window did not count them', () => {
+  const w = (ops: number, sleeps?: number) => ({
+    ops,
+    seconds: 1,
+    p99Ns: 1000,
+    ...(sleeps === undefined ? {} : { sleeps }),
+  });
+  const base = { strategy: 'kernel', reader: 'maps', hot: false } as const;
+  const synth: Sample[] = [];
+  for (const [rep, readerSleeps, writerSleeps] of [
+    [0, 10, 1],
+    [1, 30, 3],
+  ]) {
+    synth.push({ ...base, kind: 'reader_alone', writer: 'none', rep, r: w(100, 0), w: null });
+    synth.push({
+      ...base,
+      kind: 'pair',
+      writer: 'cold',
+      rep,
+      r: w(200, readerSleeps),
+      w: w(1000, writerSleeps),
+    });
+    synth.push({
+      ...base,
+      kind: 'pair',
+      writer: 'hot',
+      rep,
+      r: w(200, readerSleeps),
+      w: w(1000, rep === 0 ? undefined : writerSleeps),
+    });
+  }
+  const { rows } = computeRows(synth);
+  const cold = findRow(rows, 'kernel', 'maps', 'cold')!;
+  // (10 + 30) sleeps in 400 reads; (1 + 3) in 2,000 writes.
+  assert.equal(cold.reader_sleeps_per_1k, 100);
+  assert.equal(cold.writer_sleeps_per_1k, 2);
+  assert.equal(findRow(rows, 'kernel', 'maps', 'none')!.reader_sleeps_per_1k, 0);
+  assert.equal(findRow(rows, 'kernel', 'maps', 'none')!.writer_sleeps_per_1k, null);
+  const hot = findRow(rows, 'kernel', 'maps', 'hot')!;
+  assert.equal(hot.reader_sleeps_per_1k, 100);
+  assert.equal(hot.writer_sleeps_per_1k, null, 'one writer window did not count its sleeps');
+  // The recorded run predates the count: no row claims a figure.
+  assert.ok(computeRows(samples).rows.every((r) => r.reader_sleeps_per_1k === null));
+});
+
 test('the line control: a pair row carries the round trip measured just before it', () => {
   // The recorded run predates the control: add one bounce window before two of its pairs.
   const bounce = (writer: 'cold' | 'hot' | 'close', p50Ns: number | undefined): Sample => ({

@@ -42,12 +42,14 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
         'reader',
         'reader_ops_per_s',
         'reader_p99_us',
+        'reader_sleeps_per_1k',
         'reader_vs_alone',
         'retries_per_1k',
         'strategy',
         'writer',
         'writer_ops_per_s',
         'writer_p99_us',
+        'writer_sleeps_per_1k',
         'writer_vs_alone',
       ]);
       assert.equal(r.reader, 'query_point');
@@ -71,6 +73,25 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
     // (text VMAs, no fallback without a writer on them).
     assert.equal(row('mmap_lock', 'none')!.mmap_lock_reads_per_1k, 1000);
     assert.equal(row('per_vma', 'none')!.mmap_lock_reads_per_1k, 0);
+    // Sleeps: counted in every simulated window. A reader sleeps only on the mmap read lock (a
+    // sleep is an acquisition that waited), so never more often than it takes it, and per_vma
+    // alone never does; a writer's sleeps are its waits in the writer evidence, summed.
+    for (const r of rows.filter((x) => x.strategy !== 'kernel')) {
+      const what = `${r.strategy}/${r.writer}`;
+      assert.ok(r.reader_sleeps_per_1k !== null && r.reader_sleeps_per_1k >= 0, what);
+      assert.ok(r.reader_sleeps_per_1k <= r.mmap_lock_reads_per_1k!, what);
+      if (r.writer === 'none') continue;
+      const ev = j.writer_evidence.find(
+        (e: { strategy: string; reader: string; writer: string }) =>
+          e.strategy === r.strategy && e.reader === r.reader && e.writer === r.writer,
+      );
+      const waits = ev.mmap_waits_per_1k + ev.vma_waits_per_1k + ev.grace_waits_per_1k;
+      assert.ok(Math.abs(r.writer_sleeps_per_1k! - waits) < 1e-9, what);
+    }
+    // Alone, nobody holds the mmap lock against a reader: the mmap_lock reader takes it on every
+    // query and never sleeps.
+    assert.equal(row('per_vma', 'none')!.reader_sleeps_per_1k, 0);
+    assert.equal(row('mmap_lock', 'none')!.reader_sleeps_per_1k, 0);
     // One line control window before each pair; on a loaded machine (this suite runs two test
     // files at once on two CPUs) a window may measure nothing, so only what was measured is held
     // to be consistent.
@@ -96,6 +117,14 @@ test('npm run report -- --quick --smoke --only query_point', async (t) => {
       !j.kernel.unsupported.some((u: { name: string }) => u.name === 'PROCMAP_QUERY')
     ) {
       for (const w of ['none', 'cold', 'hot']) assert.ok(row('kernel', w), `kernel/${w}`);
+      // The twin counts its threads' sleeps too (voluntary context switches).
+      for (const r of rows.filter((x) => x.strategy === 'kernel')) {
+        assert.ok(
+          r.reader_sleeps_per_1k !== null && r.reader_sleeps_per_1k >= 0,
+          `kernel/${r.writer}`,
+        );
+        if (r.writer !== 'none') assert.ok(r.writer_sleeps_per_1k! >= 0, `kernel/${r.writer}`);
+      }
       // The twin's writers also ran beside a sibling thread with no reader (its control).
       const sibling = j.kernel.sibling as Array<{ writer: string; writer_vs_alone: number }>;
       assert.deepEqual(

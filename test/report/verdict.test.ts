@@ -22,6 +22,8 @@ function row(p: Partial<Row> & Pick<Row, 'strategy' | 'reader' | 'writer'>): Row
     hazards: { use_after_free: 0, null_deref: 0, torn: 0 },
     mmap_lock_reads_per_1k: 0,
     copy_bytes_per_read: 104,
+    reader_sleeps_per_1k: null,
+    writer_sleeps_per_1k: null,
     line_rtt_ns: p.writer === 'none' ? null : 120,
     ...p,
   };
@@ -111,6 +113,22 @@ test("the kernel's writer beside a sibling thread, when measured, is quoted with
     new Map([['hot', { writer: 0.5, sibling: null }]]),
   )[0].sentences.join(' ');
   assert.doesNotMatch(other, /sibling/);
+});
+
+test('sleeps, where both sides counted them, are quoted for the kernel and per_vma', () => {
+  const rows = baseRows();
+  rows[4] = { ...rows[4], reader_sleeps_per_1k: 253.4, writer_sleeps_per_1k: 18 };
+  rows[6] = { ...rows[6], reader_sleeps_per_1k: 45.2, writer_sleeps_per_1k: 3.25 };
+  const text = computeVerdict(rows)[0].sentences.join(' ');
+  assert.match(
+    text,
+    /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone, asleep 45 per 1,000 reads and 3\.25 per 1,000 writes \(per_vma: reader 0\.97×, writer 0\.95×, asleep 253 per 1,000 reads and 18 per 1,000 writes\)\./,
+  );
+  // A side that did not count them says nothing about sleeps.
+  rows[4] = { ...rows[4], writer_sleeps_per_1k: null };
+  const partial = computeVerdict(rows)[0].sentences.join(' ');
+  assert.match(partial, /per_vma: reader 0\.97×, writer 0\.95×\)/);
+  assert.match(partial, /writer 0\.96× alone, asleep 45 per 1,000 reads/);
 });
 
 test('the sentences follow the numbers when they change', () => {
