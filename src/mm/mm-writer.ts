@@ -12,6 +12,8 @@
  *                                       period (the mm was attached with the thread's RcuDomain)
  *   mmap_write_unlock(mm)               mm_lock_seq becomes even: every VMA write lock is
  *                                       released at once (vma_end_write_all)
+ *   (or mmap_write_downgrade(mm) mid-call, then mmap_read_unlock(mm): munmap, brk and mremap
+ *    shrinking finish their unmap under the read lock; syscalls/vma-munmap.ts)
  *
  * Writers block (Atomics.wait) and therefore run on worker threads: the worker CPUs and the
  * activity threads. Metrics: mmap_lock write wait and hold, vma_lock write wait, and the
@@ -20,6 +22,8 @@
 import { type MutationOpId, mutationResultId, type StrategyId } from '../metrics/labels.js';
 import type { InstrumentRecorder } from '../metrics/recorder.js';
 import {
+  mmapReadUnlock,
+  mmapWriteDowngrade,
   mmapWriteLock,
   mmapWriteUnlock,
   nowNs,
@@ -34,6 +38,7 @@ import { setVmaLockHooks, type VmaLockHooks } from './syscalls/index.js';
 
 const LOCK_MMAP = 0;
 const LOCK_VMA = 1;
+const MODE_READ = 0;
 const MODE_WRITE = 1;
 
 /** What a writing thread records with. */
@@ -93,6 +98,13 @@ const LOCKING_HOOKS: VmaLockHooks = {
       mm.vmas.lockSeqWord(id),
     );
   },
+  writeDowngrade(mm) {
+    if (openMm !== mm || openDowngradedAt !== 0) {
+      throw new Error('mmap_write_downgrade: this thread holds no write section on this mm');
+    }
+    mmapWriteDowngrade(mm.i32, SYNC_WORDS_BASE);
+    openDowngradedAt = nowNs();
+  },
 };
 
 /** Makes the syscalls on this thread take real per-VMA locks (call once per writer thread). */
@@ -133,6 +145,8 @@ export function mmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, fn: () =
 let openMm: MmStruct | null = null;
 let openWaitedNs = 0;
 let openT0 = 0;
+/** When the section's write lock was downgraded to a read lock (0: it was not). */
+let openDowngradedAt = 0;
 
 /**
  * The first half of mmWrite: takes the mmap write lock (blocking: worker threads, or uncontended
@@ -150,6 +164,7 @@ export function beginMmWrite(mm: MmStruct): void {
   openWaitedNs = mmapWriteLock(mm.i32, SYNC_WORDS_BASE);
   openT0 = nowNs();
   openMm = mm;
+  openDowngradedAt = 0;
   vmaWaitNs = 0;
   relieveRetireBacklog(mm);
 }
@@ -185,14 +200,19 @@ function relieveRetireBacklog(mm: MmStruct): void {
 }
 
 /**
- * The second half of mmWrite: releases the mmap write lock (and with it every VMA write lock)
- * and records the lock times and the mutation's `result`.
+ * The second half of mmWrite: releases the mmap write lock (and with it every VMA write lock),
+ * or the read lock it was downgraded to, and records the lock times and the mutation's `result`.
+ * A downgraded section's hold is two: write until the downgrade, read after it.
  */
 export function endMmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, result: number): void {
   if (openMm !== mm) throw new Error('mmWrite: no write section open on this mm');
   openMm = null;
-  mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
-  const held = nowNs() - openT0;
+  const downgradedAt = openDowngradedAt;
+  if (downgradedAt === 0) mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
+  else mmapReadUnlock(mm.i32, SYNC_WORDS_BASE);
+  const end = nowNs();
+  const held = end - openT0;
+  const writeHeld = downgradedAt === 0 ? held : downgradedAt - openT0;
   const waited = openWaitedNs;
   writerStats.writes++;
   if (waited > 0) {
@@ -206,7 +226,8 @@ export function endMmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, resul
   const rec = env.recorder;
   if (rec) {
     rec.lockWait(LOCK_MMAP, MODE_WRITE, env.strategy, waited);
-    rec.lockHold(LOCK_MMAP, MODE_WRITE, env.strategy, held);
+    rec.lockHold(LOCK_MMAP, MODE_WRITE, env.strategy, writeHeld);
+    if (downgradedAt !== 0) rec.lockHold(LOCK_MMAP, MODE_READ, env.strategy, end - downgradedAt);
     if (vmaWaitNs > 0) rec.lockWait(LOCK_VMA, MODE_WRITE, env.strategy, vmaWaitNs);
     rec.mutation(op, mutationResultId(result), waited + held);
   }

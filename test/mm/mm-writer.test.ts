@@ -48,6 +48,7 @@ const real = setVmaLockHooks({
   startWrite: () => {},
   markAttached: () => {},
   markDetached: () => {},
+  writeDowngrade: () => {},
 });
 const writeLocked = new Set<number>();
 const attached = new Set<number>();
@@ -66,6 +67,7 @@ setVmaLockHooks({
     detached.add(id);
     real.markDetached(mm, id);
   },
+  writeDowngrade: (mm) => real.writeDowngrade(mm),
 } satisfies VmaLockHooks);
 
 function records(mm: MmStruct): Map<number, string> {

@@ -41,7 +41,8 @@ export function brk(mm: MmStruct, newBrk: number): number {
     const vma = mm.findVma(newbrk);
     if (vma === 0 || mm.vmas.start(vma) >= oldbrk) return origbrk;
     mm.brk = newBrk;
-    if (doAlignMunmap(mm, vma, newbrk, oldbrk) < 0) {
+    // do_vmi_align_munmap(..., unlock = true): mm->brk is set first, while the write lock is held.
+    if (doAlignMunmap(mm, vma, newbrk, oldbrk, true) < 0) {
       mm.brk = origbrk;
       return origbrk;
     }

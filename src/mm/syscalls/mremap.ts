@@ -229,7 +229,8 @@ function mremapTo(mm: MmStruct, r: RemapState): number {
 function mremapAt(mm: MmStruct, r: RemapState): number {
   if (r.type === REMAP_NO_RESIZE) return r.addr;
   if (r.type === REMAP_SHRINK) {
-    const err = doMunmap(mm, r.addr + r.newLen, r.delta);
+    // shrink_vma(vrm, drop_lock = true): the shrink is the whole call, the lock may go.
+    const err = doMunmap(mm, r.addr + r.newLen, r.delta, true);
     return err < 0 ? err : r.addr;
   }
   // expand_vma(): in place if [addr, old_len) ends the VMA and the pages after it are free.

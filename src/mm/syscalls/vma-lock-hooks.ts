@@ -1,5 +1,5 @@
 /**
- * The seam between the syscalls and the per-VMA locks (src/sync), in one place.
+ * The seam between the syscalls and the locks (src/sync) they act on mid-call, in one place.
  *
  * The syscalls call these exactly where Linux 6.18 calls the matching function:
  *   startWrite    vma_start_write(): before a VMA that stays in the tree is changed (range,
@@ -8,9 +8,14 @@
  *   markAttached  vma_mark_attached(): a new record, just before it is published in the index.
  *   markDetached  vma_mark_detached(): a record just removed from the index, before it is
  *                 retired (its storage is reused only after an RCU grace period).
+ *   writeDowngrade  mmap_write_downgrade() (vms_complete_munmap_vmas with `unlock`): munmap(2),
+ *                 brk shrinking and mremap's in-place shrink, once the VMAs they remove are out
+ *                 of the index and detached. The rest of the call (zapping the pages, closing and
+ *                 retiring the records) runs under the mmap read lock, beside other readers; the
+ *                 caller's write section then ends with a read unlock.
  *
  * The defaults are correct for single-threaded use (tests, template building): no lock is
- * taken, and `vm_refcnt` is set to 1 / 0 directly. The concurrency layer installs hooks that
+ * taken, `vm_refcnt` is set to 1 / 0 directly, and nothing is downgraded. The concurrency layer installs hooks that
  * take the real locks (`setVmaLockHooks`) on each thread that runs syscalls; callers hold the
  * mmap write lock around each syscall.
  */
@@ -20,6 +25,7 @@ export interface VmaLockHooks {
   startWrite(mm: MmStruct, id: number): void;
   markAttached(mm: MmStruct, id: number): void;
   markDetached(mm: MmStruct, id: number): void;
+  writeDowngrade(mm: MmStruct): void;
 }
 
 export const SINGLE_THREADED_HOOKS: VmaLockHooks = {
@@ -30,6 +36,7 @@ export const SINGLE_THREADED_HOOKS: VmaLockHooks = {
   markDetached: (mm, id) => {
     Atomics.store(mm.i32, mm.vmas.refcntWord(id), 0);
   },
+  writeDowngrade: () => {},
 };
 
 let hooks: VmaLockHooks = SINGLE_THREADED_HOOKS;
@@ -51,4 +58,8 @@ export function vmaMarkAttached(mm: MmStruct, id: number): void {
 
 export function vmaMarkDetached(mm: MmStruct, id: number): void {
   hooks.markDetached(mm, id);
+}
+
+export function mmapWriteDowngrade(mm: MmStruct): void {
+  hooks.writeDowngrade(mm);
 }

@@ -5,7 +5,10 @@
  * Mirrors:
  *   vms_gather_munmap_vmas()   split the first/last VMA at the range edges and collect the
  *                              VMAs inside (write-locking each)
- *   vms_complete_munmap_vmas() drop them from the index, detach, close and free them
+ *   vms_complete_munmap_vmas() drop them from the index, detach, close and free them; with
+ *                              `unlock` (munmap(2), brk and mremap shrinking) the mmap write
+ *                              lock is downgraded to a read lock once they are detached, and the
+ *                              rest (zap, close, free) runs beside other readers
  *   do_vmi_align_munmap(), do_vmi_munmap()
  *
  * Order of checks in do_vmi_munmap(): start not page aligned, start > TASK_SIZE or
@@ -22,7 +25,7 @@ import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
 import { indexErase, indexStoreErase } from './index-ops.js';
 import { offsetInPage, pageAlign64 } from './u64.js';
-import { vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
+import { mmapWriteDowngrade, vmaMarkDetached, vmaStartWrite } from './vma-lock-hooks.js';
 import { splitVmaUnchecked, undoSplit } from './vma-split.js';
 
 /** struct vma_munmap_struct: what a gather collected, for the complete step. */
@@ -125,15 +128,23 @@ export function vmaClose(mm: MmStruct, id: number): void {
  * erased or overwrote their range); detach, close and retire them. When pages were unmapped,
  * update_hiwater_vm() "before we lower total_vm": with total_vm as it was when the gather ended
  * (mmap(MAP_FIXED) accounts its new VMA only after this, so its pages are not in it).
+ *
+ * `unlock` (munmap(2), brk and mremap shrinking): once every collected VMA is detached, the mmap
+ * write lock is downgraded (mmap_write_downgrade, which also ends every VMA write lock): nothing
+ * a reader can reach is changed after that, so the pages are zapped and the records closed and
+ * retired under the read lock, as Linux clears the page tables and flushes the TLB. (Linux
+ * detaches in the gather; here the detach comes first in this step, still write-locked: the
+ * same order for any reader, as nothing between the two looks at the records.)
  */
-export function completeMunmapVmas(mm: MmStruct, st: MunmapState): void {
+export function completeMunmapVmas(mm: MmStruct, st: MunmapState, unlock = false): void {
   if (st.nrPages > 0 && mm.hiwaterVm < st.totalVmBefore) mm.hiwaterVm = st.totalVmBefore;
   mm.mapCount = mm.mapCount - st.count;
   const ids = st.ids;
+  for (let i = 0; i < st.count; i++) vmaMarkDetached(mm, ids[i]);
+  if (unlock) mmapWriteDowngrade(mm);
   for (let i = 0; i < st.count; i++) {
     const id = ids[i];
     pagesZap(mm, mm.vmas.start(id), mm.vmas.end(id));
-    vmaMarkDetached(mm, id);
     vmaClose(mm, id);
     mm.retireVma(id);
   }
@@ -142,9 +153,16 @@ export function completeMunmapVmas(mm: MmStruct, st: MunmapState): void {
 
 /**
  * do_vmi_align_munmap(): unmap the page-aligned [start, end) whose first VMA is `first`.
- * Returns 0 or -errno.
+ * Returns 0 or -errno. `unlock`: downgrade the mmap write lock on success (completeMunmapVmas);
+ * a failure leaves it write-held.
  */
-export function doAlignMunmap(mm: MmStruct, first: number, start: number, end: number): number {
+export function doAlignMunmap(
+  mm: MmStruct,
+  first: number,
+  start: number,
+  end: number,
+  unlock = false,
+): number {
   const st = unmapState.reset(start, end);
   st.joinTailSplit = true;
   const err = gatherMunmapVmas(mm, first, st, false);
@@ -176,16 +194,20 @@ export function doAlignMunmap(mm: MmStruct, first: number, start: number, end: n
     }
     pagesSplitHuge(mm, start); // vma_adjust_trans_huge() of the split
   }
-  completeMunmapVmas(mm, st);
+  completeMunmapVmas(mm, st, unlock);
   return 0;
 }
 
-/** do_vmi_munmap(): validate and unmap [start, start + len). Returns 0 or -errno. */
-export function doMunmap(mm: MmStruct, start: number, len: number): number {
+/**
+ * do_vmi_munmap(): validate and unmap [start, start + len). Returns 0 or -errno. `unlock`: as
+ * doAlignMunmap's (a range with no VMA in it changes nothing and downgrades nothing: Linux just
+ * unlocks there, which the caller's write section does).
+ */
+export function doMunmap(mm: MmStruct, start: number, len: number, unlock = false): number {
   if (offsetInPage(start) || start > TASK_SIZE || len > TASK_SIZE - start) return -EINVAL;
   const end = start + pageAlign64(len);
   if (end === start) return -EINVAL;
   const first = mm.findVma(start);
   if (first === 0 || mm.vmas.start(first) >= end) return 0;
-  return doAlignMunmap(mm, first, start, end);
+  return doAlignMunmap(mm, first, start, end, unlock);
 }

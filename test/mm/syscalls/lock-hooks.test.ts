@@ -14,6 +14,8 @@ import { apply, opArb, WINDOW_PAGES } from './random-ops.js';
 const locked = new Map<number, string>();
 const attached = new Set<number>();
 const detached = new Set<number>();
+/** mmap write lock downgrades seen (munmap, brk and mremap shrinking). */
+let downgrades = 0;
 
 setVmaLockHooks({
   startWrite: (mm, id) => {
@@ -41,6 +43,20 @@ setVmaLockHooks({
     assert.ok(!inIndex, `VMA ${id} detached while still in the index`);
     detached.add(id);
     Atomics.store(mm.i32, mm.vmas.refcntWord(id), 0);
+  },
+  writeDowngrade: (mm) => {
+    // Nothing a reader can reach may change after a downgrade: every VMA the call write-locked
+    // and took out of the index is detached by now.
+    for (const id of locked.keys()) {
+      let inIndex = false;
+      mm.index.forEach(0, (_s, _e, other) => {
+        if (other === id) inIndex = true;
+        return !inIndex;
+      });
+      if (!inIndex)
+        assert.ok(detached.has(id), `downgrade with VMA ${id} out of the index, attached`);
+    }
+    downgrades++;
   },
 });
 after(() => {
@@ -101,4 +117,5 @@ test('every VMA a syscall changes or removes is write-locked first; attach/detac
     }),
     { numRuns: 150, seed: 0x10c4 },
   );
+  assert.ok(downgrades > 0, 'the random calls include unmaps that downgrade the lock');
 });
