@@ -16,6 +16,7 @@ import { Instruments } from '../../src/metrics/instruments.js';
 import type { StrategyName } from '../../src/metrics/labels.js';
 import { MmGlobals } from '../../src/mm/mm-struct.js';
 import { RcuDomain } from '../../src/sync/rcu.js';
+import { median } from '../lib/figure.js';
 import { ThreadPool } from '../lib/thread-pool.js';
 import type { LayoutName } from '../workloads/definitions.js';
 import { buildWorkload } from '../workloads/layout.js';
@@ -33,11 +34,6 @@ export interface FaultRow {
 }
 
 const STRATEGIES_COMPARED: readonly StrategyName[] = ['mmap_lock', 'per_vma'];
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)];
-};
 
 /**
  * The threads of one repetition's two windows (the faulter first): without a reader, a spinning

@@ -4,6 +4,7 @@
  * become samples of strategy `kernel`; what the host cannot run is listed with the reason.
  */
 import { execFileSync } from 'node:child_process';
+import { median } from '../lib/figure.js';
 import { buildKbench } from '../lib/kernel-baseline.js';
 import type { ReaderName, WriterName } from '../workloads/definitions.js';
 import type { WindowResult } from './protocol.js';
@@ -118,11 +119,6 @@ export function parseKbenchPairs(out: string): Omit<KernelTwin, 'error'> {
   }
   return { samples, sibling, unsupported };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
 
 /** The sibling windows summed up per writer (medians over repetitions). */
 export function siblingControl(windows: readonly SiblingWindow[]): SiblingControl[] {
