@@ -1,6 +1,6 @@
 /**
- * `lockless` and `lockless_nofallback` (they differ only in the fancy-VMA fallback): RCU + mm sequence speculation with
- * no copy step. A maps line is formatted straight from the live record into the output, then
+ * `lockless` and `lockless_nofallback` (they differ only in the fancy-VMA fallback): RCU + mm
+ * sequence speculation with no copy step. A maps line is formatted straight from the live record into the output, then
  * validated; on a change the line is truncated, the sequence resynced (momentary mmap read lock)
  * and the position looked up again. `ctx.retryLimit` failed validations of one lookup fall back
  * to the mmap read lock for that VMA (`retry_limit`).
@@ -35,8 +35,12 @@ import {
 } from './reader-context.js';
 import { Speculation } from './speculation.js';
 
+/** Where a read writes its line (null: a query, no line) and the reader's memo of lines. */
+type Sink = ByteSink | null;
+type Lines = MapsLineMemo | null;
+
 /** A maps line through the reader's memo (a copy where it matches) or formatted. */
-function writeLine(sink: ByteSink, view: VmaView, lines: MapsLineMemo | null): void {
+function writeLine(sink: ByteSink, view: VmaView, lines: Lines): void {
   if (lines !== null) lines.write(sink, view);
   else writeMapsLine(sink, view);
 }
@@ -54,37 +58,49 @@ class LocklessReader implements MapsWalker {
     this.spec = new Speculation(ctx, mm);
   }
 
-  /** The first VMA with vm_end > from, read under the mmap read lock (a fallback). */
-  private lockedRead(
-    from: number,
-    view: VmaView,
-    sink: ByteSink | null,
-    lines: MapsLineMemo | null,
-  ): number {
-    return this.spec.underMmapLock(() => {
-      const id = this.mm.findVma(from);
-      if (id === 0) return 0;
-      // Under the mmap read lock the record is stable: the memo's line may be copied as a
-      // locked reader copies it (a fancy VMA's name compared there, no capture).
-      if (sink !== null && lines?.writeIfUnchanged(sink, this.mm, id, view, true)) return 1;
-      captureVma(this.mm, id, view);
-      if (sink !== null) writeLine(sink, view, lines);
-      return 1;
-    });
+  /**
+   * The first VMA with vm_end > from, read under the mmap read lock (a fallback); `found`: what
+   * the lookup found. A free lock is taken without leaving RCU (a trylock never sleeps), and if
+   * nothing was written since the sequence was recorded `found` is the answer and the cursor
+   * goes on from it; else RCU is left and the lock waited for.
+   */
+  private lockedRead(from: number, view: VmaView, sink: Sink, lines: Lines, found: number): number {
+    const { spec, mm } = this;
+    if (!spec.trylockInRcu()) {
+      return spec.underMmapLock(() => this.readLocked(mm.findVma(from), view, sink, lines));
+    }
+    try {
+      const id = found !== 0 && spec.valid() ? found : mm.findVma(from);
+      return this.readLocked(id, view, sink, lines);
+    } finally {
+      spec.unlockInRcu();
+    }
+  }
+
+  /** VMA `id` (0: none) read under the mmap read lock. */
+  private readLocked(id: number, view: VmaView, sink: Sink, lines: Lines): number {
+    if (id === 0) return 0;
+    // Under the mmap read lock the record is stable: the memo's line may be copied as a locked
+    // reader copies it (a fancy VMA's name compared there, no capture).
+    if (sink !== null && lines?.writeIfUnchanged(sink, this.mm, id, view, true)) return 1;
+    captureVma(this.mm, id, view);
+    if (sink !== null) writeLine(sink, view, lines);
+    return 1;
   }
 
   /**
    * The first VMA with vm_end > from into `view` (and its line into `sink` when given), read
    * speculatively and validated. Caller is inside its RCU read section with `spec` begun.
    */
-  read(from: number, view: VmaView, sink: ByteSink | null, lines: MapsLineMemo | null): number {
+  read(from: number, view: VmaView, sink: Sink, lines: Lines): number {
     const { ctx, mm, spec } = this;
     const t = mm.vmas;
     const hooks = ctx.hooks;
     let retries = 0;
+    let id = 0;
     for (;;) {
       ctx.attempt();
-      const id = spec.findNext(from);
+      id = spec.findNext(from);
       if (id === 0) {
         if (spec.valid()) return 0;
       } else {
@@ -93,7 +109,7 @@ class LocklessReader implements MapsWalker {
         const ops = t.ops(id);
         if (this.fancyFallback && (anon !== 0 || ops !== 0)) {
           ctx.fallback(FALLBACK_FANCY_VMA);
-          return this.lockedRead(from, view, sink, lines);
+          return this.lockedRead(from, view, sink, lines, id);
         }
         const mark = sink === null ? 0 : sink.length;
         // The line the reader's memo holds for this record's printed fields, copied straight from
@@ -122,7 +138,7 @@ class LocklessReader implements MapsWalker {
       }
       if (retries >= ctx.retryLimit) {
         ctx.fallback(FALLBACK_RETRY_LIMIT);
-        return this.lockedRead(from, view, sink, lines);
+        return this.lockedRead(from, view, sink, lines, id);
       }
       retries++;
       ctx.retry();

@@ -251,6 +251,18 @@ export class ReaderContext {
     this.lockTaken(waited);
   }
 
+  /**
+   * `mmap_read_trylock(mm)`: true if the read lock is held now (release it with
+   * `mmapReadUnlock`), false if a writer holds or waits for it. Never waits, so a reader may try
+   * it inside its RCU read section (docs/locking.md rule 1).
+   */
+  mmapReadTrylock(mm: MmStruct): boolean {
+    if (this.covered === mm) return true;
+    if (!mmapReadTrylock(mm.i32, SYNC_WORDS_BASE)) return false;
+    this.lockTaken(0);
+    return true;
+  }
+
   private lockTaken(waited: number): void {
     this.stats.mmapLocks++;
     if (waited > 0) this.stats.mmapLockWaits++;

@@ -58,6 +58,27 @@ export class Speculation {
   }
 
   /**
+   * `mmap_read_trylock` without leaving the RCU read section (it never sleeps): true if the read
+   * lock is held now, to be ended with `unlockInRcu`; false (nothing taken) if a writer holds or
+   * waits for it, and the caller falls back to `underMmapLock`.
+   */
+  trylockInRcu(): boolean {
+    return this.ctx.mmapReadTrylock(this.mm);
+  }
+
+  /**
+   * Ends a `trylockInRcu` section: records the sequence (even under the lock), then unlocks. The
+   * cursor needs no reset: if the sequence is the one it was positioned under, no write section
+   * began or ended since and its snapshot is still the published index; if not, its next lookup
+   * seeks afresh (RcuVmaCursor.next compares them).
+   */
+  unlockInRcu(): void {
+    const seq = speculateTryBegin(this.mm.i32, SYNC_WORDS_BASE);
+    this.ctx.mmapReadUnlock(this.mm);
+    this.seq = seq;
+  }
+
+  /**
    * Runs `fn` under a momentary mmap read lock (a fallback), recording a fresh sequence while
    * the lock is held. Caller is inside RCU; RCU is dropped around the lock. Returns fn's result.
    */

@@ -7,18 +7,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MmStruct } from '../../../src/mm/mm-struct.js';
-import { installWriterHooks } from '../../../src/mm/mm-writer.js';
+import { beginMmWrite, endMmWrite, installWriterHooks } from '../../../src/mm/mm-writer.js';
 import { OPS_DUMMY, OPS_VDSO } from '../../../src/mm/special-mappings.js';
 import { mmap, mprotect, munmap, prctlSetVmaAnonName } from '../../../src/mm/syscalls/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
 import { PROCMAP_QUERY_COVERING_OR_NEXT_VMA } from '../../../src/procfs/procmap-query.js';
+import {
+  createReaderContext,
+  ReadWouldWait,
+} from '../../../src/procfs/strategies/reader-context.js';
 import {
   type ReadStrategy,
   type StrategyHooks,
   strategyByName,
 } from '../../../src/procfs/strategies/strategy.js';
 import { context, directQuery, directText, readAll, strategyQuery } from './helpers.js';
-import { hookAt, layoutMm, PAGE, PROT_OF, v, write } from './layout.js';
+import { hookAt, layoutMm, PAGE, PROT_OF, v, write, writerEnv } from './layout.js';
 
 installWriterHooks();
 const SPECULATING = ['snapshot', 'lockless', 'lockless_nofallback'] as const;
@@ -171,6 +175,52 @@ test('lockless: anon-named and special VMAs are read under the mmap lock, no haz
   assert.deepEqual(ctx.stats.fallbacks, [0, fancyLines(got.text), 0, 0]);
   assert.deepEqual(ctx.stats.hazards, [0, 0]);
   assert.equal(ctx.stats.retries, 0);
+});
+
+test('lockless: with no writer about, a fancy VMA is read under a trylock, without leaving RCU', () => {
+  const mm = layoutMm();
+  const ctx = context();
+  const rcu = ctx.rcu;
+  const unlock = rcu.readUnlock;
+  let unlocks = 0;
+  rcu.readUnlock = function (this: typeof rcu) {
+    unlocks++;
+    unlock.call(this);
+  };
+  try {
+    // The RCU sections of a read with no fallback at all: lockless_nofallback's.
+    readAll(strategyByName('lockless_nofallback'), context(), mm, 0);
+    const sections = unlocks;
+    unlocks = 0;
+    const got = readAll(strategyByName('lockless'), ctx, mm, 0);
+    assert.equal(got.text, directText(mm));
+    const fancy = fancyLines(got.text);
+    assert.ok(fancy >= 3, `the layout has fancy VMAs (${fancy})`);
+    assert.deepEqual(ctx.stats.fallbacks, [0, fancy, 0, 0]);
+    assert.equal(ctx.stats.mmapLocks, fancy, 'the read lock once per fancy VMA');
+    assert.equal(ctx.stats.mmapLockWaits, 0);
+    // One RCU section per chunk (m_start .. m_stop), none left for a fallback.
+    assert.equal(unlocks, sections);
+  } finally {
+    rcu.readUnlock = unlock;
+  }
+});
+
+test('lockless: a fancy VMA under a held mmap write lock falls back to waiting for the lock', () => {
+  const mm = layoutMm();
+  // The writer comes in right after the lookup of [vdso] and stays: the trylock fails, the
+  // reader leaves RCU to wait, and an event-loop reader (mayWait false) gives up the read.
+  const vdso = vdsoStart(mm);
+  const { hooks } = hookAt('afterLookup', vdso, 1, (m) => beginMmWrite(m));
+  const ctx = createReaderContext({ rcu: context().rcu, recorder: null, hooks, mayWait: false });
+  try {
+    assert.throws(() => readAll(strategyByName('lockless'), ctx, mm, 0), ReadWouldWait);
+    ctx.abandonRead();
+    assert.equal(ctx.stats.fallbacks[1] >= 1, true);
+    assert.equal(ctx.stats.mmapLocks < ctx.stats.fallbacks[1], true, 'the last one was not taken');
+  } finally {
+    endMmWrite(mm, writerEnv, 0, 0);
+  }
 });
 
 test('lockless_nofallback: a name freed under the reader is a use_after_free hazard, retried', () => {
