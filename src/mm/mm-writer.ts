@@ -99,10 +99,11 @@ const LOCKING_HOOKS: VmaLockHooks = {
     );
   },
   writeDowngrade(mm) {
-    if (openMm !== mm || openDowngradedAt !== 0) {
+    if (openMm !== mm || openDowngraded) {
       throw new Error('mmap_write_downgrade: this thread holds no write section on this mm');
     }
     mmapWriteDowngrade(mm.i32, SYNC_WORDS_BASE);
+    openDowngraded = true;
     openDowngradedAt = nowNs();
   },
 };
@@ -145,7 +146,8 @@ export function mmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, fn: () =
 let openMm: MmStruct | null = null;
 let openWaitedNs = 0;
 let openT0 = 0;
-/** When the section's write lock was downgraded to a read lock (0: it was not). */
+/** Whether, and when, the section's write lock was downgraded to a read lock. */
+let openDowngraded = false;
 let openDowngradedAt = 0;
 
 /**
@@ -164,7 +166,7 @@ export function beginMmWrite(mm: MmStruct): void {
   openWaitedNs = mmapWriteLock(mm.i32, SYNC_WORDS_BASE);
   openT0 = nowNs();
   openMm = mm;
-  openDowngradedAt = 0;
+  openDowngraded = false;
   vmaWaitNs = 0;
   relieveRetireBacklog(mm);
 }
@@ -207,12 +209,12 @@ function relieveRetireBacklog(mm: MmStruct): void {
 export function endMmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, result: number): void {
   if (openMm !== mm) throw new Error('mmWrite: no write section open on this mm');
   openMm = null;
-  const downgradedAt = openDowngradedAt;
-  if (downgradedAt === 0) mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
-  else mmapReadUnlock(mm.i32, SYNC_WORDS_BASE);
+  const downgraded = openDowngraded;
+  if (downgraded) mmapReadUnlock(mm.i32, SYNC_WORDS_BASE);
+  else mmapWriteUnlock(mm.i32, SYNC_WORDS_BASE);
   const end = nowNs();
   const held = end - openT0;
-  const writeHeld = downgradedAt === 0 ? held : downgradedAt - openT0;
+  const writeHeld = downgraded ? openDowngradedAt - openT0 : held;
   const waited = openWaitedNs;
   writerStats.writes++;
   if (waited > 0) {
@@ -227,7 +229,7 @@ export function endMmWrite(mm: MmStruct, env: WriterEnv, op: MutationOpId, resul
   if (rec) {
     rec.lockWait(LOCK_MMAP, MODE_WRITE, env.strategy, waited);
     rec.lockHold(LOCK_MMAP, MODE_WRITE, env.strategy, writeHeld);
-    if (downgradedAt !== 0) rec.lockHold(LOCK_MMAP, MODE_READ, env.strategy, end - downgradedAt);
+    if (downgraded) rec.lockHold(LOCK_MMAP, MODE_READ, env.strategy, end - openDowngradedAt);
     if (vmaWaitNs > 0) rec.lockWait(LOCK_VMA, MODE_WRITE, env.strategy, vmaWaitNs);
     rec.mutation(op, mutationResultId(result), waited + held);
   }
