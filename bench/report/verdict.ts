@@ -18,7 +18,7 @@ export function fmtRate(n: number): string {
   return n.toFixed(n >= 10 ? 0 : 1);
 }
 const times = (n: number | null) => (n === null ? '–' : `${n.toFixed(2)}×`);
-const per1k = (n: number) => (n >= 10 ? n.toFixed(0) : n.toFixed(2));
+const per1k = (n: number) => (n === 0 ? '0' : n >= 10 ? n.toFixed(0) : n.toFixed(2));
 
 /** ", asleep 45 per 1,000 reads and 3 per 1,000 writes" ('' when a side did not count sleeps). */
 function asleep(r: Row): string {

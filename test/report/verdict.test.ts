@@ -124,6 +124,13 @@ test('sleeps, where both sides counted them, are quoted for the kernel and per_v
     text,
     /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone, asleep 45 per 1,000 reads and 3\.25 per 1,000 writes \(per_vma: reader 0\.97×, writer 0\.95×, asleep 253 per 1,000 reads and 18 per 1,000 writes\)\./,
   );
+  // None at all reads as 0.
+  rows[6] = { ...rows[6], reader_sleeps_per_1k: 0, writer_sleeps_per_1k: 0 };
+  assert.match(
+    computeVerdict(rows)[0].sentences.join(' '),
+    /writer 0\.96× alone, asleep 0 per 1,000 reads and 0 per 1,000 writes \(/,
+  );
+  rows[6] = { ...rows[6], reader_sleeps_per_1k: 45.2, writer_sleeps_per_1k: 3.25 };
   // A side that did not count them says nothing about sleeps.
   rows[4] = { ...rows[4], writer_sleeps_per_1k: null };
   const partial = computeVerdict(rows)[0].sentences.join(' ');
