@@ -32,12 +32,12 @@ import {
   VMA_F64_START,
   VMA_I32_FILE,
   VMA_I32_FLAGS,
+  VMA_I32_LOCK_SEQ,
   VMA_I32_OPS,
 } from '../mm/arena-layout.js';
-import { type MmStruct, SYNC_WORDS_BASE } from '../mm/mm-struct.js';
+import type { MmStruct } from '../mm/mm-struct.js';
 import { OPS_NONE, SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
 import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
-import { mmLockSeqPlain } from '../sync/mm-seqcount.js';
 import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
 import { nextReadTick } from './maps-memo-budget.js';
@@ -88,6 +88,10 @@ export class MapsLineMemo extends MemoColumns {
   private lastStart = 0;
   /** The entry an unlocked caller copied field by field, until its validation (-1: none). */
   private unvalidated = -1;
+  /** Its record's vm_lock_seq as that caller read it. */
+  private unvalidatedSeq = SEEN_NONE;
+  /** Lines copied on their stamp alone (tests). */
+  private stampHits = 0;
 
   /** Start of a chunk; `fromStart`: the first chunk of a read (position 0). */
   beginChunk(fromStart: boolean): void {
@@ -142,12 +146,14 @@ export class MapsLineMemo extends MemoColumns {
    * the per-line cost of a hit is the compare, not a capture and then a compare.
    *
    * Cheaper still once a `locked` caller (it holds the record's VMA read lock or the mmap read
-   * lock) has matched the entry: it stamps the entry with the mm's sequence, and while the
-   * sequence still reads that value no write section has begun since, so the record is as it
-   * was (only the range and the file's `deleted` are compared). An unlocked caller stamps the
-   * same way once its validation has passed (`stampValidated`). A sequence wraps after 2^31
-   * write sections; an entry not read for that long and then met at exactly its stamp with the
-   * same range is the one case the stamp cannot tell apart.
+   * lock) has matched the entry: it stamps the entry with the record's vm_lock_seq, and while
+   * that still reads the same no write section has write-locked the record since, so it prints
+   * as it did (only the range and the file's `deleted` are compared). Writes to
+   * other VMAs leave the stamp standing (a stamp with the mm-wide sequence, before session 15,
+   * was void after any write in the mm: a reader beside a writer compared every line). An
+   * unlocked caller stamps the same way once its validation has passed (`stampValidated`). A
+   * sequence wraps after 2^31 write sections; a record not write-locked for that long and then
+   * met at exactly its stamp with the same range is the one case the stamp cannot tell apart.
    */
   writeIfUnchanged(sink: ByteSink, mm: MmStruct, id: number, v: VmaView, locked: boolean): boolean {
     const e = this.next;
@@ -158,10 +164,11 @@ export class MapsLineMemo extends MemoColumns {
     const end = t.f64[r64 + VMA_F64_END];
     if (this.start[e] !== start || this.end[e] !== end) return false;
     const r32 = t.base32 + id * VMA_W32;
-    // After the record's fields, and for a locked caller after its lock was taken (a plain
-    // load: mmLockSeqPlain says why that is enough).
-    const seq = mmLockSeqPlain(mm.i32, SYNC_WORDS_BASE);
+    // Stable while the caller holds the record's lock (a writer sets it only with the record
+    // write-locked, after its readers left); an unlocked caller's validation covers it.
+    const seq = t.i32[r32 + VMA_I32_LOCK_SEQ];
     if (seq === this.seen[e] && this.sameDeleted(mm, t.i32[r32 + VMA_I32_FILE], e)) {
+      this.stampHits++;
       return this.hit(sink, e, v, id, start, end);
     }
     const anon = t.f64[r64 + VMA_F64_ANON_NAME];
@@ -195,21 +202,31 @@ export class MapsLineMemo extends MemoColumns {
     }
     // A reader without the lock may have read a record a writer was changing: its stamp waits
     // for its validation (`stampValidated`).
-    if (locked) {
-      if ((seq & 1) === 0) this.seen[e] = seq;
-    } else this.unvalidated = e;
+    if (locked) this.seen[e] = seq;
+    else {
+      this.unvalidated = e;
+      this.unvalidatedSeq = seq;
+    }
     return this.hit(sink, e, v, id, start, end);
+  }
+
+  /** Lines copied on their stamp alone, over the memo's life (tests). */
+  get stampedHits(): number {
+    return this.stampHits;
   }
 
   /**
    * An unlocked caller's validation passed for the line `writeIfUnchanged` just copied: no write
-   * section began between its sequence `seq` (even, recorded before it read the record) and the
-   * validation, so the record it compared was the record at `seq`, and the entry may be stamped
-   * as a locked reader would have. Only lines compared field by field are (never one with an
-   * anon name or a special mapping's name: a later unlocked reader must still read those).
+   * section began between the sequence it recorded before it read the record and the
+   * validation, so the record it compared (and its vm_lock_seq) were as they stand, and the
+   * entry may be stamped as a locked reader would have. Only lines compared field
+   * by field are (never one with an anon name or a special mapping's name: a later unlocked
+   * reader must still read those).
    */
-  stampValidated(seq: number): void {
-    if (this.unvalidated === this.next && this.last === LAST_HIT) this.seen[this.next] = seq;
+  stampValidated(): void {
+    if (this.unvalidated === this.next && this.last === LAST_HIT) {
+      this.seen[this.next] = this.unvalidatedSeq;
+    }
     this.unvalidated = -1;
   }
 

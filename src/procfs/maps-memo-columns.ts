@@ -38,8 +38,11 @@ export function misc(v: VmaView): number {
 
 /** Key bytes per entry: 4 Float64 + 8 Int32 + one reference. */
 const ENTRY_BYTES = 4 * 8 + 8 * 4 + 8;
-/** An entry's `seen` when no locked reader has matched it yet (odd: never a quiet sequence). */
-export const SEEN_NONE = -1;
+/**
+ * An entry's `seen` when no reader has stamped it: 0, never a `vm_lock_seq` (that is -1 for a
+ * record never write-locked, else the odd mm_lock_seq of the write section that last did).
+ */
+export const SEEN_NONE = 0;
 
 export abstract class MemoColumns implements BudgetedMemo {
   // Entries [0, n) of `cap`: entry i's line is text[off[i], off[i + 1]).
@@ -56,10 +59,14 @@ export abstract class MemoColumns implements BudgetedMemo {
   protected serial = new Int32Array(0);
   protected nameFrom = new Int32Array(0);
   protected nameTo = new Int32Array(0);
-  // The mm's sequence (mm_lock_seq, even) at which a reader holding the record's lock last found
-  // the entry's key equal to the record's (SEEN_NONE: not yet). Every change of a record, of the
-  // mm's brk or of an anon name happens inside an mmap write section, which moves the sequence
-  // (odd, then even again): while it still reads the same, the record prints the same line.
+  // The record's vm_lock_seq when a reader holding its lock (or validated afterwards) last found
+  // the entry's key equal to the record's (SEEN_NONE: not yet). Every change of a record's
+  // printed fields is made with the record write-locked (vma_start_write), which sets vm_lock_seq
+  // to that write section's sequence: while it still reads the same, the record prints the same
+  // line, whatever else the mm's writers did meanwhile. The line's other inputs: a file's
+  // `deleted` (compared at each hit), and the mm's brk for [heap], which changes no label
+  // without write-locking the VMA it is on: VMAs are page-aligned, so a brk that stays in its
+  // page flips no `vm_start < brk`, and one that crosses a page grows or shrinks the heap VMA.
   protected seen = new Int32Array(0);
   protected off = new Int32Array(1);
   protected names: (Uint8Array | null)[] = [];
@@ -155,7 +162,7 @@ export abstract class MemoColumns implements BudgetedMemo {
     return this.n;
   }
 
-  /** Entries a locked reader stamped with the mm's sequence (tests). */
+  /** Entries a reader stamped with their record's vm_lock_seq (tests). */
   get stamped(): number {
     let k = 0;
     for (let e = 0; e < this.n; e++) if (this.seen[e] !== SEEN_NONE) k++;

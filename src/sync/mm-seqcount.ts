@@ -52,16 +52,6 @@ export function mmLockSeqRaw(words: Int32Array, mm: number): number {
   return Atomics.load(words, mm + MM_LOCK_SEQ);
 }
 
-/**
- * The raw sequence word with a plain load, for a caller whose order comes from elsewhere: one
- * that holds a lock it took with Atomics after every write section it must see had ended (a
- * VMA read lock, the mmap read lock: the writer's sequence end happens before that), or one
- * that validates with `speculateRetry` afterwards (maps-line-memo.ts `writeIfUnchanged`).
- */
-export function mmLockSeqPlain(words: Int32Array, mm: number): number {
-  return words[mm + MM_LOCK_SEQ];
-}
-
 /** True while some thread holds the mmap write lock (the sequence is odd). */
 export function mmWriteLockHeld(words: Int32Array, mm: number): boolean {
   return (Atomics.load(words, mm + MM_LOCK_SEQ) & 1) === 1;

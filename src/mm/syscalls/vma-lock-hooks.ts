@@ -15,7 +15,10 @@
  *                 caller's write section then ends with a read unlock.
  *
  * The defaults are correct for single-threaded use (tests, template building): no lock is
- * taken, `vm_refcnt` is set to 1 / 0 directly, and nothing is downgraded. The concurrency layer installs hooks that
+ * taken, `vm_refcnt` is set to 1 / 0 directly, and nothing is downgraded. `vm_lock_seq` still
+ * changes with the record, to a value no mm_lock_seq takes (negative, odd: never write-locked):
+ * a reader that stamps what it printed by it (maps-line-memo.ts) sees a record changed
+ * single-threaded as changed. The concurrency layer installs hooks that
  * take the real locks (`setVmaLockHooks`) on each thread that runs syscalls; callers hold the
  * mmap write lock around each syscall.
  */
@@ -28,9 +31,18 @@ export interface VmaLockHooks {
   writeDowngrade(mm: MmStruct): void;
 }
 
+/** The last `vm_lock_seq` a single-threaded change gave a record (-3, -5, ...). */
+let unlockedChangeSeq = -1;
+
+function markChangedUnlocked(mm: MmStruct, id: number): void {
+  unlockedChangeSeq = (unlockedChangeSeq - 2) | 0;
+  Atomics.store(mm.i32, mm.vmas.lockSeqWord(id), unlockedChangeSeq);
+}
+
 export const SINGLE_THREADED_HOOKS: VmaLockHooks = {
-  startWrite: () => {},
+  startWrite: markChangedUnlocked,
   markAttached: (mm, id) => {
+    markChangedUnlocked(mm, id);
     Atomics.store(mm.i32, mm.vmas.refcntWord(id), 1);
   },
   markDetached: (mm, id) => {

@@ -128,7 +128,7 @@ class LocklessReader implements MapsWalker {
         }
         if (hazard & CAPTURE_NULL_DEREF) ctx.hazard(HAZARD_NULL_DEREF);
         if (spec.valid() && hazard === 0) {
-          if (copied) lines?.stampValidated(spec.seq);
+          if (copied) lines?.stampValidated();
           return 1;
         }
         if (sink !== null) {

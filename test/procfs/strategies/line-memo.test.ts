@@ -147,6 +147,32 @@ test('readers that copy from the live record stamp memo lines with the sequence'
   }
 });
 
+test("a stamp stands while its own VMA is not written, whatever the mm's other writes", () => {
+  // Every stamping strategy; the write splits [stack] (near the end of the file), so every line
+  // before it is compared with the same entry as before.
+  for (const s of ALL_STRATEGIES.filter((x) => x.name !== 'snapshot')) {
+    const mm = layoutMm();
+    const ctx = context();
+    const memo = ctx.mapsLines(mm);
+    for (let i = 0; i < 2; i++) assert.equal(readAll(s, ctx, mm, 0).text, directText(mm));
+    const text = directText(mm).split('\n');
+    const stack = text.findIndex((l) => l.endsWith('[stack]'));
+    // Stamped lines: neither an anon name nor a special mapping's name.
+    const stampable = text.slice(0, stack).filter((l) => !/\[(anon:|v)/.test(l)).length;
+    const stackStart = mm.vmas.start(mm.findVma(mm.startStack));
+    assert.equal(
+      write(mm, () => mprotect(mm, stackStart, PAGE, 1)),
+      0,
+    );
+    const before = memo.stampedHits;
+    assert.equal(readAll(s, ctx, mm, 0).text, directText(mm), `${s.name}: after the write`);
+    assert.ok(
+      memo.stampedHits - before >= stampable,
+      `${s.name}: ${memo.stampedHits - before} of ${stampable} lines copied on their stamp`,
+    );
+  }
+});
+
 test('a locked reader copies an anon-named line only while the name reads the same', () => {
   for (const s of ALL_STRATEGIES) {
     const mm = layoutMm();
