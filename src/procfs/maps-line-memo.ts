@@ -14,11 +14,14 @@
  * array nor its offsets say which name it holds: an anon-named line is matched on its name's
  * bytes, compared with those in the memo's line (the name is the line's last field).
  *
- * Lines are matched in read order (entry k = the k-th line of the previous read), and
- * consecutive hits are copied as one run (one `set` per chunk when nothing changed). The first
- * line that differs ends matching for the rest of that read: from there the memo is rewritten
- * with the lines as this read formats them. Entries are added only by `keep`, after the caller
- * knows the line stands (a lockless reader's validation passed, the chunk did not overflow).
+ * Lines are matched in read order (entries are in address order, as lines are); consecutive
+ * hits are copied as one run (one `set` per chunk when nothing changed). A line that differs
+ * changes only its own entry: entries of VMAs gone before it are dropped, a changed line replaces
+ * its entry, a new one goes in before the entry it precedes, and later lines match as before
+ * (until session 15 the first difference ended matching: one VMA mapped near the start of the
+ * file had every line after it formatted again). Past a budget of entry moves per read
+ * (`SPLICE_MOVES_PER_LINE`) the memo is rewritten from there instead. It is changed only by
+ * `keep`, once the line stands (a lockless reader's validation passed, no chunk overflow).
  *
  * Per thread, the memos' memory is bounded (maps-memo-budget.ts says which memos are emptied to
  * make room, least recently read first, and which are not); the entries' columns and their
@@ -42,6 +45,7 @@ import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
 import { nextReadTick } from './maps-memo-budget.js';
 import {
+  isAnonName,
   MemoColumns,
   MISC_DELETED,
   MISC_FILE,
@@ -62,15 +66,17 @@ import type { VmaView } from './vma-view.js';
 const LAST_NONE = 0;
 const LAST_HIT = 1;
 const LAST_MISS = 2;
-
-function isAnonName(kind: number): boolean {
-  return kind === NAME_ANON || kind === NAME_ANON_SHMEM;
-}
+/** Entries a read may move by splicing, per entry the memo holds (then it rewrites instead). */
+const SPLICE_MOVES_PER_LINE = 4;
 
 export class MapsLineMemo extends MemoColumns {
   // The read in progress: the entry the next line is compared with, and whether lines still
   // match (else the memo is being rewritten from entry `next` on; `storing` false: not at all).
   private next = 0;
+  /** The entry the line written last was compared with (>= next: those between are stale). */
+  private at = 0;
+  /** Entry moves the read may still spend on splices. */
+  private spliceMoves = 0;
   private matching = true;
   private storing = true;
   // The same at the end of the last chunk that completed (a chunk rolled back restarts there).
@@ -103,6 +109,7 @@ export class MapsLineMemo extends MemoColumns {
       this.next = 0;
       this.matching = true;
       this.storing = true;
+      this.spliceMoves = SPLICE_MOVES_PER_LINE * this.n + 64;
     } else {
       this.next = this.chunkNext;
       this.matching = this.chunkMatching;
@@ -118,12 +125,20 @@ export class MapsLineMemo extends MemoColumns {
     this.chunkStoring = this.storing;
   }
 
-  /** Appends `v`'s maps line to `sink`: a copy of the memo's line when the key matches. */
+  /**
+   * Appends `v`'s maps line to `sink`: a copy of the memo's line when the key matches. It is
+   * compared with the first entry not before it (entries before it are of VMAs gone since).
+   */
   write(sink: ByteSink, v: VmaView): void {
-    const e = this.next;
-    if (this.matching && e < this.n && this.matches(e, v, misc(v))) {
-      this.copyHit(sink, e);
-      return;
+    let e = this.next;
+    if (this.matching) {
+      const start = v.start;
+      while (e < this.n && this.start[e] < start) e++;
+      this.at = e;
+      if (e < this.n && this.matches(e, v, misc(v))) {
+        this.copyHit(sink, e);
+        return;
+      }
     }
     this.last = LAST_MISS;
     this.lastStart = sink.length;
@@ -290,6 +305,8 @@ export class MapsLineMemo extends MemoColumns {
     const len = this.off[e + 1] - src;
     sink.reserve(len);
     const dst = sink.length;
+    this.at = e;
+    this.lastStart = dst;
     if (this.runLen > 0 && this.runSrc + this.runLen === src && this.runDst + this.runLen === dst) {
       this.runLen += len;
     } else {
@@ -316,74 +333,58 @@ export class MapsLineMemo extends MemoColumns {
   keep(sink: ByteSink, v: VmaView): void {
     const last = this.last;
     this.last = LAST_NONE;
-    if (last === LAST_HIT) this.next++;
-    else if (last === LAST_MISS) this.store(sink, v, this.next++);
+    if (last === LAST_HIT && this.at === this.next) this.next++;
+    else if (last !== LAST_NONE) this.splice(sink, v, last === LAST_HIT);
   }
 
   /**
-   * `keep` of a formatted line (entry `e`): rewrites the memo from there. Out of line: `keep`
-   * runs on every line, and a hit (the common case) only advances.
+   * `keep` of a line that was not a hit on entry `next` (out of line: a hit there, the common
+   * case, only advances): the entries of VMAs gone before it are dropped, then a formatted line
+   * replaces its entry (same start) or goes in before it; past the read's budget of moves, the
+   * memo is rewritten from here instead.
    */
-  private store(sink: ByteSink, v: VmaView, e: number): void {
-    if (this.matching) {
+  private splice(sink: ByteSink, v: VmaView, hit: boolean): void {
+    const e = this.next++;
+    if (e > this.n) {
+      // Emptied mid-read (another memo needed the room): nothing more is kept this read.
+      this.storing = false;
       this.matching = false;
-      if (e < this.n) this.n = e;
-    }
-    // Entries are rewritten in order; an eviction that emptied the memo mid-read stops that.
-    if (!this.storing || e !== this.n) {
-      this.storing = false;
       return;
     }
-    const len = sink.length - this.lastStart;
-    const at = this.off[e];
-    if (!this.reserve(e + 1, at + len)) {
-      this.storing = false;
-      return;
+    // Entries move: the pending run (entries before `e`) is copied from where it is now.
+    this.flush(sink);
+    if (this.matching) {
+      const stale = this.at - e;
+      const moves = stale > 0 || !hit ? this.n - e : 0;
+      if (this.spliceMoves < moves) {
+        // Rewrite from here: the entries from `e` on are dropped, new ones appended.
+        this.matching = false;
+        this.n = Math.min(this.n, e);
+        if (hit) return void this.store(sink, v, e);
+      } else {
+        this.spliceMoves -= moves;
+        if (stale > 0) this.dropEntries(e, stale);
+        if (hit) return;
+      }
     }
-    this.start[e] = v.start;
-    this.end[e] = v.end;
-    this.misc[e] = misc(v);
-    this.pgoff[e] = v.pgoff;
-    this.inode[e] = v.inode;
-    this.major[e] = v.devMajor;
-    this.minor[e] = v.devMinor;
-    this.serial[e] = v.fileSerial;
-    if (isAnonName(v.nameKind)) {
-      // Matched on its bytes (`endsWithName`): only the name's length is kept.
-      this.names[e] = null;
-      this.nameFrom[e] = 0;
-      this.nameTo[e] = v.nameTo - v.nameFrom;
-    } else {
-      this.names[e] = v.nameSrc;
-      this.nameFrom[e] = v.nameFrom;
-      this.nameTo[e] = v.nameTo;
-    }
-    this.seen[e] = SEEN_NONE;
-    if (len > 0) this.text.set(sink.bytes.subarray(this.lastStart, sink.length), at);
-    this.off[e + 1] = at + len;
-    this.n = e + 1;
+    this.store(sink, v, e);
   }
 
-  /** Whether entry `e` was formatted from the same printed fields as `v` (whose misc is `key`). */
-  private matches(e: number, v: VmaView, key: number): boolean {
-    if (this.misc[e] !== key || this.start[e] !== v.start || this.end[e] !== v.end) {
-      return false;
+  /** A formatted line (`v`'s, just written to `sink`) as entry `e`. */
+  private store(sink: ByteSink, v: VmaView, e: number): void {
+    // In order: an eviction that emptied the memo mid-read stops that.
+    if (!this.storing || e > this.n) {
+      this.storing = false;
+      this.matching = false;
+      return;
     }
-    if (
-      v.hasFile &&
-      (this.pgoff[e] !== v.pgoff ||
-        this.inode[e] !== v.inode ||
-        this.major[e] !== v.devMajor ||
-        this.minor[e] !== v.devMinor ||
-        this.serial[e] !== v.fileSerial)
-    ) {
-      return false;
+    const replace = this.matching && e < this.n && this.start[e] === v.start;
+    if (!this.matching) this.n = e; // rewriting: what followed is dropped
+    const from = this.lastStart;
+    if (!this.putEntry(e, v, sink.bytes, from, sink.length - from, replace)) {
+      this.storing = false;
+      this.matching = false;
     }
-    if (isAnonName(v.nameKind))
-      return this.endsWithName(e, v.nameSrc, v.nameFrom, v.nameTo - v.nameFrom);
-    return (
-      this.names[e] === v.nameSrc && this.nameFrom[e] === v.nameFrom && this.nameTo[e] === v.nameTo
-    );
   }
 
   /** Lines copied from the memo instead of formatted, over its life (tests). */

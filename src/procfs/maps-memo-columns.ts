@@ -14,6 +14,7 @@ import {
   MEMO_BUDGET_BYTES,
   makeRoom,
 } from './maps-memo-budget.js';
+import { NAME_ANON, NAME_ANON_SHMEM, NAME_NONE } from './vma-name.js';
 import type { VmaView } from './vma-view.js';
 
 /** The flag bits a maps line prints: VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE. */
@@ -34,6 +35,11 @@ export function misc(v: VmaView): number {
     (v.deleted ? MISC_DELETED : 0) |
     (v.hasFile ? MISC_FILE : 0)
   );
+}
+
+/** Whether a name kind is an anon name's (`[anon:…]`, `[anon_shmem:…]`). */
+export function isAnonName(kind: number): boolean {
+  return kind === NAME_ANON || kind === NAME_ANON_SHMEM;
 }
 
 /** Key bytes per entry: 4 Float64 + 8 Int32 + one reference. */
@@ -87,6 +93,115 @@ export abstract class MemoColumns implements BudgetedMemo {
     const at = this.off[e + 1] - ANON_NAME_TAIL - len;
     for (let i = 0; i < len; i++) if (text[at + i] !== src[from + i]) return false;
     return true;
+  }
+
+  /**
+   * Entry `e` becomes the line `src[from, from + len)` formatted from `v`, unstamped: it replaces
+   * entry `e` (`replace`) or goes in before it (the entries after it move up one, their text by
+   * `len`). False, and nothing changed, past the thread's budget.
+   */
+  protected putEntry(
+    e: number,
+    v: VmaView,
+    src: Uint8Array,
+    from: number,
+    len: number,
+    replace: boolean,
+  ): boolean {
+    const n = this.n;
+    const at = this.off[e];
+    const oldLen = replace ? this.off[e + 1] - at : 0;
+    const delta = len - oldLen;
+    const textEnd = this.off[n];
+    if (!this.reserve(replace ? n : n + 1, textEnd + delta)) return false;
+    const off = this.off;
+    if (delta !== 0) this.text.copyWithin(at + len, at + oldLen, textEnd);
+    if (replace) {
+      for (let i = e + 1; i <= n; i++) off[i] += delta;
+    } else {
+      this.moveEntries(e + 1, e, n);
+      for (let i = n; i > e; i--) off[i + 1] = off[i] + delta;
+      this.n = n + 1;
+    }
+    this.start[e] = v.start;
+    this.end[e] = v.end;
+    this.misc[e] = misc(v);
+    this.pgoff[e] = v.pgoff;
+    this.inode[e] = v.inode;
+    this.major[e] = v.devMajor;
+    this.minor[e] = v.devMinor;
+    this.serial[e] = v.fileSerial;
+    if (isAnonName(v.nameKind)) {
+      // Matched on its bytes (`endsWithName`): only the name's length is kept.
+      this.names[e] = null;
+      this.nameFrom[e] = 0;
+      this.nameTo[e] = v.nameTo - v.nameFrom;
+    } else {
+      this.names[e] = v.nameSrc;
+      this.nameFrom[e] = v.nameFrom;
+      this.nameTo[e] = v.nameTo;
+    }
+    this.seen[e] = SEEN_NONE;
+    if (len > 0) this.text.set(src.subarray(from, from + len), at);
+    off[e + 1] = at + len;
+    return true;
+  }
+
+  /**
+   * Whether entry `e` was formatted from the same printed fields as `v` (whose misc is `key`).
+   * A line without a name compares no name fields (a view keeps those of its last named line).
+   */
+  protected matches(e: number, v: VmaView, key: number): boolean {
+    if (this.misc[e] !== key || this.start[e] !== v.start || this.end[e] !== v.end) {
+      return false;
+    }
+    if (
+      v.hasFile &&
+      (this.pgoff[e] !== v.pgoff ||
+        this.inode[e] !== v.inode ||
+        this.major[e] !== v.devMajor ||
+        this.minor[e] !== v.devMinor ||
+        this.serial[e] !== v.fileSerial)
+    ) {
+      return false;
+    }
+    const kind = v.nameKind;
+    if (kind === NAME_NONE) return true;
+    if (isAnonName(kind)) return this.endsWithName(e, v.nameSrc, v.nameFrom, v.nameTo - v.nameFrom);
+    return (
+      this.names[e] === v.nameSrc && this.nameFrom[e] === v.nameFrom && this.nameTo[e] === v.nameTo
+    );
+  }
+
+  /** Entries [e, e + count) go; the entries after them move down, their text too. */
+  protected dropEntries(e: number, count: number): void {
+    const n = this.n;
+    const off = this.off;
+    const gone = off[e + count] - off[e];
+    this.text.copyWithin(off[e], off[e + count], off[n]);
+    this.moveEntries(e, e + count, n);
+    for (let i = e + 1; i <= n - count; i++) off[i] = off[i + count] - gone;
+    this.n = n - count;
+  }
+
+  /** Entries [from, end) of every key column to `to` (their offsets are the caller's). */
+  private moveEntries(to: number, from: number, end: number): void {
+    this.start.copyWithin(to, from, end);
+    this.end.copyWithin(to, from, end);
+    this.pgoff.copyWithin(to, from, end);
+    this.inode.copyWithin(to, from, end);
+    this.misc.copyWithin(to, from, end);
+    this.major.copyWithin(to, from, end);
+    this.minor.copyWithin(to, from, end);
+    this.serial.copyWithin(to, from, end);
+    this.nameFrom.copyWithin(to, from, end);
+    this.nameTo.copyWithin(to, from, end);
+    this.seen.copyWithin(to, from, end);
+    // By hand: Array.prototype.copyWithin takes the generic path on a holey array.
+    const names = this.names;
+    const count = end - from;
+    if (to < from) for (let i = 0; i < count; i++) names[to + i] = names[from + i];
+    else for (let i = count - 1; i >= 0; i--) names[to + i] = names[from + i];
   }
 
   /** Room for `entries` entries and `textBytes` bytes of text; false past the thread's budget. */
