@@ -148,27 +148,24 @@ export class MapsLineMemo extends MemoColumns {
   /**
    * `write` straight from VMA record `id` of `mm`, before any capture, for a caller that holds
    * what protects the record (its VMA read lock, or the mmap read lock) or validates afterwards
-   * (a lockless reader: a record torn by a writer can give a false hit or miss, which the failed
-   * validation discards, with `drop`; only plain loads, no name bytes): if the memo's next line
-   * was formatted from the same printed fields, copies it, sets `v.id`, `v.start` and `v.end`
+   * (a lockless reader: a torn record gives a false hit or miss that the failed validation
+   * discards, with `drop`; only plain loads, no name bytes): if the memo's next line was
+   * formatted from the same printed fields, copies it, sets `v.id`, `v.start` and `v.end`
    * (nothing else of `v`) and returns true; otherwise writes nothing and returns false (the
-   * caller captures and calls `write`). Lines with a file's path or [heap], [stack] or no name
-   * are matched here, and for a `locked` caller anon-named ones (their name's bytes read from
-   * the name table) and special mappings (`specialRecordHit`) too. A file line compares the file's serial
-   * (and `deleted`) instead of device, inode and path: a FileTable entry's fields are immutable
-   * while its serial lives and serials are never reused (file-table.ts), so the same serial
-   * prints the same. Reads what captureVmaAs reads, with the same loads, and no view fields:
-   * the per-line cost of a hit is the compare, not a capture and then a compare.
+   * caller captures and calls `write`). Lines with a path, [heap], [stack] or no name are matched
+   * here, and for a `locked` caller anon-named ones (the name's bytes read from the name table)
+   * and special mappings (`specialRecordHit`) too. A file line compares the file's serial (and
+   * `deleted`) instead of device, inode and path: a FileTable entry is immutable while its serial
+   * lives and serials are never reused (file-table.ts). A hit costs the compare, not a capture.
    *
-   * Cheaper still once a `locked` caller (it holds the record's VMA read lock or the mmap read
-   * lock) has matched the entry: it stamps the entry with the record's vm_lock_seq, and while
-   * that still reads the same no write section has write-locked the record since, so it prints
-   * as it did (only the range and the file's `deleted` are compared). Writes to
-   * other VMAs leave the stamp standing (a stamp with the mm-wide sequence, before session 15,
-   * was void after any write in the mm: a reader beside a writer compared every line). An
-   * unlocked caller stamps the same way once its validation has passed (`stampValidated`). A
-   * sequence wraps after 2^31 write sections; a record not write-locked for that long and then
-   * met at exactly its stamp with the same range is the one case the stamp cannot tell apart.
+   * Cheaper still once a `locked` caller has matched the entry: it stamps it with the record's
+   * vm_lock_seq, and while that reads the same no write section has write-locked the record
+   * since, so it prints as it did (only the range and `deleted` are compared), whatever was
+   * written to other VMAs (a stamp with the mm-wide sequence, before session 15, was void after
+   * any write in the mm). An unlocked caller stamps once its validation passed
+   * (`stampValidated`). A sequence wraps after 2^31 write sections; a record not write-locked for
+   * that long and then met at exactly its stamp with the same range is the one case the stamp
+   * cannot tell apart.
    */
   writeIfUnchanged(sink: ByteSink, mm: MmStruct, id: number, v: VmaView, locked: boolean): boolean {
     const e = this.next;
@@ -186,6 +183,28 @@ export class MapsLineMemo extends MemoColumns {
       this.stampHits++;
       return this.hit(sink, e, v, id, start, end);
     }
+    return this.compareRecord(sink, mm, id, v, locked, e, seq);
+  }
+
+  /**
+   * `writeIfUnchanged` past the stamp: the record's printed fields compared with entry `e`'s
+   * (same range), and the entry stamped with `seq` on a locked match. Out of line, so that the
+   * stamped path, once per line, is small enough for V8 to inline into the chunk loop.
+   */
+  private compareRecord(
+    sink: ByteSink,
+    mm: MmStruct,
+    id: number,
+    v: VmaView,
+    locked: boolean,
+    e: number,
+    seq: number,
+  ): boolean {
+    const t = mm.vmas;
+    const r64 = t.base64 + id * VMA_W64;
+    const r32 = t.base32 + id * VMA_W32;
+    const start = this.start[e];
+    const end = this.end[e];
     const anon = t.f64[r64 + VMA_F64_ANON_NAME];
     // An anon name's storage is the record's only while its lock is held: a reader without it
     // captures the name (and checks it) instead.
@@ -245,12 +264,6 @@ export class MapsLineMemo extends MemoColumns {
     this.unvalidated = -1;
   }
 
-  /** Whether entry `e`'s line ends with anon name `anon`'s bytes, read from the name table. */
-  private sameStoredName(e: number, mm: MmStruct, anon: number): boolean {
-    const names = mm.anonNames;
-    return this.endsWithName(e, names.bytes, names.nameOffset(anon), names.nameLength(anon));
-  }
-
   /**
    * `writeIfUnchanged` of a special mapping's record (`[vdso]`, `[vvar]`, ...), for a caller
    * holding its lock: its name is its ops' constant bytes, the same array the capture points at.
@@ -271,16 +284,6 @@ export class MapsLineMemo extends MemoColumns {
       return false;
     }
     return this.hit(sink, e, v, id, this.start[e], this.end[e]);
-  }
-
-  /**
-   * Whether entry `e`'s `deleted` is file `file`'s now (a file is unlinked outside any mmap
-   * write section, so the sequence does not cover it); true for an entry without a file.
-   */
-  private sameDeleted(mm: MmStruct, file: number, e: number): boolean {
-    const m = this.misc[e];
-    if ((m & MISC_FILE) === 0) return true;
-    return (mm.files.deleted(file) ? MISC_DELETED : 0) === (m & MISC_DELETED);
   }
 
   /** writeIfUnchanged's hit: entry `e` copied, `v` given the record's id and range. */

@@ -7,6 +7,7 @@
  * The memo extends it rather than holding it, so that its per-line path reads the columns as
  * fields of one object (no extra load per access, and nothing more for V8 to inline).
  */
+import type { MmStruct } from '../mm/mm-struct.js';
 import {
   type BudgetedMemo,
   charge,
@@ -145,6 +146,22 @@ export abstract class MemoColumns implements BudgetedMemo {
     if (len > 0) this.text.set(src.subarray(from, from + len), at);
     off[e + 1] = at + len;
     return true;
+  }
+
+  /** Whether entry `e`'s line ends with anon name `anon`'s bytes, read from the name table. */
+  protected sameStoredName(e: number, mm: MmStruct, anon: number): boolean {
+    const names = mm.anonNames;
+    return this.endsWithName(e, names.bytes, names.nameOffset(anon), names.nameLength(anon));
+  }
+
+  /**
+   * Whether entry `e`'s `deleted` is file `file`'s now (a file is unlinked outside any mmap
+   * write section, so no stamp covers it); true for an entry without a file.
+   */
+  protected sameDeleted(mm: MmStruct, file: number, e: number): boolean {
+    const m = this.misc[e];
+    if ((m & MISC_FILE) === 0) return true;
+    return (mm.files.deleted(file) ? MISC_DELETED : 0) === (m & MISC_DELETED);
   }
 
   /**
