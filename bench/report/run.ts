@@ -126,12 +126,7 @@ async function main(): Promise<void> {
     ...faultGoals(faults),
   ];
   const sibling = siblingControl(kernel.sibling);
-  const verdict = computeVerdict(
-    computed.rows,
-    new Map(
-      sibling.map((c) => [c.writer, { writer: c.writer_vs_alone, sibling: c.sibling_vs_alone }]),
-    ),
-  );
+  const verdict = computeVerdict(computed.rows, sibling);
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',

@@ -5,6 +5,7 @@
  * torn output appear. Every sentence carries the number it rests on.
  */
 import type { ReaderName } from '../workloads/definitions.js';
+import type { SiblingControl } from './kernel-twin.js';
 import type { Row } from './rows.js';
 
 export interface VerdictSection {
@@ -45,20 +46,14 @@ function mainFallback(r: Row): string {
   return best;
 }
 
-/** The host kernel's writer beside a sibling thread and no reader: both sides' × alone. */
-export interface KernelSibling {
-  writer: number;
-  sibling: number | null;
-}
-
 /**
  * One section per reader present in `rows`, in the order readers first appear. `kernelSibling`:
- * per writer, the host kernel's writer beside a sibling thread with no reader, quoted beside the
- * kernel's pair figures.
+ * the host kernel's writers beside a sibling thread with no reader (kernel-twin.ts), quoted beside
+ * the kernel's pair figures of the same writer.
  */
 export function computeVerdict(
   rows: readonly Row[],
-  kernelSibling: ReadonlyMap<string, KernelSibling> = new Map(),
+  kernelSibling: readonly SiblingControl[] = [],
 ): VerdictSection[] {
   const readers = [...new Set(rows.map((r) => r.reader))];
   return readers.map((reader) => ({
@@ -70,10 +65,7 @@ export function computeVerdict(
   }));
 }
 
-function sentencesFor(
-  rows: readonly Row[],
-  kernelSibling: ReadonlyMap<string, KernelSibling>,
-): string[] {
+function sentencesFor(rows: readonly Row[], kernelSibling: readonly SiblingControl[]): string[] {
   const out: string[] = [];
   const sim = rows.filter((r) => r.strategy !== 'kernel');
   const writers = [...new Set(sim.map((r) => r.writer))];
@@ -109,13 +101,15 @@ function sentencesFor(
     out.push(s);
     if (kind) {
       const pv = beside.find((r) => r.strategy === 'per_vma');
-      const sib = kernelSibling.get(w);
+      const sib = kernelSibling.find((c) => c.writer === w);
       const notes = [
         ...(sib === undefined
           ? []
           : [
-              `beside a sibling thread and no reader: writer ${times(sib.writer)}` +
-                (sib.sibling === null ? '' : `, the sibling ${times(sib.sibling)}`),
+              `beside a sibling thread and no reader: writer ${times(sib.writer_vs_alone)}` +
+                (sib.sibling_vs_alone === null
+                  ? ''
+                  : `, the sibling ${times(sib.sibling_vs_alone)}`),
             ]),
         ...(pv
           ? [

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeGoals } from '../../bench/report/goals.js';
+import type { SiblingControl } from '../../bench/report/kernel-twin.js';
 import { MECHANISMS } from '../../bench/report/mechanism.js';
 import type { Computed, Row } from '../../bench/report/rows.js';
 import { computeVerdict } from '../../bench/report/verdict.js';
@@ -26,6 +27,17 @@ function row(p: Partial<Row> & Pick<Row, 'strategy' | 'reader' | 'writer'>): Row
     writer_sleeps_per_1k: null,
     line_rtt_ns: p.writer === 'none' ? null : 120,
     ...p,
+  };
+}
+
+/** The kernel twin's writer beside a sibling thread (kernel-twin.ts SiblingControl). */
+function sibling(writer: 'cold' | 'hot', w: number, s: number | null): SiblingControl {
+  return {
+    writer,
+    writer_vs_alone: w,
+    sibling_vs_alone: s,
+    tlb_per_1k_alone: null,
+    tlb_per_1k_beside: null,
   };
 }
 
@@ -99,19 +111,13 @@ test('the fastest reader, its ratio and the writer cost are named with their num
 });
 
 test("the kernel's writer beside a sibling thread, when measured, is quoted with its pair", () => {
-  const text = computeVerdict(
-    baseRows(),
-    new Map([['cold', { writer: 0.26, sibling: 0.5 }]]),
-  )[0].sentences.join(' ');
+  const text = computeVerdict(baseRows(), [sibling('cold', 0.26, 0.5)])[0].sentences.join(' ');
   assert.match(
     text,
     /host kernel on the same pair: reader 0\.98× alone, writer 0\.96× alone \(beside a sibling thread and no reader: writer 0\.26×, the sibling 0\.50×; per_vma: reader 0\.97×, writer 0\.95×\)\./,
   );
   // Another writer's figure is not borrowed.
-  const other = computeVerdict(
-    baseRows(),
-    new Map([['hot', { writer: 0.5, sibling: null }]]),
-  )[0].sentences.join(' ');
+  const other = computeVerdict(baseRows(), [sibling('hot', 0.5, null)])[0].sentences.join(' ');
   assert.doesNotMatch(other, /sibling/);
 });
 

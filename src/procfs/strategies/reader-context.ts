@@ -241,14 +241,13 @@ export class ReaderContext {
    * context that may not wait, a lock that is not free at once throws `ReadWouldWait`.
    */
   mmapReadLock(mm: MmStruct): void {
-    if (this.covered === mm) return;
-    let waited = 0;
-    if (this.mayWait) waited = mmapReadLock(mm.i32, SYNC_WORDS_BASE);
-    else if (!mmapReadTrylock(mm.i32, SYNC_WORDS_BASE)) {
-      this.rcu.readLock(); // balanced by the m_stop it unwinds through, or by abandonRead
-      throw new ReadWouldWait(mm);
+    if (this.mayWait) {
+      if (this.covered !== mm) this.lockTaken(mmapReadLock(mm.i32, SYNC_WORDS_BASE));
+      return;
     }
-    this.lockTaken(waited);
+    if (this.mmapReadTrylock(mm)) return;
+    this.rcu.readLock(); // balanced by the m_stop it unwinds through, or by abandonRead
+    throw new ReadWouldWait(mm);
   }
 
   /**
