@@ -1,9 +1,9 @@
 /**
  * `lockless` and `lockless_nofallback` (they differ only in the fancy-VMA fallback): RCU + mm
- * sequence speculation with no copy step. A maps line is formatted straight from the live record into the output, then
- * validated; on a change the line is truncated, the sequence resynced (momentary mmap read lock)
- * and the position looked up again. `ctx.retryLimit` failed validations of one lookup fall back
- * to the mmap read lock for that VMA (`retry_limit`).
+ * sequence speculation with no copy step. A maps line is formatted straight from the live record
+ * into the output, then validated; on a change the line is truncated, the sequence resynced
+ * (momentary mmap read lock) and the position looked up again. `ctx.retryLimit` failed
+ * validations of one lookup fall back to the mmap read lock for that VMA (`retry_limit`).
  *
  * Names are the danger (API.md, kernel.md §3.4 Jann Horn's objection):
  *   - `lockless` never touches name storage speculatively: a VMA with an anon name or a
