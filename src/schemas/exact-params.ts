@@ -11,6 +11,7 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';
+import { clearSchemaError, expectedOf, type SchemaError, shown } from './schema-errors.js';
 
 /** A safe integer's digits (the schemas bound the value itself). */
 const DECIMAL = /^[0-9]{1,15}$/;
@@ -39,11 +40,23 @@ function refusal(name: string, message: string) {
   } as never;
 }
 
+type Validate = (value: unknown) => { value?: unknown; error?: SchemaError[] };
+
+/** `validate` with its errors cut to the one that says what is wrong (schema-errors.ts). */
+function withClearErrors(schema: TSchema, validate: Validate): Validate {
+  return (value) => {
+    const result = validate(value);
+    const errors = result.error;
+    if (!Array.isArray(errors) || errors.length === 0) return result;
+    return { error: [clearSchemaError(schema, value, errors)] };
+  };
+}
+
 export const exactValidatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
-  const validate = TypeBoxValidatorCompiler(route);
-  if (route.httpPart === 'body' || route.httpPart === 'headers') return validate;
+  const validate = withClearErrors(route.schema, TypeBoxValidatorCompiler(route) as Validate);
+  if (route.httpPart === 'body' || route.httpPart === 'headers') return validate as never;
   const rules = rulesOf(route.schema as JsonSchemaLike);
-  if (rules.size === 0) return validate;
+  if (rules.size === 0) return validate as never;
   return (value: unknown) => {
     const raw = value as Record<string, unknown>;
     const strings = new Map<string, string>();
@@ -59,7 +72,10 @@ export const exactValidatorCompiler: FastifySchemaCompiler<TSchema> = (route) =>
     const result = validate(value) as { value?: Record<string, unknown>; error?: unknown };
     if (result.error || !result.value) return result as never;
     for (const [name, v] of strings) {
-      if (result.value[name] !== v) return refusal(name, `"${v}" is not a valid value`);
+      if (result.value[name] !== v) {
+        const prop = (route.schema as JsonSchemaLike).properties?.[name] ?? {};
+        return refusal(name, `${shown(v)} is not ${expectedOf(prop as TSchema)}`);
+      }
     }
     return result as never;
   };

@@ -11,6 +11,7 @@ import { Compile } from 'typebox/compile';
 import type { FileRef, SyscallCall, SyscallOp } from '../cpus/sim-api.js';
 import { MADVISE_ADVICE } from '../mm/syscalls/madvise.js';
 import { ProtString, U64Input } from './common.js';
+import { expectedOf, shown } from './schema-errors.js';
 import { engineU64, UapiValueError } from './uapi.js';
 
 export const MMAP_FLAG_BITS = {
@@ -160,12 +161,6 @@ interface FieldChecker {
   expected: string;
 }
 
-/** What an error message says a field should be (short: a batch can carry 65,536 of them). */
-const SHORT_NAMES = new Map<string, string>([
-  [(U64Input as { description?: string }).description ?? '', 'a u64'],
-  [(ProtString as { description?: string }).description ?? '', 'a prot like "rw-"'],
-]);
-
 /** Per op, one compiled checker per field: what `entryError` names the first bad field with. */
 const FIELD_CHECKERS = Object.fromEntries(
   SYSCALL_OPS.map((op) => {
@@ -173,25 +168,12 @@ const FIELD_CHECKERS = Object.fromEntries(
     const required = new Set<string>(body.required ?? []);
     const fields = new Map<string, FieldChecker>();
     for (const [name, schema] of Object.entries(body.properties) as [string, TSchema][]) {
-      const { description } = schema as { description?: string };
-      const expected = SHORT_NAMES.get(description ?? '') ?? description ?? schemaType(schema);
+      const expected = expectedOf(schema);
       fields.set(name, { check: Compile(schema), required: required.has(name), expected });
     }
     return [op, fields];
   }),
 ) as Record<SyscallOp, Map<string, FieldChecker>>;
-
-function schemaType(schema: TSchema): string {
-  const s = schema as { type?: string; pattern?: string; anyOf?: TSchema[] };
-  if (s.pattern !== undefined) return `a string matching ${s.pattern}`;
-  if (s.anyOf !== undefined) return s.anyOf.map(schemaType).join(' or ');
-  return s.type ?? 'a valid value';
-}
-
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
 
 /**
  * The first thing wrong with an entry that failed its op's schema, found field by field with
