@@ -11,10 +11,11 @@
  *   `maps` with `"chunks":true` answers `{"text","chunks":[…]}`: per chunk its byte length, line
  *   count and what its lock window took (src/procfs/chunk-stats.ts).
  */
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { StrategyName, U64Input } from './common.js';
 import { BooleanFlag, QueryFlagsInput } from './query.js';
+import { clearSchemaError, type SchemaError } from './schema-errors.js';
 import { SYSCALL_OPS } from './syscalls.js';
 import { UapiValueError } from './uapi.js';
 
@@ -86,23 +87,19 @@ const MutationRequest = Type.Object(
   { additionalProperties: true },
 );
 
-interface Checker {
-  Check(value: unknown): boolean;
-  Errors(value: unknown): ReadonlyArray<{ instancePath: string; message: string }>;
-}
-
-/** One checker per message kind. A Map, so a client's `op` is never looked up on a prototype. */
-const checkers = new Map<string, Checker>([
-  ['subscribe', Compile(Subscribe)],
-  ['unsubscribe', Compile(Unsubscribe)],
-  ['maps', Compile(MapsRequest)],
-  ['procmap_query', Compile(QueryRequest)],
-  ['process', Compile(ProcessRequest)],
-  ['processes', Compile(ProcessesRequest)],
-  ['config', Compile(ConfigRequest)],
-  ['syscalls', Compile(SyscallsRequest)],
-  ['mutation', Compile(MutationRequest)],
+/** The schema of each message kind. A Map, so a client's `op` is never looked up on a prototype. */
+const schemas = new Map<string, TSchema>([
+  ['subscribe', Subscribe],
+  ['unsubscribe', Unsubscribe],
+  ['maps', MapsRequest],
+  ['procmap_query', QueryRequest],
+  ['process', ProcessRequest],
+  ['processes', ProcessesRequest],
+  ['config', ConfigRequest],
+  ['syscalls', SyscallsRequest],
+  ['mutation', MutationRequest],
 ]);
+const checkers = new Map([...schemas].map(([kind, schema]) => [kind, Compile(schema)]));
 type Kind = WsMessage['kind'];
 
 /**
@@ -149,10 +146,13 @@ function checkerOf(kind: Kind) {
   return checker;
 }
 
+/** What is wrong with the message, in the HTTP routes' words (schema-errors.ts). */
 function firstError(kind: Kind, value: unknown): string {
-  const e = checkerOf(kind).Errors(value)[0];
-  const where = e?.instancePath ? `${e.instancePath.slice(1)} ` : '';
-  return `${kind}: ${where}${e?.message ?? 'invalid message'}`;
+  const errors = checkerOf(kind).Errors(value) as unknown as SchemaError[];
+  if (errors.length === 0) return `${kind}: invalid message`;
+  const e = clearSchemaError(schemas.get(kind) as TSchema, value, errors);
+  const where = e.instancePath ? `${e.instancePath.slice(1)} ` : '';
+  return `${kind}: ${where}${e.message}`;
 }
 
 /** Parses and validates one text message. Throws WsMessageError. */

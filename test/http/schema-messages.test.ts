@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { SYSCALL_OPS } from '../../src/schemas/syscalls.js';
+import { parseWsMessage, WsMessageError } from '../../src/schemas/ws-protocol.js';
 import { FakeSim } from './fake-sim.js';
 import { appWith } from './helpers.js';
 
@@ -105,4 +106,24 @@ describe('schema failure messages', () => {
       { numRuns: 300 },
     );
   });
+});
+
+test('/ws messages that fail their schema get the same words', () => {
+  const cases: Array<[unknown, string]> = [
+    [{ id: 2, op: 'procmap_query', pid: 2, addr: 'zz' }, 'procmap_query: addr "zz" is not a u64'],
+    [
+      { id: 3, op: 'maps', pid: 2, strategy: 'bogus' },
+      'maps: strategy "bogus" is not one of mmap_lock, per_vma, snapshot, lockless, lockless_nofallback',
+    ],
+    [{ subscribe: 'bogus' }, 'subscribe: subscribe "bogus" is not one of "events", "rates"'],
+    [{ id: 9, op: 'maps', pid: 2, x: 1 }, 'maps: x is not allowed here'],
+    [{ id: 7, op: 'processes', limit: -1 }, 'processes: limit must be >= 1'],
+  ];
+  for (const [msg, expected] of cases) {
+    assert.throws(
+      () => parseWsMessage(JSON.stringify(msg)),
+      (e: unknown) => e instanceof WsMessageError && e.message === expected,
+      `${JSON.stringify(msg)}: expected ${expected}`,
+    );
+  }
 });
