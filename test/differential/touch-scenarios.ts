@@ -149,7 +149,8 @@ export const TOUCH_SCENARIOS: Scenario[] = [
     // first; a page-cache page written through a shared mapping stays dirty after the munmap
     // (a later private mapping shows it Private_Dirty); a populated page written after the fork
     // child is gone is reused (the same folio, still marked accessed: Referenced in the next
-    // child although its PTE is old there); munmap of young page-cache PTEs marks those folios
+    // child although its PTE is old there), in an anonymous VMA or a private file one (a random
+    // script found the second, session 16); munmap of young page-cache PTEs marks those folios
     // accessed, so a later private mapping's copies in a fork child show them Referenced.
     name: 'touch-page-cache-state',
     ops: [
@@ -163,8 +164,12 @@ export const TOUCH_SCENARIOS: Scenario[] = [
       touch(S + 30 * P, 1, false),
       check,
       anon(S + 40 * P, 4, RW, ANON_FIXED | MAP_POPULATE),
+      // The same through a private writable file mapping: populating it writes (FOLL_WRITE), so
+      // its pages are anonymous copies, and the write after the fork reuses one of them.
+      file(S + 70 * P, 3, RW, 1, 0, FILE_PRIVATE_FIXED | MAP_POPULATE),
       { op: 'fork' },
       touch(S + 41 * P, 1, true),
+      touch(S + 71 * P, 1, true),
       file(S + 50 * P, 4, R, 0, 0),
       touch(S + 50 * P, 1, false),
       munmap(S + 50 * P, 4),

@@ -178,6 +178,13 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
     }
     if (!(f & VM_SHARED)) {
       if (write) {
+        if (r !== 0 && pool.bits(r) & PTE_ANON) {
+          // do_wp_page on a page this mapping already copied (an anonymous folio, write-protected
+          // by a fork): reused when nobody else maps it (keeping its accessed mark), else copied,
+          // as in an anonymous VMA.
+          anonFault(mm, head, r, vp, true, f);
+          return 0;
+        }
         if (r !== 0) zapPages(mm, head, vp, vp + 1);
         if (shmem && r === 0) adjustObject(pool, obj, opage, 1, 0, OBJ_RESIDENT);
         mapRun(mm, head, vp, 1, PTE_ANON | PTE_WRITE | PTE_DIRTY | PTE_YOUNG, 0, vp);
