@@ -181,6 +181,28 @@ export const TOUCH_SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // MAP_POPULATE marks the page-cache folios it reads accessed (FOLL_TOUCH), not just its own
+    // PTEs: another mapping of the same file pages, faulted in around a later read, shows them
+    // Referenced in a fork child, whose PTEs start old (found by random differential seed 1015).
+    // A second populate of the same pages activates the folios and clears the mark.
+    name: 'touch-populate-marks-the-folio',
+    ops: [
+      ...probes,
+      file(S, 3, R, 0, 6, FILE_PRIVATE_FIXED | MAP_POPULATE),
+      // A written page gives the second mapping an anon_vma, so that fork copies its PTEs.
+      file(S + 10 * P, 10, RW, 0, 6),
+      touch(S + 19 * P, 1, true),
+      touch(S + 14 * P, 1, false),
+      file(S + 30 * P, 2, R, 1, 0, FILE_PRIVATE_FIXED | MAP_POPULATE),
+      file(S + 40 * P, 2, R, 1, 0, FILE_PRIVATE_FIXED | MAP_POPULATE),
+      file(S + 50 * P, 8, RW, 1, 0),
+      touch(S + 57 * P, 1, true),
+      touch(S + 51 * P, 1, false),
+      { op: 'forkchild' },
+      check,
+    ],
+  },
+  {
     // EFAULT: no VMA, a write without PROT_WRITE, PROT_NONE; x86 without protection keys lets a
     // read through -w- and --x. Length 0 touches nothing, even in a hole; an unaligned range
     // touches every page it covers. mprotect/munmap keep or drop the pages.

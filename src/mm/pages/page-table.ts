@@ -161,6 +161,24 @@ export function updatePages(
   coalesce(pool, w, lo, hi);
 }
 
+/**
+ * folio_mark_accessed() on the page mapped at `vp` (page lock; nothing if none): a page-cache or
+ * shmem folio's own referenced/active state changes, which every mapping of it shows (another
+ * VMA, a fork child's old PTE); an anonymous page's mark stays on its PTE (`PTE_ACCESSED`: no
+ * other mapping has the folio until a fork copies the PTE with it).
+ */
+export function markPageAccessed(mm: MmStruct, head: number, vp: number): void {
+  const pool = mm.pages;
+  const r = findRun(pool, runsWord(pool, head), vp);
+  if (r === 0) return;
+  const obj = pool.obj(r);
+  if (obj !== 0 && !(pool.bits(r) & PTE_ANON)) {
+    markObjectAccessed(pool, obj, pool.opage(r) + (vp - pool.key(r)), 1);
+  } else {
+    updatePages(mm, head, vp, vp + 1, (bits) => bits | PTE_ACCESSED);
+  }
+}
+
 /** Split the PMDs that straddle `lo` or `hi` (page lock). */
 function splitHugeEdges(pool: PagePool, w: number, lo: number, hi: number): void {
   splitHugeAt(pool, w, lo);

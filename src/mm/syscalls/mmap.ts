@@ -34,7 +34,7 @@ import { EACCES, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW } from '..
 import type { MmStruct } from '../mm-struct.js';
 import { accessWithoutFault, handlePageFault } from '../pages/page-fault.js';
 import { pagesShmemCreated } from '../pages/page-hooks.js';
-import { PTE_ACCESSED, tableHead, updatePages } from '../pages/page-table.js';
+import { markPageAccessed, tableHead } from '../pages/page-table.js';
 import {
   LEGACY_MAP_MASK,
   MAP_ANONYMOUS,
@@ -247,13 +247,13 @@ function populatePages(mm: MmStruct, start: number, len: number): void {
   }
 }
 
-/** follow_page(FOLL_TOUCH) -> mark_page_accessed() on the page GUP returns. */
+/** follow_page(FOLL_TOUCH) -> folio_mark_accessed() on the page GUP returns. */
 function markAccessed(mm: MmStruct, vp: number): void {
   const pool = mm.pages;
   pool.lock();
   try {
     const head = tableHead(mm, false);
-    if (head !== 0) updatePages(mm, head, vp, vp + 1, (bits) => bits | PTE_ACCESSED);
+    if (head !== 0) markPageAccessed(mm, head, vp);
   } finally {
     pool.unlock();
   }
