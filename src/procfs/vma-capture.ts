@@ -17,6 +17,7 @@ import {
   VMA_I32_OPS,
 } from '../mm/arena-layout.js';
 import type { MmStruct } from '../mm/mm-struct.js';
+import { pagesBuildIdRead } from '../mm/pages/page-hooks.js';
 import { OPS_NONE, SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
 import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
 import type { ByteSink } from './byte-sink.js';
@@ -215,6 +216,16 @@ export function directMapsWalker(mm: MmStruct): MapsWalker {
 }
 
 /**
+ * PROCMAP_QUERY's build id of file `fileId` (null: none), read as the kernel reads it: through
+ * the page cache, which marks the file's first page accessed (pagesBuildIdRead). The caller
+ * still protects the VMA that maps the file.
+ */
+export function queryBuildId(mm: MmStruct, fileId: number): Uint8Array | null {
+  pagesBuildIdRead(mm, fileId);
+  return mm.files.buildId(fileId);
+}
+
+/**
  * A query target with no locking of its own. `alive` is `mmget_not_zero` (default: the mm is
  * alive while the caller has it).
  */
@@ -229,6 +240,6 @@ export function directQueryTarget(mm: MmStruct, alive: () => boolean = () => tru
       return 1;
     },
     teardown() {},
-    buildId: (fileId: number) => mm.files.buildId(fileId),
+    buildId: (fileId: number) => queryBuildId(mm, fileId),
   };
 }

@@ -203,6 +203,49 @@ export const TOUCH_SCENARIOS: Scenario[] = [
     ],
   },
   {
+    // PROCMAP_QUERY's build id is read through the page cache, as read() reads: the first query
+    // of a file marks its first page accessed, the next ones do not (the file's read position
+    // is still in that page); a populate after it is a second mark (active, not referenced).
+    // Fork children's old PTEs show it (found by random differential seed 3009; the probes at S
+    // and S + 3P run the build-id queries at every check).
+    name: 'query-build-id-reads-first-page',
+    ops: [
+      ...probes,
+      file(S, 2, R, 0, 0),
+      file(S + 3 * P, 2, R, 1, 0),
+      file(S + 10 * P, 4, RW, 0, 0),
+      touch(S + 13 * P, 1, true),
+      touch(S + 10 * P, 1, false),
+      file(S + 20 * P, 4, RW, 1, 0),
+      touch(S + 23 * P, 1, true),
+      touch(S + 20 * P, 1, false),
+      check,
+      check,
+      file(S + 30 * P, 1, R, 1, 0, FILE_PRIVATE_FIXED | MAP_POPULATE),
+      { op: 'forkchild' },
+      check,
+    ],
+  },
+  {
+    // A read past the end of a file is SIGBUS; before it, fault-around maps the window's pages
+    // inside the file, also when that is the file's last page alone. (Not when the 2 MiB region
+    // has no page table yet: then the host maps none for a single page, found by random
+    // differential seed 3031; the engine has no page-table levels and maps it: README.)
+    name: 'touch-past-eof-window',
+    ops: [
+      ...probes,
+      anon(S + 120 * P, 1, RW),
+      touch(S + 120 * P, 1, true),
+      file(S + 33 * P, 17, R, 2, 0),
+      touch(S + 49 * P, 1, false),
+      file(S + 66 * P, 17, R, 2, 0),
+      touch(S + 82 * P, 1, false),
+      file(S + 100 * P, 2, R, 1, 15),
+      touch(S + 101 * P, 1, false),
+      check,
+    ],
+  },
+  {
     // EFAULT: no VMA, a write without PROT_WRITE, PROT_NONE; x86 without protection keys lets a
     // read through -w- and --x. Length 0 touches nothing, even in a hole; an unaligned range
     // touches every page it covers. mprotect/munmap keep or drop the pages.

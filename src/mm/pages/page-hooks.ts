@@ -16,7 +16,15 @@
 import type { MmStruct } from '../mm-struct.js';
 import { VM_ACCESS_FLAGS, VM_SHARED, VM_WRITE } from '../vm-flags.js';
 import { PTE_PROTNONE } from './page-fault.js';
-import { adjustObject, createObject, OBJ_ANON, setFileSize } from './page-objects.js';
+import {
+  adjustObject,
+  createObject,
+  fileObject,
+  firstPageReadLast,
+  OBJ_ANON,
+  readFirstPage,
+  setFileSize,
+} from './page-objects.js';
 import {
   freeTable,
   mapRun,
@@ -144,6 +152,28 @@ export function pagesShmemCreated(mm: MmStruct, fileId: number, bytes: number): 
   pool.lock();
   try {
     setFileSize(pool, fileId, true, bytes);
+  } finally {
+    pool.unlock();
+  }
+}
+
+/**
+ * PROCMAP_QUERY read the build id of regular file `fileId` (a VMA maps it while this runs): the
+ * kernel reads the ELF header through the page cache, marking its first page accessed
+ * (`readFirstPage`). A shmem file is left alone (its read path marks differently; not modelled).
+ */
+export function pagesBuildIdRead(mm: MmStruct, fileId: number): void {
+  const pool = mm.pages;
+  if (mm.files.isShmem(fileId)) return;
+  // Common case without the lock: already read last (the flag stays while the object lives, and
+  // the object lives while a VMA maps the file).
+  const known = pool.fileObject(fileId);
+  if (known !== 0 && firstPageReadLast(pool, known)) return;
+  pool.lock();
+  try {
+    // A file whose last reference went meanwhile keeps no object (putFile drops it).
+    if (mm.files.refs(fileId) === 0) return;
+    readFirstPage(pool, fileObject(pool, fileId, false));
   } finally {
     pool.unlock();
   }

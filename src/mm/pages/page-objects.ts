@@ -61,7 +61,30 @@ export function createObject(pool: PagePool, kind: number, sizePages: number): n
   const o = pool.alloc();
   pool.setBits(o, kind);
   pool.setKey(o, sizePages);
+  pool.setObj(o, 0); // the head's flags (HEAD_*)
   return o;
+}
+
+/** Head flag (word R_OBJ of an object's head): the file's last read ended in its first page. */
+const HEAD_READ_IN_PAGE0 = 1;
+
+/**
+ * A read of the first page of file object `obj` through the page cache, as read() does it (the
+ * ELF header read of PROCMAP_QUERY's build id): filemap_read marks the folio accessed unless the
+ * file's last read ended in the same folio (`ra->prev_pos`), so only the first of a run of such
+ * reads marks it (measured on the host: one, two or four build-id queries leave the page
+ * Referenced; a populate before or after one turns it into a second mark). Page lock.
+ */
+export function readFirstPage(pool: PagePool, obj: number): void {
+  const head = pool.obj(obj);
+  if (head & HEAD_READ_IN_PAGE0 || objSize(pool, obj) === 0) return;
+  markObjectAccessed(pool, obj, 0, 1);
+  pool.setObj(obj, head | HEAD_READ_IN_PAGE0);
+}
+
+/** Whether `readFirstPage` of `obj` would change nothing (a read without the page lock). */
+export function firstPageReadLast(pool: PagePool, obj: number): boolean {
+  return (pool.obj(obj) & HEAD_READ_IN_PAGE0) !== 0;
 }
 
 /** The object of a file (created on first use). */

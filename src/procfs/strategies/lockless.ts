@@ -23,7 +23,13 @@ import { writeMapsLine } from '../maps-line.js';
 import type { MapsLineMemo } from '../maps-line-memo.js';
 import { LINE_WRITTEN, type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
-import { CAPTURE_NULL_DEREF, captureVma, captureVmaAs, usesAnonName } from '../vma-capture.js';
+import {
+  CAPTURE_NULL_DEREF,
+  captureVma,
+  captureVmaAs,
+  queryBuildId,
+  usesAnonName,
+} from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
 import { defineStrategy, type ReadStrategy, type StrategyLocking } from './read-strategy.js';
 import {
@@ -171,7 +177,7 @@ class LocklessQueryTarget implements QueryTarget {
     this.reader.ctx.rcu.readUnlock();
   }
   buildId(fileId: number): Uint8Array | null {
-    return this.reader.mm.files.buildId(fileId);
+    return queryBuildId(this.reader.mm, fileId);
   }
 }
 

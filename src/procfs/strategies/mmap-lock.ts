@@ -8,7 +8,7 @@ import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import { type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
-import { captureVma, directMapsWalker } from '../vma-capture.js';
+import { captureVma, directMapsWalker, queryBuildId } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
 import { defineStrategy } from './read-strategy.js';
 import type { ReaderContext } from './reader-context.js';
@@ -30,7 +30,7 @@ function lockedQueryTarget(ctx: ReaderContext, mm: MmStruct): QueryTarget {
     teardown() {
       ctx.mmapReadUnlock(mm);
     },
-    buildId: (fileId: number) => mm.files.buildId(fileId),
+    buildId: (fileId: number) => queryBuildId(mm, fileId),
   };
 }
 

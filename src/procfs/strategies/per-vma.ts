@@ -27,7 +27,7 @@ import type { ByteSink } from '../byte-sink.js';
 import type { MapsLineMemo } from '../maps-line-memo.js';
 import { LINE_WRITTEN, type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
-import { captureVma } from '../vma-capture.js';
+import { captureVma, queryBuildId } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
 import { defineStrategy } from './read-strategy.js';
 import { FALLBACK_CONTENTION, FALLBACK_DETACHED, type ReaderContext } from './reader-context.js';
@@ -179,7 +179,7 @@ class PerVmaQueryTarget implements QueryTarget {
   }
 
   buildId(fileId: number): Uint8Array | null {
-    return this.reader.mm.files.buildId(fileId);
+    return queryBuildId(this.reader.mm, fileId);
   }
 }
 

@@ -13,7 +13,7 @@ import type { MmStruct } from '../../mm/mm-struct.js';
 import type { ByteSink } from '../byte-sink.js';
 import { type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
-import { captureVma } from '../vma-capture.js';
+import { captureVma, queryBuildId } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
 import { defineStrategy } from './read-strategy.js';
 import { FALLBACK_RETRY_LIMIT, type ReaderContext } from './reader-context.js';
@@ -73,7 +73,7 @@ class SnapshotQueryTarget implements QueryTarget {
     this.spec.ctx.rcu.readUnlock();
   }
   buildId(fileId: number): Uint8Array | null {
-    return this.spec.mm.files.buildId(fileId);
+    return queryBuildId(this.spec.mm, fileId);
   }
 }
 
