@@ -1,10 +1,15 @@
-// Random mprotect, mremap, brk, anon-name and touch calls of a differential script, a share of
+// Random mprotect, mremap, brk, anon-name, madvise and touch calls of a differential script, a share of
 // them invalid on purpose (unaligned, zero or overflowing lengths, beyond TASK_SIZE, bad
 // prot/flag bits, names the kernel refuses, EFAULT...).
 
 import { PAGE, type RandomPicks, SANDBOX_BASE, SANDBOX_PAGES, TASK_SIZE } from './random-layout.js';
 import type { Op } from './script.js';
 import {
+  MADV_DOFORK,
+  MADV_DONTFORK,
+  MADV_DONTNEED,
+  MADV_HUGEPAGE,
+  MADV_NOHUGEPAGE,
   MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
@@ -135,6 +140,38 @@ export function anonOp(p: RandomPicks): Op {
   }
   if (r.chance(0.05)) return { op: 'anon', addr: addr + 1, len, name: 'a' };
   return { op: 'anon', addr, len, name: r.pick(names) };
+}
+
+/**
+ * madvise with an advice the engine models (flag changes that split and merge like mprotect,
+ * DONTNEED zapping pages), over a range that may span holes (ENOMEM after advising the VMAs
+ * before the hole); a share invalid on purpose: unaligned, an advice no kernel knows, a wrapping
+ * length, length 0.
+ */
+export function madviseOp(p: RandomPicks): Op {
+  const r = p.r;
+  const { addr, len } = p.range(16);
+  if (r.chance(0.1)) {
+    switch (r.int(0, 3)) {
+      case 0:
+        return { op: 'madvise', addr: addr + 4, len, advice: MADV_DONTNEED };
+      case 1:
+        return { op: 'madvise', addr, len, advice: r.pick([99, 0x7fff]) };
+      case 2:
+        return { op: 'madvise', addr, len: 0, advice: MADV_HUGEPAGE };
+      default:
+        return { op: 'madvise', addr, len: U64_MINUS_PAGE, advice: MADV_DONTFORK };
+    }
+  }
+  const advice = r.pick([
+    MADV_DONTNEED,
+    MADV_DONTNEED,
+    MADV_HUGEPAGE,
+    MADV_NOHUGEPAGE,
+    MADV_DONTFORK,
+    MADV_DOFORK,
+  ]);
+  return { op: 'madvise', addr, len: r.chance(0.1) ? len - 0x7ff : len, advice };
 }
 
 /**

@@ -4,7 +4,7 @@
 // The stream is prefix-stable: generateScript(seed, n) is the first n ops of the same infinite
 // sequence (plus probes up front and a final check), so `DIFF_OPS=n` reproduces any prefix.
 
-import { anonOp, brkOp, mprotectOp, mremapOp, touchOp } from './random-change-ops.js';
+import { anonOp, brkOp, madviseOp, mprotectOp, mremapOp, touchOp } from './random-change-ops.js';
 import {
   CHECK_EVERY,
   PAGE,
@@ -74,7 +74,8 @@ class Generator {
     if (x < 0.48) return munmapOp(this.p);
     if (x < 0.66) return mprotectOp(this.p);
     if (x < 0.84) return this.mremapOnFreshVma();
-    if (x < 0.92) return brkOp(this.p);
+    if (x < 0.89) return brkOp(this.p);
+    if (x < 0.95) return madviseOp(this.p);
     if (this.layout.anonNames) return anonOp(this.p);
     return mmapOp(this.p);
   }

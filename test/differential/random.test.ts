@@ -77,7 +77,8 @@ test('random differential scripts cover every op kind and at least 5,000 calls',
   if (custom) return; // a reproduction run: whatever the user asked for
   assert.ok(totalCalls >= 5000, `only ${totalCalls} calls`);
   const kinds = new Set(planned.flatMap((j) => j.ops.map((o) => o.op)));
-  const expected = ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'fork', 'forkchild', 'unlink'];
+  const expected = ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'madvise', 'fork', 'forkchild'];
+  expected.push('unlink');
   expected.push('touch');
   expected.push('check');
   if (host.anonVmaName) expected.push('anon');
