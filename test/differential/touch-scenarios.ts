@@ -228,9 +228,10 @@ export const TOUCH_SCENARIOS: Scenario[] = [
   },
   {
     // A read past the end of a file is SIGBUS; before it, fault-around maps the window's pages
-    // inside the file, also when that is the file's last page alone. (Not when the 2 MiB region
-    // has no page table yet: then the host maps none for a single page, found by random
-    // differential seed 3031; the engine has no page-table levels and maps it: README.)
+    // inside the file, also when that is the file's last page alone, once the 2 MiB region has a
+    // page table (the anonymous page's fault made it). Without a table, the host maps nothing
+    // for a single page (found by random differential seed 3031); the engine does not track page
+    // tables and maps it (README, intended differences).
     name: 'touch-past-eof-window',
     ops: [
       ...probes,
