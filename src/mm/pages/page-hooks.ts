@@ -20,7 +20,6 @@ import {
   adjustObject,
   createObject,
   fileObject,
-  firstPageReadLast,
   OBJ_ANON,
   readFirstPage,
   setFileSize,
@@ -158,25 +157,35 @@ export function pagesShmemCreated(mm: MmStruct, fileId: number, bytes: number): 
 }
 
 /**
+ * Files (by FileTable serial: unique over the table's life) whose first page this thread has
+ * seen marked by a build-id read: later queries of them touch no page-pool memory (the page lock
+ * and records writers on other threads keep writing), only this set. Sound because the mark stays
+ * while the file's page object lives, and the object lives no longer than its serial. Bounded:
+ * cleared when it grows past BUILD_ID_READ_SEEN_MAX.
+ */
+const buildIdReadSeen = new Set<number>();
+const BUILD_ID_READ_SEEN_MAX = 4096;
+
+/**
  * PROCMAP_QUERY read the build id of regular file `fileId` (a VMA maps it while this runs): the
  * kernel reads the ELF header through the page cache, marking its first page accessed
  * (`readFirstPage`). A shmem file is left alone (its read path marks differently; not modelled).
  */
 export function pagesBuildIdRead(mm: MmStruct, fileId: number): void {
+  const files = mm.files;
+  const serial = files.serial(fileId);
+  if (buildIdReadSeen.has(serial) || files.isShmem(fileId)) return;
   const pool = mm.pages;
-  if (mm.files.isShmem(fileId)) return;
-  // Common case without the lock: already read last (the flag stays while the object lives, and
-  // the object lives while a VMA maps the file).
-  const known = pool.fileObject(fileId);
-  if (known !== 0 && firstPageReadLast(pool, known)) return;
   pool.lock();
   try {
     // A file whose last reference went meanwhile keeps no object (putFile drops it).
-    if (mm.files.refs(fileId) === 0) return;
+    if (files.refs(fileId) === 0) return;
     readFirstPage(pool, fileObject(pool, fileId, false));
   } finally {
     pool.unlock();
   }
+  if (buildIdReadSeen.size >= BUILD_ID_READ_SEEN_MAX) buildIdReadSeen.clear();
+  buildIdReadSeen.add(serial);
 }
 
 export function pagesSplitHuge(mm: MmStruct, addr: number): void {

@@ -82,11 +82,6 @@ export function readFirstPage(pool: PagePool, obj: number): void {
   pool.setObj(obj, head | HEAD_READ_IN_PAGE0);
 }
 
-/** Whether `readFirstPage` of `obj` would change nothing (a read without the page lock). */
-export function firstPageReadLast(pool: PagePool, obj: number): boolean {
-  return (pool.obj(obj) & HEAD_READ_IN_PAGE0) !== 0;
-}
-
 /** The object of a file (created on first use). */
 export function fileObject(pool: PagePool, fileId: number, shmem: boolean): number {
   let o = pool.fileObject(fileId);
