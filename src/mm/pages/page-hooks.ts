@@ -157,13 +157,13 @@ export function pagesShmemCreated(mm: MmStruct, fileId: number, bytes: number): 
 }
 
 /**
- * Files (by FileTable serial: unique over the table's life) whose first page this thread has
- * seen marked by a build-id read: later queries of them touch no page-pool memory (the page lock
- * and records writers on other threads keep writing), only this set. Sound because the mark stays
- * while the file's page object lives, and the object lives no longer than its serial. Bounded:
- * cleared when it grows past BUILD_ID_READ_SEEN_MAX.
+ * Per file table, the files (by serial: unique over that table's life) whose first page this
+ * thread has seen marked by a build-id read: later queries of them touch no page-pool memory (the
+ * page lock and records writers on other threads keep writing), only this set. Sound because the
+ * mark stays while the file's page object lives, and the object lives no longer than its serial.
+ * Bounded: cleared when it grows past BUILD_ID_READ_SEEN_MAX.
  */
-const buildIdReadSeen = new Set<number>();
+const buildIdReadSeen = new WeakMap<object, Set<number>>();
 const BUILD_ID_READ_SEEN_MAX = 4096;
 
 /**
@@ -173,8 +173,10 @@ const BUILD_ID_READ_SEEN_MAX = 4096;
  */
 export function pagesBuildIdRead(mm: MmStruct, fileId: number): void {
   const files = mm.files;
+  let seen = buildIdReadSeen.get(files);
+  if (seen === undefined) buildIdReadSeen.set(files, (seen = new Set()));
   const serial = files.serial(fileId);
-  if (buildIdReadSeen.has(serial) || files.isShmem(fileId)) return;
+  if (seen.has(serial) || files.isShmem(fileId)) return;
   const pool = mm.pages;
   pool.lock();
   try {
@@ -184,8 +186,8 @@ export function pagesBuildIdRead(mm: MmStruct, fileId: number): void {
   } finally {
     pool.unlock();
   }
-  if (buildIdReadSeen.size >= BUILD_ID_READ_SEEN_MAX) buildIdReadSeen.clear();
-  buildIdReadSeen.add(serial);
+  if (seen.size >= BUILD_ID_READ_SEEN_MAX) seen.clear();
+  seen.add(serial);
 }
 
 export function pagesSplitHuge(mm: MmStruct, addr: number): void {
