@@ -3,8 +3,9 @@
  * that did not match (`addr` alone gives "must match pattern …, must be integer, must match a
  * schema in anyOf"), and a body that is one of two shapes (the batch query) adds the other
  * shape's complaints at the top ("must have required properties addrs, … schema is false").
- * Here the first field that is wrong at the deepest level is named with what it should be, in
- * the words the syscall batches use for their entries: `body/addr "0x" is not a u64`.
+ * Here one field is named with what its value is not, in the words the syscall batches use for
+ * their entries (`body/addr "0x" is not a u64`): within the shape the value came closest to, the
+ * first error about a value no other error looks inside of (`clearSchemaError`).
  */
 import type { TSchema } from 'typebox';
 import { ProtString, U64Input } from './common.js';
@@ -23,7 +24,6 @@ interface SchemaLike {
   const?: unknown;
   anyOf?: SchemaLike[];
   minimum?: number;
-  maximum?: number;
 }
 
 /** A value as an error message shows it (JSON, cut at 40 characters). */
