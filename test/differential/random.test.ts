@@ -77,10 +77,19 @@ test('random differential scripts cover every op kind and at least 5,000 calls',
   if (custom) return; // a reproduction run: whatever the user asked for
   assert.ok(totalCalls >= 5000, `only ${totalCalls} calls`);
   const kinds = new Set(planned.flatMap((j) => j.ops.map((o) => o.op)));
-  const expected = ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'madvise', 'fork', 'forkchild'];
-  expected.push('unlink');
-  expected.push('touch');
-  expected.push('check');
+  const expected = [
+    'mmap',
+    'munmap',
+    'mprotect',
+    'mremap',
+    'brk',
+    'madvise',
+    'fork',
+    'forkchild',
+    'unlink',
+    'touch',
+    'check',
+  ];
   if (host.anonVmaName) expected.push('anon');
   for (const k of expected) assert.ok(kinds.has(k as Op['op']), `no ${k} op generated`);
 });

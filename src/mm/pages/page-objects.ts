@@ -73,11 +73,12 @@ const HEAD_READ_IN_PAGE0 = 1;
  * ELF header read of PROCMAP_QUERY's build id): filemap_read marks the folio accessed unless the
  * file's last read ended in the same folio (`ra->prev_pos`), so only the first of a run of such
  * reads marks it (measured on the host: one, two or four build-id queries leave the page
- * Referenced; a populate before or after one turns it into a second mark). Page lock.
+ * Referenced; a populate before or after one turns it into a second mark). A regular file's
+ * object, which has no size here (every page exists). Page lock.
  */
 export function readFirstPage(pool: PagePool, obj: number): void {
   const head = pool.obj(obj);
-  if (head & HEAD_READ_IN_PAGE0 || objSize(pool, obj) === 0) return;
+  if (head & HEAD_READ_IN_PAGE0) return;
   markObjectAccessed(pool, obj, 0, 1);
   pool.setObj(obj, head | HEAD_READ_IN_PAGE0);
 }
