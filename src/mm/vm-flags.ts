@@ -80,6 +80,8 @@ export const VM_STACK = VM_GROWSDOWN;
 /** Common combinations from include/linux/mm.h. */
 export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+/** VMAs whose page tables fork copies with or without an anon_vma (uffd-wp: not modelled). */
+export const VM_COPY_ON_FORK = VM_PFNMAP | VM_MIXEDMAP;
 export const VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT;
 /** Flags that are "sticky" on merge and ignored when comparing flags for a merge. */
 export const VM_STICKY = VM_SOFTDIRTY | VM_MAYBE_GUARD;

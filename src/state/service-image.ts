@@ -145,6 +145,7 @@ const EMPTY_PAGES: MmPagesImage = {
   pages: new Uint32Array(0),
   bits: new Uint32Array(0),
   obj: new Uint32Array(0),
+  tables: null,
 };
 
 const MAX_COMM_BYTES = 64;
@@ -182,7 +183,7 @@ export function decodeService(payload: Uint8Array, version: number): ServiceImag
       }
     }
     const mm = readMmImage(r, version, tables.files.length, tables.names.length);
-    const pages = version >= 3 ? readMmPages(r, objects.length) : null;
+    const pages = version >= 3 ? readMmPages(r, objects.length, version) : null;
     processes.push({ pid, comm, activity, mm, pages });
   }
   if (r.remaining !== 0) throw new ImageFormatError(`${r.remaining} bytes after the last process`);

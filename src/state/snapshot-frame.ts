@@ -24,9 +24,10 @@ export const SNAPSHOT_FORMATS: Readonly<Record<number, string>> = {
   2: 'logical-v2 (v1 + per-process machine caps: protection keys)',
   3: 'logical-v3 (v2 + page state: page objects, per-process page-table runs)',
   4: 'logical-v4 (v3 + per-process zero-page capability and THP mode, hiwater_vm)',
+  5: 'logical-v5 (v4 + per-process page tables: PTE, PMD and PUD tables kept without pages)',
 };
 /** The version this build writes. */
-export const SNAPSHOT_FORMAT_VERSION = 4;
+export const SNAPSHOT_FORMAT_VERSION = 5;
 /** The oldest version this build still reads. */
 export const OLDEST_READABLE_VERSION = 1;
 

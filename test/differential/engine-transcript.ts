@@ -10,6 +10,7 @@ import { hostThpMode } from '../../src/machine-caps.js';
 import { EBADF, EINVAL, ENOENT } from '../../src/mm/errno.js';
 import { importMaps } from '../../src/mm/import-maps.js';
 import { MmGlobals, type MmStruct } from '../../src/mm/mm-struct.js';
+import { pagesTablesOver } from '../../src/mm/pages/page-hooks.js';
 import { setFileSize } from '../../src/mm/pages/page-objects.js';
 import { prctlSetVmaAnonName } from '../../src/mm/syscalls/anon-name.js';
 import { populateVma } from '../../src/mm/syscalls/anon-vma.js';
@@ -82,6 +83,44 @@ function pushBlock(out: string[], tag: string, text: string): void {
   out.push(`${tag}-end`);
 }
 
+interface HelperMapping {
+  start: number;
+  end: number;
+  perms: string;
+  name: string;
+}
+
+/** The helper's own mappings, from its header. */
+function helperMappings(header: OracleHeader): HelperMapping[] {
+  const out: HelperMapping[] = [];
+  for (const line of header.initialMaps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m === null) continue;
+    const [, s, e, perms, name] = m;
+    out.push({
+      start: Number.parseInt(s!, 16),
+      end: Number.parseInt(e!, 16),
+      perms: perms!,
+      name: name!,
+    });
+  }
+  return out;
+}
+
+/**
+ * The page tables the helper's child has again after prefault_after_fork(): fork copies none of
+ * its read-only file mappings' (no anon_vma), which it reads again, and it rewrites its writable
+ * mappings (not the heap) and its stack. The engine's child has those tables back too.
+ */
+function retouchAfterFork(mm: MmStruct, header: OracleHeader): void {
+  for (const v of helperMappings(header)) {
+    const special = v.name.startsWith('[') && v.name !== '[heap]';
+    const readOnlyFile = v.perms.startsWith('r-') && v.name.startsWith('/') && !special;
+    const writable = v.perms.startsWith('rw') && !special && v.name !== '[heap]';
+    if (readOnlyFile || writable || v.name === '[stack]') pagesTablesOver(mm, v.start, v.end);
+  }
+}
+
 /** The engine's address space for the helper right after its start. */
 export function engineFromHeader(header: OracleHeader): {
   mm: MmStruct;
@@ -134,6 +173,13 @@ export function engineFromHeader(header: OracleHeader): {
     mm.vmas.setFlags(id, flags | VM_WRITE);
     populateVma(mm, id);
     mm.vmas.setFlags(id, (mm.vmas.flags(id) & ~VM_WRITE) | (flags & VM_WRITE));
+  }
+  // The helper has touched every page it can read before the header (prefault_self), so the
+  // kernel has the page tables of every region its mappings meet; the engine starts with the
+  // same (a region's tables decide later faults there: pmd_none, fault-around past EOF; and
+  // VmPTE). Not [vsyscall] (no user page table maps it) nor inaccessible mappings.
+  for (const v of helperMappings(header)) {
+    if (v.name !== '[vsyscall]' && !v.perms.startsWith('---')) pagesTablesOver(mm, v.start, v.end);
   }
   const fileIds = header.files.map((f) =>
     globals.files.intern({ path: f.path, devMajor: f.major, devMinor: f.minor, inode: f.inode }),
@@ -210,6 +256,7 @@ export function engineReplay(ops: readonly Op[], header: OracleHeader, out: stri
         // The child carries on; the parent stays alive (it waits for the child), so its VMAs
         // keep their share of the anon_vmas.
         mm = forkMm(mm);
+        retouchAfterFork(mm, header);
         r = 0;
         break;
       }

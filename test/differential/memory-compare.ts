@@ -37,6 +37,7 @@ const STATUS_AS_IS = [
   'VmSwap',
   'HugetlbPages',
   'RssShmem',
+  'VmPTE',
 ];
 const ROLLUP_SKIPPED = new Set(['Pss', 'Pss_Dirty', 'Pss_Anon', 'Pss_File', 'Pss_Shmem']);
 // The helper's Shared/Private split is not stable between the rollup read and the smaps read: its

@@ -12,6 +12,7 @@ import {
   specialMappingsScenario,
 } from './layout-scenarios.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
+import { TABLE_SCENARIOS } from './table-scenarios.js';
 import { MADVISE_SCENARIOS, TOUCH_SCENARIOS } from './touch-scenarios.js';
 
 const host = await probeHost();
@@ -22,6 +23,7 @@ const all: Scenario[] = [
   ...SCENARIOS,
   ...TOUCH_SCENARIOS,
   ...MADVISE_SCENARIOS,
+  ...TABLE_SCENARIOS,
   brkScenario(host.stat.start_brk!, host.stat.brk!),
   specialMappingsScenario(Number.parseInt(vvarLine.split('-')[0]!, 16)),
   chunkBoundaryScenario(host.initialMaps, 4096),

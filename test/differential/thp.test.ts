@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { hostThpMode } from '../../src/machine-caps.js';
 import { compareOnce, probeHost, runDifferential } from './differential.js';
 import { engineReplay } from './engine-transcript.js';
+import { TABLE_THP_SCENARIOS } from './table-scenarios.js';
 import { THP_SCENARIOS } from './touch-scenarios.js';
 
 interface ThpCounters {
@@ -36,7 +37,7 @@ await probeHost();
 const mode = hostThpMode();
 const ATTEMPTS = 3;
 
-for (const s of THP_SCENARIOS) {
+for (const s of [...THP_SCENARIOS, ...TABLE_THP_SCENARIOS]) {
   test(`differential scenario ${s.name}`, async (t) => {
     t.diagnostic(`host THP mode: ${mode}; the engine runs in the same mode`);
     let disturbed = '';

@@ -73,11 +73,16 @@ static void prefault_self(void) {
     k++;
     u64 e = hex_at(maps_buf, &k, eol);
     const char *perm = maps_buf + k + 1;
-    int named_special = 0, file = 0;
+    int named_special = 0, file = 0, vdso = 0;
     for (size_t j = k; j < eol; j++) {
       if (maps_buf[j] == '[' && maps_buf[j + 1] != 'h') named_special = 1; /* not [heap] */
+      if (maps_buf[j] == '[' && maps_buf[j + 1] == 'v' && maps_buf[j + 2] == 'd') vdso = 1;
       if (maps_buf[j] == '/') file = 1;
     }
+    /* The vDSO is read too, so that its 2 MiB region (the one the script's top-down mappings
+     * start in) surely has a page table, as the engine's start assumes for every region of the
+     * helper's mappings ([vvar] shares it). */
+    if (vdso) read_range(s, e);
     if (!named_special && perm[0] == 'r') {
       if (perm[1] == 'w') {
         for (u64 a = s; a < e; a += PAGE) *(volatile char *)a = *(volatile char *)a;

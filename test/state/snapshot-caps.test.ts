@@ -45,7 +45,7 @@ async function text(sim: Sim, pid: number, file: 'smaps' | 'status'): Promise<st
 const anonHuge = (smaps: string) =>
   [...smaps.matchAll(/^AnonHugePages: +(\d+) kB$/gm)].reduce((n, m) => n + Number(m[1]), 0);
 
-test('a v4 snapshot keeps each process its THP mode and its VmPeak', async () => {
+test('a snapshot (v4 on) keeps each process its THP mode and its VmPeak', async () => {
   const a = await Sim.start({
     strategy: 'per_vma',
     cpus: 0,
@@ -76,7 +76,7 @@ test('a v4 snapshot keeps each process its THP mode and its VmPeak', async () =>
   const bytes = sealFrame(encodeService(await captureService(a, a.durable)));
   const frame = openFrame(bytes);
   assert.equal(frame.version, SNAPSHOT_FORMAT_VERSION);
-  assert.equal(frame.version, 4);
+  assert.ok(frame.version >= 4);
   const b = await localSim(); // --thp madvise (the default)
   sims.push(b);
   const totals = await restoreService(decodeService(frame.payload, frame.version), b.durable);

@@ -10,6 +10,9 @@
  *   per process, after its mm image:
  *     f64 hiwater_rss pages, u32 n, f64[n] first virtual page, f64[n] object page,
  *     u32[n] pages, u32[n] PTE bits, u32[n] object ref (0: exclusive anonymous pages)
+ *     v5: u32 t, f64[t] first table key, u32[t] tables (table-regions.ts: the page tables the
+ *     process has, runs of regions of one level); before v5 the tables are those of the regions
+ *     that hold a page, as the engine counted them then
  *
  * Mapcounts are not stored: a restore counts every run that maps an object page, so they agree
  * with the restored processes by construction (processes are captured one after the other, so
@@ -29,6 +32,7 @@ import {
 } from '../pages/page-objects.js';
 import type { PagePool } from '../pages/page-pool.js';
 import { mapRun, runsWord, tableHead } from '../pages/page-table.js';
+import { addTableRuns, addTablesOver, tableRuns, validTableKey } from '../pages/table-regions.js';
 import { TASK_SIZE } from '../vm-flags.js';
 import { type ByteReader, type ByteWriter, ImageFormatError } from './byte-buffer.js';
 import { ImageRestoreError, type TableCapture, type TableRestore } from './table-image.js';
@@ -49,6 +53,8 @@ export interface MmPagesImage {
   pages: Uint32Array;
   bits: Uint32Array;
   obj: Uint32Array;
+  /** Table runs as [key, count] pairs (v5), or null: derived from the page runs. */
+  tables: number[] | null;
 }
 
 /** PTE bits a run may carry (page-table.ts PTE_*, page-fault.ts PTE_PROTNONE). */
@@ -99,6 +105,7 @@ export function captureMmPages(
   const bits: number[] = [];
   const obj: number[] = [];
   let hiwater = 0;
+  let tableList: number[] = [];
   pool.lock();
   try {
     // Shmem objects keep pages nobody maps: met through their VMAs, not only through runs.
@@ -111,6 +118,7 @@ export function captureMmPages(
     const head = tableHead(mm, false);
     if (head !== 0) {
       hiwater = pool.key(head);
+      tableList = tableRuns(pool, head);
       for (let r = pool.i32[runsWord(pool, head)]; r !== 0; r = pool.next(r)) {
         const o = pool.obj(r);
         const vp = pool.key(r);
@@ -133,6 +141,7 @@ export function captureMmPages(
     pages: Uint32Array.from(pages),
     bits: Uint32Array.from(bits),
     obj: Uint32Array.from(obj),
+    tables: tableList,
   };
 }
 
@@ -182,10 +191,21 @@ export function writeMmPages(w: ByteWriter, p: MmPagesImage): void {
   w.u32s(p.pages, n);
   w.u32s(p.bits, n);
   w.u32s(p.obj, n);
+  const tables = p.tables ?? [];
+  const t = tables.length / 2;
+  w.u32(t);
+  w.f64s(
+    Float64Array.from({ length: t }, (_, i) => tables[2 * i]),
+    t,
+  );
+  w.u32s(
+    Uint32Array.from({ length: t }, (_, i) => tables[2 * i + 1]),
+    t,
+  );
 }
 
-/** Reads one process's runs: sorted, non-overlapping, below TASK_SIZE, refs in range. */
-export function readMmPages(r: ByteReader, nObjects: number): MmPagesImage {
+/** Reads one process's runs (and v5 tables): sorted, non-overlapping, in range. */
+export function readMmPages(r: ByteReader, nObjects: number, version: number): MmPagesImage {
   const hiwater = r.f64('hiwater rss');
   const n = r.u32('page run count');
   if (n > r.remaining) throw new ImageFormatError(`page run count ${n} exceeds the payload`);
@@ -196,6 +216,7 @@ export function readMmPages(r: ByteReader, nObjects: number): MmPagesImage {
     pages: r.u32s(n, 'run pages'),
     bits: r.u32s(n, 'run bits'),
     obj: r.u32s(n, 'run object'),
+    tables: null,
   };
   if (!Number.isSafeInteger(hiwater) || hiwater < 0) throw new ImageFormatError('bad hiwater rss');
   let prevEnd = 0;
@@ -214,7 +235,28 @@ export function readMmPages(r: ByteReader, nObjects: number): MmPagesImage {
     if (!ok) throw new ImageFormatError(`page run ${i} is invalid`);
     prevEnd = end;
   }
+  if (version >= TABLES_VERSION) p.tables = readTableRuns(r);
   return p;
+}
+
+/** The first format that stores each process's page tables. */
+const TABLES_VERSION = 5;
+
+function readTableRuns(r: ByteReader): number[] {
+  const t = r.u32('page table run count');
+  if (t > r.remaining) throw new ImageFormatError(`page table run count ${t} exceeds the payload`);
+  const keys = r.f64s(t, 'page table key');
+  const counts = r.u32s(t, 'page tables');
+  const out: number[] = [];
+  let prevEnd = 0;
+  for (let i = 0; i < t; i++) {
+    if (!validTableKey(keys[i], counts[i]) || keys[i] < prevEnd) {
+      throw new ImageFormatError(`page table run ${i} is invalid`);
+    }
+    prevEnd = keys[i] + counts[i];
+    out.push(keys[i], counts[i]);
+  }
+  return out;
 }
 
 /** Rebuilds the objects on first use and the processes' runs; `finish()` once all are mapped. */
@@ -248,14 +290,18 @@ export class PageRestore {
     const n = img.first.length;
     pool.lock();
     try {
-      if (n === 0) return;
-      if (!pool.canFault(3 * n + 2)) throw new ImageRestoreError('page-state pool full');
+      const t = img.tables === null ? 3 * n : img.tables.length / 2;
+      if (n === 0 && t === 0) return;
+      if (!pool.canFault(3 * n + 2 * t + 4)) throw new ImageRestoreError('page-state pool full');
       const head = tableHead(mm, true);
       for (let i = 0; i < n; i++) {
         const obj = img.obj[i] === 0 ? 0 : this.object(img.obj[i]);
         if (obj !== 0) adjustObject(pool, obj, img.opage[i], img.pages[i], 1, 0);
         mapRun(mm, head, img.first[i], img.pages[i], img.bits[i], obj, img.opage[i]);
+        if (img.tables === null)
+          addTablesOver(pool, head, img.first[i], img.first[i] + img.pages[i]);
       }
+      if (img.tables !== null) addTableRuns(pool, head, img.tables);
       if (img.hiwater > pool.key(head)) pool.setKey(head, img.hiwater);
     } finally {
       pool.unlock();

@@ -26,6 +26,7 @@ import {
   tableHead,
 } from './page-table.js';
 import { firstRunFrom } from './run-list.js';
+import { pageTableBytes } from './table-regions.js';
 
 /** smaps' fixed-point shift for proportional sizes (PSS_SHIFT). */
 export const PSS_SHIFT = 12;
@@ -199,9 +200,8 @@ export interface MmRss {
   /** VmHWM before the max with the current RSS (status prints max(hiwater, anon+file+shmem)). */
   hiwaterRss: number;
   /**
-   * VmPTE: page-table bytes (mm_pgtables_bytes), counted as one 4 KiB table per 2 MiB, 1 GiB and
-   * 512 GiB region that holds a present page (the kernel also keeps tables of regions emptied
-   * later until free_pgtables(): not modelled).
+   * VmPTE: page-table bytes (mm_pgtables_bytes): the PTE, PMD and PUD tables the mm has
+   * (table-regions.ts), 4 KiB each.
    */
   pageTableBytes: number;
 }
@@ -214,32 +214,12 @@ export function mmRss(mm: MmStruct): MmRss {
     const head = tableHead(mm, false);
     if (head === 0) return { anon: 0, file: 0, shmem: 0, hiwaterRss: 0, pageTableBytes: 0 };
     const w = pool.w(head);
-    let tables = 0;
-    let last2m = -1;
-    let last1g = -1;
-    let last512g = -1;
-    for (let r = pool.i32[runsWord(pool, head)]; r !== 0; r = pool.next(r)) {
-      const first = pool.key(r);
-      const lastPage = first + pool.count(r) - 1;
-      for (const [shift, prev] of [
-        [9, last2m],
-        [18, last1g],
-        [27, last512g],
-      ] as const) {
-        const a = Math.floor(first / 2 ** shift);
-        const b = Math.floor(lastPage / 2 ** shift);
-        tables += b - a + 1 - (a === prev ? 1 : 0);
-        if (shift === 9) last2m = b;
-        else if (shift === 18) last1g = b;
-        else last512g = b;
-      }
-    }
     return {
       anon: pool.i32[w + R_BITS] * PAGE,
       file: pool.i32[w + R_OBJ] * PAGE,
       shmem: pool.i32[w + R_NEXT] * PAGE,
       hiwaterRss: pool.key(head) * PAGE,
-      pageTableBytes: tables * PAGE,
+      pageTableBytes: pageTableBytes(pool, head),
     };
   } finally {
     pool.unlock();

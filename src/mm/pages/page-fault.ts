@@ -52,6 +52,7 @@ import {
   zapPages,
 } from './page-table.js';
 import { findRun } from './run-list.js';
+import { allocTables, hasPteTable } from './table-regions.js';
 import { HPAGE_PMD_NR, hugeFaultBlock } from './thp.js';
 
 /** A PTE that is present but inaccessible (mprotect PROT_NONE: x86's _PAGE_PROTNONE). */
@@ -122,7 +123,7 @@ export function faultWantsAnonPage(mm: MmStruct, id: number, vp: number, write: 
   pool.lock();
   try {
     const head = tableHead(mm, false);
-    return hugeFaultBlock(mm, id, vp, head === 0 ? 0 : runsWord(pool, head)) >= 0;
+    return hugeFaultBlock(mm, id, vp, head) >= 0;
   } finally {
     pool.unlock();
   }
@@ -152,15 +153,17 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
   const pool = mm.pages;
   pool.lock();
   try {
-    // A run and an object run per fault-around page, a few splits, and their index records.
-    if (!pool.canFault(FAULT_AROUND_PAGES * 3 + 4)) return -ENOMEM;
+    // A run and an object run per fault-around page, a few splits, and their index records;
+    // the tables on the way down (table-regions.ts) and theirs.
+    if (!pool.canFault(FAULT_AROUND_PAGES * 3 + 10)) return -ENOMEM;
     const v = mm.vmas;
     const f = v.flags(id);
     const file = v.file(id);
     const head = tableHead(mm, true);
     const r = findRun(pool, runsWord(pool, head), vp);
     if (file === 0 && !(f & VM_SHARED)) {
-      const block = r === 0 ? hugeFaultBlock(mm, id, vp, runsWord(pool, head)) : -1;
+      const block = r === 0 ? hugeFaultBlock(mm, id, vp, head) : -1;
+      allocTables(pool, head, vp, true);
       if (block >= 0) hugeAnonFault(mm, head, block, write, f);
       else if (r !== 0 && pool.bits(r) & PTE_HUGE) hugeWpFault(mm, head, r, vp);
       else anonFault(mm, head, r, vp, write, f);
@@ -172,10 +175,17 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
     const size = objSize(pool, obj);
     if (size >= 0 && opage >= size) {
       // SIGBUS from ->fault; a read has run do_fault_around first, which maps the window's pages
-      // inside the object (filemap_map_pages stops at i_size, not at the faulting page).
-      if (!write) faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem));
+      // inside the object (filemap_map_pages stops at i_size, not at the faulting page). The
+      // PMD and PUD tables are there either way (__handle_mm_fault), the PTE table only if
+      // fault-around installed it.
+      const bits = readFaultBits(f, shmem);
+      const pte =
+        !write && faultAround(mm, head, id, vp, obj, shmem, bits, hasPteTable(pool, head, vp));
+      allocTables(pool, head, vp, pte);
       return -EFAULT;
     }
+    // Every other file fault maps a page in vp's region (fault-around or finish_fault).
+    allocTables(pool, head, vp, true);
     if (!(f & VM_SHARED)) {
       if (write) {
         if (r !== 0 && pool.bits(r) & PTE_ANON) {
@@ -190,7 +200,7 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
         mapRun(mm, head, vp, 1, PTE_ANON | PTE_WRITE | PTE_DIRTY | PTE_YOUNG, 0, vp);
         return 0;
       }
-      faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem));
+      faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem), true);
       return 0;
     }
     if (write) {
@@ -206,7 +216,7 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
       mapRun(mm, head, vp, 1, base | PTE_WRITE | PTE_DIRTY, obj, opage);
       return 0;
     }
-    faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem));
+    faultAround(mm, head, id, vp, obj, shmem, readFaultBits(f, shmem), true);
     return 0;
   } finally {
     pool.unlock();
@@ -308,6 +318,13 @@ function sharedWithRelative(mm: MmStruct, r: number, block: number): boolean {
  * no PTE yet; the window is aligned down to 16 pages of the address but starts no lower than the
  * VMA and the page table, and stops at the VMA end and the page-table end. The faulting page
  * itself is then mapped (shmem allocates it).
+ *
+ * `hasTable`: the region has a PTE table (pmd_none is false). Without one, filemap_map_pages
+ * installs the table only when the first page it finds is not a regular file's last page (it
+ * maps across i_size with no PMD, and skips the PMD step, table included, for the last folio):
+ * then nothing is mapped. That shows only for a read past the end of the file, whose window
+ * holds the last page alone; for any other read ->fault maps the page anyway. Returns whether
+ * the region has a PTE table afterwards (a page was found in the window, or it had one).
  */
 function faultAround(
   mm: MmStruct,
@@ -317,7 +334,8 @@ function faultAround(
   obj: number,
   shmem: boolean,
   bits: number,
-): void {
+  hasTable: boolean,
+): boolean {
   const pool = mm.pages;
   const v = mm.vmas;
   const vmaFirst = v.start(id) / 4096;
@@ -329,6 +347,9 @@ function faultAround(
   const size = objSize(pool, obj);
   const w = runsWord(pool, head);
   const first = vp - pteOff;
+  const found = firstFoundPage(mm, id, obj, shmem, vp, first + from, first + to, size);
+  if (found < 0) return hasTable;
+  if (!hasTable && !shmem && objectPage(mm, id, found) === size - 1) return false;
   // Each stretch of pages to map is mapped at once (one object update, one run): the same
   // state as page by page, since mapping one page changes nothing the others are checked for.
   let stretch = first + from;
@@ -350,6 +371,30 @@ function faultAround(
     stretch = p + 1;
   }
   flush(first + to);
+  return true;
+}
+
+/**
+ * The first page of [lo, hi) whose folio filemap_map_pages finds (next_uptodate_folio): inside
+ * the object, and for shmem resident or the faulting page; mapped or not. -1: none.
+ */
+function firstFoundPage(
+  mm: MmStruct,
+  id: number,
+  obj: number,
+  shmem: boolean,
+  vp: number,
+  lo: number,
+  hi: number,
+  size: number,
+): number {
+  for (let p = lo; p < hi; p++) {
+    const opage = objectPage(mm, id, p);
+    if (size >= 0 && opage >= size) continue;
+    if (shmem && p !== vp && !residentShmemPage(mm, obj, opage)) continue;
+    return p;
+  }
+  return -1;
 }
 
 function residentShmemPage(mm: MmStruct, obj: number, opage: number): boolean {

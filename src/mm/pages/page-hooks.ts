@@ -2,13 +2,16 @@
  * What the syscalls do to the page tables (they hold the mmap write lock and the VMA write locks;
  * each function takes the page lock). Addresses in bytes, page aligned.
  *
- *   pagesZap      munmap / MAP_FIXED over / mremap shrink and unmap of the source (zap_page_range)
+ *   pagesZap      munmap / MAP_FIXED over / mremap shrink and unmap of the source (zap_page_range),
+ *                 MADV_DONTNEED (zap_page_range_single, which also frees emptied PTE tables)
+ *   pagesFreeTables  free_pgtables() after an unmap: the tables of regions no VMA is left in
  *   pagesMove     mremap's move_page_tables
  *   pagesProtect  mprotect's change_protection: write permission removed from every PTE of the
  *                 range, given back only to exclusive anonymous pages (can_change_pte_writable)
  *                 and to dirty or shmem pages of shared mappings; PROT_NONE makes PTEs inaccessible
- *   pagesFork     dup_mmap's copy_page_range for one VMA that has an anon_vma
+ *   pagesFork     dup_mmap's copy_page_range for one VMA that needs it (an anon_vma, a PFN map)
  *   pagesExit     exit_mmap
+ *   pagesTablesOver  the tables of a range whose pages were faulted before the engine saw them
  *   pagesShmemCreated  a new shmem object's size (SIGBUS past it, also after mremap grows it)
  *   pagesSplitHuge     a VMA boundary now at `addr` (a split, or a merge that moves a boundary):
  *                 vma_adjust_trans_huge() splits the PMD-mapped huge page across it
@@ -41,6 +44,16 @@ import {
   zapPages,
 } from './page-table.js';
 import { coalesce, lastRunBefore, runAfter, splitAt } from './run-list.js';
+import {
+  addTablesOver,
+  copyTables,
+  freePgtables,
+  freePteTablesInside,
+  LEVEL_PTE,
+  moveTables,
+  regionPages,
+  tablesListWord,
+} from './table-regions.js';
 
 const PAGE = 4096;
 /**
@@ -48,7 +61,7 @@ const PAGE = 4096;
  * with room for its share of skip-list index records (run-index.ts: a seventh of a record per run
  * on average, so this covers the expected case; an unlucky tall tower is charged as it comes).
  */
-const FORK_EDGE_RECORDS = 6;
+const FORK_EDGE_RECORDS = 12;
 const FORK_RUN_RECORDS = 11;
 
 function locked(mm: MmStruct, fn: (head: number) => void): void {
@@ -62,12 +75,61 @@ function locked(mm: MmStruct, fn: (head: number) => void): void {
   }
 }
 
-export function pagesZap(mm: MmStruct, start: number, end: number): void {
-  locked(mm, (head) => zapPages(mm, head, start / PAGE, end / PAGE, true));
+/**
+ * `reclaimTables`: MADV_DONTNEED's zap (CONFIG_PT_RECLAIM, on in x86-64 Linux 6.18 builds): a
+ * 2 MiB region zapped whole loses its PTE table (also a huge PMD's: zap_huge_pmd withdraws its
+ * deposit). An unmap's zap leaves the tables to `pagesFreeTables`.
+ */
+export function pagesZap(mm: MmStruct, start: number, end: number, reclaimTables = false): void {
+  locked(mm, (head) => {
+    zapPages(mm, head, start / PAGE, end / PAGE, true);
+    if (reclaimTables) freePteTablesInside(mm.pages, head, start / PAGE, end / PAGE);
+  });
 }
 
-export function pagesMove(mm: MmStruct, from: number, len: number, to: number): void {
-  locked(mm, (head) => movePages(mm, head, from / PAGE, (from + len) / PAGE, to / PAGE));
+/**
+ * Whether the mm may have page tables (a racy read, to skip the lookups of `pagesFreeTables`'s
+ * caller): a fault racing with it adds tables only in the regions of a VMA it holds, which an
+ * unmap's free never touches.
+ */
+export function pagesMayHaveTables(mm: MmStruct): boolean {
+  const head = tableHead(mm, false);
+  return head !== 0 && tablesListWord(mm.pages, head, false) !== 0;
+}
+
+/**
+ * free_pgtables() after [start, end) was unmapped: `floor` is the end of the VMA below it (0:
+ * none), `ceiling` the start of the VMA above it (Infinity: none).
+ */
+export function pagesFreeTables(
+  mm: MmStruct,
+  start: number,
+  end: number,
+  floor: number,
+  ceiling: number,
+): void {
+  locked(mm, (head) =>
+    freePgtables(mm.pages, head, start / PAGE, end / PAGE, floor / PAGE, ceiling / PAGE),
+  );
+}
+
+/**
+ * move_page_tables() of [from, from + len) to `to`; `realign`: try_realign_addr() found nothing
+ * between either address and the 2 MiB boundary below it, so the tables move from there.
+ */
+export function pagesMove(
+  mm: MmStruct,
+  from: number,
+  len: number,
+  to: number,
+  realign = false,
+): void {
+  locked(mm, (head) => {
+    const lo = from / PAGE;
+    movePages(mm, head, lo, lo + len / PAGE, to / PAGE);
+    const back = realign ? lo % regionPages(LEVEL_PTE) : 0;
+    moveTables(mm.pages, head, lo - back, lo + len / PAGE, to / PAGE - back);
+  });
 }
 
 export function pagesProtect(mm: MmStruct, start: number, end: number, newFlags: number): void {
@@ -86,8 +148,9 @@ export function pagesProtect(mm: MmStruct, start: number, end: number, newFlags:
 }
 
 /**
- * copy_page_range() for [start, end) of a parent VMA with an anon_vma into the child: the child
- * maps the same pages (mapcount + 1), copied PTEs start old; anonymous pages become shared
+ * copy_page_range() for [start, end) of a parent VMA into the child (one with an anon_vma, or a
+ * PFN map such as [vvar]: vma_needs_copy): the child gets the parent's tables there and maps the
+ * same pages (mapcount + 1), copied PTEs start old; anonymous pages become shared
  * copy-on-write (write-protected in both; the first fork gives exclusive pages an object).
  * False when the page-state records it needs cannot be charged to the memory budget (the copy
  * stops there; the caller fails the fork with ENOMEM and exits the child).
@@ -136,6 +199,7 @@ export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end:
       mapRun(child, ch, vp, n, bits & ~PTE_YOUNG, obj, pool.opage(r));
     }
     coalesce(pool, w, lo, hi);
+    copyTables(pool, ph, () => (ch === 0 ? (ch = tableHead(child, true)) : ch), lo, hi);
     return true;
   } finally {
     pool.unlock();
@@ -144,6 +208,20 @@ export function pagesFork(parent: MmStruct, child: MmStruct, start: number, end:
 
 export function pagesExit(mm: MmStruct): void {
   locked(mm, (head) => freeTable(mm, head));
+}
+
+/**
+ * The tables [start, end) has when its pages were faulted in before the engine saw them (a
+ * process the differential harness imports after its helper touched its own pages).
+ */
+export function pagesTablesOver(mm: MmStruct, start: number, end: number): void {
+  const pool = mm.pages;
+  pool.lock();
+  try {
+    addTablesOver(pool, tableHead(mm, true), start / PAGE, end / PAGE);
+  } finally {
+    pool.unlock();
+  }
 }
 
 export function pagesShmemCreated(mm: MmStruct, fileId: number, bytes: number): void {

@@ -7,8 +7,8 @@
  *
  * The mm arena's I32_PAGE_TABLE word holds the head record (0: nothing ever mapped). Head record:
  * word R_COUNT = first run, R_BITS / R_OBJ / R_NEXT = resident anonymous / file / shmem pages
- * (mm->rss_stat), slot R_KEY = the high-water mark of their sum (hiwater_rss), all under the
- * page lock (page-pool.ts). Run bits are the PTE's state (PTE_*); `obj` the page object with the
+ * (mm->rss_stat), slot R_KEY = the high-water mark of their sum (hiwater_rss), word 3 the record
+ * of the tables the mm has (table-regions.ts), all under the page lock (page-pool.ts). Run bits are the PTE's state (PTE_*); `obj` the page object with the
  * pages' mapcounts (page-objects.ts), 0 for exclusive anonymous pages.
  */
 import { I32_PAGE_TABLE } from '../arena-layout.js';
@@ -16,6 +16,7 @@ import type { MmStruct } from '../mm-struct.js';
 import { adjustObject, markObjectAccessed, OBJ_DIRTY } from './page-objects.js';
 import { type PagePool, R_BITS, R_COUNT, R_NEXT, R_OBJ } from './page-pool.js';
 import { coalesce, findRun, forEachInside, linkRun, splitAt, unlinkRange } from './run-list.js';
+import { freeAllTables } from './table-regions.js';
 
 /** The PTE allows writes (a write needs no fault). */
 export const PTE_WRITE = 1;
@@ -211,6 +212,7 @@ export function movePages(mm: MmStruct, head: number, lo: number, hi: number, to
 export function freeTable(mm: MmStruct, head: number): void {
   const pool = mm.pages;
   zapPages(mm, head, 0, 2 ** 40, true);
+  freeAllTables(pool, head);
   pool.free(head);
   Atomics.store(mm.i32, I32_PAGE_TABLE, 0);
 }

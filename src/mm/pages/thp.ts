@@ -14,8 +14,7 @@
  */
 import type { MmStruct } from '../mm-struct.js';
 import { VM_HUGEPAGE, VM_NOHUGEPAGE } from '../vm-flags.js';
-import type { PagePool } from './page-pool.js';
-import { firstRunFrom } from './run-list.js';
+import { hasPteTable } from './table-regions.js';
 
 /** Pages in a PMD-mapped huge page (HPAGE_PMD_NR). */
 export const HPAGE_PMD_NR = 512;
@@ -48,26 +47,20 @@ export function thpEligible(
   return haddr >= start && haddr + HPAGE_PMD_SIZE <= end;
 }
 
-/** Whether some run of the list at `headWord` has a page in [lo, hi) (page lock). */
-function anyRunIn(pool: PagePool, headWord: number, lo: number, hi: number): boolean {
-  const r = firstRunFrom(pool, headWord, lo);
-  return r !== 0 && pool.key(r) < hi;
-}
-
 /**
  * The first page of the 2 MiB block a fault on page `vp` of VMA `id` maps with one PMD, or -1:
  * __handle_mm_fault()'s pmd_none() and thp_vma_allowable_order(TVA_PAGEFAULT), then
  * do_huge_pmd_anonymous_page()'s thp_vma_suitable_order() (the block lies inside the VMA).
- * `runsWord`: the mm's page-table list, 0 when it has none (page lock held by the caller).
- * pmd_none is taken as "no page mapped in the block": a page table the kernel keeps after the
- * block's last pages were zapped (MADV_DONTNEED of part of it, say) is not modelled.
+ * `head`: the mm's page-table head, 0 when it has none (page lock held by the caller). pmd_none
+ * is "no PTE table in the region" (table-regions.ts): a table kept after the block's pages were
+ * zapped (MADV_DONTNEED of part of it, an mremap that moved its pages) keeps faults there small.
  */
-export function hugeFaultBlock(mm: MmStruct, id: number, vp: number, runsWord: number): number {
+export function hugeFaultBlock(mm: MmStruct, id: number, vp: number, head: number): number {
   const v = mm.vmas;
   if (v.file(id) !== 0 || v.ops(id) !== 0) return -1;
   if (!modeAllows(mm.thpMode, v.flags(id))) return -1;
   const block = vp - (vp % HPAGE_PMD_NR);
   if (block * 4096 < v.start(id) || (block + HPAGE_PMD_NR) * 4096 > v.end(id)) return -1;
-  if (runsWord !== 0 && anyRunIn(mm.pages, runsWord, block, block + HPAGE_PMD_NR)) return -1;
+  if (head !== 0 && hasPteTable(mm.pages, head, vp)) return -1;
   return block;
 }

@@ -14,7 +14,13 @@
 import { IMMEDIATE_GRACE } from '../deferred-free.js';
 import { MmStruct } from '../mm-struct.js';
 import { pagesFork } from '../pages/page-hooks.js';
-import { PAGE_SIZE, VM_DONTCOPY, VM_LOCKED_MASK, VM_WIPEONFORK } from '../vm-flags.js';
+import {
+  PAGE_SIZE,
+  VM_COPY_ON_FORK,
+  VM_DONTCOPY,
+  VM_LOCKED_MASK,
+  VM_WIPEONFORK,
+} from '../vm-flags.js';
 import { ANON_VMA_BITS, forkAnonVmaFlags, VM_ANON_VMA } from './anon-vma.js';
 import { exitMm } from './exit.js';
 import { SINGLE_THREADED_HOOKS, setVmaLockHooks } from './vma-lock-hooks.js';
@@ -86,9 +92,13 @@ export function forkMm(parent: MmStruct): MmStruct {
     Atomics.store(child.i32, cv.refcntWord(id), 1);
     child.indexStore(id);
     totalVm += (pv.end(vma) - pv.start(vma)) / PAGE_SIZE;
-    // copy_page_range(): only VMAs with an anon_vma have their pages copied (vma_needs_copy).
+    // copy_page_range() where vma_needs_copy(): VMAs with an anon_vma, and PFN/mixed maps
+    // (their page tables, [vvar]'s among them); never VM_WIPEONFORK memory.
     count++;
-    if (childFlags & VM_ANON_VMA && !pagesFork(parent, child, pv.start(vma), pv.end(vma))) {
+    const needsCopy =
+      !(flags & VM_WIPEONFORK) &&
+      ((childFlags & VM_ANON_VMA) !== 0 || (flags & VM_COPY_ON_FORK) !== 0);
+    if (needsCopy && !pagesFork(parent, child, pv.start(vma), pv.end(vma))) {
       child.mapCount = count;
       // The child was never shared: torn down without the per-VMA locks (nobody can hold one).
       const hooks = setVmaLockHooks(SINGLE_THREADED_HOOKS);

@@ -70,10 +70,13 @@ export function madvise(mm: MmStruct, start: number, lenIn: number, advice: numb
   });
 }
 
-/** madvise_dontneed_free() for MADV_DONTNEED: zap_page_range_single() over [start, end). */
+/**
+ * madvise_dontneed_free() for MADV_DONTNEED: zap_page_range_single() over [start, end), which
+ * frees the PTE tables of the 2 MiB regions it empties whole (CONFIG_PT_RECLAIM).
+ */
 function dontneed(mm: MmStruct, vma: number, start: number, end: number): number {
   if (mm.vmas.flags(vma) & (VM_LOCKED | VM_PFNMAP)) return -EINVAL;
-  pagesZap(mm, start, end);
+  pagesZap(mm, start, end, true);
   return vma;
 }
 

@@ -70,6 +70,8 @@ import { doMunmap } from './vma-munmap.js';
 const REMAP_NO_RESIZE = 1;
 const REMAP_SHRINK = 2;
 const REMAP_EXPAND = 3;
+/** PMD_SIZE: the region one PTE table maps (move_page_tables realigns to it). */
+const PMD_SIZE = 2 * 1024 * 1024;
 
 /** struct vma_remap_struct (one per thread). */
 class RemapState {
@@ -288,6 +290,33 @@ function setNewAddr(mm: MmStruct, r: RemapState): number {
   return 0;
 }
 
+/**
+ * can_realign_addr() for the PMD level: the move starts at the same offset into a 2 MiB region
+ * on both sides (not at its start), reaches the next boundary, and each side's VMA starts there
+ * with nothing mapped below it down to the boundary; the tables then move from the boundary.
+ */
+function canRealign(
+  mm: MmStruct,
+  vma: number,
+  addr: number,
+  newVma: number,
+  newAddr: number,
+  len: number,
+): boolean {
+  const align = addr % PMD_SIZE;
+  if (align === 0 || align !== newAddr % PMD_SIZE || len < PMD_SIZE - align) return false;
+  return (
+    canAlignDown(mm, vma, addr - align, addr) && canAlignDown(mm, newVma, newAddr - align, newAddr)
+  );
+}
+
+/** can_align_down(): `vma` starts at `addr` and no VMA lies in [masked, addr). */
+function canAlignDown(mm: MmStruct, vma: number, masked: number, addr: number): boolean {
+  if (mm.vmas.start(vma) !== addr) return false;
+  const below = mm.findVma(masked);
+  return below === 0 || mm.vmas.start(below) >= addr;
+}
+
 /** move_vma(): copy the VMA to r.newAddr, then unmap the source (unless DONTUNMAP). */
 function moveVma(mm: MmStruct, r: RemapState): number {
   const v = mm.vmas;
@@ -304,7 +333,13 @@ function moveVma(mm: MmStruct, r: RemapState): number {
   const newVma = copyVma(mm, vma, r.newAddr, r.newLen, newPgoff);
   if (newVma === 0) return -ENOMEM;
   // move_page_tables(): the pages go with the mapping.
-  pagesMove(mm, r.addr, r.oldLen, r.newAddr);
+  pagesMove(
+    mm,
+    r.addr,
+    r.oldLen,
+    r.newAddr,
+    canRealign(mm, vma, r.addr, newVma, r.newAddr, r.oldLen),
+  );
   // The source may have been merged into the copy (never-faulted anonymous memory).
   if (vmaStart >= v.start(newVma) && vmaStart < v.end(newVma)) vma = newVma;
   // total_vm now counts the copy and the source: the unmap below would raise hiwater_vm to that

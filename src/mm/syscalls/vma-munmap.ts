@@ -19,7 +19,12 @@
  */
 import { EINVAL, ENOMEM } from '../errno.js';
 import type { MmStruct } from '../mm-struct.js';
-import { pagesSplitHuge, pagesZap } from '../pages/page-hooks.js';
+import {
+  pagesFreeTables,
+  pagesMayHaveTables,
+  pagesSplitHuge,
+  pagesZap,
+} from '../pages/page-hooks.js';
 import { OPS_DUMMY, OPS_NONE } from '../special-mappings.js';
 import { PAGE_SIZE, TASK_SIZE, VM_ACCOUNT } from '../vm-flags.js';
 import { IndexFullError } from '../vma-index.js';
@@ -35,6 +40,13 @@ export class MunmapState {
   /** VMA before start / first VMA at or after end, after the edge splits (0 = none). */
   prev = 0;
   next = 0;
+  /**
+   * free_pgtables()'s floor and ceiling as the gather found them (prev's end, 0 if none; next's
+   * start, Infinity if none), or -1: found when the VMAs are freed. mmap(MAP_FIXED) frees the
+   * tables before its new VMA goes in, so it records them here (a merge may move prev's end).
+   */
+  floor = -1;
+  ceiling = -1;
   /** The collected VMAs, in address order (ids[0 .. count)). */
   readonly ids: number[] = [];
   count = 0;
@@ -56,6 +68,8 @@ export class MunmapState {
     this.end = end;
     this.prev = 0;
     this.next = 0;
+    this.floor = -1;
+    this.ceiling = -1;
     this.joinTailSplit = false;
     this.splitBelow = 0;
     this.count = 0;
@@ -110,7 +124,11 @@ export function gatherMunmapVmas(
     if (v.end(vma) >= end) break;
     vma = mm.findVma(v.end(vma));
   }
-  if (neighbours) st.next = mm.findVma(end);
+  if (neighbours) {
+    st.next = mm.findVma(end);
+    st.floor = st.prev === 0 ? 0 : v.end(st.prev);
+    st.ceiling = st.next === 0 ? Infinity : v.start(st.next);
+  }
   st.totalVmBefore = mm.totalVm;
   return 0;
 }
@@ -142,13 +160,32 @@ export function completeMunmapVmas(mm: MmStruct, st: MunmapState, unlock = false
   const ids = st.ids;
   for (let i = 0; i < st.count; i++) vmaMarkDetached(mm, ids[i]);
   if (unlock) mmapWriteDowngrade(mm);
+  const spanStart = st.count > 0 ? mm.vmas.start(ids[0]) : 0;
+  const spanEnd = st.count > 0 ? mm.vmas.end(ids[st.count - 1]) : 0;
   for (let i = 0; i < st.count; i++) {
     const id = ids[i];
     pagesZap(mm, mm.vmas.start(id), mm.vmas.end(id));
     vmaClose(mm, id);
     mm.retireVma(id);
   }
+  if (st.count > 0 && pagesMayHaveTables(mm)) freeTables(mm, st, spanStart, spanEnd);
   st.count = 0;
+}
+
+/**
+ * free_pgtables() over the freed VMAs' span: the VMAs around it are the gather's (MAP_FIXED:
+ * before its new VMA went in) or, else, found now (the freed ones are out of the index).
+ */
+function freeTables(mm: MmStruct, st: MunmapState, start: number, end: number): void {
+  let floor = st.floor;
+  let ceiling = st.ceiling;
+  if (floor < 0) {
+    const prev = mm.findVmaPrev(start);
+    const next = mm.findVma(end);
+    floor = prev === 0 ? 0 : mm.vmas.end(prev);
+    ceiling = next === 0 ? Infinity : mm.vmas.start(next);
+  }
+  pagesFreeTables(mm, start, end, floor, ceiling);
 }
 
 /**
