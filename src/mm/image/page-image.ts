@@ -10,9 +10,9 @@
  *   per process, after its mm image:
  *     f64 hiwater_rss pages, u32 n, f64[n] first virtual page, f64[n] object page,
  *     u32[n] pages, u32[n] PTE bits, u32[n] object ref (0: exclusive anonymous pages)
- *     v5: u32 t, f64[t] first table key, u32[t] tables (table-regions.ts: the page tables the
- *     process has, runs of regions of one level); before v5 the tables are those of the regions
- *     that hold a page, as the engine counted them then
+ *     v5: u32 t, f64[t] first table key, u32[t] tables (table-regions.ts: the bare page tables,
+ *     those that outlived their pages, as runs of regions of one level); before v5 a process has
+ *     the tables its pages imply
  *
  * Mapcounts are not stored: a restore counts every run that maps an object page, so they agree
  * with the restored processes by construction (processes are captured one after the other, so
@@ -32,7 +32,7 @@ import {
 } from '../pages/page-objects.js';
 import type { PagePool } from '../pages/page-pool.js';
 import { mapRun, runsWord, tableHead } from '../pages/page-table.js';
-import { addTableRuns, addTablesOver, tableRuns, validTableKey } from '../pages/table-regions.js';
+import { addTableRuns, tableRuns, validTableRun } from '../pages/table-regions.js';
 import { TASK_SIZE } from '../vm-flags.js';
 import { type ByteReader, type ByteWriter, ImageFormatError } from './byte-buffer.js';
 import { ImageRestoreError, type TableCapture, type TableRestore } from './table-image.js';
@@ -53,7 +53,7 @@ export interface MmPagesImage {
   pages: Uint32Array;
   bits: Uint32Array;
   obj: Uint32Array;
-  /** Table runs as [key, count] pairs (v5), or null: derived from the page runs. */
+  /** Bare table runs as [key, count] pairs (v5), or null: none (an image before v5). */
   tables: number[] | null;
 }
 
@@ -250,7 +250,7 @@ function readTableRuns(r: ByteReader): number[] {
   const out: number[] = [];
   let prevEnd = 0;
   for (let i = 0; i < t; i++) {
-    if (!validTableKey(keys[i], counts[i]) || keys[i] < prevEnd) {
+    if (!validTableRun(keys[i], counts[i]) || keys[i] < prevEnd) {
       throw new ImageFormatError(`page table run ${i} is invalid`);
     }
     prevEnd = keys[i] + counts[i];
@@ -290,7 +290,7 @@ export class PageRestore {
     const n = img.first.length;
     pool.lock();
     try {
-      const t = img.tables === null ? 3 * n : img.tables.length / 2;
+      const t = img.tables === null ? 0 : img.tables.length / 2;
       if (n === 0 && t === 0) return;
       if (!pool.canFault(3 * n + 2 * t + 4)) throw new ImageRestoreError('page-state pool full');
       const head = tableHead(mm, true);
@@ -298,8 +298,6 @@ export class PageRestore {
         const obj = img.obj[i] === 0 ? 0 : this.object(img.obj[i]);
         if (obj !== 0) adjustObject(pool, obj, img.opage[i], img.pages[i], 1, 0);
         mapRun(mm, head, img.first[i], img.pages[i], img.bits[i], obj, img.opage[i]);
-        if (img.tables === null)
-          addTablesOver(pool, head, img.first[i], img.first[i] + img.pages[i]);
       }
       if (img.tables !== null) addTableRuns(pool, head, img.tables);
       if (img.hiwater > pool.key(head)) pool.setKey(head, img.hiwater);

@@ -52,7 +52,8 @@ import {
   zapPages,
 } from './page-table.js';
 import { findRun } from './run-list.js';
-import { allocTables, hasPteTable } from './table-regions.js';
+import { faultUpperTables } from './table-changes.js';
+import { hasPteTable } from './table-regions.js';
 import { HPAGE_PMD_NR, hugeFaultBlock } from './thp.js';
 
 /** A PTE that is present but inaccessible (mprotect PROT_NONE: x86's _PAGE_PROTNONE). */
@@ -153,9 +154,8 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
   const pool = mm.pages;
   pool.lock();
   try {
-    // A run and an object run per fault-around page, a few splits, and their index records;
-    // the tables on the way down (table-regions.ts) and theirs.
-    if (!pool.canFault(FAULT_AROUND_PAGES * 3 + 10)) return -ENOMEM;
+    // A run and an object run per fault-around page, a few splits, and their index records.
+    if (!pool.canFault(FAULT_AROUND_PAGES * 3 + 6)) return -ENOMEM;
     const v = mm.vmas;
     const f = v.flags(id);
     const file = v.file(id);
@@ -163,7 +163,6 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
     const r = findRun(pool, runsWord(pool, head), vp);
     if (file === 0 && !(f & VM_SHARED)) {
       const block = r === 0 ? hugeFaultBlock(mm, id, vp, head) : -1;
-      allocTables(pool, head, vp, true);
       if (block >= 0) hugeAnonFault(mm, head, block, write, f);
       else if (r !== 0 && pool.bits(r) & PTE_HUGE) hugeWpFault(mm, head, r, vp);
       else anonFault(mm, head, r, vp, write, f);
@@ -177,15 +176,14 @@ export function handlePageFault(mm: MmStruct, id: number, vp: number, write: boo
       // SIGBUS from ->fault; a read has run do_fault_around first, which maps the window's pages
       // inside the object (filemap_map_pages stops at i_size, not at the faulting page). The
       // PMD and PUD tables are there either way (__handle_mm_fault), the PTE table only if
-      // fault-around installed it.
+      // fault-around installed it (it then maps a page, or the table was there: a page
+      // implies its tables, table-regions.ts).
       const bits = readFaultBits(f, shmem);
       const pte =
         !write && faultAround(mm, head, id, vp, obj, shmem, bits, hasPteTable(pool, head, vp));
-      allocTables(pool, head, vp, pte);
+      if (!pte) faultUpperTables(pool, head, vp);
       return -EFAULT;
     }
-    // Every other file fault maps a page in vp's region (fault-around or finish_fault).
-    allocTables(pool, head, vp, true);
     if (!(f & VM_SHARED)) {
       if (write) {
         if (r !== 0 && pool.bits(r) & PTE_ANON) {

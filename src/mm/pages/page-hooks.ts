@@ -45,15 +45,13 @@ import {
 } from './page-table.js';
 import { coalesce, lastRunBefore, runAfter, splitAt } from './run-list.js';
 import {
-  addTablesOver,
+  applyTableMove,
   copyTables,
   freePgtables,
-  freePteTablesInside,
-  LEVEL_PTE,
-  moveTables,
-  regionPages,
-  tablesListWord,
-} from './table-regions.js';
+  planTableMove,
+  zapKeepingTables,
+} from './table-changes.js';
+import { addTablesOver, hasBareTables, LEVEL_PTE, regionPages } from './table-regions.js';
 
 const PAGE = 4096;
 /**
@@ -81,10 +79,11 @@ function locked(mm: MmStruct, fn: (head: number) => void): void {
  * deposit). An unmap's zap leaves the tables to `pagesFreeTables`.
  */
 export function pagesZap(mm: MmStruct, start: number, end: number, reclaimTables = false): void {
-  locked(mm, (head) => {
-    zapPages(mm, head, start / PAGE, end / PAGE, true);
-    if (reclaimTables) freePteTablesInside(mm.pages, head, start / PAGE, end / PAGE);
-  });
+  const lo = start / PAGE;
+  const hi = end / PAGE;
+  locked(mm, (head) =>
+    zapKeepingTables(mm.pages, head, lo, hi, reclaimTables, () => zapPages(mm, head, lo, hi, true)),
+  );
 }
 
 /**
@@ -94,7 +93,7 @@ export function pagesZap(mm: MmStruct, start: number, end: number, reclaimTables
  */
 export function pagesMayHaveTables(mm: MmStruct): boolean {
   const head = tableHead(mm, false);
-  return head !== 0 && tablesListWord(mm.pages, head, false) !== 0;
+  return head !== 0 && hasBareTables(mm.pages, head);
 }
 
 /**
@@ -126,9 +125,10 @@ export function pagesMove(
 ): void {
   locked(mm, (head) => {
     const lo = from / PAGE;
-    movePages(mm, head, lo, lo + len / PAGE, to / PAGE);
     const back = realign ? lo % regionPages(LEVEL_PTE) : 0;
-    moveTables(mm.pages, head, lo - back, lo + len / PAGE, to / PAGE - back);
+    const steps = planTableMove(mm.pages, head, lo - back, lo + len / PAGE, to / PAGE - back);
+    movePages(mm, head, lo, lo + len / PAGE, to / PAGE);
+    applyTableMove(mm.pages, head, steps);
   });
 }
 

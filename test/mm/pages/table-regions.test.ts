@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import { captureMmPages, PageCapture, PageRestore } from '../../../src/mm/image/page-image.js';
 import type { MmStruct } from '../../../src/mm/mm-struct.js';
 import { mmRss } from '../../../src/mm/pages/page-counts.js';
+import { tableHead } from '../../../src/mm/pages/page-table.js';
+import { tableRuns } from '../../../src/mm/pages/table-regions.js';
 import { forkMm, mmap, munmap } from '../../../src/mm/syscalls/index.js';
 import { MADV_DONTNEED, madvise } from '../../../src/mm/syscalls/madvise.js';
 import { mremap } from '../../../src/mm/syscalls/mremap.js';
@@ -137,4 +139,21 @@ test('a snapshot keeps tables without pages; an image without tables derives the
   };
   assert.equal(restoredFrom(true), 16, 'v5: the emptied region keeps its table');
   assert.equal(restoredFrom(false), 12, 'before v5: only regions that hold a page');
+});
+
+test('only tables that outlived their pages are stored: a touched process keeps no table record', () => {
+  const mm = newMm();
+  anon(mm, SANDBOX, 8 * PAGE);
+  anon(mm, SANDBOX + 3 * G1, 8 * PAGE);
+  write(mm, SANDBOX, 8 * PAGE);
+  write(mm, SANDBOX + 3 * G1, 8 * PAGE);
+  const bare = () => tableRuns(mm.pages, tableHead(mm, false));
+  assert.equal(vmPte(mm), 20, 'one PUD table, two PMD and two PTE tables');
+  assert.deepEqual(bare(), [], 'every table maps a page: nothing stored');
+  assert.equal(madvise(mm, SANDBOX, 8 * PAGE, MADV_DONTNEED), 0);
+  assert.equal(bare().length, 2, 'one run: the emptied PTE table');
+  assert.equal(vmPte(mm), 20);
+  assert.equal(munmap(mm, SANDBOX, 8 * PAGE), 0);
+  assert.deepEqual(bare(), [], 'freed with its region');
+  assert.equal(vmPte(mm), 12);
 });
