@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot, runOracle } from '../oracle/oracle-binary.js';
+import { referencedOnly, runningKdamonds } from './host-noise.js';
 import { mapsRanges } from './memory-compare.js';
 import { formatOp, formatScript, type Op, prefixWithCheck } from './script.js';
 import {
@@ -55,6 +56,11 @@ export interface DifferentialResult {
   /** Transcript lines compared (both sides equal when there is no mismatch). */
   lines: number;
   header: OracleHeader;
+  /**
+   * Set when a run differed only where host noise can (host-noise.ts) and a rerun was equal:
+   * what was found, for the test's output.
+   */
+  hostNoise?: string;
   /** Undefined when the transcripts are equal. */
   mismatch?: {
     diff: Difference;
@@ -140,6 +146,31 @@ function describe(diff: Difference, oracle: readonly string[], engine: readonly 
   ].join('\n');
 }
 
+/** Reruns after a first run differed (host-noise.ts); not more than this many. */
+const NOISE_RERUNS = 2;
+
+/**
+ * A run that differed on a `Referenced:` line on a host with a running kdamond is run again (the
+ * engine side is deterministic; the kernel side met DAMON's sampling or not): equal when a rerun
+ * is, with a note saying so either way.
+ */
+export async function rerunOnHostNoise(
+  ops: readonly Op[],
+  replay: EngineReplay,
+  diff: Difference,
+  kdamonds = runningKdamonds(),
+): Promise<{ equal: boolean; note: string }> {
+  if (!referencedOnly(diff) || kdamonds.length === 0) return { equal: false, note: '' };
+  const host = `kdamond ${kdamonds.join(', ')} running`;
+  const first = `run 1 differed on ${JSON.stringify(diff.oracle)} (kernel) vs ${JSON.stringify(diff.engine)} at line ${diff.line}`;
+  for (let run = 2; run <= NOISE_RERUNS + 1; run++) {
+    if (!(await compareOnce(ops, replay)).diff) {
+      return { equal: true, note: `host noise: ${host}; ${first}; run ${run} equal` };
+    }
+  }
+  return { equal: false, note: `${host}: differed in ${NOISE_RERUNS + 1} runs, not host noise` };
+}
+
 /**
  * Runs `ops` on both sides. On a mismatch, shrinks to the shortest failing prefix, writes it to
  * .tmp/differential/<name>.script and returns a report with the command that reruns it.
@@ -158,6 +189,11 @@ export async function runDifferential(
     header: full.header,
   };
   if (!full.diff) return result;
+  const noise = await rerunOnHostNoise(ops, replay, full.diff);
+  if (noise.equal) {
+    result.hostNoise = noise.note;
+    return result;
+  }
   const n = await shrink(ops, replay);
   const prefix = prefixWithCheck(ops, n);
   const small = await compareOnce(prefix, replay);
@@ -192,6 +228,7 @@ export async function runDifferential(
     `  minimised (${minimal.length} ops incl. probes; ${relative(repoRoot(), minPath)}), without probes:`,
     minimalOps,
     `  rerun the original: ${rerunHint}`,
+    ...(noise.note ? [`  ${noise.note}`] : []),
   ].join('\n');
   result.mismatch = { diff, prefixLength: n, scriptPath, minimalPath: minPath, report };
   return result;

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { runOracle } from '../oracle/oracle-binary.js';
-import { type EngineReplay, runDifferential } from './differential.js';
+import {
+  compareOnce,
+  type EngineReplay,
+  rerunOnHostNoise,
+  runDifferential,
+} from './differential.js';
+import { referencedOnly } from './host-noise.js';
 import { formatScript, type Op, parseScript } from './script.js';
 import { parseOracleOutput } from './transcript.js';
 
@@ -56,4 +62,57 @@ test('identical transcripts are not a mismatch', async () => {
   const res = await runDifferential('harness-same', ops, plantedEngine(-1), 'n/a');
   assert.equal(res.mismatch, undefined);
   assert.ok(res.lines > 40);
+});
+
+/** The kernel's transcript with the sandbox's `Referenced:` line changed in the first `wrong` runs. */
+function referencedEngine(wrong: number): EngineReplay & { calls: number } {
+  const engine = Object.assign(
+    async (script: readonly Op[], _header: unknown, out: string[]) => {
+      engine.calls++;
+      const body = parseOracleOutput((await runOracle(formatScript(script))).stdout).body;
+      // The sandbox's smaps block (the helper's own blocks are not compared).
+      let changed = engine.calls > wrong;
+      let inSandbox = false;
+      for (const line of body) {
+        if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inSandbox = line.startsWith(`${S.toString(16)}-`);
+        if (!changed && inSandbox && line.startsWith('Referenced:')) {
+          out.push('Referenced:       999999 kB');
+          changed = true;
+        } else out.push(line);
+      }
+    },
+    { calls: 0 },
+  );
+  return engine;
+}
+
+const touched: Op[] = [
+  { op: 'probe', addr: S },
+  { op: 'mmap', addr: S, len: 0x2000, prot: 3, flags: 0x32, fd: -1, off: 0 },
+  { op: 'touch', addr: S, len: 0x2000, write: true },
+  { op: 'check' },
+];
+
+test('a Referenced-only difference on a host with a kdamond is run again (host noise)', async () => {
+  const once = referencedEngine(1);
+  const first = await compareOnce(touched, once);
+  assert.ok(first.diff && referencedOnly(first.diff), 'the planted Referenced line differs');
+  const noise = await rerunOnHostNoise(touched, once, first.diff, ['0: paddr']);
+  assert.equal(noise.equal, true);
+  assert.match(
+    noise.note,
+    /^host noise: kdamond 0: paddr running; run 1 differed on .*; run 2 equal$/,
+  );
+
+  const always = referencedEngine(99);
+  const d = (await compareOnce(touched, always)).diff!;
+  const real = await rerunOnHostNoise(touched, always, d, ['0: paddr']);
+  assert.equal(real.equal, false, 'differs every time: a real difference');
+  assert.equal(always.calls, 3, 'the first run and two reruns');
+  assert.match(real.note, /differed in 3 runs, not host noise/);
+
+  const noDamon = referencedEngine(99);
+  const d2 = (await compareOnce(touched, noDamon)).diff!;
+  assert.equal((await rerunOnHostNoise(touched, noDamon, d2, [])).equal, false);
+  assert.equal(noDamon.calls, 1, 'no kdamond: no rerun');
 });

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { cpuinfoHasOspke } from '../../src/machine-caps.js';
 import { probeHost } from './differential.js';
+import { runningKdamonds } from './host-noise.js';
 import type { OracleHeader } from './transcript.js';
 
 const EINVAL = 22;
@@ -116,7 +117,14 @@ export function describeHost(c: HostCapabilities): string[] {
     `host zero page for read faults: ${c.zeroPage ? 'yes' : 'no (read-populated anonymous memory gets an anon_vma)'}; engine configured to match`,
     `host vsyscall: ${c.vsyscall}; overcommit_memory ${c.overcommitMemory}; THP ${c.transparentHugepage ? 'built in' : 'absent'}`,
     `host THP mode: ${thpMode()}; engine configured to match (huge pages: thp.test.ts)`,
+    `host DAMON: ${damonLine()}`,
   ];
+}
+
+function damonLine(): string {
+  const k = runningKdamonds();
+  if (k.length === 0) return 'no kdamond running';
+  return `kdamond ${k.join(', ')} running: a run differing only on a Referenced line is run again (host-noise.ts)`;
 }
 
 /** The bracketed word of /sys/kernel/mm/transparent_hugepage/enabled ('absent' without THP). */

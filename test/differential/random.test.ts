@@ -104,6 +104,7 @@ for (const job of planned) {
       job.rerun,
     );
     t.diagnostic(`${res.ops} ops, ${res.lines} transcript lines compared`);
+    if (res.hostNoise) t.diagnostic(res.hostNoise);
     if (res.mismatch) assert.fail(res.mismatch.report);
     assert.ok(res.lines > 0);
   });

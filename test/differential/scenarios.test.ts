@@ -47,6 +47,7 @@ for (const s of all) {
       `node --test --test-name-pattern='${s.name}' dist/test/differential/scenarios.test.js`,
     );
     t.diagnostic(`${res.ops} ops, ${res.lines} transcript lines compared`);
+    if (res.hostNoise) t.diagnostic(res.hostNoise);
     if (res.mismatch) assert.fail(res.mismatch.report);
     assert.ok(res.lines > 0);
   });
