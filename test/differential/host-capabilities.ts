@@ -124,7 +124,7 @@ export function describeHost(c: HostCapabilities): string[] {
 function damonLine(): string {
   const k = runningKdamonds();
   if (k.length === 0) return 'no kdamond running';
-  return `kdamond ${k.join(', ')} running: a run differing only on a Referenced line is run again (host-noise.ts)`;
+  return `kdamond ${k.join(', ')} running (host noise: a differing run is run again, host-noise.ts)`;
 }
 
 /** The bracketed word of /sys/kernel/mm/transparent_hugepage/enabled ('absent' without THP). */

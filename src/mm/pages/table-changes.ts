@@ -36,20 +36,33 @@ export function faultUpperTables(pool: PagePool, head: number, vp: number): void
     addBare(pool, head, LEVEL_PMD, regionOf(LEVEL_PMD, vp), regionOf(LEVEL_PMD, vp) + 1);
 }
 
-/**
- * The upper regions (GiB, 512 GiB) meeting pages [lo, hi) that have a table now, per level (a
- * lookup each: an unmap meets one or two, and the pages of a region are not walked).
- */
+/** The upper regions (GiB, 512 GiB) meeting pages [lo, hi) that have a table now, per level. */
 function upperTables(pool: PagePool, head: number, lo: number, hi: number): number[][] {
   return [LEVEL_PMD, LEVEL_PUD].map((level) => upperWithTables(pool, head, level, lo, hi));
 }
 
+/** Regions a range may meet before upperWithTables walks its pages instead of looking each up. */
+const LOOKUPS_MAX = 16;
+
+/**
+ * The regions of `level` meeting pages [lo, hi) that have a table: a lookup each when they are
+ * few (an unmap or a VMA meets one or two, and then the pages of a whole GiB are not walked),
+ * else from the runs and bare tables in the range (a huge range: the pages it holds, not each
+ * of its regions).
+ */
 function upperWithTables(pool: PagePool, head: number, level: number, lo: number, hi: number) {
-  const n = regionPages(level);
+  const first = regionOf(level, lo);
+  const last = regionOf(level, hi - 1);
   const out: number[] = [];
-  for (let idx = regionOf(level, lo); idx <= regionOf(level, hi - 1); idx++) {
-    if (hasTable(pool, head, level, idx * n)) out.push(idx);
+  if (last - first < LOOKUPS_MAX) {
+    const n = regionPages(level);
+    for (let idx = first; idx <= last; idx++)
+      if (hasTable(pool, head, level, idx * n)) out.push(idx);
+    return out;
   }
+  const iv = tableIntervals(pool, head, level, lo, hi);
+  for (let k = 0; k < iv.length; k += 2)
+    for (let idx = iv[k]; idx < iv[k + 1]; idx++) out.push(idx);
   return out;
 }
 
@@ -94,11 +107,13 @@ export function zapKeepingTables(
   const inLo = Math.ceil(lo / n);
   const inHi = Math.floor(hi / n);
   for (let k = 0; k < had.length; k += 2) {
-    for (let idx = had[k]; idx < had[k + 1]; idx++) {
-      const inside = idx >= inLo && idx < inHi;
-      if (reclaim && inside) continue;
-      // A region wholly inside has no page left; an edge region may still hold some.
-      if (inside || !hasTable(pool, head, LEVEL_PTE, idx * n))
+    // The regions wholly inside have no page left; the two edge regions may still hold some.
+    const a = had[k];
+    const b = had[k + 1];
+    if (!reclaim) addBare(pool, head, LEVEL_PTE, Math.max(a, inLo), Math.min(b, inHi));
+    for (const idx of [a, b - 1]) {
+      const edge = idx < inLo || idx >= inHi;
+      if (edge && !hasTable(pool, head, LEVEL_PTE, idx * n))
         addBare(pool, head, LEVEL_PTE, idx, idx + 1);
     }
   }

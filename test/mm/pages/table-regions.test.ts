@@ -18,6 +18,7 @@ import { touch } from '../../../src/mm/syscalls/touch.js';
 import {
   MAP_ANONYMOUS,
   MAP_FIXED,
+  MAP_NORESERVE,
   MAP_PRIVATE,
   MREMAP_DONTUNMAP,
   MREMAP_FIXED,
@@ -156,4 +157,20 @@ test('only tables that outlived their pages are stored: a touched process keeps 
   assert.equal(munmap(mm, SANDBOX, 8 * PAGE), 0);
   assert.deepEqual(bare(), [], 'freed with its region');
   assert.equal(vmPte(mm), 12);
+});
+
+test('an unmap across many GiB frees the upper tables it empties and keeps those a VMA still meets', () => {
+  const mm = newMm();
+  const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE;
+  assert.equal(mmap(mm, SANDBOX, 40 * G1, PROT_READ | PROT_WRITE, flags), SANDBOX);
+  write(mm, SANDBOX);
+  write(mm, SANDBOX + 30 * G1);
+  write(mm, SANDBOX + 39 * G1 + M2);
+  assert.equal(madvise(mm, SANDBOX + 30 * G1, PAGE, MADV_DONTNEED), 0);
+  assert.equal(vmPte(mm), 4 * (1 + 3 + 3), 'one PUD, three PMD and three PTE tables');
+  // 32 GiB from the start: the tables of GiB 0 and 30 go, GiB 39's (a VMA is left there) stay.
+  assert.equal(munmap(mm, SANDBOX, 32 * G1), 0);
+  assert.equal(vmPte(mm), 4 * (1 + 1 + 1));
+  assert.equal(munmap(mm, SANDBOX + 32 * G1, 8 * G1), 0);
+  assert.equal(vmPte(mm), 0);
 });
