@@ -87,9 +87,10 @@ export function pagesZap(mm: MmStruct, start: number, end: number, reclaimTables
 }
 
 /**
- * Whether the mm may have page tables (a racy read, to skip the lookups of `pagesFreeTables`'s
- * caller): a fault racing with it adds tables only in the regions of a VMA it holds, which an
- * unmap's free never touches.
+ * Whether an unmap's `pagesFreeTables` may have anything to free: only bare tables can go (the
+ * unmap's zaps left those of its regions bare), so none at all means nothing to do, and the
+ * caller skips its neighbour lookups. A racy read: a fault racing with it adds tables only in the
+ * regions of a VMA it holds, which the free never touches.
  */
 export function pagesMayHaveTables(mm: MmStruct): boolean {
   const head = tableHead(mm, false);
