@@ -9,7 +9,8 @@
 // (vsyscall=xonly, overcommit_memory != 2, CONFIG_TRANSPARENT_HUGEPAGE).
 
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, release } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { cpuinfoHasOspke } from '../../src/machine-caps.js';
 import { probeHost } from './differential.js';
 import { runningKdamonds } from './host-noise.js';
@@ -37,6 +38,25 @@ export interface HostCapabilities {
   cores: number;
   overcommitMemory: string;
   transparentHugepage: boolean;
+  /**
+   * CONFIG_PT_RECLAIM (MADV_DONTNEED frees the PTE tables it empties; the engine models it):
+   * 'y', 'not set', or 'unknown' when the kernel config cannot be read.
+   */
+  ptReclaim: string;
+}
+
+/** The running kernel's build config (/proc/config.gz, else /boot/config-<release>), or ''. */
+function kernelConfig(): string {
+  try {
+    return gunzipSync(readFileSync('/proc/config.gz')).toString('latin1');
+  } catch {
+    return readOr(`/boot/config-${release()}`, '');
+  }
+}
+
+function configOption(config: string, name: string): string {
+  if (config === '') return 'unknown';
+  return new RegExp(`^${name}=(\\S+)$`, 'm').exec(config)?.[1] ?? 'not set';
 }
 
 function readOr(path: string, fallback: string): string {
@@ -96,6 +116,7 @@ export function hostCapabilitiesOf(header: OracleHeader): HostCapabilities {
     cores: availableParallelism(),
     overcommitMemory: readOr('/proc/sys/vm/overcommit_memory', '?').trim(),
     transparentHugepage: readOr('/sys/kernel/mm/transparent_hugepage/enabled', '') !== '',
+    ptReclaim: configOption(kernelConfig(), 'CONFIG_PT_RECLAIM'),
   };
 }
 
@@ -118,6 +139,7 @@ export function describeHost(c: HostCapabilities): string[] {
     `host vsyscall: ${c.vsyscall}; overcommit_memory ${c.overcommitMemory}; THP ${c.transparentHugepage ? 'built in' : 'absent'}`,
     `host THP mode: ${thpMode()}; engine configured to match (huge pages: thp.test.ts)`,
     `host DAMON: ${damonLine()}`,
+    `host CONFIG_PT_RECLAIM: ${c.ptReclaim}${c.ptReclaim === 'unknown' ? ' (no readable kernel config; the engine assumes y)' : ''}`,
   ];
 }
 
@@ -154,6 +176,11 @@ export function hostPreconditionProblems(c: HostCapabilities): string[] {
   if (!c.transparentHugepage) {
     problems.push(
       'no /sys/kernel/mm/transparent_hugepage: the engine models CONFIG_TRANSPARENT_HUGEPAGE=y',
+    );
+  }
+  if (c.ptReclaim === 'not set') {
+    problems.push(
+      'CONFIG_PT_RECLAIM is not set: the engine models it (MADV_DONTNEED frees the PTE tables it empties)',
     );
   }
   return problems;
