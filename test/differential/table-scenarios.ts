@@ -27,6 +27,8 @@ const MADV_DONTNEED = 4;
 const MADV_HUGEPAGE = 14;
 const MADV_NOHUGEPAGE = 15;
 const MOVE_KEEP = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
+/** MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN. */
+const GROWSDOWN_FIXED = 0x132;
 
 function touch(addr: number, pages: number, write: boolean): Op {
   return { op: 'touch', addr, len: pages * P, write };
@@ -97,6 +99,31 @@ export const TABLE_SCENARIOS: Scenario[] = [
       mremap(S + 28 * M2 + 16 * P, 496, 496, MOVE_KEEP, S + 30 * M2 + 16 * P),
       check,
       { op: 'forkchild' },
+      check,
+    ],
+  },
+  {
+    // A fault below a VM_GROWSDOWN VMA that expand_downwards() refuses only after
+    // anon_vma_prepare() (more than RLIMIT_STACK below it) is SIGSEGV but leaves the VMA an
+    // anon_vma: a fork child then copies its page tables (a bare one here, from an unmapped
+    // neighbour) and will not merge a new growsdown mapping below it; refused before that (in
+    // an accessible neighbour's guard gap), nothing changes. (Random differential seed 10034,
+    // through a fork child's VmPTE.)
+    name: 'growsdown-refused-growth-anon-vma',
+    ops: [
+      ...probes,
+      anon(S + 64 * M2, 5, RW, GROWSDOWN_FIXED),
+      anon(S + 64 * M2 + 64 * P, 1, RW),
+      touch(S + 64 * M2 + 64 * P, 1, true),
+      munmap(S + 64 * M2 + 64 * P, 1),
+      touch(S + 56 * M2, 1, false),
+      anon(S + 80 * M2, 5, RW, GROWSDOWN_FIXED),
+      anon(S + 80 * M2 - 64 * P, 1, RW),
+      touch(S + 80 * M2 - 32 * P, 1, false),
+      check,
+      { op: 'forkchild' },
+      anon(S + 64 * M2 - 8 * P, 8, RW, GROWSDOWN_FIXED),
+      anon(S + 80 * M2 - 8 * P, 8, RW, GROWSDOWN_FIXED),
       check,
     ],
   },

@@ -64,8 +64,12 @@ import {
   touchOk,
   touchRefused,
 } from './touch-result.js';
-import { expandStack, RLIMIT_STACK } from './touch-stack.js';
-import { STACK_GUARD_GAP } from './tunables.js';
+import {
+  expandStack,
+  STACK_REFUSED_EARLY,
+  STACK_REFUSED_LATE,
+  stackGrowthRefusal,
+} from './touch-stack.js';
 
 /** Who records each fault (metrics): path 0 vma_lock / 1 mmap_lock, errno 0 = ok, ns taken. */
 export interface FaultObserver {
@@ -143,10 +147,11 @@ function checkRange(mm: MmStruct, first: number, end: number, write: boolean): n
       const id = mm.findVma(a);
       if (id === 0) return touchRefused(REASON_NO_VMA);
       if (v.start(id) > a) {
-        const growable = v.flags(id) & VM_GROWSDOWN && stackCanGrowTo(mm, id, a);
-        if (!growable) {
-          return touchRefused(v.flags(id) & VM_GROWSDOWN ? REASON_STACK_GAP : REASON_NO_VMA);
-        }
+        if (!(v.flags(id) & VM_GROWSDOWN)) return touchRefused(REASON_NO_VMA);
+        const refusal = stackGrowthRefusal(mm, id, a);
+        if (refusal === STACK_REFUSED_EARLY) return touchRefused(REASON_STACK_GAP);
+        // Refused after anon_vma_prepare(): the fault gives the VMA its anon_vma, then SIGSEGV.
+        if (refusal === STACK_REFUSED_LATE) return a;
         // lock_mm_and_find_vma() grows the stack before access_error() refuses the access.
         if (accessError(mm, v.flags(id), write) !== 0) return a;
       }
@@ -164,20 +169,6 @@ function checkRange(mm: MmStruct, first: number, end: number, write: boolean): n
   } finally {
     rcu?.readUnlock();
   }
-}
-
-/** expand_downwards()'s refusals, checked ahead (the fault re-checks under the write lock). */
-function stackCanGrowTo(mm: MmStruct, id: number, addr: number): boolean {
-  const v = mm.vmas;
-  if (v.end(id) - addr > RLIMIT_STACK) return false;
-  const prev = mm.findVmaPrev(v.start(id));
-  if (prev === 0) return true;
-  const pf = v.flags(prev);
-  return (
-    (pf & VM_GROWSDOWN) !== 0 ||
-    (pf & VM_ACCESS_FLAGS) === 0 ||
-    addr - v.end(prev) >= STACK_GUARD_GAP
-  );
 }
 
 /** One page fault at `addr` (do_user_addr_fault). 0, or a refusal / -errno. */
