@@ -153,17 +153,10 @@ export function tableIntervals(
   for (let r = firstRunFrom(pool, runsW, pLo); r !== 0 && pool.key(r) < pHi; r = pool.next(r)) {
     push(Math.max(pool.key(r), pLo), Math.min(pool.key(r) + pool.count(r), pHi));
   }
-  const w = bareWord(pool, head, false);
-  for (let l = 0; w !== 0 && l <= level; l++) {
+  for (let l = 0; l <= level; l++) {
     const m = regionPages(l);
-    const base = l * LEVEL_KEY_SPAN;
-    const kLo = base + pLo / m;
-    const kHi = base + pHi / m;
-    for (let r = firstRunFrom(pool, w, kLo); r !== 0 && pool.key(r) < kHi; r = pool.next(r)) {
-      const a = Math.max(pool.key(r), kLo) - base;
-      const b = Math.min(pool.key(r) + pool.count(r), kHi) - base;
-      push(a * m, b * m);
-    }
+    const bare = bareIntervals(pool, head, l, pLo, pHi);
+    for (let k = 0; k < bare.length; k += 2) push(bare[k] * m, bare[k + 1] * m);
   }
   return mergeIntervals(raw);
 }
