@@ -82,11 +82,20 @@ export interface OracleRun {
   dir: string;
 }
 
+/** V8's longest string: the transcript is read as one. */
+export const MAX_TRANSCRIPT_BYTES = 0x1fffffe8;
+
 /**
  * Run `script` in a fresh helper process. The helper's test files live in a temporary directory
  * that is removed afterwards (the transcript still names it; the engine side uses the same name).
+ * A transcript longer than `maxBytes` (a very long script: every checkpoint prints maps, smaps
+ * and status whole) stops the helper and rejects with an error that says so, rather than
+ * crashing the test process when the string cannot be made.
  */
-export async function runOracle(script: string): Promise<OracleRun> {
+export async function runOracle(
+  script: string,
+  maxBytes = MAX_TRANSCRIPT_BYTES,
+): Promise<OracleRun> {
   const built = await buildOracle();
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'procfs-oracle-')));
   try {
@@ -95,10 +104,24 @@ export async function runOracle(script: string): Promise<OracleRun> {
       const child = spawn(binary, [dir], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
+      let bytes = 0;
+      child.stdout.on('data', (b: Buffer) => {
+        bytes += b.length;
+        if (bytes <= maxBytes) out.push(b);
+        else if (!child.killed) child.kill('SIGKILL');
+      });
       child.stderr.on('data', (b: Buffer) => err.push(b));
       child.on('error', reject);
       child.on('close', (code, signal) => {
+        if (bytes > maxBytes) {
+          const limit = maxBytes.toLocaleString('en');
+          reject(
+            new Error(
+              `procfs-oracle printed more than ${limit} bytes (longer than a JS string may be) and was stopped: use a shorter script (random scripts: DIFF_OPS up to ~12,000)`,
+            ),
+          );
+          return;
+        }
         const text = Buffer.concat(out).toString('latin1');
         if (code === 0) resolve(text);
         else {

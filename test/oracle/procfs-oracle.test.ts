@@ -98,3 +98,13 @@ test('the helper reports return values, errno, maps text and query answers', asy
   assert.ok(body.includes('q badflags 0x400000 0x40 -22'));
   assert.ok(body.includes('q name1 0x400000 0x0 -36'));
 });
+
+test('a transcript longer than a string may be stops the helper with an error that says so', async () => {
+  // The limit made small: the header alone is longer than 1,000 bytes.
+  await assert.rejects(
+    runOracle('check\n', 1000),
+    /printed more than 1,000 bytes .* use a shorter script/,
+  );
+  const whole = await runOracle('check\n');
+  assert.ok(whole.stdout.length > 1000, 'the same script under the real limit');
+});
