@@ -25,6 +25,7 @@
 import { ByteSink } from './byte-sink.js';
 import { writeGateLine, writeMapsLine } from './maps-line.js';
 import { MapsLineMemo } from './maps-line-memo.js';
+import { RUN_FULL } from './maps-memo-match.js';
 import { VmaView } from './vma-view.js';
 
 export const POS_END = -1;
@@ -70,7 +71,22 @@ export interface MapsWalker {
   readonly hasGate: boolean;
   /** Appends the gate VMA's record when it is not the maps line (smaps: its block). */
   writeGate?(sink: ByteSink): void;
+  /**
+   * The chunk loop's common case, many lines per call (optional; a walker that protects each
+   * VMA itself and holds it while its line is shown). From `pos.index`, each next VMA is found
+   * and protected as `next` finds it, and while the memo's next entry prints it on its stamp
+   * alone (`lines.stampedLength`) and the line keeps the chunk below `chunkEnd` bytes of `sink`,
+   * the line is copied from the memo and `pos` advanced as `fetchRecord` advances it. Returns
+   * RUN_FULL when the line found last does not fit (the chunk ends there, as on the loop's
+   * overflow; `pos` has advanced past it, as there), else RUN_HANDED: the VMA found last (or
+   * none) is the one the next `next` call returns, without a second lookup.
+   */
+  copyRun?(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, chunkEnd: number): number;
 }
+
+/** MapsWalker.copyRun: the next line is `next`'s to show (else RUN_FULL: the chunk is full). */
+export const RUN_HANDED = 1;
+export { RUN_FULL };
 
 /** MapsWalker.next: found, and its line is already in the sink. */
 export const LINE_WRITTEN = 2;
@@ -148,16 +164,20 @@ export function readMapsChunk(
     lines?.endChunk(sink);
     return record; // -errno, or 0: EOF
   }
+  const chunkEnd = limit > 0 ? chunkStart + limit : Number.POSITIVE_INFINITY;
   for (;;) {
     // m_next()
     if (pos.index === POS_GATE) {
       pos.index = POS_END;
       break;
     }
+    if (lines !== null && walker.copyRun !== undefined) {
+      if (walker.copyRun(pos, sink, lines, chunkEnd) === RUN_FULL) break;
+    }
     const mark = sink.length;
     record = fetchRecord(pos, walker, view, sink, lines);
     if (record <= RECORD_NONE) break;
-    if (limit > 0 && sink.length - chunkStart >= limit) {
+    if (sink.length >= chunkEnd) {
       // Overflow (or the chunk was already full): drop the line; `pos.lastPos` still points
       // before it, so the next chunk looks it up again.
       if (record === RECORD_VMA) lines?.drop(mark);

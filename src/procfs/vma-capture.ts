@@ -22,7 +22,13 @@ import { OPS_NONE, SPECIAL_MAPPINGS } from '../mm/special-mappings.js';
 import { VMA_W32, VMA_W64 } from '../mm/vma-table.js';
 import type { ByteSink } from './byte-sink.js';
 import type { MapsLineMemo } from './maps-line-memo.js';
-import { LINE_WRITTEN, type MapsWalker } from './maps-text.js';
+import {
+  LINE_WRITTEN,
+  type MapsPosition,
+  type MapsWalker,
+  RUN_FULL,
+  RUN_HANDED,
+} from './maps-text.js';
 import type { QueryTarget } from './procmap-query.js';
 import {
   anonVmaNameKind,
@@ -195,22 +201,41 @@ export function directMapsWalker(mm: MmStruct): MapsWalker {
   const cursor = mm.index.cursor();
   // End of the VMA the cursor is on (-1: no valid cursor).
   let cursorEnd = -1;
-  return {
-    // x86-64 always has the vsyscall gate VMA; the store has no per-mm "no gate" flag (yet).
-    hasGate: true,
-    beginChunk() {
-      cursorEnd = -1;
-    },
-    next(from: number, view: VmaView, sink: ByteSink, lines: MapsLineMemo | null): number {
+  // The VMA `copyRun` found last but left to `next` (0: none; -1: nothing).
+  let handed = -1;
+  const find = {
+    /** vma_next: the first VMA with vm_end > from (0: none). */
+    next(from: number): number {
       const found = from === cursorEnd ? cursor.next() : cursor.seek(from);
       if (!found) {
         cursorEnd = -1;
         return 0;
       }
       cursorEnd = cursor.end;
-      if (lines?.writeIfUnchanged(sink, mm, cursor.id, view, true)) return LINE_WRITTEN;
-      captureVma(mm, cursor.id, view);
+      return cursor.id;
+    },
+  };
+  return {
+    // x86-64 always has the vsyscall gate VMA; the store has no per-mm "no gate" flag (yet).
+    hasGate: true,
+    beginChunk() {
+      cursorEnd = -1;
+      handed = -1;
+    },
+    next(from: number, view: VmaView, sink: ByteSink, lines: MapsLineMemo | null): number {
+      let id = handed;
+      if (id < 0) id = find.next(from);
+      else handed = -1;
+      if (id === 0) return 0;
+      if (lines?.writeIfUnchanged(sink, mm, id, view, true)) return LINE_WRITTEN;
+      captureVma(mm, id, view);
       return 1;
+    },
+    copyRun(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, chunkEnd: number): number {
+      const r = lines.copyRun(find, mm, pos, sink, chunkEnd);
+      if (r === RUN_FULL) return RUN_FULL;
+      handed = r;
+      return RUN_HANDED;
     },
   };
 }

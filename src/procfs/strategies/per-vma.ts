@@ -25,7 +25,14 @@ import { VMA_W32, VMA_W64 } from '../../mm/vma-table.js';
 import { type NextVmaReader, VmaReadWalk } from '../../sync/index.js';
 import type { ByteSink } from '../byte-sink.js';
 import type { MapsLineMemo } from '../maps-line-memo.js';
-import { LINE_WRITTEN, type MapsPosition, type MapsWalker, readMapsChunk } from '../maps-text.js';
+import {
+  LINE_WRITTEN,
+  type MapsPosition,
+  type MapsWalker,
+  RUN_FULL,
+  RUN_HANDED,
+  readMapsChunk,
+} from '../maps-text.js';
 import type { QueryTarget } from '../procmap-query.js';
 import { captureVma, queryBuildId } from '../vma-capture.js';
 import type { VmaView } from '../vma-view.js';
@@ -126,18 +133,34 @@ class PerVmaReader implements NextVmaReader {
 class PerVmaWalker implements MapsWalker {
   readonly hasGate = true;
   readonly reader: PerVmaReader;
+  /** The VMA `copyRun` found and read-locked last, left to `next` (0: none; -1: nothing). */
+  private handed = -1;
 
   constructor(ctx: ReaderContext, mm: MmStruct) {
     this.reader = new PerVmaReader(ctx, mm);
   }
 
+  beginChunk(): void {
+    this.handed = -1;
+  }
+
   next(from: number, view: VmaView, sink: ByteSink, lines: MapsLineMemo | null): number {
-    const id = this.reader.walk.next(from);
+    let id = this.handed;
+    if (id < 0) id = this.reader.walk.next(from);
+    else this.handed = -1;
     if (id === 0) return 0;
     // Under the VMA's read lock (or the mmap read lock), as the capture.
     if (lines?.writeIfUnchanged(sink, this.reader.mm, id, view, true)) return LINE_WRITTEN;
     captureVma(this.reader.mm, id, view);
     return 1;
+  }
+
+  /** The memo's run (`copyRun`), each VMA found and read-locked by `walk.next` as `next` does. */
+  copyRun(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, chunkEnd: number): number {
+    const r = lines.copyRun(this.reader.walk, this.reader.mm, pos, sink, chunkEnd);
+    if (r === RUN_FULL) return RUN_FULL;
+    this.handed = r;
+    return RUN_HANDED;
   }
 }
 
