@@ -2,7 +2,7 @@
  * The chunk loop's run (`MapsWalker.copyRun`, maps-line-memo.ts `copyRun`): lines whose VMA is
  * unchanged since the reader's last read are copied many per call, each VMA still found and
  * protected as the line-by-line path finds and protects it. On the node template, whole and in
- * 700-byte and 4 KiB chunks: the third read copies most lines in runs (its counter moves), and
+ * 700-byte and 4 KiB chunks, and in chunks its 10th line would fill exactly: the third read copies most lines in runs (its counter moves), and
  * it prints the same chunks, counts the same lookups and mmap lock windows as the first read
  * (which formats every line: nothing to run on), and per_vma looks the same VMAs up in the same
  * order with none of them read-locked at any lookup (the previous one is unlocked first: one VMA
@@ -30,8 +30,17 @@ function refcnt(mm: MmStruct, id: number): number {
   return t.i32[t.base32 + id * VMA_W32 + VMA_I32_REFCNT];
 }
 
+/**
+ * A chunk size at which the node template's 10th line ends exactly at the chunk's end: that line
+ * starts the next chunk (seq_file counts a full buffer as overflow).
+ */
+function exactLimit(): number {
+  const lines = directText(templateMm('node')).split('\n');
+  return lines.slice(0, 10).join('\n').length + 1;
+}
+
 for (const name of ['mmap_lock', 'per_vma'] as const) {
-  for (const limit of [0, 700, 4096]) {
+  for (const limit of [0, 700, 4096, exactLimit()]) {
     test(`${name} (chunks ${limit || 'none'}): a run takes each VMA as the line-by-line path does`, () => {
       const s = strategyByName(name);
       const mm = templateMm('node');
@@ -67,6 +76,7 @@ for (const name of ['mmap_lock', 'per_vma'] as const) {
       assert.equal(first.runs, 0, 'the first read has no memo to run on');
       assert.ok(third.runs >= lines / 2, `${third.runs} of ${lines} lines copied in runs`);
       assert.deepEqual(third.chunks, first.chunks, 'the same chunk boundaries');
+      if (limit > 0) assert.ok(first.chunks[0].length < limit, 'a chunk stays below its size');
       assert.equal(third.attempts, first.attempts, 'the same lookups and lock tries');
       assert.equal(third.mmapLocks, first.mmapLocks, 'the same mmap lock windows');
       assert.deepEqual(third.lookups, first.lookups, 'the same VMAs looked up, in order');

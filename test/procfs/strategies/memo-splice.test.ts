@@ -3,7 +3,7 @@
  * entries of VMAs gone are dropped, a changed line replaces its entry, a new one goes in before
  * the entry it precedes. Checked on random syscalls between reads (every strategy, chunked and
  * not, rounds of many changes that use up the read's splice budget included): every read prints
- * what the direct walker prints. And on a known change: the lines after a new VMA near the start
+ * what the direct walker prints, in the same chunks. And on a known change: the lines after a new VMA near the start
  * of the file are copied, not formatted again. The random changes are made single-threaded (the
  * hooks' `vm_lock_seq` markers are what the memo sees), the known one in a write section.
  */
@@ -12,11 +12,30 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { mmap, munmap } from '../../../src/mm/syscalls/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE } from '../../../src/mm/vm-flags.js';
+import { ByteSink } from '../../../src/procfs/byte-sink.js';
+import { MapsPosition, readMapsChunk } from '../../../src/procfs/maps-text.js';
 import { ALL_STRATEGIES } from '../../../src/procfs/strategies/strategy.js';
+import { directMapsWalker } from '../../../src/procfs/vma-capture.js';
+import { VmaView } from '../../../src/procfs/vma-view.js';
 import { newMm, PAGE as P, SANDBOX } from '../../mm/syscalls/helpers.js';
 import { apply, opArb, WINDOW_PAGES } from '../../mm/syscalls/random-ops.js';
 import { context, directText, globals, readAll } from './helpers.js';
 import { layoutMm, PAGE, v, write } from './layout.js';
+
+/** The lengths of the direct walker's chunks of `limit` bytes (no memo). */
+function directChunkLengths(mm: ReturnType<typeof newMm>, limit: number): number[] {
+  const pos = new MapsPosition();
+  const sink = new ByteSink();
+  const walker = directMapsWalker(mm);
+  const view = new VmaView();
+  const lengths: number[] = [];
+  for (;;) {
+    sink.clear();
+    const n = readMapsChunk(pos, limit, walker, sink, view);
+    if (n <= 0) return lengths;
+    lengths.push(n);
+  }
+}
 
 test('random changes between reads: every read prints what the direct walker prints', () => {
   const round = fc.oneof(
@@ -43,6 +62,10 @@ test('random changes between reads: every read prints what the direct walker pri
           const got = readAll(s, ctx, mm, limit);
           assert.equal(got.err, 0);
           assert.equal(got.text, directText(mm, limit), `${s.name}, read ${i}`);
+          // The same read() boundaries too (lines copied in runs end a chunk where formatting
+          // would: memo-run.test.ts).
+          const lengths = got.chunks.map((c) => c.length);
+          assert.deepEqual(lengths, directChunkLengths(mm, limit), `${s.name}, read ${i}`);
         }
       },
     ),
