@@ -22,9 +22,9 @@
  * file had every line after it formatted again). Past a budget of entry moves per read
  * (`SPLICE_MOVES_PER_LINE`) the memo is rewritten from there instead. It is changed only by
  * `keep`, once the line stands (a lockless reader's validation passed, no chunk overflow).
- * A walker that protects each VMA itself (per_vma's, the mmap_lock walker) shows the lines whose
- * stamps stand through `copyRun`, many per call: each VMA still found and locked as its `next`
- * finds and locks it, the rest of the per-line path (record capture, view, compare call, `keep`)
+ * A walker whose VMAs are stable while found (per_vma's under each VMA's read lock, the
+ * mmap_lock walker under the chunk's mmap read lock) shows the lines whose stamps stand through
+ * `copyRun`, many per call: each VMA still found and locked as its `next` does it, the rest of the per-line path (record capture, view, compare call, `keep`)
  * left out (session 18: a 100-line per_vma read 8.0 → 6.7 µs in process).
  *
  * Per thread, the memos' memory is bounded (maps-memo-budget.ts says which memos are emptied to

@@ -44,7 +44,11 @@ export interface RunFinder {
 
 /** recordMatch: the record prints otherwise. */
 export const MATCH_NONE = 0;
-/** recordMatch: it prints the same, with an anon name or a special mapping's (never stamped). */
+/**
+ * recordMatch: it prints the same, with an anon name or a special mapping's name. Never stamped:
+ * an unlocked reader meeting a stamp would skip the name, which lockless_nofallback must read
+ * (and count what it finds freed) or fetch through the name op (and count a null op).
+ */
 export const MATCH_NAMED = 1;
 /** recordMatch: it prints the same, compared field by field (the entry may be stamped). */
 export const MATCH_FIELDS = 2;

@@ -72,11 +72,12 @@ export interface MapsWalker {
   /** Appends the gate VMA's record when it is not the maps line (smaps: its block). */
   writeGate?(sink: ByteSink): void;
   /**
-   * The chunk loop's common case, many lines per call (optional; a walker that protects each
-   * VMA itself and holds it while its line is shown). From `pos.index`, each next VMA is found
-   * and protected as `next` finds it, and while the memo's next entry prints it on its stamp
-   * alone (`lines.stampedLength`) and the line keeps the chunk below `chunkEnd` bytes of `sink`,
-   * the line is copied from the memo and `pos` advanced as `fetchRecord` advances it. Returns
+   * The chunk loop's common case, many lines per call (optional: walkers whose VMAs are stable
+   * while found, under their own VMA read lock or the chunk's mmap read lock, so the memo may
+   * stamp for them). From `pos.index`, each next VMA is found and protected as `next` finds it,
+   * and while the memo's next entry prints it on its stamp alone (`lines.copyRun`) and the line
+   * keeps the chunk below `chunkEnd` bytes of `sink`, the line is copied from the memo and `pos`
+   * advanced as `fetchRecord` advances it. Returns
    * RUN_FULL when the line found last does not fit (the chunk ends there, as on the loop's
    * overflow; `pos` has advanced past it, as there), else RUN_HANDED: the VMA found last (or
    * none) is the one the next `next` call returns, without a second lookup.

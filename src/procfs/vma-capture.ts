@@ -201,7 +201,7 @@ export function directMapsWalker(mm: MmStruct): MapsWalker {
   const cursor = mm.index.cursor();
   // End of the VMA the cursor is on (-1: no valid cursor).
   let cursorEnd = -1;
-  // The VMA `copyRun` found last but left to `next` (0: none; -1: nothing).
+  // The VMA `copyRun` found last, for `next` to show (0: there was none; -1: unset).
   let handed = -1;
   const find = {
     /** vma_next: the first VMA with vm_end > from (0: none). */

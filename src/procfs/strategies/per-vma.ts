@@ -133,7 +133,7 @@ class PerVmaReader implements NextVmaReader {
 class PerVmaWalker implements MapsWalker {
   readonly hasGate = true;
   readonly reader: PerVmaReader;
-  /** The VMA `copyRun` found and read-locked last, left to `next` (0: none; -1: nothing). */
+  /** The VMA `copyRun` found and read-locked last, for `next` to show (0: there was none; -1: unset). */
   private handed = -1;
 
   constructor(ctx: ReaderContext, mm: MmStruct) {
