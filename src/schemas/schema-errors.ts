@@ -99,7 +99,10 @@ function rootBranch(e: SchemaError): string {
 
 /**
  * A body that is one of several shapes fails each of them: only the errors of the shape it
- * came closest to (fewest errors) say what is wrong with it.
+ * came closest to say what is wrong with it — the shape with the fewest wrong places (a value
+ * that fails a union inside a shape is one wrong place, however many errors its branches give:
+ * `{"addrs":["0x1",1.5]}` is the compact batch with one bad address, not the per-query form
+ * with a missing `queries` and an unknown `addrs`).
  */
 function closestShape(errors: readonly SchemaError[]): readonly SchemaError[] {
   const byBranch = new Map<string, SchemaError[]>();
@@ -108,7 +111,14 @@ function closestShape(errors: readonly SchemaError[]): readonly SchemaError[] {
     if (b !== '') byBranch.set(b, [...(byBranch.get(b) ?? []), e]);
   }
   let best: SchemaError[] | null = null;
-  for (const list of byBranch.values()) if (best === null || list.length < best.length) best = list;
+  let bestPlaces = 0;
+  for (const list of byBranch.values()) {
+    const places = new Set(list.map((e) => e.instancePath)).size;
+    if (best === null || places < bestPlaces) {
+      best = list;
+      bestPlaces = places;
+    }
+  }
   return best ?? errors;
 }
 

@@ -69,6 +69,12 @@ describe('schema failure messages', () => {
       await message('POST', url, { queries: [{ addr: 1, x: 2 }] }),
       'body/queries/0/x is not allowed here',
     );
+    // One bad address of a compact batch is one wrong place, though its union's branches give
+    // several errors (it was judged the per-query form: "body/addrs is not allowed here").
+    assert.equal(
+      await message('POST', url, { addrs: ['0x1', 1.5] }),
+      'body/addrs/1 1.5 is not a string or an integer',
+    );
   });
 
   test('bounds and missing fields keep their own words', async () => {
