@@ -33,6 +33,14 @@ import {
 } from './engine.js';
 import { type MapsRead, PieceSlab, ReadPieces } from './read-pieces.js';
 import type { EngineShared, EngineTransport } from './transport.js';
+import {
+  type Gathering,
+  gatherTurn,
+  newGathering,
+  Stop,
+  take,
+  wholeRead,
+} from './turn-gathering.js';
 
 export interface EventLoopReadOptions {
   /**
@@ -58,54 +66,6 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Waits (without blocking) for mm's mmap read lock; the caller's read must release it. */
 function lockWhenFree(mm: MmStruct): Promise<number> {
   return mmapReadLockAsync(mm.i32, SYNC_WORDS_BASE);
-}
-
-/** Where a turn's gathering stopped (`gatherTurn`). */
-const Stop = {
-  /** The file ended. */
-  Eof: 0,
-  /** The turn's byte budget is used: the next chunk is read in a later turn. */
-  Turn: 1,
-  /** One piece per chunk (a traced read): the next chunk is read at once. */
-  Piece: 2,
-  /** The next chunk would wait for the mmap read lock (`Gathering.wait`). */
-  Wait: 3,
-} as const;
-type Stop = (typeof Stop)[keyof typeof Stop];
-
-/** The state of a stepped read between turns (event loop only). */
-interface Gathering {
-  read: SteppedMapsRead;
-  /** Where the chunks of the current turn are gathered, as one piece (`take`). */
-  slab: PieceSlab;
-  bytesPerTurn: number;
-  piecePerChunk: boolean;
-  /** What `next()` threw when the last turn stopped with `Stop.Wait`. */
-  wait: unknown;
-}
-
-/** Gathers `chunk` and the chunks after it that belong to the same turn; says why it stopped. */
-function gatherTurn(g: Gathering, first: Uint8Array): Stop {
-  let chunk: Uint8Array | null = first;
-  let bytes = 0;
-  for (;;) {
-    g.slab.append(chunk);
-    bytes += chunk.length;
-    if (bytes >= g.bytesPerTurn) return Stop.Turn;
-    if (g.piecePerChunk) return Stop.Piece;
-    try {
-      chunk = g.read.next();
-    } catch (err) {
-      g.wait = err;
-      return Stop.Wait;
-    }
-    if (chunk === null) return Stop.Eof;
-  }
-}
-
-/** The piece the turn gathered. */
-function take(g: Gathering): Uint8Array {
-  return g.slab.take();
 }
 
 /**
@@ -186,7 +146,7 @@ function afterFirstChunk(
   }
   if (stop === Stop.Eof) {
     read.close();
-    return new ReadPieces(g.slab.openLength > 0 ? [take(g)] : [], g.slab);
+    return wholeRead(g);
   }
   return laterPieces(engine, pid, g, stop, take(g));
 }
@@ -243,13 +203,8 @@ export function eventLoopReads(
   // event loop: a piece is taken out before any `yield` or `await`, so nothing stays open there
   // while another read runs.
   const slab = new PieceSlab();
-  const gathering = (read: SteppedMapsRead, piecePerChunk: boolean): Gathering => ({
-    read,
-    slab,
-    bytesPerTurn: opts.bytesPerTurn,
-    piecePerChunk,
-    wait: null,
-  });
+  const gathering = (read: SteppedMapsRead, piecePerChunk: boolean): Gathering =>
+    newGathering(read, slab, opts.bytesPerTurn, piecePerChunk);
   return {
     // Not async: steppedChunks is the read's one promise layer (a missing pid still rejects).
     maps(req: MapsRequest, chunkStats?: number[]) {

@@ -1,11 +1,15 @@
 /**
  * What a stepped read (maps, smaps, status) hands the HTTP layer: its pieces, each a copy of the
- * bytes of one event-loop turn. Two things keep a typical read (one turn: ~100 maps lines, 8 KiB)
- * cheap on the event loop, where every request runs:
+ * bytes of one event-loop turn — or, for a maps read that ended within its turn with every line
+ * standing since its reader's last read, the memo's text itself (`LentPiece`: event-loop-reads.ts
+ * gathers lent chunks, maps-line-memo.ts lends them and copies its text before changing it while
+ * a reply keeps it). Three things keep a typical read (one turn: ~100 maps lines, 8 KiB) cheap on
+ * the event loop, where every request runs:
  *
  * - `ReadPieces`: a read that ended within its first turn is returned whole and at once (no
  *   promise, no async generator, no promise per piece: `MapsRead`); it is still an
  *   `AsyncIterable`, so every other consumer iterates it like a streamed read.
+ * - A lent piece: no copy at all (in a request, ~1.5 µs less event loop: BENCHMARKS.md).
  * - `PieceSlab`: a turn's chunks are gathered straight into a shared 256 KiB slab (one copy per
  *   chunk) rather than each piece getting an ArrayBuffer of its own (a malloc, a free and
  *   external-memory accounting for the GC per request, as node's own Buffer pool avoids for
@@ -15,13 +19,25 @@
  *   slow client holds never pins much.
  */
 
+import type { TextLender } from '../procfs/byte-sink.js';
+
+/** A piece that is a range of a maps line memo's text, pinned until its reply is written. */
+export interface LentPiece {
+  lender: TextLender;
+  text: Uint8Array;
+}
+
 /** The pieces of a read that ended within one event-loop turn (nothing left to read). */
 export class ReadPieces implements AsyncIterable<Uint8Array> {
   private released = false;
-  /** `slab`: where the pieces were taken from, if they may be given back (`release`). */
+  /**
+   * `slab`: where the pieces were taken from, if they may be given back (`release`); `lent`: the
+   * text the piece is a view of instead, when the read's lines were all a memo's run.
+   */
   constructor(
     readonly pieces: readonly Uint8Array[],
     private readonly slab: PieceSlab | null = null,
+    private readonly lent: LentPiece | null = null,
   ) {}
 
   /**
@@ -30,10 +46,17 @@ export class ReadPieces implements AsyncIterable<Uint8Array> {
    * counts.
    */
   release(): void {
-    const slab = this.slab;
-    if (slab === null || this.released) return;
+    if (this.released) return;
     this.released = true;
-    for (const piece of this.pieces) slab.release(piece);
+    const lent = this.lent;
+    if (lent !== null) lent.lender.unpin(lent.text);
+    const slab = this.slab;
+    if (slab !== null) for (const piece of this.pieces) slab.release(piece);
+  }
+
+  /** Whether the piece is a memo's text (pinned until `release`) rather than a copy. */
+  get isLent(): boolean {
+    return this.lent !== null;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {

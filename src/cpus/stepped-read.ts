@@ -6,6 +6,7 @@
  */
 import type { ReadOpId, StrategyId } from '../metrics/labels.js';
 import type { MmStruct } from '../mm/mm-struct.js';
+import type { ByteSink } from '../procfs/byte-sink.js';
 import { ChunkStatsTrace } from '../procfs/chunk-stats.js';
 import { ReadWouldWait } from '../procfs/strategies/reader-context.js';
 import type { ReaderContext } from '../procfs/strategies/strategy.js';
@@ -24,6 +25,12 @@ export interface SteppedMapsRead {
    */
   nextHoldingLock(waitedNs: number): Uint8Array | null;
   close(): void;
+  /**
+   * The sink the chunks are views of: when `sink.lender` is set, the chunk just returned is a
+   * range of that lender's text (`ByteSink.lend`), which a caller may keep beyond the next call
+   * by pinning it (`TextLender.pin`).
+   */
+  readonly sink: ByteSink;
 }
 
 /**
@@ -50,9 +57,14 @@ export function openSteppedRead(
   ctx.beginRead(op, strategy);
   let open = true;
   let delivered = false;
+  // Its chunks are taken as views before the next call: one that is a run of the memo's text
+  // may be lent rather than copied into the sink.
+  ctx.sink.mayLend = true;
   const close = () => {
     if (!open) return;
     open = false;
+    ctx.sink.clear();
+    ctx.sink.mayLend = false;
     ctx.endRead();
     release(ctx);
   };
@@ -97,5 +109,6 @@ export function openSteppedRead(
       return open ? finish(n) : null;
     },
     close,
+    sink: ctx.sink,
   };
 }

@@ -27,6 +27,11 @@
  * `copyRun`, many per call: each VMA still found and locked as its `next` does it, the rest of the per-line path (record capture, view, compare call, `keep`)
  * left out (session 18: a 100-line per_vma read 8.0 → 6.7 µs in process).
  *
+ * A chunk that is one run of the memo's text (every line of it copied, the gate line included:
+ * `gate` keeps it after the last entry's line) is lent to a sink that may take it as a view
+ * (`endChunk`, `ByteSink.lend`): the event loop answers such a read with the text itself, and
+ * while a reply keeps it (`pin`) the text is copied before it is written (`writableText`).
+ *
  * Per thread, the memos' memory is bounded (maps-memo-budget.ts says which memos are emptied to
  * make room, least recently read first, and which are not); the entries' columns and their
  * growth are maps-memo-columns.ts's, and whether a record prints as an entry is
@@ -40,7 +45,8 @@ import type { ByteSink } from './byte-sink.js';
 import { writeMapsLine } from './maps-line.js';
 import { nextReadTick } from './maps-memo-budget.js';
 import { misc, SEEN_NONE } from './maps-memo-columns.js';
-import { MATCH_FIELDS, MATCH_NONE, MemoMatch, type RunFinder } from './maps-memo-match.js';
+import { MATCH_FIELDS, MATCH_NONE, type RunFinder } from './maps-memo-match.js';
+import { MemoRun } from './maps-memo-run.js';
 import type { MapsPosition } from './maps-text.js';
 import type { VmaView } from './vma-view.js';
 
@@ -50,7 +56,7 @@ const LAST_MISS = 2;
 /** Entries a read may move by splicing, per entry the memo holds (then it rewrites instead). */
 const SPLICE_MOVES_PER_LINE = 4;
 
-export class MapsLineMemo extends MemoMatch {
+export class MapsLineMemo extends MemoRun {
   // The read in progress: the entry the next line is compared with, and whether lines still
   // match (else the memo is being rewritten from entry `next` on; `storing` false: not at all).
   private next = 0;
@@ -64,10 +70,6 @@ export class MapsLineMemo extends MemoMatch {
   private chunkNext = 0;
   private chunkMatching = true;
   private chunkStoring = true;
-  // Consecutive hits not yet copied: text[runSrc, runSrc + runLen) → sink at runDst.
-  private runSrc = 0;
-  private runDst = 0;
-  private runLen = 0;
   /** Lines copied from the memo so far (tests). */
   private copied = 0;
   // The line written last (`write`), until `keep` or `drop`.
@@ -100,9 +102,12 @@ export class MapsLineMemo extends MemoMatch {
     }
   }
 
-  /** End of a chunk that stands: the pending run is copied into the sink. */
+  /**
+   * End of a chunk that stands: the pending run is copied into the sink, or lent to it when it
+   * is the whole chunk and the sink's owner takes chunks as views (`ByteSink.mayLend`).
+   */
   endChunk(sink: ByteSink): void {
-    this.flush(sink);
+    this.lendOrFlush(sink);
     this.chunkNext = this.next;
     this.chunkMatching = this.matching;
     this.chunkStoring = this.storing;
@@ -226,18 +231,7 @@ export class MapsLineMemo extends MemoMatch {
   /** Appends entries [first, last)'s lines (joining the pending run when they continue it). */
   private copyEntries(sink: ByteSink, first: number, last: number): void {
     const src = this.off[first];
-    const len = this.off[last] - src;
-    sink.reserve(len);
-    const dst = sink.length;
-    if (this.runLen > 0 && this.runSrc + this.runLen === src && this.runDst + this.runLen === dst) {
-      this.runLen += len;
-    } else {
-      this.flush(sink);
-      this.runSrc = src;
-      this.runDst = dst;
-      this.runLen = len;
-    }
-    sink.length = dst + len;
+    this.copyText(sink, src, this.off[last] - src);
     this.copied += last - first;
   }
 
@@ -293,9 +287,7 @@ export class MapsLineMemo extends MemoMatch {
   /** The line just written is gone (`sink.length` goes back to `mark`, the line's start). */
   drop(mark: number): void {
     this.unvalidated = -1;
-    if (this.last === LAST_HIT && mark < this.runDst + this.runLen) {
-      this.runLen = mark > this.runDst ? mark - this.runDst : 0;
-    }
+    if (this.last === LAST_HIT) this.trimRun(mark);
     this.last = LAST_NONE;
   }
 
@@ -360,12 +352,5 @@ export class MapsLineMemo extends MemoMatch {
   /** Lines copied from the memo instead of formatted, over its life (tests). */
   get hits(): number {
     return this.copied;
-  }
-
-  private flush(sink: ByteSink): void {
-    if (this.runLen === 0) return;
-    sink.reserve(0);
-    sink.bytes.set(this.text.subarray(this.runSrc, this.runSrc + this.runLen), this.runDst);
-    this.runLen = 0;
   }
 }

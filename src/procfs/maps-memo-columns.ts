@@ -78,6 +78,17 @@ export abstract class MemoColumns implements BudgetedMemo {
   protected off = new Int32Array(1);
   protected names: (Uint8Array | null)[] = [];
   protected text = new Uint8Array(0);
+  /**
+   * Readers keeping a view of `text` (a lent chunk, `ByteSink.lend`, kept as a reply's body until
+   * it is written): while any does, `text` is never written in place (`writableText` copies it
+   * first). A text replaced meanwhile is the readers' alone; their unpin then changes nothing.
+   */
+  private pins = 0;
+  /**
+   * Where the text holds the gate line after the last entry's (`off[n]`), or -1: any change to
+   * the entries or their text voids it (maps-line-memo.ts `gate` writes it again).
+   */
+  protected gateAt = -1;
   private bytes = 0;
   /** When it was last read (a per-thread clock, maps-memo-budget.ts `nextReadTick`). */
   protected lastUse = 0;
@@ -94,6 +105,23 @@ export abstract class MemoColumns implements BudgetedMemo {
     const at = this.off[e + 1] - ANON_NAME_TAIL - len;
     for (let i = 0; i < len; i++) if (text[at + i] !== src[from + i]) return false;
     return true;
+  }
+
+  pin(text: Uint8Array): void {
+    if (text === this.text) this.pins++;
+  }
+
+  unpin(text: Uint8Array): void {
+    if (text === this.text && this.pins > 0) this.pins--;
+  }
+
+  /** `text`, to be written in place: a copy of it first while a reader keeps a view of it. */
+  protected writableText(): Uint8Array {
+    if (this.pins > 0) {
+      this.text = this.text.slice();
+      this.pins = 0;
+    }
+    return this.text;
   }
 
   /**
@@ -116,7 +144,9 @@ export abstract class MemoColumns implements BudgetedMemo {
     const textEnd = this.off[n];
     if (!this.reserve(replace ? n : n + 1, textEnd + delta)) return false;
     const off = this.off;
-    if (delta !== 0) this.text.copyWithin(at + len, at + oldLen, textEnd);
+    const text = this.writableText();
+    this.gateAt = -1;
+    if (delta !== 0) text.copyWithin(at + len, at + oldLen, textEnd);
     if (replace) {
       for (let i = e + 1; i <= n; i++) off[i] += delta;
     } else {
@@ -143,7 +173,7 @@ export abstract class MemoColumns implements BudgetedMemo {
       this.nameTo[e] = v.nameTo;
     }
     this.seen[e] = SEEN_NONE;
-    if (len > 0) this.text.set(src.subarray(from, from + len), at);
+    if (len > 0) text.set(src.subarray(from, from + len), at);
     off[e + 1] = at + len;
     return true;
   }
@@ -195,7 +225,8 @@ export abstract class MemoColumns implements BudgetedMemo {
     const n = this.n;
     const off = this.off;
     const gone = off[e + count] - off[e];
-    this.text.copyWithin(off[e], off[e + count], off[n]);
+    this.writableText().copyWithin(off[e], off[e + count], off[n]);
+    this.gateAt = -1;
     this.moveEntries(e, e + count, n);
     for (let i = e + 1; i <= n - count; i++) off[i] = off[i + count] - gone;
     this.n = n - count;
@@ -241,6 +272,8 @@ export abstract class MemoColumns implements BudgetedMemo {
       const text = new Uint8Array(textCap);
       text.set(this.text.subarray(0, this.off[this.n]));
       this.text = text;
+      this.pins = 0;
+      this.gateAt = -1;
     }
     charge(this, bytes - this.bytes);
     this.bytes = bytes;
@@ -287,6 +320,8 @@ export abstract class MemoColumns implements BudgetedMemo {
     this.off = new Int32Array(1);
     this.names = [];
     this.text = new Uint8Array(0);
+    this.pins = 0;
+    this.gateAt = -1;
   }
 
   /** Lines memoised (tests). */

@@ -96,8 +96,9 @@ const RECORD_NONE = 0;
 const RECORD_VMA = 1;
 const RECORD_GATE = 2;
 
-function showGate(walker: MapsWalker, sink: ByteSink): void {
+function showGate(walker: MapsWalker, sink: ByteSink, lines: MapsLineMemo | null): void {
   if (walker.writeGate) walker.writeGate(sink);
+  else if (lines !== null) lines.gate(sink);
   else writeGateLine(sink);
 }
 
@@ -125,7 +126,7 @@ function fetchRecord(
   }
   pos.index = POS_GATE;
   if (walker.hasGate) {
-    showGate(walker, sink);
+    showGate(walker, sink, lines);
     return RECORD_GATE;
   }
   // No gate VMA on this mm: m_next() on the gate position ends the file.
@@ -155,7 +156,7 @@ export function readMapsChunk(
   if (pos.index > 0) pos.index = pos.lastPos;
   let record: number;
   if (pos.index === POS_GATE) {
-    showGate(walker, sink);
+    showGate(walker, sink, lines);
     record = RECORD_GATE;
   } else {
     record = fetchRecord(pos, walker, view, sink, lines); // the first record always goes out
@@ -182,6 +183,7 @@ export function readMapsChunk(
       // Overflow (or the chunk was already full): drop the line; `pos.lastPos` still points
       // before it, so the next chunk looks it up again.
       if (record === RECORD_VMA) lines?.drop(mark);
+      else lines?.trimRun(mark); // the gate's line (from the memo's text)
       sink.length = mark;
       break;
     }

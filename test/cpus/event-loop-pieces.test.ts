@@ -10,6 +10,7 @@ import type { Engine, SteppedMapsRead } from '../../src/cpus/engine.js';
 import { eventLoopReads } from '../../src/cpus/event-loop-reads.js';
 import { ReadPieces } from '../../src/cpus/read-pieces.js';
 import { MmStruct, SYNC_WORDS_BASE } from '../../src/mm/mm-struct.js';
+import { ByteSink } from '../../src/procfs/byte-sink.js';
 import { ReadWouldWait } from '../../src/procfs/strategies/reader-context.js';
 import { mmapLockState, mmapReadUnlock } from '../../src/sync/index.js';
 
@@ -41,6 +42,7 @@ function scriptedRead(script: Array<string | 'wait'>, log: string[]): SteppedMap
     close() {
       log.push('close');
     },
+    sink: new ByteSink(), // never lent: every chunk is copied
   };
 }
 
