@@ -218,10 +218,11 @@ export class MapsLineMemo extends MemoRun {
   ): number {
     const first = this.next;
     if (!this.matching || first >= this.n) return find.next(pos.index);
+    const fieldMatches = this.runFieldMatches;
     const last = this.stampedRun(find, mm, pos, first, chunkEnd - sink.length);
     if (last > first) {
       this.copyEntries(sink, first, last);
-      this.stampHits += last - first;
+      this.stampHits += last - first - (this.runFieldMatches - fieldMatches);
       this.runHits += last - first;
       this.next = last;
     }

@@ -56,6 +56,8 @@ export const MATCH_FIELDS = 2;
 export abstract class MemoMatch extends MemoColumns {
   /** What the last `stampedRun` stopped at: RUN_FULL or the VMA found last. */
   protected runStop = RUN_FULL;
+  /** Lines a run matched field by field (its stamp did not stand), over the memo's life. */
+  protected runFieldMatches = 0;
 
   /**
    * Record `id` of `mm` against entry `e`, same range: its printed flag bits, its file (the
@@ -109,9 +111,27 @@ export abstract class MemoMatch extends MemoColumns {
   }
 
   /**
+   * A run's VMA `id` whose stamp does not stand on entry `e` (same range), matched field by field
+   * as the line-by-line path matches it for a reader holding its lock (`compareRecord`), stamped
+   * on a match of its fields; an anon-named or special mapping's line matches unstamped. Out of
+   * line: a run meets it at the lines that are never stamped and after a change.
+   */
+  private lockedMatch(mm: MmStruct, id: number, e: number): boolean {
+    const match = this.recordMatch(mm, id, e, true);
+    if (match === MATCH_NONE) return false;
+    if (match === MATCH_FIELDS) {
+      const t = mm.vmas;
+      this.seen[e] = t.i32[t.base32 + id * VMA_W32 + VMA_I32_LOCK_SEQ];
+    }
+    this.runFieldMatches++;
+    return true;
+  }
+
+  /**
    * From entry `e` and position `pos` on: each next VMA `find` finds and protects, while it
-   * prints as the next entry on its stamp alone (its range, its vm_lock_seq and `deleted`:
-   * writeIfUnchanged's first test) and that line fits in `room` bytes (strictly), advances
+   * prints as the next entry on its stamp (its range, its vm_lock_seq and `deleted`:
+   * writeIfUnchanged's first test) or, failing that, field by field (`lockedMatch`: the finder
+   * holds what protects the record) and that line fits in `room` bytes (strictly), advances
    * `pos` as `fetchRecord` does. Returns the entry after the last line that fits; `runStop` says
    * why it stopped: RUN_FULL (`pos` is past the line that did not fit, as `fetchRecord` leaves
    * it on an overflow), or the VMA found last (0: none) that is not the next entry's.
@@ -145,11 +165,13 @@ export abstract class MemoMatch extends MemoColumns {
       }
       const vmEnd = f64[end64 + id * VMA_W64];
       const r32 = id * VMA_W32;
+      if (start[e] !== f64[start64 + id * VMA_W64] || end[e] !== vmEnd) {
+        stop = id;
+        break;
+      }
       if (
-        start[e] !== f64[start64 + id * VMA_W64] ||
-        end[e] !== vmEnd ||
-        seen[e] !== i32[seq32 + r32] ||
-        !this.sameDeleted(mm, i32[file32 + r32], e)
+        (seen[e] !== i32[seq32 + r32] || !this.sameDeleted(mm, i32[file32 + r32], e)) &&
+        !this.lockedMatch(mm, id, e)
       ) {
         stop = id;
         break;
