@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
 import type { ServiceConfig } from '../src/config.js';
+import { ReadPieces } from '../src/cpus/read-pieces.js';
 import { type MapsReadOptions, type SimApi, SimError } from '../src/cpus/sim-api.js';
 import { totalRates } from '../src/metrics/rates.js';
 import { chunkStatsObject } from '../src/procfs/chunk-stats.js';
@@ -32,7 +33,10 @@ const RATES_INTERVAL_MS = 1000;
 async function collectMaps(chunks: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Uint8Array[] = [];
   for await (const c of chunks) parts.push(c);
-  return Buffer.concat(parts).toString('utf8');
+  const text = Buffer.concat(parts).toString('utf8');
+  // A whole read's memory (slab piece, or the memo's text it was lent) is free once copied.
+  if (chunks instanceof ReadPieces) chunks.release();
+  return text;
 }
 
 /** A traced read: the text, and per chunk its size and what its lock window took. */

@@ -38,7 +38,12 @@ export class ReadPieces implements AsyncIterable<Uint8Array> {
     readonly pieces: readonly Uint8Array[],
     private readonly slab: PieceSlab | null = null,
     private readonly lent: LentPiece | null = null,
-  ) {}
+  ) {
+    if (lent !== null) {
+      lentMade++;
+      lentOut++;
+    }
+  }
 
   /**
    * The pieces are no longer read (their reply was written to its socket): their slab memory may
@@ -49,7 +54,10 @@ export class ReadPieces implements AsyncIterable<Uint8Array> {
     if (this.released) return;
     this.released = true;
     const lent = this.lent;
-    if (lent !== null) lent.lender.unpin(lent.text);
+    if (lent !== null) {
+      lent.lender.unpin(lent.text);
+      lentOut--;
+    }
     const slab = this.slab;
     if (slab !== null) for (const piece of this.pieces) slab.release(piece);
   }
@@ -75,6 +83,16 @@ export function piecesBuffer(parts: readonly Uint8Array[]): Buffer {
   if (parts.length === 1 && parts[0] instanceof Buffer) return parts[0];
   if (parts.length === 1) return Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length);
   return Buffer.concat(parts);
+}
+
+// Lent reads (`ReadPieces` of a memo's text) made on this thread, and those not released yet:
+// how a caller can see that replies give their text back (tests).
+let lentMade = 0;
+let lentOut = 0;
+
+/** Lent reads made on this thread, and of them those not released yet (tests). */
+export function lentReads(): { made: number; outstanding: number } {
+  return { made: lentMade, outstanding: lentOut };
 }
 
 const SLAB_BYTES = 256 * 1024;

@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { slabAllocations } from '../../src/cpus/read-pieces.js';
+import { lentReads, slabAllocations } from '../../src/cpus/read-pieces.js';
 import { Sim } from '../../src/cpus/sim.js';
 import { queryAnswerJsonHits } from '../../src/schemas/query.js';
 import { testConfig } from './helpers.js';
@@ -255,21 +255,55 @@ describe('reads fast path (real server)', () => {
     assert.deepEqual(none.plain, none.routed);
   });
 
-  test('maps: answers in parallel and in a row (slab memory reused) are each the route`s bytes', async () => {
+  test('maps: answers in parallel and in a row (their memory given back) are each the route`s bytes', async () => {
     const routed = await get(`/proc/${pid}/maps?chunk=4096`);
     // 400 answers of ~4.3 KB each, 16 in flight at a time, on each path: the fast path (plain
-    // form) and fastify's route (`?chunk=4096`). The 256 KiB slabs fill several times over
-    // (~7 slabs' worth a path) and are reused once their replies were written: a path that did
-    // not give its pieces back would allocate a slab every ~60 answers.
+    // form) and fastify's route (`?chunk=4096`). The process does not change, so each read is
+    // the reader's memo text itself (lent), pinned until its reply was written: a path that did
+    // not give it back would leave its reads outstanding.
     for (const path of [`/proc/${pid}/maps`, `/proc/${pid}/maps?chunk=4096`]) {
       const seen = app.readFastPath.answered;
-      const slabs = slabAllocations();
+      const lent = lentReads();
       for (let round = 0; round < 25; round++) {
         const answers = await Promise.all(Array.from({ length: 16 }, () => get(path)));
         for (const a of answers) assert.deepEqual(a, routed);
       }
       const fast = path.endsWith('/maps');
       assert.equal(app.readFastPath.answered, seen + (fast ? 400 : 0), path);
+      await new Promise((r) => setImmediate(r)); // the last replies' `finish`
+      assert.ok(lentReads().made - lent.made >= 390, `${path}: reads lent`);
+      assert.equal(lentReads().outstanding, lent.outstanding, `${path}: lent reads given back`);
+    }
+  });
+
+  test('maps: reads copied into slab memory give it back (the process changes between reads)', async () => {
+    // Each read sees a page mapped or unmapped since the last: its lines are not one run of the
+    // memo, so it is copied into a 256 KiB slab (~60 answers a slab), reused once its replies
+    // were written: a path that did not give its pieces back would allocate a slab every ~60.
+    const spare = 0x7e0000000000;
+    for (const path of [`/proc/${pid}/maps`, `/proc/${pid}/maps?chunk=4096`]) {
+      const slabs = slabAllocations();
+      const lent = lentReads().made;
+      for (let round = 0; round < 300; round++) {
+        const call =
+          round % 2 === 0
+            ? {
+                op: 'mmap' as const,
+                addr: spare,
+                length: 4096,
+                prot: 1,
+                flags: 0x100022,
+                offset: 0,
+                file: null,
+              }
+            : { op: 'munmap' as const, addr: spare, length: 4096 };
+        const [r] = await sim.syscalls(pid, [call]);
+        assert.equal(typeof r, 'number');
+        const a = await get(path);
+        assert.equal(a.status, 200);
+        assert.equal(a.body.includes('7e0000000000-'), round % 2 === 0, path);
+      }
+      assert.equal(lentReads().made, lent, `${path}: no read lent`);
       assert.ok(slabAllocations() - slabs <= 2, `${path}: ${slabAllocations() - slabs} slabs`);
     }
   });

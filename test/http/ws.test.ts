@@ -9,6 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { buildApp } from '../../src/app.js';
+import { lentReads } from '../../src/cpus/read-pieces.js';
+import { Sim } from '../../src/cpus/sim.js';
 import { SimError } from '../../src/cpus/sim-api.js';
 import { FakeSim } from './fake-sim.js';
 import { appWith, testConfig } from './helpers.js';
@@ -216,4 +218,30 @@ describe('/ws log levels', () => {
       await app.close();
     }
   });
+});
+
+test('/ws maps reads give their memory back (a real Sim: reads lent from the memo)', async () => {
+  // One worker CPU: maps reads run on the event loop, whole within a turn, lent when unchanged.
+  const sim = await Sim.start({ ...testConfig(), cpus: 1, population: 0 });
+  const app = await appWith(sim, { cpus: 1 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const { pid } = await sim.createProcess({ template: 'node', comm: 'ws' });
+    const port = (app.server.address() as { port: number }).port;
+    const c = await new Client(`ws://127.0.0.1:${port}/ws`).open();
+    const before = lentReads();
+    let text = '';
+    for (let i = 0; i < 20; i++) {
+      c.send({ id: `m${i}`, op: 'maps', pid });
+      const m = await c.next();
+      if (i > 0) assert.equal(m.result, text, 'the same text every time');
+      text = m.result as string;
+    }
+    await c.close();
+    assert.ok(lentReads().made - before.made >= 19, 'reads after the first lent');
+    assert.equal(lentReads().outstanding, before.outstanding, 'every lent read given back');
+  } finally {
+    await app.close();
+    await sim.close();
+  }
 });
