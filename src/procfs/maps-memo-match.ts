@@ -1,8 +1,8 @@
 /**
  * Whether a VMA record still prints as a maps line memo's entry (maps-line-memo.ts): compared
- * field by field (`recordMatch`), or on the entry's stamp alone for a run of them
- * (`stampedRun`). Predicates only: what the memo copies, stamps and advances on a match is
- * the memo's.
+ * field by field (`recordMatch`), or for a run of them on each entry's stamp, field by field
+ * where the stamp does not stand (`stampedRun`). Predicates, but for the stamp a run's field
+ * match leaves: what the memo copies and advances on a match is the memo's.
  */
 import {
   VMA_F64_ANON_NAME,
