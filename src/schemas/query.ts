@@ -60,10 +60,10 @@ export function parseQueryFlags(input: string | number | undefined): number {
       ? QUERY_FLAG_BITS[name as keyof typeof QUERY_FLAG_BITS]
       : undefined;
     if (bit === undefined) {
-      throw new UapiValueError(
-        'EINVAL',
-        `flags: unknown flag "${name}" (known: ${Object.keys(QUERY_FLAG_BITS).join(', ')})`,
-      );
+      const known = Object.keys(QUERY_FLAG_BITS).join(', ');
+      // An empty name (`A|`, a space): say so, with what was given, rather than `unknown flag ""`.
+      const what = name === '' ? `empty flag name in "${input}"` : `unknown flag "${name}"`;
+      throw new UapiValueError('EINVAL', `flags: ${what} (names joined with |; known: ${known})`);
     }
     bits |= bit;
   }

@@ -69,7 +69,23 @@ describe('procfs reads', () => {
       url: '/proc/1/procmap_query?addr=0&flags=NOPE',
     });
     assert.equal(f.statusCode, 400);
-    assert.match(f.json().message, /NOPE/);
+    assert.match(f.json().message, /unknown flag "NOPE"/);
+    // A name left empty (a trailing |, a space alone) is named as such, with what was given.
+    for (const [flags, given] of [
+      ['VMA_READABLE%7C', 'VMA_READABLE|'],
+      ['%20', ' '],
+    ]) {
+      const e = await fx.app.inject({
+        method: 'GET',
+        url: `/proc/1/procmap_query?addr=0&flags=${flags}`,
+      });
+      assert.equal(e.statusCode, 400);
+      assert.equal(e.json().error, 'EINVAL');
+      assert.match(
+        e.json().message,
+        new RegExp(`empty flag name in "${given.replace('|', '\\|')}"`),
+      );
+    }
     const m = await fx.app.inject({ method: 'GET', url: '/proc/1/procmap_query' });
     assert.equal(m.statusCode, 400);
     assert.match(m.json().message, /addr/);
