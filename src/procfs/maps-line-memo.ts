@@ -206,8 +206,9 @@ export class MapsLineMemo extends MemoRun {
    * `MapsWalker.copyRun` for a walker whose `find.next(from)` finds and protects the next VMA as
    * its `next` does (0: none; that VMA stays protected until the next call): the lines of the
    * entries from `next` on that `stampedRun` finds unchanged, copied as one run, `pos` advanced
-   * as `fetchRecord` advances it. Returns RUN_FULL (a line found did not fit below `chunkEnd`),
-   * or the VMA found last (>= 0, 0: none), which the walker's `next` is to show.
+   * as `fetchRecord` advances it (`firstFits`: the first line goes in however long, a chunk's
+   * first). Returns RUN_FULL (a line found did not fit below `chunkEnd`), or the VMA found last
+   * (>= 0, 0: none), which the walker's `next` is to show.
    */
   copyRun(
     find: RunFinder,
@@ -215,11 +216,12 @@ export class MapsLineMemo extends MemoRun {
     pos: MapsPosition,
     sink: ByteSink,
     chunkEnd: number,
+    firstFits: boolean,
   ): number {
     const first = this.next;
     if (!this.matching || first >= this.n) return find.next(pos.index);
     const fieldMatches = this.runFieldMatches;
-    const last = this.stampedRun(find, mm, pos, first, chunkEnd - sink.length);
+    const last = this.stampedRun(find, mm, pos, first, chunkEnd - sink.length, firstFits);
     if (last > first) {
       this.copyEntries(sink, first, last);
       this.stampHits += last - first - (this.runFieldMatches - fieldMatches);

@@ -131,7 +131,8 @@ export abstract class MemoMatch extends MemoColumns {
    * From entry `e` and position `pos` on: each next VMA `find` finds and protects, while it
    * prints as the next entry on its stamp (its range, its vm_lock_seq and `deleted`:
    * writeIfUnchanged's first test) or, failing that, field by field (`lockedMatch`: the finder
-   * holds what protects the record) and that line fits in `room` bytes (strictly), advances
+   * holds what protects the record) and that line fits in `room` bytes (strictly; the first
+   * line always does with `firstFits`: a chunk's first line goes out however long), advances
    * `pos` as `fetchRecord` does. Returns the entry after the last line that fits; `runStop` says
    * why it stopped: RUN_FULL (`pos` is past the line that did not fit, as `fetchRecord` leaves
    * it on an overflow), or the VMA found last (0: none) that is not the next entry's.
@@ -146,6 +147,7 @@ export abstract class MemoMatch extends MemoColumns {
     pos: MapsPosition,
     e: number,
     room: number,
+    firstFits: boolean,
   ): number {
     const { n, start, end, seen, off } = this;
     const t = mm.vmas;
@@ -179,7 +181,8 @@ export abstract class MemoMatch extends MemoColumns {
       lastPos = from;
       from = vmEnd;
       const len = off[e + 1] - off[e];
-      if (len >= room) break;
+      if (len >= room && !firstFits) break;
+      firstFits = false;
       room -= len;
       e++;
     }

@@ -76,13 +76,20 @@ export interface MapsWalker {
    * while found, under their own VMA read lock or the chunk's mmap read lock, so the memo may
    * stamp for them). From `pos.index`, each next VMA is found and protected as `next` finds it,
    * and while the memo's next entry prints it on its stamp alone (`lines.copyRun`) and the line
-   * keeps the chunk below `chunkEnd` bytes of `sink`, the line is copied from the memo and `pos`
+   * keeps the chunk below `chunkEnd` bytes of `sink` (`firstFits`: the first line goes in
+   * however long, as a chunk's first line does), the line is copied from the memo and `pos`
    * advanced as `fetchRecord` advances it. Returns
    * RUN_FULL when the line found last does not fit (the chunk ends there, as on the loop's
    * overflow; `pos` has advanced past it, as there), else RUN_HANDED: the VMA found last (or
    * none) is the one the next `next` call returns, without a second lookup.
    */
-  copyRun?(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, chunkEnd: number): number;
+  copyRun?(
+    pos: MapsPosition,
+    sink: ByteSink,
+    lines: MapsLineMemo,
+    chunkEnd: number,
+    firstFits: boolean,
+  ): number;
 }
 
 /** MapsWalker.copyRun: the next line is `next`'s to show (else RUN_FULL: the chunk is full). */
@@ -135,6 +142,23 @@ function fetchRecord(
 }
 
 /**
+ * A chunk's first line as the start of a run, for a walker that runs (the line goes out however
+ * long): RUN_FULL or RUN_HANDED as `copyRun` says. When it copied nothing, the VMA it found is
+ * the walker's `next` to show (RUN_HANDED), as after any run.
+ */
+function firstRun(
+  walker: MapsWalker,
+  pos: MapsPosition,
+  sink: ByteSink,
+  lines: MapsLineMemo,
+  chunkEnd: number,
+): number {
+  return walker.copyRun === undefined
+    ? RUN_HANDED
+    : walker.copyRun(pos, sink, lines, chunkEnd, true);
+}
+
+/**
  * One read() of the maps file: appends at most one chunk of whole lines to `sink` and advances
  * `pos`. Returns the number of bytes appended (0 at EOF) or -errno if the very first lookup
  * failed (a later failure just ends the chunk, as seq_read_iter returns what it has). Maps lines
@@ -154,28 +178,45 @@ export function readMapsChunk(
   lines?.beginChunk(pos.index === 0);
   // m_start(): a non-sentinel position is replaced by the position of the record that did not fit.
   if (pos.index > 0) pos.index = pos.lastPos;
+  const chunkEnd = limit > 0 ? chunkStart + limit : Number.POSITIVE_INFINITY;
   let record: number;
+  // A run just handed the VMA it found last to the walker: `fetchRecord` shows it next.
+  let handed = false;
   if (pos.index === POS_GATE) {
     showGate(walker, sink, lines);
     record = RECORD_GATE;
   } else {
-    record = fetchRecord(pos, walker, view, sink, lines); // the first record always goes out
+    // The first record always goes out: in a run when it starts one (however long the line),
+    // else as any record. A run that filled the chunk ends it (`pos` is past the line that did
+    // not fit, as on the loop's overflow).
+    const mark = sink.length;
+    const run = lines === null ? RUN_HANDED : firstRun(walker, pos, sink, lines, chunkEnd);
+    if (sink.length > mark) {
+      if (run === RUN_FULL) {
+        lines?.endChunk(sink);
+        return sink.length - chunkStart;
+      }
+      record = RECORD_VMA;
+      handed = true;
+    } else {
+      record = fetchRecord(pos, walker, view, sink, lines);
+      if (record === RECORD_VMA) lines?.keep(sink, view);
+    }
   }
-  if (record === RECORD_VMA) lines?.keep(sink, view);
   if (record < 0 || record === RECORD_NONE) {
     lines?.endChunk(sink);
     return record; // -errno, or 0: EOF
   }
-  const chunkEnd = limit > 0 ? chunkStart + limit : Number.POSITIVE_INFINITY;
   for (;;) {
     // m_next()
     if (pos.index === POS_GATE) {
       pos.index = POS_END;
       break;
     }
-    if (lines !== null && walker.copyRun !== undefined) {
-      if (walker.copyRun(pos, sink, lines, chunkEnd) === RUN_FULL) break;
+    if (!handed && lines !== null && walker.copyRun !== undefined) {
+      if (walker.copyRun(pos, sink, lines, chunkEnd, false) === RUN_FULL) break;
     }
+    handed = false;
     const mark = sink.length;
     record = fetchRecord(pos, walker, view, sink, lines);
     if (record <= RECORD_NONE) break;

@@ -231,8 +231,14 @@ export function directMapsWalker(mm: MmStruct): MapsWalker {
       captureVma(mm, id, view);
       return 1;
     },
-    copyRun(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, chunkEnd: number): number {
-      const r = lines.copyRun(find, mm, pos, sink, chunkEnd);
+    copyRun(
+      pos: MapsPosition,
+      sink: ByteSink,
+      lines: MapsLineMemo,
+      chunkEnd: number,
+      firstFits: boolean,
+    ): number {
+      const r = lines.copyRun(find, mm, pos, sink, chunkEnd, firstFits);
       if (r === RUN_FULL) return RUN_FULL;
       handed = r;
       return RUN_HANDED;

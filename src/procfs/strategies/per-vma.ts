@@ -156,8 +156,14 @@ class PerVmaWalker implements MapsWalker {
   }
 
   /** The memo's run (`copyRun`), each VMA found and read-locked by `walk.next` as `next` does. */
-  copyRun(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, chunkEnd: number): number {
-    const r = lines.copyRun(this.reader.walk, this.reader.mm, pos, sink, chunkEnd);
+  copyRun(
+    pos: MapsPosition,
+    sink: ByteSink,
+    lines: MapsLineMemo,
+    chunkEnd: number,
+    firstFits: boolean,
+  ): number {
+    const r = lines.copyRun(this.reader.walk, this.reader.mm, pos, sink, chunkEnd, firstFits);
     if (r === RUN_FULL) return RUN_FULL;
     this.handed = r;
     return RUN_HANDED;
