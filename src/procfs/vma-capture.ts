@@ -231,14 +231,8 @@ export function directMapsWalker(mm: MmStruct): MapsWalker {
       captureVma(mm, id, view);
       return 1;
     },
-    copyRun(
-      pos: MapsPosition,
-      sink: ByteSink,
-      lines: MapsLineMemo,
-      chunkEnd: number,
-      firstFits: boolean,
-    ): number {
-      const r = lines.copyRun(find, mm, pos, sink, chunkEnd, firstFits);
+    copyRun(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, end: number, first: boolean) {
+      const r = lines.copyRun(find, mm, pos, sink, end, first);
       if (r === RUN_FULL) return RUN_FULL;
       handed = r;
       return RUN_HANDED;

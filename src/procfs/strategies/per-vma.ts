@@ -156,14 +156,8 @@ class PerVmaWalker implements MapsWalker {
   }
 
   /** The memo's run (`copyRun`), each VMA found and read-locked by `walk.next` as `next` does. */
-  copyRun(
-    pos: MapsPosition,
-    sink: ByteSink,
-    lines: MapsLineMemo,
-    chunkEnd: number,
-    firstFits: boolean,
-  ): number {
-    const r = lines.copyRun(this.reader.walk, this.reader.mm, pos, sink, chunkEnd, firstFits);
+  copyRun(pos: MapsPosition, sink: ByteSink, lines: MapsLineMemo, end: number, first: boolean) {
+    const r = lines.copyRun(this.reader.walk, this.reader.mm, pos, sink, end, first);
     if (r === RUN_FULL) return RUN_FULL;
     this.handed = r;
     return RUN_HANDED;
