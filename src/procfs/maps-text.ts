@@ -142,23 +142,6 @@ function fetchRecord(
 }
 
 /**
- * A chunk's first line as the start of a run, for a walker that runs (the line goes out however
- * long): RUN_FULL or RUN_HANDED as `copyRun` says. When it copied nothing, the VMA it found is
- * the walker's `next` to show (RUN_HANDED), as after any run.
- */
-function firstRun(
-  walker: MapsWalker,
-  pos: MapsPosition,
-  sink: ByteSink,
-  lines: MapsLineMemo,
-  chunkEnd: number,
-): number {
-  return walker.copyRun === undefined
-    ? RUN_HANDED
-    : walker.copyRun(pos, sink, lines, chunkEnd, true);
-}
-
-/**
  * One read() of the maps file: appends at most one chunk of whole lines to `sink` and advances
  * `pos`. Returns the number of bytes appended (0 at EOF) or -errno if the very first lookup
  * failed (a later failure just ends the chunk, as seq_read_iter returns what it has). Maps lines
@@ -190,7 +173,11 @@ export function readMapsChunk(
     // else as any record. A run that filled the chunk ends it (`pos` is past the line that did
     // not fit, as on the loop's overflow).
     const mark = sink.length;
-    const run = lines === null ? RUN_HANDED : firstRun(walker, pos, sink, lines, chunkEnd);
+    const run =
+      lines !== null && walker.copyRun !== undefined
+        ? walker.copyRun(pos, sink, lines, chunkEnd, true)
+        : RUN_HANDED;
+    // A run that copied nothing left the VMA it found (if any) for the walker's `next` to show.
     if (sink.length > mark) {
       if (run === RUN_FULL) {
         lines?.endChunk(sink);
