@@ -4,24 +4,10 @@ import {
   type ArenaViews,
   I32_INDEX_COUNT,
   I32_INDEX_ROOT,
-  MAX_INDEX_HEIGHT,
-  NODE_I32_COUNT,
-  NODE_I32_LEVEL,
 } from './arena-layout.js';
 import type { DeferredFree } from './deferred-free.js';
-import { IndexCursor } from './index-cursor.js';
-import {
-  F,
-  HI64,
-  IndexFullError,
-  IndexNodes,
-  LO64,
-  opAllocated,
-  opRetired,
-  PTR32,
-  W32,
-  W64,
-} from './index-nodes.js';
+import { F, IndexFullError, IndexNodes, opAllocated, opRetired } from './index-nodes.js';
+import { IndexCursor, IndexReaders } from './index-readers.js';
 import { IndexRebuild } from './index-rebuild.js';
 
 export { IndexCursor, IndexFullError };
@@ -37,16 +23,12 @@ export { IndexCursor, IndexFullError };
  *    RCU grace period. So a single mutation (`store`, `erase`) is atomic for readers: they see the
  *    whole tree before or after it, never a transient gap.
  *  - Readers (inside an RCU read section, src/sync) load the root with `Atomics.load` and walk
- *    plain-loaded immutable nodes. A reader needs no lock and never writes.
+ *    plain-loaded immutable nodes (index-readers.ts). A reader needs no lock and never writes.
  *
  * Cost: a mutation copies one root-to-leaf path per touched leaf (O(log n) for a mutation that
  * removes O(1) entries; erasing k entries costs O(k/F + log n)).
  */
-export class VmaIndex {
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly nb32: number;
-  private readonly nb64: number;
+export class VmaIndex extends IndexReaders {
   private readonly nodes: IndexNodes;
   /**
    * The writer's mutation algorithms, made on this view's first mutation: most views (a reader
@@ -72,22 +54,15 @@ export class VmaIndex {
     onReclaimVma: (id: number) => void,
     commit: ArenaCommit,
   ) {
-    this.nodes = new IndexNodes(views, geometry, commit);
-    this.i32 = views.i32;
-    this.f64 = views.f64;
-    this.nb32 = this.nodes.nb32;
-    this.nb64 = this.nodes.nb64;
+    const nodes = new IndexNodes(views, geometry, commit);
+    super(views.i32, views.f64, nodes.nb32, nodes.nb64);
+    this.nodes = nodes;
     this.nodeCapacity = geometry.nodeCapacity;
     this.deferred = deferred;
     this.onReclaimVma = onReclaimVma;
   }
 
-  // ======================================= readers =========================================
-
-  /** Current root node id (acquire). */
-  root(): number {
-    return Atomics.load(this.i32, I32_INDEX_ROOT);
-  }
+  // ======================= readers (more in IndexReaders, its base) ========================
 
   /**
    * Current root node id, for the writer only (mmap write lock held): a plain read, as every
@@ -102,86 +77,6 @@ export class VmaIndex {
   /** Number of entries (exact for the writer; a racy hint for readers). */
   get count(): number {
     return this.i32[I32_INDEX_COUNT];
-  }
-
-  /** First entry with end > addr: its VMA id, or 0 (find_vma / vma_next). */
-  findNext(addr: number): number {
-    const i32 = this.i32;
-    const f64 = this.f64;
-    let n = Atomics.load(i32, I32_INDEX_ROOT);
-    for (let depth = 0; n !== 0 && depth < MAX_INDEX_HEIGHT; depth++) {
-      const b32 = this.nb32 + n * W32;
-      const hb = this.nb64 + n * W64 + HI64;
-      let c = i32[b32 + NODE_I32_COUNT];
-      if (c > F) c = F; // only possible when walking recycled memory outside RCU
-      let i = 0;
-      while (i < c && f64[hb + i] <= addr) i++;
-      if (i === c) return 0;
-      if (i32[b32 + NODE_I32_LEVEL] === 0) return i32[b32 + PTR32 + i];
-      n = i32[b32 + PTR32 + i];
-    }
-    return 0;
-  }
-
-  /** Entry containing addr (start <= addr < end): its VMA id, or 0 (mas_walk). */
-  lookup(addr: number): number {
-    const i32 = this.i32;
-    const f64 = this.f64;
-    let n = Atomics.load(i32, I32_INDEX_ROOT);
-    for (let depth = 0; n !== 0 && depth < MAX_INDEX_HEIGHT; depth++) {
-      const b32 = this.nb32 + n * W32;
-      const b64 = this.nb64 + n * W64;
-      let c = i32[b32 + NODE_I32_COUNT];
-      if (c > F) c = F;
-      let i = 0;
-      while (i < c && f64[b64 + HI64 + i] <= addr) i++;
-      if (i === c || f64[b64 + LO64 + i] > addr) return 0;
-      if (i32[b32 + NODE_I32_LEVEL] === 0) return i32[b32 + PTR32 + i];
-      n = i32[b32 + PTR32 + i];
-    }
-    return 0;
-  }
-
-  /** Last entry with start < addr: its VMA id, or 0 (find_vma_prev / vma_prev). */
-  findPrev(addr: number): number {
-    const i32 = this.i32;
-    const f64 = this.f64;
-    let n = Atomics.load(i32, I32_INDEX_ROOT);
-    for (let depth = 0; n !== 0 && depth < MAX_INDEX_HEIGHT; depth++) {
-      const b32 = this.nb32 + n * W32;
-      const lb = this.nb64 + n * W64 + LO64;
-      let c = i32[b32 + NODE_I32_COUNT];
-      if (c > F) c = F;
-      let i = c - 1;
-      while (i >= 0 && f64[lb + i] >= addr) i--;
-      if (i < 0) return 0;
-      if (i32[b32 + NODE_I32_LEVEL] === 0) return i32[b32 + PTR32 + i];
-      n = i32[b32 + PTR32 + i];
-    }
-    return 0;
-  }
-
-  /** A cursor for ordered iteration over one snapshot of the tree (one root load). */
-  cursor(): IndexCursor {
-    return new IndexCursor(this.i32, this.f64, this.nb32, this.nb64);
-  }
-
-  /** Call fn(start, end, id) for each entry with end > from, in order; stop if fn returns false. */
-  forEach(from: number, fn: (start: number, end: number, id: number) => boolean | undefined): void {
-    const c = this.cursor();
-    for (let ok = c.seek(from); ok; ok = c.next()) {
-      if (fn(c.start, c.end, c.id) === false) return;
-    }
-  }
-
-  /** All entries as [start, end, id] (tests and debugging). */
-  entries(): Array<[number, number, number]> {
-    const out: Array<[number, number, number]> = [];
-    this.forEach(0, (s, e, id) => {
-      out.push([s, e, id]);
-      return true;
-    });
-    return out;
   }
 
   // ======================================= writers =========================================
