@@ -156,6 +156,10 @@ export abstract class MemoMatch extends MemoColumns {
     const end64 = t.base64 + VMA_F64_END;
     const seq32 = t.base32 + VMA_I32_LOCK_SEQ;
     const file32 = t.base32 + VMA_I32_FILE;
+    // The strides in locals: an imported binding is loaded from its module cell at every use,
+    // and nothing is hoisted across the walk's Atomics calls (~0.1 µs a 101-line read).
+    const w64 = VMA_W64;
+    const w32 = VMA_W32;
     let from = pos.index;
     let lastPos = pos.lastPos;
     let stop = RUN_FULL;
@@ -165,9 +169,9 @@ export abstract class MemoMatch extends MemoColumns {
         stop = id;
         break;
       }
-      const vmEnd = f64[end64 + id * VMA_W64];
-      const r32 = id * VMA_W32;
-      if (start[e] !== f64[start64 + id * VMA_W64] || end[e] !== vmEnd) {
+      const vmEnd = f64[end64 + id * w64];
+      const r32 = id * w32;
+      if (start[e] !== f64[start64 + id * w64] || end[e] !== vmEnd) {
         stop = id;
         break;
       }

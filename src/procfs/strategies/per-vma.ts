@@ -40,13 +40,19 @@ import { defineStrategy } from './read-strategy.js';
 import { FALLBACK_CONTENTION, FALLBACK_DETACHED, type ReaderContext } from './reader-context.js';
 import { RcuVmaCursor } from './vma-cursor.js';
 
+// The record strides as this module's own constants, for the hooks below that run on every line:
+// V8 (Node 20) loads an imported binding from its module cell at every use, while a module's own
+// `const` folds into the optimised code (index-readers.ts; ~0.1 µs a 101-line read here).
+const W64 = VMA_W64;
+const W32 = VMA_W32;
+
 /** The lock hooks of one reader on one mm, and its walk (`proc_maps_locking_ctx`). */
 class PerVmaReader implements NextVmaReader {
   readonly cursor: RcuVmaCursor;
   readonly walk: VmaReadWalk;
   // The VMA records' arrays and offsets (vma-table.ts), read here directly: these methods run
   // on every line, and through VmaTable's accessors each would cost lock_next_vma's caller
-  // twice the inlining budget. Record `id`'s vm_start is f64[start64 + id * VMA_W64], and so on.
+  // twice the inlining budget. Record `id`'s vm_start is f64[start64 + id * W64], and so on.
   private readonly f64: Float64Array;
   private readonly start64: number;
   private readonly end64: number;
@@ -80,20 +86,20 @@ class PerVmaReader implements NextVmaReader {
     return this.mm.findVma(from);
   }
   vmaStart(id: number): number {
-    return this.f64[this.start64 + id * VMA_W64];
+    return this.f64[this.start64 + id * W64];
   }
   vmaEnd(id: number): number {
-    return this.f64[this.end64 + id * VMA_W64];
+    return this.f64[this.end64 + id * W64];
   }
   vmaContains(id: number, addr: number): boolean {
-    const r = id * VMA_W64;
+    const r = id * W64;
     return addr < this.f64[this.end64 + r] && addr >= this.f64[this.start64 + r];
   }
   refcntWord(id: number): number {
-    return this.refcnt32 + id * VMA_W32;
+    return this.refcnt32 + id * W32;
   }
   lockSeqWord(id: number): number {
-    return this.lockSeq32 + id * VMA_W32;
+    return this.lockSeq32 + id * W32;
   }
   rcuReadLock(): void {
     this.ctx.rcu.readLock();
