@@ -157,7 +157,7 @@ export abstract class MemoMatch extends MemoColumns {
     const seq32 = t.base32 + VMA_I32_LOCK_SEQ;
     const file32 = t.base32 + VMA_I32_FILE;
     // The strides in locals: an imported binding is loaded from its module cell at every use,
-    // and nothing is hoisted across the walk's Atomics calls (~0.1 µs a 101-line read).
+    // and nothing is hoisted across the walk's Atomics calls (per-vma.ts's module constants).
     const w64 = VMA_W64;
     const w32 = VMA_W32;
     let from = pos.index;
