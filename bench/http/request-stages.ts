@@ -1,7 +1,8 @@
 /**
  * Where the CPU time of one request goes, stage by stage, measured in this process on the same
  * 100-VMA layout as the HTTP section: each stage is the code the request runs for it, called in a
- * loop (CPU µs per call, median of `reps` batches). The HTTP stack itself (socket reads, HTTP
+ * loop (the main thread's CPU µs per call, median of `reps` batches; until session 20 the
+ * process's, which counted the Sims' other threads too). The HTTP stack itself (socket reads, HTTP
  * parsing, fastify routing, socket writes) is the hello-world's server CPU per request, which the
  * HTTP section measures under autocannon, as it measures the server's whole CPU per request.
  *
@@ -38,11 +39,6 @@ export interface StageCost {
   us: number;
 }
 
-function cpuUs(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-
 /**
  * CPU µs of the main thread only (worker threads count in process.cpuUsage(); Node 20 has no
  * threadCpuUsage): the first field of /proc/self/task/PID/schedstat, ns on CPU.
@@ -52,14 +48,18 @@ function mainThreadCpuUs(): number {
   return Number(s.slice(0, s.indexOf(' '))) / 1000;
 }
 
-/** CPU µs per call of a synchronous stage. */
+/**
+ * Event-loop CPU µs per call of a synchronous stage: the main thread's own, as the allowance rows
+ * compare (process.cpuUsage() would add whatever the Sims' worker CPUs and V8's compiler threads
+ * did meanwhile: the maps read's stage 6.7–12 µs by it from one process to the next).
+ */
 function perCall(reps: number, calls: number, fn: (i: number) => unknown): number {
   for (let i = 0; i < calls; i++) fn(i); // warm-up
   const xs: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const t0 = cpuUs();
+    const t0 = mainThreadCpuUs();
     for (let i = 0; i < calls; i++) fn(i);
-    xs.push((cpuUs() - t0) / calls);
+    xs.push((mainThreadCpuUs() - t0) / calls);
   }
   return median(xs);
 }
