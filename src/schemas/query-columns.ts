@@ -18,13 +18,19 @@ import { Type } from 'typebox';
 import type { AddressBatch, QueryColumns } from '../cpus/sim-api.js';
 import { EINVAL } from '../mm/errno.js';
 import { JsonBytes, jsonName, MAX_HEX_STRING_BYTES, MAX_NUMBER_BYTES } from './json-bytes.js';
-import { BooleanFlag, parseQueryFlags, QueryFlagsInput, QueryInput } from './query.js';
+import {
+  BatchAddressInput,
+  BooleanFlag,
+  parseQueryFlags,
+  QueryFlagsInput,
+  QueryInput,
+} from './query.js';
 import type { ReplyAlloc } from './reply-buffers.js';
 import { engineU64, hexDigit, UapiValueError } from './uapi.js';
 
 export const CompactBatchBody = Type.Object(
   {
-    addrs: Type.Array(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])),
+    addrs: Type.Array(BatchAddressInput),
     flags: Type.Optional(QueryFlagsInput),
     name: Type.Optional(BooleanFlag),
   },

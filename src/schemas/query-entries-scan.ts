@@ -14,7 +14,8 @@
  * road (the app's JSON parser, the batch-count check, the validator), with its usual answers.
  */
 import { WANT_BUILD_ID, WANT_NAME } from '../procfs/query-batch.js';
-import { EntryColumns, isFlagsInput, isU64Input, type QueryEntryBatch } from './query-entries.js';
+import { isBatchAddressInput } from './query.js';
+import { EntryColumns, isFlagsInput, type QueryEntryBatch } from './query-entries.js';
 import { hexDigit } from './uapi.js';
 
 const QUOTE = 0x22;
@@ -204,7 +205,7 @@ function entry(s: Scan, cols: EntryColumns): boolean {
         fast = s.smallAddress();
         if (fast < 0) {
           addr = s.text();
-          if (!isU64Input(addr)) return false;
+          if (!isBatchAddressInput(addr)) return false;
         }
       } else {
         fast = s.integer();

@@ -10,15 +10,16 @@
  * body whose shape this pass does not recognise as valid goes to the schema validator, which
  * refuses it with the same 400 as ever (or accepts it: it is then parsed without the shape check).
  * The shape check accepts only what the schema accepts (QueryInput: the keys addr, flags, name,
- * build_id; addr a u64 string or safe integer; flags a string of at most 200 characters or a safe
+ * build_id; addr a string of at most 64 characters or an integer, EINVAL in its own entry when it
+ * is not a u64, as in the compact form; flags a string of at most 200 characters or a safe
  * integer; name and build_id booleans, 0 or 1).
  */
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';
 import { type AddressBatch, WANT_BUILD_ID, WANT_NAME } from '../procfs/query-batch.js';
 import { type ErrorBody, toErrorReply } from './errors.js';
-import { parseQueryFlags } from './query.js';
-import { engineU64, U64_MAX_CHARS, UapiValueError } from './uapi.js';
+import { isBatchAddressInput, parseQueryFlags } from './query.js';
+import { engineU64, UapiValueError } from './uapi.js';
 import { validatorCompiler } from './validator.js';
 
 /** A per-query batch, parsed: what the batch route hands the engine and writes the reply of. */
@@ -33,13 +34,7 @@ export class QueryEntryBatch {
   ) {}
 }
 
-const U64_STRING = /^(0[xX][0-9a-fA-F]+|[0-9]+)$/;
 const FLAGS_MAX_CHARS = 200;
-
-export function isU64Input(v: unknown): boolean {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0;
-  return typeof v === 'string' && v.length <= U64_MAX_CHARS && U64_STRING.test(v);
-}
 
 export function isFlagsInput(v: unknown): boolean {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0;
@@ -58,7 +53,7 @@ function isQueryInput(e: unknown): boolean {
   for (const key in entry) {
     const v = entry[key];
     if (key === 'addr') {
-      if (!isU64Input(v)) return false;
+      if (!isBatchAddressInput(v)) return false;
       addr = true;
     } else if (key === 'flags') {
       if (!isFlagsInput(v)) return false;

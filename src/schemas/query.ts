@@ -72,9 +72,21 @@ export function parseQueryFlags(input: string | number | undefined): number {
 
 export const BooleanFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)]);
 
+/**
+ * An address in either batch form: any string of at most 64 characters or any JSON integer. One
+ * that is not a u64 ("zz", -1, 2^64) is its own entry's EINVAL, the other entries still run; a
+ * value of another type refuses the body whole (400). The point query's `addr` is `U64Input`.
+ */
+export const BatchAddressInput = Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]);
+
+/** Whether `v` is a `BatchAddressInput` (the batch bodies' shape checks). */
+export function isBatchAddressInput(v: unknown): boolean {
+  return typeof v === 'string' ? v.length <= 64 : Number.isInteger(v);
+}
+
 export const QueryInput = Type.Object(
   {
-    addr: U64Input,
+    addr: BatchAddressInput,
     flags: Type.Optional(QueryFlagsInput),
     name: Type.Optional(BooleanFlag),
     build_id: Type.Optional(BooleanFlag),

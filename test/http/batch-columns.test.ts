@@ -96,6 +96,51 @@ describe('compact batch PROCMAP_QUERY', () => {
     assert.equal(cols.vma_start[0], cols.vma_start[3]);
   });
 
+  test('an address that is not a u64 is its own EINVAL in both forms, whatever the body path', async () => {
+    const [a, b] = (await addressesOf(pids[0])).slice(2, 4);
+    const bad: unknown[] = ['nope', '', '0x', '0x10000000000000000', 'x'.repeat(64), -1, 2 ** 64];
+    const addrs = [a, ...bad, b];
+    const point = async (addr: string) =>
+      (
+        await app.inject({ method: 'GET', url: `/proc/${pids[0]}/procmap_query?addr=${addr}` })
+      ).json();
+    const compact = (await post(pids[0], { addrs })).json();
+    assert.deepEqual(compact.errno, [0, ...bad.map(() => 22), 0]);
+    const answers = [await point(a), await point(b)];
+    /** The per-query results: the point query's answer for a and b, EINVAL naming each bad one. */
+    const check = (results: Record<string, unknown>[], bads: unknown[], what: string) => {
+      assert.equal(results.length, bads.length + 2, what);
+      assert.deepEqual([results[0], results[results.length - 1]], answers, what);
+      bads.forEach((x, i) => {
+        const r = results[i + 1];
+        assert.deepEqual([r.error, r.errno], ['EINVAL', 22], what);
+        assert.match(String(r.message), /^addr: /, what);
+        assert.ok(String(r.message).includes(String(x)), `${what}: ${r.message}`);
+      });
+    };
+    // Bodies as JSON.stringify writes them (the byte scanner reads the string addresses and hands
+    // the negative number on), and the same body written with escapes (the scanner declines it).
+    const plain = JSON.stringify({ queries: addrs.map((addr) => ({ addr })) });
+    const escaped = plain.replaceAll('"addr"', '"\\u0061ddr"');
+    const cases: [string, unknown[]][] = [
+      [plain, bad],
+      [escaped, bad],
+      [JSON.stringify({ queries: [{ addr: a }, { addr: 'nope' }, { addr: b }] }), ['nope']],
+    ];
+    for (const [payload, bads] of cases) {
+      const url = `/proc/${pids[0]}/procmap_query`;
+      const r = await app.inject({ method: 'POST', url, headers: json, payload });
+      assert.equal(r.statusCode, 200, payload);
+      check(r.json().results, bads, payload);
+    }
+    // A value of another type is a body the schema refuses, in either form.
+    for (const body of [{ queries: [{ addr: a }, { addr: true }] }, { addrs: [a, true] }]) {
+      const r = await post(pids[0], body);
+      assert.equal(r.statusCode, 400);
+      assert.equal(r.json().error, 'EINVAL');
+    }
+  });
+
   test('unknown flags, a batch over --max-batch and extra fields are refused whole', async () => {
     const bad = await post(pids[0], { addrs: ['0x0'], flags: 'NOPE' });
     assert.equal(bad.statusCode, 400);
