@@ -77,11 +77,15 @@ export const BooleanFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Lit
  * that is not a u64 ("zz", -1, 2^64) is its own entry's EINVAL, the other entries still run; a
  * value of another type refuses the body whole (400). The point query's `addr` is `U64Input`.
  */
-export const BatchAddressInput = Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]);
+const BATCH_ADDRESS_MAX_CHARS = 64;
+export const BatchAddressInput = Type.Union([
+  Type.String({ maxLength: BATCH_ADDRESS_MAX_CHARS }),
+  Type.Integer(),
+]);
 
 /** Whether `v` is a `BatchAddressInput` (the batch bodies' shape checks). */
 export function isBatchAddressInput(v: unknown): boolean {
-  return typeof v === 'string' ? v.length <= 64 : Number.isInteger(v);
+  return typeof v === 'string' ? v.length <= BATCH_ADDRESS_MAX_CHARS : Number.isInteger(v);
 }
 
 export const QueryInput = Type.Object(
